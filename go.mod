@@ -1,0 +1,3 @@
+module github.com/nixmesh/nixmesh
+
+go 1.26.8
