@@ -1,1 +1,577 @@
-{ lib }: { }
+# The module system of the bundled lib: evalModules, the definition properties
+# (mkIf, mkMerge, mkOverride, mkOrder and their shorthands) and rename helpers.
+#
+# How an evaluation runs (evalModules):
+#   1. collect  — load every module (paths imported, functions called with the arguments
+#                 they ask for), follow `imports` breadth-first with builtins.genericClosure,
+#                 de-duplicated by `key`, minus `disabledModules`;
+#   2. merge    — walk the declared option tree level by level. At each level the
+#                 definitions are "pushed down": mkIf/mkMerge/mkOverride around attribute
+#                 sets are moved onto the attributes, and every attribute becomes a
+#                 definition `{ file; value; pos; }` for the next level, where `pos` is
+#                 `builtins.unsafeGetAttrPos name set` (a lazy thunk: computed only when an
+#                 error prints it);
+#   3. options  — at each declared option, the definitions are peeled (mkIf resolved,
+#                 mkMerge flattened, priority and order read), only those with the best
+#                 priority are kept, sorted by order, checked against the type and merged.
+# Definitions that match no declaration are either merged by `_module.freeformType` or
+# reported ("The option `a.b' does not exist.") unless `_module.check` is false.
+#
+# The encodings of the properties are the ones nixpkgs uses, so definitions made here can
+# be given to a NixOS evaluation unchanged:
+#   { _type = "if"; condition; content; }      { _type = "merge"; contents; }
+#   { _type = "override"; priority; content; } { _type = "order"; priority; content; }
+# Error messages: see options.nix for the exact location format.
+{ lib }:
+let
+  inherit (builtins)
+    addErrorContext all any attrNames concatMap elemAt filter foldl' functionArgs genList
+    genericClosure head intersectAttrs isAttrs isBool isFunction isList isPath isString
+    length listToAttrs map mapAttrs removeAttrs sort substring tail typeOf unsafeGetAttrPos
+    zipAttrsWith;
+
+  inherit (lib.options) showOption showDefs showFiles mkOption;
+
+  isOption = v: isAttrs v && (v._type or null) == "option";
+
+  defaultOverridePriority = 100;
+  defaultOrderPriority = 1000;
+  optionDefaultPriority = 1500;
+
+  mkIf = condition: content: { _type = "if"; inherit condition content; };
+  mkMerge = contents: { _type = "merge"; inherit contents; };
+  mkOverride = priority: content: { _type = "override"; inherit priority content; };
+  mkOrder = priority: content: { _type = "order"; inherit priority content; };
+
+  propertyTypes = { "if" = true; merge = true; override = true; order = true; };
+  isProperty = v: isAttrs v && propertyTypes ? ${v._type or ""};
+
+  last = l: elemAt l (length l - 1);
+
+  # (Built with mapAttrs so the new attributes carry no position of this file.)
+  setAttrByPath = path: value:
+    foldl' (acc: n: mapAttrs (_: _: acc) { ${n} = null; }) value (reverse' path);
+  reverse' = l: let n = length l; in genList (i: elemAt l (n - 1 - i)) n;
+
+  attrByPath = path: default: set:
+    if path == [ ] then set
+    else if isAttrs set && set ? ${head path} then attrByPath (tail path) default set.${head path}
+    else default;
+
+  # Deep update, descending only where both sides have an attribute set.
+  recUpdate = l: r:
+    l // r // mapAttrs
+      (n: _: let a = l.${n}; b = r.${n}; in if isAttrs a && isAttrs b then recUpdate a b else b)
+      (intersectAttrs l r);
+
+  # ----------------------------------------------------------------------------------
+  # Loading modules
+
+  shorthandDrop = [ "_class" "_file" "key" "disabledModules" "imports" "meta" "freeformType" ];
+  structuredKeys = shorthandDrop ++ [ "options" "config" ];
+
+  # Call a module function with the arguments it names (all of them for `args: ...`).
+  # Arguments come from `base` (lib, config, options, specialArgs, and specialArgs'
+  # contents) or else lazily from `config._module.args`.
+  applyModuleArgs = key: ctx: f:
+    let
+      fn = if isFunction f then f else f.__functor f;
+      fargs = if isFunction f then functionArgs f else (f.__functionArgs or (functionArgs fn));
+      lookup = name:
+        ctx.base.${name} or (addErrorContext "while evaluating the module argument `${name}' in \"${key}\":"
+          (ctx.config._module.args.${name} or (throw
+            "The module `${key}' asks for the argument `${name}', which is neither a special argument nor set in `_module.args'.")));
+    in
+    fn (if fargs == { } then ctx.base else mapAttrs (name: _: lookup name) fargs);
+
+  # A module as the rest of the evaluation sees it.
+  normalize = ctx: file: key: m:
+    if isFunction m || (isAttrs m && m ? __functor) then normalize ctx file key (applyModuleArgs key ctx m)
+    else if !isAttrs m then
+      throw "The module `${key}' (in `${file}') is a ${typeOf m}, but a module must be an attribute set, a function or a path."
+    else if isProperty m then
+      throw "The module `${key}' (in `${file}') is a `${m._type}' property (mkIf/mkMerge/...); put it under `config' instead."
+    else
+      let
+        structured = m ? config || m ? options;
+        extra = if structured then attrNames (removeAttrs m structuredKeys) else [ ];
+        cfg0 = if structured then m.config or { } else removeAttrs m shorthandDrop;
+        cfg = if m ? freeformType then mkMerge [ { _module.freeformType = m.freeformType; } cfg0 ] else cfg0;
+        class = m._class or null;
+      in
+      if extra != [ ] then
+        throw "Module `${m._file or file}' has an unsupported attribute `${head extra}'. This is caused by introducing a top-level `config' or `options' attribute. Add configuration attributes immediately on the top level instead, or move all of them (namely: ${builtins.concatStringsSep " " extra}) into the explicit `config' attribute."
+      else if class != null && ctx.class != null && class != ctx.class then
+        throw "The module `${m._file or file}' was imported into `${ctx.class}' instead of `${class}'."
+      else {
+        key = if m ? key then toString m.key else key;
+        file = m._file or file;
+        imports = m.imports or [ ];
+        disabledModules = m.disabledModules or [ ];
+        options = m.options or { };
+        config = cfg;
+      };
+
+  isPathLike = m: isPath m || (isString m && substring 0 1 m == "/");
+
+  loadModule = ctx: parentFile: parentKey: n: m:
+    if isPathLike m then
+      let f = toString m; in normalize ctx f f (import m)
+    else if isString m then
+      throw "The module `${parentKey}' (in `${parentFile}') imports the string \"${m}\", which is not an absolute path."
+    else normalize ctx parentFile "${parentKey}:anon-${toString n}" m;
+
+  # All modules of an evaluation, in breadth-first order, without duplicates (by key) and
+  # without disabled modules.
+  collectModules = ctx: modules:
+    let
+      start = genList (i: loadModule ctx "<unknown-file>" "" (i + 1) (elemAt modules i)) (length modules);
+      children = m: genList (i: loadModule ctx m.file m.key (i + 1) (elemAt m.imports i)) (length m.imports);
+      everything = genericClosure { startSet = start; operator = children; };
+      disabledKey = from: d:
+        if isPath d then toString d
+        else if isString d then
+          (if substring 0 1 d == "/" || ctx.modulesPath == null then d else "${toString ctx.modulesPath}/${d}")
+        else if isAttrs d && d ? key then toString d.key
+        else throw "Each disabledModules item must be a path, string, or an attribute set with a key attribute; `${from.file}' has a ${typeOf d}.";
+      disabled = listToAttrs (concatMap (m: map (d: { name = disabledKey m d; value = true; }) m.disabledModules) everything);
+      keep = m: !(disabled ? ${m.key});
+    in
+    if disabled == { } then everything
+    else genericClosure { startSet = filter keep start; operator = m: filter keep (children m); };
+
+  # ----------------------------------------------------------------------------------
+  # Definitions
+
+  # Push properties down through an attribute-set definition at a non-option level.
+  # Returns a list of attribute sets NAME -> { file; value; pos; }.
+  pushDown = loc: def: wrap: v:
+    let t = if isAttrs v then v._type or null else null; in
+    if t == "merge" then concatMap (pushDown loc def wrap) v.contents
+    else if t == "if" then pushDown loc def (x: wrap (mkIf v.condition x)) v.content
+    else if t == "override" then pushDown loc def (x: wrap (mkOverride v.priority x)) v.content
+    else if isAttrs v && t == null then
+      [ (mapAttrs (n: x: { inherit (def) file; value = wrap x; pos = unsafeGetAttrPos n v; }) v) ]
+    else
+      throw "The option `${showOption loc}' is a set of options, but it is defined as a value that is not an attribute set. Definition values:${showDefs [ (def // { value = v; }) ]}";
+
+  # Resolve a definition's properties into plain definitions with their priority and order.
+  peel = loc: def: prio: order: v:
+    let t = if isAttrs v then v._type or null else null; in
+    if t == "merge" then concatMap (peel loc def prio order) v.contents
+    else if t == "if" then
+      (if v.condition == true then peel loc def prio order v.content
+       else if v.condition == false then [ ]
+       else throw "mkIf called with a non-Boolean condition (${typeOf v.condition}) in a definition of option `${showOption loc}':${showDefs [ def ]}")
+    else if t == "override" then peel loc def (if prio == null then v.priority else prio) order v.content
+    else if t == "order" then peel loc def prio (if order == null then v.priority else order) v.content
+    else [
+      (def // {
+        value = v;
+        prio = if prio == null then defaultOverridePriority else prio;
+        order = if order == null then defaultOrderPriority else order;
+      })
+    ];
+
+  /* Merge the definitions of one option of type `type` at path `loc`.
+     Returns { mergedValue, isDefined, optionalValue ({ value } or { }), defsFinal,
+     defsFinal', highestPrio }.
+
+     Type: mergeDefinitions :: [String] -> OptionType -> [{ file, value, pos? }] -> AttrSet
+
+     Example:
+       (mergeDefinitions [ "x" ] types.int [ { file = "a"; value = mkForce 1; } { file = "b"; value = 2; } ]).mergedValue
+       => 1
+  */
+  mergeDefinitions = loc: type: defs:
+    let
+      plain = all (d: !(isProperty d.value)) defs;
+      peeled = concatMap (d: peel loc d null null d.value) defs;
+      highestPrio =
+        if plain then (if defs == [ ] then 9999 else defaultOverridePriority)
+        else foldl' (a: p: if p.prio < a then p.prio else a) 9999 peeled;
+      kept = filter (p: p.prio == highestPrio) peeled;
+      defsFinal =
+        if plain then defs
+        else if any (p: p.order != defaultOrderPriority) kept then sort (a: b: a.order < b.order) kept
+        else kept;
+      isDefined = defsFinal != [ ];
+      mergedValue =
+        if !isDefined then throw "The option `${showOption loc}' is used but not defined."
+        else
+          let bad = filter (d: !(type.check d.value)) defsFinal; in
+          if bad != [ ] then
+            throw "A definition for option `${showOption loc}' is not of type `${type.description}'. Definition values:${showDefs bad}"
+          else type.merge loc defsFinal;
+    in
+    {
+      inherit defsFinal isDefined mergedValue highestPrio;
+      defsFinal' = { values = defsFinal; inherit highestPrio; };
+      optionalValue = if isDefined then { value = mergedValue; } else { };
+    };
+
+  # ----------------------------------------------------------------------------------
+  # Options
+
+  # Combine the declarations of one option. Non-option declarations at the same path
+  # (`options.a.b = mkOption ...` next to `options.a = mkOption { type = submodule ...; }`)
+  # become extra modules of the option's submodule type.
+  mergeOptionDecls = loc: decls:
+    let
+      step = res: d:
+        if !isOption d.value then
+          res // {
+            extra = res.extra ++ [ { _file = d.file; options = d.value; } ];
+            decls = res.decls ++ [ d ];
+          }
+        else
+          let
+            o = d.value;
+            both = k: o ? ${k} && res.attrs ? ${k};
+            mergedType = if both "type" then res.attrs.type.typeMerge o.type.functor else null;
+            clash = both "default" || both "example" || both "description" || both "apply"
+              || (both "type" && mergedType == null);
+          in
+          if clash then
+            throw "The option `${showOption loc}' in `${locOf d}' is already declared in ${showFiles (map locOf (filter (x: isOption x.value) res.decls))}."
+          else res // {
+            attrs = res.attrs // o // (if both "type" then { type = mergedType; } else { });
+            decls = res.decls ++ [ d ];
+            defaultDecl = if o ? default then d else res.defaultDecl;
+          };
+      res = foldl' step { attrs = { }; extra = [ ]; decls = [ ]; defaultDecl = null; } decls;
+      type0 = res.attrs.type or lib.types.unspecified;
+      type =
+        if res.extra == [ ] then type0
+        else if type0.getSubModules or null == null then
+          throw "The option `${showOption loc}' is declared in ${showFiles (map locOf res.decls)} with sub-options, but its type `${type0.description}' has no sub-modules."
+        else type0.substSubModules (type0.getSubModules ++ res.extra);
+    in
+    res.attrs // {
+      inherit type;
+      declarations = map (d: d.file) res.decls;
+      declarationPositions = map (d: if d.pos != null then d.pos else { inherit (d) file; line = null; column = null; }) res.decls;
+      _defaultDecl = res.defaultDecl;
+    };
+
+  locOf = d: lib.options.showDefLocation d;
+
+  evalOption = loc: decls: defs:
+    let
+      opt = mergeOptionDecls loc decls;
+      dd = opt._defaultDecl;
+      defaultDef = {
+        file = dd.file;
+        pos = unsafeGetAttrPos "default" dd.value;
+        value = mkOverride optionDefaultPriority opt.default;
+      };
+      allDefs = if opt ? default then [ defaultDef ] ++ defs else defs;
+      merged =
+        if (opt.readOnly or false) == true && length allDefs > 1 then
+          throw "The option `${showOption loc}' is read-only, but it's set multiple times. Definition values:${showDefs (map (d: d // { value = (mergeDefinitions loc opt.type [ d ]).mergedValue; }) allDefs)}"
+        else mergeDefinitions loc opt.type allDefs;
+      declaredAt = showFiles (map (p: if p.line != null then "${p.file}:${toString p.line}:${toString p.column}" else p.file) opt.declarationPositions);
+      value0 =
+        if merged.isDefined then merged.mergedValue
+        else throw "The option `${showOption loc}' is used but not defined.\nIt is declared in ${declaredAt}; set it in a module or give it a default.";
+      value = if opt ? apply && opt.apply != null then opt.apply value0 else value0;
+    in
+    removeAttrs opt [ "_defaultDecl" ] // {
+      _type = "option";
+      inherit loc;
+      value = addErrorContext "while evaluating the option `${showOption loc}':" value;
+      inherit (merged) isDefined highestPrio;
+      definitions = map (d: d.value) merged.defsFinal;
+      files = map (d: d.file) merged.defsFinal;
+      definitionsWithLocations = merged.defsFinal;
+    };
+
+  # One level of the option tree. `rel` is the path below the evaluation's prefix.
+  # decls: [{ file; value = options set }]; defs: [{ file; pos; value }] (not pushed down).
+  # Returns { options; config; unmatched = [{ file; pos; value; path }]; }.
+  mergeLevel = prefix: rel: decls: defs:
+    let
+      loc = prefix ++ rel;
+      declsByName = zipAttrsWith (n: vs: vs) (map
+        (d:
+          if isAttrs d.value then mapAttrs (n: v: { inherit (d) file; value = v; pos = unsafeGetAttrPos n d.value; }) d.value
+          else throw "The option declaration `${showOption loc}' in `${d.file}' is neither an option (mkOption) nor an attribute set of options.")
+        decls);
+      defsByName = zipAttrsWith (n: vs: vs) (concatMap (d: pushDown loc d (x: x) d.value) defs);
+      children = mapAttrs
+        (n: ds:
+          if any (d: isOption d.value) ds
+          then { isOption = true; option = evalOption (loc ++ [ n ]) ds (defsByName.${n} or [ ]); }
+          else { isOption = false; level = mergeLevel prefix (rel ++ [ n ]) ds (defsByName.${n} or [ ]); })
+        declsByName;
+      undeclared = attrNames (removeAttrs defsByName (attrNames declsByName));
+    in
+    {
+      options = mapAttrs (n: c: if c.isOption then c.option else c.level.options) children;
+      config = mapAttrs (n: c: if c.isOption then c.option.value else c.level.config) children;
+      unmatched =
+        concatMap (n: map (d: d // { path = rel ++ [ n ]; }) defsByName.${n}) undeclared
+        ++ concatMap (n: let c = children.${n}; in if c.isOption then [ ] else c.level.unmatched) (attrNames children);
+    };
+
+  unmatchedError = prefix: unmatched:
+    let
+      first = head unmatched;
+      same = filter (d: d.path == first.path) unmatched;
+      hint =
+        if isOption first.value then
+          "\n\nIt seems as if you're trying to declare an option by placing it into `config' rather than `options'!"
+        else "";
+    in
+    "The option `${showOption (prefix ++ first.path)}' does not exist. Definition values:${showDefs same}${hint}";
+
+  internalModule = { specialArgs, extendModules, moduleType }: {
+    _file = "<nixmesh lib/modules.nix>";
+    key = "<nixmesh lib/modules.nix>";
+    options._module = {
+      args = mkOption {
+        type = lib.types.lazyAttrsOf lib.types.raw;
+        internal = true;
+        description = "Arguments given to every module function, in addition to lib, config, options and the special arguments.";
+      };
+      check = mkOption {
+        type = lib.types.bool;
+        internal = true;
+        default = true;
+        description = "Whether definitions of options that are not declared are an error.";
+      };
+      freeformType = mkOption {
+        type = lib.types.nullOr lib.types.optionType;
+        internal = true;
+        default = null;
+        description = "The type that merges all definitions without a declared option (the free-form part of the configuration).";
+      };
+      specialArgs = mkOption {
+        type = lib.types.raw;
+        readOnly = true;
+        internal = true;
+        description = "The specialArgs of this evaluation.";
+      };
+    };
+    config._module = {
+      args = { inherit extendModules moduleType; };
+      inherit specialArgs;
+    };
+  };
+
+  /* Evaluate a list of modules.
+
+     Type: evalModules :: { modules, specialArgs ? {}, prefix ? [], class ? null } ->
+       { config, options, extendModules, _module, type, class }
+
+     Example:
+       (evalModules { modules = [ { options.x = mkOption { default = 1; }; } ]; }).config.x
+       => 1
+  */
+  evalModules =
+    evalArgs@{ modules
+    , specialArgs ? { }
+    , prefix ? [ ]
+    , args ? { }
+    , check ? true
+    , class ? null
+    }:
+    let
+      extendModules = extendArgs@{ modules ? [ ], specialArgs ? { }, prefix ? [ ] }:
+        evalModules (evalArgs // {
+          modules = evalArgs.modules ++ modules;
+          specialArgs = (evalArgs.specialArgs or { }) // specialArgs;
+          prefix = extendArgs.prefix or evalArgs.prefix or [ ];
+        });
+      moduleType = lib.types.submoduleWith { inherit (evalArgs) modules; inherit specialArgs class; };
+
+      extraModules =
+        [ (internalModule { inherit specialArgs extendModules moduleType; }) ]
+        ++ (if args != { } then [ { _file = "<evalModules args>"; config._module.args = args; } ] else [ ])
+        ++ (if !check then [ { _file = "<evalModules check>"; config._module.check = mkOverride 1000 false; } ] else [ ]);
+
+      ctx = {
+        base = { inherit lib options config specialArgs; _prefix = prefix; _class = class; } // specialArgs;
+        config = declared;
+        modulesPath = specialArgs.modulesPath or null;
+        inherit class;
+      };
+
+      collected = collectModules ctx (modules ++ extraModules);
+
+      merged = mergeLevel prefix [ ]
+        (map (m: { inherit (m) file; value = m.options; }) collected)
+        (map (m: { inherit (m) file; pos = null; value = m.config; }) collected);
+
+      options = merged.options;
+      declared = merged.config;
+      freeformType = declared._module.freeformType;
+
+      config =
+        if freeformType == null then declared
+        else
+          let
+            # Positions: attribute sets built here have none, so the merge of the
+            # free-form type asks `childPos` for the definition's own position.
+            defs = map
+              (d: {
+                inherit (d) file pos;
+                value = setAttrByPath d.path d.value;
+                childPos = _: if length d.path == 1 then d.pos else null;
+              })
+              merged.unmatched;
+          in
+          if defs == [ ] then declared else recUpdate (freeformType.merge prefix defs) declared;
+
+      checkUnmatched =
+        if declared._module.check && freeformType == null && merged.unmatched != [ ]
+        then throw (unmatchedError prefix merged.unmatched)
+        else null;
+      checked = builtins.seq checkUnmatched;
+    in
+    {
+      _type = "configuration";
+      inherit options extendModules class;
+      config = checked (removeAttrs config [ "_module" ]);
+      _module = checked config._module;
+      type = moduleType;
+    };
+
+  # ----------------------------------------------------------------------------------
+  # Renaming options
+
+  getAttrFromPath = path: set:
+    attrByPath path (throw "cannot find attribute `${showOption path}'") set;
+
+  mkAliasIfDef = option: mkIf (isOption option && option.isDefined);
+  mkAliasAndWrapDefinitions = wrap: option: mkAliasIfDef option (wrap (mkMerge option.definitions));
+  mkAliasAndWrapDefsWithPriority = wrap: option:
+    let prio = option.highestPrio or defaultOverridePriority; in
+    mkAliasIfDef option (wrap (mkMerge (map (mkOverride prio) option.definitions)));
+
+  doRename = { from, to, visible, warn, use, withPriority ? true }:
+    { config, options, ... }:
+    let
+      fromOpt = getAttrFromPath from options;
+      toOf = attrByPath to (throw "Renaming error: option `${showOption to}' does not exist.");
+      toType = let o = attrByPath to { } options; in o.type or lib.types.anything;
+    in
+    {
+      options = setAttrByPath from (mkOption {
+        inherit visible;
+        description = "Alias of {option}`${showOption to}`.";
+        apply = x: use (toOf config);
+        type = toType;
+      });
+      config = mkMerge [
+        (if warn && options ? warnings then {
+          warnings = if fromOpt.isDefined then [ "The option `${showOption from}' defined in ${showFiles fromOpt.files} has been renamed to `${showOption to}'." ] else [ ];
+        } else { })
+        (setAttrByPath to ((if withPriority then mkAliasAndWrapDefsWithPriority else mkAliasAndWrapDefinitions) (x: x) fromOpt))
+      ];
+    };
+in
+{
+  inherit evalModules mergeDefinitions collectModules pushDown;
+  inherit mkIf mkMerge mkOverride mkOrder;
+  inherit defaultOverridePriority defaultOrderPriority;
+  defaultPriority = defaultOverridePriority;
+
+  /* Default priority of option defaults (1500). Example: mkOptionDefault 1 */
+  mkOptionDefault = mkOverride optionDefaultPriority;
+  /* Priority 1000: loses against plain definitions (100). Example: mkDefault "x" */
+  mkDefault = mkOverride 1000;
+  /* Priority 60. */
+  mkImageMediaOverride = mkOverride 60;
+  /* Priority 50: wins against plain definitions. Example: mkForce [ ] */
+  mkForce = mkOverride 50;
+  /* Priority 10. */
+  mkVMOverride = mkOverride 10;
+  /* Order 500: placed before default-ordered definitions in lists/strings. */
+  mkBefore = mkOrder 500;
+  /* Order 1500: placed after default-ordered definitions. */
+  mkAfter = mkOrder 1500;
+  mkFixStrictness = x: x;
+
+  /* Wrap a module so definitions without a file get `file`.
+     Type: setDefaultModuleLocation :: String -> Module -> Module */
+  setDefaultModuleLocation = file: m: { _file = file; imports = [ m ]; };
+
+  /* nixpkgs-compatible pushDownProperties: a definition's properties moved onto its
+     attributes. Type: pushDownProperties :: Any -> [AttrSet] */
+  pushDownProperties = cfg:
+    map (mapAttrs (_: d: d.value)) (pushDown [ ] { file = "<unknown-file>"; } (x: x) cfg);
+
+  /* nixpkgs-compatible dischargeProperties: resolve mkMerge/mkIf into a list of values
+     (overrides and orders are kept). */
+  dischargeProperties = def:
+    let t = if isAttrs def then def._type or null else null; in
+    if t == "merge" then concatMap lib.modules.dischargeProperties def.contents
+    else if t == "if" then
+      (if isBool def.condition then (if def.condition then lib.modules.dischargeProperties def.content else [ ])
+       else throw "mkIf called with a non-Boolean condition")
+    else [ def ];
+
+  /* Keep the definitions with the best (lowest) priority and strip the override. */
+  filterOverrides = defs: (lib.modules.filterOverrides' defs).values;
+  filterOverrides' = defs:
+    let
+      prio = d: if (d.value._type or null) == "override" then d.value.priority else defaultOverridePriority;
+      best = foldl' (a: d: let p = prio d; in if p < a then p else a) 9999 defs;
+    in
+    {
+      highestPrio = best;
+      values = map (d: if (d.value._type or null) == "override" then d // { value = d.value.content; } else d)
+        (filter (d: prio d == best) defs);
+    };
+
+  /* Sort definitions by their mkOrder priority (stable) and strip the order. */
+  sortProperties = defs:
+    let
+      strip = d: if (d.value._type or null) == "order" then d // { value = d.value.content; priority = d.value.priority; } else d // { priority = defaultOrderPriority; };
+    in
+    map (d: removeAttrs d [ "priority" ]) (sort (a: b: a.priority < b.priority) (map strip defs));
+
+  inherit mkAliasIfDef mkAliasAndWrapDefinitions mkAliasAndWrapDefsWithPriority doRename;
+  mkAliasDefinitions = mkAliasAndWrapDefinitions (x: x);
+
+  /* Make `from` an alias of `to` (no warning, visible).
+     Type: mkAliasOptionModule :: [String] -> [String] -> Module
+     Example: mkAliasOptionModule [ "host" ] [ "target" "host" ] */
+  mkAliasOptionModule = from: to: doRename { inherit from to; visible = true; warn = false; use = x: x; };
+
+  /* Rename an option: `from` becomes a hidden alias of `to` (a warning when `warnings`
+     exists, and a trace when used).
+     Type: mkRenamedOptionModule :: [String] -> [String] -> Module */
+  mkRenamedOptionModule = from: to: doRename {
+    inherit from to;
+    visible = false;
+    warn = true;
+    use = builtins.trace "Obsolete option `${showOption from}' is used. It was renamed to `${showOption to}'.";
+  };
+
+  /* Remove an option: any definition of it is an error with `replacementInstructions`.
+     Type: mkRemovedOptionModule :: [String] -> String -> Module */
+  mkRemovedOptionModule = optionName: replacementInstructions: { options, ... }:
+    let
+      msg = "The option `${showOption optionName}' can no longer be used since it's been removed. ${replacementInstructions}";
+      checkType = lib.types.mkOptionType {
+        name = "removed";
+        description = "removed option";
+        check = _: throw msg;
+        merge = _: _: throw msg;
+      };
+    in
+    {
+      options = setAttrByPath optionName (mkOption {
+        visible = false;
+        type = checkType;
+        description = "The option has been removed. ${replacementInstructions}";
+        apply = _: throw msg;
+      });
+      config =
+        if options ? assertions then {
+          assertions = [{ assertion = !(getAttrFromPath optionName options).isDefined; message = msg; }];
+        } else { };
+    };
+}

@@ -1,1 +1,566 @@
-{ lib }: { }
+# Option types of the bundled module system (`lib.types`).
+#
+# A type is an attribute set made by `mkOptionType`:
+#   { _type = "option-type"; name; description; descriptionClass; check; merge;
+#     emptyValue; getSubOptions; getSubModules; substSubModules; typeMerge; functor;
+#     nestedTypes; deprecationMessage; }
+# `check value` says whether one definition's value is acceptable; `merge loc defs`
+# combines the (already checked, priority-filtered, ordered) definitions
+# `[{ file; value; pos?; }]` of the option at path `loc`. Wrapping types (listOf,
+# attrsOf, ...) merge their elements through `lib.modules.mergeDefinitions`, so
+# mkIf/mkMerge/mkOverride work inside lists and attribute sets, and pass every
+# element's position along (see options.nix for the location format in errors).
+{ lib }:
+let
+  inherit (builtins)
+    all any attrNames concatLists concatMap concatStringsSep elemAt filter foldl' genList
+    head isAttrs isBool isFloat isFunction isInt isList isPath isString length listToAttrs
+    map mapAttrs match stringLength substring tail toJSON typeOf unsafeGetAttrPos zipAttrsWith;
+
+  inherit (lib.options) mergeEqualOption mergeOneOption mergeDefaultOption mergeUniqueOption showOption showDefs showFiles;
+
+  last' = l: elemAt l (length l - 1);
+
+  isDerivation = x: isAttrs x && (x.type or null) == "derivation";
+  isStringLike = x: isString x || isPath x || (isAttrs x && (x ? outPath || x ? __toString));
+  isOptionType = x: isAttrs x && (x._type or null) == "option-type";
+
+  # Description with parentheses unless the inner type's class is one of `ok`.
+  phrase = ok: t:
+    if ok (t.descriptionClass or null) then t.description else "(${t.description})";
+
+  defaultFunctor = name: {
+    inherit name;
+    type = types.${name} or null;
+    wrapped = null;
+    payload = null;
+    binOp = _: _: null;
+  };
+
+  /* Merge two types' functors: same name and no parameters -> the type itself;
+     parameters (payload) combined by binOp; wrapped element types merged recursively.
+     Returns null when the types cannot be merged.
+  */
+  defaultTypeMerge = f: f':
+    if f.name != f'.name then null
+    else if f.payload != null then
+      (if f'.payload == null then null
+       else let p = f.binOp f.payload f'.payload; in if p == null then null else f.type p)
+    else if f.wrapped != null then
+      (if f'.wrapped == null then null
+       else let w = f.wrapped.typeMerge f'.wrapped.functor; in if w == null then null else f.type w)
+    else f.type;
+
+  mkOptionType =
+    { name
+    , description ? null
+    , descriptionClass ? null
+    , check ? (_: true)
+    , merge ? mergeDefaultOption
+    , emptyValue ? { }
+    , getSubOptions ? (_: { })
+    , getSubModules ? null
+    , substSubModules ? (_: null)
+    , typeMerge ? null
+    , functor ? defaultFunctor name
+    , deprecationMessage ? null
+    , nestedTypes ? { }
+    }:
+    {
+      _type = "option-type";
+      inherit name check merge emptyValue getSubOptions getSubModules substSubModules
+        functor deprecationMessage nestedTypes descriptionClass;
+      description = if description == null then name else description;
+      typeMerge = if typeMerge == null then defaultTypeMerge functor else typeMerge;
+    };
+
+  # A self-contained simple type whose functor merges only with itself.
+  simple = attrs:
+    let t = mkOptionType (attrs // { functor = (defaultFunctor attrs.name) // { type = t; }; }); in t;
+
+  mergeDefs = loc: type: defs: lib.modules.mergeDefinitions loc type defs;
+
+  # Per-attribute definitions of a list of attribute-set definitions, with positions.
+  # Returns { NAME = [ def ... ]; }.
+  # A definition may carry `childPos` (name -> position) when its value was built by the
+  # module system itself and has no positions of its own (free-form definitions).
+  attrDefs = defs:
+    let
+      split = d: mapAttrs
+        (n: v: { inherit (d) file; value = v; pos = if d ? childPos then d.childPos n else unsafeGetAttrPos n d.value; })
+        d.value;
+    in
+    if length defs == 1 then mapAttrs (n: v: [ v ]) (split (head defs))
+    else zipAttrsWith (n: vs: vs) (map split defs);
+
+  intBetween = lo: hi: desc: mkOptionType {
+    name = "intBetween";
+    description = desc;
+    descriptionClass = "nonRestrictiveClause";
+    check = x: isInt x && x >= lo && x <= hi;
+    merge = mergeEqualOption;
+    functor = (defaultFunctor "intBetween") // {
+      type = { lo, hi }: between lo hi;
+      payload = { inherit lo hi; };
+      binOp = a: b: if a == b then a else null;
+    };
+  };
+  between = lo: hi:
+    if lo > hi then throw "types.ints.between: lower bound ${toString lo} is above upper bound ${toString hi}"
+    else intBetween lo hi "integer between ${toString lo} and ${toString hi} (both inclusive)";
+  unsignedBits = bits: hi: intBetween 0 hi "${toString bits} bit unsigned integer; between 0 and ${toString hi} (both inclusive)";
+  signedBits = bits: lo: hi: intBetween lo hi "${toString bits} bit signed integer; between ${toString lo} and ${toString hi} (both inclusive)";
+
+  separatedString = sep: mkOptionType {
+    name = "separatedString";
+    description =
+      if sep == "" then "Concatenated string"
+      else "strings concatenated with ${toJSON sep}";
+    descriptionClass = "noun";
+    check = isString;
+    merge = _: defs: concatStringsSep sep (map (d: d.value) defs);
+    functor = (defaultFunctor "separatedString") // {
+      type = separatedString;
+      payload = sep;
+      binOp = a: b: if a == b then a else null;
+    };
+  };
+
+  showEnumValue = v:
+    if isString v then toJSON v
+    else if isInt v || isFloat v then toString v
+    else if isBool v then (if v then "true" else "false")
+    else if v == null then "null"
+    else "<${typeOf v}>";
+
+  types = {
+    inherit isOptionType mkOptionType defaultFunctor defaultTypeMerge isStringLike;
+
+    /* Type: a boolean; several equal definitions are accepted. */
+    bool = simple { name = "bool"; description = "boolean"; descriptionClass = "noun"; check = isBool; merge = mergeEqualOption; };
+
+    /* Type: a signed integer. */
+    int = simple { name = "int"; description = "signed integer"; descriptionClass = "noun"; check = isInt; merge = mergeEqualOption; };
+
+    /* Integer families: ints.between lo hi, ints.unsigned, ints.positive, u8/u16/u32,
+       s8/s16/s32. Example: ints.between 1 10 */
+    ints = {
+      inherit between;
+      unsigned = mkOptionType {
+        name = "unsignedInt"; description = "unsigned integer, meaning >=0"; descriptionClass = "nonRestrictiveClause";
+        check = x: isInt x && x >= 0; merge = mergeEqualOption;
+      };
+      positive = mkOptionType {
+        name = "positiveInt"; description = "positive integer, meaning >0"; descriptionClass = "nonRestrictiveClause";
+        check = x: isInt x && x > 0; merge = mergeEqualOption;
+      };
+      u8 = unsignedBits 8 255;
+      u16 = unsignedBits 16 65535;
+      u32 = unsignedBits 32 4294967295;
+      s8 = signedBits 8 (-128) 127;
+      s16 = signedBits 16 (-32768) 32767;
+      s32 = signedBits 32 (-2147483648) 2147483647;
+    };
+
+    /* Type: a TCP/UDP port, 0..65535 (= ints.u16). */
+    port = types.ints.u16;
+
+    /* Type: a floating point number. */
+    float = simple { name = "float"; description = "floating point number"; descriptionClass = "noun"; check = isFloat; merge = mergeEqualOption; };
+
+    /* Type: an integer or a float. */
+    number = simple { name = "number"; description = "signed integer or floating point number"; descriptionClass = "noun"; check = x: isInt x || isFloat x; merge = mergeEqualOption; };
+
+    /* Type: a string; several equal definitions are accepted. */
+    str = simple { name = "str"; description = "string"; descriptionClass = "noun"; check = isString; merge = mergeEqualOption; };
+
+    /* Type: a string that is not empty (nor only white space). */
+    nonEmptyStr = simple {
+      name = "nonEmptyStr"; description = "non-empty string"; descriptionClass = "noun";
+      check = x: isString x && match "[[:space:]]*" x == null; merge = mergeEqualOption;
+    };
+
+    /* Type: a string on one line (a final newline is allowed). */
+    singleLineStr = simple {
+      name = "singleLineStr"; description = "(optionally newline-terminated) single-line string"; descriptionClass = "noun";
+      check = x: isString x && match "[^\n]*\n?" x != null; merge = mergeEqualOption;
+    };
+
+    /* Type: a string matching a POSIX extended regular expression (whole string).
+       Example: strMatching "[a-z]+" */
+    strMatching = pattern: mkOptionType {
+      name = "strMatching ${toJSON pattern}";
+      description = "string matching the pattern ${pattern}";
+      descriptionClass = "noun";
+      check = x: isString x && match pattern x != null;
+      merge = mergeEqualOption;
+      functor = (defaultFunctor "strMatching") // {
+        type = p: types.strMatching p;
+        payload = pattern;
+        binOp = a: b: if a == b then a else null;
+      };
+    };
+
+    /* Type: strings joined with a separator when defined several times.
+       Example: separatedString ":" */
+    inherit separatedString;
+
+    /* Type: strings joined with newlines. */
+    lines = separatedString "\n";
+
+    /* Type: strings joined with commas. */
+    commas = separatedString ",";
+
+    # Deprecated in nixpkgs; concatenates definitions.
+    string = separatedString "";
+
+    /* Type: an absolute path (a path value or a string starting with "/"). */
+    path = simple {
+      name = "path"; description = "path"; descriptionClass = "noun";
+      check = x: isStringLike x && substring 0 1 (toString x) == "/";
+      merge = mergeEqualOption;
+    };
+
+    /* Type: a derivation or a store path. */
+    package = simple {
+      name = "package"; description = "package"; descriptionClass = "noun";
+      check = x: isDerivation x || (isStringLike x && substring 0 (stringLength builtins.storeDir + 1) (toString x) == builtins.storeDir + "/");
+      merge = mergeOneOption;
+    };
+
+    /* Type: one of the listed values. Example: enum [ "wireguard" "none" ] */
+    enum = values:
+      let
+        desc =
+          if values == [ ] then "impossible (empty enum)"
+          else if length values == 1 then "value ${showEnumValue (head values)} (singular enum)"
+          else "one of ${concatStringsSep ", " (map showEnumValue values)}";
+      in
+      mkOptionType {
+        name = "enum";
+        description = desc;
+        descriptionClass = if length values < 2 then "noun" else "conjunction";
+        check = x: builtins.elem x values;
+        merge = mergeEqualOption;
+        functor = (defaultFunctor "enum") // {
+          type = types.enum;
+          payload = values;
+          binOp = a: b: a ++ filter (x: !(builtins.elem x a)) b;
+        };
+      };
+
+    /* Type: any value, merged by a deep merge of attribute sets; other values must be
+       equal when defined several times. */
+    anything = mkOptionType {
+      name = "anything";
+      description = "anything";
+      descriptionClass = "noun";
+      check = _: true;
+      merge = loc: defs:
+        let
+          kind = v:
+            if isAttrs v && isStringLike v then "stringCoercibleSet"
+            else if isDerivation v then "stringCoercibleSet"
+            else typeOf v;
+          k = kind (head defs).value;
+          same = all (d: kind d.value == k) (tail defs);
+        in
+        if !same then
+          throw "The option `${showOption loc}' has conflicting definition types (${concatStringsSep ", " (map (d: kind d.value) defs)}):${showDefs defs}"
+        else if k == "set" then (types.attrsOf types.anything).merge loc defs
+        else if k == "list" then
+          (if length defs == 1 then (types.listOf types.anything).merge loc defs
+           else if all (d: d.value == (head defs).value) (tail defs) then (head defs).value
+           else throw "The option `${showOption loc}' has conflicting list definitions (lists are not merged by `anything'; use listOf):${showDefs defs}")
+        else if k == "lambda" then
+          (arg: (mergeDefs (loc ++ [ "<function body>" ]) types.anything (map (d: d // { value = d.value arg; }) defs)).mergedValue)
+        else mergeEqualOption loc defs;
+    };
+
+    /* Type: any attribute set; definitions are shallowly updated (later wins). */
+    attrs = simple {
+      name = "attrs"; description = "attribute set"; descriptionClass = "noun";
+      check = isAttrs;
+      merge = _: defs: foldl' (a: d: a // d.value) { } defs;
+      emptyValue = { value = { }; };
+    };
+
+    /* Type: any value, not merged (a single definition), not checked or descended into. */
+    raw = simple { name = "raw"; description = "raw value"; descriptionClass = "noun"; check = _: true; merge = mergeOneOption; };
+
+    /* Type: any value, merged with mergeDefaultOption. */
+    unspecified = simple { name = "unspecified"; description = "unspecified value"; descriptionClass = "noun"; };
+
+    /* Type: an option type (used by _module.freeformType). */
+    optionType = simple {
+      name = "optionType"; description = "optionType"; descriptionClass = "noun";
+      check = isOptionType;
+      merge = loc: defs:
+        foldl' (a: d:
+          let m = a.typeMerge d.value.functor; in
+          if m == null then throw "The option `${showOption loc}' has conflicting type definitions that cannot be merged.${showDefs defs}" else m)
+          (head defs).value (tail defs);
+    };
+
+    /* Type: a list whose elements have type `elemType`; definitions are concatenated.
+       Example: listOf str */
+    listOf = elemType: mkOptionType {
+      name = "listOf";
+      description = "list of ${phrase (c: c == "noun" || c == "composite") elemType}";
+      descriptionClass = "composite";
+      check = isList;
+      merge = loc: defs:
+        let
+          one = n: def: genList
+            (m:
+              (mergeDefs (loc ++ [ "[definition ${toString n}-entry ${toString (m + 1)}]" ]) elemType
+                [{ inherit (def) file; pos = def.pos or null; value = elemAt def.value m; }]).optionalValue)
+            (length def.value);
+          all' = concatLists (genList (i: one (i + 1) (elemAt defs i)) (length defs));
+        in
+        map (x: x.value) (filter (x: x ? value) all');
+      emptyValue = { value = [ ]; };
+      getSubOptions = prefix: elemType.getSubOptions (prefix ++ [ "*" ]);
+      getSubModules = elemType.getSubModules;
+      substSubModules = m: types.listOf (elemType.substSubModules m);
+      functor = (defaultFunctor "listOf") // { wrapped = elemType; type = types.listOf; };
+      nestedTypes.elemType = elemType;
+    };
+
+    /* Type: a non-empty list. Example: nonEmptyListOf str */
+    nonEmptyListOf = elemType:
+      let l = types.listOf elemType; in
+      l // {
+        description = "non-empty ${l.description}";
+        check = x: isList x && x != [ ];
+        emptyValue = { };
+        substSubModules = m: types.nonEmptyListOf (elemType.substSubModules m);
+      };
+
+    /* Type: an attribute set whose values have type `elemType`; definitions are merged
+       per attribute. Attribute names are strict (mkIf on a value is resolved to know
+       whether the attribute exists). Example: attrsOf int */
+    attrsOf = elemType: mkOptionType {
+      name = "attrsOf";
+      description = "attribute set of ${phrase (c: c == "noun" || c == "composite") elemType}";
+      descriptionClass = "composite";
+      check = isAttrs;
+      merge = loc: defs:
+        let
+          merged = mapAttrs (n: ds: (mergeDefs (loc ++ [ n ]) elemType ds).optionalValue) (attrDefs defs);
+        in
+        listToAttrs (concatMap (n: let v = merged.${n}; in if v ? value then [ { name = n; value = v.value; } ] else [ ]) (attrNames merged));
+      emptyValue = { value = { }; };
+      getSubOptions = prefix: elemType.getSubOptions (prefix ++ [ "<name>" ]);
+      getSubModules = elemType.getSubModules;
+      substSubModules = m: types.attrsOf (elemType.substSubModules m);
+      functor = (defaultFunctor "attrsOf") // { wrapped = elemType; type = types.attrsOf; };
+      nestedTypes.elemType = elemType;
+    };
+
+    /* Type: like attrsOf, but attribute names do not depend on the values: an attribute
+       defined only under a false mkIf is present and evaluates to the element type's
+       empty value (or fails when read). Example: lazyAttrsOf raw */
+    lazyAttrsOf = elemType: mkOptionType {
+      name = "lazyAttrsOf";
+      description = "lazy attribute set of ${phrase (c: c == "noun" || c == "composite") elemType}";
+      descriptionClass = "composite";
+      check = isAttrs;
+      merge = loc: defs:
+        mapAttrs
+          (n: ds:
+            let m = mergeDefs (loc ++ [ n ]) elemType ds; in
+            if m.isDefined then m.mergedValue else (elemType.emptyValue.value or m.mergedValue))
+          (attrDefs defs);
+      emptyValue = { value = { }; };
+      getSubOptions = prefix: elemType.getSubOptions (prefix ++ [ "<name>" ]);
+      getSubModules = elemType.getSubModules;
+      substSubModules = m: types.lazyAttrsOf (elemType.substSubModules m);
+      functor = (defaultFunctor "lazyAttrsOf") // { wrapped = elemType; type = types.lazyAttrsOf; };
+      nestedTypes.elemType = elemType;
+    };
+
+    /* Type: null or a value of `elemType`. null must be the only definition when it is
+       defined. Example: nullOr port */
+    nullOr = elemType: mkOptionType {
+      name = "nullOr";
+      description = "null or ${phrase (c: c == "noun" || c == "conjunction") elemType}";
+      descriptionClass = "conjunction";
+      check = x: x == null || elemType.check x;
+      merge = loc: defs:
+        let nulls = filter (d: d.value == null) defs; in
+        if nulls == [ ] then elemType.merge loc defs
+        else if length nulls == length defs then null
+        else throw "The option `${showOption loc}' is defined both null and not null:${showDefs defs}";
+      emptyValue = { value = null; };
+      getSubOptions = elemType.getSubOptions;
+      getSubModules = elemType.getSubModules;
+      substSubModules = m: types.nullOr (elemType.substSubModules m);
+      functor = (defaultFunctor "nullOr") // { wrapped = elemType; type = types.nullOr; };
+      nestedTypes.elemType = elemType;
+    };
+
+    /* Type: a function whose result has type `elemType`; several definitions are merged
+       by merging their results. Example: functionTo (listOf str) */
+    functionTo = elemType: mkOptionType {
+      name = "functionTo";
+      description = "function that evaluates to a(n) ${phrase (c: c == "noun" || c == "composite") elemType}";
+      descriptionClass = "composite";
+      check = isFunction;
+      merge = loc: defs: arg:
+        (mergeDefs (loc ++ [ "<function body>" ]) elemType (map (d: d // { value = d.value arg; }) defs)).mergedValue;
+      getSubOptions = prefix: elemType.getSubOptions (prefix ++ [ "<function body>" ]);
+      getSubModules = elemType.getSubModules;
+      substSubModules = m: types.functionTo (elemType.substSubModules m);
+      functor = (defaultFunctor "functionTo") // { wrapped = elemType; type = types.functionTo; };
+      nestedTypes.elemType = elemType;
+    };
+
+    /* Type: `elemType`, defined only once. Example: uniq str */
+    uniq = types.unique { message = ""; };
+
+    /* Type: `elemType`, defined only once; `message` is added to the error.
+       Example: unique { message = "Set it in one place only."; } str */
+    unique = { message }: elemType: mkOptionType {
+      name = "unique";
+      inherit (elemType) description descriptionClass check emptyValue getSubOptions getSubModules;
+      merge = mergeUniqueOption { inherit message; inherit (elemType) merge; };
+      substSubModules = m: types.unique { inherit message; } (elemType.substSubModules m);
+      functor = (defaultFunctor "unique") // { wrapped = elemType; type = types.unique { inherit message; }; };
+      nestedTypes.elemType = elemType;
+    };
+
+    /* Type: a value of type t1 or t2. Definitions are merged with t1 when all match t1,
+       else with t2 when all match t2, else must be a single definition.
+       Example: either str (listOf str) */
+    either = t1: t2: mkOptionType {
+      name = "either";
+      description = "${phrase (c: c == "noun" || c == "conjunction") t1} or ${phrase (c: c == "noun" || c == "conjunction" || c == "composite") t2}";
+      descriptionClass = "conjunction";
+      check = x: t1.check x || t2.check x;
+      merge = loc: defs:
+        if all (d: t1.check d.value) defs then t1.merge loc defs
+        else if all (d: t2.check d.value) defs then t2.merge loc defs
+        else mergeOneOption loc defs;
+      typeMerge = f':
+        let
+          m1 = t1.typeMerge (elemAt f'.wrapped 0).functor;
+          m2 = t2.typeMerge (elemAt f'.wrapped 1).functor;
+        in
+        if f'.name == "either" && m1 != null && m2 != null then types.either m1 m2 else null;
+      functor = (defaultFunctor "either") // { wrapped = [ t1 t2 ]; };
+      nestedTypes = { left = t1; right = t2; };
+    };
+
+    /* Type: a value of any of the listed types. Example: oneOf [ int str ] */
+    oneOf = ts:
+      if ts == [ ] then throw "types.oneOf needs at least one type"
+      else foldl' types.either (head ts) (tail ts);
+
+    /* Type: `finalType`, also accepting `coercedType` values converted by `coerceFunc`.
+       Example: coercedTo str (s: [ s ]) (listOf str) */
+    coercedTo = coercedType: coerceFunc: finalType: mkOptionType {
+      name = "coercedTo";
+      description = "${phrase (c: c == "noun") finalType} or ${phrase (c: c == "noun") coercedType} convertible to it";
+      check = x: (coercedType.check x && finalType.check (coerceFunc x)) || finalType.check x;
+      merge = loc: defs:
+        finalType.merge loc (map
+          (d: if !(finalType.check d.value) && coercedType.check d.value then d // { value = coerceFunc d.value; } else d)
+          defs);
+      emptyValue = finalType.emptyValue;
+      getSubOptions = finalType.getSubOptions;
+      getSubModules = finalType.getSubModules;
+      substSubModules = m: types.coercedTo coercedType coerceFunc (finalType.substSubModules m);
+      typeMerge = _: null;
+      functor = (defaultFunctor "coercedTo") // { wrapped = finalType; };
+      nestedTypes = { inherit coercedType finalType; };
+    };
+
+    /* Type: a module evaluated inside the option (a nested evaluation per value).
+       Attribute-set definitions are configuration only. Example: submodule { options.x = mkOption { }; } */
+    submodule = modules: types.submoduleWith {
+      shorthandOnlyDefinesConfig = true;
+      modules = if isList modules then modules else [ modules ];
+    };
+
+    /* Type: a nested module evaluation with static `modules`, extra `specialArgs`, and
+       the option's definitions as further modules. `_module.args.name` is the last
+       element of the option path (the attribute name under attrsOf).
+
+       Example: submoduleWith { modules = [ ./node.nix ]; specialArgs = { inherit nodes; }; }
+    */
+    submoduleWith =
+      { modules
+      , specialArgs ? { }
+      , shorthandOnlyDefinesConfig ? false
+      , description ? null
+      , class ? null
+      }@attrs:
+      let
+        asModules = defs: map
+          (d:
+            if shorthandOnlyDefinesConfig && isAttrs d.value && !(d.value ? _type && d.value._type == "if")
+            then { _file = d.file; config = d.value; }
+            else { _file = d.file; imports = [ d.value ]; })
+          defs;
+        nameModule = name: { _file = "<submodule name>"; key = "_nixmesh-submodule-name"; config._module.args.name = name; };
+        evalWith = prefix: extra: lib.modules.evalModules {
+          inherit specialArgs prefix class;
+          modules = modules ++ extra;
+        };
+        docEval = prefix: evalWith prefix [ (nameModule (if prefix == [ ] then "<name>" else last' prefix)) ];
+      in
+      mkOptionType {
+        name = "submodule";
+        description = if description != null then description else "submodule";
+        descriptionClass = "noun";
+        check = x: isAttrs x || isFunction x || types.path.check x;
+        merge = loc: defs:
+          (evalWith loc ([ (nameModule (last' loc)) ] ++ asModules defs)).config;
+        emptyValue = { value = { }; };
+        getSubOptions = prefix:
+          let o = (docEval prefix).options; in
+          removeAttrs o [ "_module" ];
+        getSubModules = modules;
+        substSubModules = m: types.submoduleWith (attrs // { modules = m; });
+        nestedTypes = { };
+        functor = (defaultFunctor "submoduleWith") // {
+          type = types.submoduleWith;
+          payload = { inherit modules specialArgs shorthandOnlyDefinesConfig description class; };
+          binOp = a: b: {
+            modules = a.modules ++ b.modules;
+            specialArgs = a.specialArgs // b.specialArgs;
+            shorthandOnlyDefinesConfig =
+              if a.shorthandOnlyDefinesConfig == b.shorthandOnlyDefinesConfig then a.shorthandOnlyDefinesConfig
+              else throw "A submoduleWith option is declared multiple times with conflicting shorthandOnlyDefinesConfig values";
+            description = if a.description == null then b.description else a.description;
+            class = if a.class == null then b.class else a.class;
+          };
+        };
+      };
+
+    /* Type: a module that is not evaluated here; definitions are collected into one
+       module `{ imports = [ ... ]; }` to be evaluated elsewhere (e.g. a node's host
+       configuration). Example: deferredModuleWith { staticModules = [ ./base.nix ]; } */
+    deferredModule = types.deferredModuleWith { };
+
+    deferredModuleWith = { staticModules ? [ ] }: mkOptionType {
+      name = "deferredModule";
+      description = "module";
+      descriptionClass = "noun";
+      check = x: isAttrs x || isFunction x || types.path.check x;
+      merge = _loc: defs: {
+        imports = staticModules ++ map (d: { _file = d.file; imports = [ d.value ]; }) defs;
+      };
+      getSubOptions = _: { };
+      getSubModules = null;
+      substSubModules = m: types.deferredModuleWith { staticModules = m; };
+      functor = (defaultFunctor "deferredModuleWith") // {
+        type = types.deferredModuleWith;
+        payload = { inherit staticModules; };
+        binOp = a: b: { staticModules = a.staticModules ++ b.staticModules; };
+      };
+    };
+  };
+in
+types

@@ -1,0 +1,350 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nixmesh/nixmesh/eval"
+	"github.com/nixmesh/nixmesh/internal/testutil"
+)
+
+func fixture(t *testing.T, name string) string {
+	t.Helper()
+	return filepath.Join(testutil.RepoRoot(), "eval", "testdata", name, "deploy.nix")
+}
+
+// nixmesh runs the whole CLI as main does and returns exit code, stdout and stderr.
+func nixmesh(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func globals(t *testing.T, file string) (*globalOptions, *bytes.Buffer) {
+	var stderr bytes.Buffer
+	return &globalOptions{File: file, Stderr: &stderr}, &stderr
+}
+
+func TestRunEvalTree(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	g, _ := globals(t, fixture(t, "basic"))
+	var out bytes.Buffer
+	if err := runEval(context.Background(), evalOptions{global: g, Selectors: []string{"@infra,web"}}, &out); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{
+		"gateway  (standalone, enabled)\n  connection\n    host         root@198.18.0.11\n",
+		"    wireguard    wg0: 10.77.0.1/24, listens on 51820\n                   peer webPublicKeyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= allowed 10.77.0.2/32 at 198.18.0.12:51820\n",
+		"    dns (nsd)    serving on 10.77.0.1\n                   zone lab.test (2 lines)\n",
+		"\nweb  (standalone, enabled)\n",
+		"    tags         web, frontend\n",
+		"    ssh access   user deploy accepts 1 key(s)\n                   ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTests deploy@gateway\n",
+		"  configuration\n    networking\n      hostName = \"web\"\n",
+		"        zones\n          \"lab.test\"\n            data = ''\n                @ IN SOA",
+		"    extra\n      setting = \"kept raw\"\n",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "web2") || strings.Contains(s, "old  (") {
+		t.Errorf("output shows unselected nodes:\n%s", s)
+	}
+	if strings.Index(s, "gateway  (") > strings.Index(s, "web  (") {
+		t.Error("nodes are not in name order")
+	}
+}
+
+func TestRunEvalJSONWithNixArgs(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	code, stdout, stderr := nixmesh(t, "-f", fixture(t, "basic"), "eval", "--json", "web", "web2", "--", "--argstr", "unused", "x", "--arg", "webPort", "2200")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got map[string]struct {
+		Connection    map[string]any `json:"connection"`
+		Configuration map[string]any `json:"configuration"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatalf("%v:\n%s", err, stdout)
+	}
+	if len(got) != 2 {
+		t.Errorf("nodes = %v", got)
+	}
+	if got["web"].Connection["port"] != float64(2200) {
+		t.Errorf("web's port = %v: the Nix args after -- were not used", got["web"].Connection["port"])
+	}
+	if got["web2"].Connection["user"] != nil || got["web2"].Connection["successTimeout"] != float64(20) {
+		t.Errorf("web2's connection = %v", got["web2"].Connection)
+	}
+	hostName := got["web"].Configuration["networking"].(map[string]any)["hostName"]
+	if hostName != "web" {
+		t.Errorf("web's configuration = %v", got["web"].Configuration)
+	}
+}
+
+func TestEvalErrorExit3WithDiagnostic(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	file := fixture(t, "bad-port")
+	code, stdout, stderr := nixmesh(t, "-f", file, "eval")
+	if code != exitEval {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitEval, stderr)
+	}
+	if stdout != "" {
+		t.Errorf("stdout = %q, want nothing", stdout)
+	}
+	for _, want := range []string{
+		"error: A definition for option `nodes.web.port' is not of type",
+		"  option: nodes.web.port\n",
+		"  at:     " + file + ":5:5\n",
+		"      5 |     port = 70000;\n",
+		"--show-trace",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+
+	// With --show-trace, Nix's own report is printed as it is.
+	code, _, stderr = nixmesh(t, "-f", file, "--show-trace", "eval")
+	if code != exitEval || !strings.Contains(stderr, "       - In `"+file+":5:5': 70000") {
+		t.Errorf("--show-trace: exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	basic := fixture(t, "basic")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-f", basic, "eval", "gatway"}, `node selector "gatway" matches no node (did you mean "gateway"?)`},
+		{[]string{"-f", basic, "build", "@nope"}, `"@nope" matches no tag`},
+		{[]string{"-f", "/nonexistent/deploy.nix", "eval"}, "no deployment file /nonexistent/deploy.nix"},
+		{[]string{"eval", "--no-such-flag"}, "unknown flag: --no-such-flag"},
+		{[]string{"evl"}, `unknown command "evl" (did you mean "eval"?)`},
+		{[]string{"-f", basic, "build", "--parallel", "-1"}, "--parallel must not be negative"},
+		{[]string{"version", "extra"}, `nixmesh version takes no arguments, got "extra"`},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := nixmesh(t, tt.args...)
+		if code != exitUsage || !strings.Contains(stderr, tt.want) {
+			t.Errorf("nixmesh %q: exit %d, stderr %q; want exit 2 and %q", tt.args, code, stderr, tt.want)
+		}
+		if strings.Count(stderr, "\n") > 2 || stdout != "" {
+			t.Errorf("nixmesh %q: want one short message, got stdout %q stderr %q", tt.args, stdout, stderr)
+		}
+	}
+}
+
+func TestRunBuild(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	g, stderr := globals(t, fixture(t, "basic"))
+	var out bytes.Buffer
+	err := runBuild(context.Background(), buildOptions{global: g, Selectors: []string{"web*"}, Parallel: 2,
+		NixArgs: []string{"--arg", "breakWeb", "true"}}, &out)
+
+	// web2 built and is printed; web failed, and the failure names it.
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "web2\t/nix/store/") || !strings.HasSuffix(lines[0], "-nixmesh-system-web2") {
+		t.Errorf("stdout = %q, want only web2's path", out.String())
+	}
+	if code := exitCode(err); code != exitBuild {
+		t.Fatalf("exit code %d for %v, want %d", code, err, exitBuild)
+	}
+	var msg bytes.Buffer
+	reportError(&msg, err, false)
+	if !strings.HasPrefix(msg.String(), "error: web: build failed: builder for '/nix/store/") || strings.Contains(msg.String(), "web2") {
+		t.Errorf("message = %q", msg.String())
+	}
+	// Not a terminal: plain per-host lines, the builder's output among them.
+	if !strings.Contains(stderr.String(), "[web] broken on purpose\n") || !strings.Contains(stderr.String(), "[web2] done\n") {
+		t.Errorf("progress output:\n%s", stderr)
+	}
+}
+
+func TestRunBuildAll(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	code, stdout, stderr := nixmesh(t, "-f", fixture(t, "basic"), "build")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var nodes []string
+	for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		name, path, _ := strings.Cut(l, "\t")
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		nodes = append(nodes, name)
+	}
+	// Every enabled node, not the disabled one.
+	if strings.Join(nodes, ",") != "gateway,web,web2" {
+		t.Errorf("built %v", nodes)
+	}
+}
+
+func TestRunOptions(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	g, _ := globals(t, fixture(t, "basic"))
+	var out bytes.Buffer
+	if err := runOptions(context.Background(), optionsOptions{global: g, Filter: []string{"port"}}, &out); err != nil {
+		t.Fatal(err)
+	}
+	want := `nodes.<name>.port
+    type:        16 bit unsigned integer; between 0 and 65535 (both inclusive)
+    default:     22
+    declared in: /nix-modules/modules/nodes.nix:20
+    SSH port.
+`
+	if out.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
+	}
+
+	out.Reset()
+	if err := runOptions(context.Background(), optionsOptions{global: g, JSON: true}, &out); err != nil {
+		t.Fatal(err)
+	}
+	var list []eval.Option
+	if err := json.Unmarshal(out.Bytes(), &list); err != nil || len(list) != 2 || list[0].Name != "nodes.<name>.host" {
+		t.Errorf("json: %v %+v", err, list)
+	}
+
+	err := runOptions(context.Background(), optionsOptions{global: g, Filter: []string{"nothing-like-this"}}, &out)
+	if exitCode(err) != exitUsage {
+		t.Errorf("unmatched filter: %v", err)
+	}
+}
+
+func TestRunOptionsWithoutDeployment(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	// A fake framework: options.nix imports it and calls it with an empty module.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "default.nix"), []byte(`{ }: module: {
+  optionsList = [ { name = "from.framework"; type = "boolean"; description = "d"; default = false; declarations = [ ]; readOnly = true; } ];
+}`), 0o644)
+	g, _ := globals(t, filepath.Join(t.TempDir(), "absent.nix"))
+	var out bytes.Buffer
+	if err := runOptions(context.Background(), optionsOptions{global: g, Modules: dir}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "from.framework\n    type:        boolean\n    default:     false\n    read-only\n") {
+		t.Errorf("got:\n%s", out.String())
+	}
+
+	// $NIXMESH_MODULES is found without --modules; an explicit -f that is missing is not
+	// silently replaced by the framework.
+	t.Setenv("NIXMESH_MODULES", dir)
+	out.Reset()
+	if err := runOptions(context.Background(), optionsOptions{global: g}, &out); err != nil || !strings.Contains(out.String(), "from.framework") {
+		t.Errorf("with NIXMESH_MODULES: %v\n%s", err, out.String())
+	}
+	g.FileExplicit = true
+	if err := runOptions(context.Background(), optionsOptions{global: g}, &out); exitCode(err) != exitUsage {
+		t.Errorf("missing -f file: %v", err)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, stdout, _ := nixmesh(t, "version")
+	if code != 0 || !strings.HasPrefix(stdout, "nixmesh ") || !strings.Contains(stdout, "\ngo      go1.") {
+		t.Errorf("exit %d:\n%s", code, stdout)
+	}
+}
+
+func TestRootHelpTeaches(t *testing.T) {
+	code, stdout, _ := nixmesh(t, "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"Exit codes:", "  3    evaluation error", "  4    build error", "  130  interrupted",
+		"nixmesh eval", "nixmesh build web @db", "-f, --file FILE", "--show-trace"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("--help lacks %q", want)
+		}
+	}
+	for _, c := range []string{"eval", "build", "options", "version"} {
+		_, stdout, _ := nixmesh(t, c, "--help")
+		if !strings.Contains(stdout, "Examples:\n  nixmesh "+c) {
+			t.Errorf("%s --help has no example:\n%s", c, stdout)
+		}
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		code int
+	}{
+		{nil, 0},
+		{errors.New("x"), 1},
+		{usageErrorf("x"), 2},
+		{&eval.SelectError{Selector: "x"}, 2},
+		{&eval.EvalError{}, 3},
+		{&eval.PlanVersionError{Got: 9}, 3},
+		{errors.Join(&eval.HostError{Host: "a", Phase: "build", Err: &eval.BuildError{}}), 4},
+		{&deployFailedError{errors.New("x")}, 5},
+		{&rolledBackError{errors.New("x")}, 6},
+		{errors.Join(&rolledBackError{errors.New("x")}, &deployFailedError{errors.New("y")}), 5},
+		{interrupted(errors.New("x")), 130},
+		{&eval.HostError{Host: "a", Phase: "build", Err: context.Canceled}, 130},
+	} {
+		if got := exitCode(tt.err); got != tt.code {
+			t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.code)
+		}
+	}
+}
+
+// nixmesh build evaluates the network once for the plan and instantiates every selected
+// system in one more nix-instantiate call — never once per host.
+func TestBuildEvaluatesOnce(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	real, err := exec.LookPath("nix-instantiate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	log := filepath.Join(bin, "calls")
+	script := "#!/bin/sh\necho \"$*\" >> " + log + "\nexec " + real + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "nix-instantiate"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+
+	code, stdout, stderr := nixmesh(t, "-f", fixture(t, "basic"), "build", "gateway,web*")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if n := strings.Count(stdout, "\n"); n != 3 {
+		t.Errorf("built %d nodes:\n%s", n, stdout)
+	}
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(calls) != 2 {
+		t.Fatalf("nix-instantiate ran %d times, want 2:\n%s", len(calls), b)
+	}
+	if !strings.HasSuffix(calls[0], "-A plan") || !strings.HasSuffix(calls[1], "-A systems.gateway -A systems.web -A systems.web2") {
+		t.Errorf("calls:\n%s", b)
+	}
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nixmesh/nixmesh/eval"
+)
+
+// commands are nixmesh's subcommands, in the order --help lists them. To add one, write
+// cmd_NAME.go with `func newNAMECommand(g *globalOptions) *cobra.Command` (flags into an
+// options struct, RunE calling runNAME(ctx, opts, out)) and add it here with one line.
+// Map its new error kinds to exit codes in errors.go, nowhere else.
+var commands = []func(g *globalOptions) *cobra.Command{
+	newEvalCommand,
+	newBuildCommand,
+	newOptionsCommand,
+	newVersionCommand,
+	newLabCommand,
+}
+
+// globalOptions are the persistent flags every command sees, plus where output goes.
+type globalOptions struct {
+	File         string // -f: the deployment
+	FileExplicit bool   // -f was given (not the default); set by commands that care
+	ShowTrace    bool
+	Verbose      bool
+	Stderr       io.Writer // diagnostics, progress and Nix's own output
+	Env          []string  // environment of child processes; nil inherits
+}
+
+// evaluator returns an Evaluator for the deployment, after checking that the file
+// exists (a missing file is a usage error, not a Nix error).
+func (g *globalOptions) evaluator(nixArgs []string) (*eval.Evaluator, error) {
+	file, err := filepath.Abs(g.File)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := os.Stat(file); err != nil {
+		return nil, usageErrorf("no deployment file %s (give one with -f FILE)", g.File)
+	} else if st.IsDir() {
+		file = filepath.Join(file, "default.nix")
+		if _, err := os.Stat(file); err != nil {
+			return nil, usageErrorf("%s is a directory without default.nix (give the deployment with -f FILE)", g.File)
+		}
+	}
+	return &eval.Evaluator{File: file, NixArgs: nixArgs, ShowTrace: g.ShowTrace, Stderr: g.Stderr, Env: g.Env}, nil
+}
+
+const rootLong = `nixmesh deploys a fleet of hosts declared once in a Nix module (deploy.nix), with
+features that span hosts: SSH access between users of different hosts, WireGuard VPNs,
+DNS zones and records.
+
+  nixmesh eval              show each host's resolved configuration
+  nixmesh build web @db     build the systems of node web and of every node tagged db
+  nixmesh options           list the options a deploy.nix can set
+
+Nodes are selected by name, @tag or glob (web-*), also as comma lists (web,@db); no
+selection means every enabled node. Arguments after -- go to nix-instantiate, e.g.
+  nixmesh eval -- --arg production true
+
+Exit codes:
+  0    success
+  1    internal or unclassified error
+  2    usage error (bad flags, unknown node selector, missing deploy.nix)
+  3    evaluation error (the deployment does not evaluate or fails its checks)
+  4    build error (a node's system does not build)
+  5    deploy failed on at least one host
+  6    at least one host rolled back (and none failed otherwise)
+  130  interrupted`
+
+// newRootCommand builds the command tree around g.
+func newRootCommand(g *globalOptions) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "nixmesh",
+		Short:         "Evaluate, build and deploy a fleet of Nix hosts",
+		Long:          rootLong,
+		SilenceErrors: true, // errors.go prints them
+		SilenceUsage:  true,
+		Args:          cobra.ArbitraryArgs, // unknown commands reach RunE as a usage error
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				msg := fmt.Sprintf("unknown command %q", args[0])
+				if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+					msg += fmt.Sprintf(" (did you mean %q?)", s[0])
+				}
+				return &usageError{err: errors.New(msg)}
+			}
+			return cmd.Help()
+		},
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SuggestionsMinimumDistance = 2
+	pf := root.PersistentFlags()
+	pf.StringVarP(&g.File, "file", "f", "./deploy.nix", "the deployment `FILE`")
+	pf.BoolVar(&g.ShowTrace, "show-trace", false, "on an evaluation error, print Nix's full trace")
+	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "print every line Nix logs")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
+	for _, newCmd := range commands {
+		c := newCmd(g)
+		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
+		root.AddCommand(c)
+	}
+	return root
+}
+
+// run executes nixmesh with args and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	g := &globalOptions{Stderr: stderr}
+	root := newRootCommand(g)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	if ctx.Err() != nil {
+		err = interrupted(err)
+	}
+	return reportError(stderr, err, g.ShowTrace)
+}
+
+// noArgs is cobra.NoArgs as a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf("%s takes no arguments, got %q", cmd.CommandPath(), args[0])
+	}
+	return nil
+}
+
+// splitArgs separates node selectors from the Nix arguments after "--".
+func splitArgs(cmd *cobra.Command, args []string) (selectors, nixArgs []string) {
+	if i := cmd.ArgsLenAtDash(); i >= 0 {
+		return args[:i], args[i:]
+	}
+	return args, nil
+}
+
+// selectNodes applies the selectors to the network.
+func selectNodes(n *eval.Network, selectors []string) ([]string, error) {
+	names, err := eval.Select(n, selectors)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		if len(n.Nodes) == 0 {
+			return nil, usageErrorf("the deployment has no nodes")
+		}
+		return nil, usageErrorf("the deployment has no enabled node; select disabled ones by name (%s)", strings.Join(n.Names(), ", "))
+	}
+	return names, nil
+}

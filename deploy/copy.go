@@ -1,0 +1,210 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nixmesh/nixmesh/internal/command"
+)
+
+// argChunk bounds the number of store paths passed in one command line.
+const argChunk = 500
+
+// localClosure lists the closure of path, dependencies first (nix-store -qR prints a
+// reversed topological order, which is the order nix-store --import needs).
+func localClosure(ctx context.Context, env []string, path string) ([]string, error) {
+	out, err := command.Output(ctx, command.Cmd{Argv: []string{"nix-store", "-qR", path}, Env: env})
+	if err != nil {
+		return nil, fmt.Errorf("computing the closure of %s: %w", path, err)
+	}
+	return command.Lines(string(out)), nil
+}
+
+// localSizes returns the NAR size of each path.
+func localSizes(ctx context.Context, env []string, paths []string) ([]int64, error) {
+	var sizes []int64
+	for _, chunk := range chunks(paths, argChunk) {
+		out, err := command.Output(ctx, command.Cmd{Argv: append([]string{"nix-store", "-q", "--size"}, chunk...), Env: env})
+		if err != nil {
+			return nil, fmt.Errorf("querying path sizes: %w", err)
+		}
+		lines := command.Lines(string(out))
+		if len(lines) != len(chunk) {
+			return nil, fmt.Errorf("nix-store -q --size: %d sizes for %d paths", len(lines), len(chunk))
+		}
+		for _, l := range lines {
+			n, err := strconv.ParseInt(l, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("nix-store -q --size: %q: %w", l, err)
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	return sizes, nil
+}
+
+func chunks(s []string, n int) [][]string {
+	var out [][]string
+	for len(s) > n {
+		out = append(out, s[:n])
+		s = s[n:]
+	}
+	if len(s) > 0 {
+		out = append(out, s)
+	}
+	return out
+}
+
+// missingOn asks the host which of paths it does not have, one command per chunk, and
+// returns them in the order given.
+func missingOn(ctx context.Context, conn *Conn, paths []string) ([]string, error) {
+	invalid := map[string]bool{}
+	for _, chunk := range chunks(paths, argChunk) {
+		out, err := conn.Run(ctx, remoteCmd{Argv: append([]string{"nix-store", "--check-validity", "--print-invalid"}, chunk...)})
+		if err != nil {
+			return nil, fmt.Errorf("asking which paths are missing: %w", err)
+		}
+		for _, l := range command.Lines(string(out)) {
+			invalid[l] = true
+		}
+	}
+	var missing []string
+	for _, p := range paths {
+		if invalid[p] {
+			missing = append(missing, p)
+		}
+	}
+	return missing, nil
+}
+
+// copyClosure sends the part of the toplevel's closure the host lacks: a local
+// `nix-store --export` streamed straight into `nix-store --import` on the host, over the
+// shared connection, without temporary files.
+func (h *hostRun) copyClosure(ctx context.Context) error {
+	closure, err := localClosure(ctx, h.opts.NixEnv, h.t.Toplevel)
+	if err != nil {
+		return err
+	}
+	missing, err := missingOn(ctx, h.conn, closure)
+	if err != nil {
+		return err
+	}
+	sizes, err := localSizes(ctx, h.opts.NixEnv, missing)
+	if err != nil {
+		return err
+	}
+	var total int64
+	for _, s := range sizes {
+		total += s
+	}
+	if len(missing) == 0 {
+		h.event(KindDone, fmt.Sprintf("all %d paths already on the host", len(closure)))
+		return nil
+	}
+	h.emit(Event{Time: time.Now(), Host: h.t.Name, Phase: PhaseCopy, Kind: KindProgress,
+		Message:    fmt.Sprintf("%d of %d paths missing (%s)", len(missing), len(closure), humanBytes(total)),
+		TotalPaths: len(missing), TotalBytes: total})
+
+	importArgv := h.asRoot("nix-store", "--import")
+	display := fmt.Sprintf("nix-store --export %s | %s", strings.Join(missing, " "), h.sshLine(importArgv))
+	if h.opts.DryRun {
+		h.res.CopiedPaths, h.res.CopiedBytes = len(missing), total
+		_, err := h.change(ctx, h.conn, display, remoteCmd{Argv: importArgv})
+		if errors.Is(err, errDryRun) {
+			return nil
+		}
+		return err
+	}
+
+	pr, pw := io.Pipe()
+	exportCtx, cancelExport := context.WithCancel(ctx)
+	defer cancelExport()
+	exportDone := make(chan error, 1)
+	go func() {
+		err := command.Run(exportCtx, command.Cmd{Argv: append([]string{"nix-store", "--export"}, missing...), Env: h.opts.NixEnv}, pw)
+		pw.CloseWithError(err)
+		exportDone <- err
+	}()
+	counter := &progressReader{r: pr, h: h, sizes: sizes, total: total}
+	_, err = h.change(ctx, h.conn, display, remoteCmd{Argv: importArgv, Stdin: counter, Stdout: ioDiscard})
+	// The import ended: unblock and stop an export that is still writing.
+	pr.CloseWithError(io.ErrClosedPipe)
+	if err != nil {
+		cancelExport()
+	}
+	exportErr := <-exportDone
+	if err != nil {
+		if pe := processErr(exportErr); pe != nil && pe.ExitCode > 0 {
+			return fmt.Errorf("exporting paths: %w", exportErr)
+		}
+		return fmt.Errorf("importing paths on the host: %w", err)
+	}
+	if exportErr != nil {
+		return fmt.Errorf("exporting paths: %w", exportErr)
+	}
+	still, err := missingOn(ctx, h.conn, missing)
+	if err != nil {
+		return err
+	}
+	if len(still) > 0 {
+		return fmt.Errorf("%d paths still missing on the host after the import, first %s", len(still), still[0])
+	}
+	h.res.CopiedPaths, h.res.CopiedBytes = len(missing), total
+	h.emit(Event{Time: time.Now(), Host: h.t.Name, Phase: PhaseCopy, Kind: KindDone,
+		Message: fmt.Sprintf("copied %d paths (%s)", len(missing), humanBytes(total)),
+		Paths:   len(missing), TotalPaths: len(missing), Bytes: total, TotalBytes: total})
+	return nil
+}
+
+// progressReader counts the export stream and emits progress. The paths done are
+// estimated from the cumulative NAR sizes, since each path's entry in the stream is its
+// NAR plus a few hundred bytes.
+type progressReader struct {
+	r        io.Reader
+	h        *hostRun
+	sizes    []int64
+	total    int64
+	n        int64
+	done     int
+	lastEmit time.Time
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.n += int64(n)
+	var cum int64
+	done := 0
+	for _, s := range p.sizes {
+		cum += s
+		if cum > p.n {
+			break
+		}
+		done++
+	}
+	if done != p.done || time.Since(p.lastEmit) > 500*time.Millisecond {
+		p.done, p.lastEmit = done, time.Now()
+		bytes := min(p.n, p.total)
+		p.h.emit(Event{Time: p.lastEmit, Host: p.h.t.Name, Phase: PhaseCopy, Kind: KindProgress,
+			Message: fmt.Sprintf("%d/%d paths, %s/%s", done, len(p.sizes), humanBytes(bytes), humanBytes(p.total)),
+			Paths:   done, TotalPaths: len(p.sizes), Bytes: bytes, TotalBytes: p.total})
+	}
+	return n, err
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

@@ -1,0 +1,9 @@
+// Package deploy is nixmesh's deploy engine (front door 2): it owns the SSH connections to
+// the hosts (ssh_config, agent and identity files, host key verification against known_hosts
+// and the keys declared in the plan), the copy of each system closure over that connection,
+// the client side of the remote switcher protocol (start, status, confirm over a new
+// connection, log), the bounded parallel runner that walks every host through its phases
+// (connect → check → copy → activate → confirm), and the events and report it produces.
+// Every command that changes a host goes through one helper, so a dry run prints exactly
+// what would be done. It builds on internal/command and must not import cmd.
+package deploy

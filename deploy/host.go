@@ -1,0 +1,189 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/nixmesh/nixmesh/internal/command"
+)
+
+// hostRun walks one host through its phases.
+type hostRun struct {
+	opts   Options
+	t      Target
+	emit   func(Event)
+	dialer *dialer
+	conn   *Conn // the shared connection: check, copy, start, status
+	res    HostResult
+	phase  Phase
+}
+
+func (h *hostRun) event(kind Kind, msg string) {
+	h.emit(Event{Time: time.Now(), Host: h.t.Name, Phase: h.phase, Kind: kind, Message: msg})
+}
+
+func (h *hostRun) begin(p Phase) {
+	h.phase = p
+	h.event(KindStart, p.Title())
+}
+
+// asRoot prefixes argv with the privilege escalation command when the SSH user is not root.
+func (h *hostRun) asRoot(argv ...string) []string {
+	if h.dialer.endpoint.User == "root" || len(h.t.PrivilegeEscalationCommand) == 0 {
+		return argv
+	}
+	return append(append([]string(nil), h.t.PrivilegeEscalationCommand...), argv...)
+}
+
+// sshLine is how the user would run argv on the host by hand.
+func (h *hostRun) sshLine(argv []string) string {
+	return "ssh " + h.dialer.endpoint.Destination() + " " + ShellQuote(argv)
+}
+
+// errDryRun is returned by change in a dry run: the command was recorded, not run.
+var errDryRun = errors.New("dry run")
+
+// change is the one way a command that changes the host is run. In a dry run it records
+// and reports the command (display, as the user would type it) and returns errDryRun.
+func (h *hostRun) change(ctx context.Context, conn *Conn, display string, rc remoteCmd) ([]byte, error) {
+	if h.opts.DryRun {
+		h.res.Commands = append(h.res.Commands, display)
+		h.event(KindProgress, "would run: "+display)
+		return nil, errDryRun
+	}
+	return conn.Run(ctx, rc)
+}
+
+// fail ends the host with a HostError in the current phase.
+func (h *hostRun) fail(result Result, err error, reason string) HostResult {
+	h.res.Result = result
+	h.res.Err = &HostError{Host: h.t.Name, Phase: h.phase, Err: err}
+	if reason == "" {
+		reason = fmt.Sprintf("%s: %v", h.phase, err)
+	}
+	h.res.Reason = reason
+	h.event(KindError, reason)
+	return h.res
+}
+
+func (h *hostRun) run(ctx context.Context) HostResult {
+	h.res = HostResult{Host: h.t.Name, NewSystem: h.t.Toplevel}
+	defer func() {
+		if h.conn != nil {
+			h.conn.Close()
+		}
+	}()
+
+	h.begin(PhaseConnect)
+	if err := ctx.Err(); err != nil {
+		return h.interrupted(err)
+	}
+	d, ignored, err := newDialer(h.opts.SSH, h.t)
+	if err != nil {
+		return h.fail(ResultFailed, err, "")
+	}
+	h.dialer = d
+	if len(ignored) > 0 {
+		h.event(KindProgress, "ignoring unsupported sshOptions: "+strings.Join(ignored, " "))
+	}
+	if h.conn, err = d.Dial(ctx); err != nil {
+		if ctx.Err() != nil {
+			return h.interrupted(err)
+		}
+		return h.fail(ResultFailed, err, "")
+	}
+	h.event(KindDone, "connected to "+d.endpoint.User+"@"+d.endpoint.Addr())
+
+	h.begin(PhaseCheck)
+	changes, err := h.check(ctx)
+	if err != nil {
+		return h.failOrInterrupted(ctx, err)
+	}
+	if !changes {
+		h.res.Result = ResultUnchanged
+		h.res.Reason = "already on " + h.t.Toplevel
+		h.event(KindDone, "already on the new system")
+		return h.res
+	}
+	h.event(KindDone, fmt.Sprintf("%s -> %s", orNone(h.res.CurrentSystem), h.t.Toplevel))
+
+	h.begin(PhaseCopy)
+	if err := h.copyClosure(ctx); err != nil {
+		return h.failOrInterrupted(ctx, err)
+	}
+
+	return h.switchSystem(ctx)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+func (h *hostRun) interrupted(err error) HostResult {
+	h.res.Result = ResultCancelled
+	h.res.Err = &HostError{Host: h.t.Name, Phase: h.phase, Err: errors.Join(ErrInterrupted, err)}
+	h.res.Reason = "interrupted before anything changed"
+	h.event(KindError, h.res.Reason)
+	return h.res
+}
+
+func (h *hostRun) failOrInterrupted(ctx context.Context, err error) HostResult {
+	if ctx.Err() != nil {
+		return h.interrupted(err)
+	}
+	return h.fail(ResultFailed, err, "")
+}
+
+// currentScript prints the active system and the system profile (each may be empty).
+const currentScript = `c=$(readlink -e /var/lib/nixmesh/current-system || readlink -e /run/current-system || true); ` +
+	`p=$(readlink -e /nix/var/nix/profiles/system || true); printf 'current=%s\nprofile=%s\n' "$c" "$p"`
+
+// check reads the host's current system and profile, and reports whether the action
+// would change anything.
+func (h *hostRun) check(ctx context.Context) (bool, error) {
+	out, err := h.conn.Run(ctx, remoteCmd{Argv: []string{"sh", "-c", currentScript}})
+	if err != nil {
+		return false, fmt.Errorf("reading the current system: %w", err)
+	}
+	kv := parseKV(string(out))
+	h.res.CurrentSystem = kv["current"]
+	onCurrent := kv["current"] == h.t.Toplevel
+	inProfile := kv["profile"] == h.t.Toplevel
+	switch h.opts.action() {
+	case ActionTest:
+		return !onCurrent, nil
+	case ActionBoot:
+		return !inProfile, nil
+	default:
+		return !(onCurrent && inProfile), nil
+	}
+}
+
+func parseKV(s string) map[string]string {
+	kv := map[string]string{}
+	for _, l := range strings.Split(s, "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(l), "="); ok {
+			kv[k] = v
+		}
+	}
+	return kv
+}
+
+// ioDiscard keeps remote stdout we do not need out of memory.
+var ioDiscard io.Writer = io.Discard
+
+// processErr returns the *command.ProcessError in err, if any.
+func processErr(err error) *command.ProcessError {
+	var pe *command.ProcessError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return nil
+}

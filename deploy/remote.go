@@ -1,0 +1,75 @@
+package deploy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"regexp"
+	"strings"
+
+	"github.com/nixmesh/nixmesh/internal/command"
+	"golang.org/x/crypto/ssh"
+)
+
+// remoteCmd is one command to run on a host. Argv is quoted for the remote shell.
+type remoteCmd struct {
+	Argv   []string
+	Stdin  io.Reader
+	Stdout io.Writer // nil: kept and returned
+	Stderr io.Writer // nil: only kept (in the *command.ProcessError on failure)
+}
+
+// Run runs a command in a new session on the connection. A non-zero exit becomes a
+// *command.ProcessError carrying the remote argv, exit code and stderr. When ctx ends the
+// session is closed (the remote process gets SIGHUP from sshd).
+func (c *Conn) Run(ctx context.Context, rc remoteCmd) ([]byte, error) {
+	sess, err := c.client.NewSession()
+	if err != nil {
+		return nil, &command.ProcessError{Argv: rc.Argv, ExitCode: -1, Err: err}
+	}
+	defer sess.Close()
+	var stdout, stderr bytes.Buffer
+	sess.Stdin = rc.Stdin
+	sess.Stdout = &stdout
+	if rc.Stdout != nil {
+		sess.Stdout = rc.Stdout
+	}
+	sess.Stderr = &stderr
+	if rc.Stderr != nil {
+		sess.Stderr = io.MultiWriter(&stderr, rc.Stderr)
+	}
+	stop := context.AfterFunc(ctx, func() {
+		sess.Signal(ssh.SIGTERM)
+		sess.Close()
+	})
+	err = sess.Run(ShellQuote(rc.Argv))
+	stop()
+	if err == nil {
+		return stdout.Bytes(), nil
+	}
+	pe := &command.ProcessError{Argv: rc.Argv, ExitCode: -1, Stderr: stderr.String(), Err: err}
+	var ee *ssh.ExitError
+	if errors.As(err, &ee) {
+		pe.ExitCode = ee.ExitStatus()
+	}
+	if ctx.Err() != nil {
+		pe.Err = errors.Join(ctx.Err(), err)
+	}
+	return stdout.Bytes(), pe
+}
+
+var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
+
+// ShellQuote renders argv as one POSIX shell command line.
+func ShellQuote(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		if shellSafe.MatchString(a) {
+			q[i] = a
+		} else {
+			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(q, " ")
+}

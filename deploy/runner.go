@@ -1,0 +1,190 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+)
+
+// Report is the outcome of a deploy, one row per target in the order given.
+type Report struct {
+	Hosts []HostResult `json:"hosts"`
+	// Interrupted is set when the context was cancelled (Ctrl-C) during the deploy.
+	Interrupted bool `json:"interrupted"`
+	DryRun      bool `json:"dryRun"`
+}
+
+// Run deploys every target: at most Options.Parallel hosts at a time, each through
+// connect → check → copy → activate → confirm. A host already on its new system stops
+// after the check. One host's failure does not stop the others unless FailFast is set,
+// which then only cancels hosts not yet started. Cancelling ctx cancels the hosts not yet
+// started and stops watching the started ones; their switchers finish or roll back by
+// themselves, and the report names them (HostResult.MidSwitch).
+//
+// The error joins the *HostError of every host that failed, rolled back or was
+// cancelled; nil when all hosts are ok, unchanged or skipped.
+func Run(ctx context.Context, opts Options, targets []Target) (Report, error) {
+	var mu sync.Mutex
+	emit := func(e Event) {
+		if opts.Events == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		opts.Events(e)
+	}
+	report := Report{Hosts: make([]HostResult, len(targets)), DryRun: opts.DryRun}
+	finish := func(i int, r HostResult, started time.Time) {
+		r.Duration = time.Since(started)
+		report.Hosts[i] = r
+		emit(Event{Time: time.Now(), Host: r.Host, Phase: PhaseDone, Kind: KindResult, Message: r.Reason, Result: r.Result, Duration: r.Duration})
+	}
+
+	// startCtx gates starting hosts; it ends with ctx, or at the first failure when FailFast.
+	startCtx, stopStarting := context.WithCancel(ctx)
+	defer stopStarting()
+	sem := make(chan struct{}, opts.parallel())
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		now := time.Now()
+		if t.SkipReason != "" {
+			finish(i, HostResult{Host: t.Name, Result: ResultSkipped, Reason: t.SkipReason, NewSystem: t.Toplevel}, now)
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-startCtx.Done():
+		}
+		if err := startCtx.Err(); err != nil {
+			select { // a slot may have been taken in the same instant
+			case <-sem:
+			default:
+			}
+			cause := err
+			reason := "not started: another host failed (--keep-going=false)"
+			if ctx.Err() != nil {
+				cause = errors.Join(ErrInterrupted, ctx.Err())
+				reason = "not started: interrupted"
+			}
+			finish(i, HostResult{Host: t.Name, Result: ResultCancelled, Reason: reason, NewSystem: t.Toplevel,
+				Err: &HostError{Host: t.Name, Phase: PhaseConnect, Err: cause}}, now)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			h := &hostRun{opts: opts, t: t, emit: emit}
+			r := h.run(ctx)
+			if opts.FailFast && (r.Result == ResultFailed || r.Result == ResultRolledBack) {
+				stopStarting()
+			}
+			finish(i, r, now)
+		}()
+	}
+	wg.Wait()
+	report.Interrupted = ctx.Err() != nil
+	return report, report.Err()
+}
+
+// Err joins the errors of the hosts that failed, rolled back or were cancelled.
+func (r Report) Err() error {
+	var errs []error
+	for _, h := range r.Hosts {
+		if h.Err != nil {
+			errs = append(errs, h.Err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Count returns how many hosts ended with result.
+func (r Report) Count(result Result) int {
+	n := 0
+	for _, h := range r.Hosts {
+		if h.Result == result {
+			n++
+		}
+	}
+	return n
+}
+
+// ExitCode maps the report to nixmesh's exit codes (docs/internals.md): 5 when a host
+// failed, 130 when interrupted, 6 when a host rolled back, else 0. Skipped hosts (not
+// built) are the caller's to account for.
+func (r Report) ExitCode() int {
+	switch {
+	case r.Count(ResultFailed) > 0 || (!r.Interrupted && r.Count(ResultCancelled) > 0):
+		return 5
+	case r.Interrupted:
+		return 130
+	case r.Count(ResultRolledBack) > 0:
+		return 6
+	}
+	return 0
+}
+
+// MidSwitch lists the hosts whose switch was started but not watched to its end.
+func (r Report) MidSwitch() []HostResult {
+	var out []HostResult
+	for _, h := range r.Hosts {
+		if h.MidSwitch {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// WriteTable prints the final table (host, result, duration, reason), the hosts left
+// mid-switch with how to check them, and, for a dry run, the commands per host.
+func (r Report) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tRESULT\tDURATION\tREASON")
+	for _, h := range r.Hosts {
+		reason := h.Reason
+		if h.Result == ResultOK && h.CopiedPaths > 0 {
+			reason = fmt.Sprintf("copied %d paths (%s)", h.CopiedPaths, humanBytes(h.CopiedBytes))
+		}
+		if i := strings.Index(reason, "; "); i >= 0 && (h.MidSwitch || h.LogCommand != "") {
+			reason = reason[:i] // the commands are printed below
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", h.Host, h.Result, h.Duration.Round(100*time.Millisecond), reason)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, h := range r.Hosts {
+		if (h.Result == ResultRolledBack || h.Result == ResultFailed) && h.LogCommand != "" && !h.MidSwitch {
+			fmt.Fprintf(w, "\n%s: read the switch log with\n  %s\n", h.Host, h.LogCommand)
+		}
+	}
+	if mid := r.MidSwitch(); len(mid) > 0 {
+		names := make([]string, len(mid))
+		for i, h := range mid {
+			names[i] = h.Host
+		}
+		sort.Strings(names)
+		fmt.Fprintf(w, "\nLeft mid-switch (each host finishes its switch, or rolls back by itself if it was not confirmed): %s\n", strings.Join(names, ", "))
+		for _, h := range mid {
+			fmt.Fprintf(w, "  %s: %s\n  %s  log: %s\n", h.Host, h.StatusCommand, strings.Repeat(" ", len(h.Host)), h.LogCommand)
+		}
+	}
+	if r.DryRun {
+		for _, h := range r.Hosts {
+			if len(h.Commands) == 0 {
+				continue
+			}
+			fmt.Fprintf(w, "\n%s: %s -> %s, %d paths to copy (%s); would run:\n", h.Host, orNone(h.CurrentSystem), h.NewSystem, h.CopiedPaths, humanBytes(h.CopiedBytes))
+			for _, c := range h.Commands {
+				fmt.Fprintf(w, "  %s\n", c)
+			}
+		}
+	}
+	return nil
+}

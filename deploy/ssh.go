@@ -1,0 +1,663 @@
+package deploy
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/kevinburke/ssh_config"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// SSHOptions says how hosts are reached and which host keys are trusted.
+type SSHOptions struct {
+	// IdentityFiles are private keys tried first (the CLI's -i), before the IdentityFile
+	// entries of ssh_config and the defaults ~/.ssh/id_ed25519 and ~/.ssh/id_rsa.
+	IdentityFiles []string
+	// Home is the directory whose .ssh/ holds config, known_hosts and the default
+	// identities. "" means the user's home directory.
+	Home string
+	// SystemDir holds the system-wide ssh_config and ssh_known_hosts. "" means /etc/ssh.
+	SystemDir string
+	// ExtraKnownHostsFiles are trusted in addition to ~/.ssh/known_hosts and
+	// SystemDir/ssh_known_hosts.
+	ExtraKnownHostsFiles []string
+	// DeclaredHostKeys are the host keys the plan declares, per node name, as
+	// authorized_keys lines ("ssh-ed25519 AAAA... comment"). A key declared here is trusted
+	// like a known_hosts entry.
+	DeclaredHostKeys map[string][]string
+	// AcceptNewHostKeys trusts the key of a host that has no known key at all and appends
+	// it to ~/.ssh/known_hosts. A mismatching key is never accepted.
+	AcceptNewHostKeys bool
+	// AgentSocket is the ssh-agent socket. "" means $SSH_AUTH_SOCK; "none" disables the agent.
+	AgentSocket string
+	// ConnectTimeout bounds one TCP connect plus SSH handshake. 0 means 15s.
+	ConnectTimeout time.Duration
+	// ConnectAttempts is how often a retryable connection error (refused, timed out) is
+	// tried. 0 means 3.
+	ConnectAttempts int
+}
+
+func (o SSHOptions) home() string {
+	if o.Home != "" {
+		return o.Home
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return h
+	}
+	return "/"
+}
+
+func (o SSHOptions) systemDir() string {
+	if o.SystemDir != "" {
+		return o.SystemDir
+	}
+	return "/etc/ssh"
+}
+
+func (o SSHOptions) userKnownHosts() string { return filepath.Join(o.home(), ".ssh", "known_hosts") }
+
+// Endpoint is where and as whom one host is reached, after the plan, the node's
+// sshOptions and ssh_config have been combined.
+type Endpoint struct {
+	Node          string   // the node name (key of DeclaredHostKeys)
+	Alias         string   // the host name given in the plan (the ssh_config lookup key)
+	Host          string   // the address dialled (ssh_config HostName)
+	Port          int
+	User          string
+	IdentityFiles []string // in the order they are offered, defaults included
+	ProxyJump     []string // jump hosts, first dialled first ("user@host:port" or aliases)
+	KnownHosts    []string // files consulted, the user's writable one first
+}
+
+// Addr is host:port as dialled.
+func (e Endpoint) Addr() string { return net.JoinHostPort(e.Host, strconv.Itoa(e.Port)) }
+
+// Destination is user@host, with -p when the port is not 22, for messages that tell the
+// user what to type.
+func (e Endpoint) Destination() string {
+	d := e.User + "@" + e.Alias
+	if e.Port != 22 {
+		d = "-p " + strconv.Itoa(e.Port) + " " + d
+	}
+	return d
+}
+
+// sshConfig reads ~/.ssh/config and SystemDir/ssh_config; the first value found wins,
+// as in OpenSSH.
+type sshConfig struct{ files []*ssh_config.Config }
+
+func loadSSHConfig(o SSHOptions) (*sshConfig, error) {
+	c := &sshConfig{}
+	for _, p := range []string{filepath.Join(o.home(), ".ssh", "config"), filepath.Join(o.systemDir(), "ssh_config")} {
+		f, err := os.Open(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		cfg, err := ssh_config.Decode(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		c.files = append(c.files, cfg)
+	}
+	return c, nil
+}
+
+func (c *sshConfig) get(alias, key string) string {
+	for _, f := range c.files {
+		if v, _ := f.Get(alias, key); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func (c *sshConfig) getAll(alias, key string) []string {
+	var out []string
+	for _, f := range c.files {
+		v, _ := f.GetAll(alias, key)
+		out = append(out, v...)
+	}
+	return out
+}
+
+// cliOptions is what a node's sshOptions (ssh command-line arguments) say.
+type cliOptions struct {
+	kv      map[string][]string // lower-cased -o keys, plus the short flags mapped onto them
+	ignored []string
+}
+
+// parseSSHArgs understands -o Key=Value (or "Key Value"), -p, -l, -i and -J; anything else
+// is reported in ignored. Command-line options take precedence over ssh_config, as in ssh.
+func parseSSHArgs(args []string) cliOptions {
+	c := cliOptions{kv: map[string][]string{}}
+	short := map[string]string{"-p": "port", "-l": "user", "-i": "identityfile", "-J": "proxyjump"}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		val := func() (string, bool) {
+			if len(a) > 2 {
+				return a[2:], true
+			}
+			if i+1 < len(args) {
+				i++
+				return args[i], true
+			}
+			return "", false
+		}
+		switch {
+		case strings.HasPrefix(a, "-o"):
+			v, ok := val()
+			if !ok {
+				c.ignored = append(c.ignored, a)
+				continue
+			}
+			k, rest, found := strings.Cut(v, "=")
+			if !found {
+				k, rest, _ = strings.Cut(v, " ")
+			}
+			k = strings.ToLower(strings.TrimSpace(k))
+			switch k {
+			case "hostname", "user", "port", "identityfile", "proxyjump", "userknownhostsfile":
+				c.kv[k] = append(c.kv[k], strings.TrimSpace(rest))
+			default:
+				c.ignored = append(c.ignored, "-o "+v)
+			}
+		case len(a) >= 2 && short[a[:2]] != "":
+			k := short[a[:2]]
+			if v, ok := val(); ok {
+				c.kv[k] = append(c.kv[k], v)
+			}
+		default:
+			c.ignored = append(c.ignored, a)
+		}
+	}
+	return c
+}
+
+func (c cliOptions) first(k string) string {
+	if v := c.kv[k]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// resolveEndpoint combines a target with ssh_config. Precedence, as in OpenSSH: the node's
+// sshOptions, then the plan's user@ (a port of 22 counts as unset, so ssh_config Port
+// applies), then ssh_config, then defaults (current user, port 22).
+func resolveEndpoint(o SSHOptions, cfg *sshConfig, t Target) (Endpoint, []string, error) {
+	cli := parseSSHArgs(t.SSHOptions)
+	e := Endpoint{Node: t.Name, Alias: t.Hostname}
+	if e.Alias == "" {
+		e.Alias = t.Name
+	}
+	e.Host = firstNonEmpty(cli.first("hostname"), cfg.get(e.Alias, "HostName"), e.Alias)
+	e.User = firstNonEmpty(cli.first("user"), t.User, cfg.get(e.Alias, "User"))
+	if e.User == "" {
+		if u, err := user.Current(); err == nil {
+			e.User = u.Username
+		} else {
+			e.User = "root"
+		}
+	}
+	port := cli.first("port")
+	if port == "" && t.Port != 0 && t.Port != 22 {
+		port = strconv.Itoa(t.Port)
+	}
+	port = firstNonEmpty(port, cfg.get(e.Alias, "Port"), "22")
+	p, err := strconv.Atoi(port)
+	if err != nil || p <= 0 || p > 65535 {
+		return e, nil, fmt.Errorf("invalid SSH port %q", port)
+	}
+	e.Port = p
+
+	home := o.home()
+	expand := func(s string) string {
+		if strings.HasPrefix(s, "~/") {
+			return filepath.Join(home, s[2:])
+		}
+		return s
+	}
+	for _, f := range o.IdentityFiles {
+		e.IdentityFiles = append(e.IdentityFiles, expand(f))
+	}
+	for _, f := range append(cli.kv["identityfile"], cfg.getAll(e.Alias, "IdentityFile")...) {
+		e.IdentityFiles = append(e.IdentityFiles, expand(f))
+	}
+	e.IdentityFiles = append(e.IdentityFiles, filepath.Join(home, ".ssh", "id_ed25519"), filepath.Join(home, ".ssh", "id_rsa"))
+	e.IdentityFiles = dedupe(e.IdentityFiles)
+
+	if j := firstNonEmpty(cli.first("proxyjump"), cfg.get(e.Alias, "ProxyJump")); j != "" && j != "none" {
+		for _, h := range strings.Split(j, ",") {
+			e.ProxyJump = append(e.ProxyJump, strings.TrimSpace(h))
+		}
+	}
+	e.KnownHosts = []string{o.userKnownHosts(), filepath.Join(o.systemDir(), "ssh_known_hosts")}
+	for _, f := range append(cli.kv["userknownhostsfile"], cfg.getAll(e.Alias, "UserKnownHostsFile")...) {
+		for _, g := range strings.Fields(f) {
+			e.KnownHosts = append(e.KnownHosts, expand(g))
+		}
+	}
+	e.KnownHosts = dedupe(append(e.KnownHosts, o.ExtraKnownHostsFiles...))
+	return e, cli.ignored, nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func dedupe(s []string) []string {
+	seen := map[string]bool{}
+	out := s[:0]
+	for _, v := range s {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// hostKeyChecker decides whether a presented host key is trusted. Like OpenSSH with
+// several known_hosts files: a key that matches any entry for the host (or a key the plan
+// declares for the node) is accepted; a host that has entries, none matching, is a
+// mismatch; a host with no entries is unknown.
+type hostKeyChecker struct {
+	declared  []ssh.PublicKey
+	db        ssh.HostKeyCallback // nil when no known_hosts file exists
+	acceptNew bool
+	writeTo   string // where an accepted new key is appended
+	alias     string // the name the user knows the host by, written with the new key
+	verified  bool   // set once a key was accepted: later failures are not key failures
+}
+
+var knownHostsMu sync.Mutex // serialises appends to known_hosts across parallel hosts
+
+func newHostKeyChecker(o SSHOptions, node string, knownHostsFiles []string) (*hostKeyChecker, error) {
+	c := &hostKeyChecker{acceptNew: o.AcceptNewHostKeys, writeTo: o.userKnownHosts()}
+	for _, line := range o.DeclaredHostKeys[node] {
+		k, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
+		if err != nil {
+			return nil, fmt.Errorf("declared host key for %s: %w", node, err)
+		}
+		c.declared = append(c.declared, k)
+	}
+	var files []string
+	for _, f := range knownHostsFiles {
+		if _, err := os.Stat(f); err == nil {
+			files = append(files, f)
+		}
+	}
+	if len(files) > 0 {
+		knownHostsMu.Lock()
+		db, err := knownhosts.New(files...)
+		knownHostsMu.Unlock()
+		if err != nil {
+			return nil, fmt.Errorf("reading known hosts: %w", err)
+		}
+		c.db = db
+	}
+	return c, nil
+}
+
+type hostPortAddr string
+
+func (a hostPortAddr) Network() string { return "tcp" }
+func (a hostPortAddr) String() string  { return string(a) }
+
+var probeKey = sync.OnceValue(func() ssh.PublicKey {
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	k, _ := ssh.NewPublicKey(pub)
+	return k
+})
+
+// knownKeys lists the keys trusted for addr (declared and from known_hosts).
+func (c *hostKeyChecker) knownKeys(addr string) []ssh.PublicKey {
+	keys := append([]ssh.PublicKey(nil), c.declared...)
+	if c.db != nil {
+		var ke *knownhosts.KeyError
+		if err := c.db(addr, hostPortAddr(addr), probeKey()); errors.As(err, &ke) {
+			for _, w := range ke.Want {
+				keys = append(keys, w.Key)
+			}
+		}
+	}
+	return keys
+}
+
+// algorithms restricts the negotiation to the key types we already know for the host, so
+// a host with an ed25519 and an RSA key is not reported as a mismatch because the other
+// type happened to be negotiated.
+func (c *hostKeyChecker) algorithms(addr string) []string {
+	var algos []string
+	for _, k := range c.knownKeys(addr) {
+		switch k.Type() {
+		case ssh.KeyAlgoRSA:
+			algos = append(algos, ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA)
+		default:
+			algos = append(algos, k.Type())
+		}
+	}
+	return dedupe(algos)
+}
+
+func (c *hostKeyChecker) check(hostname string, remote net.Addr, key ssh.PublicKey) error {
+	for _, d := range c.declared {
+		if keysEqual(d, key) {
+			c.verified = true
+			return nil
+		}
+	}
+	known := len(c.declared) > 0
+	if c.db != nil {
+		err := c.db(hostname, remote, key)
+		var ke *knownhosts.KeyError
+		var re *knownhosts.RevokedError
+		switch {
+		case err == nil:
+			c.verified = true
+			return nil
+		case errors.As(err, &re):
+			return fmt.Errorf("%w: %s key %s is revoked (%s:%d)", ErrHostKeyMismatch, key.Type(), ssh.FingerprintSHA256(key), re.Revoked.Filename, re.Revoked.Line)
+		case errors.As(err, &ke):
+			if len(ke.Want) > 0 {
+				known = true
+			}
+		default:
+			return err
+		}
+	}
+	fp := ssh.FingerprintSHA256(key)
+	if known {
+		return fmt.Errorf("%w: %s presented %s key %s, which is neither in known_hosts nor declared in the plan; if the host was reinstalled, remove its old entry (ssh-keygen -R %s)",
+			ErrHostKeyMismatch, hostname, key.Type(), fp, c.alias)
+	}
+	if !c.acceptNew {
+		return fmt.Errorf("%w: %s presented %s key %s; verify it and add it to %s, declare it in the plan, or pass --accept-new-host-keys",
+			ErrHostKeyUnknown, hostname, key.Type(), fp, c.writeTo)
+	}
+	if err := appendKnownHost(c.writeTo, []string{knownhosts.Normalize(hostname)}, key); err != nil {
+		return fmt.Errorf("accepting new host key: %w", err)
+	}
+	c.verified = true
+	return nil
+}
+
+func keysEqual(a, b ssh.PublicKey) bool {
+	return a.Type() == b.Type() && string(a.Marshal()) == string(b.Marshal())
+}
+
+func appendKnownHost(file string, addrs []string, key ssh.PublicKey) error {
+	knownHostsMu.Lock()
+	defer knownHostsMu.Unlock()
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(file, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(f, knownhosts.Line(addrs, key))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// authMethods offers the agent's keys and then every readable identity file, as one
+// publickey method (the SSH client tries each method name only once).
+func authMethods(o SSHOptions, files []string, explicit map[string]bool) (ssh.AuthMethod, func(), error) {
+	var signers []ssh.Signer
+	cleanup := func() {}
+	sock := o.AgentSocket
+	if sock == "" {
+		sock = os.Getenv("SSH_AUTH_SOCK")
+	}
+	var ag agent.ExtendedAgent
+	if sock != "" && sock != "none" {
+		if conn, err := net.Dial("unix", sock); err == nil {
+			ag = agent.NewClient(conn)
+			cleanup = func() { conn.Close() }
+		}
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			if explicit[f] {
+				cleanup()
+				return nil, nil, fmt.Errorf("identity file: %w", err)
+			}
+			continue
+		}
+		s, err := ssh.ParsePrivateKey(b)
+		if err != nil {
+			var pm *ssh.PassphraseMissingError
+			if errors.As(err, &pm) && !explicit[f] {
+				continue // encrypted: only usable through the agent
+			}
+			cleanup()
+			return nil, nil, fmt.Errorf("identity file %s: %w", f, err)
+		}
+		signers = append(signers, s)
+	}
+	return ssh.PublicKeysCallback(func() ([]ssh.Signer, error) {
+		var all []ssh.Signer
+		if ag != nil {
+			if s, err := ag.Signers(); err == nil {
+				all = append(all, s...)
+			}
+		}
+		return append(all, signers...), nil
+	}), cleanup, nil
+}
+
+// Conn is one SSH connection to a host (plus the jump hosts it goes through).
+type Conn struct {
+	Endpoint Endpoint
+	client   *ssh.Client
+	jumps    []*ssh.Client
+}
+
+// Close closes the connection and its jump hosts' connections.
+func (c *Conn) Close() error {
+	err := c.client.Close()
+	for i := len(c.jumps) - 1; i >= 0; i-- {
+		c.jumps[i].Close()
+	}
+	return err
+}
+
+// dialer opens connections for one host. It is safe to call Dial more than once (the
+// confirmation needs a new connection).
+type dialer struct {
+	opts     SSHOptions
+	cfg      *sshConfig
+	endpoint Endpoint
+}
+
+func newDialer(o SSHOptions, t Target) (*dialer, []string, error) {
+	cfg, err := loadSSHConfig(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	e, ignored, err := resolveEndpoint(o, cfg, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &dialer{opts: o, cfg: cfg, endpoint: e}, ignored, nil
+}
+
+// Dial opens a new connection, retrying errors classified as retryable.
+func (d *dialer) Dial(ctx context.Context) (*Conn, error) {
+	attempts := d.opts.ConnectAttempts
+	if attempts <= 0 {
+		attempts = 3
+	}
+	var err error
+	for i := 0; i < attempts; i++ {
+		if i > 0 {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Duration(i) * time.Second):
+			}
+		}
+		var c *Conn
+		c, err = d.dialOnce(ctx)
+		if err == nil || !retryable(err) {
+			return c, err
+		}
+	}
+	return nil, err
+}
+
+func (d *dialer) dialOnce(ctx context.Context) (*Conn, error) {
+	c := &Conn{Endpoint: d.endpoint}
+	var via *ssh.Client
+	for _, j := range d.endpoint.ProxyJump {
+		je, err := d.jumpEndpoint(j)
+		if err != nil {
+			c.closeJumps()
+			return nil, err
+		}
+		cl, err := d.handshake(ctx, via, je)
+		if err != nil {
+			c.closeJumps()
+			return nil, fmt.Errorf("jump host %s: %w", j, err)
+		}
+		c.jumps = append(c.jumps, cl)
+		via = cl
+	}
+	cl, err := d.handshake(ctx, via, d.endpoint)
+	if err != nil {
+		c.closeJumps()
+		return nil, err
+	}
+	c.client = cl
+	return c, nil
+}
+
+func (c *Conn) closeJumps() {
+	for i := len(c.jumps) - 1; i >= 0; i-- {
+		c.jumps[i].Close()
+	}
+}
+
+// jumpEndpoint resolves one ProxyJump entry ([user@]host[:port]) through ssh_config.
+func (d *dialer) jumpEndpoint(spec string) (Endpoint, error) {
+	t := Target{Name: spec}
+	if u, h, ok := strings.Cut(spec, "@"); ok {
+		t.User, spec = u, h
+	}
+	if h, p, err := net.SplitHostPort(spec); err == nil {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return Endpoint{}, fmt.Errorf("invalid ProxyJump port in %q", spec)
+		}
+		spec, t.Port = h, n
+	}
+	t.Hostname = spec
+	o := d.opts
+	o.IdentityFiles = append([]string(nil), o.IdentityFiles...)
+	e, _, err := resolveEndpoint(o, d.cfg, t)
+	e.ProxyJump = nil
+	return e, err
+}
+
+func (d *dialer) handshake(ctx context.Context, via *ssh.Client, e Endpoint) (*ssh.Client, error) {
+	timeout := d.opts.ConnectTimeout
+	if timeout <= 0 {
+		timeout = 15 * time.Second
+	}
+	hctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	hk, err := newHostKeyChecker(d.opts, e.Node, e.KnownHosts)
+	if err != nil {
+		return nil, err
+	}
+	hk.alias = e.Alias
+	explicit := map[string]bool{}
+	for _, f := range d.opts.IdentityFiles {
+		explicit[f] = true
+	}
+	auth, cleanup, err := authMethods(d.opts, e.IdentityFiles, explicit)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	addr := e.Addr()
+	config := &ssh.ClientConfig{
+		User:              e.User,
+		Auth:              []ssh.AuthMethod{auth},
+		HostKeyCallback:   hk.check,
+		HostKeyAlgorithms: hk.algorithms(addr),
+		Timeout:           timeout,
+	}
+
+	var conn net.Conn
+	if via != nil {
+		conn, err = via.DialContext(hctx, "tcp", addr)
+	} else {
+		var nd net.Dialer
+		conn, err = nd.DialContext(hctx, "tcp", addr)
+	}
+	if err != nil {
+		return nil, classifyDial(addr, err)
+	}
+	if dl, ok := hctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(hctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	sc, chans, reqs, err := ssh.NewClientConn(conn, addr, config)
+	stop()
+	if err != nil {
+		conn.Close()
+		switch {
+		case errors.Is(err, ErrHostKeyUnknown), errors.Is(err, ErrHostKeyMismatch):
+			return nil, err
+		case hk.verified && !isNetError(err):
+			// The key was accepted and the connection stayed up: the credentials were refused.
+			return nil, fmt.Errorf("%w: %s@%s (tried the agent and %s): %v", ErrAuthRefused, e.User, addr, strings.Join(e.IdentityFiles, ", "), err)
+		default:
+			return nil, &connectError{addr: addr, retry: true, err: err}
+		}
+	}
+	conn.SetDeadline(time.Time{})
+	return ssh.NewClient(sc, chans, reqs), nil
+}
+
+func isNetError(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
+}
+
+func classifyDial(addr string, err error) error {
+	var ne net.Error
+	retry := errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) ||
+		errors.Is(err, syscall.ENETUNREACH) || (errors.As(err, &ne) && ne.Timeout())
+	return &connectError{addr: addr, retry: retry, err: err}
+}

@@ -1,0 +1,249 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func dialAndRun(t *testing.T, o SSHOptions, tg Target) error {
+	t.Helper()
+	d, _, err := newDialer(o, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := d.Dial(context.Background())
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	out, err := conn.Run(context.Background(), remoteCmd{Argv: []string{"echo", "it's me"}})
+	if err != nil {
+		t.Fatalf("running a command: %v", err)
+	}
+	if string(out) != "it's me\n" {
+		t.Fatalf("command output %q", out)
+	}
+	return nil
+}
+
+func TestHostKeyVerification(t *testing.T) {
+	client := newTestClient(t)
+	host := startHost(t, client, false)
+	other := startHost(t, client, false) // only for a second, different host key
+
+	t.Run("known key accepted", func(t *testing.T) {
+		client.trust(t, host)
+		if err := dialAndRun(t, client.sshOptions(t), host.target("web")); err != nil {
+			t.Fatalf("known host refused: %v", err)
+		}
+		if !host.ran() {
+			t.Fatal("the command did not run through the test sshd")
+		}
+	})
+
+	t.Run("unknown key refused before any command", func(t *testing.T) {
+		h := startHost(t, client, false)
+		client.trust(t, host) // knows another host, not this one
+		err := dialAndRun(t, client.sshOptions(t), h.target("web"))
+		if !errors.Is(err, ErrHostKeyUnknown) || errors.Is(err, ErrHostKeyMismatch) {
+			t.Fatalf("err = %v, want ErrHostKeyUnknown", err)
+		}
+		if retryable(err) {
+			t.Error("an unknown host key must not be retried")
+		}
+		if h.ran() {
+			t.Fatal("a command ran on a host whose key was unknown")
+		}
+	})
+
+	t.Run("mismatched key refused, even with accept-new", func(t *testing.T) {
+		h := startHost(t, client, false)
+		// known_hosts holds another key under this host's address.
+		line := strings.Replace(other.knownHostsLine(), ":"+itoa(other.Port), ":"+itoa(h.Port), 1)
+		os.WriteFile(filepath.Join(client.Home, ".ssh", "known_hosts"), []byte(line+"\n"), 0o600)
+		o := client.sshOptions(t)
+		o.AcceptNewHostKeys = true
+		err := dialAndRun(t, o, h.target("web"))
+		if !errors.Is(err, ErrHostKeyMismatch) {
+			t.Fatalf("err = %v, want ErrHostKeyMismatch", err)
+		}
+		if h.ran() {
+			t.Fatal("a command ran on a host whose key mismatched")
+		}
+		b, _ := os.ReadFile(filepath.Join(client.Home, ".ssh", "known_hosts"))
+		if strings.Count(string(b), "\n") != 1 {
+			t.Fatalf("known_hosts was changed:\n%s", b)
+		}
+	})
+
+	t.Run("declared plan key accepted, wrong declared key is a mismatch", func(t *testing.T) {
+		os.Remove(filepath.Join(client.Home, ".ssh", "known_hosts"))
+		o := client.sshOptions(t)
+		o.DeclaredHostKeys = map[string][]string{"web": {host.HostKeyLine + " root@web"}}
+		if err := dialAndRun(t, o, host.target("web")); err != nil {
+			t.Fatalf("declared key refused: %v", err)
+		}
+		o.DeclaredHostKeys = map[string][]string{"web": {other.HostKeyLine}}
+		if err := dialAndRun(t, o, host.target("web")); !errors.Is(err, ErrHostKeyMismatch) {
+			t.Fatalf("err = %v, want ErrHostKeyMismatch", err)
+		}
+	})
+
+	t.Run("accept-new appends to known_hosts", func(t *testing.T) {
+		os.Remove(filepath.Join(client.Home, ".ssh", "known_hosts"))
+		o := client.sshOptions(t)
+		o.AcceptNewHostKeys = true
+		if err := dialAndRun(t, o, host.target("web")); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(client.Home, ".ssh", "known_hosts"))
+		if err != nil || !strings.Contains(string(b), host.knownHostsLine()) {
+			t.Fatalf("known_hosts = %q, %v; want the host's line", b, err)
+		}
+		o.AcceptNewHostKeys = false
+		if err := dialAndRun(t, o, host.target("web")); err != nil {
+			t.Fatalf("the accepted key is not trusted afterwards: %v", err)
+		}
+	})
+
+	t.Run("extra known hosts file", func(t *testing.T) {
+		os.Remove(filepath.Join(client.Home, ".ssh", "known_hosts"))
+		extra := filepath.Join(t.TempDir(), "lab_known_hosts")
+		os.WriteFile(extra, []byte(host.knownHostsLine()+"\n"), 0o600)
+		o := client.sshOptions(t)
+		o.ExtraKnownHostsFiles = []string{extra}
+		if err := dialAndRun(t, o, host.target("web")); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("refused credentials are final", func(t *testing.T) {
+		stranger := newTestClient(t) // its key is not authorized
+		o := stranger.sshOptions(t)
+		o.DeclaredHostKeys = map[string][]string{"web": {host.HostKeyLine}}
+		err := dialAndRun(t, o, host.target("web"))
+		if !errors.Is(err, ErrAuthRefused) || retryable(err) {
+			t.Fatalf("err = %v, want a final ErrAuthRefused", err)
+		}
+	})
+
+	t.Run("connection refused is retryable", func(t *testing.T) {
+		o := client.sshOptions(t)
+		err := dialAndRun(t, o, Target{Name: "gone", User: "root", Hostname: "127.0.0.1", Port: freePort(t)})
+		if !errors.Is(err, ErrConnect) || !retryable(err) {
+			t.Fatalf("err = %v, want a retryable ErrConnect", err)
+		}
+	})
+
+	t.Run("ProxyJump", func(t *testing.T) {
+		// Jump through the host to itself: the target is reached by the jump host.
+		client.trust(t, host)
+		o := client.sshOptions(t)
+		h2 := startHost(t, client, false)
+		o.DeclaredHostKeys = map[string][]string{"web": {h2.HostKeyLine}}
+		tg := h2.target("web")
+		tg.SSHOptions = []string{"-J", "root@127.0.0.1:" + itoa(host.Port)}
+		if err := dialAndRun(t, o, tg); err != nil {
+			t.Fatal(err)
+		}
+		if !h2.ran() {
+			t.Fatal("nothing ran on the target")
+		}
+	})
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestResolveEndpointWithSSHConfig(t *testing.T) {
+	home := t.TempDir()
+	sys := t.TempDir()
+	os.MkdirAll(filepath.Join(home, ".ssh"), 0o700)
+	os.WriteFile(filepath.Join(home, ".ssh", "config"), []byte(`
+Host gateway
+  HostName 10.0.0.1
+  Port 2222
+  User admin
+  IdentityFile ~/.ssh/gw_key
+  ProxyJump bastion,jump2
+Host bastion
+  HostName 192.0.2.1
+  Port 2200
+  User jumper
+`), 0o600)
+	os.WriteFile(filepath.Join(sys, "ssh_config"), []byte("Host *\n  Port 2022\n  User sysuser\n"), 0o600)
+	o := SSHOptions{Home: home, SystemDir: sys, IdentityFiles: []string{"/keys/deploy"}}
+	cfg, err := loadSSHConfig(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	e, _, err := resolveEndpoint(o, cfg, Target{Name: "gw", Hostname: "gateway", Port: 22})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Host != "10.0.0.1" || e.Port != 2222 || e.User != "admin" {
+		t.Errorf("endpoint = %s@%s:%d, want admin@10.0.0.1:2222", e.User, e.Host, e.Port)
+	}
+	wantIDs := []string{"/keys/deploy", filepath.Join(home, ".ssh/gw_key"), filepath.Join(home, ".ssh/id_ed25519"), filepath.Join(home, ".ssh/id_rsa")}
+	if !slices.Equal(e.IdentityFiles, wantIDs) {
+		t.Errorf("identity files = %v, want %v", e.IdentityFiles, wantIDs)
+	}
+	if !slices.Equal(e.ProxyJump, []string{"bastion", "jump2"}) {
+		t.Errorf("ProxyJump = %v", e.ProxyJump)
+	}
+
+	// The plan's user@ and a non-default port win over ssh_config, as on ssh's command line;
+	// sshOptions win over both.
+	e, _, _ = resolveEndpoint(o, cfg, Target{Name: "gw", Hostname: "gateway", User: "root", Port: 2223})
+	if e.User != "root" || e.Port != 2223 {
+		t.Errorf("plan user/port: got %s:%d", e.User, e.Port)
+	}
+	e, ignored, _ := resolveEndpoint(o, cfg, Target{Name: "gw", Hostname: "gateway", User: "root", SSHOptions: []string{"-p", "9", "-o", "User=ops", "-o", "Compression=yes", "-v"}})
+	if e.User != "ops" || e.Port != 9 {
+		t.Errorf("sshOptions: got %s:%d", e.User, e.Port)
+	}
+	if !slices.Equal(ignored, []string{"-o Compression=yes", "-v"}) {
+		t.Errorf("ignored = %q", ignored)
+	}
+
+	// The system file applies where the user's has nothing.
+	e, _, _ = resolveEndpoint(o, cfg, Target{Name: "web", Hostname: "198.18.0.12"})
+	if e.Host != "198.18.0.12" || e.Port != 2022 || e.User != "sysuser" {
+		t.Errorf("system config: got %s@%s:%d", e.User, e.Host, e.Port)
+	}
+
+	d := &dialer{opts: o, cfg: cfg}
+	j, err := d.jumpEndpoint("bastion")
+	if err != nil || j.Host != "192.0.2.1" || j.Port != 2200 || j.User != "jumper" {
+		t.Errorf("jump endpoint = %+v, %v", j, err)
+	}
+	j, _ = d.jumpEndpoint("me@192.0.2.9:2201")
+	if j.Host != "192.0.2.9" || j.Port != 2201 || j.User != "me" {
+		t.Errorf("jump endpoint = %+v", j)
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	got := ShellQuote([]string{"sudo", "-n", "/nix/store/x/bin/nixmesh-switch", "it's", "a b", ""})
+	want := `sudo -n /nix/store/x/bin/nixmesh-switch 'it'\''s' 'a b' ''`
+	if got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+}
+
+func TestPrivilegeEscalationOnlyForNonRoot(t *testing.T) {
+	h := &hostRun{t: Target{PrivilegeEscalationCommand: []string{"sudo", "-n"}}, dialer: &dialer{endpoint: Endpoint{User: "deploy"}}}
+	if got := h.asRoot("nix-store", "--import"); !slices.Equal(got, []string{"sudo", "-n", "nix-store", "--import"}) {
+		t.Errorf("non-root: %q", got)
+	}
+	h.dialer.endpoint.User = "root"
+	if got := h.asRoot("nix-store", "--import"); !slices.Equal(got, []string{"nix-store", "--import"}) {
+		t.Errorf("root: %q", got)
+	}
+}

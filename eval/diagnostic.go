@@ -1,0 +1,250 @@
+package eval
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/nixmesh/nixmesh/internal/command"
+)
+
+// Diagnostic is one error reported by Nix, reduced to what a user needs: the message,
+// the option path it is about (when the module system named one) and where to look.
+type Diagnostic struct {
+	// Message is Nix's message without the "error: " prefix, the position and the trace;
+	// continuation lines keep their relative indentation.
+	Message string
+	// OptionPath is the first option path the message names (`nodes.web.port'), or "".
+	OptionPath string
+	// File, Line, Col locate the error: the first definition location the module system
+	// names (`FILE:LINE:COL' or `FILE'), else Nix's own "at FILE:LINE:COL" position, else a
+	// file the message quotes. Line and Col are 0 when unknown.
+	File string
+	Line int
+	Col  int
+	// Trace is Nix's whole report of this error: the message, the position with its source
+	// snippet and, when --show-trace was given, every trace frame.
+	Trace string
+}
+
+// Location returns "FILE:LINE:COL", "FILE:LINE", "FILE" or "" as far as it is known.
+func (d Diagnostic) Location() string {
+	switch {
+	case d.File == "":
+		return ""
+	case d.Line == 0:
+		return d.File
+	case d.Col == 0:
+		return fmt.Sprintf("%s:%d", d.File, d.Line)
+	}
+	return fmt.Sprintf("%s:%d:%d", d.File, d.Line, d.Col)
+}
+
+// Summary is the message's first line.
+func (d Diagnostic) Summary() string {
+	s, _, _ := strings.Cut(d.Message, "\n")
+	return s
+}
+
+// EvalError is a failed evaluation: the diagnostics parsed from Nix's stderr and the
+// process error that keeps argv, exit code and the whole stderr.
+type EvalError struct {
+	Diagnostics []Diagnostic
+	Proc        *command.ProcessError
+}
+
+func (e *EvalError) Error() string {
+	if len(e.Diagnostics) == 0 {
+		if e.Proc == nil {
+			return "evaluation failed"
+		}
+		return "evaluation failed: " + e.Proc.Error()
+	}
+	d := e.Diagnostics[0]
+	msg := "evaluation failed: " + d.Summary()
+	if loc := d.Location(); loc != "" {
+		msg = loc + ": " + msg
+	}
+	return msg
+}
+
+func (e *EvalError) Unwrap() error {
+	if e.Proc == nil {
+		return nil
+	}
+	return e.Proc
+}
+
+var (
+	// "       at /path/file.nix:3:5:" — Nix 2.8's position line.
+	atLine = regexp.MustCompile(`^\s*at (.+):(\d+):(\d+):$`)
+	// `...' — the module system's quoting of option paths and locations.
+	quoted = regexp.MustCompile("`([^`']*)'")
+	// An option path: identifiers, "quoted" names, <name> placeholders or *, joined by dots.
+	optionPath = regexp.MustCompile(`^(?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"]*"|<[A-Za-z_]+>|\*)(?:\.(?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"]*"|<[A-Za-z_]+>|\*))*$`)
+	// FILE:LINE:COL or FILE:LINE inside a location.
+	fileLineCol = regexp.MustCompile(`^(.+?):(\d+)(?::(\d+))?$`)
+	// The module system's name for an element of a list-typed option's definition,
+	// `opt."[definition 1-entry 2]"': the option itself is opt.
+	listEntry = regexp.MustCompile(`\."\[definition \d+-entry \d+\]"`)
+	// A path quoted with single quotes in Nix's own messages ("getting status of '/x'").
+	singleQuotedPath = regexp.MustCompile(`'(/[^']+)'`)
+)
+
+// ParseDiagnostics turns Nix's stderr into one Diagnostic per "error:" it reports. Lines
+// that belong to no error (warnings, trace: output, build logs) are ignored.
+func ParseDiagnostics(stderr string) []Diagnostic {
+	var ds []Diagnostic
+	lines := strings.Split(strings.ReplaceAll(stderr, "\r\n", "\n"), "\n")
+	for i := 0; i < len(lines); i++ {
+		if !strings.HasPrefix(lines[i], "error: ") && lines[i] != "error:" {
+			continue
+		}
+		// The error's block: indented or blank lines that follow it.
+		j := i + 1
+		for j < len(lines) && (lines[j] == "" || lines[j][0] == ' ' || lines[j][0] == '\t') {
+			j++
+		}
+		ds = append(ds, parseBlock(lines[i:j]))
+		i = j - 1
+	}
+	return ds
+}
+
+func parseBlock(block []string) Diagnostic {
+	var d Diagnostic
+	var trace []string
+	for _, l := range block {
+		if strings.TrimSpace(l) == "(use '--show-trace' to show detailed location information)" {
+			continue
+		}
+		trace = append(trace, l)
+	}
+	for len(trace) > 0 && strings.TrimSpace(trace[len(trace)-1]) == "" {
+		trace = trace[:len(trace)-1]
+	}
+	d.Trace = strings.Join(trace, "\n")
+
+	// The message runs to Nix's position ("at FILE:L:C:") or first trace frame ("… while
+	// ..."); its continuation lines are indented by the width of "error: ".
+	msg := []string{strings.TrimPrefix(strings.TrimPrefix(trace[0], "error:"), " ")}
+	rest := trace[1:]
+	for len(rest) > 0 && !atLine.MatchString(rest[0]) && !strings.HasPrefix(strings.TrimSpace(rest[0]), "…") {
+		msg = append(msg, strings.TrimPrefix(rest[0], "       "))
+		rest = rest[1:]
+	}
+	d.Message = strings.Trim(strings.Join(msg, "\n"), " \n")
+
+	// Nix's own position: the first "at" before the first trace frame ("… while ...").
+	for _, l := range rest {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "…") {
+			break
+		}
+		if m := atLine.FindStringSubmatch(l); m != nil {
+			d.File = m[1]
+			d.Line, _ = strconv.Atoi(m[2])
+			d.Col, _ = strconv.Atoi(m[3])
+			break
+		}
+	}
+
+	// The module system's option path and definition location.
+	var afterOption, firstPath string
+	haveDefinition := false
+	for _, m := range quoted.FindAllStringSubmatchIndex(d.Message, -1) {
+		tok := d.Message[m[2]:m[3]]
+		if file, line, col, ok := parseLocation(tok); ok {
+			// The first definition location names the user's file: it beats Nix's
+			// position, which for a module-system error points into the framework.
+			if !haveDefinition {
+				d.File, d.Line, d.Col = file, line, col
+				haveDefinition = true
+			}
+			continue
+		}
+		if !optionPath.MatchString(tok) {
+			continue
+		}
+		before := strings.ToLower(d.Message[:m[0]])
+		if afterOption == "" && (strings.HasSuffix(before, "option ") || strings.HasSuffix(before, "options ")) {
+			afterOption = tok
+		}
+		if firstPath == "" && strings.Contains(tok, ".") {
+			firstPath = tok
+		}
+	}
+	d.OptionPath = afterOption
+	if d.OptionPath == "" {
+		d.OptionPath = firstPath
+	}
+	d.OptionPath = listEntry.ReplaceAllString(d.OptionPath, "")
+
+	if d.File == "" {
+		if m := singleQuotedPath.FindStringSubmatch(d.Message); m != nil {
+			d.File = m[1]
+		}
+	}
+	return d
+}
+
+// parseLocation reads a module-system location: an absolute path (or one ending in
+// .nix), optionally followed by :LINE or :LINE:COL.
+func parseLocation(tok string) (file string, line, col int, ok bool) {
+	file = tok
+	if m := fileLineCol.FindStringSubmatch(tok); m != nil {
+		file = m[1]
+		line, _ = strconv.Atoi(m[2])
+		if m[3] != "" {
+			col, _ = strconv.Atoi(m[3])
+		}
+	}
+	if strings.ContainsAny(file, " \t\n") {
+		return "", 0, 0, false
+	}
+	if !strings.HasPrefix(file, "/") && !strings.HasSuffix(file, ".nix") {
+		return "", 0, 0, false
+	}
+	return file, line, col, true
+}
+
+// nixStderr streams an evaluation's stderr to W with a "nix: " prefix, line by line,
+// until Nix starts reporting an error: the error becomes a Diagnostic instead of a raw
+// dump. Nix's reminder about --add-root is dropped.
+type nixStderr struct {
+	W       io.Writer
+	Prefix  string
+	mu      sync.Mutex
+	buf     []byte
+	inError bool
+}
+
+func (s *nixStderr) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.buf = append(s.buf, b...)
+	for {
+		i := bytes.IndexByte(s.buf, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		line := string(s.buf[:i])
+		s.buf = s.buf[i+1:]
+		if strings.HasPrefix(line, "error:") {
+			s.inError = true
+		}
+		if s.inError || s.W == nil || noise(line) {
+			continue
+		}
+		fmt.Fprintf(s.W, "%s%s\n", s.Prefix, line)
+	}
+}
+
+func noise(line string) bool {
+	return strings.HasPrefix(line, "warning: you did not specify '--add-root'") ||
+		strings.TrimSpace(line) == "(use '--show-trace' to show detailed location information)"
+}

@@ -1,0 +1,162 @@
+package eval
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The *.stderr fixtures are real Nix 2.8 output for the *.nix files beside them
+// (testdata/nixerr/capture.sh regenerates them).
+func TestParseDiagnostics(t *testing.T) {
+	dir, err := filepath.Abs("testdata/nixerr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fixtures were captured with the repository at /work/main; paths in them are kept as
+	// captured, so expectations name that directory.
+	const here = "/work/main/eval/testdata/nixerr/"
+	tests := []struct {
+		fixture    string
+		message    string // expected Message prefix
+		optionPath string
+		file       string
+		line, col  int
+		traceHas   string // substring of Trace
+	}{
+		{"syntax.stderr", "syntax error, unexpected '=', expecting ';'", "", here + "syntax.nix", 3, 5, "3|   b = 2;"},
+		{"undefined.stderr", "undefined variable 'y'", "", here + "undefined.nix", 3, 10, "plan = y + x;"},
+		{"missing-file.stderr", "getting status of '" + here + "does-not-exist.nix': No such file or directory", "", here + "does-not-exist.nix", 0, 0, ""},
+		{"abort.stderr", "evaluation aborted with the following error message: 'something went very wrong'", "", "", 0, 0, ""},
+		{"assert.stderr", "assertion '(__lessThan 3 x)' failed", "", here + "assert.nix", 1, 12, ""},
+		{"assert.trace.stderr", "assertion '(__lessThan 3 x)' failed", "", here + "assert.nix", 1, 12, "… from call site"},
+		{"type-error.stderr", "cannot add a string to an integer", "", here + "type-error.nix", 1, 14, ""},
+		{"no-plan.stderr", "attribute 'plan' in selection path 'plan' not found", "", "", 0, 0, ""},
+		{"module-type.stderr", "A definition for option `nodes.web.port' is not of type `16 bit unsigned integer'. Definition values:\n- In `/work/example/deploy.nix:7:12': 70000", "nodes.web.port", "/work/example/deploy.nix", 7, 12, ""},
+		// With --show-trace, the frames' positions must not replace the definition's.
+		{"module-type.trace.stderr", "A definition for option `nodes.web.port' is not of type", "nodes.web.port", "/work/example/deploy.nix", 7, 12, "… while evaluating 'check'"},
+		{"module-conflict.stderr", "The option `nodes.gateway.configuration.networking.hostName' has conflicting definition values:", "nodes.gateway.configuration.networking.hostName", "/work/example/gateway.nix", 0, 0, "Use `lib.mkForce value`"},
+		{"module-unknown.stderr", "The option `nodes.web.hots' does not exist.", "nodes.web.hots", "/work/example/deploy.nix", 9, 5, ""},
+		{"build-fail.stderr", "builder for '/nix/store/s64x1w19s0l5rcx1gid8nnaqmbljb62j-bad.drv' failed with exit code 3", "", "/nix/store/s64x1w19s0l5rcx1gid8nnaqmbljb62j-bad.drv", 0, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fixture, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join(dir, tt.fixture))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ds := ParseDiagnostics(string(b))
+			if len(ds) != 1 {
+				t.Fatalf("got %d diagnostics, want 1: %#v", len(ds), ds)
+			}
+			d := ds[0]
+			if !strings.HasPrefix(d.Message, tt.message) {
+				t.Errorf("Message = %q, want prefix %q", d.Message, tt.message)
+			}
+			if strings.Contains(d.Message, "at /") || strings.Contains(d.Message, "…") {
+				t.Errorf("Message carries position or trace: %q", d.Message)
+			}
+			if d.OptionPath != tt.optionPath {
+				t.Errorf("OptionPath = %q, want %q", d.OptionPath, tt.optionPath)
+			}
+			if d.File != tt.file || d.Line != tt.line || d.Col != tt.col {
+				t.Errorf("location = %s:%d:%d, want %s:%d:%d", d.File, d.Line, d.Col, tt.file, tt.line, tt.col)
+			}
+			if !strings.Contains(d.Trace, tt.traceHas) {
+				t.Errorf("Trace does not contain %q:\n%s", tt.traceHas, d.Trace)
+			}
+			if strings.Contains(d.Trace, "trace: checking web") || strings.Contains(d.Trace, "this derivation will be built") {
+				t.Errorf("Trace holds lines from outside the error:\n%s", d.Trace)
+			}
+		})
+	}
+}
+
+func TestParseDiagnosticsSeveralErrorsAndNoise(t *testing.T) {
+	stderr := "warning: something odd\n" +
+		"trace: hello\n" +
+		"error: builder for '/nix/store/aaa-a.drv' failed with exit code 1\n" +
+		"error: 1 dependencies of derivation '/nix/store/bbb-b.drv' failed to build\n"
+	ds := ParseDiagnostics(stderr)
+	if len(ds) != 2 {
+		t.Fatalf("got %d diagnostics, want 2: %#v", len(ds), ds)
+	}
+	if ds[0].Summary() != "builder for '/nix/store/aaa-a.drv' failed with exit code 1" {
+		t.Errorf("first = %q", ds[0].Summary())
+	}
+	if ds[1].File != "/nix/store/bbb-b.drv" {
+		t.Errorf("second file = %q", ds[1].File)
+	}
+	if len(ParseDiagnostics("warning: only a warning\n")) != 0 {
+		t.Error("a warning alone must give no diagnostic")
+	}
+}
+
+func TestOptionPathPrefersTheOptionWord(t *testing.T) {
+	// The type's description is quoted too; the option path is the token after "option".
+	d := ParseDiagnostics("error: The option value `foo.bar' in `/x/a.nix' is not of type `string'; option `nodes.a.b' failed\n")[0]
+	if d.OptionPath != "nodes.a.b" {
+		t.Errorf("OptionPath = %q, want nodes.a.b", d.OptionPath)
+	}
+	if d.File != "/x/a.nix" || d.Line != 0 {
+		t.Errorf("location = %q", d.Location())
+	}
+	// A quoted attribute name inside a path is still a path.
+	d = ParseDiagnostics("error: The option `dns.records.\"web.lab.test.\".A' is used but not defined.\n")[0]
+	if d.OptionPath != `dns.records."web.lab.test.".A` {
+		t.Errorf("OptionPath = %q", d.OptionPath)
+	}
+}
+
+func TestListEntryAndBareError(t *testing.T) {
+	d := ParseDiagnostics("error: A definition for option `nodes.web.tags.\"[definition 1-entry 2]\"' is not of type `tag'. Definition values:\n       - In `/x/deploy.nix:8:5': \"front end\"\n")[0]
+	if d.OptionPath != "nodes.web.tags" || d.Location() != "/x/deploy.nix:8:5" {
+		t.Errorf("list entry: path %q at %q", d.OptionPath, d.Location())
+	}
+	// Nix prints "error:" alone when the message starts with a newline.
+	d = ParseDiagnostics("error:\n       Failed assertions:\n       - [web] port 23 is telnet's\n")[0]
+	if d.Summary() != "Failed assertions:" || d.Message != "Failed assertions:\n- [web] port 23 is telnet's" {
+		t.Errorf("bare error: %q", d.Message)
+	}
+}
+
+func TestMessageWithBlankLines(t *testing.T) {
+	// A throw whose message has a paragraph break: the whole message is kept, the frames
+	// of --show-trace are not.
+	stderr := "error: Failed assertions:\n       - first\n\n       How to fix: set `nodes.web.port'.\n\n       … while evaluating 'check'\n\n       at /x/lib.nix:4:11:\n"
+	d := ParseDiagnostics(stderr)[0]
+	if d.Message != "Failed assertions:\n- first\n\nHow to fix: set `nodes.web.port'." {
+		t.Errorf("Message = %q", d.Message)
+	}
+	if d.File != "" || d.OptionPath != "nodes.web.port" {
+		t.Errorf("a trace frame's position was taken as the error's: %+v", d)
+	}
+}
+
+func TestDiagnosticLocation(t *testing.T) {
+	for _, tt := range []struct {
+		d    Diagnostic
+		want string
+	}{
+		{Diagnostic{}, ""},
+		{Diagnostic{File: "/a.nix"}, "/a.nix"},
+		{Diagnostic{File: "/a.nix", Line: 3}, "/a.nix:3"},
+		{Diagnostic{File: "/a.nix", Line: 3, Col: 7}, "/a.nix:3:7"},
+	} {
+		if got := tt.d.Location(); got != tt.want {
+			t.Errorf("%+v.Location() = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+func TestNixStderrStreamsUntilError(t *testing.T) {
+	var out strings.Builder
+	w := &nixStderr{W: &out, Prefix: "nix: "}
+	w.Write([]byte("trace: one\nwarning: you did not specify '--add-root'; the result might be removed\nwarn"))
+	w.Write([]byte("ing: two\nerror: boom\n       at /x.nix:1:1:\n"))
+	want := "nix: trace: one\nnix: warning: two\n"
+	if out.String() != want {
+		t.Errorf("streamed %q, want %q", out.String(), want)
+	}
+}

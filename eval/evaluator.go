@@ -1,0 +1,305 @@
+package eval
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/nixmesh/nixmesh/internal/command"
+)
+
+// Evaluator runs Nix on one deployment file.
+type Evaluator struct {
+	// File is the deployment, e.g. ./deploy.nix.
+	File string
+	// NixArgs are passed to every nix-instantiate call after nixmesh's own arguments
+	// (e.g. --arg foo 1, --option ...). nix-store --realise does not get them.
+	NixArgs []string
+	// ShowTrace adds --show-trace, so diagnostics carry Nix's whole trace.
+	ShowTrace bool
+	// Stderr receives Nix's informational stderr (warnings, trace: output) with a "nix: "
+	// prefix, and build logs with a "[host] " prefix when Build has no Progress. Nil
+	// discards them; the stderr of a failure is always kept in the returned error.
+	Stderr io.Writer
+	// Env is the environment of Nix's processes; nil inherits nixmesh's.
+	Env []string
+}
+
+// Plan evaluates the deployment's `plan` in one nix-instantiate and decodes it.
+// A Nix failure is an *EvalError; a plan of another version a *PlanVersionError.
+func (e *Evaluator) Plan(ctx context.Context) (*Network, error) {
+	out, err := e.evalJSON(ctx, e.File, "plan")
+	if err != nil {
+		return nil, err
+	}
+	return DecodePlan(out)
+}
+
+// OptionsList evaluates the deployment's `optionsList` (docs/internals.md, "Options
+// listing") and returns its JSON.
+func (e *Evaluator) OptionsList(ctx context.Context) ([]byte, error) {
+	return e.evalJSON(ctx, e.File, "optionsList")
+}
+
+func (e *Evaluator) evalJSON(ctx context.Context, file, attr string) ([]byte, error) {
+	argv := []string{"nix-instantiate", "--eval", "--strict", "--json"}
+	if e.ShowTrace {
+		argv = append(argv, "--show-trace")
+	}
+	argv = append(argv, file, "-A", attr)
+	argv = append(argv, e.NixArgs...)
+	return e.runEval(ctx, argv)
+}
+
+// runEval runs an evaluating nix-instantiate and turns its failure into an *EvalError.
+func (e *Evaluator) runEval(ctx context.Context, argv []string) ([]byte, error) {
+	out, err := command.Output(ctx, command.Cmd{
+		Argv:   argv,
+		Env:    e.Env,
+		Stderr: &nixStderr{W: e.Stderr, Prefix: "nix: "},
+	})
+	if err != nil {
+		return nil, e.evalError(ctx, err)
+	}
+	return out, nil
+}
+
+func (e *Evaluator) evalError(ctx context.Context, err error) error {
+	var pe *command.ProcessError
+	if ctx.Err() != nil || !errors.As(err, &pe) {
+		return err
+	}
+	if pe.ExitCode < 0 { // nix did not start, or was killed
+		return err
+	}
+	return &EvalError{Diagnostics: ParseDiagnostics(pe.Stderr), Proc: pe}
+}
+
+// Instantiate instantiates the system of every named node in ONE nix-instantiate call
+// (`-A systems.a -A systems.b ...`) and returns each node's .drv path.
+func (e *Evaluator) Instantiate(ctx context.Context, names []string) (map[string]string, error) {
+	if len(names) == 0 {
+		return map[string]string{}, nil
+	}
+	argv := []string{"nix-instantiate"}
+	if e.ShowTrace {
+		argv = append(argv, "--show-trace")
+	}
+	argv = append(argv, e.File)
+	for _, n := range names {
+		argv = append(argv, "-A", "systems."+AttrName(n))
+	}
+	argv = append(argv, e.NixArgs...)
+	out, err := e.runEval(ctx, argv)
+	if err != nil {
+		return nil, err
+	}
+	lines := command.Lines(string(out))
+	if len(lines) != len(names) {
+		return nil, fmt.Errorf("nix-instantiate printed %d derivations for %d nodes", len(lines), len(names))
+	}
+	drvs := make(map[string]string, len(names))
+	for i, n := range names {
+		if !strings.HasPrefix(lines[i], "/") || !strings.HasSuffix(lines[i], ".drv") {
+			return nil, fmt.Errorf("nix-instantiate printed %q for node %s, not a .drv path", lines[i], n)
+		}
+		drvs[n] = lines[i]
+	}
+	return drvs, nil
+}
+
+var plainAttr = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_'-]*$`)
+
+// AttrName quotes a node name for use in a Nix attribute path (-A), when it needs it.
+func AttrName(name string) string {
+	if plainAttr.MatchString(name) {
+		return name
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `"`
+}
+
+// Progress is told about the per-node work of Build. internal/progress.Display
+// implements it; all methods must be safe for concurrent use.
+type Progress interface {
+	// Status sets a node's current step ("building").
+	Status(host, status string)
+	// Writer receives the node's log (Nix's stderr), line by line.
+	Writer(host string) io.Writer
+	// Done marks the node finished, successfully when err is nil.
+	Done(host string, err error)
+}
+
+// HostError is the failure of one host in one phase; Build and the deploy engine join
+// them with errors.Join, so errors.As/Is reach each cause.
+type HostError struct {
+	Host  string
+	Phase string // "build", "copy", "activate", ...
+	Err   error
+}
+
+func (e *HostError) Error() string { return fmt.Sprintf("%s: %s: %v", e.Host, e.Phase, e.Err) }
+func (e *HostError) Unwrap() error { return e.Err }
+
+// BuildError is a node's system that failed to build.
+type BuildError struct {
+	Drv         string
+	Diagnostics []Diagnostic // Nix's "error:" reports, e.g. "builder for '...' failed with exit code 1"
+	Proc        *command.ProcessError
+}
+
+func (e *BuildError) Error() string {
+	if len(e.Diagnostics) > 0 {
+		return e.Diagnostics[0].Summary()
+	}
+	return fmt.Sprintf("building %s: %v", e.Drv, e.Proc)
+}
+
+func (e *BuildError) Unwrap() error {
+	if e.Proc == nil {
+		return nil
+	}
+	return e.Proc
+}
+
+// Build realises the given derivations (node → .drv) with `nix-store --realise`, at most
+// parallel at a time (runtime.NumCPU() when parallel < 1), and returns node → output path.
+// ctx is checked before each node starts; a node not started because ctx ended fails with
+// ctx's error. Each failure is a *HostError (phase "build") wrapping a *BuildError, all
+// joined with errors.Join; the paths of the nodes that built are returned alongside.
+// Nix's stderr goes to p, or to e.Stderr with a "[node] " prefix when p is nil.
+func (e *Evaluator) Build(ctx context.Context, drvs map[string]string, parallel int, p Progress) (map[string]string, error) {
+	if parallel < 1 {
+		parallel = runtime.NumCPU()
+	}
+	if p == nil {
+		p = &plainProgress{w: e.Stderr}
+	}
+	names := make([]string, 0, len(drvs))
+	for n := range drvs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+
+	var (
+		mu    sync.Mutex
+		paths = map[string]string{}
+		errs  []error
+	)
+	fail := func(host string, err error) {
+		mu.Lock()
+		errs = append(errs, &HostError{Host: host, Phase: "build", Err: err})
+		mu.Unlock()
+	}
+	g := new(errgroup.Group)
+	g.SetLimit(parallel)
+	for _, name := range names {
+		if err := ctx.Err(); err != nil {
+			fail(name, err)
+			p.Done(name, err)
+			continue
+		}
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				fail(name, err)
+				p.Done(name, err)
+				return nil
+			}
+			p.Status(name, "building")
+			out, err := e.realise(ctx, drvs[name], p.Writer(name))
+			if err != nil {
+				fail(name, err)
+				p.Done(name, err)
+				return nil
+			}
+			mu.Lock()
+			paths[name] = out
+			mu.Unlock()
+			p.Done(name, nil)
+			return nil
+		})
+	}
+	_ = g.Wait() // every failure is collected in errs
+	sort.Slice(errs, func(i, j int) bool {
+		return errs[i].(*HostError).Host < errs[j].(*HostError).Host
+	})
+	return paths, errors.Join(errs...)
+}
+
+func (e *Evaluator) realise(ctx context.Context, drv string, log io.Writer) (string, error) {
+	lw := &filterNoise{W: log}
+	out, err := command.Output(ctx, command.Cmd{
+		Argv:   []string{"nix-store", "--realise", drv},
+		Env:    e.Env,
+		Stderr: lw,
+	})
+	lw.Flush()
+	if err != nil {
+		var pe *command.ProcessError
+		if ctx.Err() != nil || !errors.As(err, &pe) {
+			return "", err
+		}
+		return "", &BuildError{Drv: drv, Diagnostics: ParseDiagnostics(pe.Stderr), Proc: pe}
+	}
+	lines := command.Lines(string(out))
+	if len(lines) == 0 || !strings.HasPrefix(lines[0], "/") {
+		return "", fmt.Errorf("nix-store --realise %s printed no output path", drv)
+	}
+	return lines[0], nil
+}
+
+// filterNoise passes whole lines on to W, dropping Nix's --add-root reminder.
+type filterNoise struct {
+	W   io.Writer
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (f *filterNoise) Write(b []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.buf = append(f.buf, b...)
+	for {
+		i := bytes.IndexByte(f.buf, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		line := f.buf[:i+1]
+		f.buf = f.buf[i+1:]
+		if !noise(strings.TrimSuffix(string(line), "\n")) {
+			if _, err := f.W.Write(line); err != nil {
+				return len(b), err
+			}
+		}
+	}
+}
+
+// Flush writes a last line that had no newline.
+func (f *filterNoise) Flush() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.buf) > 0 {
+		f.W.Write(append(f.buf, '\n'))
+		f.buf = nil
+	}
+}
+
+// plainProgress is Build's Progress when none is given: "[host] line" on w.
+type plainProgress struct{ w io.Writer }
+
+func (p *plainProgress) Status(string, string) {}
+func (p *plainProgress) Done(string, error)    {}
+func (p *plainProgress) Writer(host string) io.Writer {
+	if p.w == nil {
+		return io.Discard
+	}
+	return &command.PrefixWriter{W: p.w, Prefix: "[" + host + "] "}
+}

@@ -1,0 +1,1 @@
+{ plan = abort "something went very wrong"; }

@@ -1,0 +1,1 @@
+let f = x: assert x > 3; x; in { plan = f 1; }

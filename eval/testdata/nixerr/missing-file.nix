@@ -1,0 +1,1 @@
+{ plan = import ./does-not-exist.nix; }

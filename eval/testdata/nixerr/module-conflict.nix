@@ -1,0 +1,1 @@
+{ plan = throw "The option `nodes.gateway.configuration.networking.hostName' has conflicting definition values:\n- In `/work/example/gateway.nix': \"gw\"\n- In `/work/example/deploy.nix:4:3': \"gateway\"\nUse `lib.mkForce value` or `lib.mkDefault value` to change the priority on any of these definitions."; }

@@ -1,0 +1,86 @@
+# The lab deployment: three standalone hosts on the local lab.
+#
+#   nixmesh lab up            # hosts gateway, web and db in 198.18.0.0/24
+#   nixmesh deploy -f examples/lab/deploy.nix
+#   # or, without the CLI:  nix-build examples/lab/deploy.nix && ./result
+#
+# No nixpkgs needed: the hosts are standalone (NixOS option names, built with Nix builtins
+# only). Read `nix-instantiate --eval --strict --json -A plan examples/lab/deploy.nix` to
+# see what each host will get.
+let
+  # The lab's addresses. `nixmesh lab up` also generates host keys; when it writes them
+  # to a file next to this one (lab-generated.nix), this is where it plugs in:
+  #   lab = import ./lab-generated.nix;   addresses = lab.addresses;  hostKeys = lab.hostKeys;
+  # Until then these are plain values.
+  addresses = {
+    gateway = "198.18.0.11";
+    web = "198.18.0.12";
+    db = "198.18.0.13";
+  };
+
+  # The operator's public key (its private half was thrown away): put yours here to log in as `operator` on every host.
+  operatorKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIINmKM1T5zOF/8QQOIZRbYDO9J27AB0zzu0ip0scbW9h operator@laptop";
+in
+import ../../nix-modules { } ({ lib, ... }: {
+  # Applied to every node; `name` is the node's name.
+  defaults = { name, ... }: {
+    host = "root@${addresses.${name}}";
+    successTimeout = 30;
+
+    configuration = {
+      networking.hostName = name;
+
+      # Every host knows every other by name.
+      networking.hosts = lib.mapAttrs' (node: address: lib.nameValuePair address [ node "${node}.lab.test" ]) addresses;
+
+      users.users.operator = {
+        isNormalUser = true;
+        uid = 1000;
+        home = "/home/operator";
+        createHome = true;
+        openssh.authorizedKeys.keys = [ operatorKey ];
+      };
+
+      environment.etc."motd".text = ''
+        ${name}: part of the nixmesh lab, managed by nixmesh. Local changes are overwritten.
+      '';
+    };
+  };
+
+  nodes.gateway = {
+    tags = [ "edge" ];
+    configuration = ./gateway.nix;
+  };
+
+  nodes.web = {
+    tags = [ "web" "app" ];
+    configuration = { nodes, ... }: {
+      environment.etc."web/index.html" = {
+        text = "<h1>hello from web</h1>\n";
+        mode = "0444";
+      };
+      environment.etc."web/upstream".text = "db ${nodes.db.config.networking.hostName}.lab.test\n";
+      system.activationScripts.webroot = {
+        text = "mkdir -p /var/www && cp /etc/web/index.html /var/www/index.html";
+        deps = [ "etc" ];
+      };
+    };
+  };
+
+  nodes.db = {
+    tags = [ "db" ];
+    switchTimeout = 120;
+    configuration = {
+      users.users.backup = {
+        isSystemUser = true;
+        group = "users";
+        home = "/var/lib/backup";
+        createHome = true;
+      };
+      environment.etc."db/allowed-clients".text = ''
+        ${addresses.web}
+      '';
+      system.activationScripts.dbdir = "mkdir -p /var/lib/db && chmod 0700 /var/lib/db";
+    };
+  };
+})

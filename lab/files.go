@@ -1,0 +1,192 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/nixmesh/nixmesh/internal/command"
+)
+
+// sshdConfigPath is where a host's sshd configuration lives, inside the host.
+const sshdConfigPath = "/etc/ssh/sshd_config"
+
+// makeEtcTemplate copies the machine's /etc once per lab; hosts get clones of it. The
+// machine's own SSH host keys are left out: every host gets its own.
+func makeEtcTemplate(ctx context.Context, dst string) error {
+	if err := run(ctx, "cp", "-a", "--reflink=auto", "/etc", dst); err != nil {
+		return fmt.Errorf("copying /etc: %w", err)
+	}
+	keys, _ := filepath.Glob(filepath.Join(dst, "ssh", "ssh_host_*"))
+	for _, k := range keys {
+		if err := os.Remove(k); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dst, "ssh", "authorized_keys.d"), 0o755); err != nil {
+		return err
+	}
+	// sshd (without PAM) refuses a locked account: make root's password unusable instead.
+	if err := unlockRoot(filepath.Join(dst, "shadow")); err != nil {
+		return err
+	}
+	return nil
+}
+
+func unlockRoot(shadow string) error {
+	b, err := os.ReadFile(shadow)
+	if os.IsNotExist(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	lines := strings.Split(string(b), "\n")
+	changed := false
+	for i, l := range lines {
+		f := strings.SplitN(l, ":", 3)
+		if len(f) == 3 && f[0] == "root" && strings.HasPrefix(f[1], "!") {
+			lines[i] = "root:*:" + f[2]
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	return os.WriteFile(shadow, []byte(strings.Join(lines, "\n")), 0o640)
+}
+
+// hostFS is what a host root needs besides its /etc clone.
+var hostFS = []struct {
+	path string
+	mode os.FileMode
+}{
+	{"nix", 0o755},
+	{"home", 0o755},
+	{"root", 0o700},
+	{"root/.ssh", 0o700},
+	{"var", 0o755},
+	{"var/lib", 0o755},
+	{"var/log", 0o755},
+	{"var/cache", 0o755},
+	{"var/empty", 0o555},
+	{"var/tmp", 0o1777},
+	{"run", 0o755},
+	{"run/sshd", 0o755},
+	{"run/lock", 0o1777},
+	{"tmp", 0o1777},
+}
+
+// prepareHost makes a host's root directory: its own /etc (a clone of the template, with
+// hostname, hosts, sshd configuration and a fresh ed25519 host key), an empty /nix and
+// the skeletons of /home, /root, /var, /run and /tmp. It returns the host's public key.
+func prepareHost(ctx context.Context, h HostState, template, operatorPub string, all []HostState) (string, error) {
+	if err := os.Mkdir(h.Root, 0o755); err != nil {
+		return "", err
+	}
+	etc := filepath.Join(h.Root, "etc")
+	if err := run(ctx, "cp", "-a", "--reflink=auto", template, etc); err != nil {
+		return "", fmt.Errorf("cloning /etc: %w", err)
+	}
+	for _, d := range hostFS {
+		p := filepath.Join(h.Root, d.path)
+		if err := os.Mkdir(p, 0o700); err != nil {
+			return "", err
+		}
+		if err := os.Chmod(p, d.mode); err != nil {
+			return "", err
+		}
+	}
+	for link, target := range map[string]string{"var/run": "../run", "var/lock": "../run/lock"} {
+		if err := os.Symlink(target, filepath.Join(h.Root, link)); err != nil {
+			return "", err
+		}
+	}
+	var hosts strings.Builder
+	hosts.WriteString("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
+	hosts.WriteString("# lab hosts, written by nixmesh lab up\n")
+	for _, o := range all {
+		fmt.Fprintf(&hosts, "%s\t%s\n", o.Address, o.Name)
+	}
+	files := []struct {
+		path    string
+		content string
+		mode    os.FileMode
+	}{
+		{"etc/hostname", h.Name + "\n", 0o644},
+		{"etc/hosts", hosts.String(), 0o644},
+		{strings.TrimPrefix(sshdConfigPath, "/"), sshdConfig(h), 0o644},
+		{"root/.ssh/authorized_keys", operatorPub, 0o600},
+	}
+	for _, f := range files {
+		p := filepath.Join(h.Root, f.path)
+		_ = os.Remove(p) // may be a symlink into the machine's /etc
+		if err := os.WriteFile(p, []byte(f.content), f.mode); err != nil {
+			return "", err
+		}
+	}
+	key := filepath.Join(etc, "ssh", "ssh_host_ed25519_key")
+	if err := run(ctx, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "root@"+h.Name, "-f", key); err != nil {
+		return "", fmt.Errorf("generating the host key: %w", err)
+	}
+	pub, err := os.ReadFile(key + ".pub")
+	if err != nil {
+		return "", err
+	}
+	return publicKeyWithoutComment(string(pub)), nil
+}
+
+func sshdConfig(h HostState) string {
+	return `# sshd of lab host ` + h.Name + `, written by nixmesh lab up.
+Port ` + strconv.Itoa(h.Port) + `
+HostKey /etc/ssh/ssh_host_ed25519_key
+PidFile /run/sshd.pid
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+# Like NixOS: users' keys are managed in /etc/ssh/authorized_keys.d/<user>. The lab
+# operator's key is in /root/.ssh/authorized_keys, which deployments do not manage.
+AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/authorized_keys.d/%u
+UsePAM no
+UseDNS no
+PrintMotd no
+X11Forwarding no
+AcceptEnv LANG LC_*
+MaxStartups 100:30:200
+MaxSessions 64
+Subsystem sftp /usr/lib/openssh/sftp-server
+`
+}
+
+// publicKeyWithoutComment turns "ssh-ed25519 AAAA... comment\n" into "ssh-ed25519 AAAA...".
+func publicKeyWithoutComment(s string) string {
+	f := strings.Fields(s)
+	if len(f) >= 2 {
+		return f[0] + " " + f[1]
+	}
+	return strings.TrimSpace(s)
+}
+
+// run runs a command whose output is not needed; its error keeps the *command.ProcessError
+// and says what the command printed on stderr.
+func run(ctx context.Context, argv ...string) error {
+	_, err := command.Output(ctx, command.Cmd{Argv: argv})
+	return withStderr(err)
+}
+
+func withStderr(err error) error {
+	var pe *command.ProcessError
+	if errors.As(err, &pe) {
+		if lines := command.Lines(pe.Stderr); len(lines) > 0 {
+			if len(lines) > 3 {
+				lines = lines[len(lines)-3:]
+			}
+			return fmt.Errorf("%w: %s", err, strings.Join(lines, "; "))
+		}
+	}
+	return err
+}

@@ -1,0 +1,64 @@
+# A synthetic network for benchmarking the evaluation: N standalone nodes, each with a
+# few users (with SSH keys), managed files, hosts entries and an activation script, plus
+# defaults shared by all. Everything a real deployment's evaluation does per node, none
+# of it large.
+#
+#   nix-instantiate --eval --strict --json -A plan nix-modules/bench/network.nix --argstr nodes 500
+{ nodes ? "10" }:
+let
+  count = builtins.fromJSON nodes;
+
+  nameOf = i: "node${toString i}";
+  addressOf = i: "198.18.${toString (i / 250)}.${toString (1 + builtins.mod i 250)}";
+
+  key = who: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIINmKM1T5zOF/8QQOIZRbYDO9J27AB0zzu0ip0scbW9h ${who}";
+
+  node = i: {
+    host = "root@${addressOf i}";
+    tags = [ "bench" "rack${toString (builtins.mod i 10)}" ];
+    configuration = {
+      users.users = builtins.listToAttrs (builtins.genList
+        (u: {
+          name = "user${toString u}";
+          value = {
+            isNormalUser = true;
+            uid = 1000 + u;
+            home = "/home/user${toString u}";
+            createHome = true;
+            openssh.authorizedKeys.keys = [ (key "user${toString u}@node${toString i}") ];
+          };
+        }) 3);
+      environment.etc = builtins.listToAttrs (builtins.genList
+        (f: {
+          name = "bench/file${toString f}";
+          value = { text = "node ${toString i} file ${toString f}\n"; mode = "0444"; };
+        }) 3);
+      # Each node knows its two neighbours.
+      networking.hosts = {
+        ${addressOf (builtins.mod (i + 1) count)} = [ (nameOf (builtins.mod (i + 1) count)) ];
+        ${addressOf (builtins.mod (i + count - 1) count)} = [ (nameOf (builtins.mod (i + count - 1) count)) ];
+      };
+      system.activationScripts.bench = {
+        text = "mkdir -p /var/lib/bench";
+        deps = [ ];
+      };
+    };
+  };
+in
+import ../default.nix { } {
+  defaults = { name, ... }: {
+    successTimeout = 30;
+    configuration = {
+      networking.hostName = name;
+      users.users.operator = {
+        isNormalUser = true;
+        uid = 999;
+        openssh.authorizedKeys.keys = [ (key "operator@laptop") ];
+      };
+      environment.etc.motd.text = "${name} is managed by nixmesh\n";
+      boot.kernel.sysctl."net.ipv4.ip_forward" = 0;
+    };
+  };
+
+  nodes = builtins.listToAttrs (builtins.genList (i: { name = nameOf i; value = node i; }) count);
+}

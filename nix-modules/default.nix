@@ -1,0 +1,121 @@
+# nixmesh's entry point:
+#
+#   import ./nix-modules { } ({ lib, ... }: { nodes.web = { ... }; })
+#   import ./nix-modules { nixpkgs = <nixpkgs>; } ./network.nix
+#
+# The first argument picks the world the nodes live in. Without `nixpkgs`, the network is
+# evaluated with the bundled module system (./lib) and every node is a *standalone* host
+# (./standalone: NixOS option names, builds with Nix builtins only). With `nixpkgs`, the
+# network is evaluated with nixpkgs' own `lib` and every node is a NixOS system
+# (`nixos/lib/eval-config.nix`). `system` is the platform of the hosts (NixOS: passed to
+# eval-config; set it to null to choose `nixpkgs.hostPlatform` in the configuration).
+#
+# The second argument is the user's module (a path, a function or an attrset). The result
+# is the deploy script for every enabled node (a derivation: `nix-build deploy.nix &&
+# ./result`) with the attributes of docs/internals.md, "What the user's deploy.nix
+# returns": config, options, plan, nodes.<name>, systems.<name>, optionsList, lib.
+#
+# The network-level checks (`assertions`, `warnings`, and each host's own) run whenever
+# `plan`, a deploy script or a system is evaluated; `config`, `options` and `optionsList`
+# stay readable even when a check fails.
+{ nixpkgs ? null, system ? builtins.currentSystem, ... }:
+userModule:
+let
+  bundledLib = import ./lib;
+
+  nixpkgsPath = if builtins.isAttrs nixpkgs then nixpkgs.outPath else nixpkgs;
+
+  # Path concatenation (not "${...}") so that a nixpkgs checkout is not copied to the store.
+  lib = if nixpkgs == null then bundledLib else import (nixpkgsPath + "/lib");
+
+  kind = if nixpkgs == null then "standalone" else "nixos";
+
+  # { modules, specialArgs } -> the host's evaluation (with .config and .options).
+  evalHost =
+    if nixpkgs == null then
+      import ./standalone { lib = bundledLib; }
+    else
+      { modules, specialArgs }:
+      import (nixpkgsPath + "/nixos/lib/eval-config.nix") {
+        inherit system modules specialArgs;
+      };
+
+  evaluation = lib.evalModules {
+    modules = import ./modules/module-list.nix ++ [ userModule ];
+    specialArgs.nixmesh = { inherit kind evalHost system; };
+  };
+
+  inherit (evaluation) config options;
+
+  # --- checks ---------------------------------------------------------------------------
+
+  # Each node's `assertions`, and each host's own assertions and warnings (NixOS has
+  # them; the standalone schema may), prefixed with the node's name.
+  prefixed = name: a: a // { message = "[${name}] ${a.message}"; };
+
+  fromNodes = lib.concatLists (lib.mapAttrsToList (name: node: map (prefixed name) node.assertions) config.nodes);
+
+  fromHosts = attr: lib.concatLists (lib.mapAttrsToList
+    (name: node:
+      let values = node.config.${attr} or [ ]; in
+      map
+        (v: if attr == "warnings" then "[${name}] ${v}" else prefixed name v)
+        (if builtins.isList values then values else [ ]))
+    config.nodes);
+
+  failedMessages = map (a: a.message)
+    (builtins.filter (a: !a.assertion) (config.assertions ++ fromNodes ++ fromHosts "assertions"));
+
+  allWarnings = config.warnings ++ fromHosts "warnings";
+
+  # One shared thunk, so that the warnings are printed once per evaluation.
+  checkResult =
+    if failedMessages != [ ] then
+      throw ("\nFailed assertions:\n" + lib.concatMapStrings (m: "- ${m}\n") failedMessages)
+    else
+      builtins.foldl' (acc: w: builtins.trace "warning: ${w}" acc) true allWarnings;
+
+  checked = value: builtins.seq checkResult value;
+
+  # A derivation whose instantiation (drvPath/outPath) first runs the checks.
+  checkedDrv = drv: drv // {
+    drvPath = checked drv.drvPath;
+    outPath = checked drv.outPath;
+  };
+
+  # --- deploy scripts -------------------------------------------------------------------
+
+  # Stands in for the deploy scripts until modules/deploy.nix provides them.
+  placeholderScript = what: derivation {
+    name = "nixmesh-deploy-${what}";
+    inherit system;
+    builder = "/bin/sh";
+    args = [
+      "-c"
+      ''
+        echo '#!/bin/sh' > "$out"
+        echo 'echo "nixmesh: deploying ${what} is not available yet" >&2' >> "$out"
+        echo 'exit 1' >> "$out"
+        /bin/chmod 0555 "$out"
+      ''
+    ];
+  };
+
+  deployScript = config.deployScript or (placeholderScript "all-nodes");
+
+  nodeScript = name: node:
+    node.deployScript or (config.deployScripts.${name} or (placeholderScript name));
+in
+checkedDrv deployScript // {
+  inherit config options lib;
+
+  plan = checked config.plan;
+
+  nodes = builtins.mapAttrs (name: node: checkedDrv (nodeScript name node)) config.nodes;
+
+  systems = builtins.mapAttrs (_: node: checkedDrv node.system) config.nodes;
+
+  optionsList = builtins.filter
+    (o: (o.visible or true) != false && !(o.internal or false))
+    (lib.optionAttrSetToDocList options);
+}

@@ -1,0 +1,50 @@
+# Test driver for the module-system cases in cases.txt (run by modules_test.go).
+#
+# Arguments (always given with --argstr, never spliced into Nix code):
+#   cases  JSON list of { name; path = [ "config" "a" ... ]; files = [ "x.nix" ... ]; }
+#   mode   "batch"  -> { NAME = { ok = true; value = ...; } or { ok = false; }; ... }
+#                      (values are forced inside builtins.tryEval, so a case that throws
+#                      does not stop the others)
+#          "single" -> the value of the one case, errors propagating to stderr
+#
+# Each case evaluates lib.evalModules { modules = FILES from ./modules; } with
+# specialArgs.fixtureSpecial = "from-specialArgs" and reads PATH from
+#   { config; options; _module; docs = optionAttrSetToDocList options;
+#     docsByName = { NAME = doc entry; }; }
+# A path element that is a number selects a list element.
+{ cases, mode ? "batch" }:
+let
+  lib = import ../default.nix;
+  inherit (builtins) elemAt foldl' fromJSON head isList listToAttrs map tryEval deepSeq;
+
+  root = c:
+    let
+      r = lib.evalModules {
+        modules = map (f: ./modules + "/${f}") c.files;
+        specialArgs.fixtureSpecial = "from-specialArgs";
+      };
+      docs = lib.optionAttrSetToDocList r.options;
+    in
+    {
+      inherit (r) config options _module;
+      inherit docs;
+      docsByName = listToAttrs (map (d: { inherit (d) name; value = d; }) docs);
+    };
+
+  select = v: n:
+    if isList v then elemAt v (fromJSON n) else v.${n};
+
+  get = c: foldl' select (root c) c.path;
+
+  list = fromJSON cases;
+in
+if mode == "single" then get (head list)
+else
+  listToAttrs (map
+    (c: {
+      inherit (c) name;
+      value =
+        let r = tryEval (let v = get c; in deepSeq v v); in
+        if r.success then { ok = true; inherit (r) value; } else { ok = false; };
+    })
+    list)

@@ -1,0 +1,3 @@
+{ lib, notProvided, ... }: {
+  options.needsArg = lib.mkOption { type = lib.types.str; default = notProvided; };
+}

@@ -1,0 +1,5 @@
+{
+  _module.check = false;
+  nosuch.deep = 1;
+  int = 13;
+}

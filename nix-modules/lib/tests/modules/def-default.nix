@@ -1,0 +1,4 @@
+{ lib, ... }: {
+  int = lib.mkDefault 7;
+  str = lib.mkDefault "default-str";
+}

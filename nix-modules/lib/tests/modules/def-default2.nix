@@ -1,0 +1,3 @@
+{ lib, ... }: {
+  int = lib.mkDefault 8;
+}

@@ -1,0 +1,4 @@
+{ lib, ... }: {
+  int = lib.mkForce (lib.mkIf false 1);
+  str = lib.mkIf true (lib.mkForce "forced-in-if");
+}

@@ -1,0 +1,4 @@
+{ lib, ... }: {
+  int = lib.mkForce 9;
+  list = lib.mkForce [ "forced" ];
+}

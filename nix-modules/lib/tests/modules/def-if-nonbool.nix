@@ -1,0 +1,3 @@
+{ lib, ... }: {
+  int = lib.mkIf "yes" 1;
+}

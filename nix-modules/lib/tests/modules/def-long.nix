@@ -1,0 +1,3 @@
+{
+  int = builtins.genList (i: "element number ${toString i} of a long list") 100;
+}

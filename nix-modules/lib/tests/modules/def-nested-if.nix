@@ -1,0 +1,3 @@
+{ lib, ... }: {
+  nested = lib.mkIf true { a = 12; };
+}

@@ -1,0 +1,4 @@
+{ lib, ... }: {
+  int = lib.mkOptionDefault 3;
+  list = lib.mkOptionDefault [ "optdefault" ];
+}

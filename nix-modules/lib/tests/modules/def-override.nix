@@ -1,0 +1,3 @@
+{ lib, ... }: {
+  int = lib.mkOverride 75 75;
+}

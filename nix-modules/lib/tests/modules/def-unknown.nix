@@ -1,0 +1,4 @@
+{
+  nosuch.deep = 1;
+  nested.c = true;
+}

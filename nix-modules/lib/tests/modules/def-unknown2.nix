@@ -1,0 +1,3 @@
+{
+  nosuch.deep = 2;
+}

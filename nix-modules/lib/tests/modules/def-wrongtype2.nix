@@ -1,0 +1,3 @@
+{ lib, ... }: {
+  int = lib.mkIf true [ 1 2 ];
+}

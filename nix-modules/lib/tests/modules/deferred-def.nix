@@ -1,0 +1,4 @@
+{ lib, ... }: {
+  host = { name = "from-def"; };
+  hostResult = lib.mkDefault null;
+}

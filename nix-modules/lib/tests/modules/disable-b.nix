@@ -1,0 +1,3 @@
+{
+  disabledModules = [ ./imports-b.nix ];
+}

@@ -1,0 +1,3 @@
+{
+  disabledModules = [ { key = "shared"; } "/nonexistent/module.nix" ];
+}

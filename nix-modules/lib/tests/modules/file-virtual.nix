@@ -1,0 +1,4 @@
+{
+  _file = "virtual.nix";
+  int = 21;
+}

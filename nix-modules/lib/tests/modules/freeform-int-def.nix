@@ -1,0 +1,4 @@
+{
+  count = 3;
+  wrong = "not an int";
+}

@@ -1,0 +1,4 @@
+{ lib, ... }: {
+  imports = [ ./imports-c.nix ];
+  list = [ "from-b" ];
+}

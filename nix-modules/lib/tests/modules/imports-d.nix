@@ -1,0 +1,4 @@
+{
+  imports = [ ./imports-b.nix ./imports-c.nix ];
+  list = [ "from-d" ];
+}

@@ -1,0 +1,3 @@
+{
+  imports = [ [ "not a module" ] ];
+}

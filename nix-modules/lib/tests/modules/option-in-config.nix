@@ -1,0 +1,3 @@
+{ lib, ... }: {
+  config.undeclaredOption = lib.mkOption { type = lib.types.int; };
+}

@@ -1,0 +1,4 @@
+{ lib, ... }: {
+  config.int = 1;
+  stray = 2;
+}

@@ -1,0 +1,3 @@
+{
+  nodes.bad.nope = 1;
+}

@@ -1,0 +1,3 @@
+{
+  nodes.bad.addr = "override";
+}

@@ -1,0 +1,3 @@
+{
+  listOfSub = [ { v = "one"; } ];
+}

@@ -1,0 +1,37 @@
+{
+  t.bool = "true";
+  t.int = 1.5;
+  t.unsigned = -1;
+  t.positive = 0;
+  t.between = 8;
+  t.u8 = 256;
+  t.u16 = 65536;
+  t.u32 = -1;
+  t.s32 = 2147483648;
+  t.port = 70000;
+  t.float = 1;
+  t.number = "1";
+  t.str = 1;
+  t.nonEmptyStr = "  ";
+  t.singleLineStr = "two\nlines";
+  t.lines = [ "x" ];
+  t.commas = 1;
+  t.sep = true;
+  t.matching = "ABC1";
+  t.path = "relative/path";
+  t.package = "not-a-package";
+  t.enum = "c";
+  t.nullOr = "x";
+  t.listOf = [ 1 "two" ];
+  t.attrsOf = { a = 1; };
+  t.lazyAttrsOf = { a = 1; };
+  t.either = true;
+  t.oneOf = 1.5;
+  t.coercedTo = 1;
+  t.attrs = [ ];
+  t.functionTo = 1;
+  t.deferredModule = 1;
+  t.submodule = 1;
+  t.optionType = "int";
+  t.nonEmptyListOf = [ ];
+}

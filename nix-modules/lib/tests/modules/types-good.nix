@@ -1,0 +1,44 @@
+{ lib, ... }: {
+  t = {
+    bool = true;
+    int = -4;
+    unsigned = 0;
+    positive = 1;
+    between = 7;
+    u8 = 255;
+    u16 = 65535;
+    u32 = 4294967295;
+    s32 = -2147483648;
+    port = 22;
+    float = 1.5;
+    number = 2;
+    str = "hello";
+    nonEmptyStr = "x";
+    singleLineStr = "one line\n";
+    lines = "first";
+    commas = "a";
+    sep = "x";
+    matching = "abc1";
+    path = "/etc/hosts";
+    package = derivation { name = "pkg"; system = "x86_64-linux"; builder = "/bin/sh"; };
+    enum = 3;
+    nullOr = null;
+    listOf = [ 1 2 ];
+    attrsOf = { a = true; };
+    lazyAttrsOf = { a = "x"; };
+    either = "s";
+    oneOf = [ "l" ];
+    coercedTo = "single";
+    uniq = 1;
+    unique = "u";
+    anything = { a.b = 1; l = [ 1 ]; f = null; };
+    attrs = { a = { b = 1; }; };
+    raw = { anything = true; };
+    unspecified = [ 1 ];
+    functionTo = x: [ x ];
+    deferredModule = { t.int = 1; };
+    submodule = { x = 5; };
+    optionType = lib.types.int;
+    nonEmptyListOf = [ 1 ];
+  };
+}

@@ -1,0 +1,311 @@
+// Package libtests runs the bundled module system (nix-modules/lib) against the real
+// nix-instantiate: the table of cases in cases.txt evaluates tiny fixture modules from
+// modules/ through driver.nix and compares values or expected error messages.
+//
+// Case lines (cases.txt):
+//
+//	value  PATH  JSON              FILE...   the value at PATH equals JSON
+//	match  PATH  JSON              FILE...   the value at PATH contains JSON (objects: subset)
+//	error  PATH  "substr"|[...]    FILE...   evaluating PATH fails; stderr has every substring
+//
+// PATH is a dotted path into { config, options, _module, docs, docsByName } (quote parts
+// that contain dots: config.dns."a.test".x; numbers index lists). "$M" in JSON stands
+// for the absolute path of modules/. Value cases run in one batched nix-instantiate
+// (each case inside builtins.tryEval); a case that fails there is re-run on its own to
+// report the message. Error cases run one nix-instantiate each, in parallel.
+package libtests
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nixmesh/nixmesh/internal/testutil"
+)
+
+type testCase struct {
+	Name     string   `json:"name"`
+	Path     []string `json:"path"`
+	Files    []string `json:"files"`
+	kind     string
+	line     int
+	expected any      // value/match
+	substrs  []string // error
+}
+
+func testsDir() string { return filepath.Join(testutil.NixModules(), "lib", "tests") }
+
+// splitPath splits a.b."c.d".e into [a b c.d e].
+func splitPath(s string) ([]string, error) {
+	var parts []string
+	var cur strings.Builder
+	quoted, had := false, false
+	for _, r := range s {
+		switch {
+		case r == '"':
+			quoted = !quoted
+			had = true
+		case r == '.' && !quoted:
+			parts = append(parts, cur.String())
+			cur.Reset()
+			had = false
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	if quoted {
+		return nil, fmt.Errorf("unterminated quote in %q", s)
+	}
+	if cur.Len() > 0 || had {
+		parts = append(parts, cur.String())
+	}
+	return parts, nil
+}
+
+func parseCases(t *testing.T) []testCase {
+	t.Helper()
+	file := filepath.Join(testsDir(), "cases.txt")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	modulesDir := filepath.Join(testsDir(), "modules")
+	var cases []testCase
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.SplitN(line, " ", 2)
+		kind := fields[0]
+		if len(fields) < 2 {
+			t.Fatalf("cases.txt:%d: incomplete line", n)
+		}
+		rest := strings.TrimLeft(fields[1], " ")
+		pathEnd := strings.IndexByte(rest, ' ')
+		if pathEnd < 0 {
+			t.Fatalf("cases.txt:%d: missing expectation", n)
+		}
+		path, err := splitPath(rest[:pathEnd])
+		if err != nil {
+			t.Fatalf("cases.txt:%d: %v", n, err)
+		}
+		rest = strings.ReplaceAll(rest[pathEnd+1:], "$M", modulesDir)
+		dec := json.NewDecoder(strings.NewReader(rest))
+		var expected any
+		if err := dec.Decode(&expected); err != nil {
+			t.Fatalf("cases.txt:%d: bad JSON expectation: %v", n, err)
+		}
+		files := strings.Fields(rest[dec.InputOffset():])
+		if len(files) == 0 {
+			t.Fatalf("cases.txt:%d: no fixture files", n)
+		}
+		for _, f := range files {
+			if _, err := os.Stat(filepath.Join(modulesDir, f)); err != nil {
+				t.Fatalf("cases.txt:%d: fixture: %v", n, err)
+			}
+		}
+		c := testCase{
+			Name:  fmt.Sprintf("L%03d_%s_%s", n, strings.Join(path, "."), strings.TrimSuffix(files[len(files)-1], ".nix")),
+			Path:  path,
+			Files: files,
+			kind:  kind,
+			line:  n,
+		}
+		switch kind {
+		case "value", "match":
+			c.expected = expected
+		case "error":
+			switch e := expected.(type) {
+			case string:
+				c.substrs = []string{e}
+			case []any:
+				for _, s := range e {
+					str, ok := s.(string)
+					if !ok {
+						t.Fatalf("cases.txt:%d: error expectations must be strings", n)
+					}
+					c.substrs = append(c.substrs, str)
+				}
+			default:
+				t.Fatalf("cases.txt:%d: error expectation must be a string or a list of strings", n)
+			}
+		default:
+			t.Fatalf("cases.txt:%d: unknown kind %q", n, kind)
+		}
+		if seen[c.Name] {
+			t.Fatalf("cases.txt:%d: duplicate case %s", n, c.Name)
+		}
+		seen[c.Name] = true
+		cases = append(cases, c)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return cases
+}
+
+// runDriver evaluates cases with driver.nix and returns stdout and stderr.
+func runDriver(ctx context.Context, mode string, cases []testCase) ([]byte, []byte, error) {
+	arg, err := json.Marshal(cases)
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd := exec.CommandContext(ctx, "nix-instantiate", "--eval", "--strict", "--json",
+		filepath.Join(testsDir(), "driver.nix"),
+		"--argstr", "mode", mode, "--argstr", "cases", string(arg))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	return stdout.Bytes(), stderr.Bytes(), err
+}
+
+// contains reports whether want is a subset of got (objects by key, other values equal).
+func contains(got, want any) bool {
+	wm, ok := want.(map[string]any)
+	if !ok {
+		return reflect.DeepEqual(got, want)
+	}
+	gm, ok := got.(map[string]any)
+	if !ok {
+		return false
+	}
+	for k, wv := range wm {
+		gv, ok := gm[k]
+		if !ok || !contains(gv, wv) {
+			return false
+		}
+	}
+	return true
+}
+
+func checkValue(t *testing.T, c testCase, got any) {
+	t.Helper()
+	ok := false
+	if c.kind == "match" {
+		ok = contains(got, c.expected)
+	} else {
+		ok = reflect.DeepEqual(got, c.expected)
+	}
+	if !ok {
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(c.expected)
+		t.Errorf("cases.txt:%d: %s of %v\n got: %s\nwant: %s", c.line, strings.Join(c.Path, "."), c.Files, g, w)
+	}
+}
+
+func runSingleValue(t *testing.T, c testCase) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, stderr, err := runDriver(ctx, "single", []testCase{c})
+	if err != nil {
+		t.Fatalf("cases.txt:%d: evaluation failed: %v\n%s", c.line, err, stderr)
+	}
+	var got any
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("cases.txt:%d: output is not JSON: %v\n%s", c.line, err, out)
+	}
+	checkValue(t, c, got)
+}
+
+func TestModuleSystemCases(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	cases := parseCases(t)
+	if len(cases) < 120 {
+		t.Errorf("only %d cases; the suite should keep well over 120", len(cases))
+	}
+
+	var values, errs []testCase
+	for _, c := range cases {
+		if c.kind == "error" {
+			errs = append(errs, c)
+		} else {
+			values = append(values, c)
+		}
+	}
+
+	// One batched evaluation for all value cases.
+	type result struct {
+		OK    bool `json:"ok"`
+		Value any  `json:"value"`
+	}
+	results := map[string]result{}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, stderr, batchErr := runDriver(ctx, "batch", values)
+	if batchErr == nil {
+		if err := json.Unmarshal(out, &results); err != nil {
+			batchErr = err
+		}
+	}
+	if batchErr != nil {
+		t.Logf("batched evaluation failed (%v), running value cases one by one:\n%s", batchErr, stderr)
+	}
+
+	t.Run("value", func(t *testing.T) {
+		for _, c := range values {
+			c := c
+			t.Run(c.Name, func(t *testing.T) {
+				r, ok := results[c.Name]
+				if batchErr == nil && ok && r.OK {
+					checkValue(t, c, r.Value)
+					return
+				}
+				t.Parallel()
+				runSingleValue(t, c) // reports the evaluation error
+			})
+		}
+	})
+
+	t.Run("error", func(t *testing.T) {
+		for _, c := range errs {
+			c := c
+			t.Run(c.Name, func(t *testing.T) {
+				t.Parallel() // bounded by -parallel (GOMAXPROCS)
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+				defer cancel()
+				out, stderr, err := runDriver(ctx, "single", []testCase{c})
+				if err == nil {
+					t.Fatalf("cases.txt:%d: expected an evaluation error, got %s", c.line, out)
+				}
+				if _, isExit := err.(*exec.ExitError); !isExit {
+					t.Fatalf("cases.txt:%d: running nix-instantiate: %v", c.line, err)
+				}
+				msg := string(stderr)
+				for _, s := range c.substrs {
+					if !strings.Contains(msg, s) {
+						t.Errorf("cases.txt:%d: error message lacks %q:\n%s", c.line, s, msg)
+					}
+				}
+			})
+		}
+	})
+}
+
+func TestSplitPath(t *testing.T) {
+	got, err := splitPath(`config.dns."a.test.".x.0`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"config", "dns", "a.test.", "x", "0"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %q want %q", got, want)
+	}
+	if _, err := splitPath(`a."b`); err == nil {
+		t.Fatal("unterminated quote accepted")
+	}
+}

@@ -1,0 +1,7 @@
+# The framework modules that every deployment includes (see docs/internals.md, Layout).
+# The cross-host features (ssh, vpn, dns) are appended here as they land.
+[
+  ./nodes.nix
+  ./plan.nix
+  ./deploy.nix
+]

@@ -1,0 +1,265 @@
+# The nodes of a deployment: `defaults`, `nodes.<name>.*`, the per-node host evaluation,
+# and the network-level `assertions` and `warnings`.
+#
+# Every node is a submodule built from `nodeModule` below plus `config.defaults`, so
+# `defaults` is itself a node module: it sees the node's `name` and may set any node
+# option (`defaults = { name, ... }: { configuration.networking.hostName = name; }`).
+#
+# `nodes.<name>.configuration` is a deferredModule: everything written there (by the user,
+# by `defaults`, by the cross-host modules) becomes one module of the host's own
+# evaluation. That evaluation is done by `nixmesh.evalHost`, which default.nix provides as
+# a module argument: the standalone host schema without nixpkgs, NixOS's eval-config.nix
+# with it. Host modules get `name` (the node's name) and `nodes` (this evaluation's
+# `config.nodes`) as module arguments. See docs/internals.md, "Host configuration inside
+# the framework".
+{ config, lib, nixmesh, ... }:
+let
+  inherit (lib) mkOption types;
+
+  networkConfig = config;
+
+  # `[user@]host`: host is a DNS name (whose last label starts with a letter, so that a
+  # mistyped address such as 198.18.0.300 is not taken for a name), a dotted IPv4
+  # address, or an IPv6 address in brackets (optionally with a %zone).
+  userRe = "[A-Za-z_][A-Za-z0-9_.-]*";
+  labelRe = "[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?";
+  nameRe = "(${labelRe}[.])*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?";
+  octetRe = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+  ipv4Re = "${octetRe}[.]${octetRe}[.]${octetRe}[.]${octetRe}";
+  ipv6Re = "\\[[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9_.-]+)?]";
+  hostRe = "(${userRe}@)?(${nameRe}|${ipv4Re}|${ipv6Re})";
+
+  hostType = types.strMatching hostRe // {
+    description = "SSH destination `[user@]host' (host: a DNS name, an IPv4 address, or an IPv6 address in brackets)";
+  };
+
+  showFiles = option: lib.concatStringsSep ", " option.files;
+
+  tagType = types.strMatching "[A-Za-z0-9_][A-Za-z0-9_.-]*" // {
+    description = "tag (letters, digits, `_', `-' and `.', no spaces)";
+  };
+
+  nodeModule = { name, config, options, ... }:
+    let
+      hostEvaluation = nixmesh.evalHost {
+        modules = [ config.configuration ];
+        specialArgs = {
+          inherit name;
+          nodes = networkConfig.nodes;
+        };
+      };
+    in
+    {
+      options = {
+        enable = mkOption {
+          type = types.bool;
+          default = true;
+          example = false;
+          description = ''
+            Whether this node is deployed. A disabled node is still evaluated (and listed
+            in the plan), but the deploy scripts and `nixmesh deploy` leave it alone.
+          '';
+        };
+
+        host = mkOption {
+          type = hostType;
+          example = "root@198.18.0.11";
+          description = ''
+            Where to reach this node over SSH: `[user@]host`, where host is a DNS name,
+            an IPv4 address or a bracketed IPv6 address (`root@[2001:db8::1]`). Without
+            `user@`, the SSH client's default user (or `~/.ssh/config`) applies. The port
+            is set with `port`, not here.
+          '';
+        };
+
+        port = mkOption {
+          type = types.port;
+          default = 22;
+          example = 2222;
+          description = "The TCP port of the node's SSH server.";
+        };
+
+        sshOptions = mkOption {
+          type = types.listOf types.str;
+          default = [ ];
+          example = [ "-o" "ProxyJump=bastion.example.org" ];
+          description = ''
+            Extra arguments for every `ssh` invocation towards this node, in `ssh`'s own
+            syntax.
+          '';
+        };
+
+        privilegeEscalationCommand = mkOption {
+          type = types.listOf types.str;
+          default = [ "sudo" "-n" ];
+          example = [ "doas" ];
+          description = ''
+            The command prefix that gains root on the node when the SSH user is not root.
+            It must not prompt for a password (hence `sudo -n`). Unused when the user is
+            root.
+          '';
+        };
+
+        tags = mkOption {
+          type = types.listOf tagType;
+          default = [ ];
+          example = [ "web" "eu-west" ];
+          description = ''
+            Labels for selecting nodes, e.g. `nixmesh deploy --on @web`. Letters, digits,
+            `_`, `-` and `.` only.
+          '';
+        };
+
+        successTimeout = mkOption {
+          type = types.ints.positive;
+          default = 20;
+          example = 60;
+          description = ''
+            Seconds the node waits, after activating a new system, for the deployer to
+            confirm over a new SSH connection. Without a confirmation in time it rolls
+            back to the previous system.
+          '';
+        };
+
+        switchTimeout = mkOption {
+          type = types.ints.positive;
+          default = 60;
+          example = 300;
+          description = ''
+            Seconds the activation of a new system may take on the node before the
+            switch counts as failed and is rolled back.
+          '';
+        };
+
+        configuration = mkOption {
+          type = types.deferredModule;
+          default = { };
+          example = lib.literalExpression ''
+            { pkgs, ... }: {
+              networking.hostName = "web";
+              users.users.alice.isNormalUser = true;
+            }
+          '';
+          description = ''
+            The node's system, as a module of the host's own evaluation: the standalone
+            host schema without nixpkgs, NixOS with it. Several definitions (from the
+            user, `defaults` and the cross-host modules) are merged as modules. Host
+            modules receive `name` (this node's name) and `nodes` (all nodes) as module
+            arguments.
+          '';
+        };
+
+        assertions = mkOption {
+          type = types.listOf assertionType;
+          default = [ ];
+          example = lib.literalExpression ''
+            [ { assertion = config.port != 23; message = "`nodes.web.port': 23 is telnet's"; } ]
+          '';
+          description = ''
+            Conditions about this node, checked with the network's `assertions`; failing
+            messages are reported with the node's name in front.
+          '';
+        };
+
+        config = mkOption {
+          type = types.unspecified;
+          readOnly = true;
+          description = ''
+            The node's evaluated host configuration (read-only), e.g.
+            `config.nodes.gateway.config.networking.hostName`.
+          '';
+        };
+
+        system = mkOption {
+          type = types.unspecified;
+          readOnly = true;
+          description = ''
+            The node's system closure: its `system.build.toplevel` (read-only).
+          '';
+        };
+      };
+
+      config = {
+        config = hostEvaluation.config;
+        system = config.config.system.build.toplevel;
+
+        assertions =
+          let
+            parsed = builtins.match "(([^@]*)@)?(.*)" config.host;
+            user = if parsed == null then null else builtins.elemAt parsed 1;
+          in
+          lib.optional (user != null && user != "root" && config.privilegeEscalationCommand == [ ]) {
+            assertion = false;
+            message = "`nodes.${name}.privilegeEscalationCommand' is empty (in ${showFiles options.privilegeEscalationCommand}), but `nodes.${name}.host' logs in as `${user}', not root (in ${showFiles options.host}): activation needs root. Set it, e.g. to [ \"sudo\" \"-n\" ], or log in as root.";
+          };
+      };
+    };
+
+  assertionType = types.submodule {
+    options = {
+      assertion = mkOption {
+        type = types.bool;
+        description = "What must hold; the deployment fails to evaluate when it is false.";
+      };
+      message = mkOption {
+        type = types.str;
+        description = "Shown when `assertion` is false; say what to change, and where.";
+      };
+    };
+  };
+in
+{
+  options = {
+    defaults = mkOption {
+      type = types.deferredModule;
+      default = { };
+      example = lib.literalExpression ''
+        { name, ... }: {
+          configuration.networking.hostName = name;
+          successTimeout = 30;
+        }
+      '';
+      description = ''
+        A node module applied to every node in `nodes`: it may set any node option, and
+        receives the node's `name` as a module argument.
+      '';
+    };
+
+    nodes = mkOption {
+      type = types.attrsOf (types.submodule {
+        imports = [ nodeModule config.defaults ];
+      });
+      default = { };
+      example = lib.literalExpression ''
+        {
+          gateway = { host = "root@198.18.0.11"; configuration = ./gateway.nix; };
+          web = { host = "deploy@web.example.org"; tags = [ "web" ]; };
+        }
+      '';
+      description = "The hosts of this deployment, by name.";
+    };
+
+    assertions = mkOption {
+      type = types.listOf assertionType;
+      default = [ ];
+      example = lib.literalExpression ''
+        [ { assertion = config.nodes ? gateway; message = "vpn: node `gateway' is not defined"; } ]
+      '';
+      description = ''
+        Network-level conditions checked whenever the plan, a deploy script or a system
+        is evaluated; all failing messages are reported together, with those of each
+        node's `assertions` and of each host's own evaluation (where its schema has them).
+      '';
+    };
+
+    warnings = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+      example = [ "node `old' is disabled and will be removed" ];
+      description = ''
+        Network-level messages printed (once) whenever the plan, a deploy script or a
+        system is evaluated.
+      '';
+    };
+  };
+}

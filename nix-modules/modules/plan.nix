@@ -1,0 +1,134 @@
+# The `plan`: everything the Go side needs from one evaluation, as a JSON-able value
+# (docs/internals.md, "plan (version 1)"). It names each node's connection settings and
+# its evaluated host configuration, never a derivation, so reading it builds nothing.
+#
+# The cross-host modules contribute their network-level declarations through the
+# internal option `planExtra`: a module writes `planExtra.network.<its key> = ...` (ssh,
+# vpn, dns), which appears as `plan.network.<its key>`.
+{ config, lib, nixmesh, ... }:
+let
+  inherit (lib) mkOption types;
+
+  # "[user@]host" -> { user; hostname; }; user is null without "user@", and an IPv6
+  # address loses its brackets (the Go side adds them back when it joins host and port).
+  splitHost = host:
+    let
+      parts = builtins.match "(([^@]*)@)?(.*)" host;
+      target = builtins.elemAt parts 2;
+      bracketed = builtins.match "\\[(.*)]" target;
+    in
+    {
+      user = builtins.elemAt parts 1;
+      hostname = if bracketed == null then target else builtins.head bracketed;
+    };
+
+  # The configuration as the plan shows it. Standalone: the whole evaluated config
+  # except `_module` and `system.build` (the same value the standalone toplevel writes
+  # to config.json). NixOS: only the option subtrees of NIXOS-SUBSET.md, see `nixosSubset`.
+  standaloneConfiguration = cfg:
+    removeAttrs cfg [ "_module" ]
+    // lib.optionalAttrs (cfg ? system && builtins.isAttrs cfg.system) {
+      system = removeAttrs cfg.system [ "build" ];
+    };
+
+  # A projection spec is `true` (keep the value), a function (compute what to keep), an
+  # attrset of specs (keep those attributes where present), `{ _each = spec; }` (every
+  # attribute of an attrsOf) or `{ _list = spec; }` (every element of a listOf).
+  project = spec: value:
+    if builtins.isBool spec then value
+    else if builtins.isFunction spec then spec value
+    else if spec ? _each then builtins.mapAttrs (_: project spec._each) value
+    else if spec ? _list then map (project spec._list) value
+    else builtins.mapAttrs (k: s: project s value.${k}) (builtins.intersectAttrs value spec);
+
+  nixosSubset = {
+    networking = {
+      hostName = true;
+      hosts = true;
+      firewall = { allowedTCPPorts = true; allowedUDPPorts = true; trustedInterfaces = true; };
+      wireguard.interfaces._each = {
+        ips = true;
+        listenPort = true;
+        privateKeyFile = true;
+        peers._list = {
+          publicKey = true;
+          allowedIPs = true;
+          endpoint = true;
+          persistentKeepalive = true;
+          presharedKeyFile = true;
+        };
+      };
+    };
+    users.users._each = {
+      openssh.authorizedKeys.keys = true;
+      isNormalUser = true;
+      isSystemUser = true;
+      uid = true;
+      group = true;
+      home = true;
+      createHome = true;
+    };
+    programs.ssh.knownHosts._each = { hostNames = true; publicKey = true; extraHostNames = true; };
+    services.nsd = { enable = true; interfaces = true; zones._each = { data = true; }; };
+    # NixOS turns `text` into a `source` derivation; keep `source` only where no text
+    # was given, so that reading the plan does not instantiate those derivations.
+    environment.etc = etc:
+      builtins.mapAttrs
+        (_: e: {
+          inherit (e) text mode user group;
+          source = if e.text == null then e.source else null;
+        })
+        (lib.filterAttrs (_: e: e.enable or true) etc);
+    system.activationScripts = builtins.mapAttrs
+      (_: s: if builtins.isString s then s else { inherit (s) text deps; });
+    boot.kernel.sysctl = true;
+  };
+
+  configurationOf = node:
+    if nixmesh.kind == "nixos" then project nixosSubset node.config
+    else standaloneConfiguration node.config;
+
+  planNode = name: node:
+    let address = splitHost node.host; in
+    {
+      inherit name;
+      inherit (node) enable host port sshOptions privilegeEscalationCommand tags
+        successTimeout switchTimeout;
+      inherit (nixmesh) kind;
+      inherit (address) user hostname;
+      configuration = configurationOf node;
+    };
+in
+{
+  options = {
+    plan = mkOption {
+      type = types.unspecified;
+      readOnly = true;
+      description = ''
+        The evaluated deployment as one JSON-able value (version 1; see
+        docs/internals.md): connection settings and host configuration per node, and the
+        network-level declarations of the cross-host modules. Read it with
+        `nix-instantiate --eval --strict --json -A plan deploy.nix`.
+      '';
+    };
+
+    planExtra = mkOption {
+      type = types.attrsOf types.anything;
+      default = { };
+      internal = true;
+      example = lib.literalExpression ''{ network.vpn = { backbone = { subnet = "10.77.0.0/24"; }; }; }'';
+      description = ''
+        What framework modules add to `plan`. Each cross-host module writes its
+        network-level declarations, JSON-able, to `planExtra.network.<module>`; other
+        keys are added to the plan's top level (never overriding `version`, `nodes` or
+        `network`).
+      '';
+    };
+  };
+
+  config.plan = config.planExtra // {
+    version = 1;
+    nodes = builtins.mapAttrs planNode config.nodes;
+    network = config.planExtra.network or { };
+  };
+}

@@ -1,0 +1,204 @@
+package scripts
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/nixmesh/nixmesh/internal/testutil"
+)
+
+var sectionRe = regexp.MustCompile(`(?m)^# ---- node (\S+) ----$`)
+
+// sections lists the node sections of a generated deploy script, in order.
+func sections(script string) []string {
+	var names []string
+	for _, m := range sectionRe.FindAllStringSubmatch(script, -1) {
+		names = append(names, m[1])
+	}
+	return names
+}
+
+// nixBuild runs nix-build with the test's NIX_CONFIG and returns the output path.
+func nixBuild(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("nix-build", append([]string{"--no-out-link"}, args...)...)
+	cmd.Env = testutil.NixEnv()
+	out, err := cmd.Output()
+	if err != nil {
+		stderr := ""
+		if e, ok := err.(*exec.ExitError); ok {
+			stderr = string(e.Stderr)
+		}
+		t.Fatalf("nix-build %v: %v\n%s", args, err, stderr)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func readText(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// section returns the text of node's section (up to the next blank line).
+func section(script, node string) string {
+	start := strings.Index(script, "# ---- node "+node+" ----\n")
+	if start < 0 {
+		return ""
+	}
+	rest := script[start:]
+	if end := strings.Index(rest, "\n\n"); end >= 0 {
+		return rest[:end]
+	}
+	return rest
+}
+
+func TestDeployScriptOfADeployment(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.RequireCommands(t, "bash")
+	dir := t.TempDir()
+	deployNix := filepath.Join(dir, "deploy.nix")
+	err := os.WriteFile(deployNix, []byte(`import `+testutil.NixModules()+` { } ({ ... }: {
+  nodes.gateway = { host = "root@198.18.0.11"; };
+  nodes.web = {
+    host = "deploy@198.18.0.12";
+    port = 2222;
+    sshOptions = [ "-o" "ProxyCommand=nc -X connect it's-here %h %p" ];
+    successTimeout = 45;
+  };
+  nodes.old = { host = "root@198.18.0.13"; enable = false; };
+})
+`), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	all := nixBuild(t, deployNix)
+	text := readText(t, all)
+	if got := sections(text); !equalLists(got, []string{"gateway", "web"}) {
+		t.Fatalf("sections %q, want one per enabled node (gateway, web)\n%s", got, text)
+	}
+	systems := map[string]string{}
+	for _, n := range []string{"gateway", "web", "old"} {
+		systems[n] = nixBuild(t, deployNix, "-A", "systems."+n)
+	}
+	closure, err := exec.Command("nix-store", "-qR", all).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"gateway", "web"} {
+		if !strings.Contains(section(text, n), "--system "+systems[n]) {
+			t.Errorf("section %s does not deploy its toplevel %s:\n%s", n, systems[n], section(text, n))
+		}
+		if !strings.Contains(string(closure), systems[n]+"\n") {
+			t.Errorf("the script's closure lacks %s's toplevel (building the script must build it)", n)
+		}
+	}
+	if strings.Contains(text, systems["old"]) || strings.Contains(text, "198.18.0.13") {
+		t.Errorf("the script mentions the disabled node")
+	}
+
+	gateway, web := section(text, "gateway"), section(text, "web")
+	if strings.Contains(gateway, "--escalate") {
+		t.Errorf("root node gets privilege escalation:\n%s", gateway)
+	}
+	for _, want := range []string{
+		"--target deploy@198.18.0.12", "--port 2222", "--success-timeout 45", "--switch-timeout 60",
+		"--escalate sudo", "--escalate -n", `--ssh-option 'ProxyCommand=nc -X connect it'\''s-here %h %p'`,
+	} {
+		if !strings.Contains(web, want) {
+			t.Errorf("web's section lacks %q:\n%s", want, web)
+		}
+	}
+
+	if out, err := exec.Command("bash", "-n", all).CombinedOutput(); err != nil {
+		t.Errorf("bash -n: %v\n%s", err, out)
+	}
+	if info, err := os.Stat(all); err != nil || info.Mode()&0o111 == 0 {
+		t.Errorf("the script is not executable (%v)", err)
+	}
+
+	// nodes.<name>: the script for that node alone.
+	single := readText(t, nixBuild(t, deployNix, "-A", "nodes.web"))
+	if got := sections(single); !equalLists(got, []string{"web"}) {
+		t.Errorf("nodes.web script has sections %q, want [web]", got)
+	}
+	// A disabled node's own script deploys nothing and says so.
+	disabled := nixBuild(t, deployNix, "-A", "nodes.old")
+	if got := sections(readText(t, disabled)); len(got) != 0 {
+		t.Errorf("nodes.old script has sections %q", got)
+	}
+	out, err := exec.Command("bash", disabled).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "disabled") {
+		t.Errorf("running the disabled node's script: %v, %q", err, out)
+	}
+}
+
+// The generated script against a real sshd in the sandbox, with the user's ssh config
+// asking for connection sharing: the script must still confirm over new connections.
+func TestDeployScriptSwitchesOverSSH(t *testing.T) {
+	t.Parallel()
+	requireSSH(t)
+	testutil.RequireCommands(t, "nix-copy-closure")
+	s := newSandbox(t)
+	s.startSSHD()
+	s.mustSh(`cat >> "$D/ssh_config" <<CONF
+  ControlMaster auto
+  ControlPath $D/cm-%r@%h:%p
+  ControlPersist 60
+CONF`)
+	old := s.fakeSystem("old", fake{})
+	good := s.fakeSystem("good", fake{})
+	bad := s.fakeSystem("bad", fake{exitCode: 3})
+	s.setActive(old)
+
+	script := func(system string) string {
+		return nixBuild(t, "--arg", "scripts", filepath.Join(testutil.NixModules(), "scripts"),
+			"--argstr", "system", system, "--argstr", "config", filepath.Join(s.dir, "ssh_config"),
+			"-E", `{ scripts, system, config }: import (scripts + "/deploy-script.nix") {
+  name = "nixmesh-deploy-test";
+  nodes = [ {
+    name = "lab"; target = "lab"; port = 2222; sshOptions = [ "-F" config ];
+    escalate = [ ]; userKnown = true; inherit system;
+    successTimeout = 30; switchTimeout = 20;
+  } ];
+}`)
+	}
+
+	r := s.sh(`bash "$1"`, script(good))
+	t.Logf("deploying good:\n%s%s", r.stdout, r.stderr)
+	if r.code != 0 {
+		t.Fatalf("deploying good: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !regexp.MustCompile(`(?m)^lab +success`).MatchString(r.stdout) || !strings.Contains(r.stdout, "[lab] ") {
+		t.Errorf("output lacks prefixed progress or the summary row:\n%s", r.stdout)
+	}
+	if got := s.readlink(profilePath); got != good {
+		t.Errorf("system profile -> %q, want %q", got, good)
+	}
+	if st := s.status("1"); st["state"] != "success" || st["confirmed-by"] == "" {
+		t.Errorf("switch 1 on the node: %v", st)
+	}
+
+	r = s.sh(`bash "$1"`, script(bad))
+	t.Logf("deploying bad:\n%s%s", r.stdout, r.stderr)
+	if r.code != 6 {
+		t.Fatalf("deploying bad: exit %d, want 6 (rolled back)\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !regexp.MustCompile(`(?m)^lab +rolled-back +.*exited with code 3`).MatchString(r.stdout) {
+		t.Errorf("the summary does not show the rollback and its reason:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stdout, "nixmesh-switch log 2") {
+		t.Errorf("the output does not say how to read the node's log:\n%s", r.stdout)
+	}
+	if got := s.readlink("/var/lib/nixmesh/current-system"); got != good {
+		t.Errorf("after the rollback the active system is %q, want %q", got, good)
+	}
+}

@@ -1,0 +1,406 @@
+package scripts
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const lockPath = "/var/lib/nixmesh/switch/lock"
+const profilePath = "/nix/var/nix/profiles/system"
+
+func TestConfirmedSwitchBecomesPermanent(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	old := s.fakeSystem("old", fake{})
+	next := s.fakeSystem("new", fake{})
+	s.setActive(old)
+
+	id := s.start(next, "--success-timeout", "60")
+	if id != "1" {
+		t.Fatalf("first switch id = %q, want 1", id)
+	}
+	waiting := s.waitState(id, "waiting-confirmation")
+	if waiting["previous"] != old || waiting["system"] != next || waiting["action"] != "switch" {
+		t.Fatalf("status while waiting: %v", waiting)
+	}
+	if s.exists(profilePath) {
+		t.Fatalf("the profile was set before the confirmation")
+	}
+
+	r := s.confirmNew(id)
+	if r.code != 0 {
+		t.Fatalf("confirm exited %d: %s\n%s", r.code, r.stderr, s.log(id))
+	}
+	st := parseStatus(r.stdout)
+	if st["state"] != "success" {
+		t.Fatalf("confirm printed %v, want state=success", st)
+	}
+	if !strings.HasPrefix(st["confirmed-by"], "ssh session process ") {
+		t.Errorf("confirmed-by = %q", st["confirmed-by"])
+	}
+	if got := s.readlink(profilePath); got != next {
+		t.Errorf("system profile -> %q, want %q", got, next)
+	}
+	if want := []string{"new test", "new boot"}; !equalLists(s.calls(), want) {
+		t.Errorf("calls = %q, want %q", s.calls(), want)
+	}
+	if s.exists(lockPath) {
+		t.Errorf("the lock is still held after success")
+	}
+	// A second confirmation of a finished switch changes nothing and says so.
+	if again := s.confirmNew(id); again.code != 0 || parseStatus(again.stdout)["state"] != "success" {
+		t.Errorf("second confirm: exit %d, %q", again.code, again.stdout)
+	}
+	// status without an id is the latest switch; status and log need no root.
+	latest := parseStatus(s.mustSh(`setpriv --reuid=65534 --regid=65534 --clear-groups bash "$S" status`))
+	if latest["id"] != id || latest["state"] != "success" || latest["finished"] == "" {
+		t.Errorf("status as nobody: %v", latest)
+	}
+	logText := s.mustSh(`setpriv --reuid=65534 --regid=65534 --clear-groups bash "$S" log "$1"`, id)
+	if !strings.Contains(logText, "confirm accepted") || !strings.Contains(logText, "switch-to-configuration boot") {
+		t.Errorf("log lacks the confirmation or the boot step:\n%s", logText)
+	}
+}
+
+func TestActionTestAndBoot(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	old := s.fakeSystem("old", fake{})
+	next := s.fakeSystem("new", fake{})
+	s.setActive(old)
+
+	// test: activated and confirmed, never made the boot default.
+	id := s.start(next, "--action", "test", "--success-timeout", "60")
+	s.waitState(id, "waiting-confirmation")
+	if r := s.confirmNew(id); r.code != 0 || parseStatus(r.stdout)["state"] != "success" {
+		t.Fatalf("confirm (action test): exit %d, %s %s", r.code, r.stdout, r.stderr)
+	}
+	if s.exists(profilePath) {
+		t.Errorf("action test set the system profile")
+	}
+	if want := []string{"new test"}; !equalLists(s.calls(), want) {
+		t.Errorf("calls after action test = %q, want %q", s.calls(), want)
+	}
+
+	// boot: nothing activated, the profile and boot default set at once.
+	id = s.start(old, "--action", "boot")
+	st := s.waitState(id, "success", "failed", "rolled-back")
+	if st["state"] != "success" {
+		t.Fatalf("action boot ended %v\n%s", st, s.log(id))
+	}
+	if got := s.readlink(profilePath); got != old {
+		t.Errorf("system profile -> %q, want %q", got, old)
+	}
+	if want := []string{"new test", "old boot"}; !equalLists(s.calls(), want) {
+		t.Errorf("calls after action boot = %q, want %q", s.calls(), want)
+	}
+}
+
+func TestNoConfirmationRollsBack(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	old := s.fakeSystem("old", fake{})
+	next := s.fakeSystem("new", fake{})
+	s.setActive(old)
+
+	const timeout = 2
+	id := s.start(next, "--success-timeout", "2")
+	st := s.waitState(id, "rolled-back", "failed", "success")
+	if st["state"] != "rolled-back" {
+		t.Fatalf("state %v, want rolled-back\n%s", st, s.log(id))
+	}
+	if !strings.Contains(st["reason"], "no confirmation within 2s") {
+		t.Errorf("reason = %q", st["reason"])
+	}
+	waited := elapsed(t, st["waiting-since"], st["finished"])
+	// Timestamps have one-second resolution: allow one second less, and generous slack.
+	if waited < (timeout-1)*time.Second || waited > (timeout+15)*time.Second {
+		t.Errorf("rolled back %v after waiting began, want about %ds", waited, timeout)
+	}
+	if want := []string{"new test", "old test"}; !equalLists(s.calls(), want) {
+		t.Errorf("calls = %q, want %q (the previous system re-activated)", s.calls(), want)
+	}
+	if got := s.readlink("/var/lib/nixmesh/current-system"); got != old {
+		t.Errorf("active system %q, want the previous %q", got, old)
+	}
+	if s.exists(profilePath) {
+		t.Errorf("the profile was set without a confirmation")
+	}
+	if s.exists(lockPath) {
+		t.Errorf("the lock is still held after the rollback")
+	}
+	// Too late: a confirmation after the rollback is refused with exit 6.
+	if r := s.confirmNew(id); r.code != 6 || parseStatus(r.stdout)["state"] != "rolled-back" {
+		t.Errorf("late confirm: exit %d, %q, want 6 and rolled-back", r.code, r.stdout)
+	}
+}
+
+func elapsed(t *testing.T, from, to string) time.Duration {
+	t.Helper()
+	a, err := time.Parse(time.RFC3339, from)
+	if err != nil {
+		t.Fatalf("timestamp %q: %v", from, err)
+	}
+	b, err := time.Parse(time.RFC3339, to)
+	if err != nil {
+		t.Fatalf("timestamp %q: %v", to, err)
+	}
+	return b.Sub(a)
+}
+
+func TestFailingActivationRollsBack(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	old := s.fakeSystem("old", fake{})
+	next := s.fakeSystem("new", fake{exitCode: 3})
+	s.setActive(old)
+
+	id := s.start(next)
+	st := s.waitState(id, "rolled-back", "failed", "success")
+	if st["state"] != "rolled-back" || !strings.Contains(st["reason"], "exited with code 3") {
+		t.Fatalf("status %v, want rolled-back naming exit code 3", st)
+	}
+	if st["waiting-since"] != "" {
+		t.Errorf("a failed activation waited for a confirmation (waiting-since=%s)", st["waiting-since"])
+	}
+	if want := []string{"new test", "old test"}; !equalLists(s.calls(), want) {
+		t.Errorf("calls = %q, want %q", s.calls(), want)
+	}
+	if logText := s.log(id); !strings.Contains(logText, "activation of new breaks") {
+		t.Errorf("the activation's output is not in the log:\n%s", logText)
+	}
+}
+
+func TestActivationTimeoutRollsBack(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	old := s.fakeSystem("old", fake{})
+	next := s.fakeSystem("new", fake{hang: true})
+	s.setActive(old)
+
+	id := s.start(next, "--switch-timeout", "1")
+	st := s.waitState(id, "rolled-back", "failed", "success")
+	if st["state"] != "rolled-back" || !strings.Contains(st["reason"], "did not finish within 1s") {
+		t.Fatalf("status %v, want rolled-back for the switch timeout", st)
+	}
+	if want := []string{"new test", "old test"}; !equalLists(s.calls(), want) {
+		t.Errorf("calls = %q, want %q", s.calls(), want)
+	}
+}
+
+func TestNoPreviousSystemFails(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	next := s.fakeSystem("new", fake{exitCode: 1})
+
+	id := s.start(next)
+	st := s.waitState(id, "rolled-back", "failed", "success")
+	if st["state"] != "failed" || !strings.Contains(st["reason"], "no previous system") || st["previous"] != "" {
+		t.Fatalf("status %v, want failed for lack of a previous system", st)
+	}
+}
+
+func TestSecondStartIsRefused(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	old := s.fakeSystem("old", fake{})
+	next := s.fakeSystem("new", fake{gated: true})
+	s.setActive(old)
+
+	id := s.start(next, "--success-timeout", "1")
+	s.waitState(id, "activating")
+	r := s.sh(`bash "$S" start "$1"`, old)
+	if r.code != 3 || !strings.Contains(r.stderr, "switch "+id+" is running") {
+		t.Fatalf("second start: exit %d, stderr %q; want 3 naming switch %s", r.code, r.stderr, id)
+	}
+	s.release("new")
+	s.waitState(id, "rolled-back")
+	// The lock is free again: the next start gets the next id.
+	if next := s.start(old, "--action", "test", "--success-timeout", "1"); next != "2" {
+		t.Errorf("start after the first switch ended: id %q, want 2", next)
+	}
+}
+
+func TestRunnerSurvivesSessionDeath(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	old := s.fakeSystem("old", fake{})
+	next := s.fakeSystem("new", fake{gated: true})
+	s.setActive(old)
+
+	// An "SSH session": its own session and process group, which runs start and stays.
+	s.mustSh(`setsid bash -c 'echo $$ > "$D/session.pid"; bash "$S" start "$1" --success-timeout 1 > "$D/start.out"; exec sleep infinity' session "$1" </dev/null >/dev/null 2>&1 &`, next)
+	id := ""
+	for bound := time.Now().Add(60 * time.Second); id == ""; time.Sleep(50 * time.Millisecond) {
+		out, _ := os.ReadFile(filepath.Join(s.dir, "start.out"))
+		id = strings.TrimSpace(string(out))
+		if id == "" && time.Now().After(bound) {
+			t.Fatal("start never printed an id")
+		}
+	}
+	s.waitState(id, "activating")
+	// The connection dies: every process of the session's group is killed at once.
+	s.mustSh(`pgid=$(cat "$D/session.pid"); kill -KILL -- "-$pgid"; while [ -e /proc/"$pgid" ] && [ "$(cut -d' ' -f3 /proc/"$pgid"/stat)" != Z ]; do sleep 0.05; done`)
+	s.release("new")
+	st := s.waitState(id, "rolled-back", "failed", "success")
+	if st["state"] != "rolled-back" || !strings.Contains(st["reason"], "no confirmation") {
+		t.Fatalf("status %v, want the runner to carry on and roll back", st)
+	}
+	if want := []string{"new test", "old test"}; !equalLists(s.calls(), want) {
+		t.Errorf("calls = %q, want %q", s.calls(), want)
+	}
+}
+
+func TestStaleLockIsRecovered(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	old := s.fakeSystem("old", fake{})
+	stuck := s.fakeSystem("stuck", fake{gated: true})
+	next := s.fakeSystem("new", fake{})
+	s.setActive(old)
+
+	id := s.start(stuck)
+	s.waitState(id, "activating")
+	// The runner dies without cleaning up (as on SIGKILL or a power cut).
+	s.mustSh(`read -r pid _ < /var/lib/nixmesh/switch/"$1"/runner; kill -KILL "$pid"; while [ -e /proc/"$pid" ] && [ "$(cut -d' ' -f3 /proc/"$pid"/stat)" != Z ]; do sleep 0.05; done`, id)
+	dead := s.status(id)
+	if dead["state"] != "failed" || !strings.Contains(dead["reason"], "runner") {
+		t.Errorf("status of the switch whose runner died: %v", dead)
+	}
+	if !s.exists(lockPath) {
+		t.Fatalf("the dead runner's lock is gone already; nothing to recover")
+	}
+
+	r := s.sh(`bash "$S" start "$1" --success-timeout 60`, next)
+	if r.code != 0 || !strings.Contains(r.stderr, "recovered the stale lock of switch "+id) {
+		t.Fatalf("start over a stale lock: exit %d, stderr %q", r.code, r.stderr)
+	}
+	second := strings.TrimSpace(r.stdout)
+	if second == id {
+		t.Fatalf("the new switch reused id %s", id)
+	}
+	if st := s.status(id); st["state"] != "failed" || st["finished"] == "" {
+		t.Errorf("the dead switch is not recorded as failed: %v", st)
+	}
+	s.waitState(second, "waiting-confirmation")
+	if c := s.confirmNew(second); c.code != 0 || parseStatus(c.stdout)["state"] != "success" {
+		t.Errorf("confirm of the new switch: exit %d, %q %q", c.code, c.stdout, c.stderr)
+	}
+}
+
+func TestConfirmOverOldConnectionIsRejected(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	old := s.fakeSystem("old", fake{})
+	next := s.fakeSystem("new", fake{gated: true})
+	s.setActive(old)
+
+	id := s.start(next, "--success-timeout", "60")
+	s.waitState(id, "activating")
+	// While the activation runs, open a "connection" that will confirm only later, as a
+	// shared (ControlMaster) connection would.
+	s.mustSh(`"$SSHD" -c 'while [ ! -e "$D/go" ]; do sleep 0.05; done; bash "$S" confirm "$1" > "$D/old.out" 2> "$D/old.err"; echo $? > "$D/old.rc"' sshd "$1" </dev/null >/dev/null 2>&1 &`, id)
+	// Before the activation finishes, even a new connection cannot confirm.
+	if r := s.confirmNew(id); r.code != 5 {
+		t.Errorf("confirm during the activation: exit %d, want 5 (%s)", r.code, r.stderr)
+	}
+	s.release("new")
+	s.waitState(id, "waiting-confirmation")
+
+	if err := os.WriteFile(filepath.Join(s.dir, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var rc []byte
+	for bound := time.Now().Add(60 * time.Second); len(rc) == 0; time.Sleep(50 * time.Millisecond) {
+		rc, _ = os.ReadFile(filepath.Join(s.dir, "old.rc"))
+		if len(rc) == 0 && time.Now().After(bound) {
+			t.Fatal("the old connection's confirm never finished")
+		}
+	}
+	oldErr, _ := os.ReadFile(filepath.Join(s.dir, "old.err"))
+	if strings.TrimSpace(string(rc)) != "5" || !strings.Contains(string(oldErr), "opened before the activation") {
+		t.Fatalf("confirm over the old connection: exit %s, %s; want 5", rc, oldErr)
+	}
+	if st := s.status(id); st["state"] != "waiting-confirmation" {
+		t.Fatalf("after the rejected confirm the switch is %v, want still waiting", st)
+	}
+
+	// Not over SSH at all: rejected.
+	if r := s.sh(`bash "$S" confirm "$1"`, id); r.code != 5 || !strings.Contains(r.stderr, "must run over SSH") {
+		t.Errorf("confirm without SSH: exit %d, %q; want 5", r.code, r.stderr)
+	}
+
+	r := s.confirmNew(id)
+	if r.code != 0 || parseStatus(r.stdout)["state"] != "success" {
+		t.Fatalf("confirm over a new connection: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
+	if got := s.readlink(profilePath); got != next {
+		t.Errorf("system profile -> %q, want %q", got, next)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	for _, c := range []struct {
+		script string
+		code   int
+	}{
+		{`bash "$S" frobnicate`, 2},
+		{`bash "$S" start`, 2},
+		{`bash "$S" start /nonexistent`, 2},
+		{`bash "$S" start "$D" --action reboot`, 2},
+		{`bash "$S" status 42`, 4},
+		{`bash "$S" status`, 4},
+		{`bash "$S" confirm 42`, 4},
+		{`bash "$S" log 42`, 4},
+	} {
+		if r := s.sh(c.script); r.code != c.code {
+			t.Errorf("%s: exit %d, want %d (%s)", c.script, r.code, c.code, r.stderr)
+		}
+	}
+}
+
+// The same rule with a real OpenSSH server: a session multiplexed over a connection
+// opened before the activation (ControlMaster) cannot confirm; a fresh one can.
+func TestConfirmOverRealSSH(t *testing.T) {
+	t.Parallel()
+	requireSSH(t)
+	s := newSandbox(t)
+	old := s.fakeSystem("old", fake{})
+	next := s.fakeSystem("new", fake{gated: true})
+	s.setActive(old)
+
+	s.startSSHD()
+	ssh := func(opts, remote string) result {
+		return s.sh(`ssh -F "$D/ssh_config" `+opts+` lab "$1"`, remote)
+	}
+	if r := ssh("-o ControlMaster=no -o ControlPath=none", "true"); r.code != 0 {
+		t.Fatalf("ssh to the sandbox's sshd does not work: %d %s", r.code, r.stderr)
+	}
+
+	id := s.start(next, "--success-timeout", "60")
+	s.waitState(id, "activating")
+	// A shared connection, opened while the activation runs.
+	if r := ssh(`-o ControlMaster=yes -o ControlPath="$D/ctl" -o ControlPersist=600`, "true"); r.code != 0 {
+		t.Fatalf("opening the shared connection: %d %s", r.code, r.stderr)
+	}
+	s.release("new")
+	s.waitState(id, "waiting-confirmation")
+
+	confirm := "bash " + s.script + " confirm " + id
+	shared := ssh(`-o ControlMaster=no -o ControlPath="$D/ctl"`, confirm)
+	if shared.code != 5 || !strings.Contains(shared.stderr, "opened before the activation") {
+		t.Fatalf("confirm over the shared connection: exit %d, %q; want 5", shared.code, shared.stderr)
+	}
+	fresh := ssh("-o ControlMaster=no -o ControlPath=none", confirm)
+	if fresh.code != 0 || parseStatus(fresh.stdout)["state"] != "success" {
+		t.Fatalf("confirm over a new connection: exit %d, %q %q", fresh.code, fresh.stdout, fresh.stderr)
+	}
+	if by := parseStatus(fresh.stdout)["confirmed-by"]; !strings.Contains(by, "127.0.0.1") {
+		t.Errorf("confirmed-by %q does not name the SSH connection", by)
+	}
+}

@@ -1,0 +1,251 @@
+package standalone
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// stc returns the command line of a toplevel's switch-to-configuration.
+func stc(system, action string) string {
+	return system + "/bin/switch-to-configuration " + action
+}
+
+func TestActivationAppliesTheHost(t *testing.T) {
+	a := buildHost(t, fixture("host-a.nix"))
+	sb := newSandbox(t)
+	motdBefore := sb.read(t, "etc/motd")
+
+	out := sb.mustRun(t, stc(a, "test")+` && echo "hostname-in-ns=$(hostname)" && echo "forward=$(cat /proc/sys/net/ipv4/ip_forward)"`)
+
+	assertContains(t, "activation output", out,
+		"hostname-in-ns=alpha", "forward=1",
+		"create user alice (uid 1500)", "create group nixmeshtest (gid 1600)",
+		"not applied on standalone hosts (accepted, no effect): services.nginx users.users.alice.hashedPassword")
+
+	// Users and groups, in the sandbox's /etc only.
+	passwd := sb.read(t, "etc/passwd")
+	if !regexp.MustCompile(`(?m)^alice:x:1500:100::/home/alice:`).MatchString(passwd) {
+		t.Errorf("alice is not a normal user with uid 1500, group users, home /home/alice:\n%s", passwd)
+	}
+	if !regexp.MustCompile(`(?m)^svc:x:[0-9]+:[0-9]+::/var/empty:`).MatchString(passwd) {
+		t.Errorf("system user svc is missing:\n%s", passwd)
+	}
+	group := sb.read(t, "etc/group")
+	if !regexp.MustCompile(`(?m)^nixmeshtest:x:1600:alice$`).MatchString(group) {
+		t.Errorf("alice is not a member of nixmeshtest (gid 1600):\n%s", group)
+	}
+	if info, err := os.Stat(sb.path("home/alice")); err != nil || info.Mode().Perm() != 0o700 {
+		t.Errorf("home of alice: %v, %v; want a 0700 directory", info, err)
+	}
+	if strings.Contains(mustRead(t, "/etc/passwd"), "alice:x:1500") {
+		t.Fatal("the machine's real /etc/passwd was changed")
+	}
+
+	// Managed files.
+	checkFile := func(p, content string, mode os.FileMode) {
+		t.Helper()
+		info, err := os.Lstat(sb.path(p))
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			return
+		}
+		if info.Mode() != mode {
+			t.Errorf("%s: mode %v, want %v", p, info.Mode(), mode)
+		}
+		if got := sb.read(t, p); got != content {
+			t.Errorf("%s: content %q, want %q", p, got, content)
+		}
+	}
+	checkFile("etc/ssh/authorized_keys.d/alice", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA+key+A alice@a\n", 0o444)
+	checkFile("etc/ssh/ssh_known_hosts", "beta,198.18.0.21 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBeta\n", 0o444)
+	checkFile("etc/nixmesh-test/copied.conf", "secret = A\n", 0o640)
+	checkFile("etc/motd", "managed motd\n", 0o644)
+	checkFile("etc/hostname", "alpha\n", 0o644)
+	link, err := os.Readlink(sb.path("etc/nixmesh-test/linked.conf"))
+	if err != nil || !strings.HasPrefix(link, "/nix/store/") {
+		t.Errorf("linked.conf is not a link into the store: %q, %v", link, err)
+	} else if got := mustRead(t, link); got != "linked = A\n" {
+		t.Errorf("linked.conf points at %q", got)
+	}
+	if gid := statGID(t, sb.path("etc/nixmesh-test/copied.conf")); gid != 1600 {
+		t.Errorf("copied.conf has group %d, want nixmeshtest (1600)", gid)
+	}
+
+	// /etc/hosts keeps its own lines and gains the managed block.
+	hosts := sb.read(t, "etc/hosts")
+	wantHosts := "127.0.0.1 localhost\n# kept by nixmesh\n" +
+		"# nixmesh: begin of the managed block (networking.hosts); edits here are overwritten\n" +
+		"198.18.0.20 db db.lab.test\n# nixmesh: end of the managed block\n"
+	if hosts != wantHosts {
+		t.Errorf("/etc/hosts:\n%s\nwant:\n%s", hosts, wantHosts)
+	}
+
+	// Activation snippets ran in dependency order: first <- second <- third.
+	if got := sb.read(t, "var/lib/activation-order"); got != "first\nsecond\nthird\n" {
+		t.Errorf("activation scripts ran in the order %q", got)
+	}
+
+	// The active system and the manifest.
+	if cur, err := os.Readlink(sb.path("var/lib/nixmesh/current-system")); err != nil || cur != a {
+		t.Errorf("current-system -> %q (%v), want %s", cur, err, a)
+	}
+	manifest := sb.read(t, "var/lib/nixmesh/managed/files")
+	assertContains(t, "manifest", manifest, "/etc/nixmesh-test/only-in-a\n", "/etc/ssh/authorized_keys.d/alice\n")
+	// The motd that was there before nixmesh is kept to be restored.
+	if got := sb.read(t, "var/lib/nixmesh/managed/orig/etc/motd"); got != motdBefore {
+		t.Errorf("the original motd was not kept: %q", got)
+	}
+}
+
+func TestActivationIsIdempotent(t *testing.T) {
+	a := buildHost(t, fixture("host-a.nix"))
+	sb := newSandbox(t)
+	sb.mustRun(t, stc(a, "test"))
+	paths := []string{
+		"etc/nixmesh-test/copied.conf", "etc/nixmesh-test/linked.conf", "etc/ssh/authorized_keys.d/alice",
+		"etc/ssh/ssh_known_hosts", "etc/hosts", "etc/passwd", "etc/group", "etc/motd",
+		"var/lib/nixmesh/managed/files", "var/lib/nixmesh/current-system",
+	}
+	before := sb.mtimes(t, paths...)
+	snap := sb.snapshot(t, "etc")
+
+	// Hostname and sysctl live in the UTS and network namespaces, which are fresh in every
+	// sandbox run: apply once more, then check the run after that.
+	out := sb.mustRun(t, stc(a, "test")+" >/dev/null && "+stc(a, "test"))
+	if !strings.Contains(out, "\nno changes\n") {
+		t.Errorf("the second activation does not report `no changes':\n%s", out)
+	}
+	assertNotContains(t, "second activation", out, "add file", "change file", "create user", "update the managed block")
+	after := sb.mtimes(t, paths...)
+	for p, m := range before {
+		if after[p] != m {
+			t.Errorf("%s was rewritten by the second activation", p)
+		}
+	}
+	if d := diffSnapshots(snap, sb.snapshot(t, "etc")); len(d) > 0 {
+		t.Errorf("the second activation changed /etc:\n%s", strings.Join(d, "\n"))
+	}
+}
+
+func TestRollbackRestoresTheOlderGenerationExactly(t *testing.T) {
+	a := buildHost(t, fixture("host-a.nix"))
+	b := buildHost(t, fixture("host-b.nix"))
+	sb := newSandbox(t)
+	pristine := sb.snapshot(t, "etc")
+	motd := sb.read(t, "etc/motd")
+
+	sb.mustRun(t, stc(a, "test"))
+	stateA := sb.snapshot(t, "etc")
+	manifestA := sb.read(t, "var/lib/nixmesh/managed/files")
+
+	out := sb.mustRun(t, stc(b, "test")+` && echo "hostname-in-ns=$(hostname)"`)
+	assertContains(t, "activation of B", out, "hostname-in-ns=bravo",
+		"remove file /etc/nixmesh-test/only-in-a", "change file /etc/ssh/authorized_keys.d/alice",
+		"restore file /etc/motd")
+	if _, err := os.Lstat(sb.path("etc/nixmesh-test/only-in-a")); !os.IsNotExist(err) {
+		t.Errorf("B kept the file only A declares: %v", err)
+	}
+	if _, err := os.Lstat(sb.path("etc/ssh/ssh_known_hosts")); !os.IsNotExist(err) {
+		t.Errorf("B kept the known hosts only A declares: %v", err)
+	}
+	if got := sb.read(t, "etc/ssh/authorized_keys.d/alice"); !strings.Contains(got, "key+B") {
+		t.Errorf("B did not change alice's key: %q", got)
+	}
+	if got := sb.read(t, "etc/motd"); got != motd {
+		t.Errorf("B did not restore the host's own motd: %q", got)
+	}
+	if got := sb.read(t, "etc/nixmesh-b/new.conf"); got != "new in B\n" {
+		t.Errorf("B's new file: %q", got)
+	}
+	assertContains(t, "/etc/hosts under B", sb.read(t, "etc/hosts"), "198.18.0.30 cache\n")
+	assertNotContains(t, "/etc/hosts under B", sb.read(t, "etc/hosts"), "198.18.0.20")
+
+	out = sb.mustRun(t, stc(a, "test")+` && echo "hostname-in-ns=$(hostname)"`)
+	assertContains(t, "activation of A again", out, "hostname-in-ns=alpha", "remove file /etc/nixmesh-b/new.conf")
+	// Users are never deleted, so /etc/passwd and friends are the same as under A too;
+	// everything else under /etc is exactly A's state.
+	if d := diffSnapshots(stateA, sb.snapshot(t, "etc")); len(d) > 0 {
+		t.Errorf("after rolling back to A, /etc differs from A's state:\n%s", strings.Join(d, "\n"))
+	}
+	if got := sb.read(t, "var/lib/nixmesh/managed/files"); got != manifestA {
+		t.Errorf("manifest after rollback:\n%s\nwant:\n%s", got, manifestA)
+	}
+	if _, err := os.Stat(sb.path("etc/nixmesh-b")); !os.IsNotExist(err) {
+		t.Errorf("the directory B created is still there: %v", err)
+	}
+	_ = pristine
+}
+
+func TestDryActivateTouchesNothing(t *testing.T) {
+	a := buildHost(t, fixture("host-a.nix"))
+	b := buildHost(t, fixture("host-b.nix"))
+	sb := newSandbox(t)
+	before := sb.snapshot(t, ".")
+
+	out := sb.mustRun(t, stc(a, "dry-activate")+` && echo "hostname-in-ns=$(hostname)"`)
+	assertContains(t, "dry-activate output", out,
+		"would create user alice (uid 1500)",
+		"would create group nixmeshtest (gid 1600)",
+		"would add file /etc/ssh/authorized_keys.d/alice (authorized keys of alice)",
+		"would add file /etc/nixmesh-test/linked.conf",
+		"would change file /etc/motd",
+		"would update the managed block of /etc/hosts",
+		"would set hostname ",
+		"would run activation script first",
+		"not applied on standalone hosts (accepted, no effect): services.nginx users.users.alice.hashedPassword",
+	)
+	assertNotContains(t, "dry-activate output", out, "hostname-in-ns=alpha", "running activation script")
+	if d := diffSnapshots(before, sb.snapshot(t, ".")); len(d) > 0 {
+		t.Fatalf("dry-activate changed the sandbox:\n%s", strings.Join(d, "\n"))
+	}
+
+	// From A, a dry run of B lists the removals and the changed key, and changes nothing.
+	sb.mustRun(t, stc(a, "test"))
+	// A's snippets append to activation-order on every activation of A.
+	stateA := sb.snapshot(t, ".", "var/lib/activation-order")
+	out = sb.mustRun(t, stc(a, "test")+" >/dev/null && "+stc(b, "dry-activate"))
+	assertContains(t, "dry-activate of B", out,
+		"would remove file /etc/nixmesh-test/only-in-a",
+		"would change file /etc/ssh/authorized_keys.d/alice (authorized keys of alice)",
+		"would add file /etc/nixmesh-b/new.conf",
+		"would set hostname alpha -> bravo",
+		"would restore file /etc/motd")
+	if d := diffSnapshots(stateA, sb.snapshot(t, ".", "var/lib/activation-order")); len(d) > 0 {
+		t.Fatalf("dry-activate of B changed the sandbox:\n%s", strings.Join(d, "\n"))
+	}
+}
+
+func TestFailingActivationScriptFailsAndIsNamed(t *testing.T) {
+	f := buildHost(t, fixture("failing.nix"))
+	sb := newSandbox(t)
+	out, code := sb.run(t, stc(f, "test"))
+	if code == 0 {
+		t.Fatalf("activation with a failing snippet exited 0:\n%s", out)
+	}
+	assertContains(t, "output", out,
+		"activation script broken-step (system.activationScripts.broken-step) failed with exit status 7",
+		"running activation script good")
+	// The failed activation is not recorded as the active system.
+	if _, err := os.Lstat(sb.path("var/lib/nixmesh/current-system")); !os.IsNotExist(err) {
+		t.Errorf("current-system was recorded for a failed activation: %v", err)
+	}
+}
+
+func TestSwitchSetsTheSystemProfile(t *testing.T) {
+	a := buildHost(t, fixture("host-a.nix"))
+	sb := newSandbox(t)
+	profile := "/var/lib/test-profiles/system"
+	out := sb.mustRun(t, "NIXMESH_SYSTEM_PROFILE="+profile+" "+stc(a, "switch"))
+	assertContains(t, "switch output", out, "activating "+a, "system profile "+profile+" -> "+a)
+	target, err := filepath.EvalSymlinks(sb.path(strings.TrimPrefix(profile, "/")))
+	if err != nil || target != a {
+		t.Errorf("profile resolves to %q (%v), want %s", target, err, a)
+	}
+	out, code := sb.run(t, stc(a, "reboot"))
+	if code != 2 || !strings.Contains(out, "usage:") {
+		t.Errorf("an unknown action gives exit %d, output %q; want 2 and usage", code, out)
+	}
+}

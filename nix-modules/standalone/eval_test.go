@@ -1,0 +1,201 @@
+package standalone
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestNotAppliedListsFreeformOnlyPaths(t *testing.T) {
+	var got []string
+	evalJSON(t, fixture("host-a.nix"), "notApplied", &got)
+	want := []string{"services.nginx", "users.users.alice.hashedPassword"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("notApplied = %q, want %q", got, want)
+	}
+
+	// Declared options, stateVersion and nixpkgs.* are not listed; nested freeform
+	// values in submodules (a wireguard peer, an etc entry) and quoted names are.
+	host := writeFixture(t, `{
+	  networking.hostName = "x";
+	  system.stateVersion = "24.05";
+	  nixpkgs.config.allowUnfree = true;
+	  nixpkgs.overlays = [ (self: super: { }) ];
+	  services.nsd.enable = false;
+	  services."my.service".enable = true;
+	  environment.etc."a.conf" = { text = "a"; replaceExisting = true; };
+	  networking.wireguard.interfaces.wg0 = {
+	    privateKeyFile = "/k"; table = "main";
+	    peers = [ { publicKey = "p"; allowedIPs = [ ]; dynamicEndpointRefreshSeconds = 5; } ];
+	  };
+	  fileSystems."/".device = "/dev/vda";
+	}`)
+	evalJSON(t, host, "notApplied", &got)
+	want = []string{
+		`environment.etc."a.conf".replaceExisting`,
+		`fileSystems`,
+		`networking.wireguard.interfaces.wg0.peers[0].dynamicEndpointRefreshSeconds`,
+		`networking.wireguard.interfaces.wg0.table`,
+		`services."my.service"`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("notApplied = %q, want %q", got, want)
+	}
+}
+
+func TestSchemaDefaultsFollowNixOS(t *testing.T) {
+	host := writeFixture(t, `{
+	  users.users.alice.isNormalUser = true;
+	  users.users.bob = { home = "/srv/bob"; };
+	  programs.ssh.knownHosts.gw = { extraHostNames = [ "198.18.0.1" ]; publicKey = "ssh-ed25519 K"; };
+	  environment.etc.foo.text = "x";
+	}`)
+	var cfg struct {
+		Networking struct {
+			HostName string `json:"hostName"`
+			Firewall struct {
+				Enable bool `json:"enable"`
+			} `json:"firewall"`
+		} `json:"networking"`
+		Users struct {
+			Users map[string]struct {
+				Name       string `json:"name"`
+				Group      string `json:"group"`
+				Home       string `json:"home"`
+				CreateHome bool   `json:"createHome"`
+			} `json:"users"`
+		} `json:"users"`
+		Programs struct {
+			SSH struct {
+				KnownHosts map[string]struct {
+					HostNames []string `json:"hostNames"`
+				} `json:"knownHosts"`
+			} `json:"ssh"`
+		} `json:"programs"`
+		Environment struct {
+			Etc map[string]struct {
+				Target string `json:"target"`
+				Mode   string `json:"mode"`
+				User   string `json:"user"`
+				Group  string `json:"group"`
+			} `json:"etc"`
+		} `json:"environment"`
+		Services struct {
+			Nsd struct {
+				Interfaces []string `json:"interfaces"`
+				Port       int      `json:"port"`
+			} `json:"nsd"`
+		} `json:"services"`
+	}
+	var raw map[string]any
+	evalJSON(t, host, "config", &raw)
+	b, _ := json.Marshal(raw)
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	alice, bob := cfg.Users.Users["alice"], cfg.Users.Users["bob"]
+	if alice.Name != "alice" || alice.Group != "users" || alice.Home != "/home/alice" || !alice.CreateHome {
+		t.Errorf("normal user defaults: %+v", alice)
+	}
+	if bob.Group != "" || bob.Home != "/srv/bob" || bob.CreateHome {
+		t.Errorf("plain user defaults: %+v", bob)
+	}
+	if got := cfg.Programs.SSH.KnownHosts["gw"].HostNames; !reflect.DeepEqual(got, []string{"gw", "198.18.0.1"}) {
+		t.Errorf("knownHosts.gw.hostNames = %q", got)
+	}
+	if e := cfg.Environment.Etc["foo"]; e.Target != "foo" || e.Mode != "symlink" || e.User != "+0" || e.Group != "+0" {
+		t.Errorf("etc defaults: %+v", e)
+	}
+	if cfg.Networking.HostName != "nixos" || !cfg.Networking.Firewall.Enable {
+		t.Errorf("networking defaults: %+v", cfg.Networking)
+	}
+	if !reflect.DeepEqual(cfg.Services.Nsd.Interfaces, []string{"127.0.0.0", "::1"}) || cfg.Services.Nsd.Port != 53 {
+		t.Errorf("nsd defaults: %+v", cfg.Services.Nsd)
+	}
+}
+
+func TestToplevelLayout(t *testing.T) {
+	a := buildHost(t, fixture("host-a.nix"))
+	var sys map[string]any
+	if err := json.Unmarshal([]byte(mustRead(t, filepath.Join(a, "nixmesh-system.json"))), &sys); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(sys, map[string]any{"name": "testhost", "hostName": "alpha", "version": float64(1)}) {
+		t.Errorf("nixmesh-system.json = %v", sys)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal([]byte(mustRead(t, filepath.Join(a, "config.json"))), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cfg["_module"]; ok {
+		t.Error("config.json has _module")
+	}
+	system := cfg["system"].(map[string]any)
+	if _, ok := system["build"]; ok {
+		t.Error("config.json has system.build")
+	}
+	if cfg["services"].(map[string]any)["nginx"] == nil {
+		t.Error("config.json lacks the freeform services.nginx")
+	}
+	for _, p := range []string{"activate", "bin/switch-to-configuration", "bin/nixmesh-switch"} {
+		info, err := os.Stat(filepath.Join(a, p))
+		if err != nil || info.Mode().Perm()&0o111 == 0 {
+			t.Errorf("%s: %v, %v; want an executable", p, info, err)
+		}
+	}
+	if got, want := mustRead(t, filepath.Join(a, "bin/nixmesh-switch")), mustRead(t, filepath.Join(repoNixModules(), "scripts/switch.sh")); got != want {
+		t.Error("bin/nixmesh-switch is not scripts/switch.sh")
+	}
+	if got := mustRead(t, filepath.Join(a, "files/etc/nixmesh-test/linked.conf")); got != "linked = A\n" {
+		t.Errorf("files/etc/nixmesh-test/linked.conf = %q", got)
+	}
+	// The activation program is generated for this generation: it names its files.
+	act := mustRead(t, filepath.Join(a, "activate"))
+	for _, s := range []string{"system=" + a, "want_user 'alice' '1500' 'users' '/home/alice' '1' '0'", "run_snippet 'first'", "host_name='alpha'"} {
+		if !strings.Contains(act, s) {
+			t.Errorf("activate does not contain %q", s)
+		}
+	}
+	// Identical content gives identical store files across generations.
+	b := buildHost(t, fixture("host-b.nix"))
+	la, _ := os.Readlink(filepath.Join(a, "files/etc/nixmesh-test/copied.conf"))
+	lb, _ := os.Readlink(filepath.Join(b, "files/etc/nixmesh-test/copied.conf"))
+	if la == "" || la != lb {
+		t.Errorf("the same text gave different store files: %q, %q", la, lb)
+	}
+}
+
+func TestEvaluationErrorsNameTheProblem(t *testing.T) {
+	cases := []struct{ name, host, want string }{
+		{"cycle", `{ system.activationScripts = { a = { deps = [ "b" ]; text = ""; }; b = { deps = [ "a" ]; text = ""; }; }; }`,
+			"cycle: a -> b -> a"},
+		{"unknown dep", `{ system.activationScripts.a = { deps = [ "nope" ]; text = ""; }; }`,
+			"`a' depends on `nope', which is not defined"},
+		{"duplicate file", `{ environment.etc."ssh/ssh_known_hosts".text = "x"; programs.ssh.knownHosts.h.publicKey = "k"; }`,
+			"The file `/etc/ssh/ssh_known_hosts' is defined more than once, by: environment.etc.\"ssh/ssh_known_hosts\", known hosts"},
+		{"secret in store", `{ networking.wireguard.interfaces.wg0 = { privateKey = "x"; }; }`,
+			"networking.wireguard.interfaces.wg0.privateKey' puts a secret into the Nix store"},
+		{"bad mode", `{ environment.etc.x = { text = "x"; mode = "rw"; }; }`,
+			"environment.etc.\"x\".mode' has the value `rw'"},
+		{"escaping target", `{ environment.etc.x = { text = "x"; target = "../passwd"; }; }`,
+			"not a relative path under /etc"},
+		{"no content", `{ environment.etc.x = { }; }`,
+			"neither `text' nor `source'"},
+		{"both user kinds", `{ users.users.u = { isNormalUser = true; isSystemUser = true; }; }`,
+			"are both true; set exactly one"},
+		{"type", `{ networking.hostName = 5; }`, "networking.hostName"},
+		{"assertion", `{ assertions = [ { assertion = false; message = "the answer must be 42"; } ]; }`,
+			"- the answer must be 42"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			stderr := buildHostError(t, writeFixture(t, c.host))
+			if !strings.Contains(stderr, c.want) {
+				t.Errorf("error does not contain %q:\n%s", c.want, stderr)
+			}
+		})
+	}
+}

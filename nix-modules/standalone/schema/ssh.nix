@@ -1,0 +1,47 @@
+{ lib, ... }:
+let
+  inherit (lib) mkOption types;
+  knownHostModule = { name, config, ... }: {
+    freeformType = types.lazyAttrsOf types.anything;
+    options = {
+      certAuthority = mkOption {
+        type = types.bool;
+        default = false;
+        description = "This public key is an SSH certificate authority, rather than an individual host's key.";
+      };
+      hostNames = mkOption {
+        type = types.listOf types.str;
+        default = [ name ] ++ config.extraHostNames;
+        defaultText = lib.literalExpression "[ name ] ++ config.extraHostNames";
+        description = ''
+          A list of host names and/or IP numbers used for accessing the host's ssh
+          service. Defaults to the attribute name plus `extraHostNames`.
+        '';
+      };
+      extraHostNames = mkOption {
+        type = types.listOf types.str;
+        default = [ ];
+        description = "A list of additional host names and/or IP numbers; ignored if `hostNames` is set explicitly.";
+      };
+      publicKey = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "ecdsa-sha2-nistp521 AAAAE2VjZHN...UEPg==";
+        description = "The public key data for the host. Either this or `publicKeyFile` must be set.";
+      };
+      publicKeyFile = mkOption {
+        type = types.nullOr types.path;
+        default = null;
+        description = "The path to the public key file for the host. Either this or `publicKey` must be set.";
+      };
+    };
+  };
+in
+{
+  options.programs.ssh.knownHosts = mkOption {
+    type = types.attrsOf (types.submodule knownHostModule);
+    default = { };
+    example = { "myhost".publicKey = "ssh-ed25519 AAAA..."; };
+    description = "The set of system-wide known SSH hosts, written to /etc/ssh/ssh_known_hosts.";
+  };
+}

@@ -1,0 +1,124 @@
+# users.users and users.groups. Activation creates missing groups and users (never
+# deletes one), adds supplementary groups, and writes each user's authorized keys to
+# /etc/ssh/authorized_keys.d/NAME (mode 0444).
+{ lib, ... }:
+let
+  inherit (lib) mkOption mkDefault mkIf types;
+  freeform = types.lazyAttrsOf types.anything;
+
+  userModule = { name, config, ... }: {
+    freeformType = freeform;
+    options = {
+      name = mkOption {
+        type = types.str;
+        description = "The name of the user account. If undefined, the name of the attribute set is used.";
+      };
+      description = mkOption {
+        type = types.str;
+        default = "";
+        example = "Alice Q. User";
+        description = "A short description of the user account (the GECOS field).";
+      };
+      uid = mkOption {
+        type = types.nullOr types.int;
+        default = null;
+        description = "The account UID. If null, useradd picks one.";
+      };
+      isSystemUser = mkOption {
+        type = types.bool;
+        default = false;
+        description = "Whether this is a system user (created with `useradd -r`).";
+      };
+      isNormalUser = mkOption {
+        type = types.bool;
+        default = false;
+        description = ''
+          Whether this is a real user: sets `group` to `users`, `createHome` to true and
+          `home` to /home/NAME by default.
+        '';
+      };
+      group = mkOption {
+        type = types.str;
+        default = "";
+        description = "The user's primary group. Empty: useradd's default (on Debian, a group named like the user).";
+      };
+      extraGroups = mkOption {
+        type = types.listOf types.str;
+        default = [ ];
+        description = "The user's auxiliary groups; missing groups are created.";
+      };
+      home = mkOption {
+        type = types.str;
+        default = "/var/empty";
+        description = "The user's home directory.";
+      };
+      createHome = mkOption {
+        type = types.bool;
+        default = false;
+        description = "Whether to create the home directory (mode 0700, owned by the user).";
+      };
+      shell = mkOption {
+        type = types.nullOr (types.either types.str types.path);
+        default = null;
+        example = "/bin/bash";
+        description = "The path to the user's shell. null: useradd's default.";
+      };
+      openssh.authorizedKeys = {
+        keys = mkOption {
+          type = types.listOf types.singleLineStr;
+          default = [ ];
+          example = [ "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB0EJ5Ze6bQAbFBrkScRWBwPS86GSe8pTpShx4xY3N9z alice@laptop" ];
+          description = "A list of verbatim OpenSSH public keys added to the user's authorized keys.";
+        };
+        keyFiles = mkOption {
+          type = types.listOf types.path;
+          default = [ ];
+          description = "A list of files, each containing OpenSSH public keys, added to the user's authorized keys.";
+        };
+      };
+    };
+    config = {
+      name = mkDefault name;
+      group = mkIf config.isNormalUser (mkDefault "users");
+      home = mkIf config.isNormalUser (mkDefault "/home/${config.name}");
+      createHome = mkIf config.isNormalUser (mkDefault true);
+    };
+  };
+
+  groupModule = { name, ... }: {
+    freeformType = freeform;
+    options = {
+      name = mkOption {
+        type = types.str;
+        default = name;
+        description = "The name of the group. If undefined, the name of the attribute set is used.";
+      };
+      gid = mkOption {
+        type = types.nullOr types.int;
+        default = null;
+        description = "The group GID. If null, groupadd picks one.";
+      };
+      members = mkOption {
+        type = types.listOf types.str;
+        default = [ ];
+        description = "The user names of the group members, added to the group on activation.";
+      };
+    };
+  };
+in
+{
+  options.users = {
+    users = mkOption {
+      type = types.attrsOf (types.submodule userModule);
+      default = { };
+      example = { alice = { isNormalUser = true; extraGroups = [ "wheel" ]; openssh.authorizedKeys.keys = [ "ssh-ed25519 AAAA... alice@laptop" ]; }; };
+      description = "Additional user accounts to be created automatically by the system.";
+    };
+    groups = mkOption {
+      type = types.attrsOf (types.submodule groupModule);
+      default = { };
+      example = { students.gid = 1001; };
+      description = "Additional groups to be created automatically by the system.";
+    };
+  };
+}

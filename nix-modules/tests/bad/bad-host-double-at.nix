@@ -1,0 +1,9 @@
+# expect-path: nodes.web.host
+# expect: is not of type
+# expect: [user@]host
+# expect-line: 7
+import ../../default.nix { } {
+  nodes.web = {
+    host = "root@@198.18.0.12";
+  };
+}

@@ -1,0 +1,6 @@
+# expect-path: nodes.web.host
+# expect: is not of type
+# expect-line: 5
+import ../../default.nix { } {
+  nodes.web.host = "root@web server";
+}

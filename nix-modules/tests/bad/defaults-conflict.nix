@@ -1,0 +1,10 @@
+# expect-path: networking.hostName
+# expect: conflicting definition values
+# why: defaults and the node both set the host name at the same priority.
+import ../../default.nix { } {
+  defaults = { name, ... }: { configuration.networking.hostName = name; };
+  nodes.web = {
+    host = "root@198.18.0.12";
+    configuration.networking.hostName = "www";
+  };
+}

@@ -1,0 +1,9 @@
+# expect-path: nodes.web.host
+# expect: conflicting definition values
+# why: `host' takes one value; two modules disagree on it.
+import ../../default.nix { } {
+  imports = [
+    { nodes.web.host = "root@198.18.0.12"; }
+    { nodes.web.host = "root@198.18.0.13"; }
+  ];
+}

@@ -1,0 +1,12 @@
+# expect-path: backupWindow
+# expect: defined multiple times
+# why: a network-level option of type `uniq' (as a cross-host module might declare) set twice.
+import ../../default.nix { } ({ config, lib, ... }: {
+  options.backupWindow = lib.mkOption { type = lib.types.uniq lib.types.str; };
+  imports = [
+    { backupWindow = "02:00"; }
+    { backupWindow = "02:00"; }
+  ];
+  config.nodes.web.host = "root@198.18.0.12";
+  config.warnings = [ config.backupWindow ];
+})

@@ -1,0 +1,13 @@
+# expect-path: networking.hostName
+# expect: conflicting definition values
+import ../../default.nix { } ({ lib, ... }: {
+  nodes.web = {
+    host = "root@198.18.0.12";
+    configuration = {
+      imports = [
+        { networking.hostName = lib.mkForce "web1"; }
+        { networking.hostName = lib.mkForce "web2"; }
+      ];
+    };
+  };
+})

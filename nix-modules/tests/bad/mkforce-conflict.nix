@@ -1,0 +1,10 @@
+# expect-path: nodes.web.port
+# expect: conflicting definition values
+# why: two definitions at the same (forced) priority disagree.
+import ../../default.nix { } ({ lib, ... }: {
+  imports = [
+    { nodes.web.port = lib.mkForce 2222; }
+    { nodes.web.port = lib.mkForce 2223; }
+  ];
+  nodes.web.host = "root@198.18.0.12";
+})

@@ -1,0 +1,10 @@
+# expect-path: nodes.web.privilegeEscalationCommand
+# expect: Failed assertions
+# expect: logs in as `deploy'
+# why: a non-root SSH user with no way to become root could never activate.
+import ../../default.nix { } {
+  nodes.web = {
+    host = "deploy@198.18.0.12";
+    privilegeEscalationCommand = [ ];
+  };
+}

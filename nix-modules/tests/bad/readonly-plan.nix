@@ -1,0 +1,6 @@
+# expect-path: plan
+# expect: read-only
+import ../../default.nix { } {
+  nodes.web.host = "root@198.18.0.12";
+  plan = { version = 2; };
+}

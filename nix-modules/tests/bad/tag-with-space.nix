@@ -1,0 +1,10 @@
+# expect-path: nodes.web.tags
+# expect: is not of type
+# expect: no spaces
+# expect-line: 7
+import ../../default.nix { } {
+  nodes.web = {
+    host = "root@198.18.0.12";
+    tags = [ "web" "front end" ];
+  };
+}

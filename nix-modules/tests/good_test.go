@@ -1,0 +1,268 @@
+package nixmodulestests
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/nixmesh/nixmesh/internal/testutil"
+)
+
+// nixEval runs `nix-instantiate --eval --strict --json -A attr file` and returns stdout,
+// stderr and the error.
+func nixEval(t *testing.T, file, attr string) ([]byte, string, error) {
+	t.Helper()
+	cmd := exec.Command("nix-instantiate", "--eval", "--strict", "--json", "-A", attr, file)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	return stdout.Bytes(), stderr.String(), err
+}
+
+func mustEval(t *testing.T, file, attr string, into any) string {
+	t.Helper()
+	out, stderr, err := nixEval(t, file, attr)
+	if err != nil {
+		t.Fatalf("nix-instantiate -A %s %s: %v\n%s", attr, file, err, stderr)
+	}
+	if err := json.Unmarshal(out, into); err != nil {
+		t.Fatalf("decoding -A %s: %v\n%s", attr, err, out)
+	}
+	return stderr
+}
+
+type planNode struct {
+	Name                       string
+	Enable                     bool
+	Kind                       string
+	Host                       string
+	User                       *string
+	Hostname                   string
+	Port                       int
+	SSHOptions                 []string `json:"sshOptions"`
+	PrivilegeEscalationCommand []string
+	Tags                       []string
+	SuccessTimeout             int
+	SwitchTimeout              int
+	Configuration              map[string]any
+}
+
+type plan struct {
+	Version int
+	Nodes   map[string]planNode
+	Network map[string]any
+}
+
+func strp(s string) *string { return &s }
+
+// TestPlanBasics checks the plan of good/basics.nix field by field: host parsing (user,
+// bracketed IPv6), defaults as a node module (with `name`), list merging of tags,
+// defaults of every node option, host modules' `name` and `nodes` arguments,
+// system.build left out, and planExtra.network.
+func TestPlanBasics(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	file := filepath.Join(Dir(), "good", "basics.nix")
+	var p plan
+	stderr := mustEval(t, file, "plan", &p)
+
+	if p.Version != 1 {
+		t.Errorf("version = %d, want 1", p.Version)
+	}
+	if got := len(p.Nodes); got != 3 {
+		t.Fatalf("plan has %d nodes, want 3: %v", got, p.Nodes)
+	}
+	want := map[string]planNode{
+		"gateway": {Name: "gateway", Enable: true, Kind: "standalone", Host: "root@198.18.0.11",
+			User: strp("root"), Hostname: "198.18.0.11", Port: 22, SSHOptions: []string{},
+			PrivilegeEscalationCommand: []string{"sudo", "-n"}, Tags: []string{"all"},
+			SuccessTimeout: 20, SwitchTimeout: 60},
+		"web": {Name: "web", Enable: true, Kind: "standalone", Host: "web.lab.test",
+			User: nil, Hostname: "web.lab.test", Port: 22, SSHOptions: []string{"-o", "ProxyJump=gateway"},
+			PrivilegeEscalationCommand: []string{"sudo", "-n"}, Tags: []string{"all", "web"},
+			SuccessTimeout: 20, SwitchTimeout: 60},
+		"v6": {Name: "v6", Enable: false, Kind: "standalone", Host: "deploy@[2001:db8::3]",
+			User: strp("deploy"), Hostname: "2001:db8::3", Port: 2222, SSHOptions: []string{},
+			PrivilegeEscalationCommand: []string{"doas"}, Tags: []string{"all"},
+			SuccessTimeout: 5, SwitchTimeout: 7},
+	}
+	for name, w := range want {
+		got := p.Nodes[name]
+		cfg := got.Configuration
+		got.Configuration = nil
+		if !reflect.DeepEqual(got, w) {
+			t.Errorf("plan.nodes.%s =\n  %+v\nwant\n  %+v", name, got, w)
+		}
+		if hn := dig(cfg, "networking", "hostName"); hn != name {
+			t.Errorf("plan.nodes.%s.configuration.networking.hostName = %v, want %q (set by defaults)", name, hn, name)
+		}
+		if _, ok := cfg["_module"]; ok {
+			t.Errorf("plan.nodes.%s.configuration has _module", name)
+		}
+		if dig(cfg, "system", "build") != nil {
+			t.Errorf("plan.nodes.%s.configuration has system.build", name)
+		}
+	}
+	web := p.Nodes["web"].Configuration
+	if got := dig(web, "networking", "hosts", "198.18.0.11"); !reflect.DeepEqual(got, []any{"gateway"}) {
+		t.Errorf("web's networking.hosts from the `nodes' argument = %v, want [gateway]", got)
+	}
+	if got := dig(web, "environment", "etc", "whoami", "text"); got != "web\n" {
+		t.Errorf("web's etc text from the `name' argument = %q, want \"web\\n\"", got)
+	}
+	if got := dig(p.Nodes["gateway"].Configuration, "users", "users", "operator", "uid"); got != float64(1000) {
+		t.Errorf("gateway's operator uid = %v, want 1000", got)
+	}
+	wantNet := map[string]any{
+		"example": map[string]any{"edges": []any{"web->gateway"}},
+		"other":   map[string]any{"n": float64(1)},
+	}
+	if !reflect.DeepEqual(p.Network, wantNet) {
+		t.Errorf("plan.network = %v, want %v", p.Network, wantNet)
+	}
+	if n := strings.Count(stderr, "warning: gateway is gateway"); n != 1 {
+		t.Errorf("the network warning was printed %d times, want once; stderr:\n%s", n, stderr)
+	}
+}
+
+func dig(v any, path ...string) any {
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+// TestChecksGuardPlanScriptsAndSystems: a failing network assertion stops the plan, the
+// deploy scripts and the systems, reporting every failing message, while the options
+// listing and the raw config stay readable.
+func TestChecksGuardPlanScriptsAndSystems(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	file := filepath.Join(Dir(), "good", "failing-check.nix")
+	for _, attr := range []string{"plan", "systems.web.drvPath", "nodes.web.drvPath", "drvPath"} {
+		_, stderr, err := nixEval(t, file, attr)
+		if err == nil {
+			t.Errorf("-A %s evaluated despite a failing assertion", attr)
+			continue
+		}
+		for _, want := range []string{"Failed assertions", "first check failed", "second check failed"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("-A %s: stderr lacks %q:\n%s", attr, want, stderr)
+			}
+		}
+		if strings.Contains(stderr, "never shown") {
+			t.Errorf("-A %s: a passing assertion's message was shown:\n%s", attr, stderr)
+		}
+	}
+	var list []map[string]any
+	mustEval(t, file, "optionsList", &list)
+	if len(list) == 0 {
+		t.Error("optionsList is empty")
+	}
+	var port int
+	mustEval(t, file, "config.nodes.web.port", &port)
+	if port != 22 {
+		t.Errorf("config.nodes.web.port = %d, want 22", port)
+	}
+}
+
+// TestOptionsList: the listing has the framework's options with `<name>' placeholders,
+// types, defaults and read-only flags; internal options stay out; every option that
+// nodes.nix and plan.nix declare has a description, and an example unless read-only.
+func TestOptionsList(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	file := filepath.Join(Dir(), "good", "basics.nix")
+	var list []struct {
+		Name         string
+		Type         string
+		Default      any
+		Example      any
+		Description  any
+		Declarations []string
+		ReadOnly     bool
+	}
+	mustEval(t, file, "optionsList", &list)
+	byName := map[string]int{}
+	for i, o := range list {
+		byName[o.Name] = i
+	}
+	for _, name := range []string{
+		"defaults", "nodes", "assertions", "warnings", "plan",
+		"nodes.<name>.enable", "nodes.<name>.host", "nodes.<name>.port", "nodes.<name>.sshOptions",
+		"nodes.<name>.privilegeEscalationCommand", "nodes.<name>.tags", "nodes.<name>.successTimeout",
+		"nodes.<name>.switchTimeout", "nodes.<name>.configuration", "nodes.<name>.config",
+		"nodes.<name>.system", "nodes.<name>.assertions",
+	} {
+		i, ok := byName[name]
+		if !ok {
+			t.Errorf("optionsList lacks %s", name)
+			continue
+		}
+		o := list[i]
+		if d, _ := o.Description.(string); strings.TrimSpace(d) == "" {
+			if m, ok := o.Description.(map[string]any); !ok || m["text"] == "" {
+				t.Errorf("%s has no description", name)
+			}
+		}
+		if o.Example == nil && !o.ReadOnly && name != "nodes" {
+			t.Errorf("%s has no example", name)
+		}
+		declaredHere := false
+		for _, d := range o.Declarations {
+			if strings.Contains(d, "modules/nodes.nix") || strings.Contains(d, "modules/plan.nix") {
+				declaredHere = true
+			}
+		}
+		if !declaredHere {
+			t.Errorf("%s: declarations %v do not name modules/nodes.nix or modules/plan.nix", name, o.Declarations)
+		}
+	}
+	if _, ok := byName["planExtra"]; ok {
+		t.Error("the internal option planExtra is listed")
+	}
+	port := list[byName["nodes.<name>.port"]]
+	if !strings.Contains(port.Type, "16 bit unsigned integer") || port.Default != float64(22) {
+		t.Errorf("nodes.<name>.port: type %q default %v, want a 16 bit unsigned integer defaulting to 22", port.Type, port.Default)
+	}
+	for _, ro := range []string{"nodes.<name>.config", "nodes.<name>.system", "plan"} {
+		if i, ok := byName[ro]; ok && !list[i].ReadOnly {
+			t.Errorf("%s is not read-only", ro)
+		}
+	}
+}
+
+// TestNodeScriptBuilds: every node's deploy script is a derivation that builds to an
+// executable file (a placeholder until modules/deploy.nix provides the real one).
+func TestNodeScriptBuilds(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	file := filepath.Join(Dir(), "good", "basics.nix")
+	cmd := exec.Command("nix-build", "--no-out-link", "-A", "nodes.web", file)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("nix-build -A nodes.web: %v\n%s", err, stderr.String())
+	}
+	path := strings.TrimSpace(string(out))
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fi.Mode().IsRegular() && !fi.IsDir() {
+		t.Fatalf("%s is neither a file nor a directory", path)
+	}
+	if fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 == 0 {
+		t.Errorf("%s is not executable (%v)", path, fi.Mode())
+	}
+}
