@@ -91,6 +91,9 @@ var (
 	// The module system's name for an element of a list-typed option's definition,
 	// `opt."[definition 1-entry 2]"': the option itself is opt.
 	listEntry = regexp.MustCompile(`\."\[definition \d+-entry \d+\]"`)
+	// A trace frame of --show-trace: "… while evaluating ...", "… from call site". A lone
+	// "…" is part of a message (a value cut short), not a frame.
+	traceFrame = regexp.MustCompile(`^\s*… \S`)
 	// A path quoted with single quotes in Nix's own messages ("getting status of '/x'").
 	singleQuotedPath = regexp.MustCompile(`'(/[^']+)'`)
 )
@@ -133,7 +136,7 @@ func parseBlock(block []string) Diagnostic {
 	// ..."); its continuation lines are indented by the width of "error: ".
 	msg := []string{strings.TrimPrefix(strings.TrimPrefix(trace[0], "error:"), " ")}
 	rest := trace[1:]
-	for len(rest) > 0 && !atLine.MatchString(rest[0]) && !strings.HasPrefix(strings.TrimSpace(rest[0]), "…") {
+	for len(rest) > 0 && !atLine.MatchString(rest[0]) && !traceFrame.MatchString(rest[0]) {
 		msg = append(msg, strings.TrimPrefix(rest[0], "       "))
 		rest = rest[1:]
 	}
@@ -141,8 +144,7 @@ func parseBlock(block []string) Diagnostic {
 
 	// Nix's own position: the first "at" before the first trace frame ("… while ...").
 	for _, l := range rest {
-		t := strings.TrimSpace(l)
-		if strings.HasPrefix(t, "…") {
+		if traceFrame.MatchString(l) {
 			break
 		}
 		if m := atLine.FindStringSubmatch(l); m != nil {
@@ -154,16 +156,18 @@ func parseBlock(block []string) Diagnostic {
 	}
 
 	// The module system's option path and definition location.
+	// The first location outside the framework names the user's file (else the first
+	// location at all): it beats Nix's position, which for a module-system error points
+	// into the framework, if anywhere.
 	var afterOption, firstPath string
-	haveDefinition := false
+	haveDefinition, haveUsers := false, false
 	for _, m := range quoted.FindAllStringSubmatchIndex(d.Message, -1) {
 		tok := d.Message[m[2]:m[3]]
 		if file, line, col, ok := parseLocation(tok); ok {
-			// The first definition location names the user's file: it beats Nix's
-			// position, which for a module-system error points into the framework.
-			if !haveDefinition {
+			users := !inFramework(file)
+			if !haveDefinition || (users && !haveUsers) {
 				d.File, d.Line, d.Col = file, line, col
-				haveDefinition = true
+				haveDefinition, haveUsers = true, users
 			}
 			continue
 		}
@@ -190,6 +194,17 @@ func parseBlock(block []string) Diagnostic {
 		}
 	}
 	return d
+}
+
+// inFramework reports whether file is one of nixmesh's own Nix files (nix-modules/lib,
+// modules or standalone), which a user does not edit.
+func inFramework(file string) bool {
+	for _, dir := range []string{"/nix-modules/lib/", "/nix-modules/modules/", "/nix-modules/standalone/"} {
+		if strings.Contains(file, dir) {
+			return true
+		}
+	}
+	return false
 }
 
 // parseLocation reads a module-system location: an absolute path (or one ending in

@@ -134,6 +134,30 @@ func TestMessageWithBlankLines(t *testing.T) {
 	}
 }
 
+func TestUserLocationBeatsFramework(t *testing.T) {
+	// Real output of the framework for a read-only option set by the user: the framework's
+	// definition comes first, with a value cut short by a lone "…".
+	stderr := "error: The option `plan' is read-only, but it's set multiple times. Definition values:\n" +
+		"       - In `/work/main/nix-modules/modules/plan.nix:129:3': {\n" +
+		"             network = { };\n" +
+		"             boot = { … };\n" +
+		"       …\n" +
+		"       - In `/work/main/nix-modules/tests/bad/readonly-plan.nix:5:3': { version = 2; }\n" +
+		"(use '--show-trace' to show detailed location information)\n"
+	d := ParseDiagnostics(stderr)[0]
+	if d.Location() != "/work/main/nix-modules/tests/bad/readonly-plan.nix:5:3" || d.OptionPath != "plan" {
+		t.Errorf("diagnostic = %+v", d)
+	}
+	if !strings.HasSuffix(d.Message, "readonly-plan.nix:5:3': { version = 2; }") {
+		t.Errorf("message cut at the lone …: %q", d.Message)
+	}
+	// Only framework locations: the first is kept.
+	d = ParseDiagnostics("error: The option `nodes.web.host' is used but not defined.\n       It is declared in `/src/nix-modules/modules/nodes.nix:64:9'.\n")[0]
+	if d.Location() != "/src/nix-modules/modules/nodes.nix:64:9" {
+		t.Errorf("location = %q", d.Location())
+	}
+}
+
 func TestDiagnosticLocation(t *testing.T) {
 	for _, tt := range []struct {
 		d    Diagnostic

@@ -80,15 +80,41 @@ var hostFS = []struct {
 	{"tmp", 0o1777},
 }
 
-// prepareHost makes a host's root directory: its own /etc (a clone of the template, with
-// hostname, hosts, sshd configuration and a fresh ed25519 host key), an empty /nix and
-// the skeletons of /home, /root, /var, /run and /tmp. It returns the host's public key.
-func prepareHost(ctx context.Context, h HostState, template, operatorPub string, all []HostState) (string, error) {
+// overlaySupported reports whether the kernel has overlayfs: then a host's /etc is an
+// overlay of the lab's /etc template (lower, shared, read-only) and the host's own
+// changes (ROOT/etc, upper), which costs nothing per host; else ROOT/etc is a full clone.
+func overlaySupported() bool {
+	b, err := os.ReadFile("/proc/filesystems")
+	if err != nil {
+		return false
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.TrimSpace(strings.TrimPrefix(l, "nodev")) == "overlay" {
+			return true
+		}
+	}
+	return false
+}
+
+// etcWorkDir is overlayfs's work directory for a host's /etc, next to the upper ROOT/etc.
+const etcWorkDir = ".etc-work"
+
+// prepareHost makes a host's root directory: its own /etc (an overlay over, or a clone
+// of, the template, with hostname, hosts, sshd configuration and a fresh ed25519 host
+// key), an empty /nix and the skeletons of /home, /root, /var, /run and /tmp. It returns
+// the host's public key.
+func prepareHost(ctx context.Context, h HostState, template string, overlay bool, operatorPub string, all []HostState) (string, error) {
 	if err := os.Mkdir(h.Root, 0o755); err != nil {
 		return "", err
 	}
 	etc := filepath.Join(h.Root, "etc")
-	if err := run(ctx, "cp", "-a", "--reflink=auto", template, etc); err != nil {
+	if overlay {
+		for _, d := range []string{etc, filepath.Join(etc, "ssh"), filepath.Join(h.Root, etcWorkDir)} {
+			if err := os.Mkdir(d, 0o755); err != nil {
+				return "", err
+			}
+		}
+	} else if err := run(ctx, "cp", "-a", "--reflink=auto", template, etc); err != nil {
 		return "", fmt.Errorf("cloning /etc: %w", err)
 	}
 	for _, d := range hostFS {

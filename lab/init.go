@@ -36,12 +36,14 @@ const (
 	hostPathEnv = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 )
 
-// hostDirs are the directories a host has of its own, bind-mounted from its root dir.
+// hostDirs are the directories a host has of its own, bind-mounted from its root dir
+// (except /etc when it is an overlay).
 var hostDirs = []string{"nix", "etc", "home", "root", "var", "run", "tmp"}
 
 type initConfig struct {
 	Host       string `json:"host"`
 	Root       string `json:"root"`       // the host's directory on the machine
+	EtcLower   string `json:"etcLower"`   // if set, /etc is an overlay: this, ROOT/etc, ROOT/.etc-work
 	SSHDConfig string `json:"sshdConfig"` // path inside the host
 }
 
@@ -70,7 +72,7 @@ func runInit(spec string) int {
 		return fail(fmt.Errorf("bad %s: %w", initEnv, err))
 	}
 	_ = os.WriteFile("/proc/self/comm", []byte(initComm), 0)
-	if err := setupHostMounts(cfg.Root); err != nil {
+	if err := setupHostMounts(cfg); err != nil {
 		return fail(err)
 	}
 	if err := unix.Sethostname([]byte(cfg.Host)); err != nil {
@@ -184,7 +186,8 @@ func devNull() uintptr {
 // are dropped (they would keep other labs' network namespaces alive); the host's own
 // directories are bound over /nix, /etc, ...; /proc, /sys, /dev/pts and /dev/shm are
 // fresh; the rest of the machine's root file system is read-only.
-func setupHostMounts(root string) error {
+func setupHostMounts(cfg initConfig) error {
+	root := cfg.Root
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("making mounts private: %w", err)
 	}
@@ -195,17 +198,31 @@ func setupHostMounts(root string) error {
 			}
 		}
 	}
+	dirs := hostDirs
+	if cfg.EtcLower != "" {
+		// First, while every path still means what it means on the machine.
+		opts := "lowerdir=" + cfg.EtcLower + ",upperdir=" + filepath.Join(root, "etc") + ",workdir=" + filepath.Join(root, etcWorkDir)
+		if err := unix.Mount("overlay", "/etc", "overlay", 0, opts); err != nil {
+			return fmt.Errorf("mounting the /etc overlay (%s): %w", opts, err)
+		}
+		dirs = nil
+		for _, d := range hostDirs {
+			if d != "etc" {
+				dirs = append(dirs, d)
+			}
+		}
+	}
 	// Open every source before mounting anything: the sources may live under a directory
 	// that a later bind mount hides (e.g. /var/lib/nixmesh-lab under /var).
-	fds := make([]int, len(hostDirs))
-	for i, d := range hostDirs {
+	fds := make([]int, len(dirs))
+	for i, d := range dirs {
 		fd, err := unix.Open(filepath.Join(root, d), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return fmt.Errorf("opening %s: %w", filepath.Join(root, d), err)
 		}
 		fds[i] = fd
 	}
-	for i, d := range hostDirs {
+	for i, d := range dirs {
 		src := "/proc/self/fd/" + strconv.Itoa(fds[i])
 		if err := unix.Mount(src, "/"+d, "", unix.MS_BIND, ""); err != nil {
 			return fmt.Errorf("binding %s over /%s: %w", filepath.Join(root, d), d, err)

@@ -76,6 +76,11 @@ func Up(ctx context.Context, cfg Config) (_ *Lab, err error) {
 			return nil, fmt.Errorf("the lab needs %s (Debian package %s): %w", c.cmd, c.pkg, err)
 		}
 	}
+	if cfg.WriteNix != "" {
+		if st, err := os.Stat(filepath.Dir(cfg.WriteNix)); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("cannot write %s: no directory %s", cfg.WriteNix, filepath.Dir(cfg.WriteNix))
+		}
+	}
 	runDir := filepath.Join(RunBase, cfg.Name)
 	if err := checkFree(ctx, cfg, runDir); err != nil {
 		return nil, err
@@ -170,6 +175,7 @@ func Up(ctx context.Context, cfg Config) (_ *Lab, err error) {
 		return nil, err
 	}
 
+	overlay := overlaySupported()
 	all := st.snapshot()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Parallel)
@@ -178,7 +184,7 @@ func Up(ctx context.Context, cfg Config) (_ *Lab, err error) {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			if err := l.startHost(gctx, i, template, string(opPub), all); err != nil {
+			if err := l.startHost(gctx, i, template, overlay, string(opPub), all); err != nil {
 				return fmt.Errorf("lab host %s: %w", all[i].Name, err)
 			}
 			return nil
@@ -187,8 +193,10 @@ func Up(ctx context.Context, cfg Config) (_ *Lab, err error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	if err := os.RemoveAll(template); err != nil {
-		return nil, err
+	if !overlay {
+		if err := os.RemoveAll(template); err != nil {
+			return nil, err
+		}
 	}
 	if err := writeKnownHosts(l.KnownHostsFile(), l.Hosts()); err != nil {
 		return nil, err
@@ -265,9 +273,9 @@ func (l *Lab) logf(format string, args ...any) {
 
 // startHost prepares host i's directories, starts its init, wires its network and waits
 // for its sshd.
-func (l *Lab) startHost(ctx context.Context, i int, template, opPub string, all []HostState) error {
+func (l *Lab) startHost(ctx context.Context, i int, template string, overlay bool, opPub string, all []HostState) error {
 	h := all[i]
-	key, err := prepareHost(ctx, h, template, opPub, all)
+	key, err := prepareHost(ctx, h, template, overlay, opPub, all)
 	if err != nil {
 		return err
 	}
@@ -275,7 +283,11 @@ func (l *Lab) startHost(ctx context.Context, i int, template, opPub string, all 
 		return err
 	}
 
-	spec, _ := json.Marshal(initConfig{Host: h.Name, Root: h.Root, SSHDConfig: sshdConfigPath})
+	ic := initConfig{Host: h.Name, Root: h.Root, SSHDConfig: sshdConfigPath}
+	if overlay {
+		ic.EtcLower = template
+	}
+	spec, _ := json.Marshal(ic)
 	fromUpR, fromUpW, err := os.Pipe()
 	if err != nil {
 		return err
@@ -287,6 +299,8 @@ func (l *Lab) startHost(ctx context.Context, i int, template, opPub string, all 
 		return err
 	}
 	defer toUpR.Close()
+	// Ctrl-C while waiting for init: stop waiting.
+	defer context.AfterFunc(ctx, func() { _ = toUpR.SetReadDeadline(time.Now()) })()
 	logf, err := os.OpenFile(h.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		fromUpR.Close()
@@ -331,6 +345,9 @@ func (l *Lab) startHost(ctx context.Context, i int, template, opPub string, all 
 	readStatus := func(want string, timeout time.Duration) (string, error) {
 		_ = toUpR.SetReadDeadline(time.Now().Add(timeout))
 		line, err := status.ReadString('\n')
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
 		line = strings.TrimSpace(line)
 		if msg, ok := strings.CutPrefix(line, "error "); ok {
 			return "", fmt.Errorf("init: %s (log: %s)", msg, h.Log)
@@ -486,7 +503,9 @@ func Down(ctx context.Context, name string) error {
 	}
 	l, err := Open(name)
 	if errors.Is(err, ErrNotFound) {
-		return removeStaleData(filepath.Join(DataDir, name), name)
+		// Nothing is made before state.json exists; a run directory without it is empty.
+		return errors.Join(removeStaleData(filepath.Join(DataDir, name), name),
+			os.RemoveAll(filepath.Join(RunBase, name)))
 	}
 	if err != nil {
 		return err
@@ -643,20 +662,28 @@ func (l *Lab) Status(ctx context.Context) []HostStatus {
 }
 
 func hasChild(pid int, comm string) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-	if err != nil {
-		return false
-	}
-	for _, f := range strings.Fields(string(b)) {
-		child, err := strconv.Atoi(f)
-		if err != nil {
-			continue
-		}
+	for _, child := range children(pid) {
 		if c, _, _, err := procStat(child); err == nil && c == comm {
 			return true
 		}
 	}
 	return false
+}
+
+// children lists a process's children: /proc/PID/task/TID/children of every thread
+// (each thread lists the children it forked).
+func children(pid int) []int {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	var out []int
+	for _, t := range tasks {
+		b, _ := os.ReadFile(t)
+		for _, f := range strings.Fields(string(b)) {
+			if child, err := strconv.Atoi(f); err == nil {
+				out = append(out, child)
+			}
+		}
+	}
+	return out
 }
 
 // Down removes everything the lab made, whatever state it is in: kills the hosts' inits
@@ -675,10 +702,8 @@ func (l *Lab) teardown(ctx context.Context) error {
 	var errs []error
 	hosts := l.st.snapshot()
 	for _, h := range hosts {
-		if h.Init.alive() {
-			if c, _, _, _ := procStat(h.Init.PID); c == initComm {
-				_ = unix.Kill(h.Init.PID, unix.SIGKILL)
-			}
+		if h.Init.alive() && isInit(h.Init.PID) {
+			_ = unix.Kill(h.Init.PID, unix.SIGKILL)
 		}
 	}
 	for _, h := range hosts {
@@ -728,6 +753,12 @@ func (l *Lab) teardown(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// isInit checks that a process runs a lab init (argv[0]), on top of its start time.
+func isInit(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	return err == nil && strings.HasPrefix(string(b), initArgv0+"\x00")
 }
 
 // waitGone waits for a host's init to exit (it takes the host's processes with it).

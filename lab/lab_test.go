@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	mrand "math/rand/v2"
 	"net/netip"
 	"os"
@@ -112,9 +113,7 @@ func footprintOf(l *Lab) *footprint {
 
 func descendants(pid int) []Proc {
 	var out []Proc
-	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-	for _, f := range strings.Fields(string(b)) {
-		child, _ := strconv.Atoi(f)
+	for _, child := range children(pid) {
 		if st, err := startTime(child); err == nil {
 			out = append(out, Proc{PID: child, StartTime: st})
 			out = append(out, descendants(child)...)
@@ -377,6 +376,18 @@ func TestLabHosts(t *testing.T) {
 		}
 	})
 
+	t.Run("copy a closure between hosts", func(t *testing.T) {
+		p := hostRun(t, l, h1.Name, "sh", "-c", "echo copied > /tmp/copied && nix-store --add /tmp/copied")
+		hostRun(t, l, h1.Name, "nix-copy-closure", "--to", "root@"+h2.Name, p)
+		hostRun(t, l, h2.Name, "nix-store", "--verify-path", p)
+		if got := hostRun(t, l, h2.Name, "cat", p); got != "copied" {
+			t.Errorf("%s on %s holds %q", p, h2.Name, got)
+		}
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s is in the machine's store", p)
+		}
+	})
+
 	t.Run("status", func(t *testing.T) {
 		for _, s := range l.Status(ctx) {
 			if !s.InitAlive || !s.SSHDAlive || s.SSH != nil {
@@ -441,15 +452,25 @@ func TestWriteNix(t *testing.T) {
 	testutil.RequireNix(t)
 	t.Parallel()
 	file := filepath.Join(t.TempDir(), "lab-hosts.nix")
-	l := upLab(t, Config{Hosts: NumberedHosts(3), WriteNix: file})
+	hosts := NumberedHosts(3)
+	hosts[2].Port = 2222 // a deployment may say another port: sshd listens there
+	l := upLab(t, Config{Hosts: hosts, WriteNix: file})
 	checkNixFile(t, file, l.Hosts())
 	kh, err := os.ReadFile(l.KnownHostsFile())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, h := range l.Hosts() {
-		if !strings.Contains(string(kh), h.Address.String()+" "+h.HostKey+"\n") {
+		if !strings.Contains(string(kh), knownHostsName(h)+" "+h.HostKey+"\n") {
 			t.Errorf("known_hosts lacks %s:\n%s", h.Name, kh)
+		}
+	}
+	if !strings.Contains(string(kh), "]:2222 ssh-ed25519 ") {
+		t.Errorf("known_hosts has no [address]:2222 line:\n%s", kh)
+	}
+	for _, s := range l.Status(testContext(t)) {
+		if s.SSH != nil {
+			t.Errorf("ssh %s (port %d): %v", s.Name, s.Port, s.SSH)
 		}
 	}
 }
@@ -477,7 +498,7 @@ func checkNixFile(t *testing.T, file string, hosts []Host) {
 	}
 	for _, h := range hosts {
 		g := got[h.Name]
-		if g.Address != h.Address.String() || g.Port != 22 || g.HostKey != h.HostKey || !strings.HasPrefix(g.HostKey, "ssh-ed25519 AAAA") {
+		if g.Address != h.Address.String() || g.Port != h.Port || g.HostKey != h.HostKey || !strings.HasPrefix(g.HostKey, "ssh-ed25519 AAAA") {
 			t.Errorf("%s: %+v, want %s %s", h.Name, g, h.Address, h.HostKey)
 		}
 	}
@@ -624,4 +645,19 @@ type logWriter struct{ t *testing.T }
 func (w logWriter) Write(b []byte) (int, error) {
 	w.t.Logf("%s %s", time.Now().Format("15:04:05.000"), strings.TrimSpace(string(b)))
 	return len(b), nil
+}
+
+func TestManyHosts(t *testing.T) {
+	requireLab(t)
+	t.Parallel()
+	start := time.Now()
+	l := upLab(t, Config{Hosts: NumberedHosts(20), Progress: io.Discard})
+	if d := time.Since(start); d > time.Minute {
+		t.Errorf("20 hosts took %v", d)
+	}
+	for _, s := range l.Status(testContext(t)) {
+		if !s.InitAlive || !s.SSHDAlive || s.SSH != nil {
+			t.Errorf("%s: init %v, sshd %v, ssh %v", s.Name, s.InitAlive, s.SSHDAlive, s.SSH)
+		}
+	}
 }

@@ -253,13 +253,16 @@ func runLabDown(ctx context.Context, opts labOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, err := lab.Open(name); errors.Is(err, lab.ErrNotFound) {
-		fmt.Fprintf(out, "lab %s is not up\n", name)
-	}
-	if err := lab.Down(ctx, name); err != nil {
+	_, err = lab.Open(name)
+	notUp := errors.Is(err, lab.ErrNotFound)
+	if err := lab.Down(ctx, name); err != nil { // also after a crash, or with nothing to do
 		return err
 	}
-	fmt.Fprintf(out, "lab %s is down\n", name)
+	if notUp {
+		fmt.Fprintf(out, "lab %s is not up\n", name)
+	} else {
+		fmt.Fprintf(out, "lab %s is down\n", name)
+	}
 	return nil
 }
 

@@ -165,6 +165,16 @@ func printDiagnostics(w io.Writer, prefix string, ds []eval.Diagnostic, stderr s
 			fmt.Fprintf(w, "  at:     %s\n", loc)
 			if src := sourceLine(d.File, d.Line); src != "" {
 				fmt.Fprintf(w, "  %5d | %s\n", d.Line, src)
+				if d.Col > 0 && d.Col <= len(src)+1 {
+					// Keep tabs so the caret lines up under them.
+					lead := strings.Map(func(r rune) rune {
+						if r == '\t' {
+							return r
+						}
+						return ' '
+					}, string([]rune(src)[:min(d.Col-1, len([]rune(src)))]))
+					fmt.Fprintf(w, "        | %s^\n", lead)
+				}
 			}
 		}
 	}

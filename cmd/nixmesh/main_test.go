@@ -109,7 +109,7 @@ func TestEvalErrorExit3WithDiagnostic(t *testing.T) {
 		"error: A definition for option `nodes.web.port' is not of type",
 		"  option: nodes.web.port\n",
 		"  at:     " + file + ":5:5\n",
-		"      5 |     port = 70000;\n",
+		"      5 |     port = 70000;\n        |     ^\n",
 		"--show-trace",
 	} {
 		if !strings.Contains(stderr, want) {
@@ -346,5 +346,17 @@ func TestBuildEvaluatesOnce(t *testing.T) {
 	}
 	if !strings.HasSuffix(calls[0], "-A plan") || !strings.HasSuffix(calls[1], "-A systems.gateway -A systems.web -A systems.web2") {
 		t.Errorf("calls:\n%s", b)
+	}
+}
+
+func TestInterruptedExit130(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // as if Ctrl-C came before nix finished
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"-f", fixture(t, "basic"), "build"}, &stdout, &stderr)
+	if code != exitInterrupted || stderr.String() != "nixmesh: interrupted\n" || stdout.Len() != 0 {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
 	}
 }

@@ -24,6 +24,8 @@ var commands = []func(g *globalOptions) *cobra.Command{
 	newOptionsCommand,
 	newVersionCommand,
 	newLabCommand,
+	newCheckCommand,
+	newGraphCommand,
 }
 
 // globalOptions are the persistent flags every command sees, plus where output goes.

@@ -71,7 +71,7 @@ type host struct {
 	tail    []string // last TailLines log lines
 	started time.Time
 	ended   time.Time
-	err     error
+	summary string
 	writer  *hostWriter
 }
 
@@ -162,8 +162,19 @@ func (d *Display) Status(name, status string) {
 	d.render()
 }
 
-// Done marks the host finished: successfully when err is nil.
+// Done marks the host finished: successfully ("done") when err is nil, else failed
+// with err's first line.
 func (d *Display) Done(name string, err error) {
+	if err == nil {
+		d.Finish(name, "done", true)
+		return
+	}
+	d.Finish(name, "failed: "+firstLine(err.Error()), false)
+}
+
+// Finish marks the host finished with a summary of its own ("switched", "rolled back:
+// ..."), as a success (✓) or not (✗, and in live mode its last log lines are printed).
+func (d *Display) Finish(name, summary string, ok bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	h := d.host(name)
@@ -171,21 +182,17 @@ func (d *Display) Done(name string, err error) {
 		h.started = d.opts.Now()
 	}
 	h.ended = d.opts.Now()
-	h.err = err
-	if err == nil {
+	h.summary = summary
+	if ok {
 		h.state = succeeded
 	} else {
 		h.state = failed
 	}
 	if !d.opts.Live {
-		if err == nil {
-			d.plain(name, "done")
-		} else {
-			d.plain(name, "failed: "+firstLine(err.Error()))
-		}
+		d.plain(name, summary)
 		return
 	}
-	if err != nil && !d.opts.Verbose {
+	if !ok && !d.opts.Verbose {
 		for _, l := range h.tail {
 			d.pending = append(d.pending, "["+name+"] "+l)
 		}
@@ -337,9 +344,9 @@ func (d *Display) row(h *host) string {
 		}
 		return s
 	case succeeded:
-		return fmt.Sprintf("✓ %s  done %s", name, elapsed(h.ended.Sub(h.started)))
+		return fmt.Sprintf("✓ %s  %s %s", name, h.summary, elapsed(h.ended.Sub(h.started)))
 	default:
-		return fmt.Sprintf("✗ %s  failed %s: %s", name, elapsed(h.ended.Sub(h.started)), firstLine(h.err.Error()))
+		return fmt.Sprintf("✗ %s  %s %s", name, h.summary, elapsed(h.ended.Sub(h.started)))
 	}
 }
 

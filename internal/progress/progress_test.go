@@ -8,11 +8,15 @@ import (
 	"time"
 )
 
-// clock advances one second per reading.
-func clock() func() time.Time {
-	t := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	return func() time.Time { t = t.Add(time.Second); return t }
-}
+// fakeClock is a clock that moves only when the test says so.
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time          { return c.t }
+func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+func newClock() *fakeClock { return &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
+
+func clock() func() time.Time { return newClock().now }
 
 func TestPlain(t *testing.T) {
 	var out strings.Builder
@@ -39,7 +43,8 @@ func screen(out string) []string {
 
 func TestLive(t *testing.T) {
 	var out strings.Builder
-	d := New(&out, []string{"gateway", "web"}, Options{Live: true, Width: 60, Now: clock()})
+	c := newClock()
+	d := New(&out, []string{"gateway", "web"}, Options{Live: true, Width: 60, Now: c.now})
 	if got := screen(out.String()); len(got) != 2 || got[0] != "· gateway  waiting" || got[1] != "· web      waiting" {
 		t.Fatalf("initial block = %q", got)
 	}
@@ -55,17 +60,39 @@ func TestLive(t *testing.T) {
 	}
 
 	fmt.Fprint(d.Writer("web"), "error: it broke\n")
+	c.advance(1500 * time.Millisecond)
 	d.Done("web", errors.New("builder failed"))
 	d.Status("gateway", "building")
+	c.advance(2 * time.Second)
 	d.Done("gateway", nil)
 	d.Close()
 	got = screen(out.String())
-	if len(got) != 2 || !strings.HasPrefix(got[0], "✓ gateway  done (") || !strings.HasPrefix(got[1], "✗ web      failed (") || !strings.HasSuffix(got[1], ": builder failed") {
+	if len(got) != 2 || got[0] != "✓ gateway  done (2.0s)" || got[1] != "✗ web      failed: builder failed (1.5s)" {
 		t.Errorf("final block = %q", got)
 	}
 	// The failed host's log tail was printed once, above the block, and stays there.
 	if n := strings.Count(out.String(), "[web] error: it broke\n"); n != 1 {
 		t.Errorf("failed host's log printed %d times, want 1:\n%q", n, out.String())
+	}
+}
+
+func TestFinishWithSummary(t *testing.T) {
+	var plain strings.Builder
+	d := New(&plain, nil, Options{Now: clock()})
+	d.Finish("web", "rolled back: no confirmation", false)
+	d.Close()
+	if plain.String() != "[web] rolled back: no confirmation\n" {
+		t.Errorf("plain = %q", plain.String())
+	}
+	var live strings.Builder
+	c := newClock()
+	d = New(&live, []string{"web"}, Options{Live: true, Now: c.now})
+	d.Status("web", "activating")
+	c.advance(time.Second)
+	d.Finish("web", "switched", true)
+	d.Close()
+	if got := screen(live.String()); len(got) != 1 || got[0] != "✓ web  switched (1.0s)" {
+		t.Errorf("live = %q", got)
 	}
 }
 

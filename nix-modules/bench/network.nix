@@ -8,14 +8,16 @@
 let
   count = builtins.fromJSON nodes;
 
+  mod = a: b: a - (a / b) * b;
+
   nameOf = i: "node${toString i}";
-  addressOf = i: "198.18.${toString (i / 250)}.${toString (1 + builtins.mod i 250)}";
+  addressOf = i: "198.18.${toString (i / 250)}.${toString (1 + mod i 250)}";
 
   key = who: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIINmKM1T5zOF/8QQOIZRbYDO9J27AB0zzu0ip0scbW9h ${who}";
 
   node = i: {
     host = "root@${addressOf i}";
-    tags = [ "bench" "rack${toString (builtins.mod i 10)}" ];
+    tags = [ "bench" "rack${toString (mod i 10)}" ];
     configuration = {
       users.users = builtins.listToAttrs (builtins.genList
         (u: {
@@ -35,8 +37,8 @@ let
         }) 3);
       # Each node knows its two neighbours.
       networking.hosts = {
-        ${addressOf (builtins.mod (i + 1) count)} = [ (nameOf (builtins.mod (i + 1) count)) ];
-        ${addressOf (builtins.mod (i + count - 1) count)} = [ (nameOf (builtins.mod (i + count - 1) count)) ];
+        ${addressOf (mod (i + 1) count)} = [ (nameOf (mod (i + 1) count)) ];
+        ${addressOf (mod (i + count - 1) count)} = [ (nameOf (mod (i + count - 1) count)) ];
       };
       system.activationScripts.bench = {
         text = "mkdir -p /var/lib/bench";

@@ -34,6 +34,9 @@ let
 
   isOption = v: isAttrs v && (v._type or null) == "option";
 
+  unknownFile = "<unknown-file>";
+  libDir = toString ./.; # positions in the lib's own files say nothing about the user's file
+
   defaultOverridePriority = 100;
   defaultOrderPriority = 1000;
   optionDefaultPriority = 1500;
@@ -73,20 +76,21 @@ let
   # Call a module function with the arguments it names (all of them for `args: ...`).
   # Arguments come from `base` (lib, config, options, specialArgs, and specialArgs'
   # contents) or else lazily from `config._module.args`.
-  applyModuleArgs = key: ctx: f:
+  applyModuleArgs = file: key: ctx: f:
     let
       fn = if isFunction f then f else f.__functor f;
       fargs = if isFunction f then functionArgs f else (f.__functionArgs or (functionArgs fn));
+      which = if key == file then "`${file}'" else "`${file}' (module ${key})";
       lookup = name:
         ctx.base.${name} or (addErrorContext "while evaluating the module argument `${name}' in \"${key}\":"
           (ctx.config._module.args.${name} or (throw
-            "The module `${key}' asks for the argument `${name}', which is neither a special argument nor set in `_module.args'.")));
+            "The module argument `${name}' does not exist: the module in ${which} asks for it, but it is neither a special argument nor set in `_module.args' (available: ${builtins.concatStringsSep ", " (attrNames ctx.base ++ attrNames ctx.config._module.args)}).")));
     in
     fn (if fargs == { } then ctx.base else mapAttrs (name: _: lookup name) fargs);
 
   # A module as the rest of the evaluation sees it.
   normalize = ctx: file: key: m:
-    if isFunction m || (isAttrs m && m ? __functor) then normalize ctx file key (applyModuleArgs key ctx m)
+    if isFunction m || (isAttrs m && m ? __functor) then normalize ctx file key (applyModuleArgs file key ctx m)
     else if !isAttrs m then
       throw "The module `${key}' (in `${file}') is a ${typeOf m}, but a module must be an attribute set, a function or a path."
     else if isProperty m then
@@ -98,14 +102,19 @@ let
         cfg0 = if structured then m.config or { } else removeAttrs m shorthandDrop;
         cfg = if m ? freeformType then mkMerge [ { _module.freeformType = m.freeformType; } cfg0 ] else cfg0;
         class = m._class or null;
+        # A module given as a value has no file; its attributes' positions tell it.
+        names = attrNames m;
+        posFile = if names == [ ] then null else (unsafeGetAttrPos (head names) m).file or null;
+        inferred = if posFile != null && dirOf posFile != libDir then posFile else null;
+        file' = m._file or (if file == unknownFile && inferred != null then inferred else file);
       in
       if extra != [ ] then
-        throw "Module `${m._file or file}' has an unsupported attribute `${head extra}'. This is caused by introducing a top-level `config' or `options' attribute. Add configuration attributes immediately on the top level instead, or move all of them (namely: ${builtins.concatStringsSep " " extra}) into the explicit `config' attribute."
+        throw "Module `${file'}' has an unsupported attribute `${head extra}'. This is caused by introducing a top-level `config' or `options' attribute. Add configuration attributes immediately on the top level instead, or move all of them (namely: ${builtins.concatStringsSep " " extra}) into the explicit `config' attribute."
       else if class != null && ctx.class != null && class != ctx.class then
-        throw "The module `${m._file or file}' was imported into `${ctx.class}' instead of `${class}'."
+        throw "The module `${file'}' was imported into `${ctx.class}' instead of `${class}'."
       else {
         key = if m ? key then toString m.key else key;
-        file = m._file or file;
+        file = file';
         imports = m.imports or [ ];
         disabledModules = m.disabledModules or [ ];
         options = m.options or { };
@@ -125,7 +134,7 @@ let
   # without disabled modules.
   collectModules = ctx: modules:
     let
-      start = genList (i: loadModule ctx "<unknown-file>" "" (i + 1) (elemAt modules i)) (length modules);
+      start = genList (i: loadModule ctx unknownFile "" (i + 1) (elemAt modules i)) (length modules);
       children = m: genList (i: loadModule ctx m.file m.key (i + 1) (elemAt m.imports i)) (length m.imports);
       everything = genericClosure { startSet = start; operator = children; };
       disabledKey = from: d:
@@ -145,13 +154,19 @@ let
 
   # Push properties down through an attribute-set definition at a non-option level.
   # Returns a list of attribute sets NAME -> { file; value; pos; }.
+  # `wrap` is null or the function re-applying the properties removed so far.
   pushDown = loc: def: wrap: v:
-    let t = if isAttrs v then v._type or null else null; in
+    let
+      t = if isAttrs v then v._type or null else null;
+      wrap' = f: if wrap == null then f else (x: wrap (f x));
+    in
     if t == "merge" then concatMap (pushDown loc def wrap) v.contents
-    else if t == "if" then pushDown loc def (x: wrap (mkIf v.condition x)) v.content
-    else if t == "override" then pushDown loc def (x: wrap (mkOverride v.priority x)) v.content
+    else if t == "if" then pushDown loc def (wrap' (mkIf v.condition)) v.content
+    else if t == "override" then pushDown loc def (wrap' (mkOverride v.priority)) v.content
     else if isAttrs v && t == null then
-      [ (mapAttrs (n: x: { inherit (def) file; value = wrap x; pos = unsafeGetAttrPos n v; }) v) ]
+      [ (if wrap == null
+         then mapAttrs (n: x: { inherit (def) file; value = x; pos = unsafeGetAttrPos n v; }) v
+         else mapAttrs (n: x: { inherit (def) file; value = wrap x; pos = unsafeGetAttrPos n v; }) v) ]
     else
       throw "The option `${showOption loc}' is a set of options, but it is defined as a value that is not an attribute set. Definition values:${showDefs [ (def // { value = v; }) ]}";
 
@@ -239,46 +254,62 @@ let
             decls = res.decls ++ [ d ];
             defaultDecl = if o ? default then d else res.defaultDecl;
           };
-      res = foldl' step { attrs = { }; extra = [ ]; decls = [ ]; defaultDecl = null; } decls;
+      single = head decls;
+      # The common case, one declaration, skips the fold.
+      res =
+        if length decls == 1 && isOption single.value
+        then { attrs = single.value; extra = [ ]; inherit decls; defaultDecl = single; }
+        else foldl' step { attrs = { }; extra = [ ]; decls = [ ]; defaultDecl = null; } decls;
       type0 = res.attrs.type or lib.types.unspecified;
+    in
+    {
+      inherit (res) attrs decls defaultDecl;
       type =
         if res.extra == [ ] then type0
         else if type0.getSubModules or null == null then
           throw "The option `${showOption loc}' is declared in ${showFiles (map locOf res.decls)} with sub-options, but its type `${type0.description}' has no sub-modules."
         else type0.substSubModules (type0.getSubModules ++ res.extra);
-    in
-    res.attrs // {
-      inherit type;
-      declarations = map (d: d.file) res.decls;
-      declarationPositions = map (d: if d.pos != null then d.pos else { inherit (d) file; line = null; column = null; }) res.decls;
-      _defaultDecl = res.defaultDecl;
     };
 
   locOf = d: lib.options.showDefLocation d;
 
+  # The option record: the declaration's attributes plus the merged value and the
+  # introspection attributes (nixpkgs-compatible names).
   evalOption = loc: decls: defs:
     let
-      opt = mergeOptionDecls loc decls;
-      dd = opt._defaultDecl;
+      md = mergeOptionDecls loc decls;
+      opt = md.attrs;
+      inherit (md) type;
+      dd = md.defaultDecl;
       defaultDef = {
         file = dd.file;
         pos = unsafeGetAttrPos "default" dd.value;
         value = mkOverride optionDefaultPriority opt.default;
       };
       allDefs = if opt ? default then [ defaultDef ] ++ defs else defs;
+      # Fast paths: plain definitions always beat the default (priority 100 < 1500), and
+      # a plain default alone needs no priority handling.
+      onlyDefault = defs == [ ] && opt ? default && !(isProperty opt.default);
+      mergedAll =
+        if onlyDefault then
+          (mergeDefinitions loc type [ (defaultDef // { value = opt.default; }) ]) // { highestPrio = optionDefaultPriority; }
+        else if defs != [ ] && all (d: !(isProperty d.value)) defs then mergeDefinitions loc type defs
+        else mergeDefinitions loc type allDefs;
       merged =
         if (opt.readOnly or false) == true && length allDefs > 1 then
-          throw "The option `${showOption loc}' is read-only, but it's set multiple times. Definition values:${showDefs (map (d: d // { value = (mergeDefinitions loc opt.type [ d ]).mergedValue; }) allDefs)}"
-        else mergeDefinitions loc opt.type allDefs;
-      declaredAt = showFiles (map (p: if p.line != null then "${p.file}:${toString p.line}:${toString p.column}" else p.file) opt.declarationPositions);
+          throw "The option `${showOption loc}' is read-only, but it's set multiple times. Definition values:${showDefs (map (d: d // { value = (mergeDefinitions loc type [ d ]).mergedValue; }) allDefs)}"
+        else mergedAll;
+      declarationPositions = map (d: if d.pos != null then d.pos else { inherit (d) file; line = null; column = null; }) md.decls;
+      declaredAt = showFiles (map (p: if p.line != null then "${p.file}:${toString p.line}:${toString p.column}" else p.file) declarationPositions);
       value0 =
         if merged.isDefined then merged.mergedValue
         else throw "The option `${showOption loc}' is used but not defined.\nIt is declared in ${declaredAt}; set it in a module or give it a default.";
       value = if opt ? apply && opt.apply != null then opt.apply value0 else value0;
     in
-    removeAttrs opt [ "_defaultDecl" ] // {
+    opt // {
       _type = "option";
-      inherit loc;
+      inherit loc type declarationPositions;
+      declarations = map (d: d.file) md.decls;
       value = addErrorContext "while evaluating the option `${showOption loc}':" value;
       inherit (merged) isDefined highestPrio;
       definitions = map (d: d.value) merged.defsFinal;
@@ -295,9 +326,9 @@ let
       declsByName = zipAttrsWith (n: vs: vs) (map
         (d:
           if isAttrs d.value then mapAttrs (n: v: { inherit (d) file; value = v; pos = unsafeGetAttrPos n d.value; }) d.value
-          else throw "The option declaration `${showOption loc}' in `${d.file}' is neither an option (mkOption) nor an attribute set of options.")
+          else throw "The option declaration `${showOption loc}' in `${locOf d}' is neither an option (mkOption) nor an attribute set of options.")
         decls);
-      defsByName = zipAttrsWith (n: vs: vs) (concatMap (d: pushDown loc d (x: x) d.value) defs);
+      defsByName = zipAttrsWith (n: vs: vs) (concatMap (d: pushDown loc d null d.value) defs);
       children = mapAttrs
         (n: ds:
           if any (d: isOption d.value) ds
@@ -325,34 +356,37 @@ let
     in
     "The option `${showOption (prefix ++ first.path)}' does not exist. Definition values:${showDefs same}${hint}";
 
+  # The options every evaluation has; declared once and shared by all evaluations.
+  internalOptions._module = {
+    args = mkOption {
+      type = lib.types.lazyAttrsOf lib.types.raw;
+      internal = true;
+      description = "Arguments given to every module function, in addition to lib, config, options and the special arguments.";
+    };
+    check = mkOption {
+      type = lib.types.bool;
+      internal = true;
+      default = true;
+      description = "Whether definitions of options that are not declared are an error.";
+    };
+    freeformType = mkOption {
+      type = lib.types.nullOr lib.types.optionType;
+      internal = true;
+      default = null;
+      description = "The type that merges all definitions without a declared option (the free-form part of the configuration).";
+    };
+    specialArgs = mkOption {
+      type = lib.types.raw;
+      readOnly = true;
+      internal = true;
+      description = "The specialArgs of this evaluation.";
+    };
+  };
+
   internalModule = { specialArgs, extendModules, moduleType }: {
     _file = "<nixmesh lib/modules.nix>";
     key = "<nixmesh lib/modules.nix>";
-    options._module = {
-      args = mkOption {
-        type = lib.types.lazyAttrsOf lib.types.raw;
-        internal = true;
-        description = "Arguments given to every module function, in addition to lib, config, options and the special arguments.";
-      };
-      check = mkOption {
-        type = lib.types.bool;
-        internal = true;
-        default = true;
-        description = "Whether definitions of options that are not declared are an error.";
-      };
-      freeformType = mkOption {
-        type = lib.types.nullOr lib.types.optionType;
-        internal = true;
-        default = null;
-        description = "The type that merges all definitions without a declared option (the free-form part of the configuration).";
-      };
-      specialArgs = mkOption {
-        type = lib.types.raw;
-        readOnly = true;
-        internal = true;
-        description = "The specialArgs of this evaluation.";
-      };
-    };
+    options = internalOptions;
     config._module = {
       args = { inherit extendModules moduleType; };
       inherit specialArgs;
@@ -500,7 +534,7 @@ in
   /* nixpkgs-compatible pushDownProperties: a definition's properties moved onto its
      attributes. Type: pushDownProperties :: Any -> [AttrSet] */
   pushDownProperties = cfg:
-    map (mapAttrs (_: d: d.value)) (pushDown [ ] { file = "<unknown-file>"; } (x: x) cfg);
+    map (mapAttrs (_: d: d.value)) (pushDown [ ] { file = "<unknown-file>"; } null cfg);
 
   /* nixpkgs-compatible dischargeProperties: resolve mkMerge/mkIf into a list of values
      (overrides and orders are kept). */
@@ -567,7 +601,8 @@ in
         visible = false;
         type = checkType;
         description = "The option has been removed. ${replacementInstructions}";
-        apply = _: throw msg;
+        # Undefined: reads as null (so whole-config dumps work); defined: the error.
+        apply = _: if (getAttrFromPath optionName options).isDefined then throw msg else null;
       });
       config =
         if options ? assertions then {

@@ -4,4 +4,7 @@
   ./nodes.nix
   ./plan.nix
   ./deploy.nix
+  ./ssh.nix
+  ./vpn.nix
+  ./dns.nix
 ]

@@ -12,11 +12,29 @@
 # with it. Host modules get `name` (the node's name) and `nodes` (this evaluation's
 # `config.nodes`) as module arguments. See docs/internals.md, "Host configuration inside
 # the framework".
-{ config, lib, nixmesh, ... }:
+{ config, options, lib, nixmesh, ... }:
 let
   inherit (lib) mkOption types;
 
   networkConfig = config;
+  networkOptions = options;
+
+  showPos = p: "${p.file}:${toString p.line}:${toString p.column}";
+
+  # Where an option's definitions are: FILE:LINE:COL where the module system knows the
+  # position (the bundled lib does), else the file.
+  showDefinitions = option: lib.concatStringsSep ", " (map
+    (d: if d.pos or null != null then showPos d.pos else d.file)
+    option.definitionsWithLocations);
+
+  # Where node `name` is defined: the definitions of `nodes` that mention it.
+  nodeLocations = name: lib.concatStringsSep ", " (map
+    (d:
+      let pos = if builtins.isAttrs d.value then builtins.unsafeGetAttrPos name d.value else null; in
+      if pos != null then showPos pos else d.file)
+    (builtins.filter
+      (d: !(builtins.isAttrs d.value) || d.value ? ${name} || d.value ? _type)
+      networkOptions.nodes.definitionsWithLocations));
 
   # `[user@]host`: host is a DNS name (whose last label starts with a letter, so that a
   # mistyped address such as 198.18.0.300 is not taken for a name), a dotted IPv4
@@ -32,8 +50,6 @@ let
   hostType = types.strMatching hostRe // {
     description = "SSH destination `[user@]host' (host: a DNS name, an IPv4 address, or an IPv6 address in brackets)";
   };
-
-  showFiles = option: lib.concatStringsSep ", " option.files;
 
   tagType = types.strMatching "[A-Za-z0-9_][A-Za-z0-9_.-]*" // {
     description = "tag (letters, digits, `_', `-' and `.', no spaces)";
@@ -62,7 +78,14 @@ let
         };
 
         host = mkOption {
-          type = hostType;
+          # Required. The null default only lets a missing host be reported with where
+          # the node is defined, instead of the generic "used but not defined".
+          type = types.nullOr hostType // { inherit (hostType) description; descriptionClass = "noun"; };
+          default = null;
+          defaultText = lib.literalMD "none: every node must set it";
+          apply = host:
+            if host != null then host
+            else throw "The option `nodes.${name}.host' is used but not defined: node `${name}' (defined in ${nodeLocations name}) needs one, e.g. host = \"root@198.18.0.12\";";
           example = "root@198.18.0.11";
           description = ''
             Where to reach this node over SSH: `[user@]host`, where host is a DNS name,
@@ -190,7 +213,7 @@ let
           in
           lib.optional (user != null && user != "root" && config.privilegeEscalationCommand == [ ]) {
             assertion = false;
-            message = "`nodes.${name}.privilegeEscalationCommand' is empty (in ${showFiles options.privilegeEscalationCommand}), but `nodes.${name}.host' logs in as `${user}', not root (in ${showFiles options.host}): activation needs root. Set it, e.g. to [ \"sudo\" \"-n\" ], or log in as root.";
+            message = "`nodes.${name}.privilegeEscalationCommand' is empty (in ${showDefinitions options.privilegeEscalationCommand}), but `nodes.${name}.host' logs in as `${user}', not root (in ${showDefinitions options.host}): activation needs root. Set it, e.g. to [ \"sudo\" \"-n\" ], or log in as root.";
           };
       };
     };

@@ -56,7 +56,7 @@ prefix() {
 # deploy_node: deploys one node; its settings are the variables set by `node`.
 deploy_node() {
   # Every ssh opens a new connection: a shared one could not prove the new system works.
-  local -a ssh_cmd=(ssh "${ssh_options[@]}" -p "$port"
+  local -a ssh_cmd=(ssh "${ssh_options[@]}" -p "$port" -o ControlMaster=no -o ControlPath=none
     -o BatchMode=yes -o ConnectTimeout=10 -o ServerAliveInterval=5 -o ServerAliveCountMax=3)
   local id out rc state reason
 
@@ -102,12 +102,11 @@ deploy_node() {
       "$(printf '%q ' "${switcher[@]}" confirm "$id")" 2>&1)
     rc=$?
     state=$(field state "$out")
-    case "$rc:$state" in
-      0:success | 6:*) break ;;
-      0:* | 5:*) [ "$state" != "$last" ] && log "state: $state" ;;
+    case "$state" in success | rolled-back | failed) break ;; esac
+    case "$rc" in
+      0 | 5 | 6) [ "$state" != "$last" ] && log "state: $state" && last=$state ;;
       *) log "no answer yet (ssh exited with code $rc): $(tail -n 1 <<<"$out")" ;;
     esac
-    last=$state
     sleep 1
   done
 
@@ -117,7 +116,7 @@ deploy_node() {
     rolled-back | failed) log "$state: $reason"; record "$state" "$reason" ;;
     *)
       state=failed
-      reason="no final state within $((2 * switch_timeout + success_timeout + 30))s (last: ${last:-none})"
+      reason="no final state within $((2 * switch_timeout + success_timeout + 30))s (last seen: ${last:-none}); unless confirmed, the node rolls back by itself"
       log "$reason"
       record failed "$reason"
       ;;

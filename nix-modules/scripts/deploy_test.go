@@ -1,6 +1,7 @@
 package scripts
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -159,20 +160,34 @@ CONF`)
 	bad := s.fakeSystem("bad", fake{exitCode: 3})
 	s.setActive(old)
 
-	script := func(system string) string {
+	// script builds a deploy script for nodes (name -> system); a node named "down"
+	// points at a closed port.
+	script := func(nodes ...[2]string) string {
+		var specs []map[string]any
+		for _, n := range nodes {
+			spec := map[string]any{
+				"name": n[0], "target": "lab", "port": 2222, "system": n[1],
+				"sshOptions": []string{"-F", filepath.Join(s.dir, "ssh_config")},
+				"escalate":   []string{}, "userKnown": true, "successTimeout": 30, "switchTimeout": 20,
+			}
+			if n[0] == "down" {
+				spec["target"], spec["port"] = "root@127.0.0.1", 1
+			}
+			specs = append(specs, spec)
+		}
+		nodesJSON, err := json.Marshal(specs)
+		if err != nil {
+			t.Fatal(err)
+		}
 		return nixBuild(t, "--arg", "scripts", filepath.Join(testutil.NixModules(), "scripts"),
-			"--argstr", "system", system, "--argstr", "config", filepath.Join(s.dir, "ssh_config"),
-			"-E", `{ scripts, system, config }: import (scripts + "/deploy-script.nix") {
+			"--argstr", "nodes", string(nodesJSON), "-E",
+			`{ scripts, nodes }: import (scripts + "/deploy-script.nix") {
   name = "nixmesh-deploy-test";
-  nodes = [ {
-    name = "lab"; target = "lab"; port = 2222; sshOptions = [ "-F" config ];
-    escalate = [ ]; userKnown = true; inherit system;
-    successTimeout = 30; switchTimeout = 20;
-  } ];
+  nodes = builtins.fromJSON nodes;
 }`)
 	}
 
-	r := s.sh(`bash "$1"`, script(good))
+	r := s.sh(`bash "$1"`, script([2]string{"lab", good}))
 	t.Logf("deploying good:\n%s%s", r.stdout, r.stderr)
 	if r.code != 0 {
 		t.Fatalf("deploying good: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
@@ -187,7 +202,7 @@ CONF`)
 		t.Errorf("switch 1 on the node: %v", st)
 	}
 
-	r = s.sh(`bash "$1"`, script(bad))
+	r = s.sh(`bash "$1"`, script([2]string{"lab", bad}))
 	t.Logf("deploying bad:\n%s%s", r.stdout, r.stderr)
 	if r.code != 6 {
 		t.Fatalf("deploying bad: exit %d, want 6 (rolled back)\n%s\n%s", r.code, r.stdout, r.stderr)
@@ -200,5 +215,19 @@ CONF`)
 	}
 	if got := s.readlink("/var/lib/nixmesh/current-system"); got != good {
 		t.Errorf("after the rollback the active system is %q, want %q", got, good)
+	}
+
+	// An unreachable node fails on its own; the other node is deployed all the same.
+	r = s.sh(`bash "$1"`, script([2]string{"down", good}, [2]string{"lab", old}))
+	t.Logf("deploying down and lab:\n%s%s", r.stdout, r.stderr)
+	if r.code != 5 {
+		t.Fatalf("deploying an unreachable node: exit %d, want 5", r.code)
+	}
+	if !regexp.MustCompile(`(?m)^down +failed +copying the system closure failed`).MatchString(r.stdout) ||
+		!regexp.MustCompile(`(?m)^lab +success`).MatchString(r.stdout) {
+		t.Errorf("the summary does not show down failed and lab deployed:\n%s", r.stdout)
+	}
+	if got := s.readlink(profilePath); got != old {
+		t.Errorf("system profile -> %q, want %q", got, old)
 	}
 }

@@ -50,7 +50,8 @@
 #                    "confirmed" or "timeout": whoever creates it first decides), log.
 #
 # Exit codes:
-#   0  done (start: the id is printed; confirm: the confirmation was accepted)
+#   0  done (start: the id is printed; confirm: the confirmation was accepted, or the
+#      switch had already succeeded). confirm always prints the status, like `status`.
 #   1  internal error, or missing permission (start and confirm need root)
 #   2  usage error (unknown command or option, SYSTEM is not a system)
 #   3  start: another switch is running on this host
@@ -113,24 +114,26 @@ get() {
 # ---------------------------------------------------------------------------------------
 # Processes, identified by PID and start time (so a reused PID is not mistaken for ours).
 
-# stat_field PID N: field N (numbered as in proc(5)) of /proc/PID/stat.
-stat_field() {
-  local stat rest
-  { stat=$(<"/proc/$1/stat"); } 2>/dev/null || return 1
-  rest=${stat##*) } # drop "PID (comm) "; comm may itself contain spaces and ')'
+# stat_line_field N LINE: field N (numbered as in proc(5)) of a /proc/PID/stat line.
+stat_line_field() {
+  local rest=${2##*) } # drop "PID (comm) "; comm may itself contain spaces and ')'
   local -a fields
   read -ra fields <<<"$rest"
-  printf '%s' "${fields[$2 - 3]}"
+  printf '%s' "${fields[$1 - 3]}"
 }
 
-# now_ticks: the start time of a process created now, in the clock of stat field 22.
+# stat_field PID N: field N of /proc/PID/stat; fails when PID is gone.
+stat_field() {
+  local stat
+  { stat=$(<"/proc/$1/stat"); } 2>/dev/null || return 1
+  stat_line_field "$2" "$stat"
+}
+
+# now_ticks: the start time (field 22) of a process created now: `cat` reads its own.
 now_ticks() {
-  local stat rest
+  local stat
   stat=$(cat /proc/self/stat) || return 1
-  rest=${stat##*) }
-  local -a fields
-  read -ra fields <<<"$rest"
-  printf '%s' "${fields[19]}"
+  stat_line_field 22 "$stat"
 }
 
 # uptime_cs: a monotonic clock in centiseconds, for deadlines that a clock change during
@@ -158,24 +161,33 @@ switch_dir() {
   printf '%s' "$state_root/$1"
 }
 
-# effective_state ID: the recorded state, except that a switch whose runner is gone
-# before reaching a final state is reported as failed (see effective_reason).
-effective_state() {
-  local dir=$state_root/$1 state
-  state=$(get "$dir" state)
-  if ! is_final "$state" && [ -f "$dir/runner" ] && ! runner_alive "$1"; then
-    state=failed
+# runner_lost ID: whether switch ID can make no progress: not final, and its runner is
+# gone (or never started and the start that launched it is over: it holds no lock).
+runner_lost() {
+  local dir=$state_root/$1
+  is_final "$(get "$dir" state)" && return 1
+  if [ -f "$dir/runner" ]; then
+    ! runner_alive "$1"
+  else
+    [ "$(readlink "$state_root/lock" 2>/dev/null)" != "$1" ]
   fi
-  printf '%s' "$state"
+}
+
+# effective_state ID: the recorded state, or failed for a switch whose runner is lost.
+effective_state() {
+  if runner_lost "$1"; then
+    printf 'failed'
+  else
+    get "$state_root/$1" state
+  fi
 }
 
 effective_reason() {
-  local dir=$state_root/$1 state pid _
-  state=$(get "$dir" state)
-  if [ "$(effective_state "$1")" != "$state" ]; then
-    read -r pid _ <"$dir/runner"
+  local dir=$state_root/$1 pid=unknown _
+  if runner_lost "$1"; then
+    [ -f "$dir/runner" ] && read -r pid _ <"$dir/runner"
     printf 'the runner (pid %s) is gone while the switch was %s (the host rebooted or the runner was killed); the boot default was not changed' \
-      "$pid" "$state"
+      "$pid" "$(get "$dir" state)"
   else
     get "$dir" reason
   fi
@@ -222,6 +234,7 @@ cmd_start() {
   is_count "$switch_timeout" || die 2 "start: --switch-timeout must be a positive number of seconds, not '$switch_timeout'"
   [ -x "$system/bin/switch-to-configuration" ] ||
     die 2 "start: $system is not a system: it has no executable bin/switch-to-configuration"
+  system=$(readlink -f "$system")
   command -v flock >/dev/null || die 1 "flock (util-linux) is not on PATH"
 
   mkdir -p "$state_root" 2>/dev/null && [ -w "$state_root" ] ||
@@ -239,13 +252,14 @@ cmd_start() {
       die 3 "switch $holder is running (state $(get "$state_root/$holder" state), system $(get "$state_root/$holder" system)); only one switch at a time: see 'nixmesh-switch status $holder'"
     fi
     # Stale: its runner died (killed, or the host rebooted) without releasing the lock.
+    # Release it, and record the switch as failed for good.
+    rm -f "$state_root/lock"
     local holder_dir=$state_root/$holder
-    if [ -d "$holder_dir" ] && ! is_final "$(get "$holder_dir" state)"; then
+    if [ -d "$holder_dir" ] && runner_lost "$holder"; then
       put "$holder_dir" reason "$(effective_reason "$holder") (its lock was recovered by a later start)"
       put "$holder_dir" finished "$(timestamp)"
       put "$holder_dir" state failed
     fi
-    rm -f "$state_root/lock"
     printf 'nixmesh-switch: recovered the stale lock of switch %s (its runner is gone)\n' "$holder" >&2
   fi
 
@@ -315,14 +329,15 @@ run_switch() {
     put "$dir" state "$1"
   }
 
-  # finish STATE REASON: record the outcome, release the lock, end the runner.
+  # finish STATE REASON: release the lock, record the outcome, end the runner. The lock
+  # goes first, so whoever sees the final state may start the next switch at once.
   finish() {
+    trap - EXIT TERM
+    [ "$(readlink "$state_root/lock")" = "$id" ] && rm -f "$state_root/lock"
     put "$dir" reason "$2"
     put "$dir" finished "$(timestamp)"
     put "$dir" state "$1"
     log "switch $id: $1${2:+ — $2}"
-    [ "$(readlink "$state_root/lock")" = "$id" ] && rm -f "$state_root/lock"
-    trap - EXIT TERM
     exit 0
   }
 
@@ -432,7 +447,7 @@ run_switch() {
 
   # Phase 3: confirmed. Make it permanent (switch) or leave it at that (test).
   set_state confirmed
-  log "confirmed by $(get "$dir" confirmed-by)"
+  log "confirmed"
   if [ "$action" = test ]; then
     finish success "confirmed; action test leaves the boot default unchanged"
   fi
@@ -477,13 +492,15 @@ cmd_confirm() {
   esac
   if [ ! -f "$dir/activated" ]; then
     print_status "$id"
-    die 5 "switch $id is $state, not yet waiting for a confirmation; confirm again over a new SSH connection"
+    die 5 "switch $id is $state, not waiting for a confirmation; ask again over a new SSH connection"
   fi
   [ -w "$dir" ] || die 1 "cannot write $dir: confirm needs root (run it through the node's privilegeEscalationCommand)"
 
   local session session_pid session_child session_ticks activated_ticks connection=
-  session=$(ssh_session) ||
+  if ! session=$(ssh_session); then
+    print_status "$id"
     die 5 "confirm must run over SSH (no sshd process above this one), so that it proves a new connection works"
+  fi
   read -r session_pid session_child <<<"$session"
   session_ticks=$(stat_field "$session_pid" 22)
   activated_ticks=$(get "$dir" activated)

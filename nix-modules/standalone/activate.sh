@@ -63,7 +63,7 @@ write_text() {
     current=$(cat -- "$target"; printf x)
     [[ ${current%x} == "$text" ]] && return 0
   fi
-  tmp=$(tmp_beside "$target")
+  tmp=$(tmp_beside "$target") || exit 1 # tmp_beside has said why
   printf '%s' "$text" >"$tmp" || fail "cannot write $tmp"
   if [[ -e $target ]]; then chmod --reference="$target" -- "$tmp"; else chmod 0644 -- "$tmp"; fi
   atomic_install "$tmp" "$target"
@@ -124,8 +124,12 @@ preflight() {
 # --- groups, users, memberships -------------------------------------------------------------
 
 want_group() {
-  local name=$1 gid=$2
-  getent group "$name" >/dev/null && return 0
+  local name=$1 gid=$2 entry
+  if entry=$(getent group "$name"); then
+    [[ -z $gid || $(cut -d: -f3 <<<"$entry") == "$gid" ]] ||
+      warn "group $name exists with gid $(cut -d: -f3 <<<"$entry"), not the declared $gid; left as it is"
+    return 0
+  fi
   change "create group $name${gid:+ (gid $gid)}"
   ((dry)) && return 0
   groupadd ${gid:+-g "$gid"} -- "$name" || fail "groupadd could not create group $name"
@@ -161,7 +165,10 @@ want_user() {
 want_membership() {
   local user=$1 group=$2
   if ! getent passwd "$user" >/dev/null; then
-    ((dry)) && return 0 # created earlier in a real run
+    if ((dry)); then # the user would be created first
+      change "add user $user to group $group"
+      return 0
+    fi
     fail "cannot add $user to group $group: no such user"
   fi
   in_list "$group" $(id -nG -- "$user") && return 0
@@ -184,11 +191,14 @@ want_file() {
       [[ -L $target && $(readlink -- "$target") == "$store" ]] && return 0
     else
       local uid gid
-      uid=$(numeric_id passwd "$user") || fail "$target ($origin): unknown user $user"
-      gid=$(numeric_id group "$group") || fail "$target ($origin): unknown group $group"
-      if [[ ! -L $target ]] && cmp -s -- "$store" "$target" &&
-        [[ $(stat -c '%a %u %g' -- "$target") == "$(printf '%o' "$((8#$mode))") $uid $gid" ]]; then
-        return 0
+      # In a dry run the owner may be a user or group this activation would create.
+      if uid=$(numeric_id passwd "$user") && gid=$(numeric_id group "$group"); then
+        if [[ ! -L $target ]] && cmp -s -- "$store" "$target" &&
+          [[ $(stat -c '%a %u %g' -- "$target") == "$(printf '%o' "$((8#$mode))") $uid $gid" ]]; then
+          return 0
+        fi
+      elif ! ((dry)); then
+        fail "$target ($origin): unknown owner $user:$group"
       fi
     fi
     what=change
@@ -202,7 +212,7 @@ want_file() {
       cp -a -- "$target" "$managed_dir/orig$target" || fail "cannot back up $target"
   fi
   local tmp
-  tmp=$(tmp_beside "$target")
+  tmp=$(tmp_beside "$target") || exit 1 # tmp_beside has said why
   if [[ $mode == symlink || $mode == direct-symlink ]]; then
     rm -f -- "$tmp" && ln -s -- "$store" "$tmp" || fail "cannot create a link for $target"
   else
@@ -315,7 +325,8 @@ run_snippet() {
     return 0
   fi
   log "running activation script $name"
-  bash -e -- "$script" || status=$?
+  # fd 9 holds the activation lock; daemons a snippet starts must not inherit it.
+  bash -e -- "$script" 9>&- || status=$?
   ((status == 0)) || fail "activation script $name (system.activationScripts.$name) failed with exit status $status"
 }
 
@@ -357,13 +368,13 @@ wg_start() {
   local n=$1 dir=$run_dir/wireguard
   mkdir -p -- "$dir"
   if ip link add dev "$n" type wireguard 2>/dev/null; then
-    log "created WireGuard interface $n (kernel)"
+    log "  (kernel WireGuard)"
     return 0
   fi
   check_tools wireguard-go
   local pid i
   WG_PROCESS_FOREGROUND=1 WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 \
-    setsid wireguard-go -f "$n" </dev/null >"$dir/$n.log" 2>&1 &
+    setsid wireguard-go -f "$n" </dev/null >"$dir/$n.log" 2>&1 9>&- &
   pid=$!
   printf '%s\n' "$pid" >"$dir/$n.pid"
   for ((i = 0; i < 100; i++)); do
@@ -372,7 +383,7 @@ wg_start() {
     sleep 0.1
   done
   [[ -S /var/run/wireguard/$n.sock ]] || fail "wireguard-go for $n did not come up within 10s: $(tail -n 5 "$dir/$n.log")"
-  log "created WireGuard interface $n (wireguard-go, pid $pid)"
+  log "  (the kernel has no WireGuard: wireguard-go, pid $pid)"
 }
 
 wg_stop() {
@@ -514,7 +525,7 @@ nsd_start() {
   local out i pid
   mkdir -p -- "$run_dir/nsd" /var/lib/nixmesh/nsd/xfr
   rm -f -- "$nsd_pidfile"
-  nsd -c "$nsd_conf" </dev/null >"$run_dir/nsd/start.log" 2>&1 ||
+  nsd -c "$nsd_conf" </dev/null >"$run_dir/nsd/start.log" 2>&1 9>&- ||
     fail "nsd did not start: $(cat -- "$run_dir/nsd/start.log")"
   out=$(cat -- "$run_dir/nsd/start.log")
   for ((i = 0; i < 100; i++)); do pid=$(nsd_running_pid) && break; sleep 0.1; done

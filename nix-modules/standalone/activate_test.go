@@ -134,7 +134,6 @@ func TestRollbackRestoresTheOlderGenerationExactly(t *testing.T) {
 	a := buildHost(t, fixture("host-a.nix"))
 	b := buildHost(t, fixture("host-b.nix"))
 	sb := newSandbox(t)
-	pristine := sb.snapshot(t, "etc")
 	motd := sb.read(t, "etc/motd")
 
 	sb.mustRun(t, stc(a, "test"))
@@ -144,9 +143,15 @@ func TestRollbackRestoresTheOlderGenerationExactly(t *testing.T) {
 	out := sb.mustRun(t, stc(b, "test")+` && echo "hostname-in-ns=$(hostname)"`)
 	assertContains(t, "activation of B", out, "hostname-in-ns=bravo",
 		"remove file /etc/nixmesh-test/only-in-a", "change file /etc/ssh/authorized_keys.d/alice",
-		"restore file /etc/motd")
+		"remove file /etc/ssh/authorized_keys.d/carol", "restore file /etc/motd")
 	if _, err := os.Lstat(sb.path("etc/nixmesh-test/only-in-a")); !os.IsNotExist(err) {
 		t.Errorf("B kept the file only A declares: %v", err)
+	}
+	if _, err := os.Lstat(sb.path("etc/ssh/authorized_keys.d/carol")); !os.IsNotExist(err) {
+		t.Errorf("B kept the keys of carol, whom it does not manage: %v", err)
+	}
+	if !strings.Contains(sb.read(t, "etc/passwd"), "\ncarol:") {
+		t.Error("B deleted the account of carol; users are never deleted")
 	}
 	if _, err := os.Lstat(sb.path("etc/ssh/ssh_known_hosts")); !os.IsNotExist(err) {
 		t.Errorf("B kept the known hosts only A declares: %v", err)
@@ -176,7 +181,24 @@ func TestRollbackRestoresTheOlderGenerationExactly(t *testing.T) {
 	if _, err := os.Stat(sb.path("etc/nixmesh-b")); !os.IsNotExist(err) {
 		t.Errorf("the directory B created is still there: %v", err)
 	}
-	_ = pristine
+}
+
+func TestSysctlNotPermittedWarnsButSucceeds(t *testing.T) {
+	host := buildHost(t, writeFixture(t, `{
+	  networking.hostName = "sysctl";
+	  boot.kernel.sysctl = {
+	    "fs.file-nr" = "1 0 1";              # read-only
+	    "nixmesh.no.such.parameter" = 1;     # unknown here
+	    "net.ipv4.conf.lo/x.forwarding" = null; # null: left alone
+	    "net.ipv4.conf.all.forwarding" = 1;
+	  };
+	}`))
+	sb := newSandbox(t)
+	out := sb.mustRun(t, stc(host, "test")+` && echo "forwarding=$(cat /proc/sys/net/ipv4/conf/all/forwarding)"`)
+	assertContains(t, "output", out,
+		`warning: boot.kernel.sysctl."fs.file-nr" = 1 0 1 is not permitted here; not applied`,
+		`warning: boot.kernel.sysctl."nixmesh.no.such.parameter": no such kernel parameter here`,
+		"set sysctl net.ipv4.conf.all.forwarding = 1", "forwarding=1")
 }
 
 func TestDryActivateTouchesNothing(t *testing.T) {

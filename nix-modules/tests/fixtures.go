@@ -10,8 +10,10 @@
 // Every fixture starts with comment lines of the form `# key: value`, read until the
 // first line that is not such a comment:
 //
-//	# expect-path: nodes.web.port      the option path, reported as `nodes.web.port'
-//	                                   (omitted when Nix itself, not the module system,
+//	# expect-path: nodes.web.port      the option path, reported as `nodes.web.port' (or
+//	                                   as a path below it, `nodes.web.tags."[definition
+//	                                   1-entry 2]"' for a list element; omitted when
+//	                                   Nix itself, not the module system,
 //	                                   reports the error: syntax errors, missing
 //	                                   attributes)
 //	# expect: is not of type           a substring of the message (repeatable; all must
@@ -135,8 +137,10 @@ func ParseBadFixture(path string) (BadFixture, error) {
 func (f BadFixture) Check(stderr string) []string {
 	var missing []string
 	if f.OptPath != "" {
-		if q := "`" + f.OptPath + "'"; !strings.Contains(stderr, q) {
-			missing = append(missing, "option path "+q)
+		// `a.b' exactly, or a path below it (`a.b."[definition 1-entry 2]"' for list elements).
+		q := "`" + f.OptPath
+		if !strings.Contains(stderr, q+"'") && !strings.Contains(stderr, q+".") {
+			missing = append(missing, "option path "+q+"'")
 		}
 	}
 	if !strings.Contains(stderr, f.File) {

@@ -31,8 +31,11 @@ let
       docsByName = listToAttrs (map (d: { inherit (d) name; value = d; }) docs);
     };
 
+  # Missing attributes throw (instead of aborting), so a batch survives a bad path.
   select = v: n:
-    if isList v then elemAt v (fromJSON n) else v.${n};
+    if isList v then elemAt v (fromJSON n)
+    else if v ? ${n} then v.${n}
+    else throw "attribute '${n}' missing";
 
   get = c: foldl' select (root c) c.path;
 

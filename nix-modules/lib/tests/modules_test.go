@@ -32,7 +32,7 @@ import (
 	"github.com/nixmesh/nixmesh/internal/testutil"
 )
 
-type testCase struct {
+type msCase struct {
 	Name     string   `json:"name"`
 	Path     []string `json:"path"`
 	Files    []string `json:"files"`
@@ -42,15 +42,20 @@ type testCase struct {
 	substrs  []string // error
 }
 
-func testsDir() string { return filepath.Join(testutil.NixModules(), "lib", "tests") }
+func msTestsDir() string { return filepath.Join(testutil.NixModules(), "lib", "tests") }
 
-// splitPath splits a.b."c.d".e into [a b c.d e].
-func splitPath(s string) ([]string, error) {
+// msSplitPath splits a.b."c.d".e into [a b c.d e]; inside quotes, \" is a quote.
+func msSplitPath(s string) ([]string, error) {
 	var parts []string
 	var cur strings.Builder
-	quoted, had := false, false
+	quoted, had, escaped := false, false, false
 	for _, r := range s {
 		switch {
+		case escaped:
+			cur.WriteRune(r)
+			escaped = false
+		case r == '\\' && quoted:
+			escaped = true
 		case r == '"':
 			quoted = !quoted
 			had = true
@@ -71,15 +76,15 @@ func splitPath(s string) ([]string, error) {
 	return parts, nil
 }
 
-func parseCases(t *testing.T) []testCase {
+func msParseCases(t *testing.T) []msCase {
 	t.Helper()
-	file := filepath.Join(testsDir(), "cases.txt")
+	file := filepath.Join(msTestsDir(), "cases.txt")
 	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	modulesDir := filepath.Join(testsDir(), "modules")
-	var cases []testCase
+	modulesDir := filepath.Join(msTestsDir(), "modules")
+	var cases []msCase
 	seen := map[string]bool{}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -98,7 +103,7 @@ func parseCases(t *testing.T) []testCase {
 		if pathEnd < 0 {
 			t.Fatalf("cases.txt:%d: missing expectation", n)
 		}
-		path, err := splitPath(rest[:pathEnd])
+		path, err := msSplitPath(rest[:pathEnd])
 		if err != nil {
 			t.Fatalf("cases.txt:%d: %v", n, err)
 		}
@@ -117,7 +122,7 @@ func parseCases(t *testing.T) []testCase {
 				t.Fatalf("cases.txt:%d: fixture: %v", n, err)
 			}
 		}
-		c := testCase{
+		c := msCase{
 			Name:  fmt.Sprintf("L%03d_%s_%s", n, strings.Join(path, "."), strings.TrimSuffix(files[len(files)-1], ".nix")),
 			Path:  path,
 			Files: files,
@@ -157,14 +162,14 @@ func parseCases(t *testing.T) []testCase {
 	return cases
 }
 
-// runDriver evaluates cases with driver.nix and returns stdout and stderr.
-func runDriver(ctx context.Context, mode string, cases []testCase) ([]byte, []byte, error) {
+// msRunDriver evaluates cases with driver.nix and returns stdout and stderr.
+func msRunDriver(ctx context.Context, mode string, cases []msCase) ([]byte, []byte, error) {
 	arg, err := json.Marshal(cases)
 	if err != nil {
 		return nil, nil, err
 	}
 	cmd := exec.CommandContext(ctx, "nix-instantiate", "--eval", "--strict", "--json",
-		filepath.Join(testsDir(), "driver.nix"),
+		filepath.Join(msTestsDir(), "driver.nix"),
 		"--argstr", "mode", mode, "--argstr", "cases", string(arg))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -172,8 +177,21 @@ func runDriver(ctx context.Context, mode string, cases []testCase) ([]byte, []by
 	return stdout.Bytes(), stderr.Bytes(), err
 }
 
-// contains reports whether want is a subset of got (objects by key, other values equal).
-func contains(got, want any) bool {
+// msContains reports whether want is a subset of got: objects by key, lists element by
+// element (same length), other values equal.
+func msContains(got, want any) bool {
+	if wl, ok := want.([]any); ok {
+		gl, ok := got.([]any)
+		if !ok || len(gl) != len(wl) {
+			return false
+		}
+		for i := range wl {
+			if !msContains(gl[i], wl[i]) {
+				return false
+			}
+		}
+		return true
+	}
 	wm, ok := want.(map[string]any)
 	if !ok {
 		return reflect.DeepEqual(got, want)
@@ -184,18 +202,18 @@ func contains(got, want any) bool {
 	}
 	for k, wv := range wm {
 		gv, ok := gm[k]
-		if !ok || !contains(gv, wv) {
+		if !ok || !msContains(gv, wv) {
 			return false
 		}
 	}
 	return true
 }
 
-func checkValue(t *testing.T, c testCase, got any) {
+func msCheckValue(t *testing.T, c msCase, got any) {
 	t.Helper()
 	ok := false
 	if c.kind == "match" {
-		ok = contains(got, c.expected)
+		ok = msContains(got, c.expected)
 	} else {
 		ok = reflect.DeepEqual(got, c.expected)
 	}
@@ -206,11 +224,11 @@ func checkValue(t *testing.T, c testCase, got any) {
 	}
 }
 
-func runSingleValue(t *testing.T, c testCase) {
+func msRunSingleValue(t *testing.T, c msCase) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	out, stderr, err := runDriver(ctx, "single", []testCase{c})
+	out, stderr, err := msRunDriver(ctx, "single", []msCase{c})
 	if err != nil {
 		t.Fatalf("cases.txt:%d: evaluation failed: %v\n%s", c.line, err, stderr)
 	}
@@ -218,18 +236,18 @@ func runSingleValue(t *testing.T, c testCase) {
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("cases.txt:%d: output is not JSON: %v\n%s", c.line, err, out)
 	}
-	checkValue(t, c, got)
+	msCheckValue(t, c, got)
 }
 
 func TestModuleSystemCases(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
-	cases := parseCases(t)
+	cases := msParseCases(t)
 	if len(cases) < 120 {
 		t.Errorf("only %d cases; the suite should keep well over 120", len(cases))
 	}
 
-	var values, errs []testCase
+	var values, errs []msCase
 	for _, c := range cases {
 		if c.kind == "error" {
 			errs = append(errs, c)
@@ -246,7 +264,7 @@ func TestModuleSystemCases(t *testing.T) {
 	results := map[string]result{}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	out, stderr, batchErr := runDriver(ctx, "batch", values)
+	out, stderr, batchErr := msRunDriver(ctx, "batch", values)
 	if batchErr == nil {
 		if err := json.Unmarshal(out, &results); err != nil {
 			batchErr = err
@@ -262,11 +280,11 @@ func TestModuleSystemCases(t *testing.T) {
 			t.Run(c.Name, func(t *testing.T) {
 				r, ok := results[c.Name]
 				if batchErr == nil && ok && r.OK {
-					checkValue(t, c, r.Value)
+					msCheckValue(t, c, r.Value)
 					return
 				}
 				t.Parallel()
-				runSingleValue(t, c) // reports the evaluation error
+				msRunSingleValue(t, c) // reports the evaluation error
 			})
 		}
 	})
@@ -278,7 +296,7 @@ func TestModuleSystemCases(t *testing.T) {
 				t.Parallel() // bounded by -parallel (GOMAXPROCS)
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 				defer cancel()
-				out, stderr, err := runDriver(ctx, "single", []testCase{c})
+				out, stderr, err := msRunDriver(ctx, "single", []msCase{c})
 				if err == nil {
 					t.Fatalf("cases.txt:%d: expected an evaluation error, got %s", c.line, out)
 				}
@@ -296,16 +314,16 @@ func TestModuleSystemCases(t *testing.T) {
 	})
 }
 
-func TestSplitPath(t *testing.T) {
-	got, err := splitPath(`config.dns."a.test.".x.0`)
+func TestModuleCasesSplitPath(t *testing.T) {
+	got, err := msSplitPath(`config.dns."a.test.".x.0."\"q\""`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"config", "dns", "a.test.", "x", "0"}
+	want := []string{"config", "dns", "a.test.", "x", "0", `"q"`}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %q want %q", got, want)
 	}
-	if _, err := splitPath(`a."b`); err == nil {
+	if _, err := msSplitPath(`a."b`); err == nil {
 		t.Fatal("unterminated quote accepted")
 	}
 }

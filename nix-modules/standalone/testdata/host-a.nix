@@ -10,6 +10,7 @@
     hashedPassword = "!"; # not applied on standalone hosts
   };
   users.users.svc = { isSystemUser = true; group = "svcgroup"; };
+  users.users.carol = { isNormalUser = true; openssh.authorizedKeys.keys = [ "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICarol carol@a" ]; };
   users.groups.nixmeshtest.gid = 1600;
   users.groups.svcgroup = { };
   programs.ssh.knownHosts.beta = { hostNames = [ "beta" "198.18.0.21" ]; publicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBeta"; };

@@ -1,5 +1,6 @@
 # Generation B: an etc file dropped, one added in a new directory, one changed, alice's
-# key changed, motd no longer managed, other hosts block and hostname.
+# key changed, carol no longer managed (her keys file goes, the account stays), motd no
+# longer managed, other hosts block and hostname.
 { lib, ... }: {
   networking.hostName = "bravo";
   networking.hosts."198.18.0.30" = [ "cache" ];

@@ -1,5 +1,6 @@
 # expect-path: networking.hostName
 # expect: conflicting definition values
+# expect-line: 9
 # why: defaults and the node both set the host name at the same priority.
 import ../../default.nix { } {
   defaults = { name, ... }: { configuration.networking.hostName = name; };

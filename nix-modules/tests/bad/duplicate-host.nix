@@ -1,5 +1,6 @@
 # expect-path: nodes.web.host
 # expect: conflicting definition values
+# expect-line: 7
 # why: `host' takes one value; two modules disagree on it.
 import ../../default.nix { } {
   imports = [

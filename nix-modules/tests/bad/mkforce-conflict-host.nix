@@ -1,5 +1,6 @@
 # expect-path: networking.hostName
 # expect: conflicting definition values
+# expect-line: 9
 import ../../default.nix { } ({ lib, ... }: {
   nodes.web = {
     host = "root@198.18.0.12";

@@ -1,5 +1,6 @@
 # expect-path: nodes.web.port
 # expect: conflicting definition values
+# expect-line: 7
 # why: two definitions at the same (forced) priority disagree.
 import ../../default.nix { } ({ lib, ... }: {
   imports = [

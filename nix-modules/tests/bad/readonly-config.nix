@@ -1,5 +1,6 @@
 # expect-path: nodes.web.config
 # expect: read-only
+# expect-line: 8
 # why: `config' is the host's evaluated configuration; the host is configured via `configuration'.
 import ../../default.nix { } {
   nodes.web = {

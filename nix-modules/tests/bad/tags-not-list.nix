@@ -1,7 +1,7 @@
 # expect-path: nodes.web.tags
 # expect: is not of type
 # expect: list of
-# expect-line: 7
+# expect-line: 8
 import ../../default.nix { } {
   nodes.web = {
     host = "root@198.18.0.12";

@@ -1,10 +1,11 @@
-# expect-path: environment.etc.motd.txet
+# expect-path: system.activationScripts.setup.dep
 # expect: does not exist
-# expect-line: 8
-# why: the host schema is freeform at the top, but environment.etc entries are not.
+# expect-line: 9
+# why: the host schema accepts undeclared options freeform, but an activation snippet
+# is a fixed { text, deps } submodule: `dep' is a typo.
 import ../../default.nix { } {
   nodes.web = {
     host = "root@198.18.0.12";
-    configuration.environment.etc.motd.txet = "hello";
+    configuration.system.activationScripts.setup = { text = "true"; dep = [ ]; };
   };
 }

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nixmesh/nixmesh/crossmodules"
+	"github.com/nixmesh/nixmesh/eval"
+	"github.com/nixmesh/nixmesh/internal/command"
+)
+
+type checkOptions struct {
+	global           *globalOptions
+	NixArgs          []string
+	UpdateDNSSerials bool
+}
+
+func newCheckCommand(g *globalOptions) *cobra.Command {
+	opts := checkOptions{global: g}
+	cmd := &cobra.Command{
+		Use:   "check [-- NIX-ARGS...]",
+		Short: "Check the cross-host features (SSH access, VPNs, DNS)",
+		Long: `Evaluate the deployment once and check its cross-host features: the Nix modules'
+own checks (they fail the evaluation), the same checks again on the evaluated plan, and
+whether every host's configuration carries what the features put there. Each problem is
+printed with its option path and file; the exit code is 3 if there is any.
+
+With --update-dns-serials, a deployment without problems records its DNS zones' content
+hashes and serials in dns.serialsFile, so that the next change of a zone gets a higher
+SOA serial (nixmesh deploy does this itself; use it after deploying with ./result).`,
+		Example: `  nixmesh check
+  nixmesh check -f examples/lab/deploy.nix --update-dns-serials`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if i := cmd.ArgsLenAtDash(); i > 0 || (i < 0 && len(args) > 0) {
+				return usageErrorf("check takes no node selectors (it checks the whole deployment), got %q", args[0])
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, opts.NixArgs = splitArgs(cmd, args)
+			return runCheck(cmd.Context(), opts, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().BoolVar(&opts.UpdateDNSSerials, "update-dns-serials", false, "record the zones' hashes and serials in dns.serialsFile")
+	return cmd
+}
+
+func runCheck(ctx context.Context, opts checkOptions, out io.Writer) error {
+	ev, err := opts.global.evaluator(opts.NixArgs)
+	if err != nil {
+		return err
+	}
+	network, err := ev.Plan(ctx)
+	if err != nil {
+		return err
+	}
+	model, err := crossmodules.Decode(network)
+	if err != nil {
+		return err
+	}
+	if problems := model.Check(); len(problems) > 0 {
+		return checkFailed(problems)
+	}
+	fmt.Fprintf(out, "ok: %d nodes, %d SSH grants, %d VPN networks, %d DNS zones with %d records\n",
+		len(network.Nodes), len(model.SSH.Grants()), len(model.VPN.Networks), len(model.DNS.Zones), len(model.DNS.Records))
+	if opts.UpdateDNSSerials {
+		if model.DNS.SerialsFile == "" {
+			return usageErrorf("--update-dns-serials: the deployment sets no dns.serialsFile")
+		}
+		changed, err := model.UpdateDNSSerials()
+		if err != nil {
+			return err
+		}
+		if len(changed) == 0 {
+			fmt.Fprintf(out, "dns serials: %s is up to date\n", model.DNS.SerialsFile)
+		} else {
+			fmt.Fprintf(out, "dns serials: recorded %s in %s\n", strings.Join(changed, ", "), model.DNS.SerialsFile)
+		}
+	}
+	return nil
+}
+
+// checkFailed reports the problems as an evaluation error (exit code 3, "the deployment
+// fails its checks"): one diagnostic per problem, with its option path and file.
+func checkFailed(problems []crossmodules.Problem) error {
+	ds := make([]eval.Diagnostic, len(problems))
+	var text strings.Builder
+	for i, p := range problems {
+		ds[i] = eval.Diagnostic{Message: p.Message, OptionPath: p.Path, File: p.File, Trace: p.String()}
+		fmt.Fprintf(&text, "error: %s\n", p.String())
+	}
+	return &eval.EvalError{
+		Diagnostics: ds,
+		Proc:        &command.ProcessError{Argv: []string{"nixmesh", "check"}, ExitCode: exitEval, Stderr: text.String()},
+	}
+}

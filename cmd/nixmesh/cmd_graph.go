@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nixmesh/nixmesh/crossmodules"
+)
+
+type graphOptions struct {
+	global  *globalOptions
+	NixArgs []string
+	Format  string // dot, mermaid or svg; "" = from Output's extension, else dot
+	Output  string // "" or "-": stdout
+}
+
+func newGraphCommand(g *globalOptions) *cobra.Command {
+	opts := graphOptions{global: g}
+	cmd := &cobra.Command{
+		Use:   "graph [--format dot|mermaid|svg] [-o FILE] [-- NIX-ARGS...]",
+		Short: "Draw the nodes, SSH access, VPNs and DNS zones",
+		Long: `Evaluate the deployment once and draw its cross-host topology: every node, each SSH
+grant as an edge "key@host → user@host", each VPN as a cluster with its star or mesh
+links, and which nodes serve which DNS zone (primary, secondaries).
+
+Formats: dot (Graphviz), mermaid (for Markdown), svg (needs Graphviz's dot on PATH).
+Without --format, -o FILE.svg / .mmd / .dot picks the format, else dot.`,
+		Example: `  nixmesh graph | dot -Tpng > net.png
+  nixmesh graph -o net.svg
+  nixmesh graph --format mermaid`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if i := cmd.ArgsLenAtDash(); i > 0 || (i < 0 && len(args) > 0) {
+				return usageErrorf("graph takes no node selectors, got %q", args[0])
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, opts.NixArgs = splitArgs(cmd, args)
+			return runGraph(cmd.Context(), opts, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVar(&opts.Format, "format", "", "output `FORMAT`: dot, mermaid or svg")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write to `FILE` instead of stdout")
+	return cmd
+}
+
+func graphFormat(opts graphOptions) (string, error) {
+	switch opts.Format {
+	case "dot", "mermaid", "svg":
+		return opts.Format, nil
+	case "":
+	default:
+		return "", usageErrorf("--format %q: use dot, mermaid or svg", opts.Format)
+	}
+	switch {
+	case strings.HasSuffix(opts.Output, ".svg"):
+		return "svg", nil
+	case strings.HasSuffix(opts.Output, ".mmd"), strings.HasSuffix(opts.Output, ".mermaid"):
+		return "mermaid", nil
+	}
+	return "dot", nil
+}
+
+func runGraph(ctx context.Context, opts graphOptions, out io.Writer) error {
+	format, err := graphFormat(opts)
+	if err != nil {
+		return err
+	}
+	ev, err := opts.global.evaluator(opts.NixArgs)
+	if err != nil {
+		return err
+	}
+	network, err := ev.Plan(ctx)
+	if err != nil {
+		return err
+	}
+	model, err := crossmodules.Decode(network)
+	if err != nil {
+		return err
+	}
+	g := model.Graph()
+	var data []byte
+	switch format {
+	case "dot":
+		data = []byte(g.DOT())
+	case "mermaid":
+		data = []byte(g.Mermaid())
+	case "svg":
+		if data, err = crossmodules.SVG(ctx, g.DOT()); err != nil {
+			return err
+		}
+	}
+	if opts.Output == "" || opts.Output == "-" {
+		_, err = out.Write(data)
+		return err
+	}
+	return os.WriteFile(opts.Output, data, 0o644)
+}

@@ -1,0 +1,97 @@
+# The lab's cross-host features: SSH access between the hosts, a WireGuard VPN and a DNS
+# zone. deploy.nix imports this module; everything here lands in the hosts'
+# configurations through the ssh, vpn and dns modules (see `nixmesh eval` and
+# `nixmesh graph`).
+{ config, lib, ... }:
+let
+  # The hosts' SSH host keys. `nixmesh lab up --write-nix examples/lab/lab-generated.nix`
+  # writes the real ones of your lab ({ gateway = { address; port; hostKey; }; ... });
+  # without that file, these example keys stand in (their private halves were thrown
+  # away), so host-key checks against a running lab fail until the file is written.
+  lab = if builtins.pathExists ./lab-generated.nix then import ./lab-generated.nix else { };
+  exampleHostKeys = {
+    gateway = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINeDclddamlBkyr/i2K74+a0cNQ4XaGwtzAHgSL4Jyl1";
+    web = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEr+9QI3aBiRWd4m03cAXkMQbi/iJFfTT88YIerJwcYl";
+    db = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPf3e5EQguws4ETtHNJ7tIJsoQ2WenkJAgBwn10NH2bl";
+  };
+  hostKey = name: lab.${name}.hostKey or exampleHostKeys.${name};
+
+  # The VPN address the vpn module gave a node (assigned from the subnet when not pinned).
+  vpnAddress = name: config.vpn.resolved.backbone.members.${name}.address;
+in
+{
+  # --- SSH ------------------------------------------------------------------------------
+  ssh.access = {
+    gateway.hostKeys.ed25519 = hostKey "gateway";
+    web.hostKeys.ed25519 = hostKey "web";
+    db.hostKeys.ed25519 = hostKey "db";
+
+    # A key on gateway that may log in as root on web and db (and on gateway itself,
+    # which adds `localhost` to gateway's own known-hosts entry).
+    gateway.keys.deploy = {
+      publicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPFSsFl8BSc2y63WnzJfqtd1iPFk6OtB9UblcKP16Qqb deploy@gateway";
+      hasAccessTo.web.root = true;
+      hasAccessTo.db.root = true;
+      hasAccessTo.gateway.root = true;
+    };
+
+    # db's backup job copies to the operator's account on gateway.
+    db.keys.backup = {
+      publicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPE9m/yHmZDZBVFfdc3QuTbqIoYwOpy0+NFNzzPPqjio backup@db";
+      hasAccessTo.gateway.operator = true;
+    };
+  };
+
+  # --- WireGuard ------------------------------------------------------------------------
+  # A star around gateway: web and db reach each other through it. The public keys are
+  # real; their private halves are in ./secrets/wireguard/<node>.key (throwaway lab keys,
+  # never put into the Nix store). Until the secrets feature delivers them, copy each to
+  # /var/lib/nixmesh/wireguard/backbone.key on its host before deploying, e.g.
+  #   nixmesh lab exec web -- install -D -m 0600 /dev/stdin /var/lib/nixmesh/wireguard/backbone.key < secrets/wireguard/web.key
+  vpn.networks.backbone = {
+    backend = "wireguard";
+    subnet = "10.77.0.0/24";
+    topology = "star";
+    server = "gateway";
+    members.gateway = {
+      address = "10.77.0.1";
+      publicKey = "80WrPbKdE0nmzLU7fspBqUnwE/iKeUzTyCRQSoYg1VU=";
+    };
+    # No address: assigned from the subnet, stable when members come and go.
+    members.web.publicKey = "M25VxT4pEsxaH3Vj+fAv9ZbEHLp+7sX4KoA7Ujb+jDY=";
+    members.db = {
+      publicKey = "g3XXCa1NSbVLtEbR2HbXpPWbg1S6P1x0cWCGBN7Wf00=";
+      persistentKeepalive = 25;
+    };
+  };
+
+  # --- DNS ------------------------------------------------------------------------------
+  # gateway serves lab.test with nsd; db keeps a copy by zone transfer.
+  dns.zones."lab.test" = {
+    primaryNode = "gateway";
+    secondaryNodes = [ "db" ];
+    ttl = 300;
+    soa.master = "gateway.lab.test.";
+  };
+  # Serials grow with the zone's content across deployments (modules/dns.nix).
+  dns.serialsFile = ./dns-serials.json;
+
+  dns.records = {
+    "lab.test" = {
+      NS = [ "gateway.lab.test." "db.lab.test." ];
+      MX = "10 gateway.lab.test.";
+      TXT = "v=spf1 mx -all";
+    };
+    "gateway.lab.test".A = "198.18.0.11";
+    "db.lab.test".A = "198.18.0.13";
+    "www.lab.test".CNAME = "web.lab.test.";
+    "_http._tcp.lab.test".SRV = { priority = 0; weight = 5; port = 80; target = "web.lab.test."; };
+    # Names in the VPN, from the addresses the vpn module assigned.
+    "gateway.vpn.lab.test".A = vpnAddress "gateway";
+    "web.vpn.lab.test".A = vpnAddress "web";
+    "db.vpn.lab.test".A = vpnAddress "db";
+  };
+
+  # A node declares its own records; each lands in the zone with the longest matching suffix.
+  nodes.web.dns.records."web.lab.test".A = "198.18.0.12";
+}

@@ -1,0 +1,3 @@
+{
+  imports = [ (toString ./imports-c.nix) ];
+}

@@ -1,0 +1,3 @@
+{
+  _module.args.shared = 1;
+}

@@ -1,0 +1,4 @@
+{ shared, lib, ... }: {
+  _module.args.shared = 2;
+  list = [ (toString shared) ];
+}

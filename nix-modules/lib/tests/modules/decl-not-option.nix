@@ -1,0 +1,3 @@
+{
+  options.weird = 5;
+}

@@ -1,0 +1,4 @@
+{
+  hosts.web.users.alice.uid = 1000;
+  hosts.web.users.bob = { uid = 0; };
+}

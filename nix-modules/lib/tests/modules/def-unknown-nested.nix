@@ -1,0 +1,3 @@
+{
+  nested.c = true;
+}

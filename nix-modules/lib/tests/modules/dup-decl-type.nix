@@ -1,0 +1,3 @@
+{ lib, ... }: {
+  options.int = lib.mkOption { type = lib.types.str; };
+}

@@ -1,0 +1,3 @@
+{ lib, ... }: {
+  lines = lib.mkMerge [ "middle" (lib.mkBefore "top") ];
+}

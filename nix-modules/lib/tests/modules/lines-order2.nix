@@ -1,0 +1,3 @@
+{ lib, ... }: {
+  lines = lib.mkAfter "bottom";
+}

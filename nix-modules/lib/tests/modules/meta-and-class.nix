@@ -1,0 +1,5 @@
+{
+  meta.maintainers = [ "someone" ];
+  _class = "nixmesh-test";
+  list = [ "meta-ok" ];
+}

@@ -1,0 +1,7 @@
+{ lib, ... }: {
+  config = lib.mkMerge [
+    (lib.mkIf true {
+      nested.a = "not an int";
+    })
+  ];
+}

@@ -1,0 +1,4 @@
+{
+  ro = 2;
+  roDefault = 3;
+}

@@ -1,0 +1,4 @@
+{ lib, ... }: {
+  oldInt = lib.mkDefault 33;
+  aliasStr = "via-alias";
+}

@@ -1,0 +1,83 @@
+# Helpers shared by the cross-host modules (ssh.nix, vpn.nix, dns.nix).
+#
+# Type: { lib } -> attrset
+#
+# A *problem* is what a cross-host module finds wrong with its declarations:
+#   { path = [ "vpn" "networks" "backbone" "members" "web" "address" ];  # the option
+#     files = [ "/path/deploy.nix" ];                                    # where it is defined
+#     message = "is 10.9.0.1, outside the subnet ..."; }                 # what and how to fix
+# Each module collects its problems in a list and turns them into the framework's
+# `assertions` with `toAssertions`, so that they are all reported together, each starting
+# with the option path in the module system's `path' quoting.
+{ lib }:
+let
+  inherit (builtins) match elemAt concatStringsSep filter foldl' stringLength substring;
+in
+rec {
+  # The IPv4/IPv6 helpers of the bundled lib (lib/network.nix). nixpkgs' lib has no
+  # `network` section, so with nixpkgs they are loaded from the file.
+  network = lib.network or (import ../../lib/network.nix { inherit lib; });
+
+  # "[user@]host" -> the host part, without IPv6 brackets or zone.
+  # hostAddress "root@198.18.0.11" => "198.18.0.11"; hostAddress "[fd00::1]" => "fd00::1"
+  hostAddress = host:
+    let
+      target = elemAt (match "(([^@]*)@)?(.*)" host) 2;
+      bracketed = match "\\[([^]%]*)(%[^]]*)?]" target;
+    in
+    if bracketed == null then target else elemAt bracketed 0;
+
+  # `host:port` for an endpoint, bracketing IPv6 addresses.
+  # joinHostPort "fd00::1" 51820 => "[fd00::1]:51820"
+  joinHostPort = host: port:
+    if network.isIPv6 host then "[${host}]:${toString port}" else "${host}:${toString port}";
+
+  # An option path as the module system shows it, in `...' quotes.
+  # showPath [ "dns" "records" "a.b." ] => "`dns.records.\"a.b.\"'"
+  showPath = path: "`${lib.showOption path}'";
+
+  # " (in `f1', `f2')" or "" when no file is known.
+  inFiles = files:
+    let known = knownFiles files; in
+    if known == [ ] then "" else " (in ${lib.showFiles known})";
+
+  # A problem value (see above).
+  problem = path: files: message: { inherit path files message; };
+
+  # The problem as one line of text: option path, files, message.
+  showProblem = p: "${showPath p.path}${inFiles p.files}: ${p.message}";
+
+  # Problems -> entries of the framework's `assertions`.
+  toAssertions = map (p: { assertion = false; message = showProblem p; });
+
+  # The distinct strings of a list, first occurrence kept, in order (O(n log n)).
+  # uniqueStrings [ "b" "a" "b" ] => [ "b" "a" ]
+  uniqueStrings = list:
+    (foldl'
+      (acc: s: if acc.seen ? ${s} then acc else { seen = acc.seen // { ${s} = true; }; out = acc.out ++ [ s ]; })
+      { seen = { }; out = [ ]; }
+      list).out;
+
+  # The files of every definition of the options of a submodule (its `options` argument),
+  # for problems about the submodule as a whole.
+  filesOf = options:
+    knownFiles (lib.concatMap (o: o.files or [ ]) (builtins.attrValues (lib.filterAttrs (_: o: lib.isOption o) options)));
+
+  # The distinct files of a list, without the module system's "<unknown-file>".
+  knownFiles = files: filter (f: f != "<unknown-file>") (uniqueStrings files);
+
+  # A non-negative integer from the first `digits` hex digits of the sha256 of a string.
+  # hashInt 8 "web" => an integer below 2^32
+  hashInt = digits: s:
+    let
+      hex = substring 0 digits (builtins.hashString "sha256" s);
+      values = { "0" = 0; "1" = 1; "2" = 2; "3" = 3; "4" = 4; "5" = 5; "6" = 6; "7" = 7;
+        "8" = 8; "9" = 9; a = 10; b = 11; c = 12; d = 13; e = 14; f = 15; };
+    in
+    foldl' (acc: c: acc * 16 + values.${c}) 0 (lib.stringToCharacters hex);
+
+  modInt = a: b: a - (a / b) * b;
+
+  # Sorted attribute names of the nodes (for messages).
+  showNames = names: if names == [ ] then "(none)" else concatStringsSep ", " names;
+}

@@ -1,0 +1,34 @@
+# The node options `addresses` and `reachableAs`: further addresses and names under which
+# other hosts reach a node. The cross-host modules add to them (vpn: the node's VPN
+# addresses and `<node>.<network>` names; dns: the names of the node's own records and of
+# A/AAAA records that point at one of its addresses), users may add more; the ssh module
+# writes every one of them into the known-hosts entries of the node's host keys.
+# (Two options, not one, so that dns can read `addresses` while adding to `reachableAs`.) Imported by ssh.nix, vpn.nix and
+# dns.nix (the module system loads it once), so each works without the others.
+{ lib, ... }:
+{
+  options.nodes = lib.mkOption {
+    type = lib.types.attrsOf (lib.types.submodule {
+      options.addresses = lib.mkOption {
+        type = lib.types.listOf lib.types.str;
+        default = [ ];
+        example = [ "10.77.0.3" ];
+        description = ''
+          Further IP addresses of this node, besides the one in `host` (the vpn module adds
+          its VPN addresses). DNS records pointing at one of them name this node; the ssh
+          module lists them in the known-hosts entries of this node's host keys.
+        '';
+      };
+      options.reachableAs = lib.mkOption {
+        type = lib.types.listOf lib.types.str;
+        default = [ ];
+        example = [ "web.backbone" "web.lab.test" ];
+        description = ''
+          Further names under which other hosts reach this node, besides its name and
+          `host`. The vpn and dns modules add the node's VPN and DNS names; the ssh module
+          lists them in the known-hosts entries of this node's host keys.
+        '';
+      };
+    });
+  };
+}

@@ -1,0 +1,453 @@
+# Authoritative DNS for the nodes: `dns.zones.<zone>` and `dns.records.<name>.<TYPE>`.
+#
+#   dns.zones."lab.test" = { primaryNode = "gateway"; secondaryNodes = [ "db" ]; };
+#   dns.records."web.lab.test".A = "198.18.0.12";
+#   nodes.web.dns.records."www.lab.test".CNAME = "web.lab.test";   # a node's own records
+#
+# Each record goes to the zone with the longest name that is a suffix of the record's
+# name; the user never names the zone. The record types are a data table
+# (dns/record-types.nix). Names are compared in lowercase, without the trailing dot.
+#
+# Effect, through `nodes.<host>.configuration` with NixOS option names: the primary serves
+# its zones with nsd (`services.nsd.enable`, `interfaces`, `zones.<zone>.data`), notifies
+# and allows transfers to the secondaries (`notify`, `provideXFR`); each secondary gets the
+# same zone data and fetches updates from the primary (`requestXFR`, `allowNotify`); both
+# open port 53 over TCP and UDP in `networking.firewall`.
+#
+# Normalise, group, emit:
+#   records : [ { name; type; ttl; data; path; files; zone; owner } ]
+#       one per record value, from `dns.records` (owner null) and every
+#       `nodes.<n>.dns.records` (owner n); `data` is the rendered record data, `zone` the
+#       longest matching zone or null, `path` the option path of the definition
+#   byZone.<zone> = [ records ]  -> the zone files
+#   zone files -> the nsd settings of the primary and the secondaries
+#
+# SOA serial. A serial must grow whenever a zone's content changes, stay put when it does
+# not, and never go backwards; pure Nix remembers nothing between evaluations, so the
+# memory is a small state file, `dns.serialsFile` (JSON: {"version":1,"zones":{"<zone>":
+# {"hash":"<sha256>","serial":N}}}), kept next to deploy.nix and updated by `nixmesh
+# deploy` after the primary took the zone (crossmodules.UpdateDNSSerials). The rule, per
+# zone:
+#   - `dns.zones.<zone>.serial` set: that value;
+#   - else no state for the zone: 1;
+#   - else the state's hash equals the zone's content hash: the state's serial;
+#   - else: the state's serial + 1 (modulo 2^32, skipping 0).
+# The content hash is the sha256 of the zone file written with the placeholder `SERIAL`
+# where the number goes, so it covers every record, TTL and SOA field. Between two
+# updates of the state file every changed content gets the same `state + 1`; that is safe
+# as long as the state is updated after each deploy (nixmesh does; with the pure-Nix front
+# door, run `nixmesh check --update-dns-serials` after deploying, or pin `serial`).
+{ config, lib, ... }:
+let
+  inherit (lib) mkOption types;
+  cross = import ./cross/lib.nix { inherit lib; };
+  inherit (cross) problem network;
+
+  cfg = config.dns;
+  nodeNames = builtins.attrNames config.nodes;
+  isNode = n: config.nodes ? ${n};
+
+  recordTypes = import ./dns/record-types.nix { inherit lib network; };
+  typeOrder = [ "SOA" "NS" "A" "AAAA" "CNAME" "MX" "TXT" "SRV" "CAA" ];
+  typeRank = t: let i = lib.lists.findFirstIndex (x: x == t) null typeOrder; in if i == null then 99 else i;
+
+  # --- names ------------------------------------------------------------------------------
+
+  labelRe = "([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)";
+  recordNameRe = "([*][.])?(${labelRe}[.])*${labelRe}[.]?";
+  zoneNameRe = "(${labelRe}[.])*${labelRe}[.]?";
+
+  normalise = n: lib.toLower (lib.removeSuffix "." n);
+  validName = re: n: builtins.match re n != null && builtins.stringLength (normalise n) <= 253;
+
+  # The zone of a normalised name: the longest zone name equal to it or a suffix after a dot.
+  zoneNames = builtins.filter (validName zoneNameRe) (builtins.attrNames cfg.zones);
+  zonesByLength = lib.sortOn (z: -(builtins.stringLength (normalise z))) zoneNames;
+  zoneOf = name: lib.findFirst
+    (z: let zn = normalise z; in name == zn || lib.hasSuffix ".${zn}" name)
+    null
+    zonesByLength;
+
+  # "hostmaster@example.org" -> "hostmaster.example.org."; a name stays a name.
+  soaEmail = e:
+    let m = builtins.match "([^@]+)@(.+)" e; in
+    if m == null then (if lib.hasSuffix "." e then e else "${e}.")
+    else "${builtins.replaceStrings [ "." ] [ "\\." ] (builtins.elemAt m 0)}.${lib.removeSuffix "." (builtins.elemAt m 1)}.";
+
+  # --- options ----------------------------------------------------------------------------
+
+  recordModule = { options, ... }: {
+    options = builtins.mapAttrs
+      (type: t: mkOption {
+        type = types.coercedTo t.value (v: [ v ]) (types.listOf t.value);
+        default = [ ];
+        example = t.example;
+        description = t.description + " One value or a list.";
+      })
+      recordTypes
+    // {
+      ttl = mkOption {
+        type = types.nullOr types.ints.unsigned;
+        default = null;
+        example = 300;
+        description = "The TTL of this name's records; null: the zone's `ttl`.";
+      };
+      files = mkOption {
+        type = types.listOf types.str;
+        internal = true;
+        readOnly = true;
+        description = "Where the records are defined (for messages).";
+      };
+    };
+    config.files = cross.filesOf (removeAttrs options [ "files" ]);
+  };
+
+  recordsType = types.attrsOf (types.submodule recordModule);
+
+  recordsDescription = ''
+    DNS records by fully qualified name (trailing dot optional), then by type (${builtins.concatStringsSep ", " (builtins.attrNames recordTypes)}).
+    Each name goes to the zone in `dns.zones` with the longest matching suffix.
+  '';
+
+  zoneModule = { name, config, options, ... }: {
+    options = {
+      primaryNode = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "gateway";
+        description = "The node that serves this zone from its zone file (with nsd).";
+      };
+      secondaryNodes = mkOption {
+        type = types.listOf types.str;
+        default = [ ];
+        example = [ "db" ];
+        description = "Nodes that serve copies of the zone, transferred from the primary.";
+      };
+      ttl = mkOption {
+        type = types.ints.unsigned;
+        default = 3600;
+        description = "The zone's default TTL (`$TTL`), in seconds.";
+      };
+      serial = mkOption {
+        type = types.nullOr (types.ints.between 1 4294967295);
+        default = null;
+        description = ''
+          The SOA serial. null: from `dns.serialsFile` by the rule in the comment at the
+          top of modules/dns.nix (it grows exactly when the zone's content changes).
+        '';
+      };
+      soa = {
+        master = mkOption {
+          type = types.str;
+          default = "ns.${normalise name}.";
+          defaultText = lib.literalExpression "\"ns.<zone>.\"";
+          description = "The primary name server's name (SOA MNAME).";
+        };
+        email = mkOption {
+          type = types.str;
+          default = "hostmaster@${normalise name}";
+          defaultText = lib.literalExpression "\"hostmaster@<zone>\"";
+          description = "The zone administrator's address, `user@domain` or in SOA form (SOA RNAME).";
+        };
+        refresh = mkOption { type = types.ints.unsigned; default = 3600; description = "Seconds between the secondaries' checks for a new serial."; };
+        retry = mkOption { type = types.ints.unsigned; default = 900; description = "Seconds before a failed refresh is retried."; };
+        expire = mkOption { type = types.ints.unsigned; default = 604800; description = "Seconds after which a secondary that cannot refresh stops answering."; };
+        negativeTtl = mkOption { type = types.ints.unsigned; default = 300; description = "Seconds that resolvers cache a negative answer (SOA MINIMUM)."; };
+      };
+      files = mkOption {
+        type = types.listOf types.str;
+        internal = true;
+        readOnly = true;
+        description = "Where the zone is declared (for messages).";
+      };
+      primaryFiles = mkOption {
+        type = types.listOf types.str;
+        internal = true;
+        readOnly = true;
+        description = "Where `primaryNode` is defined (for messages).";
+      };
+    };
+    config.files = cross.filesOf (removeAttrs options [ "files" "primaryFiles" "soa" ]);
+    config.primaryFiles = cross.knownFiles (options.primaryNode.files ++ options.secondaryNodes.files);
+  };
+
+  nodeDnsModule = { name, config, ... }: {
+    options.dns = {
+      records = mkOption {
+        type = recordsType;
+        default = { };
+        example = lib.literalExpression ''{ "web.lab.test".A = "198.18.0.12"; }'';
+        description = "DNS records that belong to this node; as `dns.records`. ${recordsDescription}";
+      };
+      address = mkOption {
+        type = types.nullOr (types.str // { name = "ipAddress"; description = "IP address"; check = network.isIP; });
+        default = let a = cross.hostAddress config.host; in if network.isIP a then a else null;
+        defaultText = lib.literalExpression "the address in `host`, when it is an IP address";
+        description = ''
+          The address this node's name server listens on and transfers zones from/to,
+          when it is the primary or a secondary of a zone.
+        '';
+      };
+    };
+  };
+
+  # --- normalise --------------------------------------------------------------------------
+
+  recordsFrom = prefix: owner: records: lib.concatLists (lib.mapAttrsToList
+    (rawName: r:
+      let name = normalise rawName; in
+      lib.concatLists (lib.mapAttrsToList
+        (type: t: map
+          (v: {
+            inherit name rawName type owner;
+            inherit (r) ttl files;
+            data = t.render v;
+            path = prefix ++ [ rawName ];
+            zone = zoneOf name;
+          })
+          r.${type})
+        recordTypes))
+    records);
+
+  # Names as declared (for the checks of names without values).
+  declaredNames = lib.mapAttrsToList (n: r: { rawName = n; path = [ "dns" "records" n ]; inherit (r) files; }) cfg.records
+    ++ lib.concatLists (lib.mapAttrsToList
+      (node: nc: lib.mapAttrsToList (n: r: { rawName = n; path = [ "nodes" node "dns" "records" n ]; inherit (r) files; }) nc.dns.records)
+      config.nodes);
+
+  allRecords = recordsFrom [ "dns" "records" ] null cfg.records
+    ++ lib.concatLists (lib.mapAttrsToList (node: nc: recordsFrom [ "nodes" node "dns" "records" ] node nc.dns.records) config.nodes);
+
+  # --- checks -----------------------------------------------------------------------------
+
+  zoneProblems = lib.concatLists (lib.mapAttrsToList
+    (z: zc:
+      let p = [ "dns" "zones" z ]; in
+      if !validName zoneNameRe z then
+        [ (problem p zc.files "is not a valid zone name: labels of 1 to 63 letters, digits, `-' and `_' (not starting or ending with `-'), joined by dots, 253 characters at most.") ]
+      else
+        (if zc.primaryNode == null then
+          [ (problem (p ++ [ "primaryNode" ]) zc.files "is not set: zone `${z}' needs a node to serve it. Set it to one of the nodes (${cross.showNames nodeNames}).") ]
+        else if !isNode zc.primaryNode then
+          [ (problem (p ++ [ "primaryNode" ]) zc.primaryFiles "is \"${zc.primaryNode}\", which is no node (nodes: ${cross.showNames nodeNames}).") ]
+        else if config.nodes.${zc.primaryNode}.dns.address == null then
+          [ (problem [ "nodes" zc.primaryNode "dns" "address" ] zc.primaryFiles "is null, but `${zc.primaryNode}' is the primary of zone `${z}' and its `host' is not an IP address. Set the address its name server listens on.") ]
+        else [ ])
+        ++ lib.concatMap
+          (s:
+            if !isNode s then
+              [ (problem (p ++ [ "secondaryNodes" ]) zc.primaryFiles "names \"${s}\", which is no node (nodes: ${cross.showNames nodeNames}).") ]
+            else if s == zc.primaryNode then
+              [ (problem (p ++ [ "secondaryNodes" ]) zc.primaryFiles "names \"${s}\", the zone's primary; a node is either the primary or a secondary of a zone.") ]
+            else if config.nodes.${s}.dns.address == null then
+              [ (problem [ "nodes" s "dns" "address" ] zc.primaryFiles "is null, but `${s}' is a secondary of zone `${z}' and its `host' is not an IP address. Set the address its name server listens on.") ]
+            else [ ])
+          zc.secondaryNodes)
+    cfg.zones);
+
+  nameProblems = lib.concatMap
+    (d: lib.optional (!validName recordNameRe d.rawName)
+      (problem d.path d.files "is not a valid domain name: labels of 1 to 63 letters, digits, `-' and `_' (not starting or ending with `-'), joined by dots, an optional leading `*.', 253 characters at most."))
+    declaredNames;
+
+  validRecords = builtins.filter (r: validName recordNameRe r.rawName) allRecords;
+
+  outsideProblems = map
+    (r: problem r.path r.files "is in no zone of `dns.zones' (zones: ${cross.showNames (map normalise zoneNames)}). Declare the zone it belongs to, e.g. dns.zones.\"${lib.concatStringsSep "." (lib.drop 1 (lib.splitString "." r.name))}\".primaryNode = \"...\", or fix the name.")
+    (lib.attrValues (builtins.listToAttrs (map (r: lib.nameValuePair (lib.showOption r.path) r)
+      (builtins.filter (r: r.zone == null) validRecords))));
+
+  # Records per normalised name (across dns.records and every node's records).
+  byName = builtins.groupBy (r: r.name) (builtins.filter (r: r.zone != null) validRecords);
+
+  cnameProblems = lib.concatLists (lib.mapAttrsToList
+    (name: rs:
+      let
+        cnames = builtins.filter (r: r.type == "CNAME") rs;
+        others = builtins.filter (r: r.type != "CNAME") rs;
+        first = builtins.head cnames;
+        atApex = builtins.any (z: normalise z == name) zoneNames;
+        otherTypes = cross.uniqueStrings (map (r: r.type) others ++ lib.optionals atApex [ "SOA" ]);
+      in
+      if cnames == [ ] then [ ]
+      else if builtins.length (cross.uniqueStrings (map (r: r.data) cnames)) > 1 then
+        [ (problem (first.path ++ [ "CNAME" ]) (lib.concatMap (r: r.files) cnames) "has several values (${lib.concatStringsSep ", " (cross.uniqueStrings (map (r: r.data) cnames))}) for `${name}'; a name is an alias of one name only.") ]
+      else if otherTypes != [ ] then
+        [ (problem (first.path ++ [ "CNAME" ]) (lib.concatMap (r: r.files) rs) "is set for `${name}', which also has ${lib.concatStringsSep ", " otherTypes} data${lib.optionalString atApex " (it is a zone's apex)"}. A CNAME must be the only data at its name (RFC 1034 3.6.2): remove the other records, or point the CNAME from another name.") ]
+      else [ ])
+    byName);
+
+  problems = zoneProblems ++ nameProblems ++ outsideProblems ++ cnameProblems;
+
+  # --- group and render -------------------------------------------------------------------
+
+  goodZones = lib.filterAttrs (z: _: builtins.all (p: lib.take 3 p.path != [ "dns" "zones" z ]) zoneProblems && validName zoneNameRe z) cfg.zones;
+
+  byZone = builtins.groupBy (r: r.zone) (builtins.filter (r: r.zone != null) validRecords);
+
+  serialState =
+    if cfg.serialsFile != null && builtins.pathExists cfg.serialsFile
+    then (builtins.fromJSON (builtins.readFile cfg.serialsFile)).zones or { }
+    else { };
+
+  zoneText = z: zc: serial:
+    let
+      zn = normalise z;
+      records = lib.sortOn (r: "${r.name}\t${toString (typeRank r.type)}\t${r.data}")
+        (lib.attrValues (builtins.listToAttrs (map (r: lib.nameValuePair "${r.name}\t${r.type}\t${r.data}" r) (byZone.${z} or [ ]))));
+      hasApexNS = builtins.any (r: r.type == "NS" && r.name == zn) records;
+      line = r: "${r.name}.${lib.optionalString (r.ttl != null) " ${toString r.ttl}"} IN ${r.type} ${r.data}";
+      master = if lib.hasSuffix "." zc.soa.master then zc.soa.master else "${zc.soa.master}.";
+    in
+    lib.concatStringsSep "\n" ([
+      "; zone ${zn}, generated by nixmesh (dns.zones.\"${z}\")"
+      "$ORIGIN ${zn}."
+      "$TTL ${toString zc.ttl}"
+      "@ IN SOA ${master} ${soaEmail zc.soa.email} ${serial} ${toString zc.soa.refresh} ${toString zc.soa.retry} ${toString zc.soa.expire} ${toString zc.soa.negativeTtl}"
+    ]
+    ++ lib.optional (!hasApexNS) "@ IN NS ${master}"
+    ++ map line records) + "\n";
+
+  zones = builtins.mapAttrs
+    (z: zc:
+      let
+        contentHash = builtins.hashString "sha256" (zoneText z zc "SERIAL");
+        state = serialState.${normalise z} or null;
+        bumped = let s = state.serial + 1; in if s > 4294967295 then 1 else s;
+        serial =
+          if zc.serial != null then zc.serial
+          else if state == null then 1
+          else if state.hash == contentHash then state.serial
+          else bumped;
+      in
+      {
+        name = normalise z;
+        inherit contentHash serial;
+        inherit (zc) primaryNode secondaryNodes;
+        data = zoneText z zc (toString serial);
+      })
+    goodZones;
+
+  # --- emit -------------------------------------------------------------------------------
+
+  addressOf = n: config.nodes.${n}.dns.address;
+  peer = n: "${addressOf n} NOKEY";
+
+  # node -> [ { zone; role = "primary" | "secondary"; } ]
+  roles = builtins.groupBy (x: x.node) (lib.concatLists (lib.mapAttrsToList
+    (z: zone: [ { node = zone.primaryNode; inherit zone; role = "primary"; } ]
+      ++ map (s: { node = s; inherit zone; role = "secondary"; }) zone.secondaryNodes)
+    zones));
+
+  configurationOf = node:
+    let rs = roles.${node} or [ ]; in
+    lib.optionalAttrs (rs != [ ]) {
+      services.nsd = {
+        enable = true;
+        interfaces = [ (addressOf node) ];
+        zones = builtins.listToAttrs (map
+          (x: lib.nameValuePair x.zone.name ({ inherit (x.zone) data; }
+            // (if x.role == "primary" then {
+              notify = map peer x.zone.secondaryNodes;
+              provideXFR = map peer x.zone.secondaryNodes;
+            } else {
+              requestXFR = [ (peer x.zone.primaryNode) ];
+              allowNotify = [ (peer x.zone.primaryNode) ];
+            })))
+          rs);
+      };
+      networking.firewall.allowedTCPPorts = [ 53 ];
+      networking.firewall.allowedUDPPorts = [ 53 ];
+    };
+
+  # Names that resolve to a node: its own records, and A/AAAA records pointing at one of
+  # its addresses (`host`, `dns.address`, `addresses`).
+  addressRecords = builtins.groupBy (r: r.data) (builtins.filter
+    (r: r.owner == null && (r.type == "A" || r.type == "AAAA") && !(lib.hasPrefix "*" r.name))
+    validRecords);
+  namesOf = node:
+    let
+      nc = config.nodes.${node};
+      addresses = cross.uniqueStrings (builtins.filter (a: a != null) ([ nc.dns.address (cross.hostAddress nc.host) ] ++ nc.addresses));
+      own = map normalise (builtins.filter (validName recordNameRe) (builtins.attrNames nc.dns.records));
+      pointing = lib.concatMap (a: map (r: r.name) (addressRecords.${a} or [ ])) addresses;
+    in
+    cross.uniqueStrings (builtins.filter (n: !(lib.hasPrefix "*" n)) own ++ pointing);
+in
+{
+  imports = [ ./cross/reachable-as.nix ];
+
+  options.dns = {
+    zones = mkOption {
+      type = types.attrsOf (types.submodule zoneModule);
+      default = { };
+      example = lib.literalExpression ''{ "lab.test" = { primaryNode = "gateway"; secondaryNodes = [ "db" ]; }; }'';
+      description = "DNS zones served by the nodes, by zone name.";
+    };
+    records = mkOption {
+      type = recordsType;
+      default = { };
+      example = lib.literalExpression ''
+        {
+          "web.lab.test".A = "198.18.0.12";
+          "www.lab.test".CNAME = "web.lab.test.";
+          "lab.test" = { MX = "10 mail.lab.test."; TXT = "v=spf1 mx -all"; };
+          "_sip._udp.lab.test".SRV = { priority = 0; weight = 5; port = 5060; target = "sip.lab.test."; };
+        }
+      '';
+      description = recordsDescription;
+    };
+    serialsFile = mkOption {
+      type = types.nullOr types.path;
+      default = null;
+      example = lib.literalExpression "./dns-serials.json";
+      description = ''
+        The state file that keeps SOA serials growing across deployments (see the comment
+        at the top of modules/dns.nix). It need not exist yet; `nixmesh deploy` writes it.
+        null: every zone's serial is 1 unless `dns.zones.<zone>.serial` is set.
+      '';
+    };
+    problems = mkOption {
+      type = types.unspecified;
+      internal = true;
+      readOnly = true;
+      description = "What is wrong with the DNS declarations (list of { path, files, message }); reported through `assertions`.";
+    };
+    rendered = mkOption {
+      type = types.unspecified;
+      internal = true;
+      readOnly = true;
+      description = "The zones without problems: { name, contentHash, serial, primaryNode, secondaryNodes, data } by zone.";
+    };
+  };
+
+  options.nodes = mkOption {
+    type = types.attrsOf (types.submodule ({ name, ... }: {
+      imports = [ nodeDnsModule ];
+      config.reachableAs = namesOf name;
+      config.configuration = configurationOf name;
+    }));
+  };
+
+  config = {
+    dns.problems = problems;
+    dns.rendered = zones;
+    assertions = cross.toAssertions problems;
+
+    planExtra.network.dns = {
+      serialsFile = if cfg.serialsFile == null then null else toString cfg.serialsFile;
+      zones = builtins.mapAttrs
+        (z: zc: {
+          inherit (zc) primaryNode secondaryNodes ttl soa files;
+          name = normalise z;
+          serial = zones.${z}.serial or null;
+          contentHash = zones.${z}.contentHash or null;
+        })
+        cfg.zones;
+      records = map
+        (r: { inherit (r) name type ttl data zone owner files path; })
+        allRecords;
+      addresses = lib.mapAttrs (_: nc: nc.dns.address) config.nodes;
+    };
+  };
+}

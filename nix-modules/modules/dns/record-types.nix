@@ -1,0 +1,143 @@
+# The DNS record types that `dns.records.<name>.<TYPE>` accepts, as a data table: one
+# entry per type, from which dns.nix builds the options, the checks and the zone-file
+# lines. Adding a type is adding an entry.
+#
+# Type: { lib, network } -> attrsOf {
+#   description : string            what the option says
+#   example     : value             an example definition
+#   value       : option type       one value; the option takes one value or a list
+#   single      : bool              at most one value per name (CNAME)
+#   render      : value -> string   the record's data as written in the zone file
+# }
+#
+# Domain names inside record data (CNAME, NS, MX, SRV targets) are absolute; a missing
+# trailing dot is added, so "mail.example.org" means "mail.example.org.".
+{ lib, network }:
+let
+  inherit (lib) mkOption types;
+  inherit (builtins) match elemAt stringLength substring concatStringsSep;
+
+  labelRe = "([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)";
+  nameRe = "(${labelRe}[.])*${labelRe}[.]?";
+
+  domainType = types.strMatching nameRe // {
+    description = "domain name (labels of letters, digits, `-' and `_', joined by dots; trailing dot optional)";
+  };
+
+  absolute = n: if lib.hasSuffix "." n then n else "${n}.";
+
+  ipv4Type = types.str // { name = "ipv4"; description = "IPv4 address"; check = network.isIPv4; };
+  ipv6Type = types.str // { name = "ipv6"; description = "IPv6 address"; check = network.isIPv6; };
+
+  u16 = types.ints.u16;
+
+  # A structured value, or its shorthand string (`pattern`), rendered the same way.
+  structured = { shorthand, shorthandDescription, options }:
+    types.either
+      (types.strMatching shorthand // { description = shorthandDescription; })
+      (types.submodule { inherit options; });
+
+  # TXT: strings longer than 255 bytes are split into several <character-string>s of one
+  # record (RFC 1035 3.3); `"` and `\` are escaped.
+  chunks = s: if stringLength s <= 255 then [ s ] else [ (substring 0 255 s) ] ++ chunks (substring 255 (stringLength s - 255) s);
+  quote = s: "\"" + builtins.replaceStrings [ "\\" "\"" ] [ "\\\\" "\\\"" ] s + "\"";
+
+  words = s: builtins.filter (w: builtins.isString w && w != "") (builtins.split "[[:space:]]+" s);
+in
+{
+  A = {
+    description = "IPv4 addresses of the name.";
+    example = [ "198.18.0.12" ];
+    value = ipv4Type;
+    single = false;
+    render = v: v;
+  };
+
+  AAAA = {
+    description = "IPv6 addresses of the name.";
+    example = "2001:db8::12";
+    value = ipv6Type;
+    single = false;
+    render = network.canonicalIP;
+  };
+
+  CNAME = {
+    description = "The canonical name this name is an alias of. Nothing else may be defined at a name with a CNAME.";
+    example = "web.example.org.";
+    value = domainType;
+    single = true;
+    render = absolute;
+  };
+
+  NS = {
+    description = "Name servers of the name (a delegation, or the zone's own servers at its apex).";
+    example = [ "ns1.example.org." ];
+    value = domainType;
+    single = false;
+    render = absolute;
+  };
+
+  MX = {
+    description = "Mail exchangers: \"PREFERENCE HOST\" or { preference; exchange; }.";
+    example = [ "10 mail.example.org." { preference = 20; exchange = "backup-mx.example.org."; } ];
+    value = structured {
+      shorthand = "[0-9]{1,5}[[:space:]]+${nameRe}";
+      shorthandDescription = "\"PREFERENCE HOST\"";
+      options = {
+        preference = mkOption { type = u16; description = "Lower is preferred."; };
+        exchange = mkOption { type = domainType; description = "The mail server's name."; };
+      };
+    };
+    single = false;
+    render = v:
+      if builtins.isString v then let w = words v; in "${elemAt w 0} ${absolute (elemAt w 1)}"
+      else "${toString v.preference} ${absolute v.exchange}";
+  };
+
+  TXT = {
+    description = "Text records; each string is one record (split into 255-byte pieces where longer).";
+    example = [ "v=spf1 mx -all" ];
+    value = types.str;
+    single = false;
+    render = v: concatStringsSep " " (map quote (chunks v));
+  };
+
+  SRV = {
+    description = "Service locations: \"PRIORITY WEIGHT PORT TARGET\" or { priority; weight; port; target; }.";
+    example = [ "0 5 5060 sip.example.org." ];
+    value = structured {
+      shorthand = "[0-9]{1,5}[[:space:]]+[0-9]{1,5}[[:space:]]+[0-9]{1,5}[[:space:]]+${nameRe}";
+      shorthandDescription = "\"PRIORITY WEIGHT PORT TARGET\"";
+      options = {
+        priority = mkOption { type = u16; default = 0; description = "Lower is tried first."; };
+        weight = mkOption { type = u16; default = 0; description = "Relative weight among equal priorities."; };
+        port = mkOption { type = types.port; description = "The service's port."; };
+        target = mkOption { type = domainType; description = "The host providing the service."; };
+      };
+    };
+    single = false;
+    render = v:
+      if builtins.isString v then
+        let w = words v; in "${elemAt w 0} ${elemAt w 1} ${elemAt w 2} ${absolute (elemAt w 3)}"
+      else "${toString v.priority} ${toString v.weight} ${toString v.port} ${absolute v.target}";
+  };
+
+  CAA = {
+    description = "Certification authority authorisation: \"FLAGS TAG \\\"VALUE\\\"\" or { flags; tag; value; }.";
+    example = [ "0 issue \"letsencrypt.org\"" ];
+    value = structured {
+      shorthand = "[0-9]{1,3}[[:space:]]+[A-Za-z0-9]+[[:space:]]+\"[^\"]*\"";
+      shorthandDescription = "\"FLAGS TAG \\\"VALUE\\\"\"";
+      options = {
+        flags = mkOption { type = types.ints.u8; default = 0; description = "128 marks the property critical."; };
+        tag = mkOption { type = types.strMatching "[A-Za-z0-9]+"; example = "issue"; description = "issue, issuewild, iodef, ..."; };
+        value = mkOption { type = types.str; example = "letsencrypt.org"; description = "The property's value."; };
+      };
+    };
+    single = false;
+    render = v:
+      if builtins.isString v then
+        let m = match "([0-9]+)[[:space:]]+([A-Za-z0-9]+)[[:space:]]+(.*)" v; in "${elemAt m 0} ${elemAt m 1} ${elemAt m 2}"
+      else "${toString v.flags} ${v.tag} ${quote v.value}";
+  };
+}

@@ -1,0 +1,245 @@
+# SSH access between the users of different hosts.
+#
+#   ssh.access.gateway.hostKeys.ed25519 = "ssh-ed25519 AAAA...";   # gateway's host key
+#   ssh.access.web.keys.deploy = {
+#     publicKey = "ssh-ed25519 AAAA... deploy@web";                # a key that lives on web
+#     hasAccessTo.gateway.root = true;                             # web may `ssh root@gateway`
+#   };
+#
+# Effect, written through `nodes.<host>.configuration` with NixOS option names:
+#   - the key lands in `users.users.root.openssh.authorizedKeys.keys` on gateway;
+#   - gateway's host keys land in `programs.ssh.knownHosts` on web, under every name web may
+#     use for gateway: the node name, `ssh.access.gateway.hostNames`, the address in
+#     `nodes.gateway.host`, `nodes.gateway.addresses` and `.reachableAs` (VPN addresses and
+#     names, DNS names),
+#     and `localhost` when a host grants access to itself.
+# The declared host keys also appear in `plan.network.ssh.<host>.hostKeys`, which the Go
+# deployer checks host keys against.
+#
+# The module normalises, groups, then emits:
+#   grants : [ { source; key; publicKey; target; user; } ]   one per `hasAccessTo` entry
+#                                                            that is true, sorted
+#   byTarget.<host>  -> its authorized keys, per user
+#   bySource.<host>  -> the targets whose host keys it must know
+# and each node's configuration is built from those two groupings.
+{ config, lib, ... }:
+let
+  inherit (lib) mkOption types;
+  cross = import ./cross/lib.nix { inherit lib; };
+  inherit (cross) problem;
+
+  cfg = config.ssh;
+  nodeNames = builtins.attrNames config.nodes;
+  isNode = n: config.nodes ? ${n};
+
+  # An OpenSSH public key line: type, base64 blob, optional comment.
+  publicKeyType = types.strMatching
+    "(ssh-ed25519|ssh-rsa|ssh-dss|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh[.]com|sk-ecdsa-sha2-nistp256@openssh[.]com) [A-Za-z0-9+/]+={0,3}( [^\n]*)?"
+    // { description = "OpenSSH public key (`TYPE BASE64 [COMMENT]', one line)"; };
+
+  userRe = "[A-Za-z_][A-Za-z0-9_.-]*[$]?";
+
+  keyModule = host: { name, options, ... }: {
+    options = {
+      publicKey = mkOption {
+        type = publicKeyType;
+        example = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIINmKM1T5zOF/8QQOIZRbYDO9J27AB0zzu0ip0scbW9h deploy@web";
+        description = ''
+          The public half of a key whose private half lives on host `${host}`. (Getting the
+          private key onto the host is up to you, or to a secrets module.)
+        '';
+      };
+      hasAccessTo = mkOption {
+        type = types.attrsOf (types.attrsOf types.bool);
+        default = { };
+        example = { gateway.root = true; db.backup = true; };
+        description = ''
+          `<targetHost>.<targetUser> = true` lets this key log in as that user on that
+          node: the key is added to the user's authorized keys there, and the target's
+          host keys (`ssh.access.<targetHost>.hostKeys`, which must be set) to this host's
+          known hosts.
+        '';
+      };
+      files = mkOption {
+        type = types.listOf types.str;
+        internal = true;
+        readOnly = true;
+        description = "Where this key is declared (for messages).";
+      };
+    };
+    config.files = cross.filesOf (removeAttrs options [ "files" ]);
+  };
+
+  accessModule = { name, options, ... }: {
+    options = {
+      hostKeys = mkOption {
+        type = types.attrsOf publicKeyType;
+        default = { };
+        example = { ed25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKcX4uGB82267TDbJnUR1YXZSuITJke2bU05V6r/x/3A"; };
+        description = ''
+          The public host keys of node `${name}`, by a name of your choice (usually the key
+          type). Hosts granted access to `${name}` get them as known hosts; the deployer
+          checks `${name}`'s host key against them.
+        '';
+      };
+      hostNames = mkOption {
+        type = types.listOf types.str;
+        default = [ ];
+        example = [ "web.example.org" "203.0.113.7" ];
+        description = ''
+          Extra names and addresses by which other hosts reach `${name}` over SSH; they are
+          added to the known-hosts entries of its host keys.
+        '';
+      };
+      keys = mkOption {
+        type = types.attrsOf (types.submodule (keyModule name));
+        default = { };
+        description = "SSH keys that live on `${name}`, by a name of your choice, and what they may access.";
+      };
+      files = mkOption {
+        type = types.listOf types.str;
+        internal = true;
+        readOnly = true;
+        description = "Where this host's access is declared (for messages).";
+      };
+    };
+    config.files = cross.filesOf (removeAttrs options [ "files" "keys" ]);
+  };
+
+  # --- normalise ------------------------------------------------------------------------
+
+  grants = lib.concatLists (lib.mapAttrsToList
+    (source: access: lib.concatLists (lib.mapAttrsToList
+      (key: k: lib.concatLists (lib.mapAttrsToList
+        (target: users: lib.concatLists (lib.mapAttrsToList
+          (user: granted: lib.optional granted {
+            inherit source key target user;
+            inherit (k) publicKey files;
+          })
+          users))
+        k.hasAccessTo))
+      access.keys))
+    cfg.access);
+
+  # --- checks ---------------------------------------------------------------------------
+
+  grantPath = g: [ "ssh" "access" g.source "keys" g.key "hasAccessTo" g.target ];
+
+  problems =
+    lib.concatLists (lib.mapAttrsToList
+      (host: access: lib.optional (!isNode host)
+        (problem [ "ssh" "access" host ] (access.files ++ lib.concatMap (k: k.files) (builtins.attrValues access.keys))
+          "names no node (nodes: ${cross.showNames nodeNames}). SSH access is declared per node: use a node's name, or add `nodes.${host}'."))
+      cfg.access)
+    ++ lib.concatMap
+      (g:
+        if !isNode g.target then
+          [ (problem (grantPath g) g.files "grants access to `${g.target}', which is no node (nodes: ${cross.showNames nodeNames}).") ]
+        else if builtins.match userRe g.user == null then
+          [ (problem (grantPath g ++ [ g.user ]) g.files "`${g.user}' is not a valid user name (letters, digits, `_', `-', `.'; not starting with a digit or `-').") ]
+        else if (cfg.access.${g.target}.hostKeys or { }) == { } then
+          [ (problem (grantPath g ++ [ g.user ]) g.files "host `${g.source}' is granted access to host `${g.target}', but `${g.target}' has no host keys, so `${g.source}' could not verify it. Set `ssh.access.${g.target}.hostKeys', e.g. ssh.access.${g.target}.hostKeys.ed25519 = \"ssh-ed25519 AAAA...\" (the contents of /etc/ssh/ssh_host_ed25519_key.pub on ${g.target}).") ]
+        else [ ])
+      grants;
+
+  valid = g: isNode g.source && isNode g.target && (cfg.access.${g.target}.hostKeys or { }) != { }
+    && builtins.match userRe g.user != null;
+  validGrants = lib.sortOn (g: "${g.source}\n${g.key}\n${g.target}\n${g.user}") (builtins.filter valid grants);
+
+  # --- group ----------------------------------------------------------------------------
+
+  byTarget = builtins.groupBy (g: g.target) validGrants;
+  bySource = builtins.groupBy (g: g.source) validGrants;
+
+  # Every name `source` may use for `target`.
+  knownNames = source: target:
+    let
+      node = config.nodes.${target};
+      names = cross.uniqueStrings (
+        [ target ]
+        ++ (cfg.access.${target}.hostNames or [ ])
+        ++ [ (cross.hostAddress node.host) ]
+        ++ node.addresses
+        ++ node.reachableAs
+        ++ lib.optional (source == target) "localhost");
+    in
+    if node.port == 22 then names else map (n: "[${n}]:${toString node.port}") names;
+
+  # --- emit -----------------------------------------------------------------------------
+
+  authorizedKeysOf = host:
+    builtins.mapAttrs
+      (_: gs: { openssh.authorizedKeys.keys = cross.uniqueStrings (map (g: g.publicKey) gs); })
+      (builtins.groupBy (g: g.user) (byTarget.${host} or [ ]));
+
+  knownHostsOf = host:
+    builtins.listToAttrs (lib.concatMap
+      (target: lib.mapAttrsToList
+        (keyName: publicKey: lib.nameValuePair "${target}/${keyName}" {
+          hostNames = knownNames host target;
+          inherit publicKey;
+        })
+        cfg.access.${target}.hostKeys)
+      (cross.uniqueStrings (map (g: g.target) (bySource.${host} or [ ]))));
+
+  configurationOf = host:
+    lib.optionalAttrs (byTarget ? ${host}) { users.users = authorizedKeysOf host; }
+    // lib.optionalAttrs (bySource ? ${host}) { programs.ssh.knownHosts = knownHostsOf host; };
+in
+{
+  imports = [ ./cross/reachable-as.nix ];
+
+  options.ssh.access = mkOption {
+    type = types.attrsOf (types.submodule accessModule);
+    default = { };
+    example = lib.literalExpression ''
+      {
+        gateway.hostKeys.ed25519 = "ssh-ed25519 AAAA...";
+        web.keys.deploy = {
+          publicKey = "ssh-ed25519 AAAA... deploy@web";
+          hasAccessTo.gateway.root = true;
+        };
+      }
+    '';
+    description = ''
+      SSH access between nodes, by node name: each node's public host keys and extra host
+      names, and the keys that live on it with the users on other nodes they may log in as.
+    '';
+  };
+
+  options.ssh.grants = mkOption {
+    type = types.unspecified;
+    internal = true;
+    readOnly = true;
+    description = ''
+      The normalised grants: a sorted list of { source, key, publicKey, target, user },
+      one per valid `hasAccessTo` entry that is true.
+    '';
+  };
+
+  options.ssh.problems = mkOption {
+    type = types.unspecified;
+    internal = true;
+    readOnly = true;
+    description = "What is wrong with `ssh.access` (list of { path, files, message }); reported through `assertions`.";
+  };
+
+  options.nodes = mkOption {
+    type = types.attrsOf (types.submodule ({ name, ... }: {
+      config.configuration = configurationOf name;
+    }));
+  };
+
+  config = {
+    ssh.grants = validGrants;
+    ssh.problems = problems;
+    assertions = cross.toAssertions problems;
+
+    planExtra.network.ssh = builtins.mapAttrs
+      (host: access: {
+        inherit (access) hostKeys hostNames files;
+        keys = builtins.mapAttrs (_: k: { inherit (k) publicKey hasAccessTo files; }) access.keys;
+      })
+      cfg.access;
+  };
+}

@@ -1,0 +1,505 @@
+# VPNs between nodes: `vpn.networks.<net>`.
+#
+#   vpn.networks.backbone = {
+#     backend = "wireguard";            # vpn/wireguard.nix; other backends extend the enum
+#     subnet = "10.77.0.0/24";
+#     topology = "star";                # or "mesh"
+#     server = "gateway";               # star only: the hub, one of the members
+#     members.gateway = { publicKey = "..."; address = "10.77.0.1"; };
+#     members.web.publicKey = "...";    # address assigned from the subnet (see below)
+#   };
+#
+# This module is backend-neutral: it declares the networks, checks them, assigns
+# addresses, works out who peers with whom, and writes what every backend shares
+# (`networking.hosts` names `<node>.<net>`, forwarding on a star's server, the firewall's
+# trusted interface and UDP port, `nodes.<n>.addresses` and `.reachableAs`). A backend module (here
+# vpn/wireguard.nix) adds its name to the `backend` enum and writes its own interfaces from
+# the normalised networks in `vpn.resolved`, whose shape is:
+#
+#   vpn.resolved.<net> = {
+#     name; backend; subnet; family ("ipv4"|"ipv6"); prefixLength; topology; server;
+#     interface; listenPort;
+#     members.<node> = {
+#       node; address; cidr ("<address>/<prefixLength>"); assigned (bool: address chosen
+#       by the rule below); publicKey; privateKeyFile; endpoint (null or "host:port");
+#       listenPort; persistentKeepalive; role ("server"|"client"|"peer");
+#       peers = [ { node; publicKey; allowedIPs; endpoint; persistentKeepalive; } ]
+#         # sorted by node name
+#     };
+#   }
+#
+# Only networks without problems are resolved; problems become `assertions`.
+#
+# Peers. star: the server peers with every client (allowedIPs = the client's address);
+# each client peers with the server only, with allowedIPs = the whole subnet, so clients
+# reach each other through the server (which gets IP forwarding). mesh: two members peer
+# when at least one of them has an endpoint (the other can then reach it first); a member
+# without an endpoint in a network where no other member has one can be reached by nobody,
+# which is an error.
+#
+# Automatic addresses (members whose `address` is null). The host numbers of a subnet are
+# 1 .. N (IPv4: N = size - 2, so never the network or broadcast address; IPv6: N =
+# min(size - 1, 2^48)). Addresses given explicitly are reserved first. Then the members
+# without one, in sorted name order, each take host number 1 + (h mod N), where h is the
+# integer of the first 12 hex digits of sha256("<net>/<node>"); if that address is taken,
+# the next one (wrapping around) is tried. A member's address therefore depends only on
+# its own name and on the members that collide with it: adding or removing other members
+# leaves it unchanged unless one of them lands on the same host number first (rare in a
+# roomy subnet). Pin `address` where even that must not happen.
+{ config, lib, ... }:
+let
+  inherit (lib) mkOption types;
+  cross = import ./cross/lib.nix { inherit lib; };
+  inherit (cross) problem network;
+
+  cfg = config.vpn;
+  nodeNames = builtins.attrNames config.nodes;
+  isNode = n: config.nodes ? ${n};
+
+  # --- types ------------------------------------------------------------------------------
+
+  subnetType = types.str // {
+    name = "networkCIDR";
+    description = "network in CIDR notation with the host bits zero (e.g. \"10.77.0.0/24\" or \"fd77::/64\")";
+    check = network.isNetworkCIDR;
+  };
+
+  addressType = types.str // {
+    name = "ipAddress";
+    description = "IPv4 or IPv6 address without prefix length (e.g. \"10.77.0.3\")";
+    check = network.isIP;
+  };
+
+  keyType = types.strMatching "[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=" // {
+    description = "WireGuard public key (44 characters of base64, as printed by `wg pubkey')";
+  };
+
+  hostFileType = types.strMatching "/.*" // {
+    description = "absolute path on the host, outside the Nix store (a string, not a Nix path, so the key is never copied to the store)";
+    check = x: builtins.isString x && builtins.match "/.*" x != null
+      && builtins.substring 0 (builtins.stringLength builtins.storeDir + 1) x != builtins.storeDir + "/";
+  };
+
+  endpointType = types.strMatching "([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+]):[0-9]{1,5}" // {
+    description = "endpoint `host:port' (IPv6 host in brackets)";
+  };
+
+  interfaceType = types.strMatching "[A-Za-z0-9_.+=-]{1,15}" // {
+    description = "network interface name (1 to 15 letters, digits, `_', `.', `+', `=', `-')";
+  };
+
+  # --- options ----------------------------------------------------------------------------
+
+  memberModule = net: netCfg: { name, config, options, ... }:
+    let
+      node = config.node;
+      host = if isNode node then cross.hostAddress topConfig.nodes.${node}.host else null;
+    in
+    {
+      options = {
+        node = mkOption {
+          type = types.str;
+          internal = true;
+          readOnly = true;
+          description = "The member's node name (the attribute name).";
+        };
+        address = mkOption {
+          type = types.nullOr addressType;
+          default = null;
+          example = "10.77.0.3";
+          description = ''
+            The member's address in the subnet. null: assigned from the subnet by a
+            deterministic rule that keeps it stable when other members come and go (see
+            the comment at the top of modules/vpn.nix).
+          '';
+        };
+        publicKey = mkOption {
+          type = keyType;
+          example = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
+          description = "The member's public key (`wg genkey | wg pubkey`).";
+        };
+        privateKeyFile = mkOption {
+          type = hostFileType;
+          default = "/var/lib/nixmesh/wireguard/${net}.key";
+          example = "/var/lib/nixmesh/wireguard/backbone.key";
+          description = ''
+            Where the member's private key is on the host. Never put the key itself in the
+            configuration: it would end up in the world-readable Nix store.
+          '';
+        };
+        listenPort = mkOption {
+          type = types.port;
+          default = netCfg.listenPort;
+          defaultText = lib.literalExpression "vpn.networks.<net>.listenPort";
+          description = "The UDP port this member listens on.";
+        };
+        endpoint = mkOption {
+          type = types.nullOr endpointType;
+          default = if host == null then null else cross.joinHostPort host config.listenPort;
+          defaultText = lib.literalExpression "\"<address of nodes.<name>.host>:<listenPort>\"";
+          example = "203.0.113.7:51820";
+          description = ''
+            Where other members reach this one (`host:port`). null for a member that cannot
+            be reached from outside (behind NAT): it then contacts the others itself.
+          '';
+        };
+        persistentKeepalive = mkOption {
+          type = types.nullOr (types.ints.between 1 65535);
+          default = netCfg.persistentKeepalive;
+          defaultText = lib.literalExpression "vpn.networks.<net>.persistentKeepalive";
+          example = 25;
+          description = "Seconds between keepalive packets this member sends to its peers (useful behind NAT); null: none.";
+        };
+        files = mkOption {
+          type = types.listOf types.str;
+          internal = true;
+          readOnly = true;
+          description = "Where the member is declared (for messages).";
+        };
+        addressFiles = mkOption {
+          type = types.listOf types.str;
+          internal = true;
+          readOnly = true;
+          description = "Where the member's address is defined (for messages).";
+        };
+      };
+      config = {
+        node = name;
+        files = cross.filesOf (removeAttrs options [ "files" "addressFiles" "node" ]);
+        addressFiles = cross.knownFiles options.address.files;
+      };
+    };
+
+  topConfig = config;
+
+  networkModule = { name, config, options, ... }: {
+    options = {
+      backend = mkOption {
+        # Backends add their name: `options.vpn.networks = mkOption { type = attrsOf
+        # (submodule { options.backend = mkOption { type = enum [ "mine" ]; }; }); }`.
+        type = types.enum [ ];
+        default = "wireguard";
+        description = ''
+          The VPN implementation. Each backend module adds its name to this enum; the
+          bundled one is "wireguard".
+        '';
+      };
+      subnet = mkOption {
+        type = subnetType;
+        example = "10.77.0.0/24";
+        description = "The network's address range; every member's address lies in it.";
+      };
+      topology = mkOption {
+        type = types.enum [ "star" "mesh" ];
+        default = "mesh";
+        description = ''
+          "star": one `server`, every other member talks to it (and to the others through
+          it). "mesh": every member talks directly to every other it can reach.
+        '';
+      };
+      server = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "gateway";
+        description = "star: the member all others connect to (a key of `members`).";
+      };
+      interface = mkOption {
+        type = interfaceType;
+        default = builtins.substring 0 15 "wg-${name}";
+        defaultText = lib.literalExpression "\"wg-<net>\" (at most 15 characters)";
+        description = "The name of the network interface on every member.";
+      };
+      listenPort = mkOption {
+        type = types.port;
+        default = 51820;
+        description = "The default UDP port of the members (each may set its own).";
+      };
+      persistentKeepalive = mkOption {
+        type = types.nullOr (types.ints.between 1 65535);
+        default = null;
+        example = 25;
+        description = "The default of the members' `persistentKeepalive`.";
+      };
+      members = mkOption {
+        type = types.attrsOf (types.submodule (memberModule name config));
+        default = { };
+        description = "The nodes in this network, by node name.";
+      };
+      serverFiles = mkOption {
+        type = types.listOf types.str;
+        internal = true;
+        readOnly = true;
+        description = "Where `server` is defined (for messages).";
+      };
+      files = mkOption {
+        type = types.listOf types.str;
+        internal = true;
+        readOnly = true;
+        description = "Where the network is declared (for messages).";
+      };
+    };
+    config = {
+      serverFiles = cross.knownFiles (options.server.files ++ options.topology.files);
+      files = cross.filesOf (removeAttrs options [ "members" "files" "serverFiles" ]);
+    };
+  };
+
+  # --- normalise: addresses ---------------------------------------------------------------
+
+  netPath = net: [ "vpn" "networks" net ];
+  memberPath = net: m: netPath net ++ [ "members" m ];
+
+  # Per network: { info; explicit problems; addresses.<member> = address }.
+  addressing = net: n:
+    let
+      info = network.parseCIDR n.subnet;
+      isV4 = info.family == "ipv4";
+      hostCount =
+        if isV4 then (if info.prefixLength > 30 then 0 else info.size - 2)
+        else if info.hostBits >= 48 then 281474976710656
+        else info.size - 1;
+      members = n.members;
+      names = builtins.attrNames members;
+      explicitNames = builtins.filter (m: members.${m}.address != null) names;
+      autoNames = builtins.filter (m: members.${m}.address == null) names;
+      canonical = a: network.canonicalIP a;
+
+      explicitProblems = lib.concatMap
+        (m:
+          let
+            a = members.${m}.address;
+            p = memberPath net m ++ [ "address" ];
+            files = members.${m}.addressFiles;
+          in
+          if !network.cidrContains n.subnet a then
+            [ (problem p files "is ${a}, outside the subnet ${n.subnet} of `vpn.networks.${net}.subnet'. Use an address in ${n.subnet}, or null to have one assigned.") ]
+          else if canonical a == info.network then
+            [ (problem p files "is ${a}, the network address of ${n.subnet}, which no host may use. Use an address between ${network.nthHost n.subnet 1} and ${network.nthHost n.subnet (if isV4 then (-2) else (-1))}.") ]
+          else if isV4 && canonical a == info.broadcast then
+            [ (problem p files "is ${a}, the broadcast address of ${n.subnet}, which no host may use. Use an address between ${network.nthHost n.subnet 1} and ${network.nthHost n.subnet (-2)}.") ]
+          else [ ])
+        explicitNames;
+
+      # Explicit addresses, canonical -> the members using them (sorted).
+      byAddress = builtins.groupBy (m: canonical members.${m}.address) explicitNames;
+      duplicateProblems = lib.concatLists (lib.mapAttrsToList
+        (a: ms: map
+          (m: problem (memberPath net m ++ [ "address" ]) members.${m}.addressFiles
+            "is ${a}, which `vpn.networks.${net}.members.${builtins.head ms}.address' also has. Every member needs its own address; give one of them another, or null to have one assigned.")
+          (builtins.tail ms))
+        byAddress);
+
+      tooFew = autoNames != [ ] && builtins.length autoNames > hostCount - builtins.length (builtins.attrNames byAddress);
+      fullProblems = lib.optional tooFew
+        (problem (netPath net ++ [ "subnet" ]) n.files
+          "${n.subnet} has ${toString hostCount} host addresses, too few for the ${toString (builtins.length names)} members of `vpn.networks.${net}'. Use a larger subnet.");
+
+      probe = taken: slot: tries:
+        let a = network.nthHost n.subnet (1 + slot); in
+        if !(taken ? ${a}) then a
+        else if tries >= hostCount then throw "vpn: no free address in ${n.subnet}"
+        else probe taken (if slot + 1 == hostCount then 0 else slot + 1) (tries + 1);
+
+      assigned = (builtins.foldl'
+        (acc: m:
+          let a = probe acc.taken (cross.modInt (cross.hashInt 12 "${net}/${m}") hostCount) 0; in
+          { taken = acc.taken // { ${a} = true; }; addresses = acc.addresses // { ${m} = a; }; })
+        { taken = byAddress; addresses = { }; }
+        autoNames).addresses;
+    in
+    {
+      inherit info;
+      problems = explicitProblems ++ duplicateProblems ++ fullProblems;
+      addresses = builtins.mapAttrs (_: canonical) (lib.genAttrs explicitNames (m: members.${m}.address))
+        // (if tooFew then { } else assigned);
+    };
+
+  # --- checks -----------------------------------------------------------------------------
+
+  structureProblems = net: n:
+    let
+      members = n.members;
+      names = builtins.attrNames members;
+      withEndpoint = builtins.filter (m: members.${m}.endpoint != null) names;
+    in
+    map
+      (m: problem (memberPath net m) members.${m}.files
+        "names no node (nodes: ${cross.showNames nodeNames}). Members are nodes: use a node's name, or add `nodes.${m}'.")
+      (builtins.filter (m: !isNode m) names)
+    ++ (if n.topology == "star" then
+      (if n.server == null then
+        [ (problem (netPath net ++ [ "server" ]) n.serverFiles "is null, but `vpn.networks.${net}.topology' is \"star\", which needs a server. Set it to one of the members (${cross.showNames names}).") ]
+      else if !(members ? ${n.server}) then
+        [ (problem (netPath net ++ [ "server" ]) n.serverFiles "is \"${n.server}\", which is not a member of `vpn.networks.${net}' (members: ${cross.showNames names}). Add `vpn.networks.${net}.members.${n.server}', or pick a member.") ]
+      else if members.${n.server}.endpoint == null then
+        [ (problem (memberPath net n.server ++ [ "endpoint" ]) members.${n.server}.files "is null, but `${n.server}' is the server of the star `vpn.networks.${net}': no client could reach it. Set an endpoint (host:port) the clients can reach.") ]
+      else [ ])
+    else
+      lib.optional (n.server != null)
+        (problem (netPath net ++ [ "server" ]) n.serverFiles "is \"${n.server}\", but `vpn.networks.${net}.topology' is \"mesh\", which has no server. Remove `server', or set the topology to \"star\".")
+      ++ lib.optionals (builtins.length names > 1 && withEndpoint == [ ])
+        (map
+          (m: problem (memberPath net m ++ [ "endpoint" ]) members.${m}.files
+            "is null, and no other member of the mesh `vpn.networks.${net}' has an endpoint either, so nobody can reach `${m}'. Give at least one member an endpoint (host:port) the others can reach.")
+          names));
+
+  # Two networks on one host must differ in interface name and port.
+  clashProblems =
+    let
+      # [ { net; node; interface; port; files } ] for members that are nodes, sorted by net.
+      uses = lib.concatLists (lib.mapAttrsToList
+        (net: n: lib.mapAttrsToList
+          (m: mc: { inherit net; node = m; interface = n.interface; port = mc.listenPort; files = mc.files; nfiles = n.files; })
+          n.members)
+        cfg.networks);
+      perNode = builtins.groupBy (u: u.node) uses;
+      clashes = what: path: u: others: lib.optional (others != [ ])
+        (problem path (if what == "interface" then u.nfiles else u.files)
+          "is ${toString u.${what}} on node `${u.node}', as in `vpn.networks.${(builtins.head others).net}' on the same node. Two networks on one host need different ${if what == "interface" then "interface names: set `vpn.networks.${u.net}.interface'" else "ports: set `vpn.networks.${u.net}.listenPort' (or the member's `listenPort')"}.");
+    in
+    lib.concatLists (lib.mapAttrsToList
+      (node: us: lib.concatLists (lib.imap0
+        (i: u:
+          let earlier = lib.take i us; in
+          clashes "interface" (netPath u.net ++ [ "interface" ]) u (builtins.filter (e: e.interface == u.interface) earlier)
+          ++ clashes "port" (memberPath u.net node ++ [ "listenPort" ]) u (builtins.filter (e: e.port == u.port) earlier))
+        us))
+      perNode);
+
+  addressingOf = builtins.mapAttrs addressing cfg.networks;
+
+  problemsOf = builtins.mapAttrs (net: n: structureProblems net n ++ addressingOf.${net}.problems) cfg.networks;
+
+  problems = lib.concatLists (builtins.attrValues problemsOf) ++ clashProblems;
+
+  # --- normalise: peers -------------------------------------------------------------------
+
+  resolve = net: n:
+    let
+      a = addressingOf.${net};
+      hostBits = if a.info.family == "ipv4" then 32 else 128;
+      names = builtins.attrNames n.members;
+      m = n.members;
+      peerEntry = self: other: allowedIPs: {
+        node = other;
+        publicKey = m.${other}.publicKey;
+        inherit allowedIPs;
+        endpoint = m.${other}.endpoint;
+        persistentKeepalive = if m.${other}.endpoint != null then m.${self}.persistentKeepalive else null;
+      };
+      single = other: [ "${a.addresses.${other}}/${toString hostBits}" ];
+      peersOf = self:
+        if n.topology == "star" then
+          (if self == n.server then
+            map (o: peerEntry self o (single o)) (builtins.filter (o: o != self) names)
+          else [ (peerEntry self n.server [ a.info.networkCIDR ]) ])
+        else
+          map (o: peerEntry self o (single o))
+            (builtins.filter (o: o != self && (m.${self}.endpoint != null || m.${o}.endpoint != null)) names);
+    in
+    {
+      name = net;
+      inherit (n) backend subnet topology server interface listenPort;
+      inherit (a.info) family prefixLength;
+      members = builtins.mapAttrs
+        (self: mc: {
+          node = self;
+          address = a.addresses.${self};
+          cidr = "${a.addresses.${self}}/${toString a.info.prefixLength}";
+          assigned = mc.address == null;
+          inherit (mc) publicKey privateKeyFile endpoint listenPort persistentKeepalive;
+          role = if n.topology == "mesh" then "peer" else if self == n.server then "server" else "client";
+          peers = peersOf self;
+        })
+        m;
+    };
+
+  resolved = builtins.mapAttrs resolve (lib.filterAttrs (net: _: problemsOf.${net} == [ ]) cfg.networks);
+
+  # --- group and emit (backend-neutral part) ----------------------------------------------
+
+  # node -> [ { net; member } ] over every resolved network.
+  membership = builtins.groupBy (x: x.member.node) (lib.concatLists (lib.mapAttrsToList
+    (net: r: map (member: { inherit net member; r = r; }) (builtins.attrValues r.members))
+    resolved));
+
+  configurationOf = node:
+    let ms = membership.${node} or [ ]; in
+    lib.optionalAttrs (ms != [ ]) {
+      networking.hosts = lib.mkMerge (map
+        (x: lib.mapAttrs' (_: o: lib.nameValuePair o.address [ "${o.node}.${x.net}" ]) x.r.members)
+        ms);
+      networking.firewall.allowedUDPPorts = map (x: x.member.listenPort) ms;
+      networking.firewall.trustedInterfaces = map (x: x.r.interface) ms;
+      boot.kernel.sysctl = lib.mkMerge (map
+        (x: lib.optionalAttrs (x.member.role == "server")
+          (if x.r.family == "ipv4" then { "net.ipv4.ip_forward" = 1; } else { "net.ipv6.conf.all.forwarding" = 1; }))
+        ms);
+    };
+in
+{
+  imports = [ ./cross/reachable-as.nix ./vpn/wireguard.nix ];
+
+  options.vpn.networks = mkOption {
+    type = types.attrsOf (types.submodule networkModule);
+    default = { };
+    example = lib.literalExpression ''
+      {
+        backbone = {
+          subnet = "10.77.0.0/24";
+          topology = "star";
+          server = "gateway";
+          members.gateway = { publicKey = "..."; address = "10.77.0.1"; };
+          members.web.publicKey = "...";
+        };
+      }
+    '';
+    description = "VPNs between nodes, by network name.";
+  };
+
+  options.vpn.resolved = mkOption {
+    type = types.unspecified;
+    internal = true;
+    readOnly = true;
+    description = ''
+      The networks without problems, normalised for the backends: addresses assigned,
+      peers worked out (shape: see the comment at the top of modules/vpn.nix).
+    '';
+  };
+
+  options.vpn.problems = mkOption {
+    type = types.unspecified;
+    internal = true;
+    readOnly = true;
+    description = "What is wrong with `vpn.networks` (list of { path, files, message }); reported through `assertions`.";
+  };
+
+  options.nodes = mkOption {
+    type = types.attrsOf (types.submodule ({ name, ... }: {
+      addresses = map (x: x.member.address) (membership.${name} or [ ]);
+      reachableAs = map (x: "${name}.${x.net}") (membership.${name} or [ ]);
+      configuration = configurationOf name;
+    }));
+  };
+
+  config = {
+    vpn.resolved = resolved;
+    vpn.problems = problems;
+    assertions = cross.toAssertions problems;
+
+    planExtra.network.vpn.networks = builtins.mapAttrs
+      (net: n: {
+        inherit (n) backend subnet topology server interface listenPort persistentKeepalive files;
+        members = builtins.mapAttrs
+          (m: mc: {
+            inherit (mc) publicKey privateKeyFile endpoint listenPort persistentKeepalive files;
+            # The address in use: the explicit one, or the assigned one; null when the
+            # network has problems that prevent assigning addresses.
+            address = addressingOf.${net}.addresses.${m} or null;
+            assigned = mc.address == null;
+          })
+          n.members;
+      })
+      cfg.networks;
+  };
+}
