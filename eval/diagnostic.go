@@ -94,6 +94,8 @@ var (
 	// A trace frame of --show-trace: "… while evaluating ...", "… from call site". A lone
 	// "…" is part of a message (a value cut short), not a frame.
 	traceFrame = regexp.MustCompile(`^\s*… \S`)
+	// An unquoted absolute .nix path with :LINE or :LINE:COL, in a hand-written message.
+	bareLocation = regexp.MustCompile("(/[^\\s`'():,]+\\.nix):(\\d+)(?::(\\d+))?")
 	// A path quoted with single quotes in Nix's own messages ("getting status of '/x'").
 	singleQuotedPath = regexp.MustCompile(`'(/[^']+)'`)
 )
@@ -159,7 +161,9 @@ func parseBlock(block []string) Diagnostic {
 	// The first location outside the framework names the user's file (else the first
 	// location at all): it beats Nix's position, which for a module-system error points
 	// into the framework, if anywhere.
-	var afterOption, firstPath string
+	// The option path: the first quoted path after the word "option", else the first
+	// quoted dotted path, else the first quoted name at all.
+	var afterOption, firstPath, firstName string
 	haveDefinition, haveUsers := false, false
 	for _, m := range quoted.FindAllStringSubmatchIndex(d.Message, -1) {
 		tok := d.Message[m[2]:m[3]]
@@ -181,10 +185,29 @@ func parseBlock(block []string) Diagnostic {
 		if firstPath == "" && strings.Contains(tok, ".") {
 			firstPath = tok
 		}
+		if firstName == "" {
+			firstName = tok
+		}
+	}
+	// Messages written by hand (assertions) may locate a definition without quotes, as
+	// "(in /path/file.nix:9:5)".
+	if !haveDefinition {
+		for _, m := range bareLocation.FindAllStringSubmatch(d.Message, -1) {
+			users := !inFramework(m[1])
+			if !haveDefinition || (users && !haveUsers) {
+				d.File = m[1]
+				d.Line, _ = strconv.Atoi(m[2])
+				d.Col, _ = strconv.Atoi(m[3])
+				haveDefinition, haveUsers = true, users
+			}
+		}
 	}
 	d.OptionPath = afterOption
 	if d.OptionPath == "" {
 		d.OptionPath = firstPath
+	}
+	if d.OptionPath == "" {
+		d.OptionPath = firstName
 	}
 	d.OptionPath = listEntry.ReplaceAllString(d.OptionPath, "")
 

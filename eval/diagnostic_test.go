@@ -158,6 +158,23 @@ func TestUserLocationBeatsFramework(t *testing.T) {
 	}
 }
 
+func TestHandWrittenAssertionMessages(t *testing.T) {
+	// Real output of the framework's assertions, which locate definitions without quotes.
+	for _, tt := range []struct{ stderr, path, loc string }{
+		{"error:\n       Failed assertions:\n       - [web] `nodes.web.privilegeEscalationCommand' is empty (in /x/nix-modules/tests/bad/nonroot.nix:9:5), but `nodes.web.host' logs in as `deploy', not root (in /x/nix-modules/tests/bad/nonroot.nix:8:5): activation needs root.\n",
+			"nodes.web.privilegeEscalationCommand", "/x/nix-modules/tests/bad/nonroot.nix:9:5"},
+		{"error:\n       Failed assertions:\n       - `backupTarget' (in /x/undefined-node-option.nix:13): node `db' is not defined; nodes: web\n",
+			"backupTarget", "/x/undefined-node-option.nix:13"},
+		{"error: The option `nodes.web.host' is used but not defined: node `web' (defined in /x/nix-modules/modules/nodes.nix:1:1, /x/missing-host.nix:6:3) needs one\n",
+			"nodes.web.host", "/x/missing-host.nix:6:3"},
+	} {
+		d := ParseDiagnostics(tt.stderr)[0]
+		if d.OptionPath != tt.path || d.Location() != tt.loc {
+			t.Errorf("got %q at %q, want %q at %q", d.OptionPath, d.Location(), tt.path, tt.loc)
+		}
+	}
+}
+
 func TestDiagnosticLocation(t *testing.T) {
 	for _, tt := range []struct {
 		d    Diagnostic

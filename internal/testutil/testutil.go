@@ -17,6 +17,9 @@ func DisallowSkip() bool { return os.Getenv("NIXMESH_TEST_DISALLOW_SKIP") == "1"
 // SkipOrFail skips the test with the reason, or fails it when skips are disallowed.
 func SkipOrFail(t testing.TB, format string, args ...any) {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("-short: "+format, args...)
+	}
 	if DisallowSkip() {
 		t.Fatalf("required for this test (NIXMESH_TEST_DISALLOW_SKIP=1): "+format, args...)
 	}
@@ -26,7 +29,7 @@ func SkipOrFail(t testing.TB, format string, args ...any) {
 // RequireRoot skips (or fails in CI) unless the test runs as root.
 func RequireRoot(t testing.TB) {
 	t.Helper()
-	if os.Geteuid() != 0 {
+	if os.Geteuid() != 0 || testing.Short() {
 		SkipOrFail(t, "needs root")
 	}
 }
@@ -42,8 +45,12 @@ func RequireCommands(t testing.TB, cmds ...string) {
 }
 
 // RequireNix skips (or fails in CI) unless nix-instantiate and nix-build are present.
+// Under -short it always skips: Nix-backed tests are not short.
 func RequireNix(t testing.TB) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: skipping a test that runs nix")
+	}
 	RequireCommands(t, "nix-instantiate", "nix-build", "nix-store")
 }
 

@@ -163,6 +163,8 @@ let
     if t == "merge" then concatMap (pushDown loc def wrap) v.contents
     else if t == "if" then pushDown loc def (wrap' (mkIf v.condition)) v.content
     else if t == "override" then pushDown loc def (wrap' (mkOverride v.priority)) v.content
+    else if t == "order" then
+      throw "The option `${showOption loc}' is a set of options; mkOrder/mkBefore/mkAfter can only be used on the definition of a single option (a list or a string). Definition values:${showDefs [ (def // { value = v; }) ]}"
     else if isAttrs v && t == null then
       [ (if wrap == null
          then mapAttrs (n: x: { inherit (def) file; value = x; pos = unsafeGetAttrPos n v; }) v
@@ -199,25 +201,26 @@ let
        => 1
   */
   mergeDefinitions = loc: type: defs:
+    if all (d: !(isProperty d.value)) defs
+    then mergeFinal loc type (if defs == [ ] then 9999 else defaultOverridePriority) defs
+    else
+      let
+        peeled = concatMap (d: peel loc d null null d.value) defs;
+        highestPrio = foldl' (a: p: if p.prio < a then p.prio else a) 9999 peeled;
+        kept = filter (p: p.prio == highestPrio) peeled;
+      in
+      mergeFinal loc type highestPrio
+        (if any (p: p.order != defaultOrderPriority) kept then sort (a: b: a.order < b.order) kept else kept);
+
+  # Check and merge definitions that are already plain, filtered and ordered.
+  mergeFinal = loc: type: highestPrio: defsFinal:
     let
-      plain = all (d: !(isProperty d.value)) defs;
-      peeled = concatMap (d: peel loc d null null d.value) defs;
-      highestPrio =
-        if plain then (if defs == [ ] then 9999 else defaultOverridePriority)
-        else foldl' (a: p: if p.prio < a then p.prio else a) 9999 peeled;
-      kept = filter (p: p.prio == highestPrio) peeled;
-      defsFinal =
-        if plain then defs
-        else if any (p: p.order != defaultOrderPriority) kept then sort (a: b: a.order < b.order) kept
-        else kept;
       isDefined = defsFinal != [ ];
       mergedValue =
         if !isDefined then throw "The option `${showOption loc}' is used but not defined."
+        else if all (d: type.check d.value) defsFinal then type.merge loc defsFinal
         else
-          let bad = filter (d: !(type.check d.value)) defsFinal; in
-          if bad != [ ] then
-            throw "A definition for option `${showOption loc}' is not of type `${type.description}'. Definition values:${showDefs bad}"
-          else type.merge loc defsFinal;
+          throw "A definition for option `${showOption loc}' is not of type `${type.description}'. Definition values:${showDefs (filter (d: !(type.check d.value)) defsFinal)}";
     in
     {
       inherit defsFinal isDefined mergedValue highestPrio;
@@ -292,7 +295,7 @@ let
       onlyDefault = defs == [ ] && opt ? default && !(isProperty opt.default);
       mergedAll =
         if onlyDefault then
-          (mergeDefinitions loc type [ (defaultDef // { value = opt.default; }) ]) // { highestPrio = optionDefaultPriority; }
+          mergeFinal loc type optionDefaultPriority [ { inherit (defaultDef) file pos; value = opt.default; } ]
         else if defs != [ ] && all (d: !(isProperty d.value)) defs then mergeDefinitions loc type defs
         else mergeDefinitions loc type allDefs;
       merged =
@@ -323,12 +326,19 @@ let
   mergeLevel = prefix: rel: decls: defs:
     let
       loc = prefix ++ rel;
-      declsByName = zipAttrsWith (n: vs: vs) (map
-        (d:
-          if isAttrs d.value then mapAttrs (n: v: { inherit (d) file; value = v; pos = unsafeGetAttrPos n d.value; }) d.value
-          else throw "The option declaration `${showOption loc}' in `${locOf d}' is neither an option (mkOption) nor an attribute set of options.")
-        decls);
-      defsByName = zipAttrsWith (n: vs: vs) (concatMap (d: pushDown loc d null d.value) defs);
+      declEntries = d:
+        if isAttrs d.value then mapAttrs (n: v: { inherit (d) file; value = v; pos = unsafeGetAttrPos n d.value; }) d.value
+        else throw "The option declaration `${showOption loc}' in `${locOf d}' is neither an option (mkOption) nor an attribute set of options.";
+      declsByName =
+        if length decls == 1 then mapAttrs (n: e: [ e ]) (declEntries (head decls))
+        else zipAttrsWith (n: vs: vs) (map declEntries decls);
+      pushed = concatMap (d: pushDown loc d null d.value) defs;
+      defsByName =
+        if pushed == [ ] then { }
+        else if length pushed == 1 then mapAttrs (n: e: [ e ]) (head pushed)
+        else zipAttrsWith (n: vs: vs) pushed;
+      # Whether a name is an option is decided from the declarations alone, so checking
+      # for unmatched definitions never forces an option record.
       children = mapAttrs
         (n: ds:
           if any (d: isOption d.value) ds
@@ -506,7 +516,7 @@ let
     };
 in
 {
-  inherit evalModules mergeDefinitions collectModules pushDown;
+  inherit evalModules mergeDefinitions;
   inherit mkIf mkMerge mkOverride mkOrder;
   inherit defaultOverridePriority defaultOrderPriority;
   defaultPriority = defaultOverridePriority;

@@ -328,13 +328,18 @@ in
             type = if opt ? type && opt.type != null then opt.type.description or "unspecified" else "unspecified";
             description = if opt ? description && opt.description != null then opt.description else null;
             declarations =
-              if decls != [ ] then map (p: if p ? line then "${p.file}:${toString p.line}" else p.file) decls
+              if decls != [ ] then map (p: if (p.line or null) != null then "${p.file}:${toString p.line}" else p.file) decls
               else opt.declarations or [ ];
             readOnly = opt.readOnly or false == true;
             internal = internal == true;
             visible = visible == true || visible == "shallow";
           }
-          // (if opt ? defaultText && opt.defaultText != null then { default = renderOptionValue opt.defaultText; }
+          // (if opt ? defaultText && opt.defaultText != null then {
+                default =
+                  if isString opt.defaultText
+                  then { _type = "literalExpression"; text = opt.defaultText; }
+                  else renderOptionValue opt.defaultText;
+              }
               else if opt ? default then { default = renderOptionValue opt.default; } else { })
           // (if opt ? example && opt.example != null then { example = renderOptionValue opt.example; } else { });
           subs =

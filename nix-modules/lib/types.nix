@@ -93,23 +93,28 @@ let
     if length defs == 1 then mapAttrs (n: v: [ v ]) (split (head defs))
     else zipAttrsWith (n: vs: vs) (map split defs);
 
-  intBetween = lo: hi: desc: mkOptionType {
-    name = "intBetween";
-    description = desc;
-    descriptionClass = "nonRestrictiveClause";
-    check = x: isInt x && x >= lo && x <= hi;
-    merge = mergeEqualOption;
-    functor = (defaultFunctor "intBetween") // {
-      type = { lo, hi }: between lo hi;
-      payload = { inherit lo hi; };
-      binOp = a: b: if a == b then a else null;
-    };
-  };
+  # Integers in [lo, hi]; merges only with the same range (keeping its description).
+  intBetween = name: lo: hi: desc:
+    let
+      self = mkOptionType {
+        inherit name;
+        description = desc;
+        descriptionClass = "nonRestrictiveClause";
+        check = x: isInt x && x >= lo && x <= hi;
+        merge = mergeEqualOption;
+        functor = (defaultFunctor name) // {
+          type = _: self;
+          payload = { inherit lo hi; };
+          binOp = a: b: if a == b then a else null;
+        };
+      };
+    in
+    self;
   between = lo: hi:
     if lo > hi then throw "types.ints.between: lower bound ${toString lo} is above upper bound ${toString hi}"
-    else intBetween lo hi "integer between ${toString lo} and ${toString hi} (both inclusive)";
-  unsignedBits = bits: hi: intBetween 0 hi "${toString bits} bit unsigned integer; between 0 and ${toString hi} (both inclusive)";
-  signedBits = bits: lo: hi: intBetween lo hi "${toString bits} bit signed integer; between ${toString lo} and ${toString hi} (both inclusive)";
+    else intBetween "intBetween" lo hi "integer between ${toString lo} and ${toString hi} (both inclusive)";
+  unsignedBits = bits: hi: intBetween "unsignedInt${toString bits}" 0 hi "${toString bits} bit unsigned integer; between 0 and ${toString hi} (both inclusive)";
+  signedBits = bits: lo: hi: intBetween "signedInt${toString bits}" lo hi "${toString bits} bit signed integer; between ${toString lo} and ${toString hi} (both inclusive)";
 
   separatedString = sep: mkOptionType {
     name = "separatedString";

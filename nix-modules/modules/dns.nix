@@ -168,7 +168,7 @@ let
       };
     };
     config.files = cross.filesOf (removeAttrs options [ "files" "primaryFiles" "soa" ]);
-    config.primaryFiles = cross.knownFiles (options.primaryNode.files ++ options.secondaryNodes.files);
+    config.primaryFiles = cross.knownFiles (cross.definitionFiles options.primaryNode ++ cross.definitionFiles options.secondaryNodes);
   };
 
   nodeDnsModule = { name, config, ... }: {

@@ -7,4 +7,5 @@
   ./ssh.nix
   ./vpn.nix
   ./dns.nix
+  ./secrets.nix
 ]

@@ -166,7 +166,7 @@ let
       config = {
         node = name;
         files = cross.filesOf (removeAttrs options [ "files" "addressFiles" "node" ]);
-        addressFiles = cross.knownFiles options.address.files;
+        addressFiles = cross.knownFiles (cross.definitionFiles options.address);
       };
     };
 
@@ -239,7 +239,7 @@ let
       };
     };
     config = {
-      serverFiles = cross.knownFiles (options.server.files ++ options.topology.files);
+      serverFiles = cross.knownFiles (cross.definitionFiles options.server ++ cross.definitionFiles options.topology);
       files = cross.filesOf (removeAttrs options [ "members" "files" "serverFiles" ]);
     };
   };

@@ -34,9 +34,19 @@ esac
 
 results=$(mktemp -d "${TMPDIR:-/tmp}/nixmesh-deploy.XXXXXX") || exit 1
 trap 'rm -rf "$results"' EXIT
-# Ctrl-C: stop confirming everywhere. A node whose switch was started and not yet
-# confirmed rolls back by itself when its success timeout passes.
-trap 'trap - INT TERM; printf "interrupted: unconfirmed nodes will roll back by themselves\n" >&2; kill -TERM 0; exit 130' INT TERM
+# Each node is deployed as a background job in a process group of its own (set -m), so
+# that Ctrl-C reaches only this shell, which then stops every node's job: no more
+# confirmations. A node whose switch was started and not yet confirmed rolls back by
+# itself when its success timeout passes.
+set -m
+stop_all() {
+  trap - INT TERM
+  local group
+  for group in $(jobs -p); do kill -TERM -- "-$group" 2>/dev/null; done
+  printf 'interrupted: nodes not yet confirmed will roll back by themselves\n' >&2
+  exit 130
+}
+trap stop_all INT TERM
 
 node_names=()
 
@@ -127,6 +137,11 @@ deploy_node() {
 }
 
 # node NAME OPTION...: one node of the deployment; starts deploying it in the background.
+#   --target [USER@]HOST   --port N   --system STORE-PATH
+#   --success-timeout S    --switch-timeout S
+#   --ssh-option ARG       one argument for ssh (repeated)
+#   --escalate ARG         one word of the privilegeEscalationCommand (repeated)
+#   --user-known no        HOST names no user: ask the node whether escalation is needed
 node() {
   local name=$1
   shift

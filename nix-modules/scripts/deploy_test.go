@@ -158,7 +158,9 @@ CONF`)
 	old := s.fakeSystem("old", fake{})
 	good := s.fakeSystem("good", fake{})
 	bad := s.fakeSystem("bad", fake{exitCode: 3})
+	slow := s.fakeSystem("slow", fake{gated: true})
 	s.setActive(old)
+	successTimeout := 30
 
 	// script builds a deploy script for nodes (name -> system); a node named "down"
 	// points at a closed port.
@@ -168,7 +170,7 @@ CONF`)
 			spec := map[string]any{
 				"name": n[0], "target": "lab", "port": 2222, "system": n[1],
 				"sshOptions": []string{"-F", filepath.Join(s.dir, "ssh_config")},
-				"escalate":   []string{}, "userKnown": true, "successTimeout": 30, "switchTimeout": 20,
+				"escalate":   []string{}, "userKnown": true, "successTimeout": successTimeout, "switchTimeout": 20,
 			}
 			if n[0] == "down" {
 				spec["target"], spec["port"] = "root@127.0.0.1", 1
@@ -229,5 +231,19 @@ CONF`)
 	}
 	if got := s.readlink(profilePath); got != old {
 		t.Errorf("system profile -> %q, want %q", got, old)
+	}
+
+	// Interrupted while the node activates: the script stops (130) without confirming,
+	// and the node rolls back by itself.
+	successTimeout = 8 // long enough for a confirmation, had the script not stopped
+	s.mustSh(`bash "$1" > "$D/interrupted.out" 2>&1 & echo $! > "$D/script.pid"`, script([2]string{"lab", slow}))
+	s.waitState("4", "activating")
+	r = s.sh(`pid=$(cat "$D/script.pid"); kill -TERM "$pid"; while [ -e /proc/"$pid" ] && [ "$(cut -d' ' -f3 /proc/"$pid"/stat)" != Z ]; do sleep 0.05; done; cat "$D/interrupted.out"`)
+	if !strings.Contains(r.stdout, "interrupted") {
+		t.Errorf("the interrupted script did not say so:\n%s", r.stdout)
+	}
+	s.release("slow")
+	if st := s.waitState("4", "rolled-back", "success", "failed"); st["state"] != "rolled-back" {
+		t.Errorf("after the interruption switch 4 ended %v, want rolled-back", st)
 	}
 }

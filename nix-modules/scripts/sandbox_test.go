@@ -232,13 +232,18 @@ func (s *sandbox) status(id string) map[string]string {
 	return parseStatus(s.mustSh(`bash "$S" status "$1"`, id))
 }
 
-// waitState polls the switch's status until its state is one of want. The bound only
-// keeps a broken switcher from hanging the test; no assertion depends on the timing.
+// waitState polls the switch's status until its state is one of want (the switch may
+// not exist yet). The bound only keeps a broken switcher from hanging the test; no
+// assertion depends on the timing.
 func (s *sandbox) waitState(id string, want ...string) map[string]string {
 	s.t.Helper()
 	bound := time.Now().Add(90 * time.Second)
 	for {
-		st := s.status(id)
+		r := s.sh(`bash "$S" status "$1"`, id)
+		if r.code != 0 && r.code != 4 {
+			s.t.Fatalf("status %s: exit %d: %s", id, r.code, r.stderr)
+		}
+		st := parseStatus(r.stdout)
 		for _, w := range want {
 			if st["state"] == w {
 				return st

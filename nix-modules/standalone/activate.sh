@@ -211,6 +211,7 @@ want_file() {
     [[ -e $managed_dir/orig$target || -L $managed_dir/orig$target ]] ||
       cp -a -- "$target" "$managed_dir/orig$target" || fail "cannot back up $target"
   fi
+  journal "$managed_dir/files.pending" "$target"
   local tmp
   tmp=$(tmp_beside "$target") || exit 1 # tmp_beside has said why
   if [[ $mode == symlink || $mode == direct-symlink ]]; then
@@ -230,9 +231,31 @@ remove_empty_parents() {
   while [[ $dir == /etc/* ]] && rmdir -- "$dir" 2>/dev/null; do dir=$(dirname -- "$dir"); done
 }
 
+# journal FILE ENTRY: notes ENTRY in FILE before it is changed on the host. If the
+# activation fails before its manifest is written, the next activation (the rollback)
+# still knows what this one touched: manifest and journal together are "previously
+# managed".
+journal() {
+  mkdir -p -- "$managed_dir" || fail "cannot create $managed_dir"
+  printf '%s\n' "$2" >>"$1" || fail "cannot write $1"
+}
+
+# read_managed NAME: prints the entries of managed/NAME and managed/NAME.pending, once each.
+read_managed() {
+  local -a seen=()
+  local f e
+  for f in "$managed_dir/$1" "$managed_dir/$1.pending"; do
+    [[ -f $f ]] || continue
+    while IFS= read -r e; do
+      [[ -n $e ]] && ! in_list "$e" "${seen[@]}" && seen+=("$e") && printf '%s\n' "$e"
+    done <"$f"
+  done
+  return 0
+}
+
 declare -a old_targets=()
 apply_files() {
-  [[ -f $managed_dir/files ]] && mapfile -t old_targets <"$managed_dir/files"
+  mapfile -t old_targets < <(read_managed files)
   desired_files
   local t
   for t in "${old_targets[@]}"; do
@@ -253,6 +276,7 @@ apply_files() {
   ((dry)) && return 0
   mkdir -p -- "$managed_dir" || fail "cannot create $managed_dir"
   write_text "$managed_dir/files" "$( ((${#want_targets[@]})) && printf '%s\n' "${want_targets[@]}")"$'\n'
+  rm -f -- "$managed_dir/files.pending"
 }
 
 # --- /etc/hosts -----------------------------------------------------------------------------
@@ -419,6 +443,7 @@ wg_apply() {
     if ((exists)); then change "update WireGuard interface $n"; else change "create WireGuard interface $n"; fi
     return 0
   fi
+  journal "$managed_dir/wireguard.pending" "$n"
   ((exists)) || wg_start "$n"
   wg_configure "$n"
   mkdir -p -- "$run_dir/wireguard"
@@ -487,7 +512,7 @@ wg_configure() {
 
 apply_wireguard() {
   local old=() n
-  [[ -f $managed_dir/wireguard ]] && mapfile -t old <"$managed_dir/wireguard"
+  mapfile -t old < <(read_managed wireguard)
   for n in "${old[@]}"; do
     [[ -n $n ]] || continue
     in_list "$n" "${wg_names[@]}" && continue
@@ -499,6 +524,7 @@ apply_wireguard() {
   ((dry)) && return 0
   mkdir -p -- "$managed_dir"
   write_text "$managed_dir/wireguard" "$( ((${#wg_names[@]})) && printf '%s\n' "${wg_names[@]}")"$'\n'
+  rm -f -- "$managed_dir/wireguard.pending"
 }
 
 # --- nsd ------------------------------------------------------------------------------------

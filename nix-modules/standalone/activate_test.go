@@ -271,3 +271,39 @@ func TestSwitchSetsTheSystemProfile(t *testing.T) {
 		t.Errorf("an unknown action gives exit %d, output %q; want 2 and usage", code, out)
 	}
 }
+
+// A generation that fails half-way through installing its files is rolled back exactly:
+// the files it had already installed are journalled and removed by the older generation.
+func TestRollbackAfterAFailedActivation(t *testing.T) {
+	a := buildHost(t, fixture("host-a.nix"))
+	broken := buildHost(t, writeFixture(t, `{
+	  networking.hostName = "broken";
+	  environment.etc."nixmesh-test/aa-new".text = "installed before the failure\n";
+	  environment.etc."nixmesh-test/zz-blocked".text = "cannot replace a directory\n";
+	}`))
+	sb := newSandbox(t)
+	if err := os.MkdirAll(sb.path("etc/nixmesh-test/zz-blocked"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sb.mustRun(t, stc(a, "test"))
+	stateA := sb.snapshot(t, "etc")
+
+	out, code := sb.run(t, stc(broken, "test"))
+	if code == 0 {
+		t.Fatalf("activation over a directory succeeded:\n%s", out)
+	}
+	assertContains(t, "failed activation", out,
+		"/etc/nixmesh-test/zz-blocked (environment.etc.\"nixmesh-test/zz-blocked\") is a directory on this host")
+	if _, err := os.Lstat(sb.path("etc/nixmesh-test/aa-new")); err != nil {
+		t.Fatalf("the failing generation should have installed aa-new before failing: %v", err)
+	}
+
+	out = sb.mustRun(t, stc(a, "test"))
+	assertContains(t, "rollback", out, "remove file /etc/nixmesh-test/aa-new")
+	if d := diffSnapshots(stateA, sb.snapshot(t, "etc")); len(d) > 0 {
+		t.Errorf("after rolling back a failed activation, /etc differs from A's state:\n%s", strings.Join(d, "\n"))
+	}
+	if _, err := os.Lstat(sb.path("var/lib/nixmesh/managed/files.pending")); !os.IsNotExist(err) {
+		t.Errorf("the journal of the failed activation is left behind: %v", err)
+	}
+}

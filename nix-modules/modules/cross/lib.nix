@@ -60,8 +60,12 @@ rec {
 
   # The files of every definition of the options of a submodule (its `options` argument),
   # for problems about the submodule as a whole.
+  # Files that only declare the option (where its default comes from) are left out.
   filesOf = options:
-    knownFiles (lib.concatMap (o: o.files or [ ]) (builtins.attrValues (lib.filterAttrs (_: o: lib.isOption o) options)));
+    knownFiles (lib.concatMap definitionFiles (builtins.attrValues (lib.filterAttrs (_: o: lib.isOption o) options)));
+
+  # The files that define an option (not those that only declare it).
+  definitionFiles = o: filter (f: !(builtins.elem f (o.declarations or [ ]))) (o.files or [ ]);
 
   # The distinct files of a list, without the module system's "<unknown-file>".
   knownFiles = files: filter (f: f != "<unknown-file>") (uniqueStrings files);

@@ -1,0 +1,3 @@
+{ lib, ... }: {
+  options.int.sub = lib.mkOption { type = lib.types.int; };
+}

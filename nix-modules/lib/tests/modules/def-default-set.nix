@@ -1,0 +1,3 @@
+{ lib, ... }: {
+  config = lib.mkDefault { int = 8; str = "from-default-set"; };
+}

@@ -1,0 +1,3 @@
+{ lib, ... }: {
+  nested = lib.mkBefore { a = 1; };
+}

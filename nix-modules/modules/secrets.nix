@@ -1,0 +1,225 @@
+# Secrets: `nodes.<node>.secrets.<name>`, files that nixmesh puts on a host at deploy
+# time without their contents ever entering the Nix store, the plan or a log.
+#
+#   nodes.web.secrets.db-password = {
+#     command = [ "pass" "show" "web/db" ];       # stdout is the secret (run on the deployer)
+#     owner = "app";
+#     uploadAt = "post-activation";              # `app' is created by the activation
+#     restartOnChange = [ "app" ];               # standalone: activation scripts; NixOS: units
+#   };
+#   nodes.gateway.secrets.wg-backbone = {
+#     file = "/home/me/keys/gateway-backbone.key"; # a string: never copied to the store
+#     path = "/var/lib/nixmesh/wireguard/backbone.key";
+#   };
+#
+# Only the *source* (a command to run or a file to read on the deploying machine) and the
+# target's metadata are declared; the Go side (package secrets) runs the source, keeps the
+# bytes in memory and streams them over SSH into place. Other options point at a secret by
+# its path on the host: `config.nodes.web.secrets.db-password.path`.
+#
+# Emitted for the Go side (docs/internals.md) as
+#   plan.network.secrets.<node>.<name> = {
+#     name; source = { kind = "command"; command = [ ... ]; } | { kind = "file"; file = "/..."; };
+#     path; owner; group; mode; uploadAt; restartOnChange = [ ... ];
+#   }
+# Every node appears (with `{ }` when it has no secrets).
+{ config, lib, nixmesh, ... }:
+let
+  inherit (lib) mkOption types;
+
+  storePrefix = builtins.storeDir + "/";
+  inStore = s: builtins.substring 0 (builtins.stringLength storePrefix) s == storePrefix;
+  isAbsoluteString = x: builtins.isString x && builtins.match "/.*" x != null;
+
+  # A path on the host, outside the Nix store.
+  hostPathType = types.strMatching "/.*" // {
+    description = "absolute path on the host, outside the Nix store";
+    check = x: isAbsoluteString x && !inStore x;
+  };
+
+  # Where a secret is read on the deploying machine. A Nix path value (./key) is accepted
+  # by the type only so that `apply` can reject it with a message that says what to do:
+  # a Nix path that is interpolated or serialised is copied into the world-readable store.
+  sourceFileType = types.mkOptionType {
+    name = "secretSourceFile";
+    description = "absolute path on the deploying machine, as a string (\"/home/me/key\", not ./key)";
+    check = x: builtins.isPath x || (isAbsoluteString x && !inStore x);
+    merge = loc: defs:
+      let values = lib.unique (map (d: d.value) defs); in
+      if builtins.length values == 1 then builtins.head values
+      else throw "The option `${lib.showOption loc}' has conflicting definitions, in ${lib.concatStringsSep ", " (map (d: "`${d.file}'") defs)}.";
+  };
+
+  modeType = types.strMatching "0?[0-7]{3}" // {
+    description = "file mode in octal, as a string (e.g. \"0400\")";
+  };
+
+  # Users and groups by name or number.
+  principalType = types.strMatching "[A-Za-z0-9_][A-Za-z0-9_.-]*[$]?" // {
+    description = "user or group name (or numeric id)";
+  };
+
+  nameType = types.strMatching "[A-Za-z0-9_][A-Za-z0-9_.-]*" // {
+    description = "secret name (letters, digits, `_', `-' and `.', not starting with `.' or `-')";
+  };
+
+  secretModule = node: { name, config, options, ... }: {
+    options = {
+      name = mkOption {
+        type = nameType;
+        default = name;
+        defaultText = lib.literalExpression "<name>";
+        description = "The secret's name (the attribute name), used in messages and the default `path`.";
+      };
+
+      command = mkOption {
+        type = types.nullOr (types.nonEmptyListOf types.str);
+        default = null;
+        example = [ "pass" "show" "hosts/web/db-password" ];
+        description = ''
+          A command run on the deploying machine, without a shell and with stdin closed;
+          its standard output is the secret (byte for byte, trailing newline included). Any
+          CLI serves: `pass`, `vault kv get -field=...`, `sops -d`, `age -d -i ...`, `cat`.
+          A command that fails or prints nothing fails the deploy of this node before
+          anything on it is changed. Set exactly one of `command` and `file`.
+        '';
+      };
+
+      file = mkOption {
+        type = types.nullOr sourceFileType;
+        default = null;
+        example = "/home/me/secrets/web-db-password";
+        apply = v:
+          if builtins.isPath v then
+            throw ''
+              The option `nodes.${node}.secrets.${name}.file' is the Nix path ${toString v}: a path value is copied into the world-readable Nix store as soon as it is used. Write it as a string instead: file = "${toString v}"; (or, relative to this file: file = toString ./<file>;)''
+          else v;
+        description = ''
+          A file on the deploying machine whose contents are the secret: an absolute path
+          as a string. A Nix path (`./key`) is rejected, since using one copies the file
+          into the Nix store; write `toString ./key` or the absolute path. Set exactly one
+          of `command` and `file`.
+        '';
+      };
+
+      path = mkOption {
+        type = hostPathType;
+        default = "/var/lib/nixmesh/secrets/${name}";
+        defaultText = lib.literalExpression "\"/var/lib/nixmesh/secrets/<name>\"";
+        example = "/var/lib/nixmesh/wireguard/backbone.key";
+        description = ''
+          Where the secret is written on the host. Options that take a key file can point
+          here: `config.nodes.<node>.secrets.<name>.path`. A missing directory is created
+          (the last component mode 0751, its parents 0755).
+        '';
+      };
+
+      owner = mkOption {
+        type = principalType;
+        default = "root";
+        example = "app";
+        description = "The file's owner on the host.";
+      };
+
+      group = mkOption {
+        type = principalType;
+        default = "root";
+        example = "app";
+        description = "The file's group on the host.";
+      };
+
+      mode = mkOption {
+        type = modeType;
+        default = "0400";
+        example = "0440";
+        description = "The file's permissions on the host.";
+      };
+
+      uploadAt = mkOption {
+        type = types.enum [ "pre-activation" "post-activation" ];
+        default = "pre-activation";
+        description = ''
+          When the secret is written: "pre-activation" (after the closure is copied,
+          before the new system is activated; for files the activation itself needs, e.g.
+          a WireGuard private key) or "post-activation" (after the new system is active,
+          e.g. when `owner` is a user the new system creates). Before anything is written,
+          all of the node's secrets are fetched, so a failing source changes nothing.
+        '';
+      };
+
+      restartOnChange = mkOption {
+        type = types.listOf types.str;
+        default = [ ];
+        example = [ "app" ];
+        description = ''
+          What to re-run when the secret's file on the host changed (content, owner, group
+          or mode). Standalone hosts: names of `system.activationScripts`, run again (in
+          their dependency order) after the secret is written, or after the activation for
+          a pre-activation secret. NixOS: systemd units, restarted with `systemctl restart`.
+        '';
+      };
+    };
+  };
+
+  # The plan entry of one secret: its source and metadata, never a value.
+  planSecret = s: {
+    inherit (s) name path owner group mode uploadAt restartOnChange;
+    source =
+      if s.command != null then { kind = "command"; inherit (s) command; }
+      else { kind = "file"; inherit (s) file; };
+  };
+
+  # Problems of one node's secrets, as node assertions.
+  secretAssertions = node: nodeCfg:
+    let
+      secrets = nodeCfg.secrets;
+      names = builtins.attrNames secrets;
+      scripts = nodeCfg.config.system.activationScripts or { };
+      byPath = builtins.groupBy (n: secrets.${n}.path) names;
+    in
+    lib.concatMap
+      (n:
+        let s = secrets.${n}; opt = "`nodes.${node}.secrets.${n}"; in
+        lib.optional (s.command == null && s.file == null)
+          { assertion = false; message = "${opt}' has no source: set `command' (e.g. [ \"pass\" \"show\" \"${n}\" ]) or `file' (an absolute path, as a string)."; }
+        ++ lib.optional (s.command != null && s.file != null)
+          { assertion = false; message = "${opt}' has both `command' and `file': keep one."; }
+        ++ lib.optionals (nixmesh.kind == "standalone") (map
+          (r: {
+            assertion = false;
+            message = "${opt}.restartOnChange' names `${r}', which is not one of the node's activation scripts (system.activationScripts: ${if scripts == { } then "none" else lib.concatStringsSep ", " (builtins.attrNames scripts)}). On standalone hosts restartOnChange re-runs activation scripts.";
+          })
+          (builtins.filter (r: !(scripts ? ${r})) s.restartOnChange)))
+      names
+    ++ lib.concatLists (lib.mapAttrsToList
+      (p: ns: lib.optional (builtins.length ns > 1) {
+        assertion = false;
+        message = "secrets ${lib.concatStringsSep ", " (map (n: "`${n}'") ns)} of node `${node}' all write to ${p}: give each its own `path'.";
+      })
+      byPath);
+in
+{
+  options.nodes = mkOption {
+    type = types.attrsOf (types.submodule ({ name, config, ... }: {
+      options.secrets = mkOption {
+        type = types.attrsOf (types.submodule (secretModule name));
+        default = { };
+        example = lib.literalExpression ''
+          {
+            db-password = { command = [ "pass" "show" "web/db" ]; owner = "app"; uploadAt = "post-activation"; };
+            tls-key = { file = "/home/me/tls/web.key"; path = "/etc/ssl/private/web.key"; };
+          }
+        '';
+        description = ''
+          Files put on this node at deploy time from a command or a file on the deploying
+          machine, never through the Nix store. See `nixmesh secrets`.
+        '';
+      };
+      config.assertions = secretAssertions name config;
+    }));
+  };
+
+  config.planExtra.network.secrets = builtins.mapAttrs
+    (_: node: builtins.mapAttrs (_: planSecret) node.secrets)
+    config.nodes;
+}

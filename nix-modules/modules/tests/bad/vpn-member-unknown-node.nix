@@ -1,0 +1,15 @@
+# expect-path: vpn.networks.backbone.members.wbe
+# expect: names no node
+# expect: nodes: db, gateway, web
+import ../../../default.nix { } {
+  imports = [ ../testdata/nodes.nix ];
+  vpn.networks.backbone = {
+    subnet = "10.77.0.0/24";
+    topology = "star";
+    server = "gateway";
+    members.gateway.publicKey = "80WrPbKdE0nmzLU7fspBqUnwE/iKeUzTyCRQSoYg1VU=";
+    members.web.publicKey = "M25VxT4pEsxaH3Vj+fAv9ZbEHLp+7sX4KoA7Ujb+jDY=";
+    members.db.publicKey = "g3XXCa1NSbVLtEbR2HbXpPWbg1S6P1x0cWCGBN7Wf00=";
+    members.wbe.publicKey = "M25VxT4pEsxaH3Vj+fAv9ZbEHLp+7sX4KoA7Ujb+jDY=";
+  };
+}

@@ -1,0 +1,14 @@
+# expect-path: vpn.networks.second.members.web.listenPort
+# expect: is 51820 on node `web'
+# expect: different ports
+import ../../../default.nix { } {
+  imports = [ ../testdata/nodes.nix ];
+  vpn.networks.first = {
+    subnet = "10.77.0.0/24";
+    members.web.publicKey = "M25VxT4pEsxaH3Vj+fAv9ZbEHLp+7sX4KoA7Ujb+jDY=";
+  };
+  vpn.networks.second = {
+    subnet = "10.78.0.0/24";
+    members.web.publicKey = "M25VxT4pEsxaH3Vj+fAv9ZbEHLp+7sX4KoA7Ujb+jDY=";
+  };
+}

@@ -1,0 +1,90 @@
+package modulestests
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"testing"
+
+	"github.com/nixmesh/nixmesh/internal/testutil"
+)
+
+// scaleSpec is the benchmark network: n nodes, a full SSH mesh among n/4 of them (each
+// one's key may log in as root on every one, itself included), one n-member VPN of the
+// given topology in a /16, and 5n A records in one zone (1,000 at n = 200).
+func scaleSpec(n int, topology string) map[string]any {
+	key := func(i int, salt byte) string {
+		b := make([]byte, 32)
+		b[0], b[1], b[2] = byte(i), byte(i>>8), salt
+		return base64.StdEncoding.EncodeToString(b)
+	}
+	nodes := map[string]any{}
+	members := map[string]any{}
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("n%03d", i)
+		nodes[name] = map[string]any{"host": fmt.Sprintf("root@198.18.%d.%d", i/250, 1+i%250)}
+		members[name] = map[string]any{"publicKey": key(i, 1)}
+	}
+	access := map[string]any{}
+	meshSize := n / 4
+	for i := 0; i < meshSize; i++ {
+		has := map[string]any{}
+		for j := 0; j < meshSize; j++ {
+			has[fmt.Sprintf("n%03d", j)] = map[string]any{"root": true}
+		}
+		access[fmt.Sprintf("n%03d", i)] = map[string]any{
+			"hostKeys": map[string]any{"ed25519": "ssh-ed25519 " + key(i, 2)},
+			"keys": map[string]any{"admin": map[string]any{
+				"publicKey":   "ssh-ed25519 " + key(i, 3) + " admin@n" + strconv.Itoa(i),
+				"hasAccessTo": has,
+			}},
+		}
+	}
+	net := map[string]any{"subnet": "10.80.0.0/16", "topology": topology, "members": members}
+	if topology == "star" {
+		net["server"] = "n000"
+	}
+	records := map[string]any{}
+	for i := 0; i < 5*n; i++ {
+		records[fmt.Sprintf("r%04d.bench.test", i)] = map[string]any{"A": fmt.Sprintf("10.1.%d.%d", i/250, 1+i%250)}
+	}
+	return map[string]any{
+		"nodes": nodes,
+		"ssh":   map[string]any{"access": access},
+		"vpn":   map[string]any{"networks": map[string]any{"bench": net}},
+		"dns": map[string]any{
+			"zones":   map[string]any{"bench.test": map[string]any{"primaryNode": "n000", "secondaryNodes": []string{"n001"}}},
+			"records": records,
+		},
+	}
+}
+
+// BenchmarkCross evaluates the plan of the scale network (one nix-instantiate, as the Go
+// side does) at 50, 100 and 200 nodes with a star VPN, and at 200 with a mesh VPN
+// (200 x 199 peers). Run it with
+//
+//	go test -run '^$' -bench Cross -benchtime 1x ./nix-modules/modules/...
+func BenchmarkCross(b *testing.B) {
+	testutil.RequireNix(b)
+	testutil.SetNixEnv(b)
+	cases := []struct {
+		n        int
+		topology string
+	}{{50, "star"}, {100, "star"}, {200, "star"}, {200, "mesh"}}
+	for _, c := range cases {
+		b.Run(fmt.Sprintf("nodes=%d/vpn=%s", c.n, c.topology), func(b *testing.B) {
+			spec := writeSpec(b, scaleSpec(c.n, c.topology))
+			for i := 0; i < b.N; i++ {
+				plan, err := planOfSpec(b, spec)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				if len(plan.Nodes) != c.n {
+					b.Fatalf("plan has %d nodes, want %d", len(plan.Nodes), c.n)
+				}
+				b.StartTimer()
+			}
+		})
+	}
+}
