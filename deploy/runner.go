@@ -57,14 +57,15 @@ func Run(ctx context.Context, opts Options, targets []Target) (Report, error) {
 			finish(i, HostResult{Host: t.Name, Result: ResultSkipped, Reason: t.SkipReason, NewSystem: t.Toplevel}, now)
 			continue
 		}
+		acquired := false
 		select {
 		case sem <- struct{}{}:
+			acquired = true
 		case <-startCtx.Done():
 		}
 		if err := startCtx.Err(); err != nil {
-			select { // a slot may have been taken in the same instant
-			case <-sem:
-			default:
+			if acquired { // both were ready and the slot won: give it back
+				<-sem
 			}
 			cause := err
 			reason := "not started: another host failed (--keep-going=false)"

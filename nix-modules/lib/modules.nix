@@ -41,9 +41,41 @@ let
   defaultOrderPriority = 1000;
   optionDefaultPriority = 1500;
 
+  /* Make a definition conditional. Around an attribute set at a level of options it is
+     pushed down onto each attribute, so the condition may read `config` without
+     infinite recursion; the condition must be a Boolean.
+
+     Type: mkIf :: Bool -> a -> Definition
+
+     Example: config = mkIf config.vpn.enable { networking.firewall.allowedUDPPorts = [ 51820 ]; };
+  */
   mkIf = condition: content: { _type = "if"; inherit condition content; };
+
+  /* Several definitions in one place (each may be mkIf/mkOverride/...).
+
+     Type: mkMerge :: [Definition] -> Definition
+
+     Example: config = mkMerge [ { a = 1; } (mkIf cond { b = 2; }) ];
+  */
   mkMerge = contents: { _type = "merge"; inherit contents; };
+
+  /* Give a definition a priority: of all definitions of an option only those with the
+     lowest number are used (plain definitions 100, mkDefault 1000, option defaults 1500,
+     mkForce 50).
+
+     Type: mkOverride :: Int -> a -> Definition
+
+     Example: port = mkOverride 900 2222;
+  */
   mkOverride = priority: content: { _type = "override"; inherit priority content; };
+
+  /* Place a definition of a list or string option: merged definitions are sorted by this
+     number (default 1000, mkBefore 500, mkAfter 1500; stable).
+
+     Type: mkOrder :: Int -> a -> Definition
+
+     Example: list = mkOrder 600 [ "early" ];
+  */
   mkOrder = priority: content: { _type = "order"; inherit priority content; };
 
   propertyTypes = { "if" = true; merge = true; override = true; order = true; };
@@ -521,19 +553,24 @@ in
   inherit defaultOverridePriority defaultOrderPriority;
   defaultPriority = defaultOverridePriority;
 
-  /* Default priority of option defaults (1500). Example: mkOptionDefault 1 */
+  /* Priority 1500, the priority of option defaults. Type: a -> Definition.
+     Example: mkOptionDefault 1 */
   mkOptionDefault = mkOverride optionDefaultPriority;
-  /* Priority 1000: loses against plain definitions (100). Example: mkDefault "x" */
+  /* Priority 1000: loses against plain definitions (100). Type: a -> Definition.
+     Example: mkDefault "x" */
   mkDefault = mkOverride 1000;
   /* Priority 60. */
   mkImageMediaOverride = mkOverride 60;
-  /* Priority 50: wins against plain definitions. Example: mkForce [ ] */
+  /* Priority 50: wins against plain definitions. Type: a -> Definition.
+     Example: mkForce [ ] */
   mkForce = mkOverride 50;
   /* Priority 10. */
   mkVMOverride = mkOverride 10;
-  /* Order 500: placed before default-ordered definitions in lists/strings. */
+  /* Order 500: placed before default-ordered definitions in lists/strings.
+     Type: a -> Definition. Example: mkBefore [ "first" ] */
   mkBefore = mkOrder 500;
-  /* Order 1500: placed after default-ordered definitions. */
+  /* Order 1500: placed after default-ordered definitions.
+     Type: a -> Definition. Example: mkAfter "\n# last line" */
   mkAfter = mkOrder 1500;
   mkFixStrictness = x: x;
 

@@ -521,7 +521,7 @@ let
         descriptionClass = "noun";
         check = x: isAttrs x || isFunction x || types.path.check x;
         merge = loc: defs:
-          (evalWith loc ([ (nameModule (last' loc)) ] ++ asModules defs)).config;
+          (evalWith loc ([ (nameModule (if loc == [ ] then "<name>" else last' loc)) ] ++ asModules defs)).config;
         emptyValue = { value = { }; };
         getSubOptions = prefix:
           let o = (docEval prefix).options; in

@@ -11,6 +11,12 @@
 #   nixmesh-switch confirm ID      confirm over a NEW SSH connection; prints the status
 #   nixmesh-switch log ID          the switch's log
 #
+# status (and confirm) print: id state reason action system previous started
+# waiting-since finished confirmed-by, one key=value line each. States: starting,
+# activating, waiting-confirmation, confirmed, then one of the final success,
+# rolled-back, failed (rolling-back on the way). A switch whose runner is gone before a
+# final state (killed, host rebooted) reads as failed.
+#
 # How a switch goes (action switch or test):
 #   1. `start` takes the per-host lock, gives the switch an id, records the system that
 #      is active now (the "previous" one), launches the runner detached from the SSH

@@ -1,0 +1,274 @@
+package secrets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// ErrHostKeyMismatch is wrapped when a host offers a key that differs from the one the
+// operator trusts for it (known_hosts, the deployment's ssh.access.<node>.hostKeys, or
+// the output file): possibly a man in the middle. It is never overridden.
+var ErrHostKeyMismatch = errors.New("host key mismatch")
+
+// ErrHostKeyUnknown is wrapped when nothing trusted vouches for a host's key and
+// --accept-new was not given.
+var ErrHostKeyUnknown = errors.New("host key unknown")
+
+// HostKeyTypes maps the names used in the key file to the SSH host key algorithms asked
+// for, in preference order.
+var HostKeyTypes = map[string][]string{
+	"ed25519": {ssh.KeyAlgoED25519},
+	"ecdsa":   {ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521},
+	"rsa":     {ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA},
+}
+
+// errGotKey stops a handshake once the host key is known.
+var errGotKey = errors.New("got host key")
+
+// ScanHostKey connects to addr (host:port) and returns the host key it offers for the
+// given algorithms, as ssh-keyscan does; it authenticates nothing and runs nothing.
+func ScanHostKey(ctx context.Context, addr string, algorithms []string, timeout time.Duration) (ssh.PublicKey, error) {
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	d := net.Dialer{Timeout: timeout}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	deadline := time.Now().Add(timeout)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	_ = conn.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	var key ssh.PublicKey
+	cfg := &ssh.ClientConfig{
+		User:              "nixmesh-keyscan",
+		HostKeyAlgorithms: algorithms,
+		HostKeyCallback: func(_ string, _ net.Addr, k ssh.PublicKey) error {
+			key = k
+			return errGotKey
+		},
+		Timeout: timeout,
+	}
+	c, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
+	if err == nil {
+		go ssh.DiscardRequests(reqs)
+		go func() {
+			for ch := range chans {
+				_ = ch.Reject(ssh.Prohibited, "")
+			}
+		}()
+		c.Close()
+	}
+	if key != nil {
+		return key, nil
+	}
+	if err == nil {
+		err = errors.New("the handshake ended without a host key")
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return nil, err
+}
+
+// SSHKeyOptions drive CollectSSHHostKeys.
+type SSHKeyOptions struct {
+	Inventory *Inventory
+	Nodes     []string // the nodes to scan
+	Types     []string // keys of HostKeyTypes; empty: ed25519
+	// Existing are the keys already in the output file ({ node = { type = key; }; });
+	// they are trusted and kept.
+	Existing map[string]map[string]string
+	// KnownHostsFiles are trusted in addition to Existing and the declared host keys;
+	// files that do not exist are ignored. Nil: ~/.ssh/known_hosts and
+	// /etc/ssh/ssh_known_hosts.
+	KnownHostsFiles []string
+	// AcceptNew writes keys that nothing trusted vouches for. A mismatch is never accepted.
+	AcceptNew bool
+	Timeout   time.Duration
+	Log       func(string)
+}
+
+// DefaultKnownHostsFiles are ssh's default known-hosts files.
+func DefaultKnownHostsFiles() []string {
+	files := []string{"/etc/ssh/ssh_known_hosts"}
+	if h, err := os.UserHomeDir(); err == nil {
+		files = append([]string{filepath.Join(h, ".ssh", "known_hosts")}, files...)
+	}
+	return files
+}
+
+// HostKeyError is the failure of one node.
+type HostKeyError struct {
+	Node string
+	Err  error
+}
+
+func (e *HostKeyError) Error() string { return fmt.Sprintf("%s: %v", e.Node, e.Err) }
+func (e *HostKeyError) Unwrap() error { return e.Err }
+
+// CollectSSHHostKeys scans each node's host keys of the wanted types, checks each against
+// what the operator trusts, and returns Existing plus the verified keys
+// ("ssh-ed25519 AAAA...", without comment). Failures are joined in err; the other
+// nodes' keys are still returned.
+func CollectSSHHostKeys(ctx context.Context, o SSHKeyOptions) (map[string]map[string]string, error) {
+	types := o.Types
+	if len(types) == 0 {
+		types = []string{"ed25519"}
+	}
+	for _, t := range types {
+		if _, ok := HostKeyTypes[t]; !ok {
+			return o.Existing, fmt.Errorf("unknown host key type %q (known: ed25519, ecdsa, rsa)", t)
+		}
+	}
+	log := o.Log
+	if log == nil {
+		log = func(string) {}
+	}
+	files := o.KnownHostsFiles
+	if files == nil {
+		files = DefaultKnownHostsFiles()
+	}
+	var existingFiles []string
+	for _, f := range files {
+		if _, err := os.Stat(f); err == nil {
+			existingFiles = append(existingFiles, f)
+		}
+	}
+	var known ssh.HostKeyCallback
+	if len(existingFiles) > 0 {
+		cb, err := knownhosts.New(existingFiles...)
+		if err != nil {
+			return o.Existing, fmt.Errorf("reading known hosts: %w", err)
+		}
+		known = cb
+	}
+	found := map[string]map[string]string{}
+	var errs []error
+	for _, node := range o.Nodes {
+		n, ok := o.Inventory.Nodes[node]
+		if !ok {
+			errs = append(errs, &HostKeyError{Node: node, Err: errors.New("is not a node")})
+			continue
+		}
+		_, host, port, err := n.Address()
+		if err != nil {
+			errs = append(errs, &HostKeyError{Node: node, Err: err})
+			continue
+		}
+		addr := net.JoinHostPort(host, strconv.Itoa(port))
+		var nodeErrs []error
+		for _, t := range types {
+			key, err := ScanHostKey(ctx, addr, HostKeyTypes[t], o.Timeout)
+			if err != nil {
+				nodeErrs = append(nodeErrs, fmt.Errorf("%s key from %s: %w", t, addr, err))
+				continue
+			}
+			line := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(key)))
+			trusted, why, err := trust(o, known, node, addr, key)
+			switch {
+			case err != nil:
+				nodeErrs = append(nodeErrs, err)
+				continue
+			case !trusted && !o.AcceptNew:
+				nodeErrs = append(nodeErrs, fmt.Errorf("%w: %s offers %s, which nothing trusted vouches for (known_hosts, ssh.access.%s.hostKeys, the keys file); check it out of band, then re-run with --accept-new", ErrHostKeyUnknown, addr, line, node))
+				continue
+			case !trusted:
+				why = "new, accepted (--accept-new)"
+			}
+			if found[node] == nil {
+				found[node] = map[string]string{}
+			}
+			found[node][t] = line
+			log(fmt.Sprintf("%s: %s %s (%s)", node, t, line, why))
+		}
+		if len(nodeErrs) > 0 {
+			errs = append(errs, &HostKeyError{Node: node, Err: errors.Join(nodeErrs...)})
+		}
+	}
+	all, _ := merged(o.Existing, found)
+	return all, errors.Join(errs...)
+}
+
+// trust decides whether key (offered by node at addr) is vouched for.
+// A trusted source holding another key of the same algorithm is a mismatch.
+func trust(o SSHKeyOptions, known ssh.HostKeyCallback, node, addr string, key ssh.PublicKey) (bool, string, error) {
+	mismatch := func(source, want string) error {
+		return fmt.Errorf("%w: %s offers %s, but %s has %s for node %s", ErrHostKeyMismatch, addr,
+			strings.TrimSpace(string(ssh.MarshalAuthorizedKey(key))), source, want, node)
+	}
+	check := func(source, line string) (bool, error) {
+		k, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
+		if err != nil {
+			return false, nil // not a key we can compare; the Nix types check declared keys
+		}
+		if string(k.Marshal()) == string(key.Marshal()) {
+			return true, nil
+		}
+		if k.Type() == key.Type() {
+			return false, mismatch(source, line)
+		}
+		return false, nil
+	}
+	trusted, why := false, ""
+	for _, src := range []struct {
+		name string
+		keys map[string]string
+	}{{"the keys file", o.Existing[node]}, {"ssh.access." + node + ".hostKeys", o.Inventory.HostKeys[node]}} {
+		for _, line := range src.keys {
+			ok, err := check(src.name, line)
+			if err != nil {
+				return false, "", err
+			}
+			if ok && !trusted {
+				trusted, why = true, "matches "+src.name
+			}
+		}
+	}
+	if known != nil {
+		remote, _ := net.ResolveTCPAddr("tcp", addr)
+		err := known(addr, remote, key)
+		var ke *knownhosts.KeyError
+		switch {
+		case err == nil:
+			if !trusted {
+				trusted, why = true, "matches known_hosts"
+			}
+		case errors.As(err, &ke) && len(ke.Want) > 0:
+			for _, w := range ke.Want {
+				if w.Key.Type() == key.Type() {
+					return false, "", mismatch(fmt.Sprintf("%s:%d", w.Filename, w.Line), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(w.Key))))
+				}
+			}
+		case errors.As(err, &ke):
+		default:
+			return false, "", fmt.Errorf("checking known hosts: %w", err)
+		}
+	}
+	return trusted, why, nil
+}
+
+// WriteSSHHostKeys writes the keys file ({ node = { ed25519 = "ssh-ed25519 ..."; }; })
+// unless it already holds exactly this; it reports whether it wrote.
+func WriteSSHHostKeys(file string, keys map[string]map[string]string) (bool, error) {
+	return writeIfChanged(file, RenderKeyFile([]string{
+		"SSH host public keys, by node and type; written by `nixmesh keys ssh` after checking",
+		"them against known_hosts and the declared keys.",
+		"Use: ssh.access.<node>.hostKeys = (import ./ssh-host-keys.nix).<node>;",
+	}, keys))
+}
