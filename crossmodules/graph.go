@@ -76,7 +76,7 @@ func dotID(s string) string {
 // secondaries (dashed).
 func (g Graph) DOT() string {
 	var b strings.Builder
-	b.WriteString("digraph nixmesh {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n\n")
+	b.WriteString("digraph nixmesh {\n  rankdir=LR;\n  graph [fontname=\"Helvetica\"];\n  node [fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n\n")
 	b.WriteString("  // nodes\n")
 	for _, n := range g.Nodes {
 		fmt.Fprintf(&b, "  %s [shape=box, style=rounded, label=%s];\n", dotID("node:"+n), dotID(n))

@@ -12,9 +12,9 @@ import (
 // connect phase.
 func connectedHost(t *testing.T, client *testClient, h *testHost, toplevel string, log *eventLog) *hostRun {
 	t.Helper()
-	o := Options{SSH: client.sshOptions(t), NixEnv: testutil.NixEnv(), Events: log.add}
+	o := Options{SSH: sshOptionsFor(t, client), NixEnv: testutil.NixEnv(), Events: log.add}
 	o.SSH.DeclaredHostKeys = map[string][]string{"web": {h.HostKeyLine}}
-	tg := h.target("web")
+	tg := hostTarget(h, "web")
 	tg.Toplevel = toplevel
 	hr := &hostRun{opts: o, t: tg, emit: log.add, phase: PhaseCopy}
 	d, _, err := newDialer(o.SSH, tg)

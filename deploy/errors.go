@@ -27,6 +27,9 @@ var (
 	// ErrSwitchDeadline: the switch did not reach a final state within the overall
 	// deadline (switchTimeout + successTimeout + margin); it may still finish on the host.
 	ErrSwitchDeadline = errors.New("switch did not finish in time")
+	// ErrNotStarted: the host was not started because another host failed and the deploy
+	// was not to keep going (Options.FailFast).
+	ErrNotStarted = errors.New("not started after another host failed")
 	// ErrInterrupted: the deploy was cancelled (Ctrl-C) before or while this host ran.
 	ErrInterrupted = errors.New("interrupted")
 )
@@ -58,5 +61,5 @@ type connectError struct {
 	err   error
 }
 
-func (e *connectError) Error() string { return fmt.Sprintf("cannot connect to %s: %v", e.addr, e.err) }
+func (e *connectError) Error() string   { return fmt.Sprintf("cannot connect to %s: %v", e.addr, e.err) }
 func (e *connectError) Unwrap() []error { return []error{ErrConnect, e.err} }

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/nixmesh/nixmesh/internal/progress"
 )
 
 // TextEvents returns an event sink writing plain `[host] phase: message` lines, for
@@ -40,73 +41,29 @@ func JSONEvents(w io.Writer) func(Event) {
 	return func(e Event) { enc.Encode(e) }
 }
 
-// LiveDisplay is a multi-line terminal display: one line per host, redrawn in place.
-// Use it when the output is a terminal.
-type LiveDisplay struct {
-	mu     sync.Mutex
-	w      io.Writer
-	hosts  []string
-	lines  map[string]string
-	drawn  int
-	width  int
-	closed bool
-}
-
-// NewLiveDisplay makes a display for hosts, in that order. width bounds a line (0: 120).
-func NewLiveDisplay(w io.Writer, hosts []string, width int) *LiveDisplay {
-	if width <= 0 {
-		width = 120
-	}
-	d := &LiveDisplay{w: w, hosts: hosts, lines: map[string]string{}, width: width}
-	for _, h := range hosts {
-		d.lines[h] = "waiting"
-	}
-	return d
-}
-
-// Event updates the host's line and redraws. It is an event sink.
-func (d *LiveDisplay) Event(e Event) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		return
-	}
-	switch e.Kind {
-	case KindResult:
-		d.lines[e.Host] = fmt.Sprintf("%s (%s) %s", e.Result, e.Duration.Round(100*time.Millisecond), e.Message)
-	case KindError:
-		d.lines[e.Host] = e.Phase.Title() + ": error: " + e.Message
-	case KindStart:
-		d.lines[e.Host] = e.Phase.Title() + " …"
-	default:
-		d.lines[e.Host] = e.Phase.Title() + ": " + e.Message
-	}
-	d.redraw()
-}
-
-func (d *LiveDisplay) redraw() {
-	var b strings.Builder
-	if d.drawn > 0 {
-		fmt.Fprintf(&b, "\x1b[%dA", d.drawn)
-	}
-	nameWidth := 0
-	for _, h := range d.hosts {
-		nameWidth = max(nameWidth, len(h))
-	}
-	for _, h := range d.hosts {
-		line := fmt.Sprintf("%-*s  %s", nameWidth, h, d.lines[h])
-		if r := []rune(line); len(r) > d.width {
-			line = string(r[:d.width-1]) + "…"
+// ProgressEvents returns an event sink that drives a live multi-line display (one line
+// per host: its phase and latest progress), for output that is a terminal.
+func ProgressEvents(d *progress.Display) func(Event) {
+	return func(e Event) {
+		title := e.Phase.Title()
+		switch e.Kind {
+		case KindStart:
+			d.Status(e.Host, title)
+		case KindError:
+			fmt.Fprintln(d.Writer(e.Host), "error: "+e.Message)
+		case KindResult:
+			summary := string(e.Result)
+			if e.Message != "" {
+				summary += ": " + e.Message
+			}
+			ok := e.Result == ResultOK || e.Result == ResultUnchanged || e.Result == ResultWouldApply || e.Result == ResultSkipped
+			d.Finish(e.Host, summary, ok)
+		default:
+			if line, ok := strings.CutPrefix(e.Message, "log: "); ok {
+				fmt.Fprintln(d.Writer(e.Host), line)
+				return
+			}
+			d.Status(e.Host, title+": "+e.Message)
 		}
-		b.WriteString("\r\x1b[2K" + line + "\n")
 	}
-	d.drawn = len(d.hosts)
-	io.WriteString(d.w, b.String())
-}
-
-// Close stops redrawing; the last state stays on screen.
-func (d *LiveDisplay) Close() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.closed = true
 }

@@ -67,7 +67,7 @@ func Run(ctx context.Context, opts Options, targets []Target) (Report, error) {
 			if acquired { // both were ready and the slot won: give it back
 				<-sem
 			}
-			cause := err
+			var cause error = ErrNotStarted
 			reason := "not started: another host failed (--keep-going=false)"
 			if ctx.Err() != nil {
 				cause = errors.Join(ErrInterrupted, ctx.Err())

@@ -48,7 +48,7 @@ func (f *fleet) setMode(t *testing.T, h *testHost, mode string) {
 
 func (f *fleet) options(t *testing.T, log *eventLog) Options {
 	o := Options{
-		SSH:          f.client.sshOptions(t),
+		SSH:          sshOptionsFor(t, f.client),
 		NixEnv:       testutil.NixEnv(),
 		PollInterval: 20 * time.Millisecond,
 		Events:       log.add,
@@ -65,7 +65,7 @@ func hostName(i int) string { return fmt.Sprintf("host%d", i) }
 func (f *fleet) targets() []Target {
 	var ts []Target
 	for i, h := range f.hosts {
-		tg := h.target(hostName(i))
+		tg := hostTarget(h, hostName(i))
 		tg.Toplevel = f.system
 		tg.SwitchTimeout, tg.SuccessTimeout = 10*time.Second, 10*time.Second
 		ts = append(ts, tg)
@@ -225,7 +225,10 @@ func TestRunKeepGoing(t *testing.T) {
 			o := f.options(t, &eventLog{})
 			o.Parallel = 1
 			o.FailFast = failFast
-			rep, _ := Run(context.Background(), o, f.targets())
+			rep, err := Run(context.Background(), o, f.targets())
+			if errors.Is(err, context.Canceled) || (failFast && !errors.Is(err, ErrNotStarted)) {
+				t.Errorf("error %v: a host not started after a failure is not an interruption", err)
+			}
 			if rep.Hosts[0].Result != ResultFailed {
 				t.Fatalf("host0: %+v", rep.Hosts[0])
 			}
@@ -234,8 +237,8 @@ func TestRunKeepGoing(t *testing.T) {
 				if !failFast && r.Result != ResultOK {
 					t.Errorf("keep going: %s = %s (%s)", r.Host, r.Result, r.Reason)
 				}
-				if failFast && (r.Result != ResultCancelled || h.ran()) {
-					t.Errorf("fail fast: %s = %s, contacted %v", r.Host, r.Result, h.ran())
+				if failFast && (r.Result != ResultCancelled || h.Ran()) {
+					t.Errorf("fail fast: %s = %s, contacted %v", r.Host, r.Result, h.Ran())
 				}
 			}
 			if rep.ExitCode() != 5 {
@@ -269,8 +272,8 @@ func TestRunInterruptLeavesStartedSwitchAlone(t *testing.T) {
 		t.Error("an interrupted deploy confirmed the switch")
 	}
 	for i, h := range f.hosts[1:] {
-		if r := rep.Hosts[i+1]; r.Result != ResultCancelled || r.MidSwitch || h.ran() {
-			t.Errorf("%s: %s, contacted %v", r.Host, r.Result, h.ran())
+		if r := rep.Hosts[i+1]; r.Result != ResultCancelled || r.MidSwitch || h.Ran() {
+			t.Errorf("%s: %s, contacted %v", r.Host, r.Result, h.Ran())
 		}
 	}
 	var table bytes.Buffer

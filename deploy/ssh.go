@@ -75,9 +75,9 @@ func (o SSHOptions) userKnownHosts() string { return filepath.Join(o.home(), ".s
 // Endpoint is where and as whom one host is reached, after the plan, the node's
 // sshOptions and ssh_config have been combined.
 type Endpoint struct {
-	Node          string   // the node name (key of DeclaredHostKeys)
-	Alias         string   // the host name given in the plan (the ssh_config lookup key)
-	Host          string   // the address dialled (ssh_config HostName)
+	Node          string // the node name (key of DeclaredHostKeys)
+	Alias         string // the host name given in the plan (the ssh_config lookup key)
+	Host          string // the address dialled (ssh_config HostName)
 	Port          int
 	User          string
 	IdentityFiles []string // in the order they are offered, defaults included
@@ -88,12 +88,15 @@ type Endpoint struct {
 // Addr is host:port as dialled.
 func (e Endpoint) Addr() string { return net.JoinHostPort(e.Host, strconv.Itoa(e.Port)) }
 
-// Destination is user@host, with -p when the port is not 22, for messages that tell the
-// user what to type.
+// Destination is the arguments of ssh that reach the host ([-J jumps] [-p port]
+// user@host), for messages that tell the user what to type.
 func (e Endpoint) Destination() string {
 	d := e.User + "@" + e.Alias
 	if e.Port != 22 {
 		d = "-p " + strconv.Itoa(e.Port) + " " + d
+	}
+	if len(e.ProxyJump) > 0 {
+		d = "-J " + strings.Join(e.ProxyJump, ",") + " " + d
 	}
 	return d
 }

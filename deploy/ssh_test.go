@@ -3,12 +3,16 @@ package deploy
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 )
 
 func dialAndRun(t *testing.T, o SSHOptions, tg Target) error {
@@ -38,26 +42,26 @@ func TestHostKeyVerification(t *testing.T) {
 	other := startHost(t, client, false) // only for a second, different host key
 
 	t.Run("known key accepted", func(t *testing.T) {
-		client.trust(t, host)
-		if err := dialAndRun(t, client.sshOptions(t), host.target("web")); err != nil {
+		client.Trust(t, host)
+		if err := dialAndRun(t, sshOptionsFor(t, client), hostTarget(host, "web")); err != nil {
 			t.Fatalf("known host refused: %v", err)
 		}
-		if !host.ran() {
+		if !host.Ran() {
 			t.Fatal("the command did not run through the test sshd")
 		}
 	})
 
 	t.Run("unknown key refused before any command", func(t *testing.T) {
 		h := startHost(t, client, false)
-		client.trust(t, host) // knows another host, not this one
-		err := dialAndRun(t, client.sshOptions(t), h.target("web"))
+		client.Trust(t, host) // knows another host, not this one
+		err := dialAndRun(t, sshOptionsFor(t, client), hostTarget(h, "web"))
 		if !errors.Is(err, ErrHostKeyUnknown) || errors.Is(err, ErrHostKeyMismatch) {
 			t.Fatalf("err = %v, want ErrHostKeyUnknown", err)
 		}
 		if retryable(err) {
 			t.Error("an unknown host key must not be retried")
 		}
-		if h.ran() {
+		if h.Ran() {
 			t.Fatal("a command ran on a host whose key was unknown")
 		}
 	})
@@ -65,15 +69,15 @@ func TestHostKeyVerification(t *testing.T) {
 	t.Run("mismatched key refused, even with accept-new", func(t *testing.T) {
 		h := startHost(t, client, false)
 		// known_hosts holds another key under this host's address.
-		line := strings.Replace(other.knownHostsLine(), ":"+itoa(other.Port), ":"+itoa(h.Port), 1)
+		line := strings.Replace(other.KnownHostsLine(), ":"+itoa(other.Port), ":"+itoa(h.Port), 1)
 		os.WriteFile(filepath.Join(client.Home, ".ssh", "known_hosts"), []byte(line+"\n"), 0o600)
-		o := client.sshOptions(t)
+		o := sshOptionsFor(t, client)
 		o.AcceptNewHostKeys = true
-		err := dialAndRun(t, o, h.target("web"))
+		err := dialAndRun(t, o, hostTarget(h, "web"))
 		if !errors.Is(err, ErrHostKeyMismatch) {
 			t.Fatalf("err = %v, want ErrHostKeyMismatch", err)
 		}
-		if h.ran() {
+		if h.Ran() {
 			t.Fatal("a command ran on a host whose key mismatched")
 		}
 		b, _ := os.ReadFile(filepath.Join(client.Home, ".ssh", "known_hosts"))
@@ -84,30 +88,30 @@ func TestHostKeyVerification(t *testing.T) {
 
 	t.Run("declared plan key accepted, wrong declared key is a mismatch", func(t *testing.T) {
 		os.Remove(filepath.Join(client.Home, ".ssh", "known_hosts"))
-		o := client.sshOptions(t)
+		o := sshOptionsFor(t, client)
 		o.DeclaredHostKeys = map[string][]string{"web": {host.HostKeyLine + " root@web"}}
-		if err := dialAndRun(t, o, host.target("web")); err != nil {
+		if err := dialAndRun(t, o, hostTarget(host, "web")); err != nil {
 			t.Fatalf("declared key refused: %v", err)
 		}
 		o.DeclaredHostKeys = map[string][]string{"web": {other.HostKeyLine}}
-		if err := dialAndRun(t, o, host.target("web")); !errors.Is(err, ErrHostKeyMismatch) {
+		if err := dialAndRun(t, o, hostTarget(host, "web")); !errors.Is(err, ErrHostKeyMismatch) {
 			t.Fatalf("err = %v, want ErrHostKeyMismatch", err)
 		}
 	})
 
 	t.Run("accept-new appends to known_hosts", func(t *testing.T) {
 		os.Remove(filepath.Join(client.Home, ".ssh", "known_hosts"))
-		o := client.sshOptions(t)
+		o := sshOptionsFor(t, client)
 		o.AcceptNewHostKeys = true
-		if err := dialAndRun(t, o, host.target("web")); err != nil {
+		if err := dialAndRun(t, o, hostTarget(host, "web")); err != nil {
 			t.Fatal(err)
 		}
 		b, err := os.ReadFile(filepath.Join(client.Home, ".ssh", "known_hosts"))
-		if err != nil || !strings.Contains(string(b), host.knownHostsLine()) {
+		if err != nil || !strings.Contains(string(b), host.KnownHostsLine()) {
 			t.Fatalf("known_hosts = %q, %v; want the host's line", b, err)
 		}
 		o.AcceptNewHostKeys = false
-		if err := dialAndRun(t, o, host.target("web")); err != nil {
+		if err := dialAndRun(t, o, hostTarget(host, "web")); err != nil {
 			t.Fatalf("the accepted key is not trusted afterwards: %v", err)
 		}
 	})
@@ -115,26 +119,66 @@ func TestHostKeyVerification(t *testing.T) {
 	t.Run("extra known hosts file", func(t *testing.T) {
 		os.Remove(filepath.Join(client.Home, ".ssh", "known_hosts"))
 		extra := filepath.Join(t.TempDir(), "lab_known_hosts")
-		os.WriteFile(extra, []byte(host.knownHostsLine()+"\n"), 0o600)
-		o := client.sshOptions(t)
+		os.WriteFile(extra, []byte(host.KnownHostsLine()+"\n"), 0o600)
+		o := sshOptionsFor(t, client)
 		o.ExtraKnownHostsFiles = []string{extra}
-		if err := dialAndRun(t, o, host.target("web")); err != nil {
+		if err := dialAndRun(t, o, hostTarget(host, "web")); err != nil {
 			t.Fatal(err)
 		}
 	})
 
 	t.Run("refused credentials are final", func(t *testing.T) {
 		stranger := newTestClient(t) // its key is not authorized
-		o := stranger.sshOptions(t)
+		o := sshOptionsFor(t, stranger)
 		o.DeclaredHostKeys = map[string][]string{"web": {host.HostKeyLine}}
-		err := dialAndRun(t, o, host.target("web"))
+		err := dialAndRun(t, o, hostTarget(host, "web"))
 		if !errors.Is(err, ErrAuthRefused) || retryable(err) {
 			t.Fatalf("err = %v, want a final ErrAuthRefused", err)
 		}
 	})
 
+	t.Run("key from ssh-agent", func(t *testing.T) {
+		b, err := os.ReadFile(filepath.Join(client.Home, ".ssh", "id_ed25519"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := ssh.ParseRawPrivateKey(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keyring := agent.NewKeyring()
+		if err := keyring.Add(agent.AddedKey{PrivateKey: raw}); err != nil {
+			t.Fatal(err)
+		}
+		sock := filepath.Join(t.TempDir(), "agent.sock")
+		l, err := net.Listen("unix", sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				go func() { agent.ServeAgent(keyring, c); c.Close() }()
+			}
+		}()
+		// A home without identity files: only the agent holds the key.
+		o := SSHOptions{Home: t.TempDir(), SystemDir: t.TempDir(), AgentSocket: sock, ConnectAttempts: 1,
+			DeclaredHostKeys: map[string][]string{"web": {host.HostKeyLine}}}
+		if err := dialAndRun(t, o, hostTarget(host, "web")); err != nil {
+			t.Fatalf("agent key refused: %v", err)
+		}
+		o.AgentSocket = "none"
+		if err := dialAndRun(t, o, hostTarget(host, "web")); !errors.Is(err, ErrAuthRefused) {
+			t.Fatalf("without the agent: %v, want ErrAuthRefused", err)
+		}
+	})
+
 	t.Run("connection refused is retryable", func(t *testing.T) {
-		o := client.sshOptions(t)
+		o := sshOptionsFor(t, client)
 		err := dialAndRun(t, o, Target{Name: "gone", User: "root", Hostname: "127.0.0.1", Port: freePort(t)})
 		if !errors.Is(err, ErrConnect) || !retryable(err) {
 			t.Fatalf("err = %v, want a retryable ErrConnect", err)
@@ -143,16 +187,16 @@ func TestHostKeyVerification(t *testing.T) {
 
 	t.Run("ProxyJump", func(t *testing.T) {
 		// Jump through the host to itself: the target is reached by the jump host.
-		client.trust(t, host)
-		o := client.sshOptions(t)
+		client.Trust(t, host)
+		o := sshOptionsFor(t, client)
 		h2 := startHost(t, client, false)
 		o.DeclaredHostKeys = map[string][]string{"web": {h2.HostKeyLine}}
-		tg := h2.target("web")
+		tg := hostTarget(h2, "web")
 		tg.SSHOptions = []string{"-J", "root@127.0.0.1:" + itoa(host.Port)}
 		if err := dialAndRun(t, o, tg); err != nil {
 			t.Fatal(err)
 		}
-		if !h2.ran() {
+		if !h2.Ran() {
 			t.Fatal("nothing ran on the target")
 		}
 	})

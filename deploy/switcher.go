@@ -20,8 +20,11 @@ const (
 	stateFailed              = "failed"
 )
 
-// switchExitBusy is the switcher's exit code when another switch runs on the host.
-const switchExitBusy = 3
+// Exit codes of the switcher (scripts/switch.sh).
+const (
+	switchExitBusy    = 3 // start: another switch runs on the host
+	switchExitUnknown = 4 // no such switch
+)
 
 // switchStatus is one parsed `nixmesh-switch status ID`.
 type switchStatus struct {
@@ -33,8 +36,14 @@ func parseStatus(out string) switchStatus {
 	return switchStatus{State: kv["state"], Reason: kv["reason"], System: kv["system"], Previous: kv["previous"]}
 }
 
+// switcher is the argv of the new system's switcher; start and confirm need root, status
+// and log read world-readable state and do not.
 func (h *hostRun) switcher(args ...string) []string {
-	return h.asRoot(append([]string{path.Join(h.t.Toplevel, "bin", "nixmesh-switch")}, args...)...)
+	argv := append([]string{path.Join(h.t.Toplevel, "bin", "nixmesh-switch")}, args...)
+	if args[0] == "start" || args[0] == "confirm" {
+		return h.asRoot(argv...)
+	}
+	return argv
 }
 
 // switchSystem runs the switcher protocol: start, poll status, confirm over a new
@@ -57,7 +66,7 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 	cancel()
 	if errors.Is(err, errDryRun) {
 		h.phase = PhaseConfirm
-		h.change(ctx, nil, "ssh "+h.dialer.endpoint.Destination()+" (new connection) "+ShellQuote(h.switcher("confirm", "<id>")), remoteCmd{})
+		h.change(ctx, nil, h.sshLine(h.switcher("confirm", "ID"))+"   # over a new connection, once the host waits for it", remoteCmd{})
 		h.res.Result = ResultWouldApply
 		h.res.Reason = fmt.Sprintf("would %s %s (current %s)", h.opts.action(), h.t.Toplevel, orNone(h.res.CurrentSystem))
 		return h.res
@@ -102,13 +111,16 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 			return h.fail(ResultFailed, err, fmt.Sprintf("no final state within %s (last state %s); check: %s", budget, orUnknown(last.State), h.res.StatusCommand))
 		}
 		st, err := h.poll(ctx, id)
+		if pe := processErr(err); pe != nil && pe.ExitCode == switchExitUnknown {
+			return h.fail(ResultFailed, fmt.Errorf("the host does not know switch %s: %w", id, err), "")
+		}
 		if err != nil {
 			lastErr = err
 			h.event(KindProgress, "status poll failed: "+err.Error())
 			continue
 		}
 		if st.State != last.State {
-			if st.State == stateWaitingConfirmation || st.State == stateSuccess || st.State == "confirmed" {
+			if st.State == stateWaitingConfirmation || st.State == "confirmed" {
 				if h.phase != PhaseConfirm {
 					h.event(KindDone, "activated")
 					h.begin(PhaseConfirm)

@@ -83,35 +83,16 @@ let
     outPath = checked drv.outPath;
   };
 
-  # --- deploy scripts -------------------------------------------------------------------
+  # --- deploy scripts (modules/deploy.nix) ---------------------------------------------
 
-  # Stands in for the deploy scripts until modules/deploy.nix provides them.
-  placeholderScript = what: derivation {
-    name = "nixmesh-deploy-${what}";
-    inherit system;
-    builder = "/bin/sh";
-    args = [
-      "-c"
-      ''
-        echo '#!/bin/sh' > "$out"
-        echo 'echo "nixmesh: deploying ${what} is not available yet" >&2' >> "$out"
-        echo 'exit 1' >> "$out"
-        /bin/chmod 0555 "$out"
-      ''
-    ];
-  };
-
-  deployScript = config.deployScript or (placeholderScript "all-nodes");
-
-  nodeScript = name: node:
-    node.deployScript or (config.deployScripts.${name} or (placeholderScript name));
+  inherit (config) deployScript;
 in
 checkedDrv deployScript // {
   inherit config options lib;
 
   plan = checked config.plan;
 
-  nodes = builtins.mapAttrs (name: node: checkedDrv (nodeScript name node)) config.nodes;
+  nodes = builtins.mapAttrs (_: node: checkedDrv node.deployScript) config.nodes;
 
   systems = builtins.mapAttrs (_: node: checkedDrv node.system) config.nodes;
 

@@ -266,9 +266,9 @@ func trust(o SSHKeyOptions, known ssh.HostKeyCallback, node, addr string, key ss
 // WriteSSHHostKeys writes the keys file ({ node = { ed25519 = "ssh-ed25519 ..."; }; })
 // unless it already holds exactly this; it reports whether it wrote.
 func WriteSSHHostKeys(file string, keys map[string]map[string]string) (bool, error) {
-	return writeIfChanged(file, RenderKeyFile([]string{
+	return writeKeyFile(file, []string{
 		"SSH host public keys, by node and type; written by `nixmesh keys ssh` after checking",
 		"them against known_hosts and the declared keys.",
 		"Use: ssh.access.<node>.hostKeys = (import ./ssh-host-keys.nix).<node>;",
-	}, keys))
+	}, keys)
 }

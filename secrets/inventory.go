@@ -22,8 +22,8 @@ var inventoryExpr string
 // Inventory is what `nixmesh keys` reads from a deployment's config (not its plan, which
 // cannot be evaluated while public keys are missing). See inventory.nix.
 type Inventory struct {
-	Nodes    map[string]InventoryNode        `json:"nodes"`
-	HostKeys map[string]map[string]string    `json:"hostKeys"` // ssh.access.<node>.hostKeys
+	Nodes    map[string]InventoryNode       `json:"nodes"`
+	HostKeys map[string]map[string]string   `json:"hostKeys"` // ssh.access.<node>.hostKeys
 	VPN      map[string]InventoryVPNNetwork `json:"vpn"`      // vpn.networks
 }
 
@@ -229,6 +229,17 @@ func RenderKeyFile(header []string, m map[string]map[string]string) []byte {
 	}
 	b.WriteString("}\n")
 	return []byte(b.String())
+}
+
+// writeKeyFile writes keys with the header unless the file already holds exactly that;
+// with no keys and no file it writes nothing. It reports whether it wrote.
+func writeKeyFile(file string, header []string, keys map[string]map[string]string) (bool, error) {
+	if len(keys) == 0 {
+		if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+			return false, nil
+		}
+	}
+	return writeIfChanged(file, RenderKeyFile(header, keys))
 }
 
 // writeIfChanged writes data to file atomically unless the file already holds it.

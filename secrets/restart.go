@@ -125,6 +125,23 @@ func RestartActions(h Host, changed []Spec) ([]Action, error) {
 	return actions, nil
 }
 
+// ToRestart picks, from the secrets whose file changed during a deploy, those whose
+// restartOnChange must still be acted on after the activation step. On a standalone host
+// an activation that ran has already re-run every activation script after the
+// pre-activation secrets were written, so only post-activation secrets remain; when the
+// activation was skipped (system unchanged) or on NixOS (whose switch does not know a
+// secret changed), all of them remain.
+func ToRestart(h Host, changed []Spec, activated bool) []Spec {
+	var out []Spec
+	for _, s := range changed {
+		if h.Kind != "nixos" && activated && s.UploadAt == PreActivation {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
 // Restart runs RestartActions(h, changed) through remote, stopping at the first failure.
 func Restart(ctx context.Context, remote Remote, h Host, changed []Spec, events func(Event)) error {
 	actions, err := RestartActions(h, changed)

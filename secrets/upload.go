@@ -72,6 +72,12 @@ func UploadArgv(s Spec) []string {
 	return []string{"sh", "-c", uploadScript, "nixmesh-secret", s.Path, s.Owner, s.Group, mode}
 }
 
+// Describe says what uploading the secret does, for dry runs and plans (never its contents).
+func Describe(s Spec) string {
+	mode, _ := normalMode(s.Mode)
+	return fmt.Sprintf("upload secret %s to %s (%s:%s 0%s, %s) from %s", s.Name, s.Path, s.Owner, s.Group, mode, s.UploadAt, s.Source())
+}
+
 // Outcome is what an upload did to a secret's file.
 type Outcome string
 

@@ -273,9 +273,9 @@ func SplitCommand(s string) ([]string, error) {
 // WriteWireGuardKeys writes the keys file ({ net = { node = "key"; }; }) unless it already
 // holds exactly this; it reports whether it wrote.
 func WriteWireGuardKeys(file string, keys map[string]map[string]string) (bool, error) {
-	return writeIfChanged(file, RenderKeyFile([]string{
+	return writeKeyFile(file, []string{
 		"WireGuard public keys, by network and node; written by `nixmesh keys wireguard`.",
 		"Public keys only: the private keys stay on the hosts (or in your secret store).",
 		"Use: vpn.networks.<net>.members.<node>.publicKey = (import ./wireguard-keys.nix).<net>.<node>;",
-	}, keys))
+	}, keys)
 }

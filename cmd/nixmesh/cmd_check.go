@@ -31,7 +31,7 @@ printed with its option path and file; the exit code is 3 if there is any.
 
 With --update-dns-serials, a deployment without problems records its DNS zones' content
 hashes and serials in dns.serialsFile, so that the next change of a zone gets a higher
-SOA serial (nixmesh deploy does this itself; use it after deploying with ./result).`,
+SOA serial: run it after each deployment.`,
 		Example: `  nixmesh check
   nixmesh check -f examples/lab/deploy.nix --update-dns-serials`,
 		Args: func(cmd *cobra.Command, args []string) error {

@@ -21,11 +21,14 @@ import (
 var commands = []func(g *globalOptions) *cobra.Command{
 	newEvalCommand,
 	newBuildCommand,
+	newDeployCommand,
 	newOptionsCommand,
 	newVersionCommand,
 	newLabCommand,
 	newCheckCommand,
 	newGraphCommand,
+	newSecretsCommand,
+	newKeysCommand,
 }
 
 // globalOptions are the persistent flags every command sees, plus where output goes.

@@ -7,21 +7,29 @@
 # No nixpkgs needed: the hosts are standalone (NixOS option names, built with Nix builtins
 # only). Read `nix-instantiate --eval --strict --json -A plan examples/lab/deploy.nix` to
 # see what each host will get.
+{
+  # The file `nixmesh lab up --write-nix` writes: the lab's addresses, ports and host keys
+  # replace the plain values below when it exists (see ./lab.nix).
+  labHosts ? ./lab-generated.nix
+, # One more module for the network (tests use it for variants of the deployment).
+  extraModule ? { }
+}:
 let
-  # The lab's addresses. `nixmesh lab up` also generates host keys; when it writes them
-  # to a file next to this one (lab-generated.nix), this is where it plugs in:
-  #   lab = import ./lab-generated.nix;   addresses = lab.addresses;  hostKeys = lab.hostKeys;
-  # Until then these are plain values.
-  addresses = {
-    gateway = "198.18.0.11";
-    web = "198.18.0.12";
-    db = "198.18.0.13";
+  lab = import ./lab.nix {
+    inherit labHosts;
+    addresses = {
+      gateway = "198.18.0.11";
+      web = "198.18.0.12";
+      db = "198.18.0.13";
+    };
   };
+  inherit (lab) addresses;
 
   # The operator's public key (its private half was thrown away): put yours here to log in as `operator` on every host.
   operatorKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIINmKM1T5zOF/8QQOIZRbYDO9J27AB0zzu0ip0scbW9h operator@laptop";
 in
 import ../../nix-modules { } ({ lib, ... }: {
+  imports = [ ./network.nix lab.module extraModule ]; # SSH access, the WireGuard VPN and DNS between the hosts; the lab
   # Applied to every node; `name` is the node's name.
   defaults = { name, ... }: {
     host = "root@${addresses.${name}}";

@@ -4,17 +4,16 @@
 # `nixmesh graph`).
 { config, lib, ... }:
 let
-  # The hosts' SSH host keys. `nixmesh lab up --write-nix examples/lab/lab-generated.nix`
-  # writes the real ones of your lab ({ gateway = { address; port; hostKey; }; ... });
-  # without that file, these example keys stand in (their private halves were thrown
-  # away), so host-key checks against a running lab fail until the file is written.
-  lab = if builtins.pathExists ./lab-generated.nix then import ./lab-generated.nix else { };
-  exampleHostKeys = {
+  # Example SSH host keys (their private halves were thrown away). With a running lab,
+  # ./lab.nix replaces them with the lab's real ones (`nixmesh lab up --write-nix`).
+  hostKeys = {
     gateway = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINeDclddamlBkyr/i2K74+a0cNQ4XaGwtzAHgSL4Jyl1";
     web = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEr+9QI3aBiRWd4m03cAXkMQbi/iJFfTT88YIerJwcYl";
     db = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPf3e5EQguws4ETtHNJ7tIJsoQ2WenkJAgBwn10NH2bl";
   };
-  hostKey = name: lab.${name}.hostKey or exampleHostKeys.${name};
+
+  # A node's address, from its `host` ("root@198.18.0.12" -> "198.18.0.12").
+  address = name: lib.last (lib.splitString "@" config.nodes.${name}.host);
 
   # The VPN address the vpn module gave a node (assigned from the subnet when not pinned).
   vpnAddress = name: config.vpn.resolved.backbone.members.${name}.address;
@@ -22,9 +21,9 @@ in
 {
   # --- SSH ------------------------------------------------------------------------------
   ssh.access = {
-    gateway.hostKeys.ed25519 = hostKey "gateway";
-    web.hostKeys.ed25519 = hostKey "web";
-    db.hostKeys.ed25519 = hostKey "db";
+    gateway.hostKeys.ed25519 = hostKeys.gateway;
+    web.hostKeys.ed25519 = hostKeys.web;
+    db.hostKeys.ed25519 = hostKeys.db;
 
     # A key on gateway that may log in as root on web and db (and on gateway itself,
     # which adds `localhost` to gateway's own known-hosts entry).
@@ -46,8 +45,9 @@ in
   # A star around gateway: web and db reach each other through it. The public keys are
   # real; their private halves are in ./secrets/wireguard/<node>.key (throwaway lab keys,
   # never put into the Nix store). Until the secrets feature delivers them, copy each to
-  # /var/lib/nixmesh/wireguard/backbone.key on its host before deploying, e.g.
-  #   nixmesh lab exec web -- install -D -m 0600 /dev/stdin /var/lib/nixmesh/wireguard/backbone.key < secrets/wireguard/web.key
+  # /var/lib/nixmesh/wireguard/backbone.key on its host before deploying (activation
+  # refuses an interface whose key file is missing), e.g.
+  #   nixmesh lab ssh web -- 'install -D -m 0600 /dev/stdin /var/lib/nixmesh/wireguard/backbone.key' < secrets/wireguard/web.key
   vpn.networks.backbone = {
     backend = "wireguard";
     subnet = "10.77.0.0/24";
@@ -82,8 +82,8 @@ in
       MX = "10 gateway.lab.test.";
       TXT = "v=spf1 mx -all";
     };
-    "gateway.lab.test".A = "198.18.0.11";
-    "db.lab.test".A = "198.18.0.13";
+    "gateway.lab.test".A = address "gateway";
+    "db.lab.test".A = address "db";
     "www.lab.test".CNAME = "web.lab.test.";
     "_http._tcp.lab.test".SRV = { priority = 0; weight = 5; port = 80; target = "web.lab.test."; };
     # Names in the VPN, from the addresses the vpn module assigned.
@@ -93,5 +93,5 @@ in
   };
 
   # A node declares its own records; each lands in the zone with the longest matching suffix.
-  nodes.web.dns.records."web.lab.test".A = "198.18.0.12";
+  nodes.web.dns.records."web.lab.test".A = address "web";
 }

@@ -116,7 +116,7 @@ let
       lookup = name:
         ctx.base.${name} or (addErrorContext "while evaluating the module argument `${name}' in \"${key}\":"
           (ctx.config._module.args.${name} or (throw
-            "The module argument `${name}' does not exist: the module in ${which} asks for it, but it is neither a special argument nor set in `_module.args' (available: ${builtins.concatStringsSep ", " (attrNames ctx.base ++ attrNames ctx.config._module.args)}).")));
+            "The module argument \"${name}\" does not exist: the module in ${which} asks for it, but it is neither a special argument nor set in `_module.args' (available: ${builtins.concatStringsSep ", " (attrNames ctx.base ++ attrNames ctx.config._module.args)}).")));
     in
     fn (if fargs == { } then ctx.base else mapAttrs (name: _: lookup name) fargs);
 
@@ -127,31 +127,37 @@ let
       throw "The module `${key}' (in `${file}') is a ${typeOf m}, but a module must be an attribute set, a function or a path."
     else if isProperty m then
       throw "The module `${key}' (in `${file}') is a `${m._type}' property (mkIf/mkMerge/...); put it under `config' instead."
+    else if m ? config || m ? options then
+      let extra = attrNames (removeAttrs m structuredKeys); in
+      if extra != [ ] then
+        let pos = unsafeGetAttrPos (head extra) m; in
+        throw "Module `${if pos != null then "${pos.file}:${toString pos.line}:${toString pos.column}" else moduleFile file m}' has an unsupported attribute `${head extra}'. This is caused by introducing a top-level `config' or `options' attribute. Add configuration attributes immediately on the top level instead, or move all of them (namely: ${builtins.concatStringsSep " " extra}) into the explicit `config' attribute."
+      else normalized ctx file key m (m.config or { })
+    else normalized ctx file key m (removeAttrs m shorthandDrop);
+
+  normalized = ctx: file: key: m: cfg:
+    if m ? _class && ctx.class != null && m._class != ctx.class then
+      throw "The module `${moduleFile file m}' was imported into `${ctx.class}' instead of `${m._class}'."
+    else {
+      key = if m ? key then toString m.key else key;
+      file = moduleFile file m;
+      imports = m.imports or [ ];
+      disabledModules = m.disabledModules or [ ];
+      options = m.options or { };
+      config = if m ? freeformType then mkMerge [ { _module.freeformType = m.freeformType; } cfg ] else cfg;
+    };
+
+  # A module's file: its `_file`, else the importing file; a module given as a value
+  # (file unknown) is placed by its attributes' positions, unless those are in this lib.
+  moduleFile = file: m:
+    if m ? _file then m._file
+    else if file != unknownFile then file
     else
       let
-        structured = m ? config || m ? options;
-        extra = if structured then attrNames (removeAttrs m structuredKeys) else [ ];
-        cfg0 = if structured then m.config or { } else removeAttrs m shorthandDrop;
-        cfg = if m ? freeformType then mkMerge [ { _module.freeformType = m.freeformType; } cfg0 ] else cfg0;
-        class = m._class or null;
-        # A module given as a value has no file; its attributes' positions tell it.
         names = attrNames m;
         posFile = if names == [ ] then null else (unsafeGetAttrPos (head names) m).file or null;
-        inferred = if posFile != null && dirOf posFile != libDir then posFile else null;
-        file' = m._file or (if file == unknownFile && inferred != null then inferred else file);
       in
-      if extra != [ ] then
-        throw "Module `${file'}' has an unsupported attribute `${head extra}'. This is caused by introducing a top-level `config' or `options' attribute. Add configuration attributes immediately on the top level instead, or move all of them (namely: ${builtins.concatStringsSep " " extra}) into the explicit `config' attribute."
-      else if class != null && ctx.class != null && class != ctx.class then
-        throw "The module `${file'}' was imported into `${ctx.class}' instead of `${class}'."
-      else {
-        key = if m ? key then toString m.key else key;
-        file = file';
-        imports = m.imports or [ ];
-        disabledModules = m.disabledModules or [ ];
-        options = m.options or { };
-        config = cfg;
-      };
+      if posFile != null && dirOf posFile != libDir then posFile else file;
 
   isPathLike = m: isPath m || (isString m && substring 0 1 m == "/");
 
@@ -267,6 +273,13 @@ let
   # (`options.a.b = mkOption ...` next to `options.a = mkOption { type = submodule ...; }`)
   # become extra modules of the option's submodule type.
   mergeOptionDecls = loc: decls:
+    let d = head decls; in
+    # The common case, one declaration, allocates almost nothing.
+    if length decls == 1 && isOption d.value then
+      { attrs = d.value; inherit decls; defaultDecl = d; type = d.value.type or lib.types.unspecified; }
+    else mergeOptionDecls' loc decls;
+
+  mergeOptionDecls' = loc: decls:
     let
       step = res: d:
         if !isOption d.value then
@@ -289,12 +302,7 @@ let
             decls = res.decls ++ [ d ];
             defaultDecl = if o ? default then d else res.defaultDecl;
           };
-      single = head decls;
-      # The common case, one declaration, skips the fold.
-      res =
-        if length decls == 1 && isOption single.value
-        then { attrs = single.value; extra = [ ]; inherit decls; defaultDecl = single; }
-        else foldl' step { attrs = { }; extra = [ ]; decls = [ ]; defaultDecl = null; } decls;
+      res = foldl' step { attrs = { }; extra = [ ]; decls = [ ]; defaultDecl = null; } decls;
       type0 = res.attrs.type or lib.types.unspecified;
     in
     {
@@ -308,48 +316,58 @@ let
 
   locOf = d: lib.options.showDefLocation d;
 
+  declPos = d: if d.pos != null then d.pos else { inherit (d) file; line = null; column = null; };
+
+  # The option default as a definition (priority 1500 unless it is plain and alone).
+  defaultDefOf = md: {
+    file = md.defaultDecl.file;
+    pos = unsafeGetAttrPos "default" md.defaultDecl.value;
+    value = mkOverride optionDefaultPriority md.attrs.default;
+  };
+
+  # Merge an option's definitions together with its default, taking the fast paths:
+  # plain definitions always beat the default (100 < 1500); a plain default alone needs
+  # no priority handling.
+  mergeOptionDefs = loc: md: defs:
+    if (md.attrs.readOnly or false) == true && length defs + (if md.attrs ? default then 1 else 0) > 1 then
+      let all' = (if md.attrs ? default then [ (defaultDefOf md) ] else [ ]) ++ defs; in
+      throw "The option `${showOption loc}' is read-only, but it's set multiple times. Definition values:${showDefs (map (d: d // { value = (mergeDefinitions loc md.type [ d ]).mergedValue; }) all')}"
+    else if defs == [ ] then
+      (if !(md.attrs ? default) then mergeFinal loc md.type 9999 [ ]
+       else if isProperty md.attrs.default then mergeDefinitions loc md.type [ (defaultDefOf md) ]
+       else mergeFinal loc md.type optionDefaultPriority [
+         { file = md.defaultDecl.file; pos = unsafeGetAttrPos "default" md.defaultDecl.value; value = md.attrs.default; }
+       ])
+    else if all (d: !(isProperty d.value)) defs then mergeFinal loc md.type defaultOverridePriority defs
+    else mergeDefinitions loc md.type (if md.attrs ? default then [ (defaultDefOf md) ] ++ defs else defs);
+
+  optionValue = loc: md: merged:
+    let
+      v =
+        if merged.isDefined then merged.mergedValue
+        else throw "The option `${showOption loc}' is used but not defined.\nIt is declared in ${showFiles (map locOf md.decls)}; set it in a module or give it a default.";
+    in
+    if md.attrs ? apply && md.attrs.apply != null then md.attrs.apply v else v;
+
   # The option record: the declaration's attributes plus the merged value and the
   # introspection attributes (nixpkgs-compatible names).
   evalOption = loc: decls: defs:
     let
       md = mergeOptionDecls loc decls;
-      opt = md.attrs;
-      inherit (md) type;
-      dd = md.defaultDecl;
-      defaultDef = {
-        file = dd.file;
-        pos = unsafeGetAttrPos "default" dd.value;
-        value = mkOverride optionDefaultPriority opt.default;
-      };
-      allDefs = if opt ? default then [ defaultDef ] ++ defs else defs;
-      # Fast paths: plain definitions always beat the default (priority 100 < 1500), and
-      # a plain default alone needs no priority handling.
-      onlyDefault = defs == [ ] && opt ? default && !(isProperty opt.default);
-      mergedAll =
-        if onlyDefault then
-          mergeFinal loc type optionDefaultPriority [ { inherit (defaultDef) file pos; value = opt.default; } ]
-        else if defs != [ ] && all (d: !(isProperty d.value)) defs then mergeDefinitions loc type defs
-        else mergeDefinitions loc type allDefs;
-      merged =
-        if (opt.readOnly or false) == true && length allDefs > 1 then
-          throw "The option `${showOption loc}' is read-only, but it's set multiple times. Definition values:${showDefs (map (d: d // { value = (mergeDefinitions loc type [ d ]).mergedValue; }) allDefs)}"
-        else mergedAll;
-      declarationPositions = map (d: if d.pos != null then d.pos else { inherit (d) file; line = null; column = null; }) md.decls;
-      declaredAt = showFiles (map (p: if p.line != null then "${p.file}:${toString p.line}:${toString p.column}" else p.file) declarationPositions);
-      value0 =
-        if merged.isDefined then merged.mergedValue
-        else throw "The option `${showOption loc}' is used but not defined.\nIt is declared in ${declaredAt}; set it in a module or give it a default.";
-      value = if opt ? apply && opt.apply != null then opt.apply value0 else value0;
+      merged = mergeOptionDefs loc md defs;
     in
-    opt // {
+    md.attrs // {
       _type = "option";
-      inherit loc type declarationPositions;
+      inherit loc;
+      inherit (md) type;
       declarations = map (d: d.file) md.decls;
-      value = addErrorContext "while evaluating the option `${showOption loc}':" value;
+      declarationPositions = map declPos md.decls;
+      value = addErrorContext "while evaluating the option `${showOption loc}':" (optionValue loc md merged);
       inherit (merged) isDefined highestPrio;
       definitions = map (d: d.value) merged.defsFinal;
       files = map (d: d.file) merged.defsFinal;
-      definitionsWithLocations = merged.defsFinal;
+      # [{ file; value; pos; }], pos = { file; line; column; } or null (nixmesh extension)
+      definitionsWithLocations = map (d: { inherit (d) file value; pos = d.pos or null; }) merged.defsFinal;
     };
 
   # One level of the option tree. `rel` is the path below the evaluation's prefix.
@@ -630,6 +648,36 @@ in
     warn = true;
     use = builtins.trace "Obsolete option `${showOption from}' is used. It was renamed to `${showOption to}'.";
   };
+
+  /* Replace several options by one: `from` (a list of paths) become hidden options;
+     when any of them is defined, `to` is defined as `mergeFn config`.
+     Type: mkMergedOptionModule :: [[String]] -> [String] -> (AttrSet -> a) -> Module
+     Example: mkMergedOptionModule [ [ "a" ] [ "b" ] ] [ "ab" ] (config: "${config.a}-${config.b}") */
+  mkMergedOptionModule = from: to: mergeFn: { config, options, ... }:
+    let anyDefined = any (p: (getAttrFromPath p options).isDefined) from; in
+    {
+      options = foldl' recUpdate { } (map
+        (p: setAttrByPath p (mkOption {
+          visible = false;
+          description = "Obsolete; merged into {option}`${showOption to}`.";
+        }))
+        from);
+      config = mkMerge [
+        (if options ? warnings then {
+          warnings = if anyDefined then [ "The options ${builtins.concatStringsSep ", " (map (p: "`${showOption p}'") from)} are obsolete; use `${showOption to}' instead." ] else [ ];
+        } else { })
+        (setAttrByPath to (mkIf anyDefined (mergeFn config)))
+      ];
+    };
+
+  /* Replace an option by another whose value is computed from the old one's config.
+     Type: mkChangedOptionModule :: [String] -> [String] -> (AttrSet -> a) -> Module */
+  mkChangedOptionModule = from: to: changeFn: lib.modules.mkMergedOptionModule [ from ] to changeFn;
+
+  /* A definition derived from another option's value, with that option's priority.
+     Type: mkDerivedConfig :: Option -> (a -> b) -> Definition
+     Example: text = mkDerivedConfig options.source (p: builtins.readFile p); */
+  mkDerivedConfig = opt: f: mkOverride (opt.highestPrio or defaultOverridePriority) (f opt.value);
 
   /* Remove an option: any definition of it is an error with `replacementInstructions`.
      Type: mkRemovedOptionModule :: [String] -> String -> Module */

@@ -142,6 +142,28 @@ in
     apply = _: throw "Option value is not readable because the option is not declared.";
   } // attrs);
 
+  /* Make an option type (see types.nix for the attributes).
+     Type: mkOptionType :: AttrSet -> OptionType
+     Example: mkOptionType { name = "even"; check = x: builtins.isInt x && x / 2 * 2 == x; } */
+  mkOptionType = attrs: lib.types.mkOptionType attrs;
+
+  /* Whether a value is an option type. Type: isOptionType :: Any -> Bool */
+  isOptionType = x: isAttrs x && (x._type or null) == "option-type";
+
+  /* Whether `x` is tagged with `_type = type`.
+     Type: isType :: String -> Any -> Bool
+     Example: isType "option" (mkOption { }) => true */
+  isType = type: x: isAttrs x && (x._type or null) == type;
+
+  /* Tag an attribute set with `_type`.
+     Type: setType :: String -> AttrSet -> AttrSet
+     Example: setType "literalExpression" { text = "1"; } */
+  setType = type: value: value // { _type = type; };
+
+  /* The default way of merging two types' functors (see types.nix).
+     Type: defaultTypeMerge :: Functor -> Functor -> OptionType or null */
+  defaultTypeMerge = f: f': lib.types.defaultTypeMerge f f';
+
   /* Whether a value is an option declaration made with mkOption.
 
      Type: isOption :: Any -> Bool

@@ -80,6 +80,15 @@ let
 
   mergeDefs = loc: type: defs: lib.modules.mergeDefinitions loc type defs;
 
+  propertyTypes = { "if" = true; merge = true; override = true; order = true; };
+  isProperty = v: isAttrs v && propertyTypes ? ${v._type or ""};
+
+  # Merge plain definitions (no properties) of one element: check, then merge; a value
+  # of the wrong type goes through mergeDefinitions for the usual error message.
+  mergeOne = loc: type: defs:
+    if all (d: type.check d.value) defs then type.merge loc defs
+    else (mergeDefs loc type defs).mergedValue;
+
   # Per-attribute definitions of a list of attribute-set definitions, with positions.
   # Returns { NAME = [ def ... ]; }.
   # A definition may carry `childPos` (name -> position) when its value was built by the
@@ -316,14 +325,19 @@ let
       check = isList;
       merge = loc: defs:
         let
-          one = n: def: genList
-            (m:
-              (mergeDefs (loc ++ [ "[definition ${toString n}-entry ${toString (m + 1)}]" ]) elemType
-                [{ inherit (def) file; pos = def.pos or null; value = elemAt def.value m; }]).optionalValue)
-            (length def.value);
-          all' = concatLists (genList (i: one (i + 1) (elemAt defs i)) (length defs));
+          entryLoc = n: m: loc ++ [ "[definition ${toString n}-entry ${toString (m + 1)}]" ];
+          entryDef = def: v: { inherit (def) file; pos = def.pos or null; value = v; };
+          # Lists without mkIf/mkMerge/... elements (the usual case) skip the
+          # per-element priority handling.
+          one = n: def:
+            if all (v: !(isProperty v)) def.value then
+              genList (m: mergeOne (entryLoc n m) elemType [ (entryDef def (elemAt def.value m)) ]) (length def.value)
+            else
+              map (x: x.value) (filter (x: x ? value) (genList
+                (m: (mergeDefs (entryLoc n m) elemType [ (entryDef def (elemAt def.value m)) ]).optionalValue)
+                (length def.value)));
         in
-        map (x: x.value) (filter (x: x ? value) all');
+        concatLists (genList (i: one (i + 1) (elemAt defs i)) (length defs));
       emptyValue = { value = [ ]; };
       getSubOptions = prefix: elemType.getSubOptions (prefix ++ [ "*" ]);
       getSubModules = elemType.getSubModules;
@@ -352,7 +366,12 @@ let
       check = isAttrs;
       merge = loc: defs:
         let
-          merged = mapAttrs (n: ds: (mergeDefs (loc ++ [ n ]) elemType ds).optionalValue) (attrDefs defs);
+          merged = mapAttrs
+            (n: ds:
+              if length ds == 1 && !(isProperty (head ds).value)
+              then { value = mergeOne (loc ++ [ n ]) elemType ds; }
+              else (mergeDefs (loc ++ [ n ]) elemType ds).optionalValue)
+            (attrDefs defs);
         in
         listToAttrs (concatMap (n: let v = merged.${n}; in if v ? value then [ { name = n; value = v.value; } ] else [ ]) (attrNames merged));
       emptyValue = { value = { }; };
@@ -374,8 +393,10 @@ let
       merge = loc: defs:
         mapAttrs
           (n: ds:
-            let m = mergeDefs (loc ++ [ n ]) elemType ds; in
-            if m.isDefined then m.mergedValue else (elemType.emptyValue.value or m.mergedValue))
+            if length ds == 1 && !(isProperty (head ds).value) then mergeOne (loc ++ [ n ]) elemType ds
+            else
+              let m = mergeDefs (loc ++ [ n ]) elemType ds; in
+              if m.isDefined then m.mergedValue else (elemType.emptyValue.value or m.mergedValue))
           (attrDefs defs);
       emptyValue = { value = { }; };
       getSubOptions = prefix: elemType.getSubOptions (prefix ++ [ "<name>" ]);

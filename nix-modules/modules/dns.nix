@@ -25,9 +25,9 @@
 # SOA serial. A serial must grow whenever a zone's content changes, stay put when it does
 # not, and never go backwards; pure Nix remembers nothing between evaluations, so the
 # memory is a small state file, `dns.serialsFile` (JSON: {"version":1,"zones":{"<zone>":
-# {"hash":"<sha256>","serial":N}}}), kept next to deploy.nix and updated by `nixmesh
-# deploy` after the primary took the zone (crossmodules.UpdateDNSSerials). The rule, per
-# zone:
+# {"hash":"<sha256>","serial":N}}}), kept next to deploy.nix and updated after each
+# deployment of the zones' primaries (Go: crossmodules.Model.UpdateDNSSerials; CLI:
+# `nixmesh check --update-dns-serials`). The rule, per zone:
 #   - `dns.zones.<zone>.serial` set: that value;
 #   - else no state for the zone: 1;
 #   - else the state's hash equals the zone's content hash: the state's serial;
@@ -35,8 +35,8 @@
 # The content hash is the sha256 of the zone file written with the placeholder `SERIAL`
 # where the number goes, so it covers every record, TTL and SOA field. Between two
 # updates of the state file every changed content gets the same `state + 1`; that is safe
-# as long as the state is updated after each deploy (nixmesh does; with the pure-Nix front
-# door, run `nixmesh check --update-dns-serials` after deploying, or pin `serial`).
+# as long as the state is updated after each deployment (or `serial` is pinned). Rolling
+# back to older content also raises the serial, as the secondaries need.
 { config, lib, ... }:
 let
   inherit (lib) mkOption types;
@@ -403,7 +403,8 @@ in
       example = lib.literalExpression "./dns-serials.json";
       description = ''
         The state file that keeps SOA serials growing across deployments (see the comment
-        at the top of modules/dns.nix). It need not exist yet; `nixmesh deploy` writes it.
+        at the top of modules/dns.nix). It need not exist yet; `nixmesh check
+        --update-dns-serials` writes it after a deployment.
         null: every zone's serial is 1 unless `dns.zones.<zone>.serial` is set.
       '';
     };

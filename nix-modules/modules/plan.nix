@@ -23,13 +23,20 @@ let
     };
 
   # The configuration as the plan shows it. Standalone: the whole evaluated config
-  # except `_module` and `system.build` (the same value the standalone toplevel writes
-  # to config.json). NixOS: only the option subtrees of NIXOS-SUBSET.md, see `nixosSubset`.
+  # except `_module` and `system.build`, exactly the value the standalone toplevel writes
+  # to config.json (standalone/make-toplevel.nix: functions, e.g. nixpkgs overlays, have
+  # no JSON form and are shown as "<function>"; keep the two in step). NixOS: only the
+  # option subtrees of NIXOS-SUBSET.md, see `nixosSubset`.
+  jsonable = v:
+    if builtins.isFunction v then "<function>"
+    else if builtins.isAttrs v && !(v ? outPath) then builtins.mapAttrs (_: jsonable) v
+    else if builtins.isList v then map jsonable v
+    else v;
+
   standaloneConfiguration = cfg:
-    removeAttrs cfg [ "_module" ]
-    // lib.optionalAttrs (cfg ? system && builtins.isAttrs cfg.system) {
-      system = removeAttrs cfg.system [ "build" ];
-    };
+    jsonable (removeAttrs cfg [ "_module" ] // {
+      system = removeAttrs (cfg.system or { }) [ "build" ];
+    });
 
   # A projection spec is `true` (keep the value), a function (compute what to keep), an
   # attrset of specs (keep those attributes where present), `{ _each = spec; }` (every
@@ -79,8 +86,10 @@ let
           source = if e.text == null then e.source else null;
         })
         (lib.filterAttrs (_: e: e.enable or true) etc);
-    system.activationScripts = builtins.mapAttrs
-      (_: s: if builtins.isString s then s else { inherit (s) text deps; });
+    # NixOS adds the assembled `script` to this set; the snippets are what was declared.
+    system.activationScripts = scripts: builtins.mapAttrs
+      (_: s: if builtins.isString s then s else { inherit (s) text deps; })
+      (removeAttrs scripts [ "script" ]);
     boot.kernel.sysctl = true;
   };
 

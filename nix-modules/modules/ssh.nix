@@ -8,13 +8,14 @@
 #
 # Effect, written through `nodes.<host>.configuration` with NixOS option names:
 #   - the key lands in `users.users.root.openssh.authorizedKeys.keys` on gateway;
-#   - gateway's host keys land in `programs.ssh.knownHosts` on web, under every name web may
-#     use for gateway: the node name, `ssh.access.gateway.hostNames`, the address in
-#     `nodes.gateway.host`, `nodes.gateway.addresses` and `.reachableAs` (VPN addresses and
-#     names, DNS names),
-#     and `localhost` when a host grants access to itself.
-# The declared host keys also appear in `plan.network.ssh.<host>.hostKeys`, which the Go
-# deployer checks host keys against.
+#   - gateway's host keys land in `programs.ssh.knownHosts."gateway/<key name>"` on web,
+#     under every name web may use for gateway: the node name,
+#     `ssh.access.gateway.hostNames`, the address in `nodes.gateway.host`,
+#     `nodes.gateway.addresses` and `.reachableAs` (VPN addresses and names, DNS names), and
+#     `localhost` when a host grants access to itself ("[name]:port" for each when
+#     `nodes.gateway.port` is not 22).
+# The declared host keys also appear in `plan.network.ssh.<host>.hostKeys`, for the Go
+# deployer to check host keys against.
 #
 # The module normalises, groups, then emits:
 #   grants : [ { source; key; publicKey; target; user; } ]   one per `hasAccessTo` entry

@@ -12,9 +12,9 @@
 # This module is backend-neutral: it declares the networks, checks them, assigns
 # addresses, works out who peers with whom, and writes what every backend shares
 # (`networking.hosts` names `<node>.<net>`, forwarding on a star's server, the firewall's
-# trusted interface and UDP port, `nodes.<n>.addresses` and `.reachableAs`). A backend module (here
-# vpn/wireguard.nix) adds its name to the `backend` enum and writes its own interfaces from
-# the normalised networks in `vpn.resolved`, whose shape is:
+# trusted interface and UDP port, `nodes.<n>.addresses` and `.reachableAs`). A backend
+# module (here vpn/wireguard.nix) adds its name to the `backend` enum and writes its own
+# interfaces from the normalised networks in `vpn.resolved`, whose shape is:
 #
 #   vpn.resolved.<net> = {
 #     name; backend; subnet; family ("ipv4"|"ipv6"); prefixLength; topology; server;

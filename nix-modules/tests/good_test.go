@@ -120,12 +120,18 @@ func TestPlanBasics(t *testing.T) {
 	if got := dig(p.Nodes["gateway"].Configuration, "users", "users", "operator", "uid"); got != float64(1000) {
 		t.Errorf("gateway's operator uid = %v, want 1000", got)
 	}
+	if got := dig(p.Nodes["gateway"].Configuration, "nixpkgs", "overlays"); !reflect.DeepEqual(got, []any{"<function>"}) {
+		t.Errorf("gateway's nixpkgs.overlays = %v, want [\"<function>\"]", got)
+	}
+	// The cross-host modules add their own keys; these two come from planExtra.network.
 	wantNet := map[string]any{
 		"example": map[string]any{"edges": []any{"web->gateway"}},
 		"other":   map[string]any{"n": float64(1)},
 	}
-	if !reflect.DeepEqual(p.Network, wantNet) {
-		t.Errorf("plan.network = %v, want %v", p.Network, wantNet)
+	for k, w := range wantNet {
+		if !reflect.DeepEqual(p.Network[k], w) {
+			t.Errorf("plan.network.%s = %v, want %v", k, p.Network[k], w)
+		}
 	}
 	if n := strings.Count(stderr, "warning: gateway is gateway"); n != 1 {
 		t.Errorf("the network warning was printed %d times, want once; stderr:\n%s", n, stderr)
@@ -243,8 +249,8 @@ func TestOptionsList(t *testing.T) {
 	}
 }
 
-// TestNodeScriptBuilds: every node's deploy script is a derivation that builds to an
-// executable file (a placeholder until modules/deploy.nix provides the real one).
+// TestNodeScriptBuilds: a node's deploy script (from modules/deploy.nix) is exposed as
+// nodes.<name> and builds to an executable file. It is built, never run.
 func TestNodeScriptBuilds(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
@@ -266,5 +272,117 @@ func TestNodeScriptBuilds(t *testing.T) {
 	}
 	if fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 == 0 {
 		t.Errorf("%s is not executable (%v)", path, fi.Mode())
+	}
+}
+
+// TestHostStrings: which `[user@]host' strings nodes.<name>.host accepts, and how the
+// plan splits them into user and hostname.
+func TestHostStrings(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	type result struct {
+		Host     string  `json:"host"`
+		OK       bool    `json:"ok"`
+		User     *string `json:"user"`
+		Hostname *string `json:"hostname"`
+	}
+	cases := []result{
+		{Host: "root@198.18.0.11", OK: true, User: strp("root"), Hostname: strp("198.18.0.11")},
+		{Host: "198.18.0.11", OK: true, Hostname: strp("198.18.0.11")},
+		{Host: "web", OK: true, Hostname: strp("web")},
+		{Host: "deploy@web-1.lab.test", OK: true, User: strp("deploy"), Hostname: strp("web-1.lab.test")},
+		{Host: "first.last@1host.example", OK: true, User: strp("first.last"), Hostname: strp("1host.example")},
+		{Host: "root@[2001:db8::1]", OK: true, User: strp("root"), Hostname: strp("2001:db8::1")},
+		{Host: "[fe80::1%eth0]", OK: true, Hostname: strp("fe80::1%eth0")},
+		{Host: "[::1]", OK: true, Hostname: strp("::1")},
+		{Host: ""},
+		{Host: "root@"},
+		{Host: "@web"},
+		{Host: "root@@web"},
+		{Host: "root@web server"},
+		{Host: "root@198.18.0.256"},
+		{Host: "root@198.18.0"},
+		{Host: "2001:db8::1"},
+		{Host: "root@[web]"},
+		{Host: "root@web:22"},
+		{Host: "root@-web"},
+		{Host: "root@web-"},
+		{Host: "ssh://root@web"},
+		{Host: "root@web\n"},
+	}
+	hosts := make([]string, len(cases))
+	for i, c := range cases {
+		hosts[i] = c.Host
+	}
+	arg, _ := json.Marshal(hosts)
+	cmd := exec.Command("nix-instantiate", "--eval", "--strict", "--json",
+		"--argstr", "hosts", string(arg), filepath.Join(Dir(), "good", "host-strings.nix"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("nix-instantiate: %v\n%s", err, stderr.String())
+	}
+	var got []result
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("decoding: %v\n%s", err, out)
+	}
+	if len(got) != len(cases) {
+		t.Fatalf("got %d results for %d host strings", len(got), len(cases))
+	}
+	for i, want := range cases {
+		if !reflect.DeepEqual(got[i], want) {
+			t.Errorf("host %q: got ok=%v user=%v hostname=%v, want ok=%v user=%v hostname=%v", want.Host,
+				got[i].OK, deref(got[i].User), deref(got[i].Hostname), want.OK, deref(want.User), deref(want.Hostname))
+		}
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "<null>"
+	}
+	return *s
+}
+
+// TestNixOSKind runs the NixOS code path (nixpkgs' lib at the top, eval-config.nix per
+// node) against fake-nixpkgs/, a stand-in with NixOS's traits: the plan says kind
+// "nixos", and each configuration holds only the NIXOS-SUBSET subtrees, without
+// disabled etc entries, without the `source' NixOS derives from `text', and without
+// the assembled activation `script'. (examples_test.go's TestNixOSExample does the same
+// against a real nixpkgs, when one is available.)
+func TestNixOSKind(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	file := filepath.Join(Dir(), "good", "nixos-kind.nix")
+	var p plan
+	mustEval(t, file, "plan", &p)
+	for name, n := range p.Nodes {
+		if n.Kind != "nixos" {
+			t.Errorf("%s: kind %q, want nixos", name, n.Kind)
+		}
+	}
+	var want map[string]any
+	if err := json.Unmarshal([]byte(`{
+		"boot": {"kernel": {"sysctl": {"vm.swappiness": 10}}},
+		"environment": {"etc": {
+			"peer": {"text": "beta\n", "source": null, "mode": "symlink", "user": "+0", "group": "+0"},
+			"static": {"text": null, "source": "/nix/store/00000000000000000000000000000000-static", "mode": "symlink", "user": "+0", "group": "+0"}
+		}},
+		"networking": {"hostName": "alpha"},
+		"services": {},
+		"system": {"activationScripts": {"greet": "echo alpha", "after": {"text": "true", "deps": ["greet"]}}},
+		"users": {"users": {"ops": {"isNormalUser": true, "uid": 1001, "openssh": {"authorizedKeys": {"keys": ["ssh-ed25519 AAAA ops"]}}}}}
+	}`), &want); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Nodes["alpha"].Configuration; !reflect.DeepEqual(got, want) {
+		gotJSON, _ := json.MarshalIndent(got, "", "  ")
+		t.Errorf("plan.nodes.alpha.configuration =\n%s\nwant only the NixOS subset as in the test", gotJSON)
+	}
+	var drvName string
+	mustEval(t, file, "systems.alpha.name", &drvName)
+	if drvName != "fake-nixos-system-alpha" {
+		t.Errorf("systems.alpha is %q, want the eval-config toplevel fake-nixos-system-alpha", drvName)
 	}
 }

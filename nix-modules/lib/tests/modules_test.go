@@ -327,3 +327,51 @@ func TestModuleCasesSplitPath(t *testing.T) {
 		t.Fatal("unterminated quote accepted")
 	}
 }
+
+// TestModuleCasesHarness checks the pieces the table relies on: subset matching rejects
+// what it should, and the batched driver reports a throwing case as not ok without
+// losing the others.
+func TestModuleCasesHarness(t *testing.T) {
+	for _, tc := range []struct {
+		got, want any
+		ok        bool
+	}{
+		{map[string]any{"a": 1.0, "b": 2.0}, map[string]any{"a": 1.0}, true},
+		{map[string]any{"a": 1.0}, map[string]any{"a": 2.0}, false},
+		{map[string]any{"a": 1.0}, map[string]any{"c": 1.0}, false},
+		{[]any{map[string]any{"a": 1.0, "x": 0.0}}, []any{map[string]any{"a": 1.0}}, true},
+		{[]any{1.0, 2.0}, []any{1.0}, false},
+		{"s", map[string]any{}, false},
+	} {
+		if got := msContains(tc.got, tc.want); got != tc.ok {
+			t.Errorf("msContains(%v, %v) = %v, want %v", tc.got, tc.want, got, tc.ok)
+		}
+	}
+
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	cases := []msCase{
+		{Name: "good", Path: []string{"config", "int"}, Files: []string{"decl-basic.nix", "def-plain.nix"}},
+		{Name: "throws", Path: []string{"config", "str"}, Files: []string{"decl-basic.nix"}},
+		{Name: "missing", Path: []string{"config", "nope"}, Files: []string{"decl-basic.nix"}},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, stderr, err := msRunDriver(ctx, "batch", cases)
+	if err != nil {
+		t.Fatalf("batch failed: %v\n%s", err, stderr)
+	}
+	var res map[string]struct {
+		OK    bool `json:"ok"`
+		Value any  `json:"value"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatal(err)
+	}
+	if r := res["good"]; !r.OK || r.Value != 5.0 {
+		t.Errorf("good case: %+v, want ok with 5", r)
+	}
+	if res["throws"].OK || res["missing"].OK {
+		t.Errorf("failing cases reported ok: %+v", res)
+	}
+}

@@ -1,9 +1,11 @@
 package modulestests
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -54,6 +56,15 @@ func TestBadInput(t *testing.T) {
 			}
 			if missing := fx.Check(stderr); len(missing) > 0 {
 				t.Errorf("stderr lacks %s\nstderr:\n%s", strings.Join(missing, ", "), stderr)
+			}
+			// What `nixmesh check` and `nixmesh eval` show: a diagnostic with the path and file.
+			_, err = (&eval.Evaluator{File: fx.Path}).Plan(context.Background())
+			var evalErr *eval.EvalError
+			if !errors.As(err, &evalErr) || len(evalErr.Diagnostics) == 0 {
+				t.Fatalf("eval.Evaluator.Plan: %v, want an *eval.EvalError with diagnostics", err)
+			}
+			if d := evalErr.Diagnostics[0]; d.OptionPath != fx.OptPath || filepath.Base(d.File) != fx.File {
+				t.Errorf("diagnostic names %s in %s, want %s in %s", d.OptionPath, d.File, fx.OptPath, fx.File)
 			}
 			if goNo(fx) {
 				return

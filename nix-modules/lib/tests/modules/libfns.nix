@@ -53,5 +53,14 @@ let inherit (lib) types; in
     evalType = (lib.evalModules { modules = [ ]; }).type.description;
     typeMergeEnum = ((types.enum [ "a" ]).typeMerge (types.enum [ "b" ]).functor).description;
     typeMergeStrInt = (types.str.typeMerge types.int.functor) == null;
+    typeHelpers = [
+      (lib.isType "option" (lib.mkOption { }))
+      (lib.isOptionType types.int)
+      (lib.isOptionType { })
+      (lib.mkOptionType { name = "custom"; }).description
+      (lib.setType "x" { a = 1; })._type
+    ];
+    customType = let even = lib.mkOptionType { name = "even"; description = "even integer"; check = x: builtins.isInt x && x / 2 * 2 == x; merge = lib.mergeEqualOption; }; in
+      (lib.evalModules { modules = [ { options.e = lib.mkOption { type = even; }; config.e = 4; } ]; }).config.e;
   };
 }

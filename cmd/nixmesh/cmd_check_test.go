@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nixmesh/nixmesh/crossmodules"
+	"github.com/nixmesh/nixmesh/eval"
+	"github.com/nixmesh/nixmesh/internal/testutil"
+)
+
+func crossFixture(name string) string {
+	return filepath.Join(testutil.NixModules(), "modules", "tests", name)
+}
+
+func TestCheckGood(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	code, stdout, stderr := nixmesh(t, "check", "-f", crossFixture("testdata/good.nix"))
+	if code != 0 || !strings.Contains(stdout, "ok: 3 nodes, 1 SSH grants, 1 VPN networks, 1 DNS zones") {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+}
+
+// A problem only the Go checks see (a host module overrode the authorized keys): exit 3,
+// with the option path on stderr.
+func TestCheckGoSideProblem(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	g, _ := globals(t, crossFixture("testdata/good.nix"))
+	err := runCheck(context.Background(), checkOptions{global: g, NixArgs: []string{"--arg", "dropKeys", "true"}}, &bytes.Buffer{})
+	var evalErr *eval.EvalError
+	if !errors.As(err, &evalErr) || exitCode(err) != exitEval {
+		t.Fatalf("err = %v (exit %d), want an evaluation error (exit 3)", err, exitCode(err))
+	}
+	if len(evalErr.Diagnostics) != 1 || evalErr.Diagnostics[0].OptionPath != "nodes.gateway.configuration.users.users.root.openssh.authorizedKeys.keys" {
+		t.Errorf("diagnostics %+v", evalErr.Diagnostics)
+	}
+	code, _, stderr := nixmesh(t, "check", "-f", crossFixture("testdata/good.nix"), "--", "--arg", "dropKeys", "true")
+	if code != exitEval || !strings.Contains(stderr, "option: nodes.gateway.configuration.users.users.root.openssh.authorizedKeys.keys") ||
+		!strings.Contains(stderr, "lacks the key `deploy' of host `web'") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// A problem the Nix modules catch: the evaluation fails, exit 3, path and file named.
+func TestCheckNixSideProblem(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	code, _, stderr := nixmesh(t, "check", "-f", crossFixture("bad/vpn-address-duplicate.nix"))
+	if code != exitEval || !strings.Contains(stderr, "`vpn.networks.backbone.members.web.address'") || !strings.Contains(stderr, "vpn-address-duplicate.nix") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+func TestCheckUpdatesDNSSerials(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	state := filepath.Join(t.TempDir(), "serials.json")
+	code, stdout, stderr := nixmesh(t, "check", "--update-dns-serials", "-f", crossFixture("testdata/good.nix"), "--", "--argstr", "serials", state)
+	if code != 0 || !strings.Contains(stdout, "recorded lab.test") {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	st, err := crossmodules.LoadSerialState(state)
+	if err != nil || st.Zones["lab.test"].Serial != 1 {
+		t.Fatalf("state %+v, %v", st, err)
+	}
+	code, stdout, _ = nixmesh(t, "check", "--update-dns-serials", "-f", crossFixture("testdata/good.nix"), "--", "--argstr", "serials", state)
+	if code != 0 || !strings.Contains(stdout, "is up to date") {
+		t.Errorf("second run: exit %d, %s", code, stdout)
+	}
+	code, _, stderr = nixmesh(t, "check", "--update-dns-serials", "-f", crossFixture("testdata/good.nix"))
+	if code != exitUsage || !strings.Contains(stderr, "no dns.serialsFile") {
+		t.Errorf("without serialsFile: exit %d, %s", code, stderr)
+	}
+}
+
+func TestGraphFormats(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	file := crossFixture("testdata/good.nix")
+	code, stdout, stderr := nixmesh(t, "graph", "-f", file)
+	if code != 0 || !strings.HasPrefix(stdout, "digraph nixmesh {") || !strings.Contains(stdout, "deploy@web → root@gateway") {
+		t.Fatalf("dot: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, _ = nixmesh(t, "graph", "-f", file, "--format", "mermaid")
+	if code != 0 || !strings.HasPrefix(stdout, "flowchart LR") {
+		t.Errorf("mermaid: exit %d\n%s", code, stdout)
+	}
+	out := filepath.Join(t.TempDir(), "net.svg")
+	code, _, stderr = nixmesh(t, "graph", "-f", file, "-o", out)
+	if testutil.DisallowSkip() || hasDot() {
+		b, err := os.ReadFile(out)
+		if code != 0 || err != nil || !bytes.Contains(b, []byte("<svg")) {
+			t.Errorf("svg: exit %d, %v, stderr %s", code, err, stderr)
+		}
+	} else if code == 0 || !strings.Contains(stderr, "Graphviz") {
+		t.Errorf("svg without dot: exit %d, stderr %s", code, stderr)
+	}
+	if code, _, _ := nixmesh(t, "graph", "-f", file, "--format", "png"); code != exitUsage {
+		t.Errorf("--format png: exit %d, want %d", code, exitUsage)
+	}
+}
+
+func hasDot() bool {
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		if _, err := os.Stat(filepath.Join(dir, "dot")); err == nil {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nixmesh/nixmesh/deploy"
+	"github.com/nixmesh/nixmesh/internal/progress"
+)
+
+type deployOptions struct {
+	global            *globalOptions
+	Selectors         []string
+	NixArgs           []string
+	Action            string
+	Parallel          int
+	DryRun            bool
+	KeepGoing         bool
+	JSON              bool
+	AcceptNewHostKeys bool
+	Identities        []string
+	KnownHosts        []string
+}
+
+func newDeployCommand(g *globalOptions) *cobra.Command {
+	opts := deployOptions{global: g}
+	cmd := &cobra.Command{
+		Use:   "deploy [NODE|@TAG|GLOB...] [-- NIX-ARGS...]",
+		Short: "Build the selected nodes' systems and deploy them over SSH",
+		Long: `Evaluate the deployment once, build the selected nodes' systems in parallel, then
+deploy them, --parallel hosts at a time. Each host goes through:
+
+  connect   SSH, with ~/.ssh/config, ssh-agent and identity files; the host key must be
+            in known_hosts or declared in the plan (an unknown or changed key stops the host
+            before anything is sent)
+  check     a host already on its new system stops here: nothing copied, nothing activated
+  copy      only the store paths the host lacks, streamed over the same connection
+  activate  the host's switcher (bin/nixmesh-switch) activates the new system
+  confirm   a new SSH connection confirms it; without a confirmation in successTimeout,
+            or if activation fails, the host rolls back to its previous system by itself
+
+A failing host does not stop the others (unless --keep-going=false). Ctrl-C cancels the
+hosts not yet started; a host already switching finishes or rolls back on its own, and
+nixmesh prints how to check it. The result table lists each host as ok, unchanged,
+rolled-back, failed, skipped (its system did not build) or cancelled.
+
+Exit codes: 0 all hosts ok or unchanged, 2 usage error, 3 evaluation error, 4 a system
+did not build, 5 a host failed, 6 a host rolled back (none failed), 130 interrupted.`,
+		Example: `  nixmesh deploy                          every enabled node
+  nixmesh deploy web @db --parallel 4     node web and every node tagged db
+  nixmesh deploy --dry-run                show what would be copied and run, change nothing
+  nixmesh deploy 'web-*' --action test    activate without making it the boot default
+  nixmesh deploy --json | jq .            one JSON event per line
+  nixmesh deploy -i ~/.ssh/deploy_ed25519 --accept-new-host-keys`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Selectors, opts.NixArgs = splitArgs(cmd, args)
+			return runDeploy(cmd.Context(), opts, cmd.OutOrStdout())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Action, "action", "switch", "`ACTION`: switch (activate and make it the boot default), test (activate only) or boot (boot default only)")
+	f.IntVar(&opts.Parallel, "parallel", 10, "deploy at most `N` hosts at once")
+	f.BoolVar(&opts.DryRun, "dry-run", false, "build and connect, then show per host what would be copied and the exact commands that would run; change nothing")
+	f.BoolVar(&opts.KeepGoing, "keep-going", true, "go on with the other hosts when one fails (false: do not start more hosts after a failure)")
+	f.BoolVar(&opts.JSON, "json", false, "print one JSON event per line on stdout (the table goes to stderr)")
+	f.BoolVar(&opts.AcceptNewHostKeys, "accept-new-host-keys", false, "trust the key of a host never seen before and add it to ~/.ssh/known_hosts (a changed key is never accepted)")
+	f.StringArrayVarP(&opts.Identities, "identity", "i", nil, "private key `FILE` to offer first (repeatable)")
+	f.StringArrayVar(&opts.KnownHosts, "known-hosts", nil, "extra known_hosts `FILE` to trust (repeatable)")
+	return cmd
+}
+
+func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
+	action, err := deploy.ParseAction(opts.Action)
+	if err != nil {
+		return usageErrorf("--action: %v", err)
+	}
+	if opts.Parallel < 1 {
+		return usageErrorf("--parallel must be at least 1")
+	}
+	stderr := opts.global.Stderr
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	ev, err := opts.global.evaluator(opts.NixArgs)
+	if err != nil {
+		return err
+	}
+	network, err := ev.Plan(ctx)
+	if err != nil {
+		return err
+	}
+	names, err := selectNodes(network, opts.Selectors)
+	if err != nil {
+		return err
+	}
+	declared, err := deploy.DeclaredHostKeys(network.Network)
+	if err != nil {
+		return err
+	}
+	drvs, err := ev.Instantiate(ctx, names)
+	if err != nil {
+		return err
+	}
+	display := progress.Auto(stderr, names, opts.global.Verbose)
+	paths, buildErr := ev.Build(ctx, drvs, 0, display)
+	display.Close()
+	if buildErr != nil && (!opts.KeepGoing || len(paths) == 0 || ctx.Err() != nil) {
+		return buildErr
+	}
+
+	targets := make([]deploy.Target, len(names))
+	for i, name := range names {
+		targets[i] = deploy.NewTarget(network.Nodes[name], paths[name])
+		if paths[name] == "" {
+			targets[i].SkipReason = "its system did not build"
+		}
+	}
+
+	dopts := deploy.Options{
+		Action:   action,
+		Parallel: opts.Parallel,
+		DryRun:   opts.DryRun,
+		FailFast: !opts.KeepGoing,
+		NixEnv:   opts.global.Env,
+		SSH: deploy.SSHOptions{
+			IdentityFiles:        opts.Identities,
+			ExtraKnownHostsFiles: opts.KnownHosts,
+			DeclaredHostKeys:     declared,
+			AcceptNewHostKeys:    opts.AcceptNewHostKeys,
+		},
+	}
+	tableOut := out
+	var live *progress.Display
+	switch {
+	case opts.JSON:
+		dopts.Events = deploy.JSONEvents(out)
+		tableOut = stderr
+	case progress.IsTerminal(stderr):
+		live = progress.Auto(stderr, names, opts.global.Verbose)
+		dopts.Events = deploy.ProgressEvents(live)
+	default:
+		dopts.Events = deploy.TextEvents(stderr)
+	}
+	report, deployErr := deploy.Run(ctx, dopts, targets)
+	if live != nil {
+		live.Close()
+	}
+	fmt.Fprintln(tableOut)
+	if err := report.WriteTable(tableOut); err != nil {
+		return err
+	}
+
+	switch code := report.ExitCode(); code {
+	case exitDeploy:
+		deployErr = &deployFailedError{err: summarize(report, deployErr)}
+	case exitRolledBack:
+		deployErr = &rolledBackError{err: summarize(report, deployErr)}
+	case exitInterrupted:
+		deployErr = interrupted(deployErr)
+	}
+	return errors.Join(buildErr, deployErr)
+}
+
+// deploySummary is a one-line message in front of the per-host errors (already shown in
+// the table), which stay reachable with errors.Is/As.
+type deploySummary struct {
+	msg string
+	err error
+}
+
+func (e *deploySummary) Error() string { return e.msg }
+func (e *deploySummary) Unwrap() error { return e.err }
+
+func summarize(r deploy.Report, err error) error {
+	n := len(r.Hosts)
+	failed := r.Count(deploy.ResultFailed) + r.Count(deploy.ResultCancelled)
+	rolled := r.Count(deploy.ResultRolledBack)
+	switch {
+	case failed > 0 && rolled > 0:
+		return &deploySummary{fmt.Sprintf("deploy failed on %d and rolled back on %d of %d hosts", failed, rolled, n), err}
+	case failed > 0:
+		return &deploySummary{fmt.Sprintf("deploy failed on %d of %d hosts", failed, n), err}
+	}
+	return &deploySummary{fmt.Sprintf("%d of %d hosts rolled back", rolled, n), err}
+}

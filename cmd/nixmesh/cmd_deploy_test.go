@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/nixmesh/nixmesh/deploy"
+	"github.com/nixmesh/nixmesh/deploy/deploytest"
+	"github.com/nixmesh/nixmesh/internal/testutil"
+)
+
+// deployFixture runs `nixmesh deploy` on deploy/testdata/cli/deploy.nix against test sshd
+// hosts, each with its own store.
+type deployFixture struct {
+	hosts []*deploytest.Host
+	ctl   string
+	file  string
+}
+
+func newDeployFixture(t *testing.T, n int) *deployFixture {
+	t.Helper()
+	deploytest.RequireSSHD(t)
+	client := deploytest.NewClient(t)
+	t.Setenv("HOME", client.Home) // the client's ~/.ssh/id_ed25519
+	t.Setenv("SSH_AUTH_SOCK", "")
+	f := &deployFixture{ctl: t.TempDir(), file: filepath.Join(testutil.RepoRoot(), "deploy", "testdata", "cli", "deploy.nix")}
+	for i := 0; i < n; i++ {
+		f.hosts = append(f.hosts, deploytest.StartHost(t, client, true))
+	}
+	return f
+}
+
+func (f *deployFixture) run(t *testing.T, opts deployOptions) (string, string, error) {
+	t.Helper()
+	var ports, keys []string
+	for _, h := range f.hosts {
+		ports = append(ports, strconv.Itoa(h.Port))
+		keys = append(keys, h.HostKeyLine)
+	}
+	var stdout, stderr bytes.Buffer
+	opts.global = &globalOptions{File: f.file, Stderr: &stderr, Env: testutil.NixEnv()}
+	opts.NixArgs = []string{"--argstr", "ports", strings.Join(ports, ","), "--argstr", "hostKeys", strings.Join(keys, ","), "--argstr", "ctl", f.ctl}
+	if opts.Action == "" {
+		opts.Action = "switch"
+	}
+	if opts.Parallel == 0 {
+		opts.Parallel = 10
+	}
+	err := runDeploy(context.Background(), opts, &stdout)
+	return stdout.String(), stderr.String(), err
+}
+
+func TestDeployCommand(t *testing.T) {
+	f := newDeployFixture(t, 2)
+	os.WriteFile(filepath.Join(f.ctl, "mode."+strconv.Itoa(f.hosts[1].Port)), []byte("rollback\n"), 0o644)
+
+	// Dry run: the plan's declared host keys are trusted, nothing reaches the switcher.
+	out, errOut, err := f.run(t, deployOptions{DryRun: true, KeepGoing: true})
+	if err != nil || exitCode(err) != exitOK {
+		t.Fatalf("dry run: %v\n%s", err, errOut)
+	}
+	if !strings.Contains(out, "web0  would-apply") || !strings.Contains(out, "nixmesh-switch start") {
+		t.Fatalf("dry run table:\n%s", out)
+	}
+	if c := deploytest.Calls(t, f.ctl); len(c) != 0 {
+		t.Fatalf("a dry run called the switcher: %q", c)
+	}
+
+	// web0 switches, web1 rolls back: exit code 6.
+	out, errOut, err = f.run(t, deployOptions{KeepGoing: true})
+	if exitCode(err) != exitRolledBack || !errors.Is(err, deploy.ErrRolledBack) {
+		t.Fatalf("exit code %d (%v), want 6\n%s%s", exitCode(err), err, out, errOut)
+	}
+	if !strings.Contains(out, "web0  ok") || !strings.Contains(out, "web1  rolled-back") || !strings.Contains(errOut, "[web1] ") {
+		t.Fatalf("table:\n%s\nevents:\n%s", out, errOut)
+	}
+
+	// Again, as JSON: web0 is unchanged, and every stdout line is an event.
+	out, _, err = f.run(t, deployOptions{KeepGoing: true, JSON: true, Selectors: []string{"web0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last deploy.Event
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if err := json.Unmarshal([]byte(l), &last); err != nil {
+			t.Fatalf("not a JSON event: %q", l)
+		}
+	}
+	if last.Kind != deploy.KindResult || last.Host != "web0" || last.Result != deploy.ResultUnchanged {
+		t.Fatalf("last event %+v", last)
+	}
+}
+
+func TestDeployCommandUsageErrors(t *testing.T) {
+	for _, opts := range []deployOptions{{Action: "reboot", Parallel: 1}, {Action: "switch", Parallel: 0}} {
+		err := runDeploy(context.Background(), deployOptions{global: &globalOptions{File: "/nonexistent"}, Action: opts.Action, Parallel: opts.Parallel}, &bytes.Buffer{})
+		if exitCode(err) != exitUsage {
+			t.Errorf("%+v: exit code %d (%v), want 2", opts, exitCode(err), err)
+		}
+	}
+}

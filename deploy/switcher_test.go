@@ -1,0 +1,66 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nixmesh/nixmesh/internal/command"
+	"github.com/nixmesh/nixmesh/internal/testutil"
+)
+
+func buildRealSystem(t *testing.T, salt string) string {
+	t.Helper()
+	out, err := command.Output(context.Background(), command.Cmd{
+		Argv: []string{"nix-build", "--no-out-link", filepath.Join("testdata", "real-toplevel.nix"), "--argstr", "salt", salt},
+		Env:  testutil.NixEnv(),
+	})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, processErr(err).Stderr)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestRunWithRealSwitcher drives nix-modules/scripts/switch.sh, the switcher every node
+// ships: a confirmed switch, a failed activation that rolls back, and a host left as is.
+func TestRunWithRealSwitcher(t *testing.T) {
+	testutil.RequireCommands(t, "flock", "setsid", "nix-env")
+	client := newTestClient(t)
+	host := startHost(t, client, true)
+	good, bad := buildRealSystem(t, "good"), buildRealSystem(t, "bad")
+	o := Options{SSH: sshOptionsFor(t, client), NixEnv: testutil.NixEnv(), PollInterval: 100 * time.Millisecond}
+	o.SSH.DeclaredHostKeys = map[string][]string{"web": {host.HostKeyLine}}
+	target := func(system string) []Target {
+		tg := hostTarget(host, "web")
+		tg.Toplevel, tg.SuccessTimeout, tg.SwitchTimeout = system, 20*time.Second, 20*time.Second
+		return []Target{tg}
+	}
+	state := func() string {
+		return remote(t, client, host, "readlink /var/lib/nixmesh/current-system; readlink -f /nix/var/nix/profiles/system")
+	}
+
+	rep, err := Run(context.Background(), o, target(good))
+	if err != nil || rep.Hosts[0].Result != ResultOK {
+		t.Fatalf("good system: %+v, %v", rep.Hosts[0], err)
+	}
+	if got := state(); got != good+"\n"+good+"\n" {
+		t.Fatalf("after the switch: active and profile = %q, want %s twice", got, good)
+	}
+
+	rep, err = Run(context.Background(), o, target(bad))
+	r := rep.Hosts[0]
+	if r.Result != ResultRolledBack || !errors.Is(err, ErrRolledBack) || r.LogCommand == "" {
+		t.Fatalf("bad system: %+v, %v", r, err)
+	}
+	if got := state(); got != good+"\n"+good+"\n" {
+		t.Fatalf("after the rollback: active and profile = %q, want %s twice", got, good)
+	}
+
+	rep, err = Run(context.Background(), o, target(good))
+	if err != nil || rep.Hosts[0].Result != ResultUnchanged {
+		t.Fatalf("redeploy: %+v, %v", rep.Hosts[0], err)
+	}
+}

@@ -1,0 +1,25 @@
+# A system for testing the deploy engine against the real remote switcher
+# (nix-modules/scripts/switch.sh). Its switch-to-configuration only records the system as
+# active, like the standalone activation does; with salt = "bad" it fails instead.
+{ salt ? "" }:
+derivation {
+  name = "nixmesh-test-real-system";
+  system = builtins.currentSystem;
+  builder = "/bin/sh";
+  switcher = ../../nix-modules/scripts/switch.sh;
+  inherit salt;
+  args = [ "-c" ''
+    PATH=/usr/bin:/bin
+    mkdir -p $out/bin
+    cp $switcher $out/bin/nixmesh-switch
+    cat > $out/bin/switch-to-configuration <<EOS
+    #!/bin/sh
+    case "\$1" in
+      test|switch)
+        if [ "$salt" = bad ]; then echo "activation of $out failed" >&2; exit 1; fi
+        mkdir -p /var/lib/nixmesh && ln -sfn $out /var/lib/nixmesh/current-system ;;
+    esac
+    EOS
+    chmod +x $out/bin/nixmesh-switch $out/bin/switch-to-configuration
+  '' ];
+}

@@ -1,0 +1,47 @@
+# The end-to-end tests' additions to examples/lab (passed as deploy.nix's `extraModule`).
+# The tests copy this file into a temporary directory next to a params.json they write:
+#
+#   operatorKey       the lab operator's public key: the deployer's key, declared for root
+#                     on every node (so access depends on the deployment, as on a real fleet)
+#   deployKey         public half of gateway's `deploy` key (ssh.access grants; network.nix)
+#   backupKey         public half of db's `backup` key
+#   secrets           { <node> = { <name> = { file; path; owner; mode; uploadAt; }; }; }:
+#                     nodes.<node>.secrets, for a front door that delivers them
+#   removeDeployerOn  a node whose root no longer accepts the deployer's key ("" = none)
+#   badZoneOn         a node whose lab.test zone is not a zone ("" = none)
+#   slowOn            a node whose activation takes a few seconds longer ("" = none)
+#   marker            text of /etc/e2e-marker on every node (a change that touches all)
+#   operatorUid       null, or the uid for the example's `operator` user when the lab's
+#                     hosts (copies of this machine's /etc) already use its uid 1000
+{ lib, ... }:
+let
+  p = builtins.fromJSON (builtins.readFile ./params.json);
+  names = [ "gateway" "web" "db" ];
+  on = field: name: (p.${field} or "") == name;
+in
+{
+  ssh.access.gateway.keys.deploy.publicKey = lib.mkForce p.deployKey;
+  ssh.access.db.keys.backup.publicKey = lib.mkForce p.backupKey;
+
+  nodes = lib.genAttrs names (name: {
+    secrets = p.secrets.${name} or { };
+    configuration = lib.mkMerge [
+      {
+        users.users.root.openssh.authorizedKeys.keys =
+          lib.optional (!on "removeDeployerOn" name) p.operatorKey;
+      }
+      (lib.mkIf (p ? operatorUid) {
+        users.users.operator.uid = lib.mkForce p.operatorUid;
+      })
+      (lib.mkIf ((p.marker or "") != "") {
+        environment.etc."e2e-marker".text = p.marker + "\n";
+      })
+      (lib.mkIf (on "badZoneOn" name) {
+        services.nsd.zones."lab.test".data = lib.mkForce "this is not a zone file\n";
+      })
+      (lib.mkIf (on "slowOn" name) {
+        system.activationScripts.e2eSlow = "sleep 6";
+      })
+    ];
+  });
+}

@@ -1,0 +1,5 @@
+{
+  first = "a";
+  second = "b";
+  count = 21;
+}

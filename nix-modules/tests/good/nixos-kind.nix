@@ -1,0 +1,22 @@
+# The NixOS code path, against tests/fake-nixpkgs (a stand-in for a nixpkgs checkout):
+# good_test.go, TestNixOSKind, says what the plan must look like.
+{ nixpkgs ? ../fake-nixpkgs }:
+import ../../default.nix { inherit nixpkgs; } ({ config, ... }: {
+  defaults = { name, ... }: { configuration.networking.hostName = name; };
+
+  nodes.alpha = {
+    host = "root@198.18.0.21";
+    configuration = { name, nodes, ... }: {
+      users.users.ops = { isNormalUser = true; uid = 1001; openssh.authorizedKeys.keys = [ "ssh-ed25519 AAAA ops" ]; };
+      environment.etc."peer".text = "${nodes.beta.config.networking.hostName}\n";
+      environment.etc."static".source = "/nix/store/00000000000000000000000000000000-static";
+      environment.etc."off" = { enable = false; text = "never\n"; };
+      system.activationScripts.greet = "echo ${name}";
+      system.activationScripts.after = { text = "true"; deps = [ "greet" ]; };
+      services.nginx.enable = true; # outside the subset: not in the plan
+      boot.kernel.sysctl."vm.swappiness" = 10;
+    };
+  };
+
+  nodes.beta.host = "beta.lab.test";
+})
