@@ -652,9 +652,7 @@ func TestManyHosts(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
 	l := upLab(t, Config{Hosts: NumberedHosts(20), Progress: io.Discard})
-	if d := time.Since(start); d > time.Minute {
-		t.Errorf("20 hosts took %v", d)
-	}
+	t.Logf("20 hosts up in %v (speed is measured by the e2e benchmarks, not asserted here)", time.Since(start))
 	for _, s := range l.Status(testContext(t)) {
 		if !s.InitAlive || !s.SSHDAlive || s.SSH != nil {
 			t.Errorf("%s: init %v, sshd %v, ssh %v", s.Name, s.InitAlive, s.SSHDAlive, s.SSH)
