@@ -67,7 +67,7 @@ func missingOn(ctx context.Context, conn *Conn, paths []string) ([]string, error
 	for _, chunk := range chunks(paths, argChunk) {
 		out, err := conn.Run(ctx, remoteCmd{Argv: append([]string{"nix-store", "--check-validity", "--print-invalid"}, chunk...)})
 		if err != nil {
-			return nil, fmt.Errorf("asking which paths are missing: %w", err)
+			return nil, fmt.Errorf("asking which paths are missing: %w", withStderr(err))
 		}
 		for _, l := range command.Lines(string(out)) {
 			invalid[l] = true
@@ -131,7 +131,7 @@ func (h *hostRun) copyClosure(ctx context.Context) error {
 		exportDone <- err
 	}()
 	counter := &progressReader{r: pr, h: h, sizes: sizes, total: total}
-	_, err = h.change(ctx, h.conn, display, remoteCmd{Argv: importArgv, Stdin: counter, Stdout: ioDiscard})
+	_, err = h.change(ctx, h.conn, display, remoteCmd{Argv: importArgv, Stdin: counter, Stdout: io.Discard})
 	// The import ended: unblock and stop an export that is still writing.
 	pr.CloseWithError(io.ErrClosedPipe)
 	if err != nil {
@@ -142,7 +142,7 @@ func (h *hostRun) copyClosure(ctx context.Context) error {
 		if pe := processErr(exportErr); pe != nil && pe.ExitCode > 0 {
 			return fmt.Errorf("exporting paths: %w", exportErr)
 		}
-		return fmt.Errorf("importing paths on the host: %w", err)
+		return fmt.Errorf("importing paths on the host: %w", withStderr(err))
 	}
 	if exportErr != nil {
 		return fmt.Errorf("exporting paths: %w", exportErr)

@@ -11,9 +11,10 @@ import (
 )
 
 // TextEvents returns an event sink writing plain `[host] phase: message` lines, for
-// output that is not a terminal. Progress events are written only when their message
-// says more than a byte count (every path done), to keep logs readable.
+// output that is not a terminal. Copy progress is written at every tenth of the bytes,
+// not at every read, to keep logs readable.
 func TextEvents(w io.Writer) func(Event) {
+	decile := map[string]int64{} // per host: the last tenth of the copy written
 	return func(e Event) {
 		switch e.Kind {
 		case KindStart:
@@ -27,8 +28,12 @@ func TextEvents(w io.Writer) func(Event) {
 		case KindError:
 			fmt.Fprintf(w, "[%s] %s: error: %s\n", e.Host, e.Phase, e.Message)
 		default:
-			if e.Kind == KindProgress && e.TotalBytes > 0 && e.Paths < e.TotalPaths && e.Paths > 0 {
-				return // intermediate copy progress: the live display shows it, logs need not
+			if e.Kind == KindProgress && e.Bytes > 0 && e.TotalBytes > 0 {
+				d := e.Bytes * 10 / e.TotalBytes
+				if d <= decile[e.Host] || d >= 10 {
+					return
+				}
+				decile[e.Host] = d
 			}
 			fmt.Fprintf(w, "[%s] %s: %s\n", e.Host, e.Phase, e.Message)
 		}

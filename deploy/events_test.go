@@ -14,7 +14,11 @@ import (
 func TestTextAndJSONEvents(t *testing.T) {
 	events := []Event{
 		{Host: "web", Phase: PhaseCopy, Kind: KindStart, Message: "Copy closure"},
+		{Host: "web", Phase: PhaseCopy, Kind: KindProgress, Message: "3 of 3 paths missing", TotalPaths: 3, TotalBytes: 30},
+		{Host: "web", Phase: PhaseCopy, Kind: KindProgress, Message: "0/3 paths", Paths: 0, TotalPaths: 3, Bytes: 1, TotalBytes: 30},
 		{Host: "web", Phase: PhaseCopy, Kind: KindProgress, Message: "1/3 paths", Paths: 1, TotalPaths: 3, Bytes: 10, TotalBytes: 30},
+		{Host: "web", Phase: PhaseCopy, Kind: KindProgress, Message: "1/3 paths", Paths: 1, TotalPaths: 3, Bytes: 11, TotalBytes: 30},
+		{Host: "web", Phase: PhaseCopy, Kind: KindProgress, Message: "3/3 paths", Paths: 3, TotalPaths: 3, Bytes: 30, TotalBytes: 30},
 		{Host: "web", Phase: PhaseCopy, Kind: KindDone, Message: "copied 3 paths", Paths: 3, TotalPaths: 3, Bytes: 30, TotalBytes: 30},
 		{Host: "web", Phase: PhaseConfirm, Kind: KindError, Message: "rolled back: boom"},
 		{Host: "web", Phase: PhaseDone, Kind: KindResult, Result: ResultRolledBack, Message: "rolled back: boom", Duration: 1500 * time.Millisecond},
@@ -24,7 +28,7 @@ func TestTextAndJSONEvents(t *testing.T) {
 	for _, e := range events {
 		sink(e)
 	}
-	want := "[web] copy: Copy closure\n[web] copy: copied 3 paths\n[web] confirm: error: rolled back: boom\n[web] rolled-back: rolled back: boom (1.5s)\n"
+	want := "[web] copy: Copy closure\n[web] copy: 3 of 3 paths missing\n[web] copy: 1/3 paths\n[web] copy: copied 3 paths\n[web] confirm: error: rolled back: boom\n[web] rolled-back: rolled back: boom (1.5s)\n"
 	if text.String() != want {
 		t.Errorf("text events:\n%s\nwant:\n%s", text.String(), want)
 	}
@@ -39,7 +43,7 @@ func TestTextAndJSONEvents(t *testing.T) {
 		t.Fatalf("%d JSON lines for %d events", len(lines), len(events))
 	}
 	var got map[string]any
-	if err := json.Unmarshal([]byte(lines[1]), &got); err != nil {
+	if err := json.Unmarshal([]byte(lines[3]), &got); err != nil {
 		t.Fatal(err)
 	}
 	if got["host"] != "web" || got["phase"] != "copy" || got["kind"] != "progress" || got["bytes"] != 10.0 || got["totalPaths"] != 3.0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -150,7 +149,7 @@ const currentScript = `c=$(readlink -e /var/lib/nixmesh/current-system || readli
 func (h *hostRun) check(ctx context.Context) (bool, error) {
 	out, err := h.conn.Run(ctx, remoteCmd{Argv: []string{"sh", "-c", currentScript}})
 	if err != nil {
-		return false, fmt.Errorf("reading the current system: %w", err)
+		return false, fmt.Errorf("reading the current system: %w", withStderr(err))
 	}
 	kv := parseKV(string(out))
 	h.res.CurrentSystem = kv["current"]
@@ -175,9 +174,6 @@ func parseKV(s string) map[string]string {
 	}
 	return kv
 }
-
-// ioDiscard keeps remote stdout we do not need out of memory.
-var ioDiscard io.Writer = io.Discard
 
 // processErr returns the *command.ProcessError in err, if any.
 func processErr(err error) *command.ProcessError {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"regexp"
 	"strings"
@@ -72,4 +73,18 @@ func ShellQuote(argv []string) string {
 		}
 	}
 	return strings.Join(q, " ")
+}
+
+// withStderr adds the last line the remote command wrote on stderr to its error, for
+// messages; the *command.ProcessError (with all of stderr) stays reachable.
+func withStderr(err error) error {
+	pe := processErr(err)
+	if pe == nil {
+		return err
+	}
+	lines := command.Lines(pe.Stderr)
+	if len(lines) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w: %s", err, lines[len(lines)-1])
 }

@@ -75,7 +75,7 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 		if pe := processErr(err); pe != nil && pe.ExitCode == switchExitBusy {
 			return h.fail(ResultFailed, fmt.Errorf("%w: %s", ErrSwitchBusy, strings.TrimSpace(pe.Stderr)), "")
 		}
-		return h.fail(ResultFailed, fmt.Errorf("starting the switcher: %w", err), "")
+		return h.fail(ResultFailed, fmt.Errorf("starting the switcher: %w", withStderr(err)), "")
 	}
 	id := strings.TrimSpace(string(out))
 	if id == "" || strings.ContainsAny(id, " \n/") {
@@ -184,7 +184,7 @@ func (h *hostRun) poll(ctx context.Context, id string) (switchStatus, error) {
 			h.conn.Close()
 			h.conn = nil
 		}
-		return switchStatus{}, err
+		return switchStatus{}, withStderr(err)
 	}
 	st := parseStatus(string(out))
 	if st.State == "" {
@@ -205,7 +205,7 @@ func (h *hostRun) confirm(ctx context.Context, id string) error {
 	defer c.Close()
 	argv := h.switcher("confirm", id)
 	_, err = h.change(cctx, c, h.sshLine(argv), remoteCmd{Argv: argv})
-	return err
+	return withStderr(err)
 }
 
 // logTail emits the last lines of the switch log, best effort.

@@ -193,9 +193,13 @@ func prove(t *testing.T, fd frontDoor) {
 			if resultWord(res["gateway"]) != "rolled-back" {
 				t.Errorf("gateway: result %q, want rolled-back", res["gateway"])
 			}
-			// The reason is in the deployer's output: the activation failed.
+			// The reason is in the deployer's output: the activation failed, and why (the
+			// activation's own message, not only its exit code).
 			if !strings.Contains(res["gateway"], "activat") || !strings.Contains(res["gateway"], "fail") {
 				t.Errorf("gateway: the deployer's reason %q does not say that the activation failed", res["gateway"])
+			}
+			if !strings.Contains(r.output, "does not pass nsd-checkzone") {
+				t.Errorf("the deployer's output does not show why gateway's activation failed (the activation said: zone lab.test ... does not pass nsd-checkzone)")
 			}
 			id := w.latestSwitch(t, "gateway")
 			if id == before["gateway"] {

@@ -158,6 +158,27 @@ func TestLabSystemCarriesPlan(t *testing.T) {
 	}
 }
 
+// TestNixOSExampleWithStandIn evaluates examples/nixos against
+// nix-modules/tests/fake-nixpkgs, a stand-in for nixpkgs (the bundled lib and an
+// eval-config.nix with NixOS's traits), so the example's wiring is checked on every run
+// even where no nixpkgs exists. TestNixOSExample below does it against the real thing.
+func TestNixOSExampleWithStandIn(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	fake := filepath.Join(dir(), "..", "nix-modules", "tests", "fake-nixpkgs")
+	p := evalPlan(t, filepath.Join(dir(), "nixos", "deploy.nix"), "--arg", "nixpkgs", fake)
+	checkNixOSPlan(t, p)
+	alpha, _ := decode(t, "alpha", p.Nodes["alpha"].Configuration).(map[string]any)
+	networking, _ := alpha["networking"].(map[string]any)
+	if diff := cmp.Diff(map[string]any{
+		"hostName": "alpha",
+		"firewall": map[string]any{"allowedTCPPorts": []any{float64(80)}},
+		"hosts":    map[string]any{"198.18.0.22": []any{"beta"}},
+	}, networking); diff != "" {
+		t.Errorf("alpha's networking (-want +got):\n%s", diff)
+	}
+}
+
 // TestNixOSExample evaluates examples/nixos against a nixpkgs checkout.
 //
 // This test is ALLOWED TO SKIP, in CI too: there is no nixpkgs on the build machines
@@ -171,6 +192,13 @@ func TestNixOSExample(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
 	p := evalPlan(t, filepath.Join(dir(), "nixos", "deploy.nix"), "-I", "nixpkgs="+nixpkgs)
+	checkNixOSPlan(t, p)
+}
+
+// checkNixOSPlan: both nodes of examples/nixos are NixOS nodes named by `defaults', and
+// their configurations hold nothing outside the NixOS subset.
+func checkNixOSPlan(t *testing.T, p plan) {
+	t.Helper()
 	for _, name := range []string{"alpha", "beta"} {
 		node, ok := p.Nodes[name]
 		if !ok {
@@ -192,5 +220,19 @@ func TestNixOSExample(t *testing.T) {
 				t.Errorf("%s: configuration has %q, outside the NixOS subset", name, key)
 			}
 		}
+		if dig(cfg, "fileSystems") != nil || dig(cfg, "services", "openssh") != nil {
+			t.Errorf("%s: configuration has options outside the NixOS subset", name)
+		}
 	}
+}
+
+func dig(v any, path ...string) any {
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
 }

@@ -17,7 +17,10 @@
 // The deploy engine drives a host through FetchAll (every secret of the host, so that a
 // failing source fails the host before anything on it changes), Bundle.Upload for the
 // pre-activation secrets, activation, Bundle.Upload for the post-activation ones, and
-// Restart for those that changed. It reaches hosts through the small Remote interface,
+// Restart for ToRestart(host, bundle.Changed(), activated). `nixmesh keys` reads the
+// deployment's config through inventory.nix (the plan does not evaluate while public keys
+// are missing) and writes the keys it collects to Nix files (LoadInventory,
+// CollectWireGuard, CollectSSHHostKeys). It reaches hosts through the small Remote interface,
 // which its own SSH connections can satisfy; SSHRemote is an implementation on the system
 // `ssh` binary. This package reads the plan from eval and must not import deploy or cmd.
 package secrets

@@ -3,7 +3,7 @@
 #
 #   nix-instantiate --eval --strict --json -A plan examples/nixos/deploy.nix -I nixpkgs=/path/to/nixpkgs
 #   nix-build examples/nixos/deploy.nix -A systems.alpha -I nixpkgs=/path/to/nixpkgs
-#   nixmesh eval -f examples/nixos/deploy.nix --arg nixpkgs /path/to/nixpkgs
+#   NIX_PATH=nixpkgs=/path/to/nixpkgs nixmesh eval -f examples/nixos/deploy.nix
 #
 # The addresses are in 198.18.0.0/24 like the lab's, but the lab's hosts are standalone;
 # point `host` at machines that run NixOS before deploying this.

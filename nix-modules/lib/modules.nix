@@ -211,6 +211,10 @@ let
       throw "The option `${showOption loc}' is a set of options, but it is defined as a value that is not an attribute set. Definition values:${showDefs [ (def // { value = v; }) ]}";
 
   # Resolve a definition's properties into plain definitions with their priority and order.
+  # The content of an override (mkDefault, mkForce, an option's default) is not looked at
+  # here: it becomes a deferred entry whose priority is already known, and `selectPrio`
+  # expands it only when that priority can win. So `default = throw "..."` is never
+  # forced once the option is set, as with nixpkgs.
   peel = loc: def: prio: order: v:
     let t = if isAttrs v then v._type or null else null; in
     if t == "merge" then concatMap (peel loc def prio order) v.contents
@@ -218,7 +222,10 @@ let
       (if v.condition == true then peel loc def prio order v.content
        else if v.condition == false then [ ]
        else throw "mkIf called with a non-Boolean condition (${typeOf v.condition}) in a definition of option `${showOption loc}':${showDefs [ def ]}")
-    else if t == "override" then peel loc def (if prio == null then v.priority else prio) order v.content
+    else if t == "override" then
+      (if prio == null
+       then [ { deferred = true; prio = v.priority; inherit def order; content = v.content; } ]
+       else peel loc def prio order v.content)
     else if t == "order" then peel loc def prio (if order == null then v.priority else order) v.content
     else [
       (def // {
@@ -227,6 +234,20 @@ let
         order = if order == null then defaultOrderPriority else order;
       })
     ];
+
+  # Keep the entries of the highest priority (lowest number), expanding deferred ones only
+  # at that priority; when they all vanish (mkIf false inside), the next priority wins.
+  selectPrio = loc: entries:
+    let
+      best = foldl' (a: p: if p.prio < a then p.prio else a) 9999 entries;
+      atBest = filter (p: p.prio == best) entries;
+      expanded = concatMap
+        (p: if p.deferred or false then peel loc p.def p.prio p.order p.content else [ p ])
+        atBest;
+    in
+    if entries == [ ] then { highestPrio = 9999; kept = [ ]; }
+    else if expanded == [ ] then selectPrio loc (filter (p: p.prio != best) entries)
+    else { highestPrio = best; kept = expanded; };
 
   /* Merge the definitions of one option of type `type` at path `loc`.
      Returns { mergedValue, isDefined, optionalValue ({ value } or { }), defsFinal,
@@ -243,9 +264,7 @@ let
     then mergeFinal loc type (if defs == [ ] then 9999 else defaultOverridePriority) defs
     else
       let
-        peeled = concatMap (d: peel loc d null null d.value) defs;
-        highestPrio = foldl' (a: p: if p.prio < a then p.prio else a) 9999 peeled;
-        kept = filter (p: p.prio == highestPrio) peeled;
+        inherit (selectPrio loc (concatMap (d: peel loc d null null d.value) defs)) highestPrio kept;
       in
       mergeFinal loc type highestPrio
         (if any (p: p.order != defaultOrderPriority) kept then sort (a: b: a.order < b.order) kept else kept);

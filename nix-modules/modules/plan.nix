@@ -1,6 +1,8 @@
 # The `plan`: everything the Go side needs from one evaluation, as a JSON-able value
 # (docs/internals.md, "plan (version 1)"). It names each node's connection settings and
-# its evaluated host configuration, never a derivation, so reading it builds nothing.
+# its evaluated host configuration, never a system: derivations inside a configuration
+# (an etc file's `source`) appear as their store paths, instantiated but not built, so
+# reading the plan builds nothing.
 #
 # The cross-host modules contribute their network-level declarations through the
 # internal option `planExtra`: a module writes `planExtra.network.<its key> = ...` (ssh,

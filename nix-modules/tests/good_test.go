@@ -117,6 +117,11 @@ func TestPlanBasics(t *testing.T) {
 	if got := dig(web, "environment", "etc", "whoami", "text"); got != "web\n" {
 		t.Errorf("web's etc text from the `name' argument = %q, want \"web\\n\"", got)
 	}
+	if src, _ := dig(web, "environment", "etc", "unbuilt", "source").(string); !strings.HasPrefix(src, "/nix/store/") || !strings.HasSuffix(src, "-never-built") {
+		t.Errorf("web's etc source from a derivation = %q, want its store path", src)
+	} else if _, err := os.Stat(src); err == nil {
+		t.Errorf("reading the plan built %s", src)
+	}
 	if got := dig(p.Nodes["gateway"].Configuration, "users", "users", "operator", "uid"); got != float64(1000) {
 		t.Errorf("gateway's operator uid = %v, want 1000", got)
 	}
@@ -255,12 +260,12 @@ func TestNodeScriptBuilds(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
 	file := filepath.Join(Dir(), "good", "basics.nix")
-	cmd := exec.Command("nix-build", "--no-out-link", "-A", "nodes.web", file)
+	cmd := exec.Command("nix-build", "--no-out-link", "-A", "nodes.gateway", file)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("nix-build -A nodes.web: %v\n%s", err, stderr.String())
+		t.Fatalf("nix-build -A nodes.gateway: %v\n%s", err, stderr.String())
 	}
 	path := strings.TrimSpace(string(out))
 	fi, err := os.Stat(path)

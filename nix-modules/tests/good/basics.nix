@@ -24,6 +24,14 @@ import ../../default.nix { } ({ config, lib, ... }: {
     configuration = { name, nodes, ... }: {
       networking.hosts."198.18.0.11" = [ nodes.gateway.config.networking.hostName ];
       environment.etc."whoami".text = "${name}\n";
+      # A derivation that fails if built: the plan shows its path and builds nothing
+      # (so web's system cannot be built; the tests build gateway's).
+      environment.etc."unbuilt".source = derivation {
+        name = "never-built";
+        system = builtins.currentSystem;
+        builder = "/bin/sh";
+        args = [ "-c" "exit 1" ];
+      };
     };
   };
 
