@@ -43,7 +43,7 @@ import ../../nix-modules { } ({ lib, ... }: {
 
       users.users.operator = {
         isNormalUser = true;
-        uid = 1000;
+        uid = 2000;
         home = "/home/operator";
         createHome = true;
         openssh.authorizedKeys.keys = [ operatorKey ];
