@@ -63,7 +63,7 @@ func TestExitCode(t *testing.T) {
 		{[]HostResult{{Result: ResultOK}, {Result: ResultUnchanged}, {Result: ResultSkipped}}, false, 0},
 		{[]HostResult{{Result: ResultOK}, he(ResultRolledBack)}, false, 6},
 		{[]HostResult{he(ResultFailed), he(ResultRolledBack)}, false, 5},
-		{[]HostResult{he(ResultFailed), he(ResultCancelled)}, true, 5},
+		{[]HostResult{he(ResultFailed), he(ResultCancelled)}, true, 130},
 		{[]HostResult{{Result: ResultOK}, he(ResultCancelled)}, true, 130},
 		{[]HostResult{he(ResultRolledBack), he(ResultCancelled)}, true, 130},
 		{[]HostResult{he(ResultFailed), he(ResultCancelled)}, false, 5}, // --keep-going=false

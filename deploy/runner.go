@@ -116,15 +116,16 @@ func (r Report) Count(result Result) int {
 	return n
 }
 
-// ExitCode maps the report to nixmesh's exit codes (docs/internals.md): 5 when a host
-// failed, 130 when interrupted, 6 when a host rolled back, else 0. Skipped hosts (not
-// built) are the caller's to account for.
+// ExitCode maps the report to nixmesh's exit codes (docs/internals.md): 130 when
+// interrupted (as the CLI reports any interrupted run), else 5 when a host failed (or was
+// not started after a failure), 6 when a host rolled back, 0 otherwise. Skipped hosts
+// (not built) are the caller's to account for.
 func (r Report) ExitCode() int {
 	switch {
-	case r.Count(ResultFailed) > 0 || (!r.Interrupted && r.Count(ResultCancelled) > 0):
-		return 5
 	case r.Interrupted:
 		return 130
+	case r.Count(ResultFailed) > 0 || r.Count(ResultCancelled) > 0:
+		return 5
 	case r.Count(ResultRolledBack) > 0:
 		return 6
 	}

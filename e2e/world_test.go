@@ -113,7 +113,7 @@ func (w *world) host(name string) lab.Host {
 
 // nixArgs are the arguments that plug the lab and a variant into deploy.nix.
 func (w *world) nixArgs(module string) []string {
-	return []string{"--arg", "labHosts", w.labFile, "--arg", "extraModule", module}
+	return []string{"--argstr", "labHosts", w.labFile, "--argstr", "extraModule", module}
 }
 
 // plan evaluates the deployment's plan for a variant.

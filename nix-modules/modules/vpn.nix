@@ -115,8 +115,15 @@ let
         };
         publicKey = mkOption {
           type = keyType;
+          default = topConfig.vpn.publicKeys.${net}.${name} or (throw
+            "The option `vpn.networks.${net}.members.${name}.publicKey' is used but not defined: set it, or run `nixmesh keys wireguard ${net}` and import the file it writes into `vpn.publicKeys'.");
+          defaultText = lib.literalExpression "vpn.publicKeys.${net}.${name}";
           example = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
-          description = "The member's public key (`wg genkey | wg pubkey`).";
+          description = ''
+            The member's public key (`wg genkey | wg pubkey`). Defaults to the entry in
+            `vpn.publicKeys`, which is where `nixmesh keys wireguard` puts the keys it
+            generates on the hosts.
+          '';
         };
         privateKeyFile = mkOption {
           type = hostFileType;
@@ -455,6 +462,17 @@ in
       }
     '';
     description = "VPNs between nodes, by network name.";
+  };
+
+  options.vpn.publicKeys = mkOption {
+    type = types.attrsOf (types.attrsOf keyType);
+    default = { };
+    example = lib.literalExpression "lib.optionalAttrs (builtins.pathExists ./wireguard-keys.nix) (import ./wireguard-keys.nix)";
+    description = ''
+      Public keys of VPN members by network and node, as written by `nixmesh keys
+      wireguard` (which generates each private key on its host and collects only the
+      public half). A member's `publicKey` defaults to its entry here.
+    '';
   };
 
   options.vpn.resolved = mkOption {
