@@ -115,6 +115,7 @@ func (h *hostRun) run(ctx context.Context) HostResult {
 		return h.failOrInterrupted(ctx, err)
 	}
 
+	// Secrets will be uploaded here, between the copy and the activation.
 	return h.switchSystem(ctx)
 }
 

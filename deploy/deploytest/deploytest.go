@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -144,6 +145,8 @@ LogLevel ERROR
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stderr = h.stderr
+	// If the test binary dies without its cleanups (a panic, a timeout), sshd goes too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
