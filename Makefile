@@ -39,7 +39,7 @@ demo-down: build
 	rm -f examples/lab/lab-generated.nix
 
 options-doc: build
-	$(BIN) options > docs/options.md
+	$(BIN) options > docs/options.txt
 
 clean:
 	rm -rf bin
