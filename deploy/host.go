@@ -103,20 +103,62 @@ func (h *hostRun) run(ctx context.Context) HostResult {
 		return h.failOrInterrupted(ctx, err)
 	}
 	if !changes {
+		h.event(KindDone, "already on the new system")
+	} else {
+		h.event(KindDone, fmt.Sprintf("%s -> %s", orNone(h.res.CurrentSystem), h.t.Toplevel))
+	}
+
+	// Every secret is fetched before anything on the host changes: a failing source
+	// fails the host here.
+	bundle, err := h.fetchSecrets(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return h.interrupted(err)
+		}
+		return h.fail(ResultFailed, err, fmt.Sprintf("%s: %s (nothing was changed on the host)", h.phase, oneLine(err.Error())))
+	}
+	if bundle != nil {
+		defer bundle.Wipe()
+	}
+
+	if !changes {
 		h.res.Result = ResultUnchanged
 		h.res.Reason = "already on " + h.t.Toplevel
-		h.event(KindDone, "already on the new system")
+		if len(h.t.Secrets) > 0 {
+			if err := h.secretsOnUnchanged(ctx, bundle); err != nil {
+				if ctx.Err() != nil {
+					return h.fail(ResultCancelled, errors.Join(ErrInterrupted, err), "interrupted while delivering secrets")
+				}
+				return h.fail(ResultFailed, err, "")
+			}
+			if n := len(h.res.SecretsChanged); n > 0 {
+				h.res.Reason += fmt.Sprintf("; %d secrets changed", n)
+			}
+		}
 		return h.res
 	}
-	h.event(KindDone, fmt.Sprintf("%s -> %s", orNone(h.res.CurrentSystem), h.t.Toplevel))
 
 	h.begin(PhaseCopy)
 	if err := h.copyClosure(ctx); err != nil {
 		return h.failOrInterrupted(ctx, err)
 	}
-
-	// Secrets will be uploaded here, between the copy and the activation.
-	return h.switchSystem(ctx)
+	if err := h.preActivationSecrets(ctx, bundle); err != nil {
+		if ctx.Err() != nil {
+			return h.fail(ResultCancelled, errors.Join(ErrInterrupted, err), "interrupted while uploading secrets, before the switch")
+		}
+		return h.fail(ResultFailed, err, "")
+	}
+	if res := h.switchSystem(ctx); res.Result != ResultOK && res.Result != ResultWouldApply {
+		return res
+	}
+	// With --action boot nothing was activated: the restarts then cover every secret.
+	if err := h.postActivationSecrets(ctx, bundle, h.opts.action() != ActionBoot); err != nil {
+		if ctx.Err() != nil {
+			return h.fail(ResultCancelled, errors.Join(ErrInterrupted, err), "interrupted after the switch succeeded, during the post-activation secrets")
+		}
+		return h.fail(ResultFailed, err, fmt.Sprintf("%s: %v (the switch itself succeeded)", h.phase, err))
+	}
+	return h.res
 }
 
 func orNone(s string) string {

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/nixmesh/nixmesh/eval"
+	"github.com/nixmesh/nixmesh/secrets"
 )
 
 // NewTarget makes the deploy target of a plan node whose system was built at toplevel.
@@ -21,6 +22,35 @@ func NewTarget(n *eval.Node, toplevel string) Target {
 		SwitchTimeout:              n.SwitchTimeout,
 		Toplevel:                   toplevel,
 	}
+}
+
+// Targets makes the deploy targets of the named plan nodes, in that order, with their
+// secrets: toplevels maps a node to its built system; a node without one is skipped
+// ("its system did not build").
+func Targets(network *eval.Network, names []string, toplevels map[string]string) ([]Target, error) {
+	all, err := secrets.FromNetwork(network)
+	if err != nil {
+		return nil, err
+	}
+	targets := make([]Target, len(names))
+	for i, name := range names {
+		n, ok := network.Nodes[name]
+		if !ok {
+			return nil, fmt.Errorf("node %s is not in the plan", name)
+		}
+		t := NewTarget(n, toplevels[name])
+		if t.Toplevel == "" {
+			t.SkipReason = "its system did not build"
+		}
+		t.Secrets = all[name]
+		if len(t.Secrets) > 0 {
+			if t.SecretsHost, err = secrets.HostOf(n); err != nil {
+				return nil, err
+			}
+		}
+		targets[i] = t
+	}
+	return targets, nil
 }
 
 // DeclaredHostKeys reads the host keys the cross-host SSH module declares, from the

@@ -132,6 +132,20 @@ func (r Report) ExitCode() int {
 	return 0
 }
 
+// Deployed reports whether host is in the report as ok or unchanged: it runs (or, with
+// --action boot, will boot) the system it was given. A dry run deploys nothing.
+func (r Report) Deployed(host string) bool {
+	if r.DryRun {
+		return false
+	}
+	for _, h := range r.Hosts {
+		if h.Host == host {
+			return h.Result == ResultOK || h.Result == ResultUnchanged
+		}
+	}
+	return false
+}
+
 // MidSwitch lists the hosts whose switch was started but not watched to its end.
 func (r Report) MidSwitch() []HostResult {
 	var out []HostResult

@@ -3,6 +3,8 @@ package deploy
 import (
 	"fmt"
 	"time"
+
+	"github.com/nixmesh/nixmesh/secrets"
 )
 
 // Target is one host to deploy: where it is (from the plan) and the system to put there.
@@ -19,6 +21,11 @@ type Target struct {
 	SuccessTimeout             time.Duration // how long the host waits for the confirmation
 	SwitchTimeout              time.Duration // how long activation may take on the host
 	Toplevel                   string        // the built system (a store path)
+	// Secrets are the node's declared secrets (secrets.FromNetwork), fetched on this
+	// machine before anything changes on the host and uploaded around the activation.
+	Secrets []secrets.Spec
+	// SecretsHost is what restarting after a secret changed needs (secrets.HostOf).
+	SecretsHost secrets.Host
 	// SkipReason, when set, puts the host in the report as skipped without contacting it
 	// (for example: its system failed to build).
 	SkipReason string
@@ -87,16 +94,20 @@ func durationOr(d, def time.Duration) time.Duration {
 	return d
 }
 
-// Phase is one step a host goes through, in this order.
+// Phase is one step a host goes through, in this order. The three secrets phases are
+// entered only by hosts that have secrets.
 type Phase string
 
 const (
-	PhaseConnect  Phase = "connect"
-	PhaseCheck    Phase = "check"
-	PhaseCopy     Phase = "copy"
-	PhaseActivate Phase = "activate"
-	PhaseConfirm  Phase = "confirm"
-	PhaseDone     Phase = "done" // the final result event
+	PhaseConnect        Phase = "connect"
+	PhaseCheck          Phase = "check"
+	PhaseFetchSecrets   Phase = "fetch-secrets" // run every secret's source on this machine
+	PhaseCopy           Phase = "copy"
+	PhaseSecrets        Phase = "secrets" // upload the pre-activation secrets
+	PhaseActivate       Phase = "activate"
+	PhaseConfirm        Phase = "confirm"
+	PhasePostActivation Phase = "post-activation" // post-activation secrets, then restarts
+	PhaseDone           Phase = "done"            // the final result event
 )
 
 // Title is the human title of a phase.
@@ -106,12 +117,18 @@ func (p Phase) Title() string {
 		return "Connect"
 	case PhaseCheck:
 		return "Check current system"
+	case PhaseFetchSecrets:
+		return "Fetch secrets"
 	case PhaseCopy:
 		return "Copy closure"
+	case PhaseSecrets:
+		return "Upload pre-activation secrets"
 	case PhaseActivate:
 		return "Activate"
 	case PhaseConfirm:
 		return "Confirm"
+	case PhasePostActivation:
+		return "Post-activation secrets and restarts"
 	case PhaseDone:
 		return "Done"
 	}
@@ -141,6 +158,11 @@ type Event struct {
 	TotalPaths int   `json:"totalPaths,omitempty"`
 	Bytes      int64 `json:"bytes,omitempty"`
 	TotalBytes int64 `json:"totalBytes,omitempty"`
+	// Secret events: the secret's name, its path on the host and, for an upload, what it
+	// did (unchanged, changed, metadata; "failed"). Never its contents.
+	Secret     string `json:"secret,omitempty"`
+	SecretPath string `json:"secretPath,omitempty"`
+	Outcome    string `json:"outcome,omitempty"`
 	// Set on KindResult events.
 	Result   Result        `json:"result,omitempty"`
 	Duration time.Duration `json:"durationNs,omitempty"`
@@ -171,6 +193,8 @@ type HostResult struct {
 	NewSystem     string `json:"newSystem,omitempty"`
 	CopiedPaths   int    `json:"copiedPaths"`
 	CopiedBytes   int64  `json:"copiedBytes"`
+	// SecretsChanged names the secrets whose file the deploy wrote or fixed.
+	SecretsChanged []string `json:"secretsChanged,omitempty"`
 	// SwitchID is set once the switcher started. When the deploy stopped watching before
 	// the switch ended (interrupted, deadline), StatusCommand tells how to check it.
 	SwitchID      string `json:"switchId,omitempty"`

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -150,12 +149,6 @@ func printBenchTable(b *testing.B) {
 	if d, ok := m[fmt.Sprintf("nixmesh-noop/%d", big)]; ok {
 		fmt.Fprintf(&sb, "%-40s %6.2fs\n", fmt.Sprintf("nixmesh no-op redeploy, %d hosts", big), d.Seconds())
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	b.Logf("raw times: %v", keys)
 	fmt.Print(sb.String())
 }
 

@@ -24,7 +24,10 @@ import (
 func TestEndToEnd(t *testing.T) {
 	require(t)
 	for _, fd := range frontDoors {
-		t.Run(fd.name, func(t *testing.T) { prove(t, fd) })
+		t.Run(fd.name, func(t *testing.T) {
+			t.Parallel() // each front door has a lab of its own
+			prove(t, fd)
+		})
 	}
 }
 
@@ -39,8 +42,8 @@ func prove(t *testing.T, fd frontDoor) {
 		f    func(t *testing.T)
 	}{
 		{"deploy", func(t *testing.T) {
-			// The VPN's private keys: front door 1 has no secrets delivery; they are put in
-			// place out of band, as examples/lab/network.nix says.
+			// The VPN's private keys: neither front door delivers secrets yet, so they are
+			// put in place out of band, as examples/lab/network.nix says.
 			w.placeWireGuardKeys(t)
 			r := fd.deploy(t, w, baseModule)
 			if r.code != 0 {

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -155,15 +156,14 @@ func (d *deployer) ssh(ctx context.Context, h lab.Host, argv ...string) ([]byte,
 // reads params.json next to it.
 
 type params struct {
-	OperatorKey      string                                  `json:"operatorKey"`
-	DeployKey        string                                  `json:"deployKey"`
-	BackupKey        string                                  `json:"backupKey"`
-	Secrets          map[string]map[string]map[string]string `json:"secrets,omitempty"`
-	RemoveDeployerOn string                                  `json:"removeDeployerOn,omitempty"`
-	BadZoneOn        string                                  `json:"badZoneOn,omitempty"`
-	SlowOn           string                                  `json:"slowOn,omitempty"`
-	Marker           string                                  `json:"marker,omitempty"`
-	OperatorUID      *int                                    `json:"operatorUid,omitempty"`
+	OperatorKey      string `json:"operatorKey"`
+	DeployKey        string `json:"deployKey"`
+	BackupKey        string `json:"backupKey"`
+	RemoveDeployerOn string `json:"removeDeployerOn,omitempty"`
+	BadZoneOn        string `json:"badZoneOn,omitempty"`
+	SlowOn           string `json:"slowOn,omitempty"`
+	Marker           string `json:"marker,omitempty"`
+	OperatorUID      *int   `json:"operatorUid,omitempty"`
 }
 
 // writeVariant writes DIR/variants/NAME/{module.nix,params.json} and returns the module.
@@ -227,8 +227,10 @@ func startLogged(t testing.TB, cmd *exec.Cmd, prefix string) (lines <-chan strin
 	}()
 	var once sync.Once
 	var result run
+	var waited atomic.Bool
 	wait = func() run {
 		once.Do(func() {
+			defer waited.Store(true)
 			err := cmd.Wait()
 			pw.Close()
 			<-done
@@ -243,8 +245,12 @@ func startLogged(t testing.TB, cmd *exec.Cmd, prefix string) (lines <-chan strin
 		return result
 	}
 	t.Cleanup(func() {
-		killSession(cmd.Process.Pid)
-		wait()
+		// Still running (the test failed half-way): stop it. Once reaped, its PID is not
+		// ours any more, so nothing is killed then.
+		if !waited.Load() {
+			killSession(cmd.Process.Pid)
+			wait()
+		}
 	})
 	return ch, wait
 }
@@ -313,18 +319,6 @@ func stderrOf(err error) string {
 		return pe.Stderr
 	}
 	return ""
-}
-
-// exitCodeOf returns the exit code in a *command.ProcessError, 0 for nil, -1 otherwise.
-func exitCodeOf(err error) int {
-	var pe *command.ProcessError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &pe):
-		return pe.ExitCode
-	}
-	return -1
 }
 
 // hostExec runs argv inside a lab host (with stdin when given) and returns its stdout.

@@ -5,49 +5,15 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/nixmesh/nixmesh/nix-modules/scripts"
 )
 
 // uploadScript writes stdin to $1 with owner $2, group $3 and mode $4 (as `stat -c %a`
 // prints it) and prints "changed", "metadata" (only owner, group or mode were fixed) or
-// "unchanged". It never prints or logs the contents. The temporary file is made in the
-// target's directory (so the final rename is atomic) under umask 077, and gets its owner
-// and mode before it is compared, so that one `stat` compares the metadata without
-// resolving user names.
-const uploadScript = `set -eu
-umask 077
-target=$1 owner=$2 group=$3 mode=$4
-fail() { echo "nixmesh-secret: $target: $*" >&2; exit 1; }
-dir=${target%/*}
-[ -n "$dir" ] || dir=/
-if [ -d "$target" ] && [ ! -L "$target" ]; then fail "is a directory"; fi
-if [ ! -d "$dir" ]; then
-  parent=${dir%/*}
-  (umask 022 && mkdir -p -- "${parent:-/}")
-  mkdir -m 0751 -- "$dir" 2>/dev/null || [ -d "$dir" ] || fail "cannot create directory $dir"
-fi
-tmp=
-trap 'if [ -n "$tmp" ]; then rm -f -- "$tmp"; fi' EXIT
-trap 'exit 1' HUP INT TERM
-tmp=$(mktemp "$dir/.nixmesh-secret.XXXXXXXX") || fail "cannot create a temporary file in $dir"
-cat >"$tmp"
-chown -- "$owner:$group" "$tmp" || fail "cannot give it owner $owner and group $group; a user or group that the new system creates needs uploadAt = \"post-activation\""
-chmod -- "$mode" "$tmp"
-if [ -f "$target" ] && [ ! -L "$target" ] && cmp -s -- "$tmp" "$target"; then
-  if [ "$(stat -c '%u %g %a' -- "$tmp")" = "$(stat -c '%u %g %a' -- "$target")" ]; then
-    echo unchanged
-  else
-    chown -- "$owner:$group" "$target"
-    chmod -- "$mode" "$target"
-    echo metadata
-  fi
-  exit 0
-fi
-sync -- "$tmp" 2>/dev/null || sync
-mv -f -- "$tmp" "$target"
-tmp=
-sync -- "$dir" 2>/dev/null || :
-echo changed
-`
+// "unchanged". It never prints or logs the contents. It is nix-modules/scripts/
+// secret-upload.sh, which front door 1's generated script runs too.
+var uploadScript = scripts.SecretUpload
 
 // statusScript compares stdin with $1 (`cmp -s`, nothing printed) and reports key=value
 // lines: state (missing, not-a-file, same, differs), actual (owner:group mode) and meta

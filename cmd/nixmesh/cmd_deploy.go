@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/nixmesh/nixmesh/crossmodules"
 	"github.com/nixmesh/nixmesh/deploy"
 	"github.com/nixmesh/nixmesh/internal/progress"
 )
@@ -37,11 +40,22 @@ deploy them, --parallel hosts at a time. Each host goes through:
   connect   SSH, with ~/.ssh/config, ssh-agent and identity files; the host key must be
             in known_hosts or declared in the plan (an unknown or changed key stops the host
             before anything is sent)
-  check     a host already on its new system stops here: nothing copied, nothing activated
+  check     a host already on its new system copies and activates nothing (it still
+            gets its secrets, below)
+  fetch-secrets
+            every secret of the host is fetched here (its command run, its file read);
+            a failing source fails the host before anything on it changes
   copy      only the store paths the host lacks, streamed over the same connection
+  secrets   the pre-activation secrets, streamed over SSH into place
   activate  the host's switcher (bin/nixmesh-switch) activates the new system
   confirm   a new SSH connection confirms it; without a confirmation in successTimeout,
             or if activation fails, the host rolls back to its previous system by itself
+  post-activation
+            the post-activation secrets, then the restartOnChange of the secrets that
+            changed
+
+After the deploy, the zones whose primary node is ok or unchanged are recorded in
+dns.serialsFile (as 'nixmesh check --update-dns-serials' does); not on --dry-run.
 
 A failing host does not stop the others (unless --keep-going=false). Ctrl-C cancels the
 hosts not yet started; a host already switching finishes or rolls back on its own, and
@@ -64,7 +78,7 @@ did not build, 5 a host failed, 6 a host rolled back (none failed), 130 interrup
 	f := cmd.Flags()
 	f.StringVar(&opts.Action, "action", "switch", "`ACTION`: switch (activate and make it the boot default), test (activate only) or boot (boot default only)")
 	f.IntVar(&opts.Parallel, "parallel", 10, "deploy at most `N` hosts at once")
-	f.BoolVar(&opts.DryRun, "dry-run", false, "build and connect, then show per host what would be copied and the exact commands that would run; change nothing")
+	f.BoolVar(&opts.DryRun, "dry-run", false, "build and connect, then show per host what would be copied and uploaded and the exact commands that would run; change nothing (secret sources are not run)")
 	f.BoolVar(&opts.KeepGoing, "keep-going", true, "go on with the other hosts when one fails (false: do not start more hosts after a failure)")
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON event per line on stdout (the table goes to stderr)")
 	f.BoolVar(&opts.AcceptNewHostKeys, "accept-new-host-keys", false, "trust the key of a host never seen before and add it to ~/.ssh/known_hosts (a changed key is never accepted)")
@@ -101,6 +115,10 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	model, err := crossmodules.Decode(network)
+	if err != nil {
+		return err
+	}
 	drvs, err := ev.Instantiate(ctx, names)
 	if err != nil {
 		return err
@@ -112,12 +130,9 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 		return buildErr
 	}
 
-	targets := make([]deploy.Target, len(names))
-	for i, name := range names {
-		targets[i] = deploy.NewTarget(network.Nodes[name], paths[name])
-		if paths[name] == "" {
-			targets[i].SkipReason = "its system did not build"
-		}
+	targets, err := deploy.Targets(network, names, paths)
+	if err != nil {
+		return errors.Join(buildErr, err)
 	}
 
 	dopts := deploy.Options{
@@ -153,6 +168,9 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 	if err := report.WriteTable(tableOut); err != nil {
 		return err
 	}
+	if err := recordDNSSerials(model, report, tableOut); err != nil {
+		deployErr = errors.Join(deployErr, err)
+	}
 
 	switch code := report.ExitCode(); code {
 	case exitDeploy:
@@ -186,4 +204,43 @@ func summarize(r deploy.Report, err error) error {
 		return &deploySummary{fmt.Sprintf("deploy failed on %d of %d hosts", failed, n), err}
 	}
 	return &deploySummary{fmt.Sprintf("%d of %d hosts rolled back", rolled, n), err}
+}
+
+// recordDNSSerials records in dns.serialsFile the zones whose primary node was deployed
+// (ok or unchanged: it serves the zone as evaluated), as `nixmesh check
+// --update-dns-serials` does, so that the next change of a zone gets a higher serial.
+// Other zones keep their entries. Nothing happens on a dry run or without a serialsFile.
+func recordDNSSerials(model *crossmodules.Model, report deploy.Report, out io.Writer) error {
+	if model.DNS.SerialsFile == "" || report.DryRun {
+		return nil
+	}
+	inDeploy := map[string]bool{}
+	for _, h := range report.Hosts {
+		inDeploy[h.Host] = true
+	}
+	deployed := *model
+	deployed.DNS.Zones = map[string]crossmodules.DNSZone{}
+	var pending []string // zones whose primary this deploy did not get to its new system
+	for key, z := range model.DNS.Zones {
+		if report.Deployed(z.PrimaryNode) {
+			deployed.DNS.Zones[key] = z
+		} else if inDeploy[z.PrimaryNode] {
+			pending = append(pending, z.Name)
+		}
+	}
+	if len(deployed.DNS.Zones) == 0 {
+		return nil
+	}
+	changed, err := deployed.UpdateDNSSerials()
+	if err != nil {
+		return fmt.Errorf("recording the DNS serials in %s: %w", model.DNS.SerialsFile, err)
+	}
+	if len(changed) > 0 {
+		fmt.Fprintf(out, "\ndns serials: recorded %s in %s\n", strings.Join(changed, ", "), model.DNS.SerialsFile)
+	}
+	if len(pending) > 0 {
+		sort.Strings(pending)
+		fmt.Fprintf(out, "dns serials: not recorded for %s (primary not deployed)\n", strings.Join(pending, ", "))
+	}
+	return nil
 }

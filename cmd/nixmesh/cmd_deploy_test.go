@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nixmesh/nixmesh/crossmodules"
 	"github.com/nixmesh/nixmesh/deploy"
 	"github.com/nixmesh/nixmesh/deploy/deploytest"
 	"github.com/nixmesh/nixmesh/internal/testutil"
@@ -46,7 +48,7 @@ func (f *deployFixture) run(t *testing.T, opts deployOptions) (string, string, e
 	}
 	var stdout, stderr bytes.Buffer
 	opts.global = &globalOptions{File: f.file, Stderr: &stderr, Env: testutil.NixEnv()}
-	opts.NixArgs = []string{"--argstr", "ports", strings.Join(ports, ","), "--argstr", "hostKeys", strings.Join(keys, ","), "--argstr", "ctl", f.ctl}
+	opts.NixArgs = append([]string{"--argstr", "ports", strings.Join(ports, ","), "--argstr", "hostKeys", strings.Join(keys, ","), "--argstr", "ctl", f.ctl}, opts.NixArgs...)
 	if opts.Action == "" {
 		opts.Action = "switch"
 	}
@@ -104,5 +106,54 @@ func TestDeployCommandUsageErrors(t *testing.T) {
 		if exitCode(err) != exitUsage {
 			t.Errorf("%+v: exit code %d (%v), want 2", opts, exitCode(err), err)
 		}
+	}
+}
+
+// The CLI gives each host its secrets from the plan, and records the DNS serials of the
+// zones whose primary was deployed, never on a dry run.
+func TestDeployCommandSecretsAndDNSSerials(t *testing.T) {
+	f := newDeployFixture(t, 2)
+	os.WriteFile(filepath.Join(f.ctl, "mode."+strconv.Itoa(f.hosts[1].Port)), []byte("rollback\n"), 0o644)
+	dir := t.TempDir() // /tmp is shared with the test hosts
+	source, target, serials := filepath.Join(dir, "source"), filepath.Join(dir, "on-host", "tok"), filepath.Join(dir, "dns-serials.json")
+	secret := "token-" + rand.Text() + "\n"
+	if err := os.WriteFile(source, []byte(secret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	nixArgs := []string{"--argstr", "secretFile", source, "--argstr", "secretPath", target, "--argstr", "serialsFile", serials}
+
+	out, errOut, err := f.run(t, deployOptions{DryRun: true, KeepGoing: true, NixArgs: nixArgs})
+	if err != nil {
+		t.Fatalf("dry run: %v\n%s", err, errOut)
+	}
+	if !strings.Contains(out, "upload secret tok to "+target+" (root:root 0400, pre-activation) from file: "+source) {
+		t.Errorf("dry run table:\n%s", out)
+	}
+	for _, p := range []string{target, serials} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("a dry run wrote %s", p)
+		}
+	}
+
+	// web0 switches, web1 rolls back: only lab.test (primary web0) is recorded.
+	out, errOut, err = f.run(t, deployOptions{KeepGoing: true, JSON: true, NixArgs: nixArgs})
+	if exitCode(err) != exitRolledBack {
+		t.Fatalf("exit code %d (%v)\n%s%s", exitCode(err), err, out, errOut)
+	}
+	if got, err := os.ReadFile(target); err != nil || string(got) != secret {
+		t.Errorf("secret on web0: %q, %v", got, err)
+	}
+	if strings.Contains(out+errOut, strings.TrimSpace(secret)) {
+		t.Error("the secret is in the output")
+	}
+	if !strings.Contains(out, `"phase":"secrets","kind":"progress","message":"wrote `+target) {
+		t.Errorf("no upload event:\n%s", out)
+	}
+	st, err := crossmodules.LoadSerialState(serials)
+	if err != nil || len(st.Zones) != 1 || st.Zones["lab.test"] != (crossmodules.ZoneSerial{Hash: "hash-of-lab.test", Serial: 7}) {
+		t.Errorf("serial state %+v, %v", st, err)
+	}
+	if !strings.Contains(errOut, "dns serials: recorded lab.test in "+serials) || !strings.Contains(errOut, "not recorded for other.test") {
+		t.Errorf("stderr:\n%s", errOut)
 	}
 }

@@ -5,13 +5,11 @@
 #                     on every node (so access depends on the deployment, as on a real fleet)
 #   deployKey         public half of gateway's `deploy` key (ssh.access grants; network.nix)
 #   backupKey         public half of db's `backup` key
-#   secrets           { <node> = { <name> = { file; path; owner; mode; uploadAt; }; }; }:
-#                     nodes.<node>.secrets, for a front door that delivers them
 #   removeDeployerOn  a node whose root no longer accepts the deployer's key ("" = none)
 #   badZoneOn         a node whose lab.test zone is not a zone ("" = none)
 #   slowOn            a node whose activation takes a few seconds longer ("" = none)
 #   marker            text of /etc/e2e-marker on every node (a change that touches all)
-#   operatorUid       null, or the uid for the example's `operator` user when the lab's
+#   operatorUid       (optional) the uid for the example's `operator` user when the lab's
 #                     hosts (copies of this machine's /etc) already use its uid 1000
 { lib, ... }:
 let
@@ -24,7 +22,6 @@ in
   ssh.access.db.keys.backup.publicKey = lib.mkForce p.backupKey;
 
   nodes = lib.genAttrs names (name: {
-    secrets = p.secrets.${name} or { };
     configuration = lib.mkMerge [
       {
         users.users.root.openssh.authorizedKeys.keys =

@@ -1,6 +1,7 @@
 # The lab deployment: three standalone hosts on the local lab.
 #
-#   nixmesh lab up            # hosts gateway, web and db in 198.18.0.0/24
+#   nixmesh lab up -f examples/lab/deploy.nix --write-nix examples/lab/lab-generated.nix
+#                             # hosts gateway, web and db in 198.18.0.0/24, with new host keys
 #   nixmesh deploy -f examples/lab/deploy.nix
 #   # or, without the CLI:  nix-build examples/lab/deploy.nix && ./result
 #
@@ -29,7 +30,9 @@ let
   operatorKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIINmKM1T5zOF/8QQOIZRbYDO9J27AB0zzu0ip0scbW9h operator@laptop";
 in
 import ../../nix-modules { } ({ lib, ... }: {
-  imports = [ ./network.nix lab.module extraModule ]; # SSH access, the WireGuard VPN and DNS between the hosts; the lab
+  # SSH access, the WireGuard VPN and DNS between the hosts (network.nix); the running
+  # lab's addresses, ports and host keys (lab.nix); a variant's extra module.
+  imports = [ ./network.nix lab.module extraModule ];
   # Applied to every node; `name` is the node's name.
   defaults = { name, ... }: {
     host = "root@${addresses.${name}}";

@@ -43,11 +43,25 @@ in
 
   # --- WireGuard ------------------------------------------------------------------------
   # A star around gateway: web and db reach each other through it. The public keys are
-  # real; their private halves are in ./secrets/wireguard/<node>.key (throwaway lab keys,
-  # never put into the Nix store). Until the secrets feature delivers them, copy each to
-  # /var/lib/nixmesh/wireguard/backbone.key on its host before deploying (activation
-  # refuses an interface whose key file is missing), e.g.
-  #   nixmesh lab ssh web -- 'install -D -m 0600 /dev/stdin /var/lib/nixmesh/wireguard/backbone.key' < secrets/wireguard/web.key
+  # real; each private key is a secret of its node (throwaway lab keys in
+  # ./secrets/wireguard/<node>.key). The deployer reads the file, streams it over SSH to
+  # the secret's path on the host before the activation (which needs it), and runs it
+  # again on every deploy, so a new key file takes effect even when the system does not
+  # change. `file` is a string (toString of the path): a Nix path would be copied into the
+  # world-readable store; only the path on the host is in the configuration.
+  nodes.gateway.secrets.wg-backbone = {
+    file = toString ./secrets/wireguard/gateway.key;
+    path = "/var/lib/nixmesh/wireguard/backbone.key";
+  };
+  nodes.web.secrets.wg-backbone = {
+    file = toString ./secrets/wireguard/web.key;
+    path = "/var/lib/nixmesh/wireguard/backbone.key";
+  };
+  nodes.db.secrets.wg-backbone = {
+    file = toString ./secrets/wireguard/db.key;
+    path = "/var/lib/nixmesh/wireguard/backbone.key";
+  };
+
   vpn.networks.backbone = {
     backend = "wireguard";
     subnet = "10.77.0.0/24";
@@ -56,11 +70,16 @@ in
     members.gateway = {
       address = "10.77.0.1";
       publicKey = "80WrPbKdE0nmzLU7fspBqUnwE/iKeUzTyCRQSoYg1VU=";
+      privateKeyFile = config.nodes.gateway.secrets.wg-backbone.path;
     };
     # No address: assigned from the subnet, stable when members come and go.
-    members.web.publicKey = "M25VxT4pEsxaH3Vj+fAv9ZbEHLp+7sX4KoA7Ujb+jDY=";
+    members.web = {
+      publicKey = "M25VxT4pEsxaH3Vj+fAv9ZbEHLp+7sX4KoA7Ujb+jDY=";
+      privateKeyFile = config.nodes.web.secrets.wg-backbone.path;
+    };
     members.db = {
       publicKey = "g3XXCa1NSbVLtEbR2HbXpPWbg1S6P1x0cWCGBN7Wf00=";
+      privateKeyFile = config.nodes.db.secrets.wg-backbone.path;
       persistentKeepalive = 25;
     };
   };

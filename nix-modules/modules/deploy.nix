@@ -5,9 +5,12 @@
 #                             builds; default.nix returns it)
 #   nodes.<name>.deployScript the script for that node alone (`nix-build -A nodes.<name>`)
 #
-# Both are built by ../scripts/deploy-script.nix from each node's connection settings
-# and its system (`nodes.<name>.system`, whose bin/nixmesh-switch is the remote switcher).
-{ config, lib, ... }:
+# Both are built by ../scripts/deploy-script.nix from each node's connection settings,
+# its system (`nodes.<name>.system`, whose bin/nixmesh-switch is the remote switcher) and
+# its secrets (`nodes.<name>.secrets`, ./secrets.nix): their sources and metadata, never
+# their contents, plus, on standalone hosts, the activation scripts their restartOnChange
+# names (NixOS: the names are units, restarted with systemctl).
+{ config, lib, nixmesh, ... }:
 let
   inherit (lib) mkOption types;
 
@@ -29,7 +32,29 @@ let
       target = (if user == null then "" else "${user}@") + hostname;
       escalate = if user == "root" then [ ] else node.privilegeEscalationCommand;
       userKnown = user != null;
+      inherit (nixmesh) kind;
+      secrets = map (secretSpec node.secrets) (builtins.attrNames node.secrets);
+      activationScripts =
+        if nixmesh.kind != "standalone" then { }
+        else
+          let
+            scripts = node.config.system.activationScripts or { };
+            named = lib.unique (lib.concatMap (s: s.restartOnChange) (builtins.attrValues node.secrets));
+          in
+          # An unknown name fails the evaluation through secrets.nix's assertion first.
+          lib.genAttrs (builtins.filter (n: scripts ? ${n}) named) (n:
+            let v = scripts.${n}; in
+            if builtins.isString v then { text = v; deps = [ ]; }
+            else { text = v.text; deps = v.deps or [ ]; });
     };
+
+  # One secret for deploy-script.nix: its source (a command's argv or a file's path, as a
+  # string: the file is read when the script runs) and metadata; never its contents.
+  secretSpec = secrets: name:
+    let s = secrets.${name}; in
+    {
+      inherit (s) name path owner group mode uploadAt restartOnChange;
+    } // (if s.command != null then { inherit (s) command; } else { inherit (s) file; });
 
   enabledNodes = lib.filterAttrs (_: node: node.enable) config.nodes;
 in

@@ -1,14 +1,20 @@
 # --- The engine of the generated deploy script (nix-modules/scripts/deploy.sh) ----------
 #
 # For every node the sections below name, in parallel (output prefixed with `[node] `):
+#   0. fetch the node's secrets (see "Secrets" below): run every source here and keep the
+#      bytes in memory; a source that fails or prints nothing fails the node before
+#      anything on it is changed;
 #   1. copy the node's system closure to it (nix-copy-closure; only missing paths move);
+#      then write its pre-activation secrets;
 #   2. start the node's remote switcher (`nixmesh-switch start`, through the node's
 #      privilegeEscalationCommand when the SSH user is not root); it activates the new
 #      system and waits for a confirmation;
 #   3. confirm over NEW SSH connections (no connection sharing), about once a second,
 #      until the switch reaches a final state or the node's deadline passes. A confirm
 #      that arrives is itself the proof that the new system still lets us in; without
-#      one, the node rolls back on its own.
+#      one, the node rolls back on its own;
+#   4. after a successful switch, write its post-activation secrets, then run the
+#      restartOnChange actions of the secrets whose file changed.
 # Then a summary table. Exit status: 0 all nodes succeeded, 5 a node failed, 6 a node
 # rolled back (and none failed), 2 usage error, 130 interrupted (the exit codes of
 # `nixmesh deploy`).
@@ -63,18 +69,321 @@ prefix() {
   while IFS= read -r line || [ -n "$line" ]; do printf '[%s] %s\n' "$1" "$line"; done
 }
 
+# shell_quote ARG...: the arguments as one POSIX shell command line, quoted exactly as
+# the Go side quotes a remote command (secrets.SSHRemote), so that both front doors send
+# a node the same line: a word of safe characters as it is, any other in single quotes.
+shell_quote() {
+  local LC_ALL=C arg line= sep= safe='^[A-Za-z0-9_@%+=:,./-]+$' quote="'\\''"
+  for arg in "$@"; do
+    if [[ $arg =~ $safe ]]; then line+=$sep$arg; else line+="$sep'${arg//"'"/$quote}'"; fi
+    sep=' '
+  done
+  printf '%s' "$line"
+}
+
+# --- Secrets --------------------------------------------------------------------------------
+#
+# `secret` lines before a node's `node` line declare its secrets (nodes.<node>.secrets in
+# the deployment, modules/secrets.nix), and `activation_script` lines the activation
+# scripts their restartOnChange names: metadata and sources only, never a secret.
+#
+# The engine runs a source here (a command without a shell and with stdin closed, or
+# `cat` of a file) and keeps its output in this shell's memory, base64-encoded (a bash
+# variable cannot hold NUL bytes), in a variable that is never exported. The bytes reach
+# the node decoded in a pipe on ssh's stdin, into the remote program
+# $secret_upload_program (scripts/secret-upload.sh, the program the Go side runs), which
+# writes a temporary file in the target directory under umask 077, syncs it, compares it
+# with the current file using `cmp` and, if different, sets owner and mode and renames it
+# into place; it answers "changed", "metadata" or "unchanged". So a secret is never in a
+# file on this machine (no here-strings either: bash may back one with a temporary file),
+# in a process's argv or environment, in the output, or in the Nix store; and no hash of
+# it is needed anywhere.
+
+# The declarations for the next `node`, which hands them to its job and clears them; by
+# position. A command's argv and a restart list are slices of secret_words.
+secret_names=() secret_kinds=() secret_files=() secret_paths=() secret_owners=()
+secret_groups=() secret_modes=() secret_phases=() secret_words=()
+secret_command_at=() secret_command_len=() secret_restart_at=() secret_restart_len=()
+declare -A activation_texts=() activation_deps=()
+
+# secret NAME OPTION... SOURCE: one secret of the next node.
+#   --path PATH   --owner USER   --group GROUP   --mode OCTAL
+#   --upload-at pre-activation|post-activation
+#   --restart-on-change NAME   an activation script (standalone) or a systemd unit (NixOS)
+#                              to re-run or restart when the file changed (repeated)
+# SOURCE, last: `--file PATH` (read here), or `--command ARG...` (the rest of the line is
+# the argv, run here without a shell).
+secret() {
+  local i=${#secret_names[@]}
+  secret_names[i]=$1
+  shift
+  secret_kinds[i]= secret_files[i]= secret_paths[i]=/var/lib/nixmesh/secrets/${secret_names[i]}
+  secret_owners[i]=root secret_groups[i]=root secret_modes[i]=0400 secret_phases[i]=pre-activation
+  secret_command_at[i]=0 secret_command_len[i]=0
+  secret_restart_at[i]=${#secret_words[@]} secret_restart_len[i]=0
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --path) secret_paths[i]=$2 ;;
+      --owner) secret_owners[i]=$2 ;;
+      --group) secret_groups[i]=$2 ;;
+      --mode) secret_modes[i]=$2 ;;
+      --upload-at) secret_phases[i]=$2 ;;
+      --restart-on-change)
+        secret_words+=("$2")
+        secret_restart_len[i]=$((secret_restart_len[i] + 1))
+        ;;
+      --file) secret_kinds[i]=file secret_files[i]=$2 ;;
+      --command)
+        shift
+        secret_kinds[i]=command secret_command_at[i]=${#secret_words[@]} secret_command_len[i]=$#
+        secret_words+=("$@")
+        break
+        ;;
+      *) printf 'secret %s: unknown option %s\n' "${secret_names[i]}" "$1" >&2; exit 2 ;;
+    esac
+    shift 2
+  done
+  case "${secret_kinds[i]}:${secret_command_len[i]}:${secret_phases[i]}" in
+    file:0:pre-activation | file:0:post-activation) ;;
+    command:[1-9]*:pre-activation | command:[1-9]*:post-activation) ;;
+    *) printf 'secret %s: needs --upload-at pre-activation|post-activation and one source, --file PATH or --command ARG...\n' "${secret_names[i]}" >&2; exit 2 ;;
+  esac
+}
+
+# activation_script NAME [--dep NAME]... --text TEXT: an activation script of the next
+# node (system.activationScripts.NAME), for restartOnChange.
+activation_script() {
+  local name=$1 deps=
+  shift
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --dep) deps+=$2$'\n' ;;
+      --text) activation_texts[$name]=$2 ;;
+      *) printf 'activation_script %s: unknown option %s\n' "$name" "$1" >&2; exit 2 ;;
+    esac
+    shift 2
+  done
+  activation_deps[$name]=$deps
+}
+
+# The program that re-runs an activation script on a node, the script's text on its stdin:
+# `sh -c PROGRAM nixmesh-run-activation-script NAME` (as the Go side's secrets.Restart runs
+# it; secrets_program_test.go checks they are the same).
+secret_restart_program='f=$(mktemp) || exit 1
+cat >"$f"
+bash -e -- "$f"
+rc=$?
+rm -f -- "$f"
+exit $rc
+'
+
+# secret_source I: how secret I is fetched, for people ("command: ARGV" or "file: PATH").
+secret_source() {
+  if [ "${secret_kinds[$1]}" = command ]; then
+    printf 'command: %s' "$(shell_quote "${secret_words[@]:${secret_command_at[$1]}:${secret_command_len[$1]}}")"
+  else
+    printf 'file: %s' "${secret_files[$1]}"
+  fi
+}
+
+# trim TEXT: TEXT without leading and trailing white space.
+trim() {
+  local s=$1
+  s=${s#"${s%%[![:space:]]*}"}
+  printf '%s' "${s%"${s##*[![:space:]]}"}"
+}
+
+# redact TEXT BASE64: sets `redacted` to TEXT without the secret whose base64 is BASE64,
+# nor any of its lines of 4 bytes or more after trimming white space (secrets.Redact).
+redact() {
+  local LC_ALL=C text=$1 secret rest piece
+  local -a pieces=()
+  if [ -z "$2" ] || [ -z "$text" ]; then
+    redacted=$text
+    return
+  fi
+  secret=$(printf '%s' "$2" | base64 -d | tr -d '\0'; printf .)
+  secret=${secret%.}
+  pieces=("$secret" "$(trim "$secret")")
+  rest=$secret
+  while :; do
+    pieces+=("$(trim "${rest%%$'\n'*}")")
+    [[ $rest == *$'\n'* ]] || break
+    rest=${rest#*$'\n'}
+  done
+  for piece in "${pieces[@]}"; do
+    [ "${#piece}" -lt 4 ] || text=${text//"$piece"/[redacted]}
+  done
+  unset secret rest pieces
+  redacted=$text
+}
+
+# fetch_secrets: runs the source of every secret of the node into secret_b64 (by
+# position). At the first failing or empty source it says why (with the command's stderr,
+# redacted of what it printed), records the node failed, forgets everything and fails.
+fetch_secrets() {
+  local i out last status stderr head
+  local -a argv
+  for i in "${!secret_names[@]}"; do
+    if [ "${secret_kinds[i]}" = command ]; then
+      argv=("${secret_words[@]:${secret_command_at[i]}:${secret_command_len[i]}}")
+    else
+      argv=(cat -- "${secret_files[i]}")
+    fi
+    # The source's stderr goes straight into `out` (fd 4); its stdout, base64-encoded, and
+    # its exit status form the last line. Only pipes and this shell's memory see the bytes.
+    out=$(
+      exec 4>&1
+      encoded=$("${argv[@]}" </dev/null 2>&4 | base64 | tr -d '\n'; printf ' %s' "${PIPESTATUS[0]}")
+      printf '\n%s' "$encoded"
+    )
+    stderr=${out%$'\n'*} last=${out##*$'\n'}
+    secret_b64[$i]=${last% *} status=${last##* }
+    unset out last
+    if [ "$status" = 0 ] && [ -n "${secret_b64[$i]}" ]; then
+      log "fetched secret ${secret_names[i]} ($(secret_source "$i"))"
+      continue
+    fi
+
+    head="secret ${secret_names[i]}: "
+    if [ "${secret_kinds[i]}" = file ] && [ "$status" = 0 ]; then
+      head+="reading ${secret_files[i]}: the source produced no output"
+    elif [ "${secret_kinds[i]}" = file ]; then
+      head+="reading ${secret_files[i]} failed"
+    elif [ "$status" = 0 ]; then
+      head+="command $(shell_quote "${argv[@]}") printed nothing"
+    else
+      head+="command $(shell_quote "${argv[@]}") exited with code $status"
+    fi
+    redact "$stderr" "${secret_b64[$i]}"
+    secret_b64=()
+    stderr=$(trim "$redacted")
+    if [ -n "$stderr" ]; then
+      log "$head; its stderr:"$'\n'"  ${stderr//$'\n'/$'\n'  }"
+    else
+      log "$head"
+    fi
+    log "nothing on the node was changed"
+    record failed "$head"
+    return 1
+  done
+}
+
+# on_node PROGRAM-ARG...: runs a command as root on the node over a new connection, with
+# this function's stdin as its own (the command line quoted as the Go side quotes it).
+on_node() {
+  "${ssh_cmd[@]}" -T "$target" "$(shell_quote "${escalate[@]}" "$@")"
+}
+
+# upload_secrets PHASE: writes the node's secrets of PHASE (pre-activation or
+# post-activation), in order, adding those whose file changed (contents, owner, group or
+# mode) to changed_secrets. At the first failure it records the node failed and fails.
+upload_secrets() {
+  local i mode answer rc what
+  for i in "${!secret_names[@]}"; do
+    [ "${secret_phases[i]}" = "$1" ] || continue
+    printf -v mode '%o' "$((8#${secret_modes[i]}))" # "0400" -> "400", as `stat -c %a` prints it
+    what="secret ${secret_names[i]} (${secret_paths[i]})"
+    answer=$(printf '%s' "${secret_b64[$i]}" | base64 -d | on_node sh -c "$secret_upload_program" \
+      nixmesh-secret "${secret_paths[i]}" "${secret_owners[i]}" "${secret_groups[i]}" "$mode")
+    rc=$?
+    unset 'secret_b64[$i]'
+    if [ "$rc" -ne 0 ]; then
+      case "$rc" in
+        255) record failed "$what: cannot reach the node over SSH" ;;
+        *) record failed "$what: writing it on the node failed (exit code $rc)" ;;
+      esac
+      return 1
+    fi
+    case "$answer" in
+      changed) log "$what changed: written (${secret_owners[i]}:${secret_groups[i]} $mode)" ;;
+      metadata) log "$what metadata: set to ${secret_owners[i]}:${secret_groups[i]} $mode (contents unchanged)" ;;
+      unchanged) log "$what unchanged: up to date" ;;
+      *) record failed "$what: unexpected answer from the node: $(printf '%q' "${answer:0:200}")"; return 1 ;;
+    esac
+    [ "$answer" = unchanged ] || changed_secrets+=("$i")
+  done
+}
+
+# restart_changed: the restartOnChange actions of changed_secrets (secrets.ToRestart and
+# secrets.RestartActions): on NixOS one `systemctl restart` of the named units; on a
+# standalone node each named activation script once, in dependency order (then by name),
+# through $secret_restart_program. A pre-activation secret of a standalone node that
+# activated needs nothing more: the activation ran every activation script after it was
+# written. On failure it records the node failed and fails.
+restart_changed() {
+  local i n rc
+  local -a names=() order=()
+  local -A seen=() visited=()
+  for i in "${changed_secrets[@]}"; do
+    if [ "$kind" != nixos ] && [ "$action" != boot ] && [ "${secret_phases[i]}" = pre-activation ]; then
+      continue
+    fi
+    for n in "${secret_words[@]:${secret_restart_at[i]}:${secret_restart_len[i]}}"; do
+      [ -n "${seen[$n]-}" ] || names+=("$n")
+      seen[$n]=1
+    done
+  done
+  [ "${#names[@]}" -gt 0 ] || return 0
+  mapfile -t names < <(printf '%s\n' "${names[@]}" | LC_ALL=C sort)
+
+  if [ "$kind" = nixos ]; then
+    log "restarting $(shell_quote "${names[@]}") (changed secrets)"
+    on_node systemctl restart -- "${names[@]}" </dev/null
+    rc=$?
+    [ "$rc" -eq 0 ] && return 0
+    record failed "systemctl restart -- ${names[*]} exited with code $rc"
+    return 1
+  fi
+  for n in "${names[@]}"; do
+    if [ -z "${activation_texts[$n]+set}" ]; then
+      record failed "restartOnChange names $n, which is not an activation script of the node"
+      return 1
+    fi
+  done
+  for n in "${names[@]}"; do visit_activation_script "$n"; done
+  for n in "${order[@]}"; do
+    log "re-running activation script $n (changed secrets)"
+    printf '%s' "${activation_texts[$n]}" | on_node sh -c "$secret_restart_program" nixmesh-run-activation-script "$n"
+    rc=$?
+    if [ "$rc" -ne 0 ]; then
+      record failed "re-running activation script $n exited with code $rc"
+      return 1
+    fi
+  done
+}
+
+# visit_activation_script NAME: appends NAME to restart_changed's `order` after those of
+# its dependencies that are to be re-run too.
+visit_activation_script() {
+  local dep
+  local -a deps=()
+  [ -z "${visited[$1]-}" ] || return 0
+  visited[$1]=1
+  [ -z "${activation_deps[$1]-}" ] || mapfile -t deps < <(printf '%s' "${activation_deps[$1]}" | LC_ALL=C sort)
+  for dep in "${deps[@]}"; do
+    [ -z "${seen[$dep]-}" ] || visit_activation_script "$dep"
+  done
+  order+=("$1")
+}
+
 # deploy_node: deploys one node; its settings are the variables set by `node`.
 deploy_node() {
   # Every ssh opens a new connection: a shared one could not prove the new system works.
   local -a ssh_cmd=(ssh "${ssh_options[@]}" -p "$port" -o ControlMaster=no -o ControlPath=none
     -o BatchMode=yes -o ConnectTimeout=10 -o ServerAliveInterval=5 -o ServerAliveCountMax=3)
   local id out rc state reason
+  local -a secret_b64=() changed_secrets=()
 
   # remote ARG...: run a command on the node; the arguments are quoted for its shell.
   remote() { "${ssh_cmd[@]}" "$target" "$(printf '%q ' "$@")"; }
 
   # field KEY TEXT: the value of KEY in the switcher's key=value output.
   field() { sed -n "s/^$1=//p" <<<"$2" | head -n 1; }
+
+  if [ "${#secret_names[@]}" -gt 0 ] && ! fetch_secrets; then
+    return
+  fi
 
   log "copying $system"
   if ! NIX_SSHOPTS="${ssh_options[*]} -p $port" nix-copy-closure --to "$target" "$system"; then
@@ -87,6 +396,8 @@ deploy_node() {
     escalate=()
   fi
   local -a switcher=("${escalate[@]}" "$system/bin/nixmesh-switch")
+
+  upload_secrets pre-activation || return
 
   log "starting the switch ($action)"
   id=$(remote "${switcher[@]}" start "$system" --action "$action" \
@@ -122,7 +433,10 @@ deploy_node() {
 
   reason=$(field reason "$out")
   case "$state" in
-    success) log "success"; record success "" ;;
+    success)
+      log "success"
+      upload_secrets post-activation && restart_changed && record success ""
+      ;;
     rolled-back | failed) log "$state: $reason"; record "$state" "$reason" ;;
     *)
       state=failed
@@ -131,6 +445,10 @@ deploy_node() {
       record failed "$reason"
       ;;
   esac
+  secret_b64=()
+  if [ "$state" != success ] && [[ " ${secret_phases[*]} " == *" post-activation "* ]]; then
+    log "the post-activation secrets were not written: the switch did not succeed"
+  fi
   if [ "$state" != success ]; then
     log "the node's log of this switch: ${ssh_cmd[*]} $target $(printf '%q ' "${switcher[@]}" log "$id")"
   fi
@@ -142,10 +460,12 @@ deploy_node() {
 #   --ssh-option ARG       one argument for ssh (repeated)
 #   --escalate ARG         one word of the privilegeEscalationCommand (repeated)
 #   --user-known no        HOST names no user: ask the node whether escalation is needed
+#   --kind standalone|nixos   what restartOnChange names (activation scripts or units)
+# The `secret` and `activation_script` lines before it belong to this node.
 node() {
   local name=$1
   shift
-  local target= port=22 system= success_timeout=20 switch_timeout=60 user_known=yes
+  local target= port=22 system= success_timeout=20 switch_timeout=60 user_known=yes kind=standalone
   local position=${#node_names[@]}
   local -a ssh_options=() escalate=()
   while [ $# -gt 0 ]; do
@@ -158,12 +478,17 @@ node() {
       --ssh-option) ssh_options+=("$2") ;;
       --escalate) escalate+=("$2") ;;
       --user-known) user_known=$2 ;;
+      --kind) kind=$2 ;;
       *) printf 'node %s: unknown option %s\n' "$name" "$1" >&2; exit 2 ;;
     esac
     shift 2
   done
   node_names+=("$name")
   deploy_node 2>&1 </dev/null | prefix "$name" &
+  secret_names=() secret_kinds=() secret_files=() secret_paths=() secret_owners=()
+  secret_groups=() secret_modes=() secret_phases=() secret_words=()
+  secret_command_at=() secret_command_len=() secret_restart_at=() secret_restart_len=()
+  activation_texts=() activation_deps=()
 }
 
 # summary: wait for every node, print a table, exit with the overall status.

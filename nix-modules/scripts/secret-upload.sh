@@ -3,7 +3,7 @@
 # MODE as `stat -c %a` prints it ("400"). Prints "changed", "metadata" (only owner, group
 # or mode were fixed) or "unchanged", never the contents. Front door 2 runs it from the Go
 # package secrets (Upload), front door 1 from the generated deploy script (deploy.sh,
-# upload_secret); secrets_program_test.go checks that both run this text.
+# upload_secrets); secrets/frontdoor1_test.go checks the quoting and restart programs match; Go embeds this file (programs.go).
 set -eu
 umask 077
 target=$1 owner=$2 group=$3 mode=$4

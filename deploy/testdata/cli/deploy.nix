@@ -1,7 +1,10 @@
 # A deployment in the shape the framework returns (plan + systems), written by hand so the
 # CLI's deploy can be tested against test sshd hosts before and beside the framework.
 # ports and hostKeys are comma-separated, one entry per node (web0, web1, ...).
-{ ports, hostKeys, ctl, successTimeout ? "5" }:
+# secretFile and secretPath, when set, give web0 a secret read from that file;
+# serialsFile, when set, adds the zones lab.test (primary web0) and other.test (primary
+# web1) with that DNS serial state file.
+{ ports, hostKeys, ctl, successTimeout ? "5", secretFile ? "", secretPath ? "", serialsFile ? "" }:
 let
   lib = {
     split = s: builtins.filter builtins.isString (builtins.split "," s);
@@ -30,7 +33,30 @@ in
   plan = {
     version = 1;
     nodes = indexed node;
-    network.ssh = indexed (i: { hostKeys = [ (builtins.elemAt keyList i) ]; });
+    network = {
+      ssh = indexed (i: { hostKeys.ed25519 = builtins.elemAt keyList i; });
+    } // (if secretFile == "" then { } else {
+      secrets.web0.tok = {
+        name = "tok";
+        source = { kind = "file"; file = secretFile; };
+        path = secretPath;
+        owner = "root";
+        group = "root";
+        mode = "0400";
+        uploadAt = "pre-activation";
+        restartOnChange = [ ];
+      };
+    }) // (if serialsFile == "" then { } else {
+      dns = {
+        inherit serialsFile;
+        zones = {
+          "lab.test" = { name = "lab.test"; primaryNode = "web0"; secondaryNodes = [ ]; ttl = 300; serial = 7; contentHash = "hash-of-lab.test"; files = [ ]; };
+          "other.test" = { name = "other.test"; primaryNode = "web1"; secondaryNodes = [ ]; ttl = 300; serial = 2; contentHash = "hash-of-other.test"; files = [ ]; };
+        };
+        records = [ ];
+        addresses = { };
+      };
+    });
   };
   systems = indexed (i: system);
 }
