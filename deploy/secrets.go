@@ -72,10 +72,18 @@ func (h *hostRun) secretEvent(e secrets.Event) {
 // fetchSecrets runs the sources of every secret of the host. It returns nil (and changes
 // nothing) for a host without secrets and in a dry run, which runs no source.
 func (h *hostRun) fetchSecrets(ctx context.Context) (*secrets.Bundle, error) {
-	if len(h.t.Secrets) == 0 || h.opts.DryRun {
+	if len(h.t.Secrets) == 0 {
 		return nil, nil
 	}
 	h.begin(PhaseFetchSecrets)
+	// A restartOnChange naming no activation script would fail only after the upload.
+	if _, err := secrets.RestartActions(h.t.SecretsHost, h.t.Secrets); err != nil {
+		return nil, err
+	}
+	if h.opts.DryRun {
+		h.event(KindDone, "a dry run runs no secret source")
+		return nil, nil
+	}
 	b, err := secrets.FetchAll(ctx, h.t.Secrets, h.secretEvent)
 	if err != nil {
 		return nil, err

@@ -240,6 +240,17 @@ func TestRunSecretSourceFailsBeforeAnyChange(t *testing.T) {
 	if c := calls(t, f.ctl); len(c) != 0 {
 		t.Errorf("the switcher was called: %q", c)
 	}
+
+	// A restart that names no activation script fails the host before anything changes.
+	ts = f.targets()
+	ts[0].Secrets[0].RestartOnChange = []string{"no-such-script"}
+	rep, err = Run(context.Background(), f.options(t, &eventLog{}), ts)
+	if r := rep.Hosts[0]; r.Result != ResultFailed || !strings.Contains(r.Reason, `"no-such-script"`) {
+		t.Errorf("bad restartOnChange: %+v, %v", r, err)
+	}
+	if got := remote(t, f.client, f.h, "ls -A /nix/store 2>/dev/null | wc -l; test -e "+secretDir+" && echo exists || echo absent"); got != "0\nabsent\n" {
+		t.Errorf("the host changed: %q", got)
+	}
 }
 
 func TestRunSecretsDryRun(t *testing.T) {

@@ -64,8 +64,17 @@ features that span hosts: SSH access between users of different hosts, WireGuard
 DNS zones and records.
 
   nixmesh eval              show each host's resolved configuration
+  nixmesh check             report every cross-host problem with option path and file
+  nixmesh graph -o net.svg  draw nodes, SSH grants, VPN topology and DNS zones
   nixmesh build web @db     build the systems of node web and of every node tagged db
+  nixmesh deploy --dry-run  show per host what would be copied and run
+  nixmesh deploy            build, copy, activate, confirm; hosts roll back what breaks
+  nixmesh secrets --check   which declared secrets are present and up to date
+  nixmesh keys wireguard    make missing WireGuard keys on the hosts, collect public keys
   nixmesh options           list the options a deploy.nix can set
+  sudo nixmesh lab up       local test hosts in namespaces, to try all of this
+
+The same deploy.nix also works without nixmesh: nix-build deploy.nix && ./result
 
 Nodes are selected by name, @tag or glob (web-*), also as comma lists (web,@db); no
 selection means every enabled node. Arguments after -- go to nix-instantiate, e.g.
