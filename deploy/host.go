@@ -131,8 +131,8 @@ func (h *hostRun) run(ctx context.Context) HostResult {
 				}
 				return h.fail(ResultFailed, err, "")
 			}
-			if n := len(h.res.SecretsChanged); n > 0 {
-				h.res.Reason += fmt.Sprintf("; %d secrets changed", n)
+			if len(h.res.SecretsChanged) > 0 {
+				h.res.Reason += "; secrets changed: " + strings.Join(h.res.SecretsChanged, ", ")
 			}
 		}
 		return h.res

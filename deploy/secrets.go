@@ -88,7 +88,7 @@ func (h *hostRun) fetchSecrets(ctx context.Context) (*secrets.Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	h.event(KindDone, fmt.Sprintf("fetched %d secrets", len(h.t.Secrets)))
+	h.event(KindDone, fmt.Sprintf("fetched %s", count(len(h.t.Secrets), "secret")))
 	return b, nil
 }
 
@@ -102,7 +102,7 @@ func (h *hostRun) uploadSecrets(ctx context.Context, b *secrets.Bundle, phase se
 	for _, s := range changed {
 		h.res.SecretsChanged = append(h.res.SecretsChanged, s.Name)
 	}
-	h.event(KindDone, fmt.Sprintf("%d %s secrets uploaded, %d changed", len(b.Specs(phase)), phase, len(changed)))
+	h.event(KindDone, fmt.Sprintf("uploaded %s, %d changed", count(len(b.Specs(phase)), string(phase)+" secret"), len(changed)))
 	return nil
 }
 
@@ -224,4 +224,12 @@ func oneLine(s string) string {
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+// count is "1 secret", "2 secrets".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

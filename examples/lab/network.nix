@@ -44,11 +44,11 @@ in
   # --- WireGuard ------------------------------------------------------------------------
   # A star around gateway: web and db reach each other through it. The public keys are
   # real; each private key is a secret of its node (throwaway lab keys in
-  # ./secrets/wireguard/<node>.key). The deployer reads the file, streams it over SSH to
-  # the secret's path on the host before the activation (which needs it), and runs it
-  # again on every deploy, so a new key file takes effect even when the system does not
-  # change. `file` is a string (toString of the path): a Nix path would be copied into the
-  # world-readable store; only the path on the host is in the configuration.
+  # ./secrets/wireguard/<node>.key). The deployer reads the file on your machine and
+  # streams it over SSH to the secret's path on the host before the activation, which
+  # needs it; it does so on every deploy, so a new key takes effect even when the system
+  # does not change. `file` is a string (toString of the path): a Nix path would be copied
+  # into the world-readable store. Only the path on the host is in the configuration.
   nodes.gateway.secrets.wg-backbone = {
     file = toString ./secrets/wireguard/gateway.key;
     path = "/var/lib/nixmesh/wireguard/backbone.key";
