@@ -1,6 +1,8 @@
 # --- The engine of the generated deploy script (nix-modules/scripts/deploy.sh) ----------
 #
 # For every node the sections below name, in parallel (output prefixed with `[node] `):
+#   -. read the node's active system and system profile; a node already where the action
+#      would put it is left alone (nothing copied, no switch; only its secrets delivered);
 #   0. fetch the node's secrets (see "Secrets" below): run every source here and keep the
 #      bytes in memory; a source that fails or prints nothing fails the node before
 #      anything on it is changed;
@@ -367,6 +369,37 @@ visit_activation_script() {
   order+=("$1")
 }
 
+# current_script prints the node's active system and its system profile (either may be
+# empty); the Go engine runs the same lines (deploy/host.go).
+current_script='c=$(readlink -e /var/lib/nixmesh/current-system || readlink -e /run/current-system || true); p=$(readlink -e /nix/var/nix/profiles/system || true); printf '"'"'current=%s\nprofile=%s\n'"'"' "$c" "$p"'
+
+# deliver_secrets_unchanged: the secrets of a node already on its new system, which can
+# change while the system does not. When a pre-activation secret changed on a standalone
+# node running this system, the system is activated again (`switch-to-configuration
+# test`): files such as a WireGuard key are read by the activation itself; that also
+# re-runs every activation script, so restart_changed skips the pre-activation ones.
+deliver_secrets_unchanged() {
+  local i rc pre_changed=no
+  if [ "${#secret_names[@]}" -gt 0 ]; then
+    upload_secrets pre-activation || return
+    for i in "${changed_secrets[@]}"; do
+      [ "${secret_phases[i]}" = pre-activation ] && pre_changed=yes
+    done
+    if [ "$pre_changed" = yes ] && [ "$kind" != nixos ] && [ "$action" != boot ] && [ "$current" = "$system" ]; then
+      log "activating $system again: pre-activation secrets changed"
+      on_node "$system/bin/switch-to-configuration" test </dev/null
+      rc=$?
+      if [ "$rc" -ne 0 ]; then
+        record failed "activating $system again after its secrets changed exited with code $rc"
+        return
+      fi
+    fi
+    upload_secrets post-activation && restart_changed || return
+  fi
+  secret_b64=()
+  record unchanged "already on $system"
+}
+
 # deploy_node: deploys one node; its settings are the variables set by `node`.
 deploy_node() {
   # Every ssh opens a new connection: a shared one could not prove the new system works.
@@ -381,13 +414,27 @@ deploy_node() {
   # field KEY TEXT: the value of KEY in the switcher's key=value output.
   field() { sed -n "s/^$1=//p" <<<"$2" | head -n 1; }
 
-  if [ "${#secret_names[@]}" -gt 0 ] && ! fetch_secrets; then
+  # One cheap check first: the node's active system and its system profile (the same
+  # check as `nixmesh deploy`). A node already where this action would put it is left
+  # alone: nothing copied, no switch.
+  local current profile unchanged=no
+  out=$(remote sh -c "$current_script")
+  rc=$?
+  if [ "$rc" -ne 0 ]; then
+    case "$rc" in
+      255) record failed "cannot reach the node over SSH" ;;
+      *) record failed "reading the node's current system failed (exit code $rc)" ;;
+    esac
     return
   fi
+  current=$(field current "$out") profile=$(field profile "$out")
+  case "$action" in
+    test) [ "$current" = "$system" ] && unchanged=yes ;;
+    boot) [ "$profile" = "$system" ] && unchanged=yes ;;
+    *) [ "$current" = "$system" ] && [ "$profile" = "$system" ] && unchanged=yes ;;
+  esac
 
-  log "copying $system"
-  if ! NIX_SSHOPTS="${ssh_options[*]} -p $port" nix-copy-closure --to "$target" "$system"; then
-    record failed "copying the system closure failed"
+  if [ "${#secret_names[@]}" -gt 0 ] && ! fetch_secrets; then
     return
   fi
 
@@ -396,6 +443,18 @@ deploy_node() {
     escalate=()
   fi
   local -a switcher=("${escalate[@]}" "$system/bin/nixmesh-switch")
+
+  if [ "$unchanged" = yes ]; then
+    log "already on $system: nothing to copy or activate"
+    deliver_secrets_unchanged
+    return
+  fi
+
+  log "copying $system"
+  if ! NIX_SSHOPTS="${ssh_options[*]} -p $port" nix-copy-closure --to "$target" "$system"; then
+    record failed "copying the system closure failed"
+    return
+  fi
 
   upload_secrets pre-activation || return
 
@@ -505,7 +564,7 @@ summary() {
     position=$((position + 1))
     printf '%-*s  %-11s  %s\n' "$width" "$name" "$result" "$reason"
     case "$result" in
-      success) ;;
+      success | unchanged) ;;
       rolled-back) [ "$status" -eq 0 ] && status=6 ;;
       *) status=5 ;;
     esac

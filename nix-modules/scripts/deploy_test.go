@@ -204,6 +204,17 @@ CONF`)
 		t.Errorf("switch 1 on the node: %v", st)
 	}
 
+	// The same system again: one cheap check, no copy, no switch (so the next switch on
+	// the node is still number 2, as the rollback below expects).
+	r = s.sh(`bash "$1"`, script([2]string{"lab", good}))
+	t.Logf("deploying good again:\n%s%s", r.stdout, r.stderr)
+	if r.code != 0 || !regexp.MustCompile(`(?m)^lab +unchanged +already on `+regexp.QuoteMeta(good)).MatchString(r.stdout) {
+		t.Fatalf("redeploying good: exit %d, want 0 and lab unchanged\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stdout, "copying") || strings.Contains(r.stdout, "starting the switch") {
+		t.Errorf("an unchanged node was copied to or switched:\n%s", r.stdout)
+	}
+
 	r = s.sh(`bash "$1"`, script([2]string{"lab", bad}))
 	t.Logf("deploying bad:\n%s%s", r.stdout, r.stderr)
 	if r.code != 6 {
@@ -225,7 +236,7 @@ CONF`)
 	if r.code != 5 {
 		t.Fatalf("deploying an unreachable node: exit %d, want 5", r.code)
 	}
-	if !regexp.MustCompile(`(?m)^down +failed +copying the system closure failed`).MatchString(r.stdout) ||
+	if !regexp.MustCompile(`(?m)^down +failed +cannot reach the node over SSH`).MatchString(r.stdout) ||
 		!regexp.MustCompile(`(?m)^lab +success`).MatchString(r.stdout) {
 		t.Errorf("the summary does not show down failed and lab deployed:\n%s", r.stdout)
 	}
