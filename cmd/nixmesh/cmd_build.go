@@ -40,15 +40,7 @@ func runBuild(ctx context.Context, opts buildOptions, out io.Writer) error {
 	if opts.Parallel < 0 {
 		return usageErrorf("--parallel must not be negative")
 	}
-	ev, err := opts.global.evaluator(opts.NixArgs)
-	if err != nil {
-		return err
-	}
-	network, err := ev.Plan(ctx)
-	if err != nil {
-		return err
-	}
-	names, err := selectNodes(network, opts.Selectors)
+	ev, _, names, err := opts.global.planAndSelect(ctx, opts.NixArgs, opts.Selectors)
 	if err != nil {
 		return err
 	}

@@ -99,15 +99,7 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 	if stderr == nil {
 		stderr = io.Discard
 	}
-	ev, err := opts.global.evaluator(opts.NixArgs)
-	if err != nil {
-		return err
-	}
-	network, err := ev.Plan(ctx)
-	if err != nil {
-		return err
-	}
-	names, err := selectNodes(network, opts.Selectors)
+	ev, network, names, err := opts.global.planAndSelect(ctx, opts.NixArgs, opts.Selectors)
 	if err != nil {
 		return err
 	}

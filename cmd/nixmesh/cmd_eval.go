@@ -37,15 +37,7 @@ WireGuard, /etc/hosts, DNS) and its whole configuration.`,
 }
 
 func runEval(ctx context.Context, opts evalOptions, out io.Writer) error {
-	ev, err := opts.global.evaluator(opts.NixArgs)
-	if err != nil {
-		return err
-	}
-	network, err := ev.Plan(ctx)
-	if err != nil {
-		return err
-	}
-	names, err := selectNodes(network, opts.Selectors)
+	_, network, names, err := opts.global.planAndSelect(ctx, opts.NixArgs, opts.Selectors)
 	if err != nil {
 		return err
 	}

@@ -48,15 +48,7 @@ missing. The command fails if any secret is not up to date or a host cannot be c
 }
 
 func runSecrets(ctx context.Context, opts secretsOptions, out io.Writer) error {
-	ev, err := opts.global.evaluator(opts.NixArgs)
-	if err != nil {
-		return err
-	}
-	network, err := ev.Plan(ctx)
-	if err != nil {
-		return err
-	}
-	names, err := selectNodes(network, opts.Selectors)
+	_, network, names, err := opts.global.planAndSelect(ctx, opts.NixArgs, opts.Selectors)
 	if err != nil {
 		return err
 	}

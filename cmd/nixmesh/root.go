@@ -159,6 +159,24 @@ func splitArgs(cmd *cobra.Command, args []string) (selectors, nixArgs []string) 
 }
 
 // selectNodes applies the selectors to the network.
+// planAndSelect evaluates the deployment's plan once and selects the nodes the command
+// works on; the evaluator is returned for the commands that go on to build.
+func (g *globalOptions) planAndSelect(ctx context.Context, nixArgs, selectors []string) (*eval.Evaluator, *eval.Network, []string, error) {
+	ev, err := g.evaluator(nixArgs)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	network, err := ev.Plan(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	names, err := selectNodes(network, selectors)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return ev, network, names, nil
+}
+
 func selectNodes(n *eval.Network, selectors []string) ([]string, error) {
 	names, err := eval.Select(n, selectors)
 	if err != nil {
