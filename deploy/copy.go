@@ -61,11 +61,14 @@ func chunks(s []string, n int) [][]string {
 }
 
 // missingOn asks the host which of paths it does not have, one command per chunk, and
-// returns them in the order given.
-func missingOn(ctx context.Context, conn *Conn, paths []string) ([]string, error) {
+// returns them in the order given. The query runs as root (through the privilege
+// escalation when the SSH user is not): with single-user Nix, where root owns /nix and no
+// daemon runs, another user cannot open the store's database at all.
+func (h *hostRun) missingOn(ctx context.Context, paths []string) ([]string, error) {
 	invalid := map[string]bool{}
 	for _, chunk := range chunks(paths, argChunk) {
-		out, err := conn.Run(ctx, remoteCmd{Argv: append([]string{"nix-store", "--check-validity", "--print-invalid"}, chunk...)})
+		argv := h.asRoot(append([]string{"nix-store", "--check-validity", "--print-invalid"}, chunk...)...)
+		out, err := h.conn.Run(ctx, remoteCmd{Argv: argv})
 		if err != nil {
 			return nil, fmt.Errorf("asking which paths are missing: %w", withStderr(err))
 		}
@@ -90,7 +93,7 @@ func (h *hostRun) copyClosure(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	missing, err := missingOn(ctx, h.conn, closure)
+	missing, err := h.missingOn(ctx, closure)
 	if err != nil {
 		return err
 	}
@@ -147,7 +150,7 @@ func (h *hostRun) copyClosure(ctx context.Context) error {
 	if exportErr != nil {
 		return fmt.Errorf("exporting paths: %w", exportErr)
 	}
-	still, err := missingOn(ctx, h.conn, missing)
+	still, err := h.missingOn(ctx, missing)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,8 @@ import (
 // TestEndToEnd deploys examples/lab to a fresh 3-host lab through each front door and
 // proves what the issue asks, one subtest each, in order (each builds on the last):
 //
-//	deploy           the example deploys; every host is on its new system
+//	deploy           the example deploys; every host is on its new system, with its
+//	                 secrets (WireGuard keys, the granted users' SSH keys) in place
 //	SSHAccess        users reach other hosts exactly as ssh.access grants (strict host keys)
 //	WireGuard        two hosts ping each other over their VPN addresses
 //	DNS              the primary answers the declared records, from the machine
@@ -42,9 +43,6 @@ func prove(t *testing.T, fd frontDoor) {
 		f    func(t *testing.T)
 	}{
 		{"deploy", func(t *testing.T) {
-			// The VPN's private keys: neither front door delivers secrets yet, so they are
-			// put in place out of band, as examples/lab/network.nix says.
-			w.placeWireGuardKeys(t)
 			r := fd.deploy(t, w, baseModule)
 			if r.code != 0 {
 				t.Errorf("deploy exited with %d, want 0", r.code)
@@ -67,6 +65,20 @@ func prove(t *testing.T, fd frontDoor) {
 					t.Errorf("%s: /etc/e2e-marker is %q, want base", n, got)
 				}
 			}
+			// The secrets (the VPN's private keys, network.nix; the granted users' SSH keys,
+			// testdata/e2e-module.nix) came with the deploy, with their owners and modes.
+			for _, sec := range []struct{ node, path, want string }{
+				{"gateway", "/var/lib/nixmesh/wireguard/backbone.key", "root root 400"},
+				{"web", "/var/lib/nixmesh/wireguard/backbone.key", "root root 400"},
+				{"db", "/var/lib/nixmesh/wireguard/backbone.key", "root root 400"},
+				{"gateway", "/root/.ssh/id_ed25519", "root root 600"},
+				{"db", "/var/lib/backup/.ssh/id_ed25519", "backup users 600"},
+			} {
+				got, err := hostExec(ctxOf(t), w.lab, sec.node, nil, "stat", "-c", "%U %G %a", sec.path)
+				if err != nil || strings.TrimSpace(got) != sec.want {
+					t.Errorf("%s: secret %s: %q (%v), want %q", sec.node, sec.path, strings.TrimSpace(got), err, sec.want)
+				}
+			}
 			if t.Failed() {
 				t.FailNow()
 			}
@@ -78,7 +90,6 @@ func prove(t *testing.T, fd frontDoor) {
 					t.Fatalf("%s: the deployer cannot log in with the declared key: %v\n%s%s", n, err, out, stderrOf(err))
 				}
 			}
-			w.placeUserKeys(t)
 		}},
 
 		{"SSHAccess", func(t *testing.T) {

@@ -158,7 +158,9 @@ func (d *deployer) ssh(ctx context.Context, h lab.Host, argv ...string) ([]byte,
 type params struct {
 	OperatorKey      string `json:"operatorKey"`
 	DeployKey        string `json:"deployKey"`
+	DeployKeyFile    string `json:"deployKeyFile"`
 	BackupKey        string `json:"backupKey"`
+	BackupKeyFile    string `json:"backupKeyFile"`
 	RemoveDeployerOn string `json:"removeDeployerOn,omitempty"`
 	BadZoneOn        string `json:"badZoneOn,omitempty"`
 	SlowOn           string `json:"slowOn,omitempty"`

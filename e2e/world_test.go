@@ -30,8 +30,6 @@ type world struct {
 	deployFile string // examples/lab/deploy.nix
 	dep        *deployer
 	base       params
-	userKeys   map[string]string // "gateway/root", "db/backup" -> private key file
-	wgKeys     map[string]string // node -> WireGuard private key file (examples/lab/secrets)
 }
 
 // newWorld brings up a 3-host lab for examples/lab (random subnet: the lab file carries
@@ -51,8 +49,6 @@ func newWorld(t *testing.T) *world {
 		labFile:    filepath.Join(dir, "lab-generated.nix"),
 		deployFile: filepath.Join(snapshot(t, dir), "examples", "lab", "deploy.nix"),
 		dep:        newDeployer(t, dir, l),
-		userKeys:   map[string]string{},
-		wgKeys:     map[string]string{},
 	}
 	if err := lab.WriteNix(w.labFile, l); err != nil {
 		t.Fatal(err)
@@ -61,17 +57,15 @@ func newWorld(t *testing.T) *world {
 	if err := os.Mkdir(keys, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	var deployPub, backupPub string
-	w.userKeys["gateway/root"], deployPub = keygen(t, keys, "deploy", "deploy@gateway")
-	w.userKeys["db/backup"], backupPub = keygen(t, keys, "backup", "backup@db")
-	for _, n := range exampleNodes {
-		w.wgKeys[n] = filepath.Join(filepath.Dir(w.deployFile), "secrets", "wireguard", n+".key")
-	}
+	deployKey, deployPub := keygen(t, keys, "deploy", "deploy@gateway")
+	backupKey, backupPub := keygen(t, keys, "backup", "backup@db")
 	w.base = params{
-		OperatorKey: strings.TrimSpace(readFile(t, l.OperatorKey()+".pub")),
-		DeployKey:   deployPub,
-		BackupKey:   backupPub,
-		Marker:      "base",
+		OperatorKey:   strings.TrimSpace(readFile(t, l.OperatorKey()+".pub")),
+		DeployKey:     deployPub,
+		DeployKeyFile: deployKey,
+		BackupKey:     backupPub,
+		BackupKeyFile: backupKey,
+		Marker:        "base",
 	}
 	// The example pins operator's uid to 1000; a lab host's /etc is a copy of this
 	// machine's, where that uid may belong to someone else (useradd would refuse).
@@ -129,38 +123,6 @@ func (w *world) plan(t *testing.T, module string) map[string]any {
 		t.Fatal(err)
 	}
 	return p
-}
-
-// placeWireGuardKeys puts each node's WireGuard private key where the example's VPN
-// expects it (the secrets feature's job; front door 1 does not deliver secrets).
-func (w *world) placeWireGuardKeys(t *testing.T) {
-	t.Helper()
-	for _, n := range exampleNodes {
-		key := []byte(readFile(t, w.wgKeys[n]))
-		if _, err := hostExec(testContext(t), w.lab, n, key,
-			"install", "-D", "-m", "0600", "/dev/stdin", "/var/lib/nixmesh/wireguard/backbone.key"); err != nil {
-			t.Fatalf("%s: placing the WireGuard key: %v\n%s", n, err, stderrOf(err))
-		}
-	}
-}
-
-// placeUserKeys puts the private halves of the example's granted SSH keys into the users'
-// ~/.ssh on their hosts (after the deploy that created the users).
-func (w *world) placeUserKeys(t *testing.T) {
-	t.Helper()
-	for who, file := range w.userKeys {
-		node, user, _ := strings.Cut(who, "/")
-		home := strings.TrimSpace(mustHostExec(t, w.lab, node, "sh", "-c", `getent passwd "$1" | cut -d: -f6`, "sh", user))
-		group := strings.TrimSpace(mustHostExec(t, w.lab, node, "id", "-gn", user))
-		if home == "" {
-			t.Fatalf("%s: user %s has no home", node, user)
-		}
-		mustHostExec(t, w.lab, node, "install", "-d", "-m", "0700", "-o", user, "-g", group, home+"/.ssh")
-		if _, err := hostExec(testContext(t), w.lab, node, []byte(readFile(t, file)),
-			"install", "-m", "0600", "-o", user, "-g", group, "/dev/stdin", home+"/.ssh/id_ed25519"); err != nil {
-			t.Fatalf("%s: placing %s's key: %v\n%s", node, user, err, stderrOf(err))
-		}
-	}
 }
 
 // ---------------------------------------------------------------------------------------
@@ -261,7 +223,7 @@ var frontDoors = []frontDoor{
 			cmd.Env = w.dep.env()
 			return cmd
 		},
-		resultOK: []string{"success"},
+		resultOK: []string{"success", "unchanged"},
 	},
 	{
 		name: "FrontDoor2",

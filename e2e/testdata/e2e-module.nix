@@ -4,7 +4,11 @@
 #   operatorKey       the lab operator's public key: the deployer's key, declared for root
 #                     on every node (so access depends on the deployment, as on a real fleet)
 #   deployKey         public half of gateway's `deploy` key (ssh.access grants; network.nix)
+#   deployKeyFile     its private half on the deploying machine: a secret of gateway, put
+#                     into root's ~/.ssh
 #   backupKey         public half of db's `backup` key
+#   backupKeyFile     its private half: a secret of db, put into backup's ~/.ssh after the
+#                     activation that creates the user
 #   removeDeployerOn  a node whose root no longer accepts the deployer's key ("" = none)
 #   badZoneOn         a node whose lab.test zone is not a zone ("" = none)
 #   slowOn            a node whose activation takes a few seconds longer ("" = none)
@@ -21,24 +25,42 @@ in
   ssh.access.gateway.keys.deploy.publicKey = lib.mkForce p.deployKey;
   ssh.access.db.keys.backup.publicKey = lib.mkForce p.backupKey;
 
-  nodes = lib.genAttrs names (name: {
-    configuration = lib.mkMerge [
-      {
-        users.users.root.openssh.authorizedKeys.keys =
-          lib.optional (!on "removeDeployerOn" name) p.operatorKey;
-      }
-      (lib.mkIf (p ? operatorUid) {
-        users.users.operator.uid = lib.mkForce p.operatorUid;
-      })
-      (lib.mkIf ((p.marker or "") != "") {
-        environment.etc."e2e-marker".text = p.marker + "\n";
-      })
-      (lib.mkIf (on "badZoneOn" name) {
-        services.nsd.zones."lab.test".data = lib.mkForce "this is not a zone file\n";
-      })
-      (lib.mkIf (on "slowOn" name) {
-        system.activationScripts.e2eSlow = "sleep 6";
-      })
-    ];
-  });
+  nodes = lib.mkMerge [
+    {
+      gateway.secrets.ssh-deploy = {
+        file = p.deployKeyFile;
+        path = "/root/.ssh/id_ed25519";
+        mode = "0600";
+      };
+      db.secrets.ssh-backup = {
+        file = p.backupKeyFile;
+        path = "/var/lib/backup/.ssh/id_ed25519";
+        owner = "backup";
+        group = "users";
+        mode = "0600";
+        uploadAt = "post-activation"; # backup is created by the activation
+      };
+    }
+
+    (lib.genAttrs names (name: {
+      configuration = lib.mkMerge [
+        {
+          users.users.root.openssh.authorizedKeys.keys =
+            lib.optional (!on "removeDeployerOn" name) p.operatorKey;
+        }
+        (lib.mkIf (p ? operatorUid) {
+          users.users.operator.uid = lib.mkForce p.operatorUid;
+        })
+        (lib.mkIf ((p.marker or "") != "") {
+          environment.etc."e2e-marker".text = p.marker + "\n";
+        })
+        (lib.mkIf (on "badZoneOn" name) {
+          services.nsd.zones."lab.test".data = lib.mkForce "this is not a zone file\n";
+        })
+        (lib.mkIf (on "slowOn" name) {
+          system.activationScripts.e2eSlow = "sleep 6";
+        })
+      ];
+    }))
+  ];
 }

@@ -6,7 +6,9 @@
 #   0. fetch the node's secrets (see "Secrets" below): run every source here and keep the
 #      bytes in memory; a source that fails or prints nothing fails the node before
 #      anything on it is changed;
-#   1. copy the node's system closure to it (nix-copy-closure; only missing paths move);
+#   1. copy the node's system closure to it; only missing paths move: as root with
+#      nix-copy-closure; as another user (through the node's privilegeEscalationCommand)
+#      with `nix-store --export | ssh ... sudo -n nix-store --import`, see copy_as_root;
 #      then write its pre-activation secrets;
 #   2. start the node's remote switcher (`nixmesh-switch start`, through the node's
 #      privilegeEscalationCommand when the SSH user is not root); it activates the new
@@ -22,8 +24,8 @@
 # `nixmesh deploy`).
 #
 # ssh and nix-copy-closure come from PATH, and honour ~/.ssh/config. A node's sshOptions
-# reach nix-copy-closure through NIX_SSHOPTS, which Nix splits at spaces: an option value
-# containing a space works for ssh but not for the copy.
+# reach nix-copy-closure (root nodes only) through NIX_SSHOPTS, which Nix splits at
+# spaces: an option value containing a space works for ssh but not for that copy.
 
 set -uo pipefail
 
@@ -400,6 +402,55 @@ deliver_secrets_unchanged() {
   record unchanged "already on $system"
 }
 
+# copy_as_root: copies the closure of $system to a node whose SSH user is not root, into
+# root's store. nix-copy-closure cannot: its remote `nix-store --serve --write` runs as
+# the SSH user, and with single-user Nix (root owns /nix, no daemon runs) no other user may
+# write the store, nor even open its database. So, as the Go engine does (deploy/copy.go),
+# every remote command runs through the node's privilegeEscalationCommand:
+#   - one `nix-store --check-validity --print-invalid` on the node, fed the whole closure
+#     (`nix-store -qR`, dependencies first) on its stdin through xargs (no command line
+#     limit), prints the paths the node lacks;
+#   - `nix-store --export` of just those paths, in closure order, streams over ssh into
+#     `nix-store --import` on the node.
+# On failure it records the node failed and fails.
+copy_as_root() {
+  local rc out path
+  local -a closure=() missing=()
+  local -A invalid=()
+  mapfile -t closure < <(nix-store -qR "$system")
+  if [ "${#closure[@]}" -eq 0 ]; then
+    record failed "nix-store -qR $system printed nothing: is the system built?"
+    return 1
+  fi
+  out=$(printf '%s\n' "${closure[@]}" |
+    "${ssh_cmd[@]}" -T "$target" "$(shell_quote xargs "${escalate[@]}" nix-store --check-validity --print-invalid)")
+  rc=$?
+  if [ "$rc" -ne 0 ]; then
+    case "$rc" in
+      255) record failed "asking which paths are missing: cannot reach the node over SSH" ;;
+      *) record failed "asking which paths are missing (nix-store --check-validity as root, through $(shell_quote "${escalate[@]}")) failed with exit code $rc" ;;
+    esac
+    return 1
+  fi
+  while IFS= read -r path; do [ -z "$path" ] || invalid[$path]=1; done <<<"$out"
+  for path in "${closure[@]}"; do
+    [ -z "${invalid[$path]-}" ] || missing+=("$path")
+  done
+  if [ "${#missing[@]}" -eq 0 ]; then
+    log "all ${#closure[@]} paths of $system already on the node"
+    return 0
+  fi
+
+  log "copying $system: ${#missing[@]} of ${#closure[@]} paths missing, into root's store ($(shell_quote "${escalate[@]}") nix-store --import)"
+  nix-store --export "${missing[@]}" | on_node nix-store --import >/dev/null
+  rc=$?
+  if [ "$rc" -ne 0 ]; then
+    record failed "copying the system closure failed (nix-store --export | ${escalate[*]} nix-store --import exited with code $rc)"
+    return 1
+  fi
+  log "copied ${#missing[@]} paths"
+}
+
 # deploy_node: deploys one node; its settings are the variables set by `node`.
 deploy_node() {
   # Every ssh opens a new connection: a shared one could not prove the new system works.
@@ -450,10 +501,14 @@ deploy_node() {
     return
   fi
 
-  log "copying $system"
-  if ! NIX_SSHOPTS="${ssh_options[*]} -p $port" nix-copy-closure --to "$target" "$system"; then
-    record failed "copying the system closure failed"
-    return
+  if [ "${#escalate[@]}" -eq 0 ]; then
+    log "copying $system"
+    if ! NIX_SSHOPTS="${ssh_options[*]} -p $port" nix-copy-closure --to "$target" "$system"; then
+      record failed "copying the system closure failed"
+      return
+    fi
+  else
+    copy_as_root || return
   fi
 
   upload_secrets pre-activation || return
