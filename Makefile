@@ -36,7 +36,7 @@ demo: build
 
 demo-down: build
 	$(BIN) lab down --name $(LAB)
-	rm -f examples/lab/lab-generated.nix
+	rm -f examples/lab/lab-generated.nix examples/lab/dns-serials.json
 
 options-doc: build
 	$(BIN) options > docs/options.txt

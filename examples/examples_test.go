@@ -45,6 +45,15 @@ type plan struct {
 	Nodes   map[string]planNode `json:"nodes"`
 }
 
+// freshLab is the arguments that evaluate examples/lab as on a fresh checkout, whatever
+// state a local deploy or `lab up` left beside it (testdata/fresh-state.nix).
+func freshLab() []string {
+	return []string{
+		"--arg", "extraModule", filepath.Join(dir(), "testdata", "fresh-state.nix"),
+		"--arg", "labHosts", "null",
+	}
+}
+
 // evalPlan reads `plan` of a deployment in one nix-instantiate call.
 func evalPlan(t *testing.T, file string, extraArgs ...string) plan {
 	t.Helper()
@@ -81,7 +90,7 @@ func decode(t *testing.T, what string, data []byte) any {
 func TestLabGolden(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
-	p := evalPlan(t, filepath.Join(dir(), "lab", "deploy.nix"))
+	p := evalPlan(t, filepath.Join(dir(), "lab", "deploy.nix"), freshLab()...)
 
 	names := make([]string, 0, len(p.Nodes))
 	for name := range p.Nodes {
