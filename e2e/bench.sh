@@ -2,7 +2,7 @@
 # Runs the deploy benchmark (e2e/bench_test.go) once and prints its table: deploys to fresh
 # lab fleets of 1, 5 and 20 hosts with `nixmesh deploy`, the generated `./result` and a
 # host-after-host baseline (nix-copy-closure + switch-to-configuration over ssh), and a
-# no-op redeploy of 20 hosts. Needs root (the lab), Nix and the lab's commands.
+# no-op redeploy of 20 hosts (nixmesh and ./result). Needs root (the lab), Nix and the lab's commands.
 #
 #   sudo e2e/bench.sh            # or: make bench
 set -euo pipefail

@@ -23,7 +23,6 @@ var exampleNodes = []string{"gateway", "web", "db"}
 
 // world is one lab running examples/lab, and the deployer's side of it.
 type world struct {
-	t          *testing.T
 	lab        *lab.Lab
 	dir        string
 	labFile    string // what `nixmesh lab up --write-nix` writes
@@ -43,7 +42,6 @@ func newWorld(t *testing.T) *world {
 	l := labtest.Up(t, lab.Config{Hosts: hosts})
 	dir := t.TempDir()
 	w := &world{
-		t:          t,
 		lab:        l,
 		dir:        dir,
 		labFile:    filepath.Join(dir, "lab-generated.nix"),
@@ -97,10 +95,11 @@ func snapshot(t *testing.T, dir string) string {
 }
 
 // host returns a lab host.
-func (w *world) host(name string) lab.Host {
+func (w *world) host(t *testing.T, name string) lab.Host {
+	t.Helper()
 	h, ok := w.lab.Host(name)
 	if !ok {
-		w.t.Fatalf("lab has no host %s", name)
+		t.Fatalf("lab has no host %s", name)
 	}
 	return h
 }

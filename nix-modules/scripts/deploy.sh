@@ -551,7 +551,12 @@ deploy_node() {
       log "success"
       upload_secrets post-activation && restart_changed && record success ""
       ;;
-    rolled-back | failed) log "$state: $reason"; record "$state" "$reason" ;;
+    rolled-back | failed)
+      # The last lines of the switch's log say why (e.g. the activation's own error).
+      remote "${switcher[@]}" log "$id" 2>/dev/null | tail -n 15 | sed 's/^/log: /'
+      log "$state: $reason"
+      record "$state" "$reason"
+      ;;
     *)
       state=failed
       reason="no final state within $((2 * switch_timeout + success_timeout + 30))s (last seen: ${last:-none}); unless confirmed, the node rolls back by itself"

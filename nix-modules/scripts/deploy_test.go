@@ -223,6 +223,9 @@ CONF`)
 	if !regexp.MustCompile(`(?m)^lab +rolled-back +.*exited with code 3`).MatchString(r.stdout) {
 		t.Errorf("the summary does not show the rollback and its reason:\n%s", r.stdout)
 	}
+	if !strings.Contains(r.stdout, "[lab] log: activation of bad breaks") {
+		t.Errorf("the output does not show the activation's own error from the switch log:\n%s", r.stdout)
+	}
 	if !strings.Contains(r.stdout, "nixmesh-switch log 2") {
 		t.Errorf("the output does not say how to read the node's log:\n%s", r.stdout)
 	}

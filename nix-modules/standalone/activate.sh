@@ -156,6 +156,9 @@ want_user() {
   [[ $system_user == 1 ]] && args+=(-r)
   [[ -n $description ]] && args+=(-c "$description")
   [[ -n $shell ]] && args+=(-s "$shell")
+  # No password, but not a locked account ("*", not useradd's "!"): an sshd without PAM
+  # refuses key logins to locked accounts, and users created here log in with keys.
+  args+=(-p '*')
   local out
   out=$(useradd "${args[@]}" -- "$name" 2>&1) || fail "useradd could not create user $name: $out"
   [[ $create_home == 1 && -d $home ]] && chmod 0700 -- "$home"

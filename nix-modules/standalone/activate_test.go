@@ -33,6 +33,10 @@ func TestActivationAppliesTheHost(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^svc:x:[0-9]+:[0-9]+::/var/empty:`).MatchString(passwd) {
 		t.Errorf("system user svc is missing:\n%s", passwd)
 	}
+	// Key-only accounts: no password, but not locked (sshd without PAM refuses locked ones).
+	if shadow := sb.read(t, "etc/shadow"); !regexp.MustCompile(`(?m)^alice:\*:`).MatchString(shadow) {
+		t.Errorf("alice's shadow entry is not `alice:*:` (no password, not locked):\n%s", shadow)
+	}
 	group := sb.read(t, "etc/group")
 	if !regexp.MustCompile(`(?m)^nixmeshtest:x:1600:alice$`).MatchString(group) {
 		t.Errorf("alice is not a member of nixmeshtest (gid 1600):\n%s", group)
