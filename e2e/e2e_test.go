@@ -72,7 +72,7 @@ func prove(t *testing.T, fd frontDoor) {
 				{"web", "/var/lib/nixmesh/wireguard/backbone.key", "root root 400"},
 				{"db", "/var/lib/nixmesh/wireguard/backbone.key", "root root 400"},
 				{"gateway", "/root/.ssh/id_ed25519", "root root 600"},
-				{"db", "/var/lib/backup/.ssh/id_ed25519", "backup users 600"},
+				{"db", "/var/lib/dbbackup/.ssh/id_ed25519", "dbbackup users 600"},
 			} {
 				got, err := hostExec(ctxOf(t), w.lab, sec.node, nil, "stat", "-c", "%U %G %a", sec.path)
 				if err != nil || strings.TrimSpace(got) != sec.want {
@@ -100,13 +100,13 @@ func prove(t *testing.T, fd frontDoor) {
 				node, user, target string
 				granted            bool
 			}{
-				{"gateway", "root", "root@web", true},       // ssh.access.gateway.keys.deploy
-				{"gateway", "root", "root@db", true},        //
-				{"gateway", "root", "root@localhost", true}, // a grant to itself
-				{"db", "backup", "operator@gateway", true},  // ssh.access.db.keys.backup
-				{"gateway", "root", "operator@web", false},  // the deploy key, another user
-				{"db", "backup", "root@gateway", false},     // the backup key, another user
-				{"db", "root", "root@gateway", false},       // a key no grant names
+				{"gateway", "root", "root@web", true},        // ssh.access.gateway.keys.deploy
+				{"gateway", "root", "root@db", true},         //
+				{"gateway", "root", "root@localhost", true},  // a grant to itself
+				{"db", "dbbackup", "operator@gateway", true}, // ssh.access.db.keys.backup
+				{"gateway", "root", "operator@web", false},   // the deploy key, another user
+				{"db", "dbbackup", "root@gateway", false},    // the backup key, another user
+				{"db", "root", "root@gateway", false},        // a key no grant names
 			} {
 				err := w.sshAs(t, c.node, c.user, c.target)
 				switch {

@@ -106,8 +106,8 @@ func TestReadmeExample(t *testing.T) {
 	if !strings.Contains(zones, "web.lab.test.") || !strings.Contains(zones, "10.77.0.2") || !strings.Contains(zones, "mail.lab.test.") {
 		t.Errorf("gateway serves lab.test with the records: %s", zones)
 	}
-	if dig(db, "users", "users", "backup") == nil {
-		t.Errorf("db has no backup user")
+	if dig(db, "users", "users", "dbbackup") == nil {
+		t.Errorf("db has no dbbackup user")
 	}
 }
 

@@ -7,7 +7,7 @@
 #   deployKeyFile     its private half on the deploying machine: a secret of gateway, put
 #                     into root's ~/.ssh
 #   backupKey         public half of db's `backup` key
-#   backupKeyFile     its private half: a secret of db, put into backup's ~/.ssh after the
+#   backupKeyFile     its private half: a secret of db, put into dbbackup's ~/.ssh after the
 #                     activation that creates the user
 #   removeDeployerOn  a node whose root no longer accepts the deployer's key ("" = none)
 #   badZoneOn         a node whose lab.test zone is not a zone ("" = none)
@@ -34,11 +34,11 @@ in
       };
       db.secrets.ssh-backup = {
         file = p.backupKeyFile;
-        path = "/var/lib/backup/.ssh/id_ed25519";
-        owner = "backup";
+        path = "/var/lib/dbbackup/.ssh/id_ed25519";
+        owner = "dbbackup";
         group = "users";
         mode = "0600";
-        uploadAt = "post-activation"; # backup is created by the activation
+        uploadAt = "post-activation"; # dbbackup is created by the activation
       };
     }
 

@@ -82,10 +82,12 @@ import ../../nix-modules { } ({ lib, ... }: {
     tags = [ "db" ];
     switchTimeout = 120;
     configuration = {
-      users.users.backup = {
+      # (Not `backup`: Debian has a system user of that name, and nixmesh never changes
+      # an existing user.)
+      users.users.dbbackup = {
         isSystemUser = true;
         group = "users";
-        home = "/var/lib/backup";
+        home = "/var/lib/dbbackup";
         createHome = true;
       };
       environment.etc."db/allowed-clients".text = ''

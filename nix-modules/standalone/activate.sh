@@ -137,7 +137,18 @@ want_group() {
 
 want_user() {
   local name=$1 uid=$2 group=$3 home=$4 create_home=$5 system_user=$6 description=$7 shell=$8
-  if getent passwd "$name" >/dev/null; then
+  local entry
+  if entry=$(getent passwd "$name"); then
+    # An existing user is never changed; say so when it differs from the declaration.
+    local have_uid have_home
+    IFS=: read -r _ _ have_uid _ _ have_home _ <<<"$entry"
+    if [[ -n $uid && $uid != "$have_uid" ]]; then
+      warn "user $name already exists with uid $have_uid, not the declared $uid; existing users are not changed"
+    fi
+    if [[ -n $home && $home != "$have_home" ]]; then
+      warn "user $name already exists with home $have_home, not the declared $home; existing users are not changed"
+      return 0
+    fi
     if [[ $create_home == 1 && ! -d $home ]]; then
       change "create home directory $home of $name"
       ((dry)) && return 0

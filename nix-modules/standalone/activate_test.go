@@ -311,3 +311,30 @@ func TestRollbackAfterAFailedActivation(t *testing.T) {
 		t.Errorf("the journal of the failed activation is left behind: %v", err)
 	}
 }
+
+// A declared user that already exists (the sandbox's /etc is a copy of this machine's,
+// where Debian's `daemon` lives in /usr/sbin) is not changed, and the activation says
+// how it differs from the declaration instead of staying silent.
+func TestExistingUserIsNotChangedButReported(t *testing.T) {
+	host := buildHost(t, writeFixture(t, `{
+	  networking.hostName = "existing";
+	  users.users.daemon = { isSystemUser = true; group = "daemon"; uid = 4321; home = "/var/lib/daemon-declared"; createHome = true; };
+	}`))
+	sb := newSandbox(t)
+	before := sb.read(t, "etc/passwd")
+	if !strings.Contains(before, "\ndaemon:") && !strings.HasPrefix(before, "daemon:") {
+		t.Skip("this machine has no daemon user to collide with")
+	}
+	out := sb.mustRun(t, stc(host, "test"))
+	assertContains(t, "output", out,
+		"warning: user daemon already exists with uid ",
+		"not the declared 4321; existing users are not changed",
+		"warning: user daemon already exists with home ",
+		"not the declared /var/lib/daemon-declared; existing users are not changed")
+	if after := sb.read(t, "etc/passwd"); after != before {
+		t.Errorf("/etc/passwd changed:\n%s", after)
+	}
+	if _, err := os.Stat(sb.path("var/lib/daemon-declared")); err == nil {
+		t.Errorf("the declared home of an existing user was created")
+	}
+}
