@@ -489,6 +489,9 @@ func checkNixFile(t *testing.T, file string, hosts []Host) {
 		Address string `json:"address"`
 		Port    int    `json:"port"`
 		HostKey string `json:"hostKey"`
+		// Enough to reach the host with no ssh setup: the operator key and known hosts.
+		IdentityFile   string `json:"identityFile"`
+		KnownHostsFile string `json:"knownHostsFile"`
 	}
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatal(err)
@@ -500,6 +503,12 @@ func checkNixFile(t *testing.T, file string, hosts []Host) {
 		g := got[h.Name]
 		if g.Address != h.Address.String() || g.Port != h.Port || g.HostKey != h.HostKey || !strings.HasPrefix(g.HostKey, "ssh-ed25519 AAAA") {
 			t.Errorf("%s: %+v, want %s %s", h.Name, g, h.Address, h.HostKey)
+		}
+		if key, err := os.ReadFile(g.IdentityFile); err != nil || !strings.Contains(string(key), "PRIVATE KEY") {
+			t.Errorf("%s: identityFile %q is not the operator's private key: %v", h.Name, g.IdentityFile, err)
+		}
+		if kh, err := os.ReadFile(g.KnownHostsFile); err != nil || !strings.Contains(string(kh), h.HostKey) {
+			t.Errorf("%s: knownHostsFile %q does not list the host's key: %v", h.Name, g.KnownHostsFile, err)
 		}
 	}
 }

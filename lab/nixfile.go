@@ -27,7 +27,12 @@ func knownHostsName(h Host) string {
 
 // WriteNix writes a Nix file describing the lab's hosts, for a deploy.nix to import:
 //
-//	{ gateway = { address = "198.18.0.11"; port = 22; hostKey = "ssh-ed25519 AAAA..."; }; ... }
+//	{ gateway = { address = "198.18.0.11"; port = 22; hostKey = "ssh-ed25519 AAAA...";
+//	    identityFile = "/run/nixmesh/lab/default/id_ed25519";
+//	    knownHostsFile = "/run/nixmesh/lab/default/known_hosts"; }; ... }
+//
+// identityFile and knownHostsFile let a deployment reach the hosts without any ssh setup
+// (examples/lab/lab.nix turns them into the nodes' sshOptions).
 func WriteNix(path string, l *Lab) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# The hosts of lab %q (%s), written by `nixmesh lab up`; rewritten at every lab up.\n",
@@ -35,8 +40,9 @@ func WriteNix(path string, l *Lab) error {
 	fmt.Fprintf(&b, "# Operator key: %s (public: %s.pub); known hosts: %s\n", l.OperatorKey(), l.OperatorKey(), l.KnownHostsFile())
 	b.WriteString("{\n")
 	for _, h := range l.Hosts() {
-		fmt.Fprintf(&b, "  %s = { address = %s; port = %d; hostKey = %s; };\n",
-			nixAttrName(h.Name), nixString(h.Address.String()), h.Port, nixString(h.HostKey))
+		fmt.Fprintf(&b, "  %s = { address = %s; port = %d; hostKey = %s; identityFile = %s; knownHostsFile = %s; };\n",
+			nixAttrName(h.Name), nixString(h.Address.String()), h.Port, nixString(h.HostKey),
+			nixString(l.OperatorKey()), nixString(l.KnownHostsFile()))
 	}
 	b.WriteString("}\n")
 	if err := writeFileAtomic(path, []byte(b.String()), 0o644); err != nil {
