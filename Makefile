@@ -31,8 +31,9 @@ bench:
 demo: build
 	@if [ -f $(LABDIR)/state.json ]; then echo "lab $(LAB) is already up (make demo-down to start over)"; \
 	else $(BIN) lab up --name $(LAB) -f $(EXAMPLE) --write-nix examples/lab/lab-generated.nix; fi
-	$(BIN) deploy -f $(EXAMPLE) -i $(LABDIR)/id_ed25519 --known-hosts $(LABDIR)/known_hosts
+	$(BIN) deploy -f $(EXAMPLE)
 	@echo; echo "Log in to a host:  sudo $(BIN) lab ssh web      Take it all down:  sudo make demo-down"
+	@echo "The same without the CLI:  nix-build $(EXAMPLE) -o result && ./result"
 
 demo-down: build
 	$(BIN) lab down --name $(LAB)
