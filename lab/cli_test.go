@@ -178,6 +178,12 @@ func TestCLICrashAfterReady(t *testing.T) {
 	if out := nixmesh(t, bin, "lab", "ssh", "--name", name, "host2", "--", "hostname"); strings.TrimSpace(out) != "host2" {
 		t.Errorf("lab ssh host2 -- hostname: %q", out)
 	}
+	// The remote command's exit status is nixmesh's, with no message of nixmesh's own.
+	_, err = command.Output(testContext(t), command.Cmd{Argv: []string{bin, "lab", "ssh", "--name", name, "host1", "--", "exit", "7"}})
+	var pe *command.ProcessError
+	if !errors.As(err, &pe) || pe.ExitCode != 7 || strings.Contains(pe.Stderr, "error") {
+		t.Errorf("lab ssh host1 -- exit 7: %v (stderr %q), want exit status 7 and no error message", err, stderrOf(err))
+	}
 	if out := nixmesh(t, bin, "lab", "status", "--name", name); strings.Count(out, " ok") != 3 {
 		t.Errorf("lab status:\n%s", out)
 	}

@@ -340,12 +340,12 @@ func runLabSSH(ctx context.Context, opts labSSHOptions, out io.Writer) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.Stdin, out, opts.global.Stderr
 	if err := cmd.Run(); err != nil {
-		pe := &command.ProcessError{Argv: argv, ExitCode: -1, Err: err}
+		// The remote command's status (or ssh's own 255) becomes nixmesh's, as with ssh.
 		var ee *exec.ExitError
 		if errors.As(err, &ee) && ee.Exited() {
-			pe.ExitCode = ee.ExitCode()
+			return &exitStatusError{code: ee.ExitCode()}
 		}
-		return pe
+		return &command.ProcessError{Argv: argv, ExitCode: -1, Err: err}
 	}
 	return nil
 }

@@ -54,8 +54,18 @@ type rolledBackError struct{ err error }
 func (e *rolledBackError) Error() string { return e.err.Error() }
 func (e *rolledBackError) Unwrap() error { return e.err }
 
+// exitStatusError passes a child's exit status through as nixmesh's own (`lab ssh HOST
+// -- CMD` exits as CMD did); the child has already said what went wrong.
+type exitStatusError struct{ code int }
+
+func (e *exitStatusError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
 // exitCode classifies err; the first matching row wins.
 func exitCode(err error) int {
+	var status *exitStatusError
+	if errors.As(err, &status) {
+		return status.code
+	}
 	var (
 		usage   *usageError
 		sel     *eval.SelectError
@@ -90,7 +100,10 @@ func exitCode(err error) int {
 func reportError(w io.Writer, err error, showTrace bool) int {
 	code := exitCode(err)
 	var intr *interruptedError
+	var status *exitStatusError
 	switch {
+	case errors.As(err, &status):
+		// The child printed its own messages.
 	case errors.As(err, &intr):
 		fmt.Fprintln(w, "nixmesh: interrupted")
 	case code == exitUsage:

@@ -8,6 +8,9 @@
 # Usage:
 #   nixmesh-switch start SYSTEM [--action switch|test|boot] [--success-timeout S] [--switch-timeout S]
 #   nixmesh-switch status [ID]     key=value lines; without ID, the latest switch
+#   nixmesh-switch wait ID [--timeout S]
+#                                  the status, once the switch has left the state it is
+#                                  in (waiting at most S seconds, default 10)
 #   nixmesh-switch confirm ID      confirm over a NEW SSH connection; prints the status
 #   nixmesh-switch log ID          the switch's log
 #
@@ -16,6 +19,12 @@
 # activating, waiting-confirmation, confirmed, then one of the final success,
 # rolled-back, failed (rolling-back on the way). A switch whose runner is gone before a
 # final state (killed, host rebooted) reads as failed.
+#
+# wait spares a deployer the polling of status: while the switch is in a passing state
+# (starting, activating, confirmed, rolling-back) it blocks until the state changes or
+# --timeout passes, then prints the status as status does; for a switch that waits for
+# a confirmation or has ended it prints the status at once. A timeout is no error (exit
+# 0, the unchanged state printed). It needs no root.
 #
 # How a switch goes (action switch or test):
 #   1. `start` takes the per-host lock, gives the switch an id, records the system that
@@ -53,11 +62,14 @@
 #                    switch-timeout, started, waiting-since, finished, state, reason,
 #                    confirmed-by (one value per file), runner ("PID STARTTICKS"),
 #                    activated (start ticks of the marker), verdict (symlink to
-#                    "confirmed" or "timeout": whoever creates it first decides), log.
+#                    "confirmed" or "timeout": whoever creates it first decides), log,
+#                    wake (a FIFO, root only: confirm writes a line into it so that
+#                    the waiting runner goes on at once).
 #
 # Exit codes:
 #   0  done (start: the id is printed; confirm: the confirmation was accepted, or the
-#      switch had already succeeded). confirm always prints the status, like `status`.
+#      switch had already succeeded; wait: the status is printed, after a timeout too).
+#      confirm always prints the status, like `status`.
 #   1  internal error, or missing permission (start and confirm need root)
 #   2  usage error (unknown command or option, SYSTEM is not a system)
 #   3  start: another switch is running on this host
@@ -92,12 +104,17 @@ usage() {
   sed -n '/^# Usage:/,/^#$/s/^# \{0,1\}//p' "$self"
 }
 
-timestamp() { date -u +%Y-%m-%dT%H:%M:%SZ; }
+# timestamp: now, in UTC (with printf's own strftime: no process is started).
+timestamp() { TZ=UTC0 printf '%(%Y-%m-%dT%H:%M:%SZ)T\n' -1; }
 
 # log MESSAGE...: a timestamped line on stdout (the runner's stdout is the switch's log).
 log() { printf '%s %s\n' "$(timestamp)" "$*"; }
 
 is_final() { case "$1" in success | rolled-back | failed) return 0 ;; esac; return 1; }
+
+# is_resting STATE: whether STATE lasts until the deployer acts, or for good (waiting for
+# a confirmation, or final); the other states pass by themselves.
+is_resting() { [ "$1" = waiting-confirmation ] || is_final "$1"; }
 
 is_count() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
 
@@ -148,6 +165,27 @@ uptime_cs() {
   local up _
   read -r up _ </proc/uptime
   printf '%s' "$((10#${up/./}))"
+}
+
+# read_clock: sets `clock` to uptime_cs, without a subshell (for loops that run often).
+read_clock() {
+  local up _
+  read -r up _ </proc/uptime
+  clock=$((10#${up/./}))
+}
+
+# Pauses without starting a process: the loops below run many times a second on every
+# host of a deploy, and the deploy shares the host's CPU with what it deploys. open_nap
+# opens, once, a pipe that no one writes to (unless nap_fd is already set: the runner's
+# wake FIFO); nap SECONDS reads a line from it with a timeout, so it returns after
+# SECONDS, or at once when a line is written into the FIFO.
+open_nap() { [ -n "${nap_fd-}" ] || exec {nap_fd}<> <(:); }
+nap() { read -r -t "$1" -u "$nap_fd" _; }
+
+# read_state ID: sets `state` to the recorded state of switch ID, without a subshell.
+read_state() {
+  state=
+  IFS= read -r state 2>/dev/null <"$state_root/$1/state"
 }
 
 # runner_alive ID: whether the runner of switch ID still runs (a zombie does not).
@@ -300,16 +338,17 @@ cmd_start() {
   setsid nohup "$BASH" "$self" __run "$id" </dev/null >>"$dir/log" 2>&1 9>&- &
 
   local tries=0
+  open_nap
   until [ -s "$dir/runner" ]; do
     tries=$((tries + 1))
-    if [ "$tries" -gt 200 ]; then
+    if [ "$tries" -gt 1000 ]; then
       put "$dir" reason "the runner did not start"
       put "$dir" finished "$(timestamp)"
       put "$dir" state failed
       rm -f "$state_root/lock"
       die 1 "the runner of switch $id did not start; see 'nixmesh-switch log $id'"
     fi
-    sleep 0.05
+    nap 0.01
   done
   printf '%s\n' "$id"
 }
@@ -328,6 +367,11 @@ run_switch() {
   switch_timeout=$(get "$dir" switch-timeout)
 
   printf '%s %s\n' "$$" "$(stat_field $$ 22)" >"$dir/runner.tmp" && mv -f "$dir/runner.tmp" "$dir/runner"
+  # The runner naps on its wake FIFO (see open_nap), which confirm writes to.
+  if mkfifo -m 0600 "$dir/wake" 2>/dev/null; then
+    exec {nap_fd}<>"$dir/wake"
+  fi
+  open_nap
 
   # set_state STATE [REASON]
   set_state() {
@@ -357,7 +401,7 @@ run_switch() {
   activate() {
     local rc
     log "running $1/bin/switch-to-configuration $2 (at most ${switch_timeout}s)"
-    timeout --kill-after=10 "$switch_timeout" "$1/bin/switch-to-configuration" "$2" </dev/null
+    timeout --kill-after=10 "$switch_timeout" "$1/bin/switch-to-configuration" "$2" </dev/null {nap_fd}<&-
     rc=$?
     log "switch-to-configuration $2 exited with code $rc"
     return "$rc"
@@ -429,18 +473,26 @@ run_switch() {
   # Phase 2: wait for a confirmation. The marker is written before the state says
   # waiting-confirmation and `confirm` needs only the marker, so the wait is armed before
   # anyone is told about it: a confirmation can never arrive too early to be seen. The
-  # short sleep makes sure that any connection opened after the announcement starts on a
-  # later clock tick than the marker.
-  put "$dir" activated "$(now_ticks)"
-  sleep 0.05
+  # announcement waits until a process started now starts on a later clock tick than the
+  # marker (one tick, 10 ms, at most), so that any connection opened after it does too.
+  local activated
+  activated=$(now_ticks)
+  put "$dir" activated "$activated"
+  local tries=0
+  until [ "$(now_ticks)" -gt "$activated" ] 2>/dev/null || [ "$tries" -ge 50 ]; do
+    tries=$((tries + 1))
+    nap 0.004
+  done
   put "$dir" waiting-since "$(timestamp)"
   set_state waiting-confirmation
   log "activated; waiting up to ${success_timeout}s for a confirmation over a new SSH connection"
 
-  local deadline verdict
-  deadline=$(($(uptime_cs) + success_timeout * 100))
-  while [ ! -L "$dir/verdict" ] && [ "$(uptime_cs)" -lt "$deadline" ]; do
-    sleep 0.1
+  local deadline verdict clock
+  read_clock
+  deadline=$((clock + success_timeout * 100))
+  while [ ! -L "$dir/verdict" ] && [ "$clock" -lt "$deadline" ]; do
+    nap 0.1 # returns at once when confirm writes into the wake FIFO
+    read_clock
   done
   # Decide: the first to create `verdict` wins, so a confirmation that comes in at the
   # last moment either counts fully or is told that it is too late.
@@ -531,19 +583,70 @@ cmd_confirm() {
   put "$dir" confirmed-by "ssh session process $session_pid, connection ${connection:-unknown}"
   printf '%s confirm accepted from ssh session process %s, connection %s\n' \
     "$(timestamp)" "$session_pid" "${connection:-unknown}" >>"$dir/log"
+  # Wake the runner; opening the FIFO read-write never blocks, even with no runner left.
+  if [ -p "$dir/wake" ] && exec {wake}<>"$dir/wake"; then
+    printf '\n' >&"$wake"
+    exec {wake}>&-
+  fi
 
   # Wait (bounded) for the runner to make it permanent, so that the output is final.
-  local switch_timeout deadline
+  local switch_timeout
   switch_timeout=$(get "$dir" switch-timeout)
-  deadline=$(($(uptime_cs) + (${switch_timeout:-60} + 30) * 100))
-  while ! is_final "$(effective_state "$id")" && [ "$(uptime_cs)" -lt "$deadline" ]; do
-    sleep 0.1
-  done
+  await_while "$id" $((${switch_timeout:-60} + 30)) waiting-confirmation confirmed rolling-back
   print_status "$id"
   case "$(effective_state "$id")" in
     rolled-back | failed) die 6 "switch $id was confirmed but did not succeed: $(effective_reason "$id")" ;;
   esac
   return 0
+}
+
+# ---------------------------------------------------------------------------------------
+# wait
+
+# await_while ID SECONDS STATE...: returns once switch ID is in none of the STATEs, or
+# SECONDS have passed. It reads the recorded state every 50 ms, and its effective state
+# (whether the runner still lives, which takes processes) at first and every second.
+await_while() {
+  local id=$1 seconds=$2 state clock deadline n=0
+  shift 2
+  local states=" $* "
+  state=$(effective_state "$id")
+  [[ $states == *" $state "* ]] || return 0
+  open_nap
+  read_clock
+  deadline=$((clock + seconds * 100))
+  while [[ $states == *" $state "* ]] && [ "$clock" -lt "$deadline" ]; do
+    nap 0.05
+    n=$((n + 1))
+    if [ $((n % 20)) -eq 0 ]; then
+      state=$(effective_state "$id")
+    else
+      read_state "$id"
+    fi
+    read_clock
+  done
+}
+
+cmd_wait() {
+  local id= timeout=10
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --timeout) timeout=${2-} && shift 2 || die 2 "--timeout needs a value" ;;
+      -*) die 2 "wait: unknown option '$1'" ;;
+      *)
+        [ -z "$id" ] || die 2 "usage: nixmesh-switch wait ID [--timeout S]"
+        id=$1
+        shift
+        ;;
+    esac
+  done
+  [ -n "$id" ] || die 2 "usage: nixmesh-switch wait ID [--timeout S]"
+  is_count "$timeout" || die 2 "wait: --timeout must be a positive number of seconds, not '$timeout'"
+  switch_dir "$id" >/dev/null || exit
+  local from
+  from=$(effective_state "$id")
+  is_resting "$from" || await_while "$id" "$timeout" "$from"
+  print_status "$id"
 }
 
 # ---------------------------------------------------------------------------------------
@@ -560,6 +663,7 @@ main() {
       switch_dir "$id" >/dev/null || exit
       print_status "$id"
       ;;
+    wait) cmd_wait "$@" ;;
     confirm) cmd_confirm "$@" ;;
     log)
       [ $# -eq 1 ] || die 2 "usage: nixmesh-switch log ID"
