@@ -96,6 +96,11 @@ func TestRunSuccessConfirmsOverNewConnectionThenUnchanged(t *testing.T) {
 	if callsFor(t, f.ctl, h, "start") != 1 || callsFor(t, f.ctl, h, "confirm") != 1 {
 		t.Fatalf("switcher calls: %q", calls(t, f.ctl))
 	}
+	// The fake switcher is an older one, without `wait` (it answers with a usage error):
+	// asked once, then polled.
+	if callsFor(t, f.ctl, h, "wait") != 1 || callsFor(t, f.ctl, h, "status") == 0 || !log.hasMessage("host0", "polling its status") {
+		t.Errorf("no fallback from wait to status polls: %q", calls(t, f.ctl))
+	}
 	// SSH_CONNECTION is "client-ip client-port server-ip server-port": a different client
 	// port means the confirmation came over a new TCP connection.
 	start, confirm := strings.Fields(f.connOf(t, h, "start")), strings.Fields(f.connOf(t, h, "confirm"))
@@ -125,7 +130,7 @@ func TestRunSuccessConfirmsOverNewConnectionThenUnchanged(t *testing.T) {
 	if log2.has("host0", PhaseCopy) || log2.has("host0", PhaseActivate) {
 		t.Error("an unchanged host went on to copy or activate")
 	}
-	if n := len(calls(t, f.ctl)); n != callsFor(t, f.ctl, h, "start")+callsFor(t, f.ctl, h, "status")+callsFor(t, f.ctl, h, "confirm") || callsFor(t, f.ctl, h, "start") != 1 {
+	if n := len(calls(t, f.ctl)); n != callsFor(t, f.ctl, h, "start")+callsFor(t, f.ctl, h, "wait")+callsFor(t, f.ctl, h, "status")+callsFor(t, f.ctl, h, "confirm") || callsFor(t, f.ctl, h, "start") != 1 {
 		t.Errorf("switcher called again: %q", calls(t, f.ctl))
 	}
 }

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -72,6 +73,18 @@ func (l *eventLog) has(host string, phase Phase) bool {
 	defer l.mu.Unlock()
 	for _, e := range l.events {
 		if e.Host == host && e.Phase == phase {
+			return true
+		}
+	}
+	return false
+}
+
+// hasMessage reports whether an event of host has text in its message.
+func (l *eventLog) hasMessage(host, text string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, e := range l.events {
+		if e.Host == host && strings.Contains(e.Message, text) {
 			return true
 		}
 	}

@@ -22,6 +22,7 @@ const (
 
 // Exit codes of the switcher (scripts/switch.sh).
 const (
+	switchExitUsage   = 2 // usage error: from an older switcher, an unknown command
 	switchExitBusy    = 3 // start: another switch runs on the host
 	switchExitUnknown = 4 // no such switch
 )
@@ -46,9 +47,10 @@ func (h *hostRun) switcher(args ...string) []string {
 	return argv
 }
 
-// switchSystem runs the switcher protocol: start, poll status, confirm over a new
-// connection once the host waits for it, and poll until the switch ends or the overall
-// deadline passes. An interrupt stops the polling but never the switch: the switcher
+// switchSystem runs the switcher protocol: start; wait (on the shared connection) until
+// the host waits for a confirmation; confirm over a new connection, which answers once the
+// switch has ended; wait again only if that answer is not final. The overall deadline
+// bounds it all. An interrupt stops the watching but never the switch: the switcher
 // finishes or rolls back by itself.
 func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 	h.begin(PhaseActivate)
@@ -87,59 +89,74 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 	h.event(KindProgress, "switch "+id+" started")
 
 	budget := switchTimeout + successTimeout + durationOr(h.opts.DeadlineMargin, 60*time.Second)
-	deadline := time.Now().Add(budget)
+	w := &switchWatch{h: h, id: id, deadline: time.Now().Add(budget)}
 	confirmed := false
-	last := switchStatus{}
+	pause := false // whether to wait PollInterval before the next look at the host
 	var lastErr error
-	for first := true; ; first = false {
-		if !first {
+	for {
+		if pause {
 			select {
 			case <-ctx.Done():
-				return h.leftMidSwitch(ctx.Err(), last)
+				return h.leftMidSwitch(ctx.Err(), w.last)
 			case <-time.After(durationOr(h.opts.PollInterval, time.Second)):
 			}
 		}
 		if ctx.Err() != nil {
-			return h.leftMidSwitch(ctx.Err(), last)
+			return h.leftMidSwitch(ctx.Err(), w.last)
 		}
-		if time.Now().After(deadline) {
-			err := fmt.Errorf("%w: last state %q", ErrSwitchDeadline, last.State)
+		if time.Now().After(w.deadline) {
+			err := fmt.Errorf("%w: last state %q", ErrSwitchDeadline, w.last.State)
 			if lastErr != nil {
-				err = fmt.Errorf("%w: last state %q; last poll: %w", ErrSwitchDeadline, last.State, lastErr)
+				err = fmt.Errorf("%w: last state %q; last poll: %w", ErrSwitchDeadline, w.last.State, lastErr)
 			}
 			h.res.MidSwitch = true
-			return h.fail(ResultFailed, err, fmt.Sprintf("no final state within %s (last state %s); check: %s", budget, orUnknown(last.State), h.res.StatusCommand))
+			return h.fail(ResultFailed, err, fmt.Sprintf("no final state within %s (last state %s); check: %s", budget, orUnknown(w.last.State), h.res.StatusCommand))
 		}
-		st, err := h.poll(ctx, id)
+		st, err := w.next(ctx)
+		if ctx.Err() != nil {
+			return h.leftMidSwitch(ctx.Err(), w.last)
+		}
 		if pe := processErr(err); pe != nil && pe.ExitCode == switchExitUnknown {
 			return h.fail(ResultFailed, fmt.Errorf("the host does not know switch %s: %w", id, err), "")
 		}
 		if err != nil {
 			lastErr = err
 			h.event(KindProgress, "status poll failed: "+err.Error())
+			pause = true
 			continue
 		}
-		if st.State != last.State {
-			if st.State == stateWaitingConfirmation || st.State == "confirmed" {
-				if h.phase != PhaseConfirm {
-					h.event(KindDone, "activated")
-					h.begin(PhaseConfirm)
-				}
+		w.observe(st)
+		// Polling (a switcher without `wait`) pauses between polls; a wait returns only
+		// once something changed, so the next one may follow at once.
+		pause = w.polling
+		if st.State == stateWaitingConfirmation {
+			if confirmed {
+				pause = true // accepted, and the runner has not moved on yet
+				continue
 			}
-			h.event(KindProgress, "state "+st.State)
+			answer, err := h.confirm(ctx, id, switchTimeout)
+			if ctx.Err() != nil {
+				return h.leftMidSwitch(ctx.Err(), w.last)
+			}
+			if err != nil && !isFinal(answer.State) {
+				lastErr = err
+				h.event(KindProgress, "confirmation failed (will retry while the host waits): "+err.Error())
+				pause = true
+				continue
+			}
+			if err == nil {
+				confirmed = true
+				h.event(KindProgress, "confirmation sent over a new connection")
+			}
+			// confirm answers with the status once the switch has ended (within its own
+			// bound): then there is nothing left to wait for.
+			if answer.State == "" {
+				continue
+			}
+			w.observe(answer)
+			st = answer
 		}
-		last = st
 		switch st.State {
-		case stateWaitingConfirmation:
-			if !confirmed {
-				if err := h.confirm(ctx, id); err != nil {
-					lastErr = err
-					h.event(KindProgress, "confirmation failed (will retry while the host waits): "+err.Error())
-				} else {
-					confirmed = true
-					h.event(KindProgress, "confirmation sent over a new connection")
-				}
-			}
 		case stateSuccess:
 			h.res.Result = ResultOK
 			h.res.Reason = ""
@@ -157,6 +174,10 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 	}
 }
 
+func isFinal(state string) bool {
+	return state == stateSuccess || state == stateRolledBack || state == stateFailed
+}
+
 func orUnknown(s string) string {
 	if s == "" {
 		return "unknown"
@@ -166,10 +187,58 @@ func orUnknown(s string) string {
 
 func secs(d time.Duration) string { return strconv.Itoa(int((d + time.Second - 1) / time.Second)) }
 
-// poll reads the switch status once, bounded by PollTimeout. A failed poll drops the
-// shared connection; the next poll opens a new one (activation may restart sshd).
-func (h *hostRun) poll(ctx context.Context, id string) (switchStatus, error) {
-	pctx, cancel := context.WithTimeout(ctx, durationOr(h.opts.PollTimeout, 15*time.Second))
+// switchWatch follows one started switch on the shared connection.
+type switchWatch struct {
+	h        *hostRun
+	id       string
+	deadline time.Time
+	last     switchStatus
+	// polling is set once the switcher turned out to have no `wait` (an older one): it
+	// is then asked for its status, PollInterval apart.
+	polling bool
+}
+
+// next returns the switch's status once it has moved on from a passing state (starting,
+// activating, confirmed, rolling-back), or at once when it is resting (waiting for a
+// confirmation, or final): `nixmesh-switch wait`, bounded by PollTimeout and the overall
+// deadline. A switcher without `wait` answers with a usage error; it is polled from then
+// on.
+func (w *switchWatch) next(ctx context.Context) (switchStatus, error) {
+	if w.polling {
+		return w.h.query(ctx, durationOr(w.h.opts.PollTimeout, 15*time.Second), "status", w.id)
+	}
+	pollTimeout := durationOr(w.h.opts.PollTimeout, 15*time.Second)
+	// The switcher gives up waiting a little before the connection would be given up on.
+	block := min(pollTimeout*2/3, time.Until(w.deadline))
+	st, err := w.h.query(ctx, pollTimeout, "wait", w.id, "--timeout", strconv.Itoa(max(1, int(block/time.Second))))
+	if pe := processErr(err); pe != nil && pe.ExitCode == switchExitUsage {
+		w.polling = true
+		w.h.event(KindProgress, "the switcher has no wait command (an older version): polling its status")
+		return w.h.query(ctx, pollTimeout, "status", w.id)
+	}
+	return st, err
+}
+
+// observe reports a status: the move to the confirm phase, and every new state.
+func (w *switchWatch) observe(st switchStatus) {
+	h := w.h
+	if st.State != w.last.State {
+		if st.State == stateWaitingConfirmation || st.State == "confirmed" {
+			if h.phase != PhaseConfirm {
+				h.event(KindDone, "activated")
+				h.begin(PhaseConfirm)
+			}
+		}
+		h.event(KindProgress, "state "+st.State)
+	}
+	w.last = st
+}
+
+// query runs a switcher command that prints the status (status or wait) on the shared
+// connection, bounded by timeout. A failure that is not the command's own exit drops the
+// shared connection; the next query opens a new one (activation may restart sshd).
+func (h *hostRun) query(ctx context.Context, timeout time.Duration, args ...string) (switchStatus, error) {
+	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if h.conn == nil {
 		c, err := h.dialer.dialOnce(pctx)
@@ -178,7 +247,7 @@ func (h *hostRun) poll(ctx context.Context, id string) (switchStatus, error) {
 		}
 		h.conn = c
 	}
-	out, err := h.conn.Run(pctx, remoteCmd{Argv: h.switcher("status", id)})
+	out, err := h.conn.Run(pctx, remoteCmd{Argv: h.switcher(args...)})
 	if err != nil {
 		if pe := processErr(err); pe == nil || pe.ExitCode < 0 {
 			h.conn.Close()
@@ -188,24 +257,30 @@ func (h *hostRun) poll(ctx context.Context, id string) (switchStatus, error) {
 	}
 	st := parseStatus(string(out))
 	if st.State == "" {
-		return st, fmt.Errorf("status printed no state: %q", strings.TrimSpace(string(out)))
+		return st, fmt.Errorf("%s printed no state: %q", args[0], strings.TrimSpace(string(out)))
 	}
 	return st, nil
 }
 
 // confirm sends the confirmation over a connection opened now, after activation: that a
-// new connection can be made is what the confirmation proves.
-func (h *hostRun) confirm(ctx context.Context, id string) error {
-	cctx, cancel := context.WithTimeout(ctx, durationOr(h.opts.PollTimeout, 15*time.Second))
-	defer cancel()
-	c, err := h.dialer.dialOnce(cctx)
+// new connection can be made is what the confirmation proves. The switcher answers with
+// the status once the switch has ended (it waits up to the switch timeout and then some
+// for that), also when it refuses the confirmation because the switch ended without
+// success (exit 6); that status is returned with the error, if any.
+func (h *hostRun) confirm(ctx context.Context, id string, switchTimeout time.Duration) (switchStatus, error) {
+	pollTimeout := durationOr(h.opts.PollTimeout, 15*time.Second)
+	dctx, cancel := context.WithTimeout(ctx, pollTimeout)
+	c, err := h.dialer.dialOnce(dctx)
+	cancel()
 	if err != nil {
-		return fmt.Errorf("new connection for the confirmation: %w", err)
+		return switchStatus{}, fmt.Errorf("new connection for the confirmation: %w", err)
 	}
 	defer c.Close()
+	cctx, cancel := context.WithTimeout(ctx, switchTimeout+pollTimeout)
+	defer cancel()
 	argv := h.switcher("confirm", id)
-	_, err = h.change(cctx, c, h.sshLine(argv), remoteCmd{Argv: argv})
-	return withStderr(err)
+	out, err := h.change(cctx, c, h.sshLine(argv), remoteCmd{Argv: argv})
+	return parseStatus(string(out)), withStderr(err)
 }
 
 // logTail emits the last lines of the switch log, best effort.

@@ -42,10 +42,17 @@ func TestRunWithRealSwitcher(t *testing.T) {
 		return remote(t, client, host, "readlink /var/lib/nixmesh/current-system; readlink -f /nix/var/nix/profiles/system")
 	}
 
+	log := &eventLog{}
+	o.Events = log.add
 	rep, err := Run(context.Background(), o, target(good))
 	if err != nil || rep.Hosts[0].Result != ResultOK {
 		t.Fatalf("good system: %+v, %v", rep.Hosts[0], err)
 	}
+	// The real switcher has `wait`, and confirm's answer is final: no status polls.
+	if log.hasMessage("web", "polling its status") || !log.hasMessage("web", "state waiting-confirmation") || !log.hasMessage("web", "state success") {
+		t.Errorf("events: %+v", log.events)
+	}
+	o.Events = nil
 	if got := state(); got != good+"\n"+good+"\n" {
 		t.Fatalf("after the switch: active and profile = %q, want %s twice", got, good)
 	}

@@ -173,7 +173,7 @@ func TestRunBuild(t *testing.T) {
 		t.Errorf("message = %q", msg.String())
 	}
 	// Not a terminal: plain per-host lines, the builder's output among them.
-	if !strings.Contains(stderr.String(), "[web] broken on purpose\n") || !strings.Contains(stderr.String(), "[web2] done\n") {
+	if !strings.Contains(stderr.String(), "[web] broken on purpose\n") || !strings.Contains(stderr.String(), "[web2] built\n") {
 		t.Errorf("progress output:\n%s", stderr)
 	}
 }

@@ -162,11 +162,11 @@ func (d *Display) Status(name, status string) {
 	d.render()
 }
 
-// Done marks the host finished: successfully ("done") when err is nil, else failed
-// with err's first line.
+// Done marks the host's build finished (eval.Progress): "built" when err is nil, else
+// failed with err's first line. Other work ends with Finish and a summary of its own.
 func (d *Display) Done(name string, err error) {
 	if err == nil {
-		d.Finish(name, "done", true)
+		d.Finish(name, "built", true)
 		return
 	}
 	d.Finish(name, "failed: "+firstLine(err.Error()), false)

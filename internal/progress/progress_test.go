@@ -28,7 +28,7 @@ func TestPlain(t *testing.T) {
 	d.Done("db", errors.New("builder failed\nmore"))
 	d.Printf("summary %d", 1)
 	d.Close()
-	want := "[web] building\n[web] line one\n[web] line two\n[web] done\n[db] failed: builder failed\nsummary 1\n"
+	want := "[web] building\n[web] line one\n[web] line two\n[web] built\n[db] failed: builder failed\nsummary 1\n"
 	if out.String() != want {
 		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
 	}
@@ -67,7 +67,7 @@ func TestLive(t *testing.T) {
 	d.Done("gateway", nil)
 	d.Close()
 	got = screen(out.String())
-	if len(got) != 2 || got[0] != "✓ gateway  done (2.0s)" || got[1] != "✗ web      failed: builder failed (1.5s)" {
+	if len(got) != 2 || got[0] != "✓ gateway  built (2.0s)" || got[1] != "✗ web      failed: builder failed (1.5s)" {
 		t.Errorf("final block = %q", got)
 	}
 	// The failed host's log tail was printed once, above the block, and stays there.

@@ -211,10 +211,13 @@ runner_lost() {
   local dir=$state_root/$1
   is_final "$(get "$dir" state)" && return 1
   if [ -f "$dir/runner" ]; then
-    ! runner_alive "$1"
+    runner_alive "$1" && return 1
   else
-    [ "$(readlink "$state_root/lock" 2>/dev/null)" != "$1" ]
+    [ "$(readlink "$state_root/lock" 2>/dev/null)" != "$1" ] || return 1
   fi
+  # The runner records its final state before it exits: one that ended between the two
+  # looks above is not lost.
+  ! is_final "$(get "$dir" state)"
 }
 
 # effective_state ID: the recorded state, or failed for a switch whose runner is lost.

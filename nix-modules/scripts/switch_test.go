@@ -404,3 +404,97 @@ func TestConfirmOverRealSSH(t *testing.T) {
 		t.Errorf("confirmed-by %q does not name the SSH connection", by)
 	}
 }
+
+// wait blocks while the switch is in a passing state, returns with the new status once it
+// changes, returns at once for a resting state (waiting for a confirmation, or final), and
+// gives up cleanly at its --timeout. The bounds below only keep a broken switcher from
+// hanging the test; no assertion depends on how long anything takes.
+func TestWait(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	old := s.fakeSystem("old", fake{})
+	next := s.fakeSystem("new", fake{gated: true})
+	s.setActive(old)
+
+	id := s.start(next, "--success-timeout", "60")
+	s.waitState(id, "activating")
+
+	// The activation is held by its gate, so the state cannot change: wait times out,
+	// with exit 0 and the unchanged status (as nobody: wait needs no root).
+	r := s.sh(`timeout 60 setpriv --reuid=65534 --regid=65534 --clear-groups bash "$S" wait "$1" --timeout 1`, id)
+	if st := parseStatus(r.stdout); r.code != 0 || st["state"] != "activating" || st["id"] != id {
+		t.Fatalf("wait while the activation is held: exit %d, %q %q; want 0 and state activating", r.code, r.stdout, r.stderr)
+	}
+
+	// A wait that is blocked when the state changes returns with the new state.
+	s.mustSh(`{ timeout 60 bash "$S" wait "$1" --timeout 600 > "$D/wait.out"; echo $? > "$D/wait.rc"; } </dev/null >/dev/null 2>&1 &`, id)
+	s.release("new")
+	rc := s.waitFile("wait.rc")
+	out, _ := os.ReadFile(filepath.Join(s.dir, "wait.out"))
+	if st := parseStatus(string(out)); rc != "0" || st["state"] != "waiting-confirmation" {
+		t.Fatalf("wait across the end of the activation: exit %s, %q; want 0 and state waiting-confirmation", rc, out)
+	}
+
+	// Resting states answer at once: the timeout guard (124) must not fire.
+	if r := s.sh(`timeout 60 bash "$S" wait "$1" --timeout 600`, id); r.code != 0 || parseStatus(r.stdout)["state"] != "waiting-confirmation" {
+		t.Fatalf("wait while waiting for a confirmation: exit %d, %q", r.code, r.stdout)
+	}
+	if c := s.confirmNew(id); c.code != 0 || parseStatus(c.stdout)["state"] != "success" {
+		t.Fatalf("confirm: exit %d, %q %q", c.code, c.stdout, c.stderr)
+	}
+	if r := s.sh(`timeout 60 bash "$S" wait "$1" --timeout 600`, id); r.code != 0 || parseStatus(r.stdout)["state"] != "success" {
+		t.Fatalf("wait after success: exit %d, %q", r.code, r.stdout)
+	}
+
+	for _, c := range []struct {
+		args string
+		code int
+	}{
+		{`42`, 4},
+		{`42 --timeout 5`, 4},
+		{``, 2},
+		{id + ` --timeout 0`, 2},
+		{id + ` --timeout soon`, 2},
+		{id + ` --timeout`, 2},
+		{id + ` --until success`, 2},
+		{id + ` ` + id, 2},
+	} {
+		if r := s.sh(`bash "$S" wait `+c.args); r.code != c.code {
+			t.Errorf("wait %s: exit %d, want %d (%s)", c.args, r.code, c.code, r.stderr)
+		}
+	}
+}
+
+// A wait on a switch whose runner dies returns: the switch reads as failed.
+func TestWaitSeesALostRunner(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	old := s.fakeSystem("old", fake{})
+	stuck := s.fakeSystem("stuck", fake{gated: true})
+	s.setActive(old)
+
+	id := s.start(stuck)
+	s.waitState(id, "activating")
+	s.mustSh(`{ timeout 60 bash "$S" wait "$1" --timeout 600 > "$D/wait.out"; echo $? > "$D/wait.rc"; } </dev/null >/dev/null 2>&1 &`, id)
+	s.mustSh(`read -r pid _ < /var/lib/nixmesh/switch/"$1"/runner; kill -KILL "$pid"`, id)
+	rc := s.waitFile("wait.rc")
+	out, _ := os.ReadFile(filepath.Join(s.dir, "wait.out"))
+	if st := parseStatus(string(out)); rc != "0" || st["state"] != "failed" || !strings.Contains(st["reason"], "runner") {
+		t.Fatalf("wait across the runner's death: exit %s, %q; want 0 and state failed naming the runner", rc, out)
+	}
+}
+
+// waitFile returns the trimmed contents of the test directory's file name once it is not
+// empty. The bound only keeps a broken switcher from hanging the test.
+func (s *sandbox) waitFile(name string) string {
+	s.t.Helper()
+	for bound := time.Now().Add(90 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		data, _ := os.ReadFile(filepath.Join(s.dir, name))
+		if v := strings.TrimSpace(string(data)); v != "" {
+			return v
+		}
+		if time.Now().After(bound) {
+			s.t.Fatalf("%s was never written", name)
+		}
+	}
+}
