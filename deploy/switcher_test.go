@@ -70,4 +70,21 @@ func TestRunWithRealSwitcher(t *testing.T) {
 	if err != nil || rep.Hosts[0].Result != ResultUnchanged {
 		t.Fatalf("redeploy: %+v, %v", rep.Hosts[0], err)
 	}
+
+	// Confirmed, but making it the boot default fails: the switcher rolls back, and
+	// confirm answers with that final state (exit 6), which is the host's result.
+	badBoot := buildRealSystem(t, "badboot")
+	log = &eventLog{}
+	o.Events = log.add
+	rep, err = Run(context.Background(), o, target(badBoot))
+	r = rep.Hosts[0]
+	if r.Result != ResultRolledBack || !errors.Is(err, ErrRolledBack) || !strings.Contains(r.Reason, "boot") {
+		t.Fatalf("system whose boot fails: %+v, %v", r, err)
+	}
+	if !log.hasMessage("web", "state rolled-back") || log.hasMessage("web", "polling its status") {
+		t.Errorf("events: %+v", log.events)
+	}
+	if got := state(); got != good+"\n"+good+"\n" {
+		t.Fatalf("after the rollback of a confirmed switch: active and profile = %q, want %s twice", got, good)
+	}
 }

@@ -1,6 +1,7 @@
 # A system for testing the deploy engine against the real remote switcher
 # (nix-modules/scripts/switch.sh). Its switch-to-configuration only records the system as
-# active, like the standalone activation does; with salt = "bad" it fails instead.
+# active, like the standalone activation does; with salt = "bad" it fails instead, and
+# with salt = "badboot" only its `boot` fails (after the confirmation).
 { salt ? "" }:
 derivation {
   name = "nixmesh-test-real-system";
@@ -18,6 +19,8 @@ derivation {
       test|switch)
         if [ "$salt" = bad ]; then echo "activation of $out failed" >&2; exit 1; fi
         mkdir -p /var/lib/nixmesh && ln -sfn $out /var/lib/nixmesh/current-system ;;
+      boot)
+        if [ "$salt" = badboot ]; then echo "boot of $out failed" >&2; exit 1; fi ;;
     esac
     EOS
     chmod +x $out/bin/nixmesh-switch $out/bin/switch-to-configuration

@@ -13,10 +13,11 @@
 #   2. start the node's remote switcher (`nixmesh-switch start`, through the node's
 #      privilegeEscalationCommand when the SSH user is not root); it activates the new
 #      system and waits for a confirmation;
-#   3. confirm over NEW SSH connections (no connection sharing), about once a second,
-#      until the switch reaches a final state or the node's deadline passes. A confirm
-#      that arrives is itself the proof that the new system still lets us in; without
-#      one, the node rolls back on its own;
+#   3. wait (`nixmesh-switch wait`, which answers when the switch's state changes) until
+#      the node waits for a confirmation, then confirm over NEW SSH connections (no
+#      connection sharing) until the switch reaches a final state or the node's deadline
+#      passes. A confirm that arrives is itself the proof that the new system still lets
+#      us in; without one, the node rolls back on its own;
 #   4. after a successful switch, write its post-activation secrets, then run the
 #      restartOnChange actions of the secrets whose file changed.
 # Then a summary table. Exit status: 0 all nodes succeeded, 5 a node failed, 6 a node
@@ -530,9 +531,32 @@ deploy_node() {
 
   # The node decides within switch timeout + success timeout (+ a rollback, bounded by
   # the switch timeout again); past that, something is wrong with the node itself.
-  local deadline=$((SECONDS + 2 * switch_timeout + success_timeout + 30)) last=
+  # While the switch is in a passing state (activating, confirmed, ...), `wait` (no root
+  # needed) answers once the state changes; once the node waits for a confirmation,
+  # `confirm` answers when the switch has ended. A switcher without `wait` (an older
+  # one: usage error, exit 2) is asked to confirm about once a second instead.
+  local deadline=$((SECONDS + 2 * switch_timeout + success_timeout + 30)) last= use_wait=yes
   state=
   while [ "$SECONDS" -lt "$deadline" ]; do
+    if [ "$use_wait" = yes ] && [ "$state" != waiting-confirmation ]; then
+      out=$(timeout 30 "${ssh_cmd[@]}" "$target" \
+        "$(printf '%q ' "$system/bin/nixmesh-switch" wait "$id" --timeout 10)" 2>&1)
+      rc=$?
+      case "$rc" in
+        0)
+          state=$(field state "$out")
+          case "$state" in success | rolled-back | failed) break ;; esac
+          [ "$state" != "$last" ] && log "state: $state" && last=$state
+          [ "$state" = waiting-confirmation ] || continue
+          ;;
+        2) use_wait=no ;;
+        *)
+          log "no answer yet (ssh exited with code $rc): $(tail -n 1 <<<"$out")"
+          sleep 1
+          continue
+          ;;
+      esac
+    fi
     out=$(timeout $((switch_timeout + 60)) "${ssh_cmd[@]}" "$target" \
       "$(printf '%q ' "${switcher[@]}" confirm "$id")" 2>&1)
     rc=$?
@@ -542,7 +566,8 @@ deploy_node() {
       0 | 5 | 6) [ "$state" != "$last" ] && log "state: $state" && last=$state ;;
       *) log "no answer yet (ssh exited with code $rc): $(tail -n 1 <<<"$out")" ;;
     esac
-    sleep 1
+    # A wait blocks by itself; a confirmation that was not accepted is retried later.
+    [ "$use_wait" = yes ] && [ "$state" != waiting-confirmation ] || sleep 1
   done
 
   reason=$(field reason "$out")

@@ -90,9 +90,6 @@ readonly active_system_links=(/var/lib/nixmesh/current-system /run/current-syste
 # Names (comm) of the per-connection processes of SSH servers.
 readonly ssh_session_commands=" sshd sshd-session dropbear "
 
-self=$(readlink -f "${BASH_SOURCE[0]}")
-readonly self
-
 die() {
   local code=$1
   shift
@@ -101,7 +98,7 @@ die() {
 }
 
 usage() {
-  sed -n '/^# Usage:/,/^#$/s/^# \{0,1\}//p' "$self"
+  sed -n '/^# Usage:/,/^#$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 # timestamp: now, in UTC (with printf's own strftime: no process is started).
@@ -125,6 +122,13 @@ is_count() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
 put() {
   local file="$1/$2"
   printf '%s\n' "${3//$'\n'/ }" >"$file.tmp.$$" && mv -f "$file.tmp.$$" "$file"
+}
+
+# put_once DIR KEY VALUE: for a key that is written once and never changed. A reader sees
+# nothing or the whole value (one small write), the same as before and after the write,
+# so no temporary file and rename are needed.
+put_once() {
+  printf '%s\n' "${3//$'\n'/ }" >"$1/$2"
 }
 
 # get DIR KEY: the value, or nothing when it was never written.
@@ -325,12 +329,12 @@ cmd_start() {
       break
     fi
   done
-  put "$dir" system "$system"
-  put "$dir" previous "$previous"
-  put "$dir" action "$action"
-  put "$dir" success-timeout "$success_timeout"
-  put "$dir" switch-timeout "$switch_timeout"
-  put "$dir" started "$(timestamp)"
+  put_once "$dir" system "$system"
+  put_once "$dir" previous "$previous"
+  put_once "$dir" action "$action"
+  put_once "$dir" success-timeout "$success_timeout"
+  put_once "$dir" switch-timeout "$switch_timeout"
+  put_once "$dir" started "$(timestamp)"
   put "$dir" state starting
   : >"$dir/log"
 
@@ -338,6 +342,10 @@ cmd_start() {
 
   # The runner: its own session (setsid) without a terminal, SIGHUP ignored (nohup),
   # all output into the log. It writes its own PID and start time into ID/runner.
+  # The runner runs this very file, by its resolved path: a symlink to the switcher (say
+  # in the active system) may change during the activation.
+  local self
+  self=$(readlink -f "${BASH_SOURCE[0]}") || die 1 "cannot resolve the path of ${BASH_SOURCE[0]}"
   setsid nohup "$BASH" "$self" __run "$id" </dev/null >>"$dir/log" 2>&1 9>&- &
 
   local tries=0
@@ -378,7 +386,7 @@ run_switch() {
 
   # set_state STATE [REASON]
   set_state() {
-    put "$dir" reason "${2-}"
+    [ -z "${2-}" ] && [ ! -s "$dir/reason" ] || put "$dir" reason "${2-}"
     put "$dir" state "$1"
   }
 
@@ -388,7 +396,7 @@ run_switch() {
     trap - EXIT TERM
     [ "$(readlink "$state_root/lock")" = "$id" ] && rm -f "$state_root/lock"
     put "$dir" reason "$2"
-    put "$dir" finished "$(timestamp)"
+    put_once "$dir" finished "$(timestamp)"
     put "$dir" state "$1"
     log "switch $id: $1${2:+ — $2}"
     exit 0
@@ -486,7 +494,7 @@ run_switch() {
     tries=$((tries + 1))
     nap 0.004
   done
-  put "$dir" waiting-since "$(timestamp)"
+  put_once "$dir" waiting-since "$(timestamp)"
   set_state waiting-confirmation
   log "activated; waiting up to ${success_timeout}s for a confirmation over a new SSH connection"
 
@@ -583,7 +591,7 @@ cmd_confirm() {
     print_status "$id"
     die 6 "switch $id is no longer waiting: its success timeout passed, it rolls back"
   fi
-  put "$dir" confirmed-by "ssh session process $session_pid, connection ${connection:-unknown}"
+  put_once "$dir" confirmed-by "ssh session process $session_pid, connection ${connection:-unknown}"
   printf '%s confirm accepted from ssh session process %s, connection %s\n' \
     "$(timestamp)" "$session_pid" "${connection:-unknown}" >>"$dir/log"
   # Wake the runner; opening the FIFO read-write never blocks, even with no runner left.

@@ -459,7 +459,7 @@ func TestWait(t *testing.T) {
 		{id + ` --until success`, 2},
 		{id + ` ` + id, 2},
 	} {
-		if r := s.sh(`bash "$S" wait `+c.args); r.code != c.code {
+		if r := s.sh(`bash "$S" wait ` + c.args); r.code != c.code {
 			t.Errorf("wait %s: exit %d, want %d (%s)", c.args, r.code, c.code, r.stderr)
 		}
 	}
