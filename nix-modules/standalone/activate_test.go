@@ -270,6 +270,17 @@ func TestSwitchSetsTheSystemProfile(t *testing.T) {
 	if err != nil || target != a {
 		t.Errorf("profile resolves to %q (%v), want %s", target, err, a)
 	}
+	// `boot` on a profile that already points there changes nothing (no new generation).
+	gens := func() string {
+		out := sb.mustRun(t, "ls "+filepath.Dir(profile))
+		return out
+	}
+	before := gens()
+	out = sb.mustRun(t, "NIXMESH_SYSTEM_PROFILE="+profile+" "+stc(a, "boot"))
+	assertContains(t, "boot output", out, "system profile "+profile+" -> "+a+" (already)")
+	if after := gens(); after != before {
+		t.Errorf("boot on an up-to-date profile made a generation:\nbefore %s\nafter %s", before, after)
+	}
 	out, code := sb.run(t, stc(a, "reboot"))
 	if code != 2 || !strings.Contains(out, "usage:") {
 		t.Errorf("an unknown action gives exit %d, output %q; want 2 and usage", code, out)

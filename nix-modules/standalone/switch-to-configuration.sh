@@ -17,6 +17,11 @@ usage() {
 
 set_profile() {
   local out
+  # Already there (the switcher sets the profile itself before `boot`): nothing to do.
+  if [[ "$(readlink -e -- "$profile" 2>/dev/null)" == "$system" ]]; then
+    printf 'system profile %s -> %s (already)\n' "$profile" "$system"
+    return 0
+  fi
   command -v nix-env >/dev/null 2>&1 || { echo "switch-to-configuration: nix-env is not on PATH; cannot set $profile" >&2; exit 1; }
   mkdir -p -- "$(dirname -- "$profile")"
   out=$(nix-env -p "$profile" --set "$system" 2>&1) || {
