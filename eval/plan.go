@@ -82,26 +82,32 @@ type Node struct {
 	Configuration  Configuration
 }
 
-// nodeJSON is Node as it appears in the plan: timeouts in seconds, user null when absent.
+// connectionJSON is a node's plan entry without its configuration: timeouts in
+// seconds, user null when absent. nodeJSON adds the configuration.
+type connectionJSON struct {
+	Name                       string   `json:"name"`
+	Enable                     bool     `json:"enable"`
+	Kind                       string   `json:"kind"`
+	Host                       string   `json:"host"`
+	User                       *string  `json:"user"`
+	Hostname                   string   `json:"hostname"`
+	Port                       int      `json:"port"`
+	SSHOptions                 []string `json:"sshOptions"`
+	PrivilegeEscalationCommand []string `json:"privilegeEscalationCommand"`
+	Tags                       []string `json:"tags"`
+	SuccessTimeout             float64  `json:"successTimeout"`
+	SwitchTimeout              float64  `json:"switchTimeout"`
+}
+
+// nodeJSON is Node as it appears in the plan.
 type nodeJSON struct {
-	Name                       string        `json:"name"`
-	Enable                     bool          `json:"enable"`
-	Kind                       string        `json:"kind"`
-	Host                       string        `json:"host"`
-	User                       *string       `json:"user"`
-	Hostname                   string        `json:"hostname"`
-	Port                       int           `json:"port"`
-	SSHOptions                 []string      `json:"sshOptions"`
-	PrivilegeEscalationCommand []string      `json:"privilegeEscalationCommand"`
-	Tags                       []string      `json:"tags"`
-	SuccessTimeout             float64       `json:"successTimeout"`
-	SwitchTimeout              float64       `json:"switchTimeout"`
-	Configuration              Configuration `json:"configuration"`
+	connectionJSON
+	Configuration Configuration `json:"configuration"`
 }
 
 // UnmarshalJSON reads a node in the plan's shape.
 func (n *Node) UnmarshalJSON(b []byte) error {
-	j := nodeJSON{Port: 22}
+	j := nodeJSON{connectionJSON: connectionJSON{Port: 22}}
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
@@ -127,34 +133,17 @@ func (n *Node) UnmarshalJSON(b []byte) error {
 
 // MarshalJSON writes the node in the plan's shape, so a decoded node round-trips.
 func (n *Node) MarshalJSON() ([]byte, error) {
-	j := n.connectionJSON()
-	j.Configuration = n.Configuration
-	return json.Marshal(j)
+	return json.Marshal(nodeJSON{connectionJSON: n.connectionJSON(), Configuration: n.Configuration})
 }
 
 // Connection returns the node's plan entry without its configuration (the "connection"
 // part shown by `nixmesh eval`).
 func (n *Node) Connection() any {
-	j := n.connectionJSON()
-	return struct {
-		Name                       string   `json:"name"`
-		Enable                     bool     `json:"enable"`
-		Kind                       string   `json:"kind"`
-		Host                       string   `json:"host"`
-		User                       *string  `json:"user"`
-		Hostname                   string   `json:"hostname"`
-		Port                       int      `json:"port"`
-		SSHOptions                 []string `json:"sshOptions"`
-		PrivilegeEscalationCommand []string `json:"privilegeEscalationCommand"`
-		Tags                       []string `json:"tags"`
-		SuccessTimeout             float64  `json:"successTimeout"`
-		SwitchTimeout              float64  `json:"switchTimeout"`
-	}{j.Name, j.Enable, j.Kind, j.Host, j.User, j.Hostname, j.Port, j.SSHOptions,
-		j.PrivilegeEscalationCommand, j.Tags, j.SuccessTimeout, j.SwitchTimeout}
+	return n.connectionJSON()
 }
 
-func (n *Node) connectionJSON() nodeJSON {
-	j := nodeJSON{
+func (n *Node) connectionJSON() connectionJSON {
+	j := connectionJSON{
 		Name:                       n.Name,
 		Enable:                     n.Enable,
 		Kind:                       n.Kind,
