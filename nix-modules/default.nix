@@ -37,7 +37,9 @@ let
     else
       { modules, specialArgs }:
       import (nixpkgsPath + "/nixos/lib/eval-config.nix") {
-        inherit system modules specialArgs;
+        inherit system specialArgs;
+        # The remote switcher goes into every NixOS system (standalone ones carry it too).
+        modules = modules ++ [ ./nixos/switcher.nix ];
       };
 
   evaluation = lib.evalModules {

@@ -27,6 +27,16 @@
 # ssh and nix-copy-closure come from PATH, and honour ~/.ssh/config. A node's sshOptions
 # reach nix-copy-closure (root nodes only) through NIX_SSHOPTS, which Nix splits at
 # spaces: an option value containing a space works for ssh but not for that copy.
+#
+# Connections: every ssh of a node except the confirmations (the check, the copy, secrets,
+# `start`, `wait`, restarts, the log) shares one SSH connection to the node, a
+# ControlMaster of this run (`ControlMaster=auto`, socket in a private directory of this
+# run, `ControlPersist` short), stopped with `ssh -O exit` when the node is done and by the
+# exit trap. A master that is gone (its connection dropped, e.g. sshd restarted during the
+# activation) costs nothing: the next ssh connects directly and becomes the new master; a
+# hung one is ended by ServerAliveInterval. A confirmation always opens a NEW connection
+# (ControlMaster=no, ControlPath=none): the switcher accepts only one whose sshd session
+# started after the activation.
 
 set -uo pipefail
 
@@ -43,8 +53,40 @@ case "${1-}" in
     ;;
 esac
 
+# stop_master SOCKET: stops the ControlMaster listening on SOCKET, if any, and waits
+# (briefly) until its process has gone.
+stop_master() {
+  local pid i
+  [ -S "$1" ] || return 0
+  pid=$(ssh -F /dev/null -o "ControlPath=$1" -O check nixmesh-master 2>&1 | sed -n 's/^Master running (pid=\([0-9]*\)).*/\1/p')
+  ssh -F /dev/null -o "ControlPath=$1" -O exit nixmesh-master >/dev/null 2>&1
+  [ -n "$pid" ] || return 0
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.05
+  done
+  kill -TERM "$pid" 2>/dev/null
+  return 0
+}
+
+results= ssh_control_dir=
+cleanup() {
+  local socket
+  if [ -n "$ssh_control_dir" ]; then
+    for socket in "$ssh_control_dir"/*; do stop_master "$socket"; done
+  fi
+  rm -rf "$results" "$ssh_control_dir"
+}
+trap cleanup EXIT
 results=$(mktemp -d "${TMPDIR:-/tmp}/nixmesh-deploy.XXXXXX") || exit 1
-trap 'rm -rf "$results"' EXIT
+# The ControlMaster sockets of this run (one per node, named by its position). A socket
+# path must be short (sun_path) and free of spaces (NIX_SSHOPTS) and of ssh's `%` and `~`.
+ssh_control_dir=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/nixmesh-ssh.XXXXXX") || exit 1
+if ! [[ $ssh_control_dir =~ ^[A-Za-z0-9_./-]+$ ]] || [ "${#ssh_control_dir}" -gt 80 ]; then
+  rmdir -- "$ssh_control_dir"
+  ssh_control_dir=
+  ssh_control_dir=$(umask 077 && mktemp -d /tmp/nixmesh-ssh.XXXXXX) || exit 1
+fi
 # Each node is deployed as a background job in a process group of its own (set -m), so
 # that Ctrl-C reaches only this shell, which then stops every node's job: no more
 # confirmations. A node whose switch was started and not yet confirmed rolls back by
@@ -274,7 +316,7 @@ fetch_secrets() {
   done
 }
 
-# on_node PROGRAM-ARG...: runs a command as root on the node over a new connection, with
+# on_node PROGRAM-ARG...: runs a command as root on the node (over its shared connection), with
 # this function's stdin as its own (the command line quoted as the Go side quotes it).
 on_node() {
   "${ssh_cmd[@]}" -T "$target" "$(shell_quote "${escalate[@]}" "$@")"
@@ -454,8 +496,12 @@ copy_as_root() {
 
 # deploy_node: deploys one node; its settings are the variables set by `node`.
 deploy_node() {
-  # Every ssh opens a new connection: a shared one could not prove the new system works.
-  local -a ssh_cmd=(ssh "${ssh_options[@]}" -p "$port" -o ControlMaster=no -o ControlPath=none
+  # Every ssh but the confirmations shares the node's ControlMaster of this run.
+  local -a ssh_cmd=(ssh "${ssh_options[@]}" -p "$port"
+    -o ControlMaster=auto -o "ControlPath=$ssh_control_dir/$position" -o ControlPersist=30s
+    -o BatchMode=yes -o ConnectTimeout=10 -o ServerAliveInterval=5 -o ServerAliveCountMax=3)
+  # A confirmation opens a new connection: a shared one could not prove the new system works.
+  local -a confirm_cmd=(ssh "${ssh_options[@]}" -p "$port" -o ControlMaster=no -o ControlPath=none
     -o BatchMode=yes -o ConnectTimeout=10 -o ServerAliveInterval=5 -o ServerAliveCountMax=3)
   local id out rc state reason
   local -a secret_b64=() changed_secrets=()
@@ -504,7 +550,8 @@ deploy_node() {
 
   if [ "${#escalate[@]}" -eq 0 ]; then
     log "copying $system"
-    if ! NIX_SSHOPTS="${ssh_options[*]} -p $port" nix-copy-closure --to "$target" "$system"; then
+    # Over the node's master too: NIX_SSHOPTS carries the same options as ssh_cmd.
+    if ! NIX_SSHOPTS="${ssh_cmd[*]:1}" nix-copy-closure --to "$target" "$system"; then
       record failed "copying the system closure failed"
       return
     fi
@@ -557,7 +604,7 @@ deploy_node() {
           ;;
       esac
     fi
-    out=$(timeout $((switch_timeout + 60)) "${ssh_cmd[@]}" "$target" \
+    out=$(timeout $((switch_timeout + 60)) "${confirm_cmd[@]}" "$target" \
       "$(printf '%q ' "${switcher[@]}" confirm "$id")" 2>&1)
     rc=$?
     state=$(field state "$out")
@@ -594,7 +641,7 @@ deploy_node() {
     log "the post-activation secrets were not written: the switch did not succeed"
   fi
   if [ "$state" != success ]; then
-    log "the node's log of this switch: ${ssh_cmd[*]} $target $(printf '%q ' "${switcher[@]}" log "$id")"
+    log "the node's log of this switch: ${confirm_cmd[*]} $target $(printf '%q ' "${switcher[@]}" log "$id")"
   fi
 }
 
@@ -628,7 +675,7 @@ node() {
     shift 2
   done
   node_names+=("$name")
-  deploy_node 2>&1 </dev/null | prefix "$name" &
+  { deploy_node; stop_master "$ssh_control_dir/$position"; } 2>&1 </dev/null | prefix "$name" &
   secret_names=() secret_kinds=() secret_files=() secret_paths=() secret_owners=()
   secret_groups=() secret_modes=() secret_phases=() secret_words=()
   secret_command_at=() secret_command_len=() secret_restart_at=() secret_restart_len=()

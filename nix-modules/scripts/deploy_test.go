@@ -189,7 +189,7 @@ CONF`)
 }`)
 	}
 
-	r := s.sh(`bash "$1"`, script([2]string{"lab", good}))
+	r := s.deploySharing(script([2]string{"lab", good}))
 	t.Logf("deploying good:\n%s%s", r.stdout, r.stderr)
 	if r.code != 0 {
 		t.Fatalf("deploying good: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
@@ -206,7 +206,7 @@ CONF`)
 
 	// The same system again: one cheap check, no copy, no switch (so the next switch on
 	// the node is still number 2, as the rollback below expects).
-	r = s.sh(`bash "$1"`, script([2]string{"lab", good}))
+	r = s.deploySharing(script([2]string{"lab", good}))
 	t.Logf("deploying good again:\n%s%s", r.stdout, r.stderr)
 	if r.code != 0 || !regexp.MustCompile(`(?m)^lab +unchanged +already on `+regexp.QuoteMeta(good)).MatchString(r.stdout) {
 		t.Fatalf("redeploying good: exit %d, want 0 and lab unchanged\n%s\n%s", r.code, r.stdout, r.stderr)
@@ -215,7 +215,7 @@ CONF`)
 		t.Errorf("an unchanged node was copied to or switched:\n%s", r.stdout)
 	}
 
-	r = s.sh(`bash "$1"`, script([2]string{"lab", bad}))
+	r = s.deploySharing(script([2]string{"lab", bad}))
 	t.Logf("deploying bad:\n%s%s", r.stdout, r.stderr)
 	if r.code != 6 {
 		t.Fatalf("deploying bad: exit %d, want 6 (rolled back)\n%s\n%s", r.code, r.stdout, r.stderr)
@@ -234,7 +234,7 @@ CONF`)
 	}
 
 	// An unreachable node fails on its own; the other node is deployed all the same.
-	r = s.sh(`bash "$1"`, script([2]string{"down", good}, [2]string{"lab", old}))
+	r = s.deploySharing(script([2]string{"down", good}, [2]string{"lab", old}))
 	t.Logf("deploying down and lab:\n%s%s", r.stdout, r.stderr)
 	if r.code != 5 {
 		t.Fatalf("deploying an unreachable node: exit %d, want 5", r.code)
@@ -250,14 +250,55 @@ CONF`)
 	// Interrupted while the node activates: the script stops (130) without confirming,
 	// and the node rolls back by itself.
 	successTimeout = 8 // long enough for a confirmation, had the script not stopped
-	s.mustSh(`bash "$1" > "$D/interrupted.out" 2>&1 & echo $! > "$D/script.pid"`, script([2]string{"lab", slow}))
+	s.mustSh(`mkdir -p "$D/tmp"; TMPDIR="$D/tmp" bash "$1" > "$D/interrupted.out" 2>&1 & echo $! > "$D/script.pid"`, script([2]string{"lab", slow}))
 	s.waitState("4", "activating")
 	r = s.sh(`pid=$(cat "$D/script.pid"); kill -TERM "$pid"; while [ -e /proc/"$pid" ] && [ "$(cut -d' ' -f3 /proc/"$pid"/stat)" != Z ]; do sleep 0.05; done; cat "$D/interrupted.out"`)
 	if !strings.Contains(r.stdout, "interrupted") {
 		t.Errorf("the interrupted script did not say so:\n%s", r.stdout)
 	}
+	s.checkNoSharingLeft("the interrupted deploy")
 	s.release("slow")
 	if st := s.waitState("4", "rolled-back", "success", "failed"); st["state"] != "rolled-back" {
 		t.Errorf("after the interruption switch 4 ended %v, want rolled-back", st)
+	}
+}
+
+// deploySharing runs a deploy script in the sandbox (with its own TMPDIR, $D/tmp), and
+// checks the connection sharing of the run: each node's commands share one SSH connection
+// (of its own: the user's ssh config asks for sharing over another path), so the sshd
+// accepts at most 3 sessions (the master, the confirmation, one more) for the one node
+// that reaches it; and nothing of the sharing outlives the script: no ControlPath
+// directory, no ssh process (a master) in the sandbox.
+func (s *sandbox) deploySharing(script string) result {
+	s.t.Helper()
+	before := s.acceptedSessions()
+	r := s.sh(`mkdir -p "$D/tmp"; TMPDIR="$D/tmp" bash "$1"`, script)
+	if n := s.acceptedSessions() - before; n > 3 {
+		s.t.Errorf("the deploy opened %d SSH sessions to the node, want at most 3 (master, confirmation, one more)", n)
+	} else {
+		s.t.Logf("the deploy opened %d SSH session(s) to the node", n)
+	}
+	s.checkNoSharingLeft("the deploy")
+	return r
+}
+
+// acceptedSessions counts the SSH sessions the sandbox's sshd has accepted so far.
+func (s *sandbox) acceptedSessions() int {
+	s.t.Helper()
+	return strings.Count(s.readFile("sshd.log"), "Accepted publickey for ")
+}
+
+// checkNoSharingLeft fails the test when a deploy left anything in its TMPDIR ($D/tmp:
+// the ControlPath directory, the results) or an ssh process (a ControlMaster) running.
+func (s *sandbox) checkNoSharingLeft(what string) {
+	s.t.Helper()
+	r := s.sh(`ls -A "$D/tmp"
+for f in /proc/[0-9]*/comm; do
+  [ "$(cat "$f" 2>/dev/null)" = ssh ] && echo "ssh process ${f%/comm}: $(tr '\0' ' ' < "${f%/comm}/cmdline" 2>/dev/null)"
+done
+ls -d "$D"/cm-* 2>/dev/null
+true`)
+	if out := strings.TrimSpace(r.stdout); out != "" || r.code != 0 {
+		s.t.Errorf("%s left connection sharing behind (temporary files, ssh processes, sockets):\n%s%s", what, out, r.stderr)
 	}
 }

@@ -390,4 +390,19 @@ func TestNixOSKind(t *testing.T) {
 	if drvName != "fake-nixos-system-alpha" {
 		t.Errorf("systems.alpha is %q, want the eval-config toplevel fake-nixos-system-alpha", drvName)
 	}
+
+	// Both front doors run SYSTEM/bin/nixmesh-switch: a NixOS system carries the switcher.
+	out, err := exec.Command("nix-build", "--no-out-link", "-A", "systems.alpha", file).Output()
+	if err != nil {
+		t.Fatalf("nix-build -A systems.alpha: %v", err)
+	}
+	toplevel := strings.TrimSpace(string(out))
+	got, err := os.ReadFile(filepath.Join(toplevel, "bin", "nixmesh-switch"))
+	want2, _ := os.ReadFile(filepath.Join(testutil.NixModules(), "scripts", "switch.sh"))
+	if err != nil || string(got) != string(want2) {
+		t.Errorf("%s/bin/nixmesh-switch is not scripts/switch.sh (%v)", toplevel, err)
+	}
+	if fi, err := os.Stat(filepath.Join(toplevel, "bin", "nixmesh-switch")); err != nil || fi.Mode()&0o111 == 0 {
+		t.Errorf("bin/nixmesh-switch is not executable: %v", err)
+	}
 }

@@ -53,11 +53,19 @@ let
     options.assertions = mkOption { type = types.listOf types.unspecified; default = [ ]; };
     options.warnings = mkOption { type = types.listOf types.str; default = [ ]; };
 
+    # NixOS's hook for extra steps in the toplevel's builder (nixmesh adds the switcher).
+    options.system.systemBuilderCommands = mkOption { type = types.lines; default = ""; internal = true; };
+
     config.system.build.toplevel = derivation {
       name = "fake-nixos-system-${config.networking.hostName}";
       inherit system;
       builder = "/bin/sh";
-      args = [ "-c" "echo fake > $out" ];
+      args = [ "-c" ''
+        export PATH=/usr/bin:/bin
+        mkdir -p $out/bin
+        echo fake > $out/fake
+        ${config.system.systemBuilderCommands}
+      '' ];
     };
   };
 in
