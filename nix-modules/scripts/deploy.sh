@@ -54,16 +54,25 @@ case "${1-}" in
 esac
 
 # stop_master SOCKET: stops the ControlMaster listening on SOCKET, if any, and waits
-# (briefly) until its process has gone.
+# (briefly) until its process has ended. The master is a daemon, whose parent is init (or
+# a subreaper): once it ended it may stay a zombie a while, which counts as ended.
 stop_master() {
-  local pid i
+  local out pid i st
   [ -S "$1" ] || return 0
-  pid=$(ssh -F /dev/null -o "ControlPath=$1" -O check nixmesh-master 2>&1 | sed -n 's/^Master running (pid=\([0-9]*\)).*/\1/p')
+  out=$(ssh -F /dev/null -o "ControlPath=$1" -O check nixmesh-master 2>&1)
   ssh -F /dev/null -o "ControlPath=$1" -O exit nixmesh-master >/dev/null 2>&1
-  [ -n "$pid" ] || return 0
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.05
+  [[ $out =~ pid=([0-9]+) ]] || return 0
+  pid=${BASH_REMATCH[1]}
+  for ((i = 0; i < 200; i++)); do
+    if [ -d /proc/self ]; then # Linux: read its state, starting no process
+      st=
+      read -r st 2>/dev/null <"/proc/$pid/stat" || [ -n "$st" ] || return 0
+      [[ ${st##*) } != Z* ]] || return 0
+    else
+      st=$(ps -o stat= -p "$pid" 2>/dev/null) || return 0
+      [[ $st != *Z* ]] || return 0
+    fi
+    sleep 0.02
   done
   kill -TERM "$pid" 2>/dev/null
   return 0
@@ -501,7 +510,9 @@ deploy_node() {
     -o ControlMaster=auto -o "ControlPath=$ssh_control_dir/$position" -o ControlPersist=30s
     -o BatchMode=yes -o ConnectTimeout=10 -o ServerAliveInterval=5 -o ServerAliveCountMax=3)
   # A confirmation opens a new connection: a shared one could not prove the new system works.
-  local -a confirm_cmd=(ssh "${ssh_options[@]}" -p "$port" -o ControlMaster=no -o ControlPath=none
+  # Its ControlMaster/ControlPath come before the node's sshOptions, since ssh takes the
+  # first value given for an option: a ControlPath of the user's cannot make it shared.
+  local -a confirm_cmd=(ssh -o ControlMaster=no -o ControlPath=none "${ssh_options[@]}" -p "$port"
     -o BatchMode=yes -o ConnectTimeout=10 -o ServerAliveInterval=5 -o ServerAliveCountMax=3)
   local id out rc state reason
   local -a secret_b64=() changed_secrets=()

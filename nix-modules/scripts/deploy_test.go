@@ -164,12 +164,13 @@ CONF`)
 
 	// script builds a deploy script for nodes (name -> system); a node named "down"
 	// points at a closed port.
+	var extraSSHOptions []string
 	script := func(nodes ...[2]string) string {
 		var specs []map[string]any
 		for _, n := range nodes {
 			spec := map[string]any{
 				"name": n[0], "target": "lab", "port": 2222, "system": n[1],
-				"sshOptions": []string{"-F", filepath.Join(s.dir, "ssh_config")},
+				"sshOptions": append([]string{"-F", filepath.Join(s.dir, "ssh_config")}, extraSSHOptions...),
 				"escalate":   []string{}, "userKnown": true, "successTimeout": successTimeout, "switchTimeout": 20,
 			}
 			if n[0] == "down" {
@@ -247,19 +248,31 @@ CONF`)
 		t.Errorf("system profile -> %q, want %q", got, old)
 	}
 
+	// The node's own sshOptions ask for sharing over a ControlPath of the user's: ssh takes
+	// the first value of an option, so the confirmation's ControlPath=none must come first,
+	// or it would ride the old master and be refused (and the node would roll back).
+	userCM := filepath.Join(s.dir, "user-opt-cm")
+	extraSSHOptions = []string{"-o", "ControlMaster=auto", "-o", "ControlPath=" + userCM, "-o", "ControlPersist=60"}
+	r = s.sh(`mkdir -p "$D/tmp"; TMPDIR="$D/tmp" bash "$1"`, script([2]string{"lab", good}))
+	extraSSHOptions = nil
+	s.sh(`ssh -F "$D/ssh_config" -o ControlPath="$1" -O exit lab 2>/dev/null; true`, userCM)
+	if r.code != 0 || !regexp.MustCompile(`(?m)^lab +success`).MatchString(r.stdout) {
+		t.Fatalf("deploying with the user's ControlPath in sshOptions: exit %d, want 0 and success\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+
 	// Interrupted while the node activates: the script stops (130) without confirming,
 	// and the node rolls back by itself.
 	successTimeout = 8 // long enough for a confirmation, had the script not stopped
 	s.mustSh(`mkdir -p "$D/tmp"; TMPDIR="$D/tmp" bash "$1" > "$D/interrupted.out" 2>&1 & echo $! > "$D/script.pid"`, script([2]string{"lab", slow}))
-	s.waitState("4", "activating")
+	s.waitState("5", "activating")
 	r = s.sh(`pid=$(cat "$D/script.pid"); kill -TERM "$pid"; while [ -e /proc/"$pid" ] && [ "$(cut -d' ' -f3 /proc/"$pid"/stat)" != Z ]; do sleep 0.05; done; cat "$D/interrupted.out"`)
 	if !strings.Contains(r.stdout, "interrupted") {
 		t.Errorf("the interrupted script did not say so:\n%s", r.stdout)
 	}
 	s.checkNoSharingLeft("the interrupted deploy")
 	s.release("slow")
-	if st := s.waitState("4", "rolled-back", "success", "failed"); st["state"] != "rolled-back" {
-		t.Errorf("after the interruption switch 4 ended %v, want rolled-back", st)
+	if st := s.waitState("5", "rolled-back", "success", "failed"); st["state"] != "rolled-back" {
+		t.Errorf("after the interruption switch 5 ended %v, want rolled-back", st)
 	}
 }
 
@@ -294,7 +307,10 @@ func (s *sandbox) checkNoSharingLeft(what string) {
 	s.t.Helper()
 	r := s.sh(`ls -A "$D/tmp"
 for f in /proc/[0-9]*/comm; do
-  [ "$(cat "$f" 2>/dev/null)" = ssh ] && echo "ssh process ${f%/comm}: $(tr '\0' ' ' < "${f%/comm}/cmdline" 2>/dev/null)"
+  [ "$(cat "$f" 2>/dev/null)" = ssh ] || continue
+  # A zombie (an ended master its reaper has not yet reaped) holds nothing.
+  case "$(sed 's/.*) //' "${f%/comm}/stat" 2>/dev/null)" in Z*) continue ;; esac
+  echo "ssh process ${f%/comm}: $(tr '\0' ' ' < "${f%/comm}/cmdline" 2>/dev/null)"
 done
 ls -d "$D"/cm-* 2>/dev/null
 true`)
