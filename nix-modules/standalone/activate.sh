@@ -105,6 +105,12 @@ preflight() {
     for n in "${wg_names[@]}"; do
       key=${wg_key[$n]}
       if [[ ! -r $key && ${wg_genkey[$n]} != 1 ]]; then
+        # A dry run reports it and goes on: a deploy writes pre-activation secrets (such
+        # as this key) before it activates, so the key may well be there by then.
+        if ((dry)); then
+          warn "WireGuard interface $n: private key file $key does not exist yet; activating now would fail unless a deploy delivers it first (networking.wireguard.interfaces.$n.privateKeyFile)"
+          continue
+        fi
         fail "WireGuard interface $n: private key file $key does not exist or is not readable (networking.wireguard.interfaces.$n.privateKeyFile)"
       fi
     done

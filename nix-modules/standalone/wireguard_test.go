@@ -137,6 +137,16 @@ func TestWireGuardMissingKeyFailsBeforeChanges(t *testing.T) {
 	if _, err := os.Lstat(sb.path("etc/nixmesh-test/x")); !os.IsNotExist(err) {
 		t.Errorf("files were changed before the check failed: %v", err)
 	}
+
+	// A dry run says so and reports the rest: a deploy writes the key (a pre-activation
+	// secret) before it activates.
+	out, code = sb.run(t, stc(host, "dry-activate"))
+	if code != 0 {
+		t.Fatalf("dry-activate without the private key: exit %d, want 0\n%s", code, out)
+	}
+	assertContains(t, "dry-activate output", out,
+		"warning: WireGuard interface wg0: private key file /var/lib/wg/missing.key does not exist yet",
+		"would add file /etc/nixmesh-test/x", "would create WireGuard interface wg0")
 }
 
 func TestWireGuardGeneratesAMissingKey(t *testing.T) {
