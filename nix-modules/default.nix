@@ -18,15 +18,24 @@
 # The network-level checks (`assertions`, `warnings`, and each host's own) run whenever
 # `plan`, a deploy script or a system is evaluated; `config`, `options` and `optionsList`
 # stay readable even when a check fails.
-{ nixpkgs ? null, system ? builtins.currentSystem, ... }:
+#
+# `lib` picks the lib the network level is evaluated with: by default nixpkgs' own when
+# `nixpkgs` is given, else the bundled one. `import ./nix-modules { lib = import
+# <nixpkgs/lib>; }` keeps standalone hosts but runs every network-level module on nixpkgs'
+# real lib (the tests do this with each supported nixpkgs release).
+{ nixpkgs ? null, lib ? null, system ? builtins.currentSystem, ... }@args:
 userModule:
 let
+
   bundledLib = import ./lib;
 
   nixpkgsPath = if builtins.isAttrs nixpkgs then nixpkgs.outPath else nixpkgs;
 
   # Path concatenation (not "${...}") so that a nixpkgs checkout is not copied to the store.
-  lib = if nixpkgs == null then bundledLib else import (nixpkgsPath + "/lib");
+  lib =
+    if (args.lib or null) != null then args.lib
+    else if nixpkgs == null then bundledLib
+    else import (nixpkgsPath + "/lib");
 
   kind = if nixpkgs == null then "standalone" else "nixos";
 

@@ -14,6 +14,10 @@
   labHosts ? ./lab-generated.nix
 , # One more module for the network (tests use it for variants of the deployment).
   extraModule ? { }
+, # Passed to nix-modules (tests evaluate this deployment on nixpkgs' real lib, and as
+  # NixOS hosts under the stand-in nixpkgs): `--arg lib 'import <nixpkgs/lib>'`.
+  lib ? null
+, nixpkgs ? null
 }:
 let
   lab = import ./lab.nix {
@@ -29,7 +33,7 @@ let
   # The operator's public key (its private half was thrown away): put yours here to log in as `operator` on every host.
   operatorKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIINmKM1T5zOF/8QQOIZRbYDO9J27AB0zzu0ip0scbW9h operator@laptop";
 in
-import ../../nix-modules { } ({ lib, ... }: {
+import ../../nix-modules { inherit lib nixpkgs; } ({ lib, ... }: {
   # SSH access, the WireGuard VPN and DNS between the hosts (network.nix); the running
   # lab's addresses, ports and host keys (lab.nix); a variant's extra module.
   imports = [ ./network.nix lab.module extraModule ];

@@ -3,13 +3,17 @@
 # every file can use every other through `lib`. Names are exported both under their
 # section (`lib.strings.concatStringsSep`) and at the top (`lib.concatStringsSep`), as
 # nixpkgs does. Only `types` stays a section of its own (`lib.types.str`).
+#
+# ./network.nix (IPv4/IPv6/CIDR helpers) is NOT part of this lib: nixpkgs has no such
+# helpers (its own `lib.network`, since 2024, is an unrelated IPv6 parser), so a name here
+# would let user modules depend on something real nixpkgs lacks. The framework imports it
+# by path (modules/cross/lib.nix: `cross.network`).
 let
   sections = {
     trivial = ./trivial.nix;
     lists = ./lists.nix;
     strings = ./strings.nix;
     attrsets = ./attrsets.nix;
-    network = ./network.nix;
     options = ./options.nix;
     modules = ./modules.nix;
     types = ./types.nix;
@@ -24,7 +28,6 @@ let
     // loaded.lists
     // loaded.strings
     // loaded.attrsets
-    // loaded.network
     // loaded.options
     // loaded.modules
     // { inherit (loaded) types; };

@@ -1,5 +1,5 @@
 # IPv4 / IPv6 address and CIDR helpers (nixmesh-specific, used by the VPN and DNS
-# modules). Exported as lib.network.* and at the top level of lib.
+# modules). Not part of the bundled lib: imported by path (modules/cross/lib.nix).
 #
 # Representation: an IPv4 address is a list of 4 octets (0..255), an IPv6 address a
 # list of 8 groups (0..65535). All arithmetic works on these "words" (8 or 16 bits), so
@@ -211,7 +211,7 @@ let
 
   sizeOfHostBits = hb: if hb <= 62 then pow2 hb else pow2f hb;
 in
-{
+rec {
   # ---------------------------------------------------------------- addresses
 
   # The 4 octets of an IPv4 address; throws when invalid.
@@ -375,7 +375,7 @@ in
   # nthHost with the subnet's prefix length appended (an interface address).
   # nthHostCIDR "10.77.0.0/24" 3 => "10.77.0.3/24"
   nthHostCIDR = s: n:
-    "${(lib.network.nthHost s n)}/${toString (cidrInfo "nthHostCIDR" s).prefixLength}";
+    "${(nthHost s n)}/${toString (cidrInfo "nthHostCIDR" s).prefixLength}";
 
   # The netnum-th subnet of newbits more prefix bits (as Terraform's cidrsubnet).
   # newbits is at most 48.

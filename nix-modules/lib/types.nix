@@ -235,6 +235,17 @@ let
       merge = mergeEqualOption;
     };
 
+    /* Type: `t` whose values must also pass `check` (the merge stays t's).
+       Example: addCheck types.int (x: x >= 0) */
+    addCheck = t: check: t // { check = x: t.check x && check x; };
+
+    /* Type: a value of `t` that can be a field of /etc/passwd: no `:' and no newline.
+       Example: passwdEntry types.path */
+    passwdEntry = t: types.addCheck t (x: match ".*[:\n].*" (toString x) == null) // {
+      name = "passwdEntry ${t.name}";
+      description = "${t.description}, not containing newlines or colons";
+    };
+
     /* Type: a derivation or a store path. */
     package = simple {
       name = "package"; description = "package"; descriptionClass = "noun";

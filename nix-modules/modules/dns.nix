@@ -49,7 +49,7 @@ let
 
   recordTypes = import ./dns/record-types.nix { inherit lib network; };
   typeOrder = [ "SOA" "NS" "A" "AAAA" "CNAME" "MX" "TXT" "SRV" "CAA" ];
-  typeRank = t: let i = lib.lists.findFirstIndex (x: x == t) null typeOrder; in if i == null then 99 else i;
+  typeRank = t: let i = cross.findFirstIndex (x: x == t) null typeOrder; in if i == null then 99 else i;
 
   # --- names ------------------------------------------------------------------------------
 
@@ -62,7 +62,7 @@ let
 
   # The zone of a normalised name: the longest zone name equal to it or a suffix after a dot.
   zoneNames = builtins.filter (validName zoneNameRe) (builtins.attrNames cfg.zones);
-  zonesByLength = lib.sortOn (z: -(builtins.stringLength (normalise z))) zoneNames;
+  zonesByLength = cross.sortOn (z: -(builtins.stringLength (normalise z))) zoneNames;
   zoneOf = name: lib.findFirst
     (z: let zn = normalise z; in name == zn || lib.hasSuffix ".${zn}" name)
     null
@@ -293,7 +293,7 @@ let
   zoneText = z: zc: serial:
     let
       zn = normalise z;
-      records = lib.sortOn (r: "${r.name}\t${toString (typeRank r.type)}\t${r.data}")
+      records = cross.sortOn (r: "${r.name}\t${toString (typeRank r.type)}\t${r.data}")
         (lib.attrValues (builtins.listToAttrs (map (r: lib.nameValuePair "${r.name}\t${r.type}\t${r.data}" r) (byZone.${z} or [ ]))));
       hasApexNS = builtins.any (r: r.type == "NS" && r.name == zn) records;
       line = r: "${r.name}.${lib.optionalString (r.ttl != null) " ${toString r.ttl}"} IN ${r.type} ${r.data}";

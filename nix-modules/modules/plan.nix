@@ -25,7 +25,7 @@ let
     };
 
   # The configuration as the plan shows it. Standalone: the whole evaluated config
-  # except `_module` and `system.build`, exactly the value the standalone toplevel writes
+  # except `_module`, `assertions`, `warnings` and `system.build`, exactly the value the standalone toplevel writes
   # to config.json (standalone/make-toplevel.nix: functions, e.g. nixpkgs overlays, have
   # no JSON form and are shown as "<function>"; keep the two in step). NixOS: only the
   # option subtrees of NIXOS-SUBSET.md, see `nixosSubset`.
@@ -36,7 +36,7 @@ let
     else v;
 
   standaloneConfiguration = cfg:
-    jsonable (removeAttrs cfg [ "_module" ] // {
+    jsonable (removeAttrs cfg [ "_module" "assertions" "warnings" ] // {
       system = removeAttrs (cfg.system or { }) [ "build" ];
     });
 

@@ -140,12 +140,27 @@ let
           [ (problem (grantPath g ++ [ g.user ]) g.files "`${g.user}' is not a valid user name (letters, digits, `_', `-', `.'; not starting with a digit or `-').") ]
         else if (cfg.access.${g.target}.hostKeys or { }) == { } then
           [ (problem (grantPath g ++ [ g.user ]) g.files "host `${g.source}' is granted access to host `${g.target}', but `${g.target}' has no host keys, so `${g.source}' could not verify it. Set `ssh.access.${g.target}.hostKeys', e.g. ssh.access.${g.target}.hostKeys.ed25519 = \"ssh-ed25519 AAAA...\" (the contents of /etc/ssh/ssh_host_ed25519_key.pub on ${g.target}).") ]
+        else if !(declaresUser g.target g.user) then
+          [ (problem (grantPath g ++ [ g.user ]) g.files "grants access to user `${g.user}' on `${g.target}', which `${g.target}' does not declare. nixmesh adds keys to users but never creates one (NixOS would reject a user that is neither a normal nor a system user, or has no group): declare it, e.g. nodes.${g.target}.configuration.users.users.${g.user} = { isNormalUser = true; };") ]
         else [ ])
       grants;
 
+  # Whether the target host declares `user` as NixOS requires (users-groups.nix's
+  # assertions): exactly one of normal and system user (a uid below 1000 counts as system)
+  # and a primary group. Read from the host's evaluated config; this module's own keys do
+  # not make a user declared. Only the problems read it, never the emitted configuration
+  # (which it depends on).
+  declaresUser = target: user:
+    let
+      u = config.nodes.${target}.config.users.users.${user} or null;
+      system = u.isSystemUser or false || ((u.uid or null) != null && u.uid < 1000);
+      normal = u.isNormalUser or false;
+    in
+    u != null && system != normal && (u.group or "") != "";
+
   valid = g: isNode g.source && isNode g.target && (cfg.access.${g.target}.hostKeys or { }) != { }
     && builtins.match userRe g.user != null;
-  validGrants = lib.sortOn (g: "${g.source}\n${g.key}\n${g.target}\n${g.user}") (builtins.filter valid grants);
+  validGrants = cross.sortOn (g: "${g.source}\n${g.key}\n${g.target}\n${g.user}") (builtins.filter valid grants);
 
   # --- group ----------------------------------------------------------------------------
 

@@ -438,10 +438,15 @@ let
         ms);
       networking.firewall.allowedUDPPorts = map (x: x.member.listenPort) ms;
       networking.firewall.trustedInterfaces = map (x: x.r.interface) ms;
-      boot.kernel.sysctl = lib.mkMerge (map
-        (x: lib.optionalAttrs (x.member.role == "server")
-          (if x.r.family == "ipv4" then { "net.ipv4.ip_forward" = 1; } else { "net.ipv6.conf.all.forwarding" = 1; }))
-        ms);
+      # Forwarding, once per key however many networks this host serves, and at
+      # mkDefault: NixOS merges each sysctl key with mergeOneOption, so a second
+      # definition at the same priority (the user's own `ip_forward = 1`, another
+      # network) would be an error. The user's setting wins.
+      boot.kernel.sysctl = builtins.listToAttrs (map
+        (family: lib.nameValuePair
+          (if family == "ipv4" then "net.ipv4.ip_forward" else "net.ipv6.conf.all.forwarding")
+          (lib.mkDefault 1))
+        (cross.uniqueStrings (map (x: x.r.family) (builtins.filter (x: x.member.role == "server") ms))));
     };
 in
 {

@@ -49,7 +49,7 @@ func TestNotAppliedListsFreeformOnlyPaths(t *testing.T) {
 func TestSchemaDefaultsFollowNixOS(t *testing.T) {
 	host := writeFixture(t, `{
 	  users.users.alice.isNormalUser = true;
-	  users.users.bob = { home = "/srv/bob"; };
+	  users.users.bob = { home = "/srv/bob"; isSystemUser = true; group = "nogroup"; };
 	  programs.ssh.knownHosts.gw = { extraHostNames = [ "198.18.0.1" ]; publicKey = "ssh-ed25519 K"; };
 	  environment.etc.foo.text = "x";
 	}`)
@@ -100,7 +100,7 @@ func TestSchemaDefaultsFollowNixOS(t *testing.T) {
 	if alice.Name != "alice" || alice.Group != "users" || alice.Home != "/home/alice" || !alice.CreateHome {
 		t.Errorf("normal user defaults: %+v", alice)
 	}
-	if bob.Group != "" || bob.Home != "/srv/bob" || bob.CreateHome {
+	if bob.Group != "nogroup" || bob.Home != "/srv/bob" || bob.CreateHome {
 		t.Errorf("plain user defaults: %+v", bob)
 	}
 	if got := cfg.Programs.SSH.KnownHosts["gw"].HostNames; !reflect.DeepEqual(got, []string{"gw", "198.18.0.1"}) {
@@ -185,7 +185,17 @@ func TestEvaluationErrorsNameTheProblem(t *testing.T) {
 		{"no content", `{ environment.etc.x = { }; }`,
 			"neither `text' nor `source'"},
 		{"both user kinds", `{ users.users.u = { isNormalUser = true; isSystemUser = true; }; }`,
-			"are both true; set exactly one"},
+			"Exactly one of users.users.u.isSystemUser and users.users.u.isNormalUser must be set"},
+		{"undeclared user", `{ users.users.k.openssh.authorizedKeys.keys = [ "ssh-ed25519 AAAA k" ]; }`,
+			"users.users.k.group is unset"},
+		{"sysctl twice", `{ imports = [ { boot.kernel.sysctl."vm.swappiness" = 10; } ]; boot.kernel.sysctl."vm.swappiness" = 10; }`,
+			"boot.kernel.sysctl.\"vm.swappiness\"' is defined multiple times"},
+		{"known host without key", `{ programs.ssh.knownHosts.x.hostNames = [ "x" ]; }`,
+			"knownHost x must contain either a publicKey or publicKeyFile"},
+		{"wireguard without key", `{ networking.wireguard.interfaces.wg0.ips = [ "10.0.0.1/24" ]; }`,
+			"Either networking.wireguard.interfaces.wg0.privateKey or networking.wireguard.interfaces.wg0.privateKeyFile must be set"},
+		{"home with colon", `{ users.users.k = { isNormalUser = true; home = "/home/a:b"; }; }`,
+			"not containing newlines or colons"},
 		{"type", `{ networking.hostName = 5; }`, "networking.hostName"},
 		{"assertion", `{ assertions = [ { assertion = false; message = "the answer must be 42"; } ]; }`,
 			"- the answer must be 42"},

@@ -309,7 +309,8 @@ let
       "not_applied=(${escAll notApplied})")
   ];
 
-  # config.json: the configuration without system.build and _module.
+  # config.json: the configuration without system.build, _module and the checks
+  # (assertions and warnings ran when this system was built).
   # Functions (nixpkgs overlays, freeform values) have no JSON form; they are shown as
   # "<function>" instead of failing the build.
   jsonable = v:
@@ -317,7 +318,7 @@ let
     else if isAttrs v && !(v ? outPath) then mapAttrs (_: jsonable) v
     else if builtins.isList v then map jsonable v
     else v;
-  configJSON = toJSON (jsonable (removeAttrs config [ "_module" ] // {
+  configJSON = toJSON (jsonable (removeAttrs config [ "_module" "assertions" "warnings" ] // {
     system = removeAttrs (config.system or { }) [ "build" ];
   }));
 

@@ -14,9 +14,28 @@ let
   inherit (builtins) match elemAt concatStringsSep filter foldl' stringLength substring;
 in
 rec {
-  # The IPv4/IPv6 helpers of the bundled lib (lib/network.nix). nixpkgs' lib has no
-  # `network` section, so with nixpkgs they are loaded from the file.
-  network = lib.network or (import ../../lib/network.nix { inherit lib; });
+  # nixmesh's IPv4/IPv6/CIDR helpers (lib/network.nix), always by path and under our own
+  # name: nixpkgs' `lib.network` (since 2024) is an unrelated IPv6 parser, and older
+  # nixpkgs have none. The framework uses only lib names that nixpkgs 22.11 has
+  # (tests/lib-names-nixpkgs-22.11.txt); what is newer is carried here.
+  network = import ../../lib/network.nix { inherit lib; };
+
+  # The list sorted by the key `f` gives each element (strings or numbers), stable; the
+  # key is computed once per element. (nixpkgs' `lib.sortOn` exists only since 2023-12.)
+  # sortOn builtins.stringLength [ "ccc" "a" "bb" ] => [ "a" "bb" "ccc" ]
+  sortOn = f: list:
+    map (p: p.v) (builtins.sort (a: b: a.k < b.k || (a.k == b.k && a.i < b.i))
+      (lib.imap0 (i: v: { inherit i v; k = f v; }) list));
+
+  # The index of the first element satisfying `pred`, or `default`.
+  # (nixpkgs' `lib.lists.findFirstIndex` exists only since 2023-09.)
+  # findFirstIndex (x: x > 2) null [ 1 3 5 ] => 1
+  findFirstIndex = pred: default: list:
+    let
+      go = i: if i == builtins.length list then default
+        else if pred (elemAt list i) then i else go (i + 1);
+    in
+    go 0;
 
   # "[user@]host" -> the host part, without IPv6 brackets or zone.
   # hostAddress "root@198.18.0.11" => "198.18.0.11"; hostAddress "[fd00::1]" => "fd00::1"

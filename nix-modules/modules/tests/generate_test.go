@@ -103,6 +103,12 @@ func generate(seed int64) *generated {
 		g.hosts[name] = fmt.Sprintf("198.18.%d.%d", i/200, 1+i%200)
 		g.ports[name] = 22
 		node := map[string]any{"host": "root@" + g.hosts[name]}
+		// Grants go to root, alice and bob; nixmesh never creates a user, so every node
+		// declares the two that NixOS does not (root it declares itself).
+		node["configuration"] = map[string]any{"users": map[string]any{"users": map[string]any{
+			"alice": map[string]any{"isNormalUser": true},
+			"bob":   map[string]any{"isSystemUser": true, "group": "users"},
+		}}}
 		if r.Intn(5) == 0 {
 			g.ports[name] = 2200 + i
 			node["port"] = g.ports[name]

@@ -1,8 +1,18 @@
 { lib, ... }:
-let inherit (lib) mkOption types; in
+let
+  inherit (lib) mkOption types;
+  # As NixOS's: one definition per key and priority (mergeOneOption), even two equal
+  # ones are an error; a module that sets a key a user may set too uses mkDefault.
+  sysctlValue = lib.mkOptionType {
+    name = "sysctl option value";
+    description = "sysctl option value (bool, string, integer or null; defined once)";
+    check = v: builtins.isBool v || builtins.isString v || builtins.isInt v || v == null;
+    merge = lib.mergeOneOption;
+  };
+in
 {
   options.boot.kernel.sysctl = mkOption {
-    type = types.attrsOf (types.nullOr (types.oneOf [ types.bool types.str types.int ]));
+    type = types.attrsOf sysctlValue;
     default = { };
     example = { "net.ipv4.tcp_keepalive_time" = 120; "net.ipv6.conf.all.forwarding" = true; };
     description = ''

@@ -1,4 +1,4 @@
-{ lib, ... }:
+{ lib, config, ... }:
 let
   inherit (lib) mkOption types;
   knownHostModule = { name, config, ... }: {
@@ -38,6 +38,14 @@ let
   };
 in
 {
+  # NixOS's assertion (programs/ssh.nix).
+  config.assertions = lib.mapAttrsToList
+    (name: h: {
+      assertion = (h.publicKey == null) != (h.publicKeyFile == null);
+      message = "knownHost ${name} must contain either a publicKey or publicKeyFile";
+    })
+    config.programs.ssh.knownHosts;
+
   options.programs.ssh.knownHosts = mkOption {
     type = types.attrsOf (types.submodule knownHostModule);
     default = { };

@@ -1,7 +1,12 @@
 # users.users and users.groups. Activation creates missing groups and users (never
 # deletes one), adds supplementary groups, and writes each user's authorized keys to
 # /etc/ssh/authorized_keys.d/NAME (mode 0444).
-{ lib, ... }:
+#
+# As on NixOS: `root` is declared (uid 0, group root, home /root), `home` and `shell` are
+# passwd-entry paths, and every user must be exactly one of a normal user and a system
+# user (a uid below 1000 counts as system) with a primary group set. A user that only
+# receives authorized keys is therefore an error here as it is on NixOS.
+{ lib, config, ... }:
 let
   inherit (lib) mkOption mkDefault mkIf types;
   freeform = types.lazyAttrsOf types.anything;
@@ -48,7 +53,7 @@ let
         description = "The user's auxiliary groups; missing groups are created.";
       };
       home = mkOption {
-        type = types.str;
+        type = types.passwdEntry types.path;
         default = "/var/empty";
         description = "The user's home directory.";
       };
@@ -58,7 +63,7 @@ let
         description = "Whether to create the home directory (mode 0700, owned by the user).";
       };
       shell = mkOption {
-        type = types.nullOr (types.either types.str types.path);
+        type = types.nullOr (types.passwdEntry types.path);
         default = null;
         example = "/bin/bash";
         description = "The path to the user's shell. null: useradd's default.";
@@ -105,8 +110,29 @@ let
       };
     };
   };
+  xor = a: b: (a || b) && !(a && b);
 in
 {
+  config.users.users.root = {
+    uid = 0;
+    description = "System administrator";
+    home = "/root";
+    group = "root";
+  };
+
+  config.assertions = lib.concatLists (lib.mapAttrsToList
+    (_: user: [
+      {
+        assertion = xor (user.isSystemUser || (user.uid != null && user.uid < 1000)) user.isNormalUser;
+        message = "Exactly one of users.users.${user.name}.isSystemUser and users.users.${user.name}.isNormalUser must be set (as on NixOS; a uid below 1000 counts as a system user).";
+      }
+      {
+        assertion = user.group != "";
+        message = "users.users.${user.name}.group is unset (as on NixOS): set it, e.g. users.users.${user.name}.group = \"users\";";
+      }
+    ])
+    config.users.users);
+
   options.users = {
     users = mkOption {
       type = types.attrsOf (types.submodule userModule);

@@ -96,6 +96,25 @@ let
   };
 in
 {
+  # NixOS's assertions (services/networking/wireguard.nix), while WireGuard is enabled.
+  config.assertions = lib.optionals config.networking.wireguard.enable (lib.concatLists (lib.mapAttrsToList
+    (name: i: [
+      {
+        assertion = (i.privateKey != null) != (i.privateKeyFile != null);
+        message = "Either networking.wireguard.interfaces.${name}.privateKey or networking.wireguard.interfaces.${name}.privateKeyFile must be set.";
+      }
+      {
+        assertion = i.generatePrivateKeyFile -> i.privateKey == null;
+        message = "networking.wireguard.interfaces.${name}.generatePrivateKeyFile must not be set if networking.wireguard.interfaces.${name}.privateKey is set.";
+      }
+    ] ++ map
+      (peer: {
+        assertion = peer.presharedKey == null || peer.presharedKeyFile == null;
+        message = "networking.wireguard.interfaces.${name} peer \"${peer.publicKey}\" has both presharedKey and presharedKeyFile set, but only one can be used.";
+      })
+      i.peers)
+    config.networking.wireguard.interfaces));
+
   options.networking.wireguard = {
     enable = mkOption {
       type = types.bool;

@@ -4,6 +4,6 @@
 import ../../default.nix { } {
   nodes.web = {
     host = "root@198.18.0.12";
-    configuration.users.users.alice.openssh.authorizedKeys.keys = "ssh-ed25519 AAAA alice";
+    configuration.users.users.alice = { isNormalUser = true; openssh.authorizedKeys.keys = "ssh-ed25519 AAAA alice"; };
   };
 }

@@ -1,41 +1,42 @@
 # Error cases whose message matters: each { expr; message; } must fail evaluation with
 # `message` in the error output (checked from Go, one nix-instantiate per case).
 { lib }:
+let network = import ../../network.nix { inherit lib; }; in
 {
   nthHostOutOfRange = {
-    expr = lib.nthHost "10.77.0.0/24" 256;
+    expr = network.nthHost "10.77.0.0/24" 256;
     message = "nthHost: host number 256 is out of range for 10.77.0.0/24 (valid: 0..255 or -256..-1)";
   };
   nthHostV6OutOfRange = {
-    expr = lib.nthHost "fd00::/120" (-300);
+    expr = network.nthHost "fd00::/120" (-300);
     message = "nthHost: host number -300 is out of range for fd00::/120";
   };
   nthHostBadCIDR = {
-    expr = lib.nthHost "10.77.0.0/40" 1;
+    expr = network.nthHost "10.77.0.0/40" 1;
     message = "nthHost: \"10.77.0.0/40\" is not a valid CIDR";
   };
   parseCIDRBad = {
-    expr = lib.parseCIDR "10.77.0.0";
+    expr = network.parseCIDR "10.77.0.0";
     message = "parseCIDR: \"10.77.0.0\" is not a valid CIDR";
   };
   parseCIDRNotString = {
-    expr = lib.parseCIDR 5;
+    expr = network.parseCIDR 5;
     message = "parseCIDR: a value of type int is not a valid CIDR";
   };
   parseIPv4Bad = {
-    expr = lib.parseIPv4 "300.1.1.1";
+    expr = network.parseIPv4 "300.1.1.1";
     message = "parseIPv4: \"300.1.1.1\" is not a valid IPv4 address";
   };
   parseIPv6Bad = {
-    expr = lib.parseIPv6 "1::2::3";
+    expr = network.parseIPv6 "1::2::3";
     message = "parseIPv6: \"1::2::3\" is not a valid IPv6 address";
   };
   cidrBroadcastIPv6 = {
-    expr = lib.cidrBroadcast "fd00::/64";
+    expr = network.cidrBroadcast "fd00::/64";
     message = "has no broadcast address";
   };
   intToIPv4Range = {
-    expr = lib.intToIPv4 4294967296;
+    expr = network.intToIPv4 4294967296;
     message = "intToIPv4: 4294967296 is not in the IPv4 range";
   };
   getAttrFromPathMissing = {
@@ -75,7 +76,7 @@
     message = "updateManyAttrsByPath: Path 'a.b' does not exist in the expression";
   };
   cidrSubnetOutOfRange = {
-    expr = lib.cidrSubnet "10.0.0.0/24" 2 4;
+    expr = network.cidrSubnet "10.0.0.0/24" 2 4;
     message = "cidrSubnet: subnet number 4 is out of range for 2 new bits of 10.0.0.0/24 (valid: 0..3)";
   };
 }

@@ -1,7 +1,7 @@
 # Cases for lib/network.nix. Each: { expr; expected; } or { expr; throws = true; }.
 { lib }:
 let
-  inherit (lib.network)
+  inherit (import ../../network.nix { inherit lib; })
     parseIPv4 parseIPv6 parseIP isIPv4 isIPv6 isIP ipFamily formatIPv4 formatIPv6
     canonicalIP ipToInt intToIPv4 isCIDR isNetworkCIDR cidrHostBitsZero parseCIDR
     cidrNetwork cidrNetworkCIDR cidrBroadcast cidrLastAddress cidrNetmask
