@@ -167,24 +167,32 @@ func TestLabSystemCarriesPlan(t *testing.T) {
 	}
 }
 
-// TestNixOSExampleWithStandIn evaluates examples/nixos against
-// nix-modules/tests/fake-nixpkgs, a stand-in for nixpkgs (the bundled lib and an
-// eval-config.nix with NixOS's traits), so the example's wiring is checked on every run
-// even where no nixpkgs exists. TestNixOSExample below does it against the real thing.
+// TestNixOSExampleWithStandIn evaluates examples/nixos against the faithful stand-in
+// for nixpkgs (nixpkgs' real lib from NIXMESH_NIXPKGS_LIB and nix-modules/tests/
+// fake-nixpkgs/nixos: NixOS's own option types and assertions for what nixmesh sets), and
+// builds alpha's system, which fails while any NixOS assertion fails. Not run without a
+// lib. TestNixOSExample below does it against a whole nixpkgs.
 func TestNixOSExampleWithStandIn(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
-	fake := filepath.Join(dir(), "..", "nix-modules", "tests", "fake-nixpkgs")
-	p := evalPlan(t, filepath.Join(dir(), "nixos", "deploy.nix"), "--arg", "nixpkgs", fake)
-	checkNixOSPlan(t, p)
-	alpha, _ := decode(t, "alpha", p.Nodes["alpha"].Configuration).(map[string]any)
-	networking, _ := alpha["networking"].(map[string]any)
-	if diff := cmp.Diff(map[string]any{
-		"hostName": "alpha",
-		"firewall": map[string]any{"allowedTCPPorts": []any{float64(80)}},
-		"hosts":    map[string]any{"198.18.0.22": []any{"beta"}},
-	}, networking); diff != "" {
-		t.Errorf("alpha's networking (-want +got):\n%s", diff)
+	for _, lib := range testutil.NixpkgsLibs(t) {
+		t.Run(testutil.LibName(lib), func(t *testing.T) {
+			fake := testutil.StandInNixpkgs(t, lib)
+			file := filepath.Join(dir(), "nixos", "deploy.nix")
+			p := evalPlan(t, file, "--arg", "nixpkgs", fake)
+			checkNixOSPlan(t, p)
+			alpha, _ := decode(t, "alpha", p.Nodes["alpha"].Configuration).(map[string]any)
+			if diff := cmp.Diff([]any{"alpha", []any{float64(80)}, map[string]any{"198.18.0.22": []any{"beta"}}},
+				[]any{dig(alpha, "networking", "hostName"), dig(alpha, "networking", "firewall", "allowedTCPPorts"), dig(alpha, "networking", "hosts")}); diff != "" {
+				t.Errorf("alpha's hostName, open TCP ports and hosts (-want +got):\n%s", diff)
+			}
+			for _, node := range []string{"alpha", "beta"} {
+				out, err := exec.Command("nix-instantiate", "-A", "systems."+node, "--arg", "nixpkgs", fake, file).CombinedOutput()
+				if err != nil {
+					t.Errorf("instantiating %s's system (every NixOS assertion must hold): %v\n%s", node, err, out)
+				}
+			}
+		})
 	}
 }
 

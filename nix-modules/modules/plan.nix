@@ -92,7 +92,8 @@ let
     system.activationScripts = scripts: builtins.mapAttrs
       (_: s: if builtins.isString s then s else { inherit (s) text deps; })
       (removeAttrs scripts [ "script" ]);
-    boot.kernel.sysctl = true;
+    # null means "not set" in NixOS (its rmem_max/wmem_max options default to null).
+    boot.kernel.sysctl = lib.filterAttrs (_: v: v != null);
   };
 
   configurationOf = node:

@@ -25,6 +25,21 @@ func nixEval(t *testing.T, file, attr string) ([]byte, string, error) {
 	return stdout.Bytes(), stderr.String(), err
 }
 
+// mustEvalArgs runs nix-instantiate with the given arguments and decodes its JSON.
+func mustEvalArgs(t *testing.T, args []string, into any) string {
+	t.Helper()
+	cmd := exec.Command("nix-instantiate", args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("nix-instantiate %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	if err := json.Unmarshal(stdout.Bytes(), into); err != nil {
+		t.Fatalf("decoding %s: %v\n%s", strings.Join(args, " "), err, stdout.Bytes())
+	}
+	return stderr.String()
+}
+
 func mustEval(t *testing.T, file, attr string, into any) string {
 	t.Helper()
 	out, stderr, err := nixEval(t, file, attr)
@@ -351,7 +366,8 @@ func deref(s *string) string {
 }
 
 // TestNixOSKind runs the NixOS code path (nixpkgs' lib at the top, eval-config.nix per
-// node) against fake-nixpkgs/, a stand-in with NixOS's traits: the plan says kind
+// node) against the faithful stand-in (fake-nixpkgs/ with nixpkgs' real lib, for each lib
+// NIXMESH_NIXPKGS_LIB names; not run without one): the plan says kind
 // "nixos", and each configuration holds only the NIXOS-SUBSET subtrees, without
 // disabled etc entries, without the `source' NixOS derives from `text', and without
 // the assembled activation `script'. (examples_test.go's TestNixOSExample does the same
@@ -359,9 +375,18 @@ func deref(s *string) string {
 func TestNixOSKind(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
+	for _, lib := range testutil.NixpkgsLibs(t) {
+		t.Run(testutil.LibName(lib), func(t *testing.T) { testNixOSKind(t, testutil.StandInNixpkgs(t, lib)) })
+	}
+}
+
+func testNixOSKind(t *testing.T, nixpkgs string) {
 	file := filepath.Join(Dir(), "good", "nixos-kind.nix")
+	evalArgs := func(attr string) []string {
+		return []string{"--eval", "--strict", "--json", "-A", attr, "--arg", "nixpkgs", nixpkgs, file}
+	}
 	var p plan
-	mustEval(t, file, "plan", &p)
+	mustEvalArgs(t, evalArgs("plan"), &p)
 	for name, n := range p.Nodes {
 		if n.Kind != "nixos" {
 			t.Errorf("%s: kind %q, want nixos", name, n.Kind)
@@ -374,10 +399,19 @@ func TestNixOSKind(t *testing.T) {
 			"peer": {"text": "beta\n", "source": null, "mode": "symlink", "user": "+0", "group": "+0"},
 			"static": {"text": null, "source": "/nix/store/00000000000000000000000000000000-static", "mode": "symlink", "user": "+0", "group": "+0"}
 		}},
-		"networking": {"hostName": "alpha"},
-		"services": {},
+		"networking": {"hostName": "alpha", "hosts": {}, "wireguard": {"interfaces": {}},
+			"firewall": {"allowedTCPPorts": [], "allowedUDPPorts": [], "trustedInterfaces": []}},
+		"programs": {"ssh": {"knownHosts": {}}},
+		"services": {"nsd": {"enable": false, "interfaces": ["127.0.0.0", "::1"], "zones": {}}},
 		"system": {"activationScripts": {"greet": "echo alpha", "after": {"text": "true", "deps": ["greet"]}}},
-		"users": {"users": {"ops": {"isNormalUser": true, "uid": 1001, "openssh": {"authorizedKeys": {"keys": ["ssh-ed25519 AAAA ops"]}}}}}
+		"users": {"users": {
+			"ops": {"isNormalUser": true, "isSystemUser": false, "uid": 1001, "group": "users", "home": "/home/ops", "createHome": true,
+				"openssh": {"authorizedKeys": {"keys": ["ssh-ed25519 AAAA ops"]}}},
+			"root": {"isNormalUser": false, "isSystemUser": false, "uid": 0, "group": "root", "home": "/root", "createHome": false,
+				"openssh": {"authorizedKeys": {"keys": []}}},
+			"nobody": {"isNormalUser": false, "isSystemUser": true, "uid": 65534, "group": "nogroup", "home": "/var/empty", "createHome": false,
+				"openssh": {"authorizedKeys": {"keys": []}}}
+		}}
 	}`), &want); err != nil {
 		t.Fatal(err)
 	}
@@ -386,13 +420,13 @@ func TestNixOSKind(t *testing.T) {
 		t.Errorf("plan.nodes.alpha.configuration =\n%s\nwant only the NixOS subset as in the test", gotJSON)
 	}
 	var drvName string
-	mustEval(t, file, "systems.alpha.name", &drvName)
+	mustEvalArgs(t, evalArgs("systems.alpha.name"), &drvName)
 	if drvName != "fake-nixos-system-alpha" {
 		t.Errorf("systems.alpha is %q, want the eval-config toplevel fake-nixos-system-alpha", drvName)
 	}
 
 	// Both front doors run SYSTEM/bin/nixmesh-switch: a NixOS system carries the switcher.
-	out, err := exec.Command("nix-build", "--no-out-link", "-A", "systems.alpha", file).Output()
+	out, err := exec.Command("nix-build", "--no-out-link", "-A", "systems.alpha", "--arg", "nixpkgs", nixpkgs, file).Output()
 	if err != nil {
 		t.Fatalf("nix-build -A systems.alpha: %v", err)
 	}

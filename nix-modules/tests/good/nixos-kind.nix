@@ -1,6 +1,7 @@
-# The NixOS code path, against tests/fake-nixpkgs (a stand-in for a nixpkgs checkout):
-# good_test.go, TestNixOSKind, says what the plan must look like.
-{ nixpkgs ? ../fake-nixpkgs }:
+# The NixOS code path, against the faithful stand-in for a nixpkgs checkout (nixpkgs'
+# real lib + tests/fake-nixpkgs/nixos, assembled by the test): good_test.go,
+# TestNixOSKind, says what the plan must look like.
+{ nixpkgs }:
 import ../../default.nix { inherit nixpkgs; } ({ config, ... }: {
   defaults = { name, ... }: { configuration.networking.hostName = name; };
 

@@ -1,0 +1,181 @@
+package nixmodulestests
+
+import (
+	"bytes"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/nixmesh/nixmesh/internal/testutil"
+)
+
+// The deployments the real-lib tests evaluate: the lab example (three standalone hosts,
+// star VPN, zone with a secondary, secrets) and good/rich.nix (mesh + star, IPv6, grants
+// between several users, two zones, every record type).
+func realLibDeployments() map[string]string {
+	root := filepath.Dir(filepath.Dir(Dir()))
+	return map[string]string{
+		"lab":  filepath.Join(root, "examples", "lab", "deploy.nix"),
+		"rich": filepath.Join(Dir(), "good", "rich.nix"),
+	}
+}
+
+func evalPlanArgs(t *testing.T, file string, extra ...string) map[string]any {
+	t.Helper()
+	var p map[string]any
+	mustEvalArgs(t, append([]string{"--eval", "--strict", "--json", "-A", "plan", file}, extra...), &p)
+	return p
+}
+
+// comparable drops what legitimately differs between libs: `files' (nixpkgs' lib knows
+// no file for an inline module's definitions) and the order of list elements (the two
+// module systems collect definitions in different orders; no option the framework sets
+// gives list order a meaning).
+func comparable(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, e := range x {
+			if k != "files" {
+				out[k] = comparable(e)
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		keys := make([]string, len(x))
+		for i, e := range x {
+			out[i] = comparable(e)
+			b, _ := json.Marshal(out[i])
+			keys[i] = string(b)
+		}
+		sort.Sort(byKey{out, keys})
+		return out
+	}
+	return v
+}
+
+type byKey struct {
+	v    []any
+	keys []string
+}
+
+func (b byKey) Len() int           { return len(b.v) }
+func (b byKey) Less(i, j int) bool { return b.keys[i] < b.keys[j] }
+func (b byKey) Swap(i, j int) {
+	b.v[i], b.v[j] = b.v[j], b.v[i]
+	b.keys[i], b.keys[j] = b.keys[j], b.keys[i]
+}
+
+// TestRealLibSameResults evaluates each deployment's plan with nixpkgs' real lib at the
+// network level (standalone hosts) and with the bundled lib: every per-host configuration
+// and network declaration must be the same. A name missing from an old lib, or one
+// with other contents upstream (lib.network), fails here.
+func TestRealLibSameResults(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	libs := testutil.NixpkgsLibs(t)
+	for name, file := range realLibDeployments() {
+		bundled := comparable(evalPlanArgs(t, file))
+		for _, lib := range libs {
+			t.Run(name+"/"+testutil.LibName(lib), func(t *testing.T) {
+				real := comparable(evalPlanArgs(t, file, "--arg", "lib", "import "+lib))
+				if diff := cmp.Diff(bundled, real); diff != "" {
+					t.Errorf("plan on nixpkgs' lib differs from the bundled lib's (-bundled +real):\n%s", diff)
+				}
+			})
+		}
+	}
+}
+
+// TestRealLibNixOSStandIn evaluates each deployment as NixOS hosts under the faithful
+// stand-in (real lib + NixOS's option types, merge rules and assertions) and
+// instantiates every node's system, which fails while any NixOS assertion fails.
+func TestRealLibNixOSStandIn(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	for _, lib := range testutil.NixpkgsLibs(t) {
+		nixpkgs := testutil.StandInNixpkgs(t, lib)
+		for name, file := range realLibDeployments() {
+			t.Run(name+"/"+testutil.LibName(lib), func(t *testing.T) {
+				p := evalPlanArgs(t, file, "--arg", "nixpkgs", nixpkgs)
+				nodes, _ := p["nodes"].(map[string]any)
+				if len(nodes) < 3 {
+					t.Fatalf("plan has %d nodes", len(nodes))
+				}
+				for node, n := range nodes {
+					if kind := n.(map[string]any)["kind"]; kind != "nixos" {
+						t.Errorf("%s: kind %v, want nixos", node, kind)
+					}
+					out, err := exec.Command("nix-instantiate", "-A", "systems."+node, "--arg", "nixpkgs", nixpkgs, file).CombinedOutput()
+					if err != nil {
+						t.Errorf("%s's NixOS system does not instantiate: %v\n%s", node, err, out)
+					}
+				}
+			})
+		}
+	}
+}
+
+// What NixOS rejects, standalone hosts reject too: each case fails as NixOS hosts under
+// the stand-in (with nixpkgs' real lib) AND as standalone hosts (bundled lib), with the
+// given text in both messages.
+var rejectedEverywhere = []struct {
+	name, module, want string
+}{
+	{"sysctl defined twice", `{ nodes.a = { host = "a"; configuration = { imports = [ { boot.kernel.sysctl."vm.swappiness" = 10; } ]; boot.kernel.sysctl."vm.swappiness" = 10; }; }; }`,
+		"is defined multiple times"},
+	{"user neither normal nor system", `{ nodes.a = { host = "a"; configuration.users.users.k.openssh.authorizedKeys.keys = [ "ssh-ed25519 AAAA k" ]; }; }`,
+		"Exactly one of users.users.k.isSystemUser and users.users.k.isNormalUser must be set"},
+	{"user without group", `{ nodes.a = { host = "a"; configuration.users.users.k.isSystemUser = true; }; }`,
+		"users.users.k.group is unset"},
+	{"known host without key", `{ nodes.a = { host = "a"; configuration.programs.ssh.knownHosts.x.hostNames = [ "x" ]; }; }`,
+		"knownHost x must contain either a publicKey or publicKeyFile"},
+	{"wireguard without private key", `{ nodes.a = { host = "a"; configuration.networking.wireguard.interfaces.wg0.ips = [ "10.0.0.1/24" ]; }; }`,
+		"Either networking.wireguard.interfaces.wg0.privateKey or networking.wireguard.interfaces.wg0.privateKeyFile must be set"},
+	{"home with a colon", `{ nodes.a = { host = "a"; configuration.users.users.k = { isNormalUser = true; home = "/home/a:b"; }; }; }`,
+		"not containing newlines or colons"},
+	{"grant to an undeclared user", `{
+		nodes.a.host = "a"; nodes.b.host = "b";
+		ssh.access.b.hostKeys.ed25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEr+9QI3aBiRWd4m03cAXkMQbi/iJFfTT88YIerJwcYl";
+		ssh.access.a.keys.k = { publicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPFSsFl8BSc2y63WnzJfqtd1iPFk6OtB9UblcKP16Qqb k"; hasAccessTo.b.carol = true; };
+	}`, "ssh.access.a.keys.k.hasAccessTo.b.carol"},
+}
+
+func TestRejectedLikeNixOS(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	entry := filepath.Join(filepath.Dir(Dir()), "default.nix")
+	check := func(t *testing.T, args []string, want string) {
+		t.Helper()
+		cmd := exec.Command("nix-instantiate", args...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err == nil {
+			t.Errorf("accepted; want an error with %q", want)
+		} else if !strings.Contains(stderr.String(), want) {
+			t.Errorf("error lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	for _, c := range rejectedEverywhere {
+		t.Run(c.name+"/standalone", func(t *testing.T) {
+			expr := "import " + entry + " { } (" + c.module + ")"
+			check(t, []string{"--eval", "--strict", "--json", "-A", "plan", "-E", expr}, c.want)
+		})
+	}
+	libs := testutil.NixpkgsLibs(t)
+	for _, lib := range libs {
+		nixpkgs := testutil.StandInNixpkgs(t, lib)
+		for _, c := range rejectedEverywhere {
+			t.Run(c.name+"/nixos-"+testutil.LibName(lib), func(t *testing.T) {
+				expr := "import " + entry + " { nixpkgs = " + nixpkgs + "; } (" + c.module + ")"
+				check(t, []string{"--eval", "--strict", "--json", "-A", "plan", "-E", expr}, c.want)
+			})
+		}
+	}
+}
