@@ -80,6 +80,9 @@ type Node struct {
 	SuccessTimeout time.Duration
 	SwitchTimeout  time.Duration
 	Configuration  Configuration
+	// NotApplied lists the options the node sets that its kind of host does not apply
+	// (standalone hosts: everything outside their schema), e.g. "services.nginx".
+	NotApplied []string
 }
 
 // connectionJSON is a node's plan entry without its configuration: timeouts in
@@ -103,6 +106,7 @@ type connectionJSON struct {
 type nodeJSON struct {
 	connectionJSON
 	Configuration Configuration `json:"configuration"`
+	NotApplied    []string      `json:"notApplied"`
 }
 
 // UnmarshalJSON reads a node in the plan's shape.
@@ -124,6 +128,7 @@ func (n *Node) UnmarshalJSON(b []byte) error {
 		SuccessTimeout:             seconds(j.SuccessTimeout),
 		SwitchTimeout:              seconds(j.SwitchTimeout),
 		Configuration:              j.Configuration,
+		NotApplied:                 j.NotApplied,
 	}
 	if j.User != nil {
 		n.User = *j.User
@@ -133,7 +138,7 @@ func (n *Node) UnmarshalJSON(b []byte) error {
 
 // MarshalJSON writes the node in the plan's shape, so a decoded node round-trips.
 func (n *Node) MarshalJSON() ([]byte, error) {
-	return json.Marshal(nodeJSON{connectionJSON: n.connectionJSON(), Configuration: n.Configuration})
+	return json.Marshal(nodeJSON{connectionJSON: n.connectionJSON(), Configuration: n.Configuration, NotApplied: nonNil(n.NotApplied)})
 }
 
 // Connection returns the node's plan entry without its configuration (the "connection"

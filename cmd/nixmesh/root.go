@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nixmesh/nixmesh/eval"
+	"github.com/nixmesh/nixmesh/internal/command"
 )
 
 // commands are nixmesh's subcommands, in the order --help lists them. To add one, write
@@ -37,6 +38,7 @@ type globalOptions struct {
 	FileExplicit bool   // -f was given (not the default); set by commands that care
 	ShowTrace    bool
 	Verbose      bool
+	Strict       bool      // --strict: options a host does not apply are errors, not warnings
 	Stderr       io.Writer // diagnostics, progress and Nix's own output
 	Env          []string  // environment of child processes; nil inherits
 }
@@ -116,6 +118,7 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 	pf.StringVarP(&g.File, "file", "f", "./deploy.nix", "the deployment `FILE`")
 	pf.BoolVar(&g.ShowTrace, "show-trace", false, "on an evaluation error, print Nix's full trace")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "print every line Nix logs")
+	pf.BoolVar(&g.Strict, "strict", false, "treat options that a node's kind of host does not apply as errors (exit 3)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
 	for _, newCmd := range commands {
 		c := newCmd(g)
@@ -174,7 +177,38 @@ func (g *globalOptions) planAndSelect(ctx context.Context, nixArgs, selectors []
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if err := g.notApplied(network, names); err != nil {
+		return nil, nil, nil, err
+	}
 	return ev, network, names, nil
+}
+
+// notApplied warns, per selected node, about the options it sets that its kind of host
+// does not apply (a standalone host applies only its schema: `nixmesh options` lists
+// it); with --strict they are an evaluation error instead.
+func (g *globalOptions) notApplied(network *eval.Network, names []string) error {
+	var ds []eval.Diagnostic
+	var text strings.Builder
+	for _, name := range names {
+		node := network.Nodes[name]
+		if node == nil {
+			continue
+		}
+		for _, opt := range node.NotApplied {
+			path := "nodes." + name + ".configuration." + opt
+			msg := fmt.Sprintf("node %s sets `%s', which %s hosts do not apply; it is ignored on the host (a typo of a NixOS option name?)", name, opt, node.Kind)
+			if !g.Strict {
+				fmt.Fprintf(g.Stderr, "warning: %s\n", msg)
+				continue
+			}
+			ds = append(ds, eval.Diagnostic{Message: msg + "; --strict makes this an error", OptionPath: path})
+			fmt.Fprintf(&text, "error: %s\n", msg)
+		}
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	return &eval.EvalError{Diagnostics: ds, Proc: &command.ProcessError{Argv: []string{"nixmesh", "--strict"}, ExitCode: exitEval, Stderr: text.String()}}
 }
 
 func selectNodes(n *eval.Network, selectors []string) ([]string, error) {

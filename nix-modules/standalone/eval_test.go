@@ -186,6 +186,8 @@ func TestEvaluationErrorsNameTheProblem(t *testing.T) {
 			"neither `text' nor `source'"},
 		{"both user kinds", `{ users.users.u = { isNormalUser = true; isSystemUser = true; }; }`,
 			"Exactly one of users.users.u.isSystemUser and users.users.u.isNormalUser must be set"},
+		{"nix path in an option not applied", `{ services.foo.keyFile = /etc/hostname; }`,
+			"`services.foo' holds the Nix path /etc/hostname: standalone hosts do not apply this option"},
 		{"undeclared user", `{ users.users.k.openssh.authorizedKeys.keys = [ "ssh-ed25519 AAAA k" ]; }`,
 			"users.users.k.group is unset"},
 		{"sysctl twice", `{ imports = [ { boot.kernel.sysctl."vm.swappiness" = 10; } ]; boot.kernel.sysctl."vm.swappiness" = 10; }`,

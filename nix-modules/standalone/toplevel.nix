@@ -21,8 +21,8 @@ let
     concatMap
       (k:
         let p = prefix ++ [ k ]; in
-        if k == "_module" || p == [ "system" "build" ] then [ ]
-        else if !(opts ? ${k}) then [ (showPath p) ]
+        if k == "_module" || p == [ "system" "build" ] || p == [ "assertions" ] || p == [ "warnings" ] then [ ]
+        else if !(opts ? ${k}) then [ { shown = showPath p; value = value.${k}; } ]
         else if isOption opts.${k} then underType p opts.${k}.type value.${k}
         else if isAttrs value.${k} then freeformPaths p opts.${k} value.${k}
         else [ ])
@@ -41,7 +41,15 @@ let
     else if name == "nullOr" && elemType != null && value != null then underType p elemType value
     else [ ];
 
-  notApplied = freeformPaths [ ] options config;
+  freeform = freeformPaths [ ] options config;
+  notApplied = map (e: e.shown) freeform;
+
+  # A Nix path value (./file) anywhere in a value, outside derivations and functions.
+  nixPathIn = v:
+    if builtins.isPath v then [ (toString v) ]
+    else if isAttrs v && !(v ? outPath) then concatMap (k: nixPathIn v.${k}) (attrNames v)
+    else if builtins.isList v then concatMap nixPathIn v
+    else [ ];
 
   failedAssertions = map (a: a.message) (filter (a: !a.assertion) config.assertions);
   checked =
@@ -50,6 +58,17 @@ let
     else lib.foldr (w: x: builtins.trace "warning: ${w}" x) null config.warnings;
 in
 {
+  # A Nix path in an option that is not applied would only be copied into the
+  # world-readable store (config.json), perhaps a secret, and do nothing on the host.
+  config.assertions = concatMap
+    (e: map
+      (path: {
+        assertion = false;
+        message = "`${e.shown}' holds the Nix path ${path}: standalone hosts do not apply this option, and building the system would copy the file (maybe a secret) into the world-readable Nix store. Remove the option, or give the file as a string (toString ./file) if it is meant for the host.";
+      })
+      (nixPathIn e.value))
+    freeform;
+
   config.system.build.toplevel = builtins.seq checked (import ./make-toplevel.nix {
     inherit config notApplied;
     nodeName = config.system.name;
