@@ -218,11 +218,18 @@ var frontDoors = []frontDoor{
 			if _, err := command.Output(testContext(t), command.Cmd{Argv: argv, Env: testutil.NixEnv()}); err != nil {
 				t.Fatalf("nix-build: %v\n%s", err, stderrOf(err))
 			}
+			// The script runs the engine it finds on PATH (the deployment pins none).
+			link := filepath.Join(w.dep.bin, "nixmesh")
+			if _, err := os.Lstat(link); err != nil {
+				if err := os.Symlink(nixmeshBinary(t), link); err != nil {
+					t.Fatal(err)
+				}
+			}
 			cmd := exec.Command(out)
 			cmd.Env = w.dep.env()
 			return cmd
 		},
-		resultOK: []string{"success", "unchanged"},
+		resultOK: []string{"ok", "unchanged"},
 	},
 	{
 		name: "FrontDoor2",

@@ -23,7 +23,11 @@
 # `nixpkgs` is given, else the bundled one. `import ./nix-modules { lib = import
 # <nixpkgs/lib>; }` keeps standalone hosts but runs every network-level module on nixpkgs'
 # real lib (the tests do this with each supported nixpkgs release).
-{ nixpkgs ? null, lib ? null, system ? builtins.currentSystem, ... }@args:
+#
+# `nixmesh` is the engine the generated deploy script runs (`./result`): the nixmesh
+# binary, as a path (`nixmesh = ./bin/nixmesh;` copies it into the store, pinned in the
+# script's closure) or a package; null: nixmesh is looked up on PATH when the script runs.
+{ nixpkgs ? null, lib ? null, nixmesh ? null, system ? builtins.currentSystem, ... }@args:
 userModule:
 let
 
@@ -53,7 +57,7 @@ let
 
   evaluation = lib.evalModules {
     modules = import ./modules/module-list.nix ++ [ userModule ];
-    specialArgs.nixmesh = { inherit kind evalHost system; };
+    specialArgs.nixmesh = { inherit kind evalHost system; engine = nixmesh; };
   };
 
   inherit (evaluation) config options;
@@ -74,8 +78,12 @@ let
         (if builtins.isList values then values else [ ]))
     config.nodes);
 
-  failedMessages = map (a: a.message)
-    (builtins.filter (a: !a.assertion) (config.assertions ++ fromNodes ++ fromHosts "assertions"));
+  # Network-level problems first: while one stands (a node name misspelt, say), the hosts'
+  # own configurations may not even evaluate, so their assertions are only read after.
+  failedOf = list: map (a: a.message) (builtins.filter (a: !a.assertion) list);
+  failedMessages =
+    let network = failedOf (config.assertions ++ fromNodes); in
+    if network != [ ] then network else failedOf (fromHosts "assertions");
 
   allWarnings = config.warnings ++ fromHosts "warnings";
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nixmesh/nixmesh/crossmodules"
 	"github.com/nixmesh/nixmesh/deploy"
+	"github.com/nixmesh/nixmesh/eval"
 	"github.com/nixmesh/nixmesh/internal/progress"
 )
 
@@ -27,6 +28,7 @@ type deployOptions struct {
 	AcceptNewHostKeys bool
 	Identities        []string
 	KnownHosts        []string
+	Plan              string // --plan: a plan frozen at build time (front door 1); nothing is evaluated
 }
 
 func newDeployCommand(g *globalOptions) *cobra.Command {
@@ -84,6 +86,7 @@ did not build, 5 a host failed, 6 a host rolled back (none failed), 130 interrup
 	f.BoolVar(&opts.AcceptNewHostKeys, "accept-new-host-keys", false, "trust the key of a host never seen before and add it to ~/.ssh/known_hosts (a changed key is never accepted)")
 	f.StringArrayVarP(&opts.Identities, "identity", "i", nil, "private key `FILE` to offer first (repeatable)")
 	f.StringArrayVar(&opts.KnownHosts, "known-hosts", nil, "extra known_hosts `FILE` to trust (repeatable)")
+	f.StringVar(&opts.Plan, "plan", "", "deploy the plan `FILE` frozen by `nix-build deploy.nix` (what ./result runs): its systems are built, nothing is evaluated")
 	return cmd
 }
 
@@ -99,9 +102,44 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 	if stderr == nil {
 		stderr = io.Discard
 	}
-	ev, network, names, err := opts.global.planAndSelect(ctx, opts.NixArgs, opts.Selectors)
-	if err != nil {
-		return err
+	var (
+		network  *eval.Network
+		names    []string
+		paths    map[string]string
+		buildErr error
+	)
+	if opts.Plan != "" {
+		if len(opts.NixArgs) > 0 {
+			return usageErrorf("--plan: the plan is already evaluated; Nix arguments (%s) have no effect", strings.Join(opts.NixArgs, " "))
+		}
+		frozen, err := eval.ReadFrozenPlan(opts.Plan)
+		if err != nil {
+			return err
+		}
+		network = frozen.Network
+		if names, err = frozen.Select(opts.Selectors); err != nil {
+			return err
+		}
+		if err := opts.global.notApplied(network, names); err != nil {
+			return err
+		}
+		paths = frozen.Systems
+	} else {
+		ev, n, selected, err := opts.global.planAndSelect(ctx, opts.NixArgs, opts.Selectors)
+		if err != nil {
+			return err
+		}
+		network, names = n, selected
+		drvs, err := ev.Instantiate(ctx, names)
+		if err != nil {
+			return err
+		}
+		display := progress.Auto(stderr, names, opts.global.Verbose)
+		paths, buildErr = ev.Build(ctx, drvs, 0, display)
+		display.Close()
+		if buildErr != nil && (!opts.KeepGoing || len(paths) == 0 || ctx.Err() != nil) {
+			return buildErr
+		}
 	}
 	declared, err := deploy.DeclaredHostKeys(network.Network)
 	if err != nil {
@@ -110,16 +148,6 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 	model, err := crossmodules.Decode(network)
 	if err != nil {
 		return err
-	}
-	drvs, err := ev.Instantiate(ctx, names)
-	if err != nil {
-		return err
-	}
-	display := progress.Auto(stderr, names, opts.global.Verbose)
-	paths, buildErr := ev.Build(ctx, drvs, 0, display)
-	display.Close()
-	if buildErr != nil && (!opts.KeepGoing || len(paths) == 0 || ctx.Err() != nil) {
-		return buildErr
 	}
 
 	targets, err := deploy.Targets(network, names, paths)

@@ -333,7 +333,9 @@ func (h *harness) env() []string {
 		}
 		env = append(env, kv)
 	}
-	return append(env, "HOME="+h.home, "NIX_CONFIG="+testutil.NixConfig)
+	// ./result runs the nixmesh engine on PATH: this test's build of it.
+	return append(env, "HOME="+h.home, "NIX_CONFIG="+testutil.NixConfig,
+		"PATH="+filepath.Dir(h.bin)+":"+os.Getenv("PATH"))
 }
 
 // exec runs a bash script as root inside the host, with args as $1...; it returns stdout.

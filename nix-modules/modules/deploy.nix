@@ -5,56 +5,39 @@
 #                             builds; default.nix returns it)
 #   nodes.<name>.deployScript the script for that node alone (`nix-build -A nodes.<name>`)
 #
-# Both are built by ../scripts/deploy-script.nix from each node's connection settings,
-# its system (`nodes.<name>.system`, whose bin/nixmesh-switch is the remote switcher) and
-# its secrets (`nodes.<name>.secrets`, ./secrets.nix): their sources and metadata, never
-# their contents, plus, on standalone hosts, the activation scripts their restartOnChange
-# names (NixOS: the names are units, restarted with systemctl).
+# Both are built by ../scripts/deploy-script.nix: a short script that names what it
+# deploys and runs the Go engine (`nixmesh deploy --plan`) on the deployment's plan,
+# frozen into the store with the systems of the nodes it deploys. The engine binary is
+# the entry point's `nixmesh` argument when given (pinned in the script's closure), else
+# nixmesh on PATH when the script runs.
 { config, lib, nixmesh, ... }:
 let
   inherit (lib) mkOption types;
 
-  makeScript = import ../scripts/deploy-script.nix;
-
-  # What deploy-script.nix needs to know about one node.
-  nodeSpec = name: node:
-    let
-      parts = builtins.match "(([^@]*)@)?(.*)" node.host;
-      user = builtins.elemAt parts 1;
-      address = builtins.elemAt parts 2;
-      bracketed = builtins.match "\\[(.*)]" address;
-      # ssh wants an IPv6 address without brackets (`root@2001:db8::1`).
-      hostname = if bracketed == null then address else builtins.head bracketed;
-    in
-    {
-      inherit name;
-      inherit (node) port sshOptions successTimeout switchTimeout system;
-      target = (if user == null then "" else "${user}@") + hostname;
-      escalate = if user == "root" then [ ] else node.privilegeEscalationCommand;
-      userKnown = user != null;
-      inherit (nixmesh) kind;
-      secrets = map (secretSpec node.secrets) (builtins.attrNames node.secrets);
-      activationScripts =
-        if nixmesh.kind != "standalone" then { }
-        else
-          let
-            scripts = node.config.system.activationScripts or { };
-            named = lib.unique (lib.concatMap (s: s.restartOnChange) (builtins.attrValues node.secrets));
-          in
-          # An unknown name fails the evaluation through secrets.nix's assertion first.
-          lib.genAttrs (builtins.filter (n: scripts ? ${n}) named) (n:
-            let v = scripts.${n}; in
-            if builtins.isString v then { text = v; deps = [ ]; }
-            else { text = v.text; deps = v.deps or [ ]; });
+  # The script for `names`: their connection settings and secret sources for the header,
+  # and the plan frozen with their systems (the engine reads nothing else).
+  makeScript = { name, names, note ? "" }:
+    import ../scripts/deploy-script.nix {
+      inherit name note;
+      inherit (nixmesh) engine;
+      nodes = map (n: nodeSpec n config.nodes.${n}) names;
+      plan = builtins.toJSON (config.plan // {
+        frozen = {
+          nodes = names;
+          systems = lib.genAttrs names (n: "${config.nodes.${n}.system}");
+        };
+      });
     };
 
-  # One secret for deploy-script.nix: its source (a command's argv or a file's path, as a
-  # string: the file is read when the script runs) and metadata; never its contents.
-  secretSpec = secrets: name:
-    let s = secrets.${name}; in
-    {
-      inherit (s) name path owner group mode uploadAt restartOnChange;
-    } // (if s.command != null then { inherit (s) command; } else { inherit (s) file; });
+  # What the script's header says about one node.
+  nodeSpec = name: node: {
+    inherit name;
+    inherit (node) host port successTimeout switchTimeout system;
+    secrets = map
+      (n: let s = node.secrets.${n}; in { inherit (s) name path uploadAt; }
+        // (if s.command != null then { inherit (s) command; } else { inherit (s) file; }))
+      (builtins.attrNames node.secrets);
+  };
 
   enabledNodes = lib.filterAttrs (_: node: node.enable) config.nodes;
 in
@@ -64,10 +47,10 @@ in
       type = types.package;
       readOnly = true;
       description = ''
-        The deploy script for every enabled node: a readable bash script that copies each
-        node's system, switches it through the node's remote switcher with confirmation
-        and automatic rollback, all nodes in parallel, and prints a summary. Build and run
-        it with `nix-build deploy.nix && ./result [switch|test|boot]`.
+        The deploy script for every enabled node: a short, readable script that names what
+        it deploys and runs the nixmesh deploy engine on the plan frozen at build time
+        (every system built with it). Build and run it with
+        `nix-build deploy.nix && ./result [switch|test|boot|dry-activate] [NODE...]`.
       '';
     };
 
@@ -83,11 +66,11 @@ in
         };
         config.deployScript =
           if config.enable then
-            makeScript { name = "nixmesh-deploy-${name}"; nodes = [ (nodeSpec name config) ]; }
+            makeScript { name = "nixmesh-deploy-${name}"; names = [ name ]; }
           else
             makeScript {
               name = "nixmesh-deploy-${name}";
-              nodes = [ ];
+              names = [ ];
               note = "node ${name} is disabled (nodes.${name}.enable = false): nothing to deploy";
             };
       }));
@@ -96,6 +79,6 @@ in
 
   config.deployScript = makeScript {
     name = "nixmesh-deploy";
-    nodes = lib.mapAttrsToList nodeSpec enabledNodes;
+    names = builtins.attrNames enabledNodes;
   };
 }

@@ -1,29 +1,25 @@
-# The generated deploy script of front door 1, built with Nix builtins only.
+# The generated deploy script of front door 1 (`nix-build deploy.nix && ./result`),
+# built with Nix builtins only. It is short and readable: a header naming what it
+# deploys (per node: host, system, timeouts, secret sources without contents), then one
+# `exec` of the Go deploy engine on the plan frozen into the store at build time:
+#
+#   nixmesh deploy --plan /nix/store/...-nixmesh-plan.json [ARGS...]
+#
+# There is no second engine: the script decides nothing but how its arguments map to the
+# engine's flags. Deploying from it evaluates nothing; its closure holds the plan and
+# every system it deploys (the plan refers to them), so they are built with it.
 #
 #   import ./deploy-script.nix {
 #     name = "nixmesh-deploy";
-#     nodes = [ { name = "web"; target = "root@198.18.0.12"; port = 22; sshOptions = [ ];
-#                 escalate = [ ]; userKnown = true; system = <toplevel>;
+#     nodes = [ { name = "web"; host = "root@198.18.0.12"; port = 22; system = <toplevel>;
 #                 successTimeout = 20; switchTimeout = 60;
-#                 # optional (defaults: "standalone", [ ], { }):
-#                 kind = "standalone";
-#                 secrets = [ { name = "db"; command = [ "pass" "show" "web/db" ]; # or file = "/...";
-#                               path = "/var/lib/nixmesh/secrets/db"; owner = "root"; group = "root";
-#                               mode = "0400"; uploadAt = "pre-activation"; restartOnChange = [ "app" ]; } ];
-#                 activationScripts = { app = { text = "..."; deps = [ ]; }; };
-#               } ];
+#                 secrets = [ { name = "db"; command = [ "pass" "show" "db" ]; # or file = "/...";
+#                               path = "/var/lib/nixmesh/secrets/db"; uploadAt = "pre-activation"; } ]; } ];
+#     plan = <the deployment's plan with a `frozen' member, as JSON text>;
+#     engine = null;    # or the nixmesh binary (a path or a package); null: nixmesh on PATH
 #     note = "";        # optional: a line for the header, e.g. why there are no nodes
 #   }
-#   -> a derivation whose output is the executable script itself (`./result`).
-#
-# The script is the engine (./deploy.sh, shared by every script) and the remote program
-# that writes a secret (./secret-upload.sh), followed by one readable section per node,
-# then `summary`. Each section names the node's toplevel, so building the script builds
-# every system it deploys. `escalate` is the node's privilegeEscalationCommand when its
-# SSH user is not root, else [ ]; with `userKnown = false` (no `user@` in the host) the
-# script asks the node whether it is root. A section declares the node's secrets by their
-# sources and metadata (never their contents), and the activation scripts they re-run.
-{ name, nodes, note ? "", system ? builtins.currentSystem }:
+{ name, nodes, plan, engine ? null, note ? "", system ? builtins.currentSystem }:
 let
   # A word for bash: as it is when it has no special characters, else quoted ('it'\''s').
   quote = value:
@@ -31,71 +27,76 @@ let
     if builtins.match "[A-Za-z0-9_@%+=:,./-]+" s != null then s
     else "'" + builtins.replaceStrings [ "'" ] [ "'\\''" ] s + "'";
 
-  option = flag: value: " \\\n  ${flag} ${quote value}";
+  # A comment line: no newline can end the comment early.
+  comment = s: "#   " + builtins.replaceStrings [ "\n" ] [ " " ] s + "\n";
 
-  words = values: builtins.concatStringsSep " " (map quote values);
-
-  # `secret NAME --path ... --command ARG...`: the source goes last.
   secretLine = s:
-    "secret ${quote s.name}"
-    + option "--path" s.path
-    + option "--owner" s.owner
-    + option "--group" s.group
-    + option "--mode" s.mode
-    + option "--upload-at" s.uploadAt
-    + builtins.concatStringsSep "" (map (option "--restart-on-change") (s.restartOnChange or [ ]))
-    + (if s.command or null != null then " \\\n  --command ${words s.command}"
-       else option "--file" s.file)
-    + "\n";
+    comment ("  secret ${s.name}: "
+      + (if s.command or null != null then "command ${builtins.concatStringsSep " " s.command}" else "file ${s.file}")
+      + " -> ${s.path} (${s.uploadAt})");
 
-  activationScriptLine = name: script:
-    "activation_script ${quote name}"
-    + builtins.concatStringsSep "" (map (option "--dep") (script.deps or [ ]))
-    + option "--text" script.text
-    + "\n";
+  nodeLines = node:
+    comment "${node.name}: ${node.host} port ${toString node.port}; confirm within ${toString node.successTimeout}s, activation limit ${toString node.switchTimeout}s"
+    + comment "  system ${node.system}"
+    + builtins.concatStringsSep "" (map secretLine (node.secrets or [ ]));
 
-  section = node:
-    "# ---- node ${node.name} ----\n"
-    + builtins.concatStringsSep "" (map secretLine (node.secrets or [ ]))
-    + builtins.concatStringsSep "" (builtins.attrValues
-        (builtins.mapAttrs activationScriptLine (node.activationScripts or { })))
-    + "node ${quote node.name}"
-    + option "--target" node.target
-    + option "--port" node.port
-    + option "--system" node.system
-    + option "--success-timeout" node.successTimeout
-    + option "--switch-timeout" node.switchTimeout
-    + builtins.concatStringsSep "" (map (option "--ssh-option") node.sshOptions)
-    + builtins.concatStringsSep "" (map (option "--escalate") node.escalate)
-    + (if node.userKnown then "" else option "--user-known" "no")
-    + (if node.kind or "standalone" == "standalone" then "" else option "--kind" node.kind)
-    + "\n\n";
+  # The plan's own text carries no build inputs (an etc file's source it mentions is the
+  # system's business); the systems of the nodes deployed are what the plan depends on,
+  # so building the script builds them and keeps them alive.
+  planFile = derivation {
+    name = "${name}-plan.json";
+    inherit system;
+    plan = builtins.unsafeDiscardStringContext plan;
+    systems = map (n: n.system) nodes;
+    builder = "/bin/sh";
+    args = [ "-c" "cp \"$planPath\" \"$out\"" ];
+    PATH = "/usr/bin:/bin";
+    passAsFile = [ "plan" ];
+  };
 
-  header = ''
+  enginePath = if engine == null then "" else if builtins.isAttrs engine then "${engine}/bin/nixmesh" else "${engine}";
+
+  text = ''
     #!/usr/bin/env bash
-    # ${name}: deploys ${toString (builtins.length nodes)} node(s) with nixmesh (front door 1).
-    # Generated by nix-modules/modules/deploy.nix; run it as `./result [switch|test|boot]`.
-  '' + (if note == "" then "" else "# ${note}\n") + "\n";
-
-  # The program goes in as it is, in a quoted here-document (no expansion inside).
-  uploadProgram = builtins.readFile ./secret-upload.sh;
-  uploadSection =
-    if builtins.elem "NIXMESH_SECRET_UPLOAD" (builtins.split "\n" uploadProgram)
-    then throw "secret-upload.sh contains the line NIXMESH_SECRET_UPLOAD, which ends its here-document"
-    else ''
-
-      # --- The remote program that writes a secret (scripts/secret-upload.sh) -------------
-
-      IFS= read -r -d "" secret_upload_program <<'NIXMESH_SECRET_UPLOAD'
-    '' + uploadProgram + "NIXMESH_SECRET_UPLOAD\n";
-
-  text = header
-    + builtins.readFile ./deploy.sh
-    + uploadSection
-    + "\n# --- The nodes ----------------------------------------------------------------------\n\n"
-    + builtins.concatStringsSep "" (map section nodes)
-    + (if note == "" then "" else "printf '%s\\n' ${quote note}\n")
-    + "summary\n";
+    # ${name}: deploys ${toString (builtins.length nodes)} node(s) with the nixmesh deploy engine, over the
+    # plan frozen when this script was built. Nothing is evaluated when it runs.
+    #
+  '' + builtins.concatStringsSep "#\n" (map nodeLines nodes)
+  + (if note == "" then "" else comment note)
+  + ''
+    #
+    # Usage: ./result [switch|test|boot|dry-activate] [NODE|@TAG|GLOB...] [nixmesh deploy flags]
+    #   switch        activate, confirm over a new connection, make it the boot default (default)
+    #   test          activate and confirm only;  boot  make it the boot default only
+    #   dry-activate  connect and show what would be copied and run; change nothing
+    # Exit codes are nixmesh deploy's: 0 ok, 2 usage, 5 a host failed, 6 a host rolled back, 130 interrupted.
+    set -euo pipefail
+    plan=${planFile}
+    engine=${quote enginePath}
+  '' + ''
+    if [[ -z $engine ]]; then
+      engine=$(command -v nixmesh) || {
+        echo "error: the nixmesh engine is not on PATH. Put bin/nixmesh on PATH (make build), or" >&2
+        echo "pin it in the script: import ./nix-modules { nixmesh = ./bin/nixmesh; } (or nixpkgs = ...)." >&2
+        exit 2
+      }
+    fi
+    args=()
+    case ''${1-} in
+      switch|test|boot) args+=(--action "$1"); shift ;;
+      dry-activate) args+=(--dry-run); shift ;;
+      -h|--help)
+        sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
+        echo; echo "Flags (passed to nixmesh deploy):"
+        "$engine" deploy --help | sed -n '/^Flags:/,$p' | tail -n +2
+        exit 0 ;;
+    esac
+  '' + (if nodes == [ ] then ''
+    printf '%s\n' ${quote (if note == "" then "nothing to deploy" else note)}
+    exit 0
+  '' else ''
+    exec "$engine" deploy --plan "$plan" "''${args[@]}" "$@"
+  '');
 in
 derivation {
   inherit name system text;

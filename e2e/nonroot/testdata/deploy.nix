@@ -38,6 +38,7 @@ import nixModules { } {
       # A user that only the deployment creates.
       users.users.nonroot-app = {
         isSystemUser = true;
+        group = "nogroup";
         description = "created by the nonroot test deployment";
       };
       environment.etc."nonroot/marker".text = p.marker + "\n";
