@@ -4,7 +4,8 @@ BIN := bin/nixmesh
 LAB ?= default
 LABDIR := /run/nixmesh/lab/$(LAB)
 EXAMPLE := examples/lab/deploy.nix
-# Builds never wait on a binary cache; Debian's Nix has no sandbox.
+# Builds never wait on a binary cache. No sandbox: the generated deploy script and some
+# test fixtures are built with the host's /bin/sh (standalone systems need none).
 export NIX_CONFIG ?= substituters =
 sandbox = false
 

@@ -20,7 +20,7 @@ const (
 	stateFailed              = "failed"
 )
 
-// Exit codes of the switcher (scripts/switch.sh).
+// Exit codes of the switcher (nix-modules/scripts/switcher/bin/nixmesh-switch).
 const (
 	switchExitUsage   = 2 // usage error: from an older switcher, an unknown command
 	switchExitBusy    = 3 // start: another switch runs on the host

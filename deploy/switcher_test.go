@@ -24,7 +24,7 @@ func buildRealSystem(t *testing.T, salt string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// TestRunWithRealSwitcher drives nix-modules/scripts/switch.sh, the switcher every node
+// TestRunWithRealSwitcher drives nix-modules/scripts/switcher/bin/nixmesh-switch, the switcher every node
 // ships: a confirmed switch, a failed activation that rolls back, and a host left as is.
 func TestRunWithRealSwitcher(t *testing.T) {
 	testutil.RequireCommands(t, "flock", "setsid", "nix-env")

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -143,7 +145,7 @@ func TestLabGolden(t *testing.T) {
 }
 
 // TestLabSystemCarriesPlan builds the gateway's system and checks that the config.json
-// inside it is exactly the plan's configuration for that node.
+// its state names is exactly the plan's configuration for that node.
 func TestLabSystemCarriesPlan(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
@@ -158,12 +160,40 @@ func TestLabSystemCarriesPlan(t *testing.T) {
 		t.Fatalf("nix-build -A systems.gateway: %v\n%s", err, stderr.String())
 	}
 	toplevel := strings.TrimSpace(string(out))
-	data, err := os.ReadFile(filepath.Join(toplevel, "config.json"))
+	data, err := os.ReadFile(testutil.StandaloneState(t, toplevel)["config_json"])
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(decode(t, "plan", p.Nodes["gateway"].Configuration), decode(t, "config.json", data)); diff != "" {
 		t.Errorf("%s/config.json differs from plan.nodes.gateway.configuration (-plan +config.json):\n%s", toplevel, diff)
+	}
+}
+
+// TestLabSystemsBuildInSandbox builds every node's system of examples/lab in a Nix
+// sandbox that has nothing from this machine (`sandbox-paths` empty: not even /bin/sh),
+// as a NixOS deployer's would: standalone systems are assembled by Nix builtins alone.
+// A nonce in every configuration makes the systems new, so they are really built here.
+func TestLabSystemsBuildInSandbox(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.RequireRoot(t) // a sandboxed build as root needs the nixbld build users (.ci/run)
+	file := filepath.Join(dir(), "lab", "deploy.nix")
+	nonce := fmt.Sprintf("%d", time.Now().UnixNano())
+	cmd := exec.Command("nix-build", "--no-out-link", file, "-A", "systems",
+		"--arg", "extraModule", `{ defaults.configuration.environment.etc."nixmesh-sandbox-test".text = "`+nonce+`"; }`)
+	cmd.Env = append(os.Environ(), "NIX_CONFIG=substituters =\nsandbox = true\nsandbox-paths =\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("nix-build -A systems with the sandbox on: %v\n%s", err, out)
+	}
+	if n := strings.Count(string(out), "building '"); n < 3 {
+		t.Errorf("built %d derivations, want the 3 systems built here:\n%s", n, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if strings.HasPrefix(line, "/nix/store/") && strings.Contains(line, "nixmesh-system-") {
+			if _, err := os.Stat(filepath.Join(line, "bin", "switch-to-configuration")); err != nil {
+				t.Errorf("%s: %v", line, err)
+			}
+		}
 	}
 }
 

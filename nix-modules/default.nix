@@ -30,7 +30,6 @@
 { nixpkgs ? null, lib ? null, nixmesh ? null, system ? builtins.currentSystem, ... }@args:
 userModule:
 let
-
   bundledLib = import ./lib;
 
   nixpkgsPath = if builtins.isAttrs nixpkgs then nixpkgs.outPath else nixpkgs;

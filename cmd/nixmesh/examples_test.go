@@ -68,8 +68,8 @@ func TestEvalLabExample(t *testing.T) {
 	}
 }
 
-// Building the lab example yields each node's standalone toplevel, whose
-// nixmesh-system.json names the node (docs/internals.md, "The standalone toplevel").
+// Building the lab example yields each node's standalone toplevel, whose state
+// (manifest.nix) names the node (docs/internals.md, "The standalone toplevel").
 func TestBuildLabExample(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
@@ -86,14 +86,8 @@ func TestBuildLabExample(t *testing.T) {
 	}
 	for _, l := range lines {
 		name, path, _ := strings.Cut(l, "\t")
-		b, err := os.ReadFile(filepath.Join(path, "nixmesh-system.json"))
-		if err != nil {
-			t.Errorf("%s: %v", name, err)
-			continue
-		}
-		var sys struct{ Name, HostName string }
-		if err := json.Unmarshal(b, &sys); err != nil || sys.Name != name || sys.HostName != name {
-			t.Errorf("%s: nixmesh-system.json = %s (%v)", name, b, err)
+		if state := testutil.StandaloneState(t, path); state["node_name"] != name || state["host_name"] != name {
+			t.Errorf("%s: the system's state names node %q, host %q", name, state["node_name"], state["host_name"])
 		}
 	}
 }

@@ -1,5 +1,5 @@
 # A system for testing the deploy engine against the real remote switcher
-# (nix-modules/scripts/switch.sh). Its switch-to-configuration only records the system as
+# (nix-modules/scripts/switcher/bin/nixmesh-switch). Its switch-to-configuration only records the system as
 # active, like the standalone activation does; with salt = "bad" it fails instead, and
 # with salt = "badboot" only its `boot` fails (after the confirmation).
 { salt ? "" }:
@@ -7,7 +7,7 @@ derivation {
   name = "nixmesh-test-real-system";
   system = builtins.currentSystem;
   builder = "/bin/sh";
-  switcher = ../../nix-modules/scripts/switch.sh;
+  switcher = ../../nix-modules/scripts/switcher/bin/nixmesh-switch;
   inherit salt;
   args = [ "-c" ''
     PATH=/usr/bin:/bin

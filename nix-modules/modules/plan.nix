@@ -24,10 +24,11 @@ let
       hostname = if bracketed == null then target else builtins.head bracketed;
     };
 
-  # The configuration as the plan shows it. Standalone: the whole evaluated config
-  # except `_module`, `assertions`, `warnings` and `system.build`, exactly the value the standalone toplevel writes
-  # to config.json (standalone/make-toplevel.nix: functions, e.g. nixpkgs overlays, have
-  # no JSON form and are shown as "<function>"; keep the two in step). NixOS: only the
+  # The configuration as the plan shows it. Standalone: the whole evaluated config except
+  # `_module`, `assertions`, `warnings` and `system.build`, exactly the value the
+  # standalone toplevel writes to its config.json (standalone/make-toplevel.nix:
+  # functions, e.g. nixpkgs overlays, have no JSON form and are shown as "<function>";
+  # keep the two in step). NixOS: only the
   # option subtrees of NIXOS-SUBSET.md, see `nixosSubset`.
   jsonable = v:
     if builtins.isFunction v then "<function>"

@@ -1,7 +1,7 @@
-# The generated deploy script of front door 1 (`nix-build deploy.nix && ./result`),
-# built with Nix builtins only. It is short and readable: a header naming what it
-# deploys (per node: host, system, timeouts, secret sources without contents), then one
-# `exec` of the Go deploy engine on the plan frozen into the store at build time:
+# The generated deploy script of front door 1 (`nix-build deploy.nix && ./result`). It is
+# short and readable: a header naming what it deploys (per node: host, system, timeouts,
+# secret sources without contents), then one `exec` of the Go deploy engine on the plan
+# frozen into the store at build time:
 #
 #   nixmesh deploy --plan /nix/store/...-nixmesh-plan.json [ARGS...]
 #
@@ -19,6 +19,10 @@
 #     engine = null;    # or the nixmesh binary (a path or a package); null: nixmesh on PATH
 #     note = "";        # optional: a line for the header, e.g. why there are no nodes
 #   }
+#
+# Unlike standalone systems, the script and its plan file are written by /bin/sh (`cp`):
+# an executable file that refers to derivation outputs cannot be made by Nix builtins
+# alone, so building them needs `sandbox = false` or a /bin/sh in the sandbox.
 { name, nodes, plan, engine ? null, note ? "", system ? builtins.currentSystem }:
 let
   # A word for bash: as it is when it has no special characters, else quoted ('it'\''s').

@@ -1,5 +1,5 @@
 // Package scripts holds the tests of the shell programs in nix-modules/scripts: the
-// remote switcher (switch.sh, installed on every host as bin/nixmesh-switch) and the
+// remote switcher (switcher/bin/nixmesh-switch, installed on every host as bin/nixmesh-switch) and the
 // generated deploy script of front door 1 (deploy-script.nix). The programs themselves
 // are not Go; the only code other packages import is SecretUpload (programs.go), the
 // secret-writing program that both front doors run.

@@ -26,7 +26,7 @@ type sandbox struct {
 	t      *testing.T
 	dir    string // the test's own directory, outside the sandbox's tmpfs mounts
 	nsPID  int    // the sandbox's init, as this machine sees it (for nsenter)
-	script string // path of switch.sh
+	script string // path of the switcher (scripts/switcher/bin/nixmesh-switch)
 }
 
 // The sandbox's init: mount the private state, say so, then reap orphans until killed
@@ -87,7 +87,7 @@ func newSandbox(t *testing.T) *sandbox {
 	}
 
 	s := &sandbox{t: t, dir: dir, nsPID: nsPID,
-		script: filepath.Join(testutil.NixModules(), "scripts", "switch.sh")}
+		script: filepath.Join(testutil.NixModules(), "scripts", "switcher", "bin", "nixmesh-switch")}
 	// A stand-in for an SSH server's per-connection process: the switcher recognises
 	// sshd by its process name, and a symlink named sshd gives bash that name.
 	if err := os.Symlink("/bin/bash", filepath.Join(dir, "sshd")); err != nil {

@@ -3,10 +3,13 @@ package standalone
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/nixmesh/nixmesh/internal/testutil"
 )
 
 func TestNotAppliedListsFreeformOnlyPaths(t *testing.T) {
@@ -119,15 +122,12 @@ func TestSchemaDefaultsFollowNixOS(t *testing.T) {
 
 func TestToplevelLayout(t *testing.T) {
 	a := buildHost(t, fixture("host-a.nix"))
-	var sys map[string]any
-	if err := json.Unmarshal([]byte(mustRead(t, filepath.Join(a, "nixmesh-system.json"))), &sys); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(sys, map[string]any{"name": "testhost", "hostName": "alpha", "version": float64(1)}) {
-		t.Errorf("nixmesh-system.json = %v", sys)
+	state := testutil.StandaloneState(t, a)
+	if state["node_name"] != "testhost" || state["host_name"] != "alpha" {
+		t.Errorf("state names node %q, host %q; want testhost, alpha", state["node_name"], state["host_name"])
 	}
 	var cfg map[string]any
-	if err := json.Unmarshal([]byte(mustRead(t, filepath.Join(a, "config.json"))), &cfg); err != nil {
+	if err := json.Unmarshal([]byte(mustRead(t, state["config_json"])), &cfg); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := cfg["_module"]; ok {
@@ -146,26 +146,51 @@ func TestToplevelLayout(t *testing.T) {
 			t.Errorf("%s: %v, %v; want an executable", p, info, err)
 		}
 	}
-	if got, want := mustRead(t, filepath.Join(a, "bin/nixmesh-switch")), mustRead(t, filepath.Join(repoNixModules(), "scripts/switch.sh")); got != want {
-		t.Error("bin/nixmesh-switch is not scripts/switch.sh")
+	if got, want := mustRead(t, filepath.Join(a, "bin/nixmesh-switch")), mustRead(t, filepath.Join(repoNixModules(), "scripts/switcher/bin/nixmesh-switch")); got != want {
+		t.Error("bin/nixmesh-switch is not scripts/switcher/bin/nixmesh-switch")
 	}
-	if got := mustRead(t, filepath.Join(a, "files/etc/nixmesh-test/linked.conf")); got != "linked = A\n" {
-		t.Errorf("files/etc/nixmesh-test/linked.conf = %q", got)
+	// The state, made for this generation, names the store file of every managed file.
+	st := mustRead(t, filepath.Join(a, "manifest.nix"))
+	for _, s := range []string{"want_user 'alice' '1500' 'users' '/home/alice' '1' '0'", "run_snippet 'first'", "host_name='alpha'"} {
+		if !strings.Contains(st, s) {
+			t.Errorf("manifest.nix does not contain %q", s)
+		}
 	}
-	// The activation program is generated for this generation: it names its files.
-	act := mustRead(t, filepath.Join(a, "activate"))
-	for _, s := range []string{"system=" + a, "want_user 'alice' '1500' 'users' '/home/alice' '1' '0'", "run_snippet 'first'", "host_name='alpha'"} {
-		if !strings.Contains(act, s) {
-			t.Errorf("activate does not contain %q", s)
+	if got := mustRead(t, wantFile(t, a, "/etc/nixmesh-test/linked.conf")); got != "linked = A\n" {
+		t.Errorf("the store file of /etc/nixmesh-test/linked.conf holds %q", got)
+	}
+	// activate and switch-to-configuration are the same in every generation; called
+	// other than through a system, they refuse.
+	b := buildHost(t, fixture("host-b.nix"))
+	for _, p := range []string{"activate", "bin/switch-to-configuration"} {
+		ra, _ := filepath.EvalSymlinks(filepath.Join(a, p))
+		rb, _ := filepath.EvalSymlinks(filepath.Join(b, p))
+		if ra == "" || ra != rb {
+			t.Errorf("%s differs between generations: %q, %q", p, ra, rb)
+		}
+		out, err := exec.Command(ra, "--dry-run").CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), "is not a system") {
+			t.Errorf("%s run from its own folder: %v\n%s", ra, err, out)
 		}
 	}
 	// Identical content gives identical store files across generations.
-	b := buildHost(t, fixture("host-b.nix"))
-	la, _ := os.Readlink(filepath.Join(a, "files/etc/nixmesh-test/copied.conf"))
-	lb, _ := os.Readlink(filepath.Join(b, "files/etc/nixmesh-test/copied.conf"))
-	if la == "" || la != lb {
+	if la, lb := wantFile(t, a, "/etc/nixmesh-test/copied.conf"), wantFile(t, b, "/etc/nixmesh-test/copied.conf"); la != lb {
 		t.Errorf("the same text gave different store files: %q, %q", la, lb)
 	}
+}
+
+// wantFile returns the store file the toplevel's state installs at target.
+func wantFile(t *testing.T, toplevel, target string) string {
+	t.Helper()
+	prefix := "want_file '" + target + "' '"
+	for _, line := range strings.Split(mustRead(t, filepath.Join(toplevel, "manifest.nix")), "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), prefix); ok {
+			store, _, _ := strings.Cut(rest, "'")
+			return store
+		}
+	}
+	t.Fatalf("%s/manifest.nix installs no %s", toplevel, target)
+	return ""
 }
 
 func TestEvaluationErrorsNameTheProblem(t *testing.T) {
@@ -188,6 +213,8 @@ func TestEvaluationErrorsNameTheProblem(t *testing.T) {
 			"Exactly one of users.users.u.isSystemUser and users.users.u.isNormalUser must be set"},
 		{"nix path in an option not applied", `{ services.foo.keyFile = /etc/hostname; }`,
 			"`services.foo' holds the Nix path /etc/hostname: standalone hosts do not apply this option"},
+		{"derivation output in a file", `{ environment.etc.x.text = "${derivation { name = "d"; system = builtins.currentSystem; builder = "/bin/sh"; }}"; }`,
+			"`environment.etc.\"x\".text' refers to the output of the derivation"},
 		{"undeclared user", `{ users.users.k.openssh.authorizedKeys.keys = [ "ssh-ed25519 AAAA k" ]; }`,
 			"users.users.k.group is unset"},
 		{"sysctl twice", `{ imports = [ { boot.kernel.sysctl."vm.swappiness" = 10; } ]; boot.kernel.sysctl."vm.swappiness" = 10; }`,

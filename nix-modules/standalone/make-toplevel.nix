@@ -1,25 +1,27 @@
 # Builds a standalone host's `system.build.toplevel` from its evaluated configuration,
-# with Nix builtins only (no nixpkgs, no bundled lib): this file must work on a plain
-# attribute set shaped like the schema's config, so it can be read and tested alone.
+# with Nix builtins only (no nixpkgs, no bundled lib, no builder program): this file must
+# work on a plain attribute set shaped like the schema's config, so it can be read and
+# tested alone, and the system builds in any Nix sandbox, even one with no /bin/sh.
 #
-# The desired state is computed here, not on the host. The result of this computation is
-# written into `$out/activate` as a short list of calls (`want_file`, `want_user`, ...)
-# placed in front of the generic engine `activate.sh`; the host needs only bash, coreutils,
-# util-linux, shadow (useradd/groupadd/usermod) and hostname — plus wg/wireguard-go and nsd
+# The desired state is computed here, not on the host. It is written, as a short list of
+# bash calls (`want_file`, `want_user`, ...), into one file made with builtins.toFile;
+# the programs that apply it are the same in every generation (./system, copied into the
+# store as they are). The toplevel is assembled by Nix's builtin:buildenv, which links
+# the programs' folders together and adds the state file as `manifest.nix` (the one name
+# that builder gives a generated entry). The host needs only bash, coreutils,
+# util-linux, shadow (useradd/groupadd/usermod) and hostname, plus wg/wireguard-go and nsd
 # when the configuration uses them.
 #
 # Type: { config, nodeName ? null, notApplied ? [ string ], system ? string } -> derivation
 #
 # Layout of the result (docs/internals.md, "The standalone toplevel"):
-#   nixmesh-system.json  config.json  activate  bin/switch-to-configuration
-#   bin/nixmesh-switch   files/etc/...  (links to the content-addressed store files that
-#   the activation installs; /etc symlinks point at those stable paths, so switching
-#   between generations rewrites only the files whose content changed)
+#   manifest.nix  activate  bin/switch-to-configuration  bin/nixmesh-switch
+# manifest.nix names the node and config.json (the configuration) and refers to every
+# store file the activation installs, so the toplevel's closure holds them all.
 { config
 , nodeName ? null
 , notApplied ? [ ]
 , system ? builtins.currentSystem
-, switchScript ? ../scripts/switch.sh
 }:
 let
   inherit (builtins)
@@ -40,23 +42,24 @@ let
     let n = replaceStrings [ "/" " " "@" ":" "," "*" ] [ "-" "_" "_" "_" "_" "_" ] label;
     in if match "[A-Za-z0-9+._?=-]+" n != null && substring 0 1 n != "." then n else "nixmesh-file";
 
-  # A store file holding `text`. Without references to derivation outputs the path only
-  # depends on the text (builtins.toFile, nothing to build); with them, a tiny derivation.
-  textFile = label: text:
-    if !(hasContext text) then builtins.toFile (storeName label) text
-    else
-      derivation {
-        name = storeName label;
-        inherit system text;
-        builder = "/bin/sh";
-        args = [ "-c" "PATH=/usr/bin:/bin; cp \"$textPath\" \"$out\"" ];
-        passAsFile = [ "text" ];
-      };
+  # A standalone system has no builder, so none of its files may be the output of a
+  # derivation (builtins.toFile refuses them); source paths and other toFile files are
+  # fine. `origin` names the option for the message.
+  checkedText = origin: s:
+    let
+      context = builtins.getContext s;
+      outputs = filter (p: context.${p} ? outputs || (context.${p}.allOutputs or false)) (attrNames context);
+    in
+    if outputs == [ ] then s
+    else throw "`${origin}' refers to the output of the derivation ${head outputs}. Standalone systems are built with Nix builtins only (so that they build in any sandbox) and cannot include a file a derivation makes: give the file as text or as a path (./file), or deploy this host with NixOS (nixpkgs).";
+
+  # A store file holding `text`; its path depends only on the text.
+  textFile = origin: label: text: builtins.toFile (storeName label) (checkedText origin text);
 
   # A `source` (Nix path or store path string) as a store path string with context.
-  sourcePath = label: src:
+  sourcePath = origin: label: src:
     if isPath src then "${builtins.path { path = src; name = storeName (baseNameOf (toString src)); }}"
-    else toString src;
+    else checkedText origin (toString src);
 
   stripSlashes = s: if substring 0 1 s == "/" then stripSlashes (substring 1 (stringLength s) s) else s;
   chompNewline = s:
@@ -77,8 +80,8 @@ let
         rel = stripSlashes e.target;
         origin = "environment.etc.\"${name}\"";
         store =
-          if e.text != null then textFile "etc-${rel}" e.text
-          else if e.source != null then sourcePath "etc-${rel}" e.source
+          if e.text != null then textFile "${origin}.text" "etc-${rel}" e.text
+          else if e.source != null then sourcePath "${origin}.source" "etc-${rel}" e.source
           else throw "The option `${origin}' has neither `text' nor `source' set; set one of them, or `enable = false'.";
       in
       if !e.enable then [ ]
@@ -99,7 +102,7 @@ let
       in
       optional (keys != [ ]) {
         target = "/etc/ssh/authorized_keys.d/${u.name}";
-        store = textFile "authorized_keys-${u.name}" (lines keys);
+        store = textFile "users.users.${u.name}.openssh.authorizedKeys" "authorized_keys-${u.name}" (lines keys);
         mode = "0444";
         user = "+0";
         group = "+0";
@@ -121,7 +124,7 @@ let
 
   knownHostsEntries = optional (knownHostLines != [ ]) {
     target = "/etc/ssh/ssh_known_hosts";
-    store = textFile "ssh_known_hosts" (lines knownHostLines);
+    store = textFile "programs.ssh.knownHosts" "ssh_known_hosts" (lines knownHostLines);
     mode = "0444";
     user = "+0";
     group = "+0";
@@ -130,7 +133,7 @@ let
 
   hostnameEntries = optional (hostName != "") {
     target = "/etc/hostname";
-    store = textFile "hostname" "${hostName}\n";
+    store = textFile "networking.hostName" "hostname" "${hostName}\n";
     mode = "0644";
     user = "+0";
     group = "+0";
@@ -240,9 +243,9 @@ let
   # nsd.
   nsd = config.services.nsd or { enable = false; };
   nsdZoneNames = if nsd.enable then sort (a: b: a < b) (attrNames nsd.zones) else [ ];
-  nsdZoneFile = z: textFile "nsd-zone-${z}" nsd.zones.${z}.data;
+  nsdZoneFile = z: textFile "services.nsd.zones.\"${z}\".data" "nsd-zone-${z}" nsd.zones.${z}.data;
   nsdList = key: l: map (x: "  ${key}: ${x}") l;
-  nsdConf = textFile "nsd.conf" (lines (
+  nsdConf = textFile "services.nsd" "nsd.conf" (lines (
     [
       "# nsd.conf generated by nixmesh for ${if hostName == "" then "this host" else hostName}"
       "server:"
@@ -296,7 +299,7 @@ let
     (section "Kernel parameters (boot.kernel.sysctl): KEY VALUE."
       (fn "desired_sysctl" (map (k: "want_sysctl ${escAll [ k (sysctlValue config.boot.kernel.sysctl.${k}) ]}") sysctls)))
     (section "Activation snippets, in dependency order: NAME SCRIPT."
-      (fn "activation_snippets" (map (n: "run_snippet ${escAll [ n (textFile "activation-${n}" snippets.${n}.text) ]}") snippetOrder)))
+      (fn "activation_snippets" (map (n: "run_snippet ${escAll [ n (textFile "system.activationScripts.${n}" "activation-${n}" snippets.${n}.text) ]}") snippetOrder)))
     (section "WireGuard interfaces:\n# wg_interface NAME PRIVATE-KEY-FILE GENERATE-KEY LISTEN-PORT MTU ROUTES ADDRESS...\n# wg_peer INTERFACE PUBLIC-KEY ENDPOINT KEEPALIVE PRESHARED-KEY-FILE ALLOWED-IP..."
       (fn "desired_wireguard" wgCalls))
     (section "nsd: enabled, its configuration, and the zones to check before switching (NAME FILE ...)."
@@ -310,54 +313,45 @@ let
   ];
 
   # config.json: the configuration without system.build, _module and the checks
-  # (assertions and warnings ran when this system was built).
-  # Functions (nixpkgs overlays, freeform values) have no JSON form; they are shown as
-  # "<function>" instead of failing the build.
+  # (assertions and warnings ran when this system was built), for people and tools to
+  # read. Functions (nixpkgs overlays, freeform values) have no JSON form; they are shown
+  # as "<function>" instead of failing the build. Informational only, so the store paths
+  # it mentions are not references (the files the activation uses are, through the state).
   jsonable = v:
     if builtins.isFunction v then "<function>"
     else if isAttrs v && !(v ? outPath) then mapAttrs (_: jsonable) v
     else if builtins.isList v then map jsonable v
     else v;
-  configJSON = toJSON (jsonable (removeAttrs config [ "_module" "assertions" "warnings" ] // {
-    system = removeAttrs (config.system or { }) [ "build" ];
-  }));
+  configJSON = builtins.toFile "config.json" (builtins.unsafeDiscardStringContext (toJSON (jsonable
+    (removeAttrs config [ "_module" "assertions" "warnings" ] // {
+      system = removeAttrs (config.system or { }) [ "build" ];
+    }))));
 
-  # Commands that lay out files/ with links to the managed store files.
-  filesLayout = concatStringsSep "\n" (map
-    (f: "mkdir -p \"$out/files\"${esc (dirOf f.target)} && ln -s ${esc f.store} \"$out/files\"${esc f.target}")
-    (filter (f: substring 0 1 f.store == "/") files));
+  nodeLabel = if nodeName != null then nodeName else hostName;
+  name = "nixmesh-system-${storeName (if hostName == "" then "host" else hostName)}";
 
-  buildScript = ''
-    set -eu
-    PATH=/usr/bin:/bin
-    mkdir -p "$out/bin"
-    cp "$systemJSONPath" "$out/nixmesh-system.json"
-    cp "$configJSONPath" "$out/config.json"
-    {
-      printf '#!/usr/bin/env bash\n'
-      printf '# nixmesh activation program for %s, generated for exactly this generation.\n' "$hostLabel"
-      printf '# Usage: activate [--dry-run]\n'
-      printf 'system=%s\n' "$out"
-      cat "$activateDataPath"
-      printf '\n# ---- the engine (nix-modules/standalone/activate.sh) ----\n'
-      cat "$engine"
-    } > "$out/activate"
-    { printf '#!/usr/bin/env bash\nsystem=%s\n' "$out"; cat "$switchToConfiguration"; } > "$out/bin/switch-to-configuration"
-    cp "$switchScript" "$out/bin/nixmesh-switch"
-    chmod 0555 "$out/activate" "$out/bin/switch-to-configuration" "$out/bin/nixmesh-switch"
-    ${filesLayout}
-  '';
+  # The generation's state, sourced by ./system/activate from SYSTEM/manifest.nix.
+  state = builtins.toFile "${name}-state" (''
+    # The desired state of ${nodeLabel}'s nixmesh system, computed by Nix; sourced by
+    # SYSTEM/activate. (bash, not Nix: `manifest.nix' is the name Nix's builtin:buildenv
+    # gives the one generated entry of a toplevel it assembles.)
+    node_name=${esc nodeLabel}
+  '' + activateData + ''
+
+    # The configuration this state was computed from (for people and tools).
+    config_json=${configJSON}
+  '');
+
+  # The programs every generation shares, copied into the store as they are (with their
+  # executable bits): activate and bin/switch-to-configuration, and the remote switcher
+  # (bin/nixmesh-switch), which NixOS systems carry too.
+  programs = builtins.path { path = ./system; name = "nixmesh-standalone-programs"; };
+  switcher = builtins.path { path = ../scripts/switcher; name = "nixmesh-switcher"; };
 in
 derivation {
-  name = "nixmesh-system-${storeName (if hostName == "" then "host" else hostName)}";
-  inherit system buildScript activateData;
-  builder = "/bin/sh";
-  args = [ "-c" ". \"$buildScriptPath\"" ];
-  engine = ./activate.sh;
-  switchToConfiguration = ./switch-to-configuration.sh;
-  inherit switchScript;
-  hostLabel = if nodeName != null then nodeName else hostName;
-  systemJSON = toJSON { name = if nodeName != null then nodeName else hostName; inherit hostName; version = 1; };
-  configJSON = configJSON;
-  passAsFile = [ "buildScript" "activateData" "systemJSON" "configJSON" ];
+  inherit name system;
+  builder = "builtin:buildenv";
+  # builtin:buildenv's list of folders to link together: ACTIVE PRIORITY OUTPUTS PATH...
+  derivations = "true 5 1 ${programs} true 5 1 ${switcher}";
+  manifest = state;
 }

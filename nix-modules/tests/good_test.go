@@ -432,9 +432,9 @@ func testNixOSKind(t *testing.T, nixpkgs string) {
 	}
 	toplevel := strings.TrimSpace(string(out))
 	got, err := os.ReadFile(filepath.Join(toplevel, "bin", "nixmesh-switch"))
-	want2, _ := os.ReadFile(filepath.Join(testutil.NixModules(), "scripts", "switch.sh"))
+	want2, _ := os.ReadFile(filepath.Join(testutil.NixModules(), "scripts", "switcher", "bin", "nixmesh-switch"))
 	if err != nil || string(got) != string(want2) {
-		t.Errorf("%s/bin/nixmesh-switch is not scripts/switch.sh (%v)", toplevel, err)
+		t.Errorf("%s/bin/nixmesh-switch is not scripts/switcher/bin/nixmesh-switch (%v)", toplevel, err)
 	}
 	if fi, err := os.Stat(filepath.Join(toplevel, "bin", "nixmesh-switch")); err != nil || fi.Mode()&0o111 == 0 {
 		t.Errorf("bin/nixmesh-switch is not executable: %v", err)
