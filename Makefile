@@ -34,7 +34,8 @@ demo: build
 	else $(BIN) lab up --name $(LAB) -f $(EXAMPLE) --write-nix examples/lab/lab-generated.nix; fi
 	$(BIN) deploy -f $(EXAMPLE)
 	@echo; echo "Log in to a host:  sudo $(BIN) lab ssh web      Take it all down:  sudo make demo-down"
-	@echo "The same from the generated script:  nix-build $(EXAMPLE) -o result && PATH=$$PWD/bin:$$PATH ./result"
+	@echo 'The same from the generated script (built with the sandbox off, see the README):'
+	@echo "  NIX_CONFIG=\$$'substituters =\\nsandbox = false' nix-build $(EXAMPLE) -o result && PATH=\"\$$PWD/bin:\$$PATH\" ./result"
 
 demo-down: build
 	$(BIN) lab down --name $(LAB)

@@ -12,7 +12,7 @@ import (
 // uploadScript writes stdin to $1 with owner $2, group $3 and mode $4 (as `stat -c %a`
 // prints it) and prints "changed", "metadata" (only owner, group or mode were fixed) or
 // "unchanged". It never prints or logs the contents. It is nix-modules/scripts/
-// secret-upload.sh, which front door 1's generated script runs too.
+// secret-upload.sh.
 var uploadScript = scripts.SecretUpload
 
 // statusScript compares stdin with $1 (`cmp -s`, nothing printed) and reports key=value

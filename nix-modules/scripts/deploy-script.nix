@@ -81,7 +81,7 @@ let
     if [[ -z $engine ]]; then
       engine=$(command -v nixmesh) || {
         echo "error: the nixmesh engine is not on PATH. Put bin/nixmesh on PATH (make build), or" >&2
-        echo "pin it in the script: import ./nix-modules { nixmesh = ./bin/nixmesh; } (or nixpkgs = ...)." >&2
+        echo "pin it in the script: import ./nix-modules { nixmesh = ./bin/nixmesh; }." >&2
         exit 2
       }
     fi

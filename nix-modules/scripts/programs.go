@@ -3,8 +3,7 @@ package scripts
 import _ "embed"
 
 // SecretUpload is the remote program that writes one secret on a host
-// (secret-upload.sh). Front door 2 (package secrets) runs this text; front door 1's
-// generated script reads the same file, so both send the same command line.
+// (secret-upload.sh), run by the deploy engine (package secrets) for both front doors.
 //
 //go:embed secret-upload.sh
 var SecretUpload string

@@ -1,9 +1,8 @@
-# The remote program that writes one secret on a host, the same for both front doors:
+# The remote program that writes one secret on a host:
 #   sh -c PROGRAM nixmesh-secret PATH OWNER GROUP MODE     (the secret on stdin)
 # MODE as `stat -c %a` prints it ("400"). Prints "changed", "metadata" (only owner, group
-# or mode were fixed) or "unchanged", never the contents. Front door 2 runs it from the Go
-# package secrets (Upload), front door 1 from the generated deploy script (deploy.sh,
-# upload_secrets); secrets/frontdoor1_test.go checks the quoting and restart programs match; Go embeds this file (programs.go).
+# or mode were fixed) or "unchanged", never the contents. The deploy engine (Go package
+# secrets, Upload) runs it for both front doors; Go embeds this file (programs.go).
 set -eu
 umask 077
 target=$1 owner=$2 group=$3 mode=$4

@@ -328,7 +328,7 @@ let
     }))));
 
   nodeLabel = if nodeName != null then nodeName else hostName;
-  name = "nixmesh-system-${storeName (if hostName == "" then "host" else hostName)}";
+  name = "nixmesh-system-${storeName (if nodeLabel == "" then "host" else nodeLabel)}";
 
   # The generation's state, sourced by ./system/activate from SYSTEM/manifest.nix.
   state = builtins.toFile "${name}-state" (''

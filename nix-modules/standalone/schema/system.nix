@@ -31,7 +31,7 @@ in
       type = types.str;
       default = if config.networking.hostName == "" then "unnamed" else config.networking.hostName;
       defaultText = lib.literalExpression ''if config.networking.hostName == "" then "unnamed" else config.networking.hostName'';
-      description = "The name of the system, used in `nixmesh-system.json` and the toplevel's store path. nixmesh sets it to the node name.";
+      description = "The name of the system, used in the toplevel's state (`node_name`) and store path. nixmesh sets it to the node name.";
     };
     stateVersion = mkOption {
       type = types.str;

@@ -4,7 +4,9 @@
 #
 # As on NixOS: `root` is declared (uid 0, group root, home /root), `home` and `shell` are
 # passwd-entry paths, and every user must be exactly one of a normal user and a system
-# user (a uid below 1000 counts as system) with a primary group set. A user that only
+# user (a uid below 1000 counts as system, as in older NixOS releases: the strictest
+# rule of the supported range; newer ones let a normal user have such a uid) with a
+# primary group set. A user that only
 # receives authorized keys is therefore an error here as it is on NixOS.
 { lib, config, ... }:
 let
