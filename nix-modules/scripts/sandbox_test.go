@@ -210,6 +210,13 @@ func (s *sandbox) setActive(system string) {
 	s.mustSh(`ln -sfn "$1" /var/lib/nixmesh/current-system`, system)
 }
 
+// setConfirmed makes system the host's active system and its system profile (the last
+// confirmed system), as a past confirmed switch would have.
+func (s *sandbox) setConfirmed(system string) {
+	s.t.Helper()
+	s.mustSh(`ln -sfn "$1" /var/lib/nixmesh/current-system && nix-env -p /nix/var/nix/profiles/system --set "$1"`, system)
+}
+
 // start runs `nixmesh-switch start` and returns the id it prints.
 func (s *sandbox) start(system string, opts ...string) string {
 	s.t.Helper()
