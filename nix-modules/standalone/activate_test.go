@@ -281,6 +281,25 @@ func TestSwitchSetsTheSystemProfile(t *testing.T) {
 	if after := gens(); after != before {
 		t.Errorf("boot on an up-to-date profile made a generation:\nbefore %s\nafter %s", before, after)
 	}
+	// No systemd: no boot hook. With systemd, `boot` installs one that runs the
+	// profile's switcher at every boot.
+	unit := sb.path("etc/systemd/system/nixmesh-boot.service")
+	if _, err := os.Stat(unit); !os.IsNotExist(err) {
+		t.Errorf("a boot hook was installed on a host without systemd: %v", err)
+	}
+	out = sb.mustRun(t, "mkdir -p /run/systemd/system && NIXMESH_SYSTEM_PROFILE="+profile+" "+stc(a, "boot"))
+	assertContains(t, "boot output with systemd", out, "boot hook /etc/systemd/system/nixmesh-boot.service installed")
+	data, err := os.ReadFile(unit)
+	if err != nil || !strings.Contains(string(data), "ExecStart="+profile+"/bin/nixmesh-switch boot") {
+		t.Errorf("boot hook unit: %v\n%s", err, data)
+	}
+	if target, err := os.Readlink(sb.path("etc/systemd/system/multi-user.target.wants/nixmesh-boot.service")); err != nil || target != "../nixmesh-boot.service" {
+		t.Errorf("boot hook not enabled: %q %v", target, err)
+	}
+	out = sb.mustRun(t, "mkdir -p /run/systemd/system && NIXMESH_SYSTEM_PROFILE="+profile+" "+stc(a, "boot"))
+	if strings.Contains(out, "installed") {
+		t.Errorf("the boot hook was written again although unchanged: %s", out)
+	}
 	out, code := sb.run(t, stc(a, "reboot"))
 	if code != 2 || !strings.Contains(out, "usage:") {
 		t.Errorf("an unknown action gives exit %d, output %q; want 2 and usage", code, out)
