@@ -174,6 +174,14 @@ func bridgeName(lab string) string {
 
 func vethName(lab string, index int) string { return fmt.Sprintf("nmv%s-%d", labHash(lab)[:6], index) }
 
+// hostMAC is the MAC address of a host's eth0: locally administered, the same for the
+// host at every boot (as a real NIC's), so that a neighbour's ARP entry stays right
+// across `lab crash` and `lab boot`.
+func hostMAC(lab string, index int) string {
+	h := labHash(lab)
+	return fmt.Sprintf("02:%s:%s:%s:%02x:%02x", h[0:2], h[2:4], h[4:6], (index>>8)&0xff, index&0xff)
+}
+
 func netnsName(lab, host string) string { return "nmlab-" + lab + "-" + host }
 
 func labHash(lab string) string {

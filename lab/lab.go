@@ -282,7 +282,13 @@ func (l *Lab) startHost(ctx context.Context, i int, template string, overlay boo
 	if err := l.st.update(func(s *State) { s.Hosts[i].HostKey = key }); err != nil {
 		return err
 	}
+	return l.launchHost(ctx, i, h, template, overlay)
+}
 
+// launchHost starts a prepared host: its init over the host's directory, its network
+// (the named netns, the veth on the bridge, the address) and its sshd; it returns once
+// sshd answers on the bridge.
+func (l *Lab) launchHost(ctx context.Context, i int, h HostState, template string, overlay bool) error {
 	ic := initConfig{Host: h.Name, Root: h.Root, SSHDConfig: sshdConfigPath}
 	if overlay {
 		ic.EtcLower = template
@@ -380,7 +386,7 @@ func (l *Lab) startHost(ctx context.Context, i int, template string, overlay boo
 	}
 	bits := netip.MustParsePrefix(l.st.Subnet).Bits()
 	for _, argv := range [][]string{
-		{"ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns},
+		{"ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "address", hostMAC(l.st.Name, h.Index), "netns", ns},
 		{"ip", "link", "set", veth, "master", l.st.Bridge, "up"},
 		{"ip", "-n", ns, "addr", "add", h.Address + "/" + strconv.Itoa(bits), "dev", "eth0"},
 		{"ip", "-n", ns, "link", "set", "lo", "up"},

@@ -59,11 +59,13 @@ func newLabCommand(g *globalOptions) *cobra.Command {
   sudo nixmesh lab up -f examples/lab/deploy.nix     the deployment's nodes in 198.18.0.0/24
   sudo nixmesh lab status
   sudo nixmesh lab ssh host1 -- nix-store --version
+  sudo nixmesh lab crash host1     power loss: every process of host1 dies at once
+  sudo nixmesh lab boot host1      start it again over its disk and run its boot activation
   sudo nixmesh lab down`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	for _, c := range []*cobra.Command{newLabUpCommand(g), newLabDownCommand(g), newLabStatusCommand(g), newLabSSHCommand(g)} {
+	for _, c := range []*cobra.Command{newLabUpCommand(g), newLabDownCommand(g), newLabStatusCommand(g), newLabSSHCommand(g), newLabCrashCommand(g), newLabBootCommand(g)} {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
 		cmd.AddCommand(c)
 	}
@@ -142,6 +144,73 @@ func newLabSSHCommand(g *globalOptions) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&opts.Name, "name", "", "the lab's `NAME` (default: the only lab, else \"default\")")
 	return cmd
+}
+
+func newLabCrashCommand(g *globalOptions) *cobra.Command {
+	opts := labOptions{global: g}
+	cmd := &cobra.Command{
+		Use:   "crash HOST",
+		Short: "Crash a lab host as a power loss would",
+		Long: `Kill every process of HOST at once (SIGKILL to its init, which ends its PID
+namespace) and remove its network link, as a power loss would: nothing is told, a switch
+under way is cut off wherever it is. Its directory, its disk, stays; 'lab boot HOST'
+starts it again.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := openLabRoot(opts.Name)
+			if err != nil {
+				return err
+			}
+			if err := l.Crash(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: crashed (every process killed; its disk kept). Start it again with: nixmesh lab boot %s\n", args[0], args[0])
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&opts.Name, "name", "", "the lab's `NAME` (default: the only lab, else \"default\")")
+	return cmd
+}
+
+func newLabBootCommand(g *globalOptions) *cobra.Command {
+	opts := labOptions{global: g}
+	cmd := &cobra.Command{
+		Use:   "boot HOST",
+		Short: "Start a crashed lab host again and run its boot activation",
+		Long: `Start HOST again over its surviving directory, with an empty /run and /tmp, and
+once its sshd answers run what a standalone host's boot hook runs: 'nixmesh-switch boot'
+from its system profile. That ends a switch the crash interrupted and activates the boot
+default, the last confirmed system: a host crashed before its switch was confirmed comes
+back on its old system, one crashed after on the new one.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := openLabRoot(opts.Name)
+			if err != nil {
+				return err
+			}
+			out, err := l.Boot(cmd.Context(), args[0])
+			fmt.Fprint(cmd.OutOrStdout(), out)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: up\n", args[0])
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&opts.Name, "name", "", "the lab's `NAME` (default: the only lab, else \"default\")")
+	return cmd
+}
+
+// openLabRoot opens a lab for a command that changes it (root only).
+func openLabRoot(name string) (*lab.Lab, error) {
+	if os.Geteuid() != 0 {
+		return nil, lab.ErrNeedsRoot
+	}
+	name, err := labName(name)
+	if err != nil {
+		return nil, err
+	}
+	return lab.Open(name)
 }
 
 func runLabUp(ctx context.Context, opts labUpOptions, out io.Writer) error {
