@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nixmesh/nixmesh/internal/command"
@@ -134,11 +135,40 @@ func (h *hostRun) copyClosure(ctx context.Context) error {
 		pw.CloseWithError(err)
 		exportDone <- err
 	}()
-	counter := &progressReader{r: pr, h: h, sizes: sizes, total: total}
+	counter := &progressReader{r: pr, h: h, sizes: sizes, total: total, lastRead: time.Now()}
+	// A copy that moves no byte for CopyStallTimeout is given up: the import and the
+	// connection are closed (the host may be dark; keepalives close it too).
+	importCtx, cancelImport := context.WithCancelCause(ctx)
+	defer cancelImport(nil)
+	stall := durationOr(h.opts.CopyStallTimeout, 60*time.Second)
+	watchDone := make(chan struct{})
+	defer close(watchDone)
+	go func() {
+		tick := time.NewTicker(min(stall/4, time.Second))
+		defer tick.Stop()
+		for {
+			select {
+			case <-watchDone:
+				return
+			case <-tick.C:
+				if idle := counter.idle(); idle >= stall {
+					cancelImport(fmt.Errorf("%w: no byte moved for %s", ErrCopyStalled, idle.Round(time.Second)))
+					if c := h.conn; c != nil {
+						c.Close()
+					}
+					return
+				}
+			}
+		}
+	}()
 	// nix-store --import prints each path it imported: that list is the proof that every
 	// missing path arrived, without asking the host again.
 	var imported bytes.Buffer
-	_, err = h.change(ctx, h.conn, display, remoteCmd{Argv: importArgv, Stdin: counter, Stdout: &imported})
+	_, err = h.change(importCtx, h.conn, display, remoteCmd{Argv: importArgv, Stdin: counter, Stdout: &imported})
+	if cause := context.Cause(importCtx); err != nil && errors.Is(cause, ErrCopyStalled) {
+		h.conn = nil // closed by the watch
+		err = cause
+	}
 	// The import ended: unblock and stop an export that is still writing.
 	pr.CloseWithError(io.ErrClosedPipe)
 	if err != nil {
@@ -185,10 +215,25 @@ type progressReader struct {
 	n        int64
 	done     int
 	lastEmit time.Time
+
+	mu       sync.Mutex
+	lastRead time.Time // when a byte last moved
+}
+
+// idle is how long no byte has moved.
+func (p *progressReader) idle() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return time.Since(p.lastRead)
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
+	if n > 0 {
+		p.mu.Lock()
+		p.lastRead = time.Now()
+		p.mu.Unlock()
+	}
 	p.n += int64(n)
 	var cum int64
 	done := 0

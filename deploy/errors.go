@@ -27,6 +27,11 @@ var (
 	// ErrSwitchDeadline: the switch did not reach a final state within the overall
 	// deadline (switchTimeout + successTimeout + margin); it may still finish on the host.
 	ErrSwitchDeadline = errors.New("switch did not finish in time")
+	// ErrCopyStalled: the closure copy moved no byte for Options.CopyStallTimeout.
+	ErrCopyStalled = errors.New("copy stalled")
+	// ErrHostUnreachable: during the switch the host answered no connection for
+	// Options.UnreachableAfter (it crashed, or its network is gone).
+	ErrHostUnreachable = errors.New("host unreachable during the switch")
 	// ErrNotStarted: the host was not started because another host failed and the deploy
 	// was not to keep going (Options.FailFast).
 	ErrNotStarted = errors.New("not started after another host failed")

@@ -20,6 +20,7 @@ func NewTarget(n *eval.Node, toplevel string) Target {
 		PrivilegeEscalationCommand: n.PrivilegeEscalationCommand,
 		SuccessTimeout:             n.SuccessTimeout,
 		SwitchTimeout:              n.SwitchTimeout,
+		KeepGenerations:            n.KeepGenerations,
 		Toplevel:                   toplevel,
 	}
 }

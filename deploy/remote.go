@@ -8,6 +8,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/nixmesh/nixmesh/internal/command"
 	"golang.org/x/crypto/ssh"
@@ -40,9 +41,21 @@ func (c *Conn) Run(ctx context.Context, rc remoteCmd) ([]byte, error) {
 	if rc.Stderr != nil {
 		sess.Stderr = io.MultiWriter(&stderr, rc.Stderr)
 	}
+	// On cancellation the session is told to stop and closed; when the host does not
+	// take that within a second (a dark host, a full window), the whole connection is
+	// closed, so that the command returns at once either way.
 	stop := context.AfterFunc(ctx, func() {
-		sess.Signal(ssh.SIGTERM)
-		sess.Close()
+		done := make(chan struct{})
+		go func() {
+			sess.Signal(ssh.SIGTERM)
+			sess.Close()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(time.Second):
+			c.Close()
+		}
 	})
 	err = sess.Run(ShellQuote(rc.Argv))
 	stop()

@@ -31,18 +31,32 @@ type Report struct {
 // cancelled; nil when all hosts are ok, unchanged or skipped.
 func Run(ctx context.Context, opts Options, targets []Target) (Report, error) {
 	var mu sync.Mutex
+	phases := map[string]Phase{} // each host's phase, for hosts still busy after Ctrl-C
+	closed := false              // the report was returned: late events and results are dropped
 	emit := func(e Event) {
-		if opts.Events == nil {
-			return
-		}
 		mu.Lock()
 		defer mu.Unlock()
-		opts.Events(e)
+		if closed {
+			return
+		}
+		if e.Phase != "" {
+			phases[e.Host] = e.Phase
+		}
+		if opts.Events != nil {
+			opts.Events(e)
+		}
 	}
 	report := Report{Hosts: make([]HostResult, len(targets)), DryRun: opts.DryRun}
+	runStart := time.Now()
 	finish := func(i int, r HostResult, started time.Time) {
 		r.Duration = time.Since(started)
+		mu.Lock()
+		if closed {
+			mu.Unlock()
+			return
+		}
 		report.Hosts[i] = r
+		mu.Unlock()
 		emit(Event{Time: time.Now(), Host: r.Host, Phase: PhaseDone, Kind: KindResult, Message: r.Reason, Result: r.Result, Duration: r.Duration})
 	}
 
@@ -89,9 +103,40 @@ func Run(ctx context.Context, opts Options, targets []Target) (Report, error) {
 			finish(i, r, now)
 		}()
 	}
-	wg.Wait()
+	// Wait for every host; after Ctrl-C only InterruptGrace more. A host still busy then
+	// (its connection hung on a dark host, say) is reported as interrupted where it was.
+	allDone := make(chan struct{})
+	go func() { wg.Wait(); close(allDone) }()
+	select {
+	case <-allDone:
+	case <-ctx.Done():
+		select {
+		case <-allDone:
+		case <-time.After(durationOr(opts.InterruptGrace, 2*time.Second)):
+		}
+	}
+	mu.Lock()
+	closed = true
+	for i, t := range targets {
+		if report.Hosts[i].Host != "" {
+			continue
+		}
+		phase := phases[t.Name]
+		reason := fmt.Sprintf("interrupted during %s; it did not stop within %s", orUnknown(string(phase)), durationOr(opts.InterruptGrace, 2*time.Second))
+		if phase == PhaseActivate || phase == PhaseConfirm {
+			reason += "; mid-switch: the host finishes the switch, or rolls back by itself if it was not confirmed"
+		} else {
+			reason += "; nothing was activated on the host"
+		}
+		report.Hosts[i] = HostResult{Host: t.Name, Result: ResultCancelled, Reason: reason, NewSystem: t.Toplevel,
+			MidSwitch: phase == PhaseActivate || phase == PhaseConfirm, Duration: time.Since(runStart),
+			Err: &HostError{Host: t.Name, Phase: phase, Err: errors.Join(ErrInterrupted, ctx.Err())}}
+	}
 	report.Interrupted = ctx.Err() != nil
-	return report, report.Err()
+	out := report
+	out.Hosts = append([]HostResult(nil), report.Hosts...)
+	mu.Unlock()
+	return out, out.Err()
 }
 
 // Err joins the errors of the hosts that failed, rolled back or were cancelled.

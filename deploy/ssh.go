@@ -51,6 +51,12 @@ type SSHOptions struct {
 	// ConnectAttempts is how often a retryable connection error (refused, timed out) is
 	// tried. 0 means 3.
 	ConnectAttempts int
+	// KeepaliveInterval is how often every connection asks the host for a sign of life
+	// (keepalive@openssh.com, as ssh's ServerAliveInterval); a connection that gets no
+	// answer for KeepaliveCountMax intervals is closed, so nothing waits on a host that
+	// went dark. 0 means 5s and 3.
+	KeepaliveInterval time.Duration
+	KeepaliveCountMax int
 }
 
 func (o SSHOptions) home() string {
@@ -650,7 +656,49 @@ func (d *dialer) handshake(ctx context.Context, via *ssh.Client, e Endpoint) (*s
 		}
 	}
 	conn.SetDeadline(time.Time{})
-	return ssh.NewClient(sc, chans, reqs), nil
+	client := ssh.NewClient(sc, chans, reqs)
+	countMax := d.opts.KeepaliveCountMax
+	if countMax <= 0 {
+		countMax = 3
+	}
+	go keepalive(client, durationOr(d.opts.KeepaliveInterval, 5*time.Second), countMax)
+	return client, nil
+}
+
+// keepalive asks the host for an answer every interval until the connection ends; after
+// countMax intervals without one it closes the connection (and with it every session
+// waiting on it: their commands fail with a connection error instead of hanging).
+func keepalive(client *ssh.Client, interval time.Duration, countMax int) {
+	ended := make(chan struct{})
+	go func() { _ = client.Wait(); close(ended) }()
+	answered := make(chan struct{}, 1)
+	lastAnswer := time.Now()
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	pending := false
+	for {
+		select {
+		case <-ended:
+			return
+		case <-answered:
+			pending = false
+			lastAnswer = time.Now()
+		case <-ticker.C:
+			if time.Since(lastAnswer) >= time.Duration(countMax)*interval {
+				client.Close()
+				return
+			}
+			if !pending {
+				pending = true
+				go func() {
+					// Any reply (also a failure reply) proves the host is there.
+					if _, _, err := client.SendRequest("keepalive@openssh.com", true, nil); err == nil {
+						answered <- struct{}{}
+					}
+				}()
+			}
+		}
+	}
 }
 
 func isNetError(err error) bool {

@@ -30,11 +30,13 @@ const (
 // switchStatus is one parsed `nixmesh-switch status ID`.
 type switchStatus struct {
 	State, Reason, System, Previous string
+	Active, BootDefault             string // what runs now, and the last confirmed system
 }
 
 func parseStatus(out string) switchStatus {
 	kv := parseKV(out)
-	return switchStatus{State: kv["state"], Reason: kv["reason"], System: kv["system"], Previous: kv["previous"]}
+	return switchStatus{State: kv["state"], Reason: kv["reason"], System: kv["system"], Previous: kv["previous"],
+		Active: kv["active"], BootDefault: kv["boot-default"]}
 }
 
 // switcher is the argv of the new system's switcher; start and confirm need root, status
@@ -59,11 +61,17 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 	}
 	successTimeout := durationOr(h.t.SuccessTimeout, 20*time.Second)
 	switchTimeout := durationOr(h.t.SwitchTimeout, 60*time.Second)
-	startArgv := h.switcher("start", h.t.Toplevel, "--action", string(h.opts.action()),
-		"--success-timeout", secs(successTimeout), "--switch-timeout", secs(switchTimeout))
+	startArgs := []string{"start", h.t.Toplevel, "--action", string(h.opts.action()),
+		"--success-timeout", secs(successTimeout), "--switch-timeout", secs(switchTimeout)}
+	if h.t.KeepGenerations > 0 {
+		startArgs = append(startArgs, "--keep", strconv.Itoa(h.t.KeepGenerations))
+	}
+	startArgv := h.switcher(startArgs...)
 
-	// The start is not interrupted half-way: once sent, we want the id back.
-	startCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), durationOr(h.opts.PollTimeout, 15*time.Second))
+	// The start is not interrupted half-way: once sent, we want the id back. It may first
+	// return the host to its last confirmed system for a switch left without runner
+	// (bounded by the switch timeout).
+	startCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), durationOr(h.opts.PollTimeout, 15*time.Second)+switchTimeout)
 	out, err := h.change(startCtx, h.conn, h.sshLine(startArgv), remoteCmd{Argv: startArgv})
 	cancel()
 	if errors.Is(err, errDryRun) {
@@ -93,6 +101,7 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 	confirmed := false
 	pause := false // whether to wait PollInterval before the next look at the host
 	var lastErr error
+	var unreachableSince time.Time // since when no connection to the host could be made
 	for {
 		if pause {
 			select {
@@ -122,9 +131,18 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 		if err != nil {
 			lastErr = err
 			h.event(KindProgress, "status poll failed: "+err.Error())
+			if errors.Is(err, errNoConnection) {
+				if unreachableSince.IsZero() {
+					unreachableSince = time.Now()
+				}
+				if gone := time.Since(unreachableSince); gone >= durationOr(h.opts.UnreachableAfter, 15*time.Second) {
+					return h.unreachable(id, w.last, gone, err)
+				}
+			}
 			pause = true
 			continue
 		}
+		unreachableSince = time.Time{}
 		w.observe(st)
 		// Polling (a switcher without `wait`) pauses between polls; a wait returns only
 		// once something changed, so the next one may follow at once.
@@ -243,7 +261,7 @@ func (h *hostRun) query(ctx context.Context, timeout time.Duration, args ...stri
 	if h.conn == nil {
 		c, err := h.dialer.dialOnce(pctx)
 		if err != nil {
-			return switchStatus{}, err
+			return switchStatus{}, fmt.Errorf("%w: %w", errNoConnection, err)
 		}
 		h.conn = c
 	}
@@ -301,6 +319,27 @@ func (h *hostRun) logTail(ctx context.Context, id string) {
 	for _, l := range lines {
 		h.event(KindProgress, "log: "+l)
 	}
+}
+
+// errNoConnection marks a poll that could not connect to the host at all.
+var errNoConnection = errors.New("no connection")
+
+// unreachable ends the watch of a switch whose host answers no connection: it crashed or
+// went dark. What it comes back on: its boot default (the last confirmed system) after a
+// restart; if it is up but cut off, its switcher rolls back by itself.
+func (h *hostRun) unreachable(id string, last switchStatus, gone time.Duration, err error) HostResult {
+	h.res.MidSwitch = true
+	back := last.BootDefault
+	if back == "" {
+		back = last.Previous
+	}
+	comesBack := "after a restart it comes back on its last confirmed system " + orNone(back)
+	if last.State == "confirmed" {
+		comesBack = "it was confirmed: after a restart it comes back on the new system if the switch had made it the boot default, else on " + orNone(back)
+	}
+	return h.fail(ResultFailed, fmt.Errorf("%w: switch %s (last state %s): %w", ErrHostUnreachable, id, orUnknown(last.State), err),
+		fmt.Sprintf("unreachable for %s during switch %s (last state %s): %s; if it is up but cut off, it rolls back by itself; %s",
+			gone.Round(time.Second), id, orUnknown(last.State), oneLine(strings.TrimPrefix(err.Error(), errNoConnection.Error()+": ")), comesBack))
 }
 
 // leftMidSwitch ends a host whose switch was started but not watched to its end.

@@ -20,6 +20,7 @@ type Target struct {
 	PrivilegeEscalationCommand []string
 	SuccessTimeout             time.Duration // how long the host waits for the confirmation
 	SwitchTimeout              time.Duration // how long activation may take on the host
+	KeepGenerations            int           // system generations and switch logs kept on the host (0: the switcher's default, 10)
 	Toplevel                   string        // the built system (a store path)
 	// Secrets are the node's declared secrets (secrets.FromNetwork), fetched on this
 	// machine before anything changes on the host and uploaded around the activation.
@@ -71,6 +72,15 @@ type Options struct {
 	PollInterval   time.Duration
 	PollTimeout    time.Duration
 	DeadlineMargin time.Duration
+	// CopyStallTimeout fails a copy that moved no byte for this long (0: 60s).
+	CopyStallTimeout time.Duration
+	// UnreachableAfter ends the watch of a switch whose host answers no connection for
+	// this long (refused, timed out, no route: it crashed or went dark) (0: 15s); the host
+	// is reported unreachable with the system it comes back on.
+	UnreachableAfter time.Duration
+	// InterruptGrace is how long Run waits for its hosts after the context ended (Ctrl-C)
+	// before it reports the ones still busy as interrupted (0: 2s).
+	InterruptGrace time.Duration
 }
 
 func (o Options) action() Action {

@@ -79,7 +79,9 @@ type Node struct {
 	// SwitchTimeout bounds its activation.
 	SuccessTimeout time.Duration
 	SwitchTimeout  time.Duration
-	Configuration  Configuration
+	// KeepGenerations is how many system generations and switch logs the host keeps.
+	KeepGenerations int
+	Configuration   Configuration
 	// NotApplied lists the options the node sets that its kind of host does not apply
 	// (standalone hosts: everything outside their schema), e.g. "services.nginx".
 	NotApplied []string
@@ -100,6 +102,7 @@ type connectionJSON struct {
 	Tags                       []string `json:"tags"`
 	SuccessTimeout             float64  `json:"successTimeout"`
 	SwitchTimeout              float64  `json:"switchTimeout"`
+	KeepGenerations            int      `json:"keepGenerations,omitempty"`
 }
 
 // nodeJSON is Node as it appears in the plan.
@@ -127,6 +130,7 @@ func (n *Node) UnmarshalJSON(b []byte) error {
 		Tags:                       j.Tags,
 		SuccessTimeout:             seconds(j.SuccessTimeout),
 		SwitchTimeout:              seconds(j.SwitchTimeout),
+		KeepGenerations:            j.KeepGenerations,
 		Configuration:              j.Configuration,
 		NotApplied:                 j.NotApplied,
 	}
@@ -160,6 +164,7 @@ func (n *Node) connectionJSON() connectionJSON {
 		Tags:                       nonNil(n.Tags),
 		SuccessTimeout:             n.SuccessTimeout.Seconds(),
 		SwitchTimeout:              n.SwitchTimeout.Seconds(),
+		KeepGenerations:            n.KeepGenerations,
 	}
 	if n.User != "" {
 		u := n.User

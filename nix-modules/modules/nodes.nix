@@ -154,6 +154,17 @@ let
           '';
         };
 
+        keepGenerations = mkOption {
+          type = types.ints.positive;
+          default = 10;
+          example = 3;
+          description = ''
+            How many system generations and switch logs the node keeps; older ones are
+            removed when a switch ends, so that their closures can be garbage-collected.
+            The running system and the boot default are always kept.
+          '';
+        };
+
         configuration = mkOption {
           type = types.deferredModule;
           default = { };
