@@ -281,6 +281,16 @@ func prove(t *testing.T, fd frontDoor) {
 			}
 		}},
 
+		// Faults on the host side (issue 13's matrix): the switch's runner killed, the host
+		// crashed before and after the confirmation, Ctrl-C mid-deploy. Each ends with
+		// every host on exactly its old or its new system, no lock, a truthful table, and
+		// the next deploy working.
+		{"RunnerKilled", func(t *testing.T) { faultRunnerKilled(t, fd, w, base, baseModule) }},
+		{"CrashBeforeConfirmation", func(t *testing.T) { faultCrash(t, fd, w, base, baseModule, false) }},
+		{"CrashAfterConfirmation", func(t *testing.T) { faultCrash(t, fd, w, base, baseModule, true) }},
+		{"Interrupted", func(t *testing.T) { faultInterrupted(t, fd, w, base, baseModule) }},
+		{"NoLeak", func(t *testing.T) { noLeak(t, w, 3) }},
+
 		{"NoopRedeploy", func(t *testing.T) {
 			before := latestSwitches(t, w)
 			r := fd.deploy(t, w, baseModule)

@@ -164,6 +164,7 @@ type params struct {
 	RemoveDeployerOn string `json:"removeDeployerOn,omitempty"`
 	BadZoneOn        string `json:"badZoneOn,omitempty"`
 	SlowOn           string `json:"slowOn,omitempty"`
+	Keep             int    `json:"keep,omitempty"`
 	Marker           string `json:"marker,omitempty"`
 	OperatorUID      *int   `json:"operatorUid,omitempty"`
 }

@@ -64,6 +64,7 @@ func newWorld(t *testing.T) *world {
 		BackupKey:     backupPub,
 		BackupKeyFile: backupKey,
 		Marker:        "base",
+		Keep:          3,
 	}
 	// The example pins operator's uid to 1000; a lab host's /etc is a copy of this
 	// machine's, where that uid may belong to someone else (useradd would refuse).

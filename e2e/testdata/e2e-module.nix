@@ -13,6 +13,7 @@
 #   badZoneOn         a node whose lab.test zone is not a zone ("" = none)
 #   slowOn            a node whose activation takes a few seconds longer ("" = none)
 #   marker            text of /etc/e2e-marker on every node (a change that touches all)
+#   keep              (optional) every node's keepGenerations
 #   operatorUid       (optional) the uid for the example's `operator` user when the lab's
 #                     hosts (copies of this machine's /etc) already use its uid 1000
 { lib, ... }:
@@ -43,6 +44,7 @@ in
     }
 
     (lib.genAttrs names (name: {
+      keepGenerations = lib.mkIf (p ? keep) p.keep;
       configuration = lib.mkMerge [
         {
           users.users.root.openssh.authorizedKeys.keys =
