@@ -44,20 +44,20 @@ func (c *Conn) Run(ctx context.Context, rc remoteCmd) ([]byte, error) {
 	// On cancellation the session is told to stop and closed; when the host does not
 	// take that within a second (a dark host, a full window), the whole connection is
 	// closed, so that the command returns at once either way.
+	returned := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
-		done := make(chan struct{})
 		go func() {
 			sess.Signal(ssh.SIGTERM)
 			sess.Close()
-			close(done)
 		}()
 		select {
-		case <-done:
+		case <-returned:
 		case <-time.After(time.Second):
 			c.Close()
 		}
 	})
 	err = sess.Run(ShellQuote(rc.Argv))
+	close(returned)
 	stop()
 	if err == nil {
 		return stdout.Bytes(), nil

@@ -1,0 +1,170 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// darkProxy forwards TCP connections to a host until it goes dark: from then on it
+// forwards nothing and closes nothing, as a host whose network vanished (no RST, no FIN).
+type darkProxy struct {
+	ln   net.Listener
+	dark atomic.Bool
+	mu   sync.Mutex
+	all  []net.Conn
+}
+
+func newDarkProxy(t *testing.T, to string) *darkProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &darkProxy{ln: ln}
+	t.Cleanup(func() {
+		ln.Close()
+		p.mu.Lock()
+		for _, c := range p.all {
+			c.Close()
+		}
+		p.mu.Unlock()
+	})
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", to)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.all = append(p.all, in, out)
+			p.mu.Unlock()
+			go p.pipe(in, out)
+			go p.pipe(out, in)
+		}
+	}()
+	return p
+}
+
+// pipe copies until the proxy goes dark; then it swallows what comes, sending nothing.
+func (p *darkProxy) pipe(dst, src net.Conn) {
+	buf := make([]byte, 32*1024)
+	for {
+		n, err := src.Read(buf)
+		if err != nil {
+			return
+		}
+		if p.dark.Load() {
+			continue
+		}
+		if _, err := dst.Write(buf[:n]); err != nil {
+			return
+		}
+	}
+}
+
+func (p *darkProxy) port() int { return p.ln.Addr().(*net.TCPAddr).Port }
+
+// A connection to a host that goes dark is closed by the keepalives: a command waiting
+// on it fails within a few intervals instead of hanging.
+func TestKeepaliveClosesADarkConnection(t *testing.T) {
+	client := newTestClient(t)
+	h := startHost(t, client, false)
+	p := newDarkProxy(t, "127.0.0.1:"+strconv.Itoa(h.Port))
+	o := sshOptionsFor(t, client)
+	o.KeepaliveInterval, o.KeepaliveCountMax = 200*time.Millisecond, 3
+	o.DeclaredHostKeys = map[string][]string{"dark": {h.HostKeyLine}}
+	d, _, err := newDialer(o, Target{Name: "dark", User: "root", Hostname: "127.0.0.1", Port: p.port()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := d.Dial(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// A healthy connection is kept: its keepalives are answered.
+	time.Sleep(1500 * time.Millisecond)
+	if _, err := conn.Run(context.Background(), remoteCmd{Argv: []string{"true"}}); err != nil {
+		t.Fatalf("a live connection was closed: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := conn.Run(context.Background(), remoteCmd{Argv: []string{"sleep", "60"}})
+		done <- err
+	}()
+	time.Sleep(300 * time.Millisecond)
+	p.dark.Store(true)
+	began := time.Now()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("the command succeeded on a dark host")
+		}
+		t.Logf("failed after %v: %v", time.Since(began).Round(10*time.Millisecond), err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("a command on a dark host still waits after 20s (keepalive every 200ms, 3 missed)")
+	}
+}
+
+// Cancelling a command on a dark connection returns at once (the connection is closed
+// when the session does not close), not when TCP gives up.
+func TestCancelOnADarkConnectionReturns(t *testing.T) {
+	client := newTestClient(t)
+	h := startHost(t, client, false)
+	p := newDarkProxy(t, "127.0.0.1:"+strconv.Itoa(h.Port))
+	o := sshOptionsFor(t, client)
+	o.KeepaliveInterval = time.Hour // keepalives must not be what saves the day here
+	o.DeclaredHostKeys = map[string][]string{"dark": {h.HostKeyLine}}
+	d, _, err := newDialer(o, Target{Name: "dark", User: "root", Hostname: "127.0.0.1", Port: p.port()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := d.Dial(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	// A big stdin keeps the session writing: with the host dark, the window fills and the
+	// writer blocks, as a copy to a host that went dark does.
+	go func() {
+		_, err := conn.Run(ctx, remoteCmd{Argv: []string{"sleep", "60"}, Stdin: io.LimitReader(zeros{}, 64<<20)})
+		done <- err
+	}()
+	time.Sleep(300 * time.Millisecond)
+	p.dark.Store(true)
+	time.Sleep(500 * time.Millisecond)
+	cancel()
+	began := time.Now()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("err %v, want it to say it was cancelled", err)
+		}
+		if took := time.Since(began); took > 3*time.Second {
+			t.Errorf("returned %v after the cancel", took)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a cancelled command on a dark host still waits after 10s")
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(b []byte) (int, error) {
+	clear(b)
+	return len(b), nil
+}
