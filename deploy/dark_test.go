@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -167,4 +168,42 @@ type zeros struct{}
 func (zeros) Read(b []byte) (int, error) {
 	clear(b)
 	return len(b), nil
+}
+
+// A host that crashes during its switch is reported unreachable once no connection can
+// be made for UnreachableAfter, with what it comes back on; the deploy does not wait for
+// the switch's whole deadline.
+func TestRunReportsACrashedHostUnreachable(t *testing.T) {
+	f := newFleet(t, 1)
+	f.setMode(t, nil, "hang")
+	crashed := make(chan struct{})
+	var once sync.Once
+	log := &eventLog{hook: func(e Event) {
+		if e.Host == "host0" && e.Message == "state activating" {
+			once.Do(func() { f.hosts[0].Crash(); close(crashed) })
+		}
+	}}
+	o := f.options(t, log)
+	o.UnreachableAfter = time.Second
+	o.PollTimeout = 2 * time.Second
+	o.SSH.ConnectTimeout = time.Second
+	o.SSH.KeepaliveInterval = 300 * time.Millisecond
+	targets := f.targets()
+	targets[0].SwitchTimeout, targets[0].SuccessTimeout = 120*time.Second, 120*time.Second
+	began := time.Now()
+	rep, err := Run(context.Background(), o, targets)
+	<-crashed
+	took := time.Since(began)
+	h := rep.Hosts[0]
+	if !errors.Is(err, ErrHostUnreachable) || h.Result != ResultFailed || !h.MidSwitch {
+		t.Fatalf("err %v; host %+v", err, h)
+	}
+	if took > 30*time.Second {
+		t.Errorf("the deploy took %v; the switch's own deadline is 300s, unreachable after 1s", took)
+	}
+	for _, want := range []string{"unreachable", "comes back on"} {
+		if !strings.Contains(h.Reason, want) {
+			t.Errorf("reason %q lacks %q", h.Reason, want)
+		}
+	}
 }

@@ -39,6 +39,33 @@ type Host struct {
 	Dir         string
 	Mark        string // created by any command run through this sshd
 	stderr      *bytes.Buffer
+	pgid        int
+}
+
+// Crash kills the host's sshd and every process below it (sessions run in sessions of
+// their own), as a host that lost power: connections end, new ones are refused.
+func (h *Host) Crash() {
+	if h.pgid <= 0 {
+		return
+	}
+	var tree []int
+	var walk func(pid int)
+	walk = func(pid int) {
+		tree = append(tree, pid)
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+		for _, f := range strings.Fields(string(b)) {
+			if c, err := strconv.Atoi(f); err == nil {
+				walk(c)
+			}
+		}
+	}
+	walk(h.pgid)
+	for _, pid := range tree {
+		_ = syscall.Kill(pid, syscall.SIGSTOP) // nobody forks away while we kill
+	}
+	for _, pid := range tree {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
 }
 
 // Client is the identity the tests log in with: a home directory whose
@@ -146,10 +173,11 @@ LogLevel ERROR
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stderr = h.stderr
 	// If the test binary dies without its cleanups (a panic, a timeout), sshd goes too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	h.pgid = cmd.Process.Pid
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()
