@@ -314,30 +314,52 @@ echo 3 > /var/lib/nixmesh/switch/counter; ln -s 3 /var/lib/nixmesh/switch/lock; 
 	}
 }
 
-func TestPruning(t *testing.T) {
+// 50 confirmed switches in a row with --keep 3: no more than 3 generations and switch
+// directories stay, and no runner or guard is left running.
+func TestFiftySwitchesLeaveNothingBehind(t *testing.T) {
 	t.Parallel()
 	s := newSandbox(t)
 	a := s.fakeSystem("a", fake{})
 	b := s.fakeSystem("b", fake{})
 	s.setConfirmed(a)
-	systems := []string{b, a, b, a, b}
-	for _, sys := range systems {
-		id := s.start(sys, "--success-timeout", "600", "--keep", "2")
+	const n, keep = 50, 3
+	last := ""
+	for i := 0; i < n; i++ {
+		sys := b
+		if i%2 == 1 {
+			sys = a
+		}
+		id := s.start(sys, "--success-timeout", "600", "--keep", strconv.Itoa(keep))
 		s.waitState(id, "waiting-confirmation")
 		if r := s.confirmNew(id); r.code != 0 {
 			t.Fatalf("confirm %s: %d %s", id, r.code, r.stderr)
 		}
+		last = sys
 	}
 	gens := strings.Fields(s.mustSh(`cd /nix/var/nix/profiles && ls -d system-*-link`))
-	if len(gens) != 2 {
-		t.Errorf("profile generations left: %q, want the newest 2", gens)
+	if len(gens) != keep {
+		t.Errorf("profile generations left: %q, want the newest %d", gens, keep)
 	}
-	dirs := strings.Fields(s.mustSh(`cd /var/lib/nixmesh/switch && ls -d [0-9]*`))
-	want := []string{strconv.Itoa(len(systems) - 1), strconv.Itoa(len(systems))}
+	dirs := strings.Fields(s.mustSh(`cd /var/lib/nixmesh/switch && ls -d [0-9]* | sort -n`))
+	var want []string
+	for i := n - keep + 1; i <= n; i++ {
+		want = append(want, strconv.Itoa(i))
+	}
 	if !equalLists(dirs, want) {
 		t.Errorf("switch directories left: %q, want %q", dirs, want)
 	}
-	if got := s.readlink(profilePath); got != b {
-		t.Errorf("profile -> %q, want %q", got, b)
+	if got := s.readlink(profilePath); got != last {
+		t.Errorf("profile -> %q, want %q", got, last)
+	}
+	// Runners and guards end with their switch (allow them a moment to exit).
+	left := ""
+	for bound := time.Now().Add(10 * time.Second); time.Now().Before(bound); time.Sleep(100 * time.Millisecond) {
+		left = strings.TrimSpace(s.mustSh(`for f in /proc/[0-9]*/cmdline; do tr '\0' ' ' < "$f" 2>/dev/null | grep -E -- '__(run|guard) ' ; done; true`))
+		if left == "" {
+			break
+		}
+	}
+	if left != "" {
+		t.Errorf("processes left after %d switches:\n%s", n, left)
 	}
 }
