@@ -12,7 +12,7 @@ sandbox = false
 .PHONY: build test test-short bench demo demo-down options-doc clean
 
 build:
-	$(GO) build -o $(BIN) ./cmd/nixmesh
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/nixmesh
 
 # Everything: unit tests, module-system suite, Nix, standalone activation, lab end to end.
 # Tests that need root or Debian packages skip without them, unless

@@ -20,9 +20,12 @@
 #     note = "";        # optional: a line for the header, e.g. why there are no nodes
 #   }
 #
-# Unlike standalone systems, the script and its plan file are written by /bin/sh (`cp`):
-# an executable file that refers to derivation outputs cannot be made by Nix builtins
-# alone, so building them needs `sandbox = false` or a /bin/sh in the sandbox.
+# How the script and its plan file are written: an executable file that refers to
+# derivation outputs cannot be made by Nix builtins alone. With the engine pinned (a
+# path or a package), the engine itself is the builder (`nixmesh __nix-write-file MODE`;
+# the binary is static), so they build in any sandbox, with nothing from the host. With
+# the engine taken from PATH at run time, /bin/sh writes them (`cp`), which needs
+# `sandbox = false` or a /bin/sh in the sandbox.
 { name, nodes, plan, engine ? null, note ? "", system ? builtins.currentSystem }:
 let
   # A word for bash: as it is when it has no special characters, else quoted ('it'\''s').
@@ -47,18 +50,25 @@ let
   # The plan's own text carries no build inputs (an etc file's source it mentions is the
   # system's business); the systems of the nodes deployed are what the plan depends on,
   # so building the script builds them and keeps them alive.
-  planFile = derivation {
-    name = "${name}-plan.json";
-    inherit system;
-    plan = builtins.unsafeDiscardStringContext plan;
-    systems = map (n: n.system) nodes;
-    builder = "/bin/sh";
-    args = [ "-c" "cp \"$planPath\" \"$out\"" ];
-    PATH = "/usr/bin:/bin";
-    passAsFile = [ "plan" ];
-  };
-
   enginePath = if engine == null then "" else if builtins.isAttrs engine then "${engine}/bin/nixmesh" else "${engine}";
+
+  # writeFile NAME CONTENT MODE EXTRA: a derivation whose output is CONTENT, with MODE.
+  writeFile = fileName: content: mode: extra: derivation ({
+    name = fileName;
+    inherit system content;
+    passAsFile = [ "content" ];
+  } // (if engine != null then {
+    builder = enginePath;
+    args = [ "__nix-write-file" mode ];
+  } else {
+    builder = "/bin/sh";
+    args = [ "-c" "cp \"$contentPath\" \"$out\" && chmod ${mode} \"$out\"" ];
+    PATH = "/usr/bin:/bin";
+  }) // extra);
+
+  planFile = writeFile "${name}-plan.json" (builtins.unsafeDiscardStringContext plan) "0444" {
+    systems = map (n: n.system) nodes;
+  };
 
   text = ''
     #!/usr/bin/env bash
@@ -102,10 +112,4 @@ let
     exec "$engine" deploy --plan "$plan" "''${args[@]}" "$@"
   '');
 in
-derivation {
-  inherit name system text;
-  builder = "/bin/sh";
-  args = [ "-c" "cp \"$textPath\" \"$out\" && chmod 0555 \"$out\"" ];
-  PATH = "/usr/bin:/bin";
-  passAsFile = [ "text" ];
-}
+writeFile name text "0555" { }

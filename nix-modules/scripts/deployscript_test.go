@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -152,5 +153,55 @@ func TestDisabledNodeScriptDeploysNothing(t *testing.T) {
 	out, code := runScript(t, fakeEngine(t), script)
 	if code != 0 || !strings.Contains(out, "node db is disabled") || strings.Contains(out, "--plan") {
 		t.Errorf("exit %d\n%s", code, out)
+	}
+}
+
+// TestPinnedEngineScriptBuildsInSandbox: with the engine pinned (`nixmesh = <path>`), the
+// script and its plan are written by the (static) engine itself, so they build with the
+// sandbox on and nothing from this machine in it (no /bin/sh); the script runs the
+// pinned engine, which is in its closure.
+func TestPinnedEngineScriptBuildsInSandbox(t *testing.T) {
+	testutil.RequireRoot(t) // a sandboxed build as root needs the nixbld build users (.ci/run)
+	testutil.RequireNix(t)
+	testutil.RequireCommands(t, "go")
+	dir := t.TempDir()
+	engine := filepath.Join(dir, "nixmesh")
+	build := exec.Command("go", "build", "-o", engine, "./cmd/nixmesh")
+	build.Dir = testutil.RepoRoot()
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	file := filepath.Join(dir, "deploy.nix")
+	src := strings.NewReplacer("NIXMODULES { }", testutil.NixModules()+" { nixmesh = "+engine+"; }", "NONCE", dir).Replace(deployment)
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command("nix-build", "--no-out-link", file)
+	cmd.Env = append(os.Environ(), "NIX_CONFIG=substituters =\nsandbox = true\nsandbox-paths =\n")
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("nix-build with the sandbox on and the engine pinned: %v\n%s", err, stderr.String())
+	}
+	script := strings.TrimSpace(string(out))
+	info, err := os.Stat(script)
+	if err != nil || info.Mode().Perm() != 0o555 {
+		t.Fatalf("the script %s: %v, mode %v; want an executable file", script, err, info.Mode())
+	}
+	text, _ := os.ReadFile(script)
+	m := regexp.MustCompile(`engine=(/nix/store/[^\s]+)`).FindSubmatch(text)
+	if m == nil {
+		t.Fatalf("the script does not pin a store path as its engine:\n%s", text)
+	}
+	closure, err := exec.Command("nix-store", "-qR", script).Output()
+	if err != nil || !strings.Contains(string(closure), string(m[1])) {
+		t.Errorf("the pinned engine %s is not in the script's closure (%v):\n%s", m[1], err, closure)
+	}
+	// It runs the pinned engine, with no nixmesh on PATH.
+	help, code := runScript(t, append(os.Environ(), "PATH=/usr/bin:/bin"), script, "--help")
+	if code != 0 || !strings.Contains(help, "Flags (passed to nixmesh deploy):") || !strings.Contains(help, "--parallel") {
+		t.Errorf("--help with the pinned engine: exit %d\n%s", code, help)
 	}
 }
