@@ -19,6 +19,9 @@ type hostRun struct {
 	conn   *Conn // the shared connection: check, copy, start, status
 	res    HostResult
 	phase  Phase
+	// profile is the host's system profile as the check read it: its last confirmed
+	// system, which it comes back on after a restart during the switch.
+	profile string
 }
 
 func (h *hostRun) event(kind Kind, msg string) {
@@ -196,6 +199,7 @@ func (h *hostRun) check(ctx context.Context) (bool, error) {
 	}
 	kv := parseKV(string(out))
 	h.res.CurrentSystem = kv["current"]
+	h.profile = kv["profile"]
 	onCurrent := kv["current"] == h.t.Toplevel
 	inProfile := kv["profile"] == h.t.Toplevel
 	switch h.opts.action() {

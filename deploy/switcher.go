@@ -333,13 +333,17 @@ func (h *hostRun) unreachable(id string, last switchStatus, gone time.Duration, 
 	if back == "" {
 		back = last.Previous
 	}
+	if back == "" {
+		back = h.profile
+	}
 	comesBack := "after a restart it comes back on its last confirmed system " + orNone(back)
 	if last.State == "confirmed" {
 		comesBack = "it was confirmed: after a restart it comes back on the new system if the switch had made it the boot default, else on " + orNone(back)
 	}
+	cause := oneLine(strings.TrimPrefix(err.Error(), errNoConnection.Error()+": "))
 	return h.fail(ResultFailed, fmt.Errorf("%w: switch %s (last state %s): %w", ErrHostUnreachable, id, orUnknown(last.State), err),
-		fmt.Sprintf("unreachable for %s during switch %s (last state %s): %s; if it is up but cut off, it rolls back by itself; %s",
-			gone.Round(time.Second), id, orUnknown(last.State), oneLine(strings.TrimPrefix(err.Error(), errNoConnection.Error()+": ")), comesBack))
+		fmt.Sprintf("unreachable for %s during switch %s (last state %s): %s, and if it is up but cut off it rolls back by itself (%s)",
+			gone.Round(time.Second), id, orUnknown(last.State), comesBack, strings.ReplaceAll(cause, "; ", ", ")))
 }
 
 // leftMidSwitch ends a host whose switch was started but not watched to its end.

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,14 +16,24 @@ func startUntilSwitch(t *testing.T, fd frontDoor, w *world, module, node string)
 	t.Helper()
 	cmd := fd.command(t, w, module)
 	lines, wait := startLogged(t, cmd, "  |")
-	for line := range lines {
-		if m := switchStartedRe.FindStringSubmatch(line); m != nil && strings.HasPrefix(line, "["+node+"]") {
-			return cmd, m[1], wait
+	// The lines end only once the deployer is waited for: wait in the background too.
+	ended := make(chan run, 1)
+	go func() { ended <- wait() }()
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				lines = nil // closed: the deployer's end comes next
+				continue
+			}
+			if m := switchStartedRe.FindStringSubmatch(line); m != nil && strings.HasPrefix(line, "["+node+"]") {
+				return cmd, m[1], wait
+			}
+		case r := <-ended:
+			t.Fatalf("the deployer ended (exit %d) without starting %s's switch", r.code, node)
+			return nil, "", nil
 		}
 	}
-	r := wait()
-	t.Fatalf("the deployer ended (exit %d) without starting %s's switch", r.code, node)
-	return nil, "", nil
 }
 
 // restoreBase deploys the base variant again: it must work after any fault, and puts
@@ -108,12 +119,27 @@ func faultCrash(t *testing.T, fd frontDoor, w *world, base map[string]string, ba
 		var wait func() run
 		begin := time.Now()
 		_, id, wait = startUntilSwitch(t, fd, w, module, "web")
+		// Crash it while it activates (the variant's activation takes seconds).
+		for bound := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			out, _ := hostExec(ctxOf(t), w.lab, "web", nil, "cat", "/var/lib/nixmesh/switch/"+id+"/state")
+			if st := strings.TrimSpace(out); st == "activating" || st == "waiting-confirmation" {
+				break
+			} else if time.Now().After(bound) {
+				t.Fatalf("web: switch %s never activated (state %q)", id, st)
+			}
+		}
 		if err := w.lab.Crash(ctxOf(t), "web"); err != nil {
 			t.Fatalf("crash: %v", err)
 		}
 		t.Logf("web: crashed during switch %s", id)
 		r := wait()
 		took := time.Since(begin)
+		// Boot it at once, so that the checks below (and the next steps) find it up.
+		out, err := w.lab.Boot(ctxOf(t), "web")
+		if err != nil {
+			t.Fatalf("boot: %v\n%s", err, out)
+		}
+		t.Logf("web: booted: %s", strings.TrimSpace(out))
 		if took > 150*time.Second {
 			t.Errorf("the deploy took %v with web crashed; want it bounded", took)
 		}
@@ -132,12 +158,12 @@ func faultCrash(t *testing.T, fd frontDoor, w *world, base map[string]string, ba
 		if err := w.lab.Crash(ctxOf(t), "web"); err != nil {
 			t.Fatalf("crash: %v", err)
 		}
+		out, err := w.lab.Boot(ctxOf(t), "web")
+		if err != nil {
+			t.Fatalf("boot: %v\n%s", err, out)
+		}
+		t.Logf("web: booted: %s", strings.TrimSpace(out))
 	}
-	out, err := w.lab.Boot(ctxOf(t), "web")
-	if err != nil {
-		t.Fatalf("boot: %v\n%s", err, out)
-	}
-	t.Logf("web: booted: %s", strings.TrimSpace(out))
 	want := base["web"]
 	if afterConfirmation {
 		want = newSystem
@@ -183,8 +209,8 @@ func faultInterrupted(t *testing.T, fd frontDoor, w *world, base map[string]stri
 			t.Errorf("%s: missing from the table printed after Ctrl-C", n)
 		}
 	}
-	if !strings.Contains(res["web"], "rolls back by itself") {
-		t.Errorf("web: %q; want it to say the host rolls back by itself", res["web"])
+	if !strings.Contains(res["web"], "interrupted during switch "+id) || !regexp.MustCompile(`Left mid-switch \(each host finishes its switch, or rolls back by itself[^\n]*: .*web`).MatchString(r.output) {
+		t.Errorf("web: %q; want it interrupted during switch %s and listed as left mid-switch, rolling back by itself", res["web"], id)
 	}
 	st := w.waitFinal(t, "web", id, 3*time.Minute)
 	if st["state"] != "rolled-back" {
