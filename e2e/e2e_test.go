@@ -289,6 +289,10 @@ func prove(t *testing.T, fd frontDoor) {
 		{"CrashBeforeConfirmation", func(t *testing.T) { faultCrash(t, fd, w, base, baseModule, false) }},
 		{"CrashAfterConfirmation", func(t *testing.T) { faultCrash(t, fd, w, base, baseModule, true) }},
 		{"Interrupted", func(t *testing.T) { faultInterrupted(t, fd, w, base, baseModule) }},
+		{"HostDownBeforeDeploy", func(t *testing.T) { faultHostDown(t, fd, w, base, baseModule) }},
+		{"ConcurrentDeploys", func(t *testing.T) { faultConcurrent(t, fd, w, base, baseModule) }},
+		{"FailingSecret", func(t *testing.T) { faultFailingSecret(t, fd, w, base, baseModule) }},
+		{"KilledCopy", func(t *testing.T) { faultKilledCopy(t, fd, w, base, baseModule) }},
 		{"NoLeak", func(t *testing.T) { noLeak(t, w, 3) }},
 
 		{"NoopRedeploy", func(t *testing.T) {

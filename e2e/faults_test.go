@@ -8,11 +8,21 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nixmesh/nixmesh/internal/command"
+	"github.com/nixmesh/nixmesh/internal/testutil"
 )
 
 // startUntilSwitch starts a deploy of module and returns once node's switch has started
 // (its id), with the deployer's wait.
 func startUntilSwitch(t *testing.T, fd frontDoor, w *world, module, node string) (*exec.Cmd, string, func() run) {
+	t.Helper()
+	return startUntil(t, fd, w, module, node, switchStartedRe)
+}
+
+// startUntil starts a deploy of module and returns once a line of node matches re (the
+// first submatch, if any), with the deployer's wait.
+func startUntil(t *testing.T, fd frontDoor, w *world, module, node string, re *regexp.Regexp) (*exec.Cmd, string, func() run) {
 	t.Helper()
 	cmd := fd.command(t, w, module)
 	lines, wait := startLogged(t, cmd, "  |")
@@ -26,11 +36,14 @@ func startUntilSwitch(t *testing.T, fd frontDoor, w *world, module, node string)
 				lines = nil // closed: the deployer's end comes next
 				continue
 			}
-			if m := switchStartedRe.FindStringSubmatch(line); m != nil && strings.HasPrefix(line, "["+node+"]") {
-				return cmd, m[1], wait
+			if m := re.FindStringSubmatch(line); m != nil && strings.HasPrefix(line, "["+node+"]") {
+				if len(m) > 1 {
+					return cmd, m[1], wait
+				}
+				return cmd, "", wait
 			}
 		case r := <-ended:
-			t.Fatalf("the deployer ended (exit %d) without starting %s's switch", r.code, node)
+			t.Fatalf("the deployer ended (exit %d) before %s printed %q", r.code, node, re)
 			return nil, "", nil
 		}
 	}
@@ -245,4 +258,133 @@ func noLeak(t *testing.T, w *world, keep int) {
 		}
 		assertNoLock(t, w, n)
 	}
+}
+
+// variantSystems evaluates the systems a variant gives the nodes (without deploying).
+func variantSystems(t *testing.T, w *world, module string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, n := range exampleNodes {
+		argv := append([]string{"nix-instantiate", "--eval", "--json", w.deployFile, "-A", "systems." + n + ".outPath"}, w.nixArgs(module)...)
+		o, err := command.Output(ctxOf(t), command.Cmd{Argv: argv, Env: testutil.NixEnv()})
+		if err != nil {
+			t.Fatalf("evaluating %s's system: %v\n%s", n, err, stderrOf(err))
+		}
+		out[n] = strings.Trim(strings.TrimSpace(string(o)), `"`)
+	}
+	return out
+}
+
+// settled waits for each host's latest switch to end and checks there is no lock; it
+// returns each host's current system.
+func settled(t *testing.T, w *world) map[string]string {
+	t.Helper()
+	cur := map[string]string{}
+	for _, n := range exampleNodes {
+		if latest := w.latestSwitch(t, n); latest != "" {
+			w.waitFinal(t, n, latest, 3*time.Minute)
+		}
+		assertNoLock(t, w, n)
+		cur[n] = w.currentSystem(t, n)
+	}
+	return cur
+}
+
+// A host that is down before the deploy fails at connect, at once; the others deploy.
+func faultHostDown(t *testing.T, fd frontDoor, w *world, base map[string]string, baseModule string) {
+	p := w.base
+	p.Marker = "while-down"
+	module := writeVariant(t, w.dir, "while-down", p)
+	want := variantSystems(t, w, module)
+	if err := w.lab.Crash(ctxOf(t), "web"); err != nil {
+		t.Fatal(err)
+	}
+	begin := time.Now()
+	r := fd.deploy(t, w, module)
+	took := time.Since(begin)
+	if out, err := w.lab.Boot(ctxOf(t), "web"); err != nil {
+		t.Fatalf("boot: %v\n%s", err, out)
+	}
+	res := results(r.output)
+	if r.code == 0 || resultWord(res["web"]) != "failed" || !strings.Contains(res["web"], "connect") {
+		t.Errorf("exit %d, web %q; want a failure to connect", r.code, res["web"])
+	}
+	if took > 120*time.Second {
+		t.Errorf("the deploy took %v with web down", took)
+	}
+	cur := settled(t, w)
+	for _, n := range []string{"gateway", "db"} {
+		if cur[n] != want[n] {
+			t.Errorf("%s: %s, want the new %s", n, cur[n], want[n])
+		}
+	}
+	if cur["web"] != base["web"] {
+		t.Errorf("web: %s, want the old %s", cur["web"], base["web"])
+	}
+	restoreBase(t, fd, w, base, baseModule)
+}
+
+// Two deployers of the same deployment at once: every host ends on the new system, both
+// succeed (the second start of a system carries on the first one's switch), no lock.
+func faultConcurrent(t *testing.T, fd frontDoor, w *world, base map[string]string, baseModule string) {
+	p := w.base
+	p.Marker = "concurrent"
+	module := writeVariant(t, w.dir, "concurrent", p)
+	want := variantSystems(t, w, module)
+	_, waitA := startLogged(t, fd.command(t, w, module), "  A|")
+	_, waitB := startLogged(t, fd.command(t, w, module), "  B|")
+	a, b := waitA(), waitB()
+	if a.code != 0 || b.code != 0 {
+		t.Errorf("concurrent deploys exited %d and %d, want 0 and 0", a.code, b.code)
+	}
+	cur := settled(t, w)
+	for _, n := range exampleNodes {
+		if cur[n] != want[n] {
+			t.Errorf("%s: %s, want the new %s", n, cur[n], want[n])
+		}
+	}
+	restoreBase(t, fd, w, base, baseModule)
+}
+
+// A secret whose source fails fails its host before anything changes there.
+func faultFailingSecret(t *testing.T, fd frontDoor, w *world, base map[string]string, baseModule string) {
+	p := w.base
+	p.Marker = "failing-secret"
+	p.DeployKeyFile = "/nonexistent/deploy-key"
+	module := writeVariant(t, w.dir, "failing-secret", p)
+	want := variantSystems(t, w, module)
+	before := latestSwitches(t, w)
+	r := fd.deploy(t, w, module)
+	res := results(r.output)
+	if r.code == 0 || resultWord(res["gateway"]) != "failed" || !strings.Contains(res["gateway"], "nothing was changed") {
+		t.Errorf("exit %d, gateway %q; want gateway failed with nothing changed", r.code, res["gateway"])
+	}
+	cur := settled(t, w)
+	if cur["gateway"] != base["gateway"] || w.latestSwitch(t, "gateway") != before["gateway"] {
+		t.Errorf("gateway: %s (latest switch %s, before %s), want untouched on %s", cur["gateway"], w.latestSwitch(t, "gateway"), before["gateway"], base["gateway"])
+	}
+	for _, n := range []string{"web", "db"} {
+		if cur[n] != want[n] {
+			t.Errorf("%s: %s, want the new %s", n, cur[n], want[n])
+		}
+	}
+	restoreBase(t, fd, w, base, baseModule)
+}
+
+// The deployer killed during the copy: every host ends on its old or its new system.
+func faultKilledCopy(t *testing.T, fd frontDoor, w *world, base map[string]string, baseModule string) {
+	p := w.base
+	p.Marker = "killed-copy"
+	module := writeVariant(t, w.dir, "killed-copy", p)
+	want := variantSystems(t, w, module)
+	cmd, _, wait := startUntil(t, fd, w, module, "web", regexp.MustCompile(`copy: `))
+	killSession(cmd.Process.Pid)
+	wait()
+	cur := settled(t, w)
+	for _, n := range exampleNodes {
+		if cur[n] != base[n] && cur[n] != want[n] {
+			t.Errorf("%s: %s, neither the old %s nor the new %s", n, cur[n], base[n], want[n])
+		}
+	}
+	restoreBase(t, fd, w, base, baseModule)
 }
