@@ -388,3 +388,35 @@ func faultKilledCopy(t *testing.T, fd frontDoor, w *world, base map[string]strin
 	}
 	restoreBase(t, fd, w, base, baseModule)
 }
+
+// The deployer crashes mid-switch and the operator deploys the same again at once: the
+// host carries on the pending switch and the new deployer confirms it (not "busy").
+func faultRedeployAfterCrash(t *testing.T, fd frontDoor, w *world, base map[string]string, baseModule string) {
+	p := w.base
+	p.Marker = "redeploy-after-crash"
+	p.SlowOn = "web"
+	module := writeVariant(t, w.dir, "redeploy-after-crash", p)
+	want := variantSystems(t, w, module)
+	cmd, id, wait := startUntilSwitch(t, fd, w, module, "web")
+	killSession(cmd.Process.Pid)
+	wait()
+	t.Logf("killed the deployer right after web's switch %s started; deploying again", id)
+	r := fd.deploy(t, w, module)
+	if r.code != 0 {
+		t.Errorf("the redeploy exited %d, want 0", r.code)
+	}
+	st := w.waitFinal(t, "web", id, 3*time.Minute)
+	if st["state"] != "success" || st["confirmed-by"] == "" {
+		t.Errorf("web: the pending switch %s ended %q (%s), want success, confirmed by the redeploy", id, st["state"], st["reason"])
+	}
+	if !strings.Contains(w.switchLog(t, "web", id), "carried on by a new start") {
+		t.Errorf("web: switch %s was not carried on:\n%s", id, w.switchLog(t, "web", id))
+	}
+	cur := settled(t, w)
+	for _, n := range exampleNodes {
+		if cur[n] != want[n] {
+			t.Errorf("%s: %s, want the new %s", n, cur[n], want[n])
+		}
+	}
+	restoreBase(t, fd, w, base, baseModule)
+}
