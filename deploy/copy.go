@@ -218,20 +218,26 @@ type progressReader struct {
 
 	mu       sync.Mutex
 	lastRead time.Time // when a byte last moved
+	ended    bool      // the export stream ended
 }
 
-// idle is how long no byte has moved.
+// idle is how long no byte has moved; 0 once the stream has ended (the host is then
+// finishing the import, and a host gone dark then is the keepalives' business).
 func (p *progressReader) idle() time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.ended {
+		return 0
+	}
 	return time.Since(p.lastRead)
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
-	if n > 0 {
+	if n > 0 || err != nil {
 		p.mu.Lock()
 		p.lastRead = time.Now()
+		p.ended = p.ended || err != nil
 		p.mu.Unlock()
 	}
 	p.n += int64(n)

@@ -2,15 +2,21 @@ package deploy
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"io"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nixmesh/nixmesh/internal/testutil"
 )
 
 // darkProxy forwards TCP connections to a host until it goes dark: from then on it
@@ -205,5 +211,59 @@ func TestRunReportsACrashedHostUnreachable(t *testing.T) {
 		if !strings.Contains(h.Reason, want) {
 			t.Errorf("reason %q lacks %q", h.Reason, want)
 		}
+	}
+}
+
+// A copy to a host that stops taking data (its window never reopens, the connection
+// stays up: keepalives are off here) fails once no byte moved for CopyStallTimeout.
+func TestCopyStallFails(t *testing.T) {
+	client := newTestClient(t)
+	h := startHost(t, client, true)
+	p := newDarkProxy(t, "127.0.0.1:"+strconv.Itoa(h.Port))
+	// A path bigger than any SSH window, so that the export must wait for the host.
+	src := filepath.Join(t.TempDir(), "big")
+	data := make([]byte, 24<<20)
+	if _, err := rand.Read(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(src, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	add := exec.Command("nix-store", "--add", src)
+	add.Env = testutil.NixEnv()
+	out, err := add.Output()
+	if err != nil {
+		t.Fatalf("nix-store --add: %v", err)
+	}
+	big := strings.TrimSpace(string(out))
+
+	o := Options{SSH: sshOptionsFor(t, client), NixEnv: testutil.NixEnv(), CopyStallTimeout: time.Second}
+	o.SSH.KeepaliveInterval = time.Hour
+	o.SSH.DeclaredHostKeys = map[string][]string{"big": {h.HostKeyLine}}
+	tg := Target{Name: "big", User: "root", Hostname: "127.0.0.1", Port: p.port(), Toplevel: big}
+	hr := &hostRun{opts: o, t: tg}
+	hr.emit = func(e Event) {
+		if e.Phase == PhaseCopy && strings.Contains(e.Message, "missing") {
+			p.dark.Store(true) // the host goes quiet as the stream begins
+		}
+	}
+	d, _, err := newDialer(o.SSH, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr.dialer = d
+	if hr.conn, err = d.Dial(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	hr.begin(PhaseCopy)
+	done := make(chan error, 1)
+	go func() { done <- hr.copyClosure(context.Background()) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrCopyStalled) {
+			t.Fatalf("copy to a stalled host: %v, want ErrCopyStalled", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a copy to a stalled host still runs after 30s (stall timeout 1s)")
 	}
 }
