@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nixmesh/nixmesh/internal/command"
+	"github.com/nixmesh/nixmesh/internal/shell"
 )
 
 // hostRun walks one host through its phases.
@@ -43,7 +44,7 @@ func (h *hostRun) asRoot(argv ...string) []string {
 
 // sshLine is how the user would run argv on the host by hand.
 func (h *hostRun) sshLine(argv []string) string {
-	return "ssh " + h.dialer.endpoint.Destination() + " " + ShellQuote(argv)
+	return "ssh " + h.dialer.endpoint.Destination() + " " + shell.Quote(argv)
 }
 
 // errDryRun is returned by change in a dry run: the command was recorded, not run.

@@ -6,11 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/nixmesh/nixmesh/internal/command"
+	"github.com/nixmesh/nixmesh/internal/shell"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -56,7 +55,7 @@ func (c *Conn) Run(ctx context.Context, rc remoteCmd) ([]byte, error) {
 			c.Close()
 		}
 	})
-	err = sess.Run(ShellQuote(rc.Argv))
+	err = sess.Run(shell.Quote(rc.Argv))
 	close(returned)
 	stop()
 	if err == nil {
@@ -71,21 +70,6 @@ func (c *Conn) Run(ctx context.Context, rc remoteCmd) ([]byte, error) {
 		pe.Err = errors.Join(ctx.Err(), err)
 	}
 	return stdout.Bytes(), pe
-}
-
-var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
-
-// ShellQuote renders argv as one POSIX shell command line.
-func ShellQuote(argv []string) string {
-	q := make([]string, len(argv))
-	for i, a := range argv {
-		if shellSafe.MatchString(a) {
-			q[i] = a
-		} else {
-			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-	}
-	return strings.Join(q, " ")
 }
 
 // withStderr adds the last line the remote command wrote on stderr to its error, for

@@ -273,14 +273,6 @@ Host bastion
 	}
 }
 
-func TestShellQuote(t *testing.T) {
-	got := ShellQuote([]string{"sudo", "-n", "/nix/store/x/bin/nixmesh-switch", "it's", "a b", ""})
-	want := `sudo -n /nix/store/x/bin/nixmesh-switch 'it'\''s' 'a b' ''`
-	if got != want {
-		t.Fatalf("got %s, want %s", got, want)
-	}
-}
-
 func TestPrivilegeEscalationOnlyForNonRoot(t *testing.T) {
 	h := &hostRun{t: Target{PrivilegeEscalationCommand: []string{"sudo", "-n"}}, dialer: &dialer{endpoint: Endpoint{User: "deploy"}}}
 	if got := h.asRoot("nix-store", "--import"); !slices.Equal(got, []string{"sudo", "-n", "nix-store", "--import"}) {

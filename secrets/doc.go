@@ -20,7 +20,7 @@
 // Restart for ToRestart(host, bundle.Changed(), activated). `nixmesh keys` reads the
 // deployment's config through inventory.nix (the plan does not evaluate while public keys
 // are missing) and writes the keys it collects to Nix files (LoadInventory,
-// CollectWireGuard, CollectSSHHostKeys). It reaches hosts through the small Remote interface,
-// which its own SSH connections can satisfy; SSHRemote is an implementation on the system
-// `ssh` binary. This package reads the plan from eval and must not import deploy or cmd.
+// CollectWireGuard, CollectSSHHostKeys). It reaches hosts through the small Remote
+// interface, which deploy.Session (the one SSH transport) implements. This package reads
+// the plan from eval and must not import deploy or cmd.
 package secrets

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/nixmesh/nixmesh/internal/command"
+	"github.com/nixmesh/nixmesh/internal/shell"
 )
 
 // ErrEmpty is wrapped by the error of a source that produced no bytes.
@@ -32,7 +33,7 @@ func (e *SourceError) Error() string {
 		fmt.Fprintf(&b, "reading %s: %v", e.File, e.Err)
 		return b.String()
 	}
-	fmt.Fprintf(&b, "command %s", shellQuote(e.Argv))
+	fmt.Fprintf(&b, "command %s", shell.Quote(e.Argv))
 	switch {
 	case errors.Is(e.Err, ErrEmpty):
 		b.WriteString(" printed nothing")

@@ -151,15 +151,15 @@ func (n InventoryNode) Address() (user, host string, port int, err error) {
 	return user, host, port, nil
 }
 
-// Remote returns an SSHRemote for the node (see NodeRemote).
-func (n InventoryNode) Remote(name string) (*SSHRemote, error) {
+// Node returns the node's connection settings as a plan node (no configuration), for
+// reaching it over SSH.
+func (n InventoryNode) Node(name string) (*eval.Node, error) {
 	user, host, port, err := n.Address()
 	if err != nil {
 		return nil, fmt.Errorf("node %s %w", name, err)
 	}
-	en := &eval.Node{Name: name, User: user, Hostname: host, Port: port, SSHOptions: n.SSHOptions,
-		PrivilegeEscalationCommand: n.PrivilegeEscalationCommand}
-	return NodeRemote(en), nil
+	return &eval.Node{Name: name, User: user, Hostname: host, Port: port, SSHOptions: n.SSHOptions,
+		PrivilegeEscalationCommand: n.PrivilegeEscalationCommand}, nil
 }
 
 // ---- Nix key files ---------------------------------------------------------------------

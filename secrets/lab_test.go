@@ -19,36 +19,35 @@ import (
 	"testing"
 
 	"github.com/nixmesh/nixmesh/internal/command"
+	"github.com/nixmesh/nixmesh/internal/shell"
 	"github.com/nixmesh/nixmesh/internal/testutil"
 	"github.com/nixmesh/nixmesh/lab"
 	"github.com/nixmesh/nixmesh/lab/labtest"
 )
 
-// recordingRemote wraps a Remote and keeps every argv it was given, and the local ssh
-// command line of each.
+// recordingRemote reaches root on a lab host with the system ssh and the lab's key (this
+// package cannot import deploy, whose Session is the real Remote), and keeps every argv
+// it was given and the local ssh command line of each.
 type recordingRemote struct {
-	inner *SSHRemote
+	ssh   []string // the system ssh's argv up to the remote command
 	mu    sync.Mutex
 	argvs [][]string
 }
 
 func (r *recordingRemote) Run(ctx context.Context, argv []string, stdin io.Reader, stdout io.Writer) error {
+	full := append(append([]string(nil), r.ssh...), shell.Quote(argv))
 	r.mu.Lock()
-	r.argvs = append(r.argvs, argv, r.inner.Argv(argv))
+	r.argvs = append(r.argvs, argv, full)
 	r.mu.Unlock()
-	return r.inner.Run(ctx, argv, stdin, stdout)
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	return command.Run(ctx, command.Cmd{Argv: full, Stdin: stdin}, stdout)
 }
 
-// labRemote reaches root on a lab host with the system ssh and the lab's key.
 func labRemote(l *lab.Lab, host string) *recordingRemote {
-	h, _ := l.Host(host)
-	return &recordingRemote{inner: &SSHRemote{
-		Destination: "root@" + h.Address.String(),
-		Port:        h.Port,
-		Options: []string{"-i", l.OperatorKey(), "-o", "IdentitiesOnly=yes",
-			"-o", "UserKnownHostsFile=" + l.KnownHostsFile(), "-o", "GlobalKnownHostsFile=/dev/null",
-			"-o", "StrictHostKeyChecking=yes"},
-	}}
+	argv, _ := l.SSHArgs(host)
+	return &recordingRemote{ssh: append(append(argv[:len(argv)-1:len(argv)-1], "-T", "-o", "BatchMode=yes", "--"), argv[len(argv)-1])}
 }
 
 func hostRun(t *testing.T, l *lab.Lab, host string, argv ...string) string {

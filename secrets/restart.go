@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/nixmesh/nixmesh/eval"
+	"github.com/nixmesh/nixmesh/internal/shell"
 )
 
 // Host is what Restart needs to know about a node.
@@ -91,7 +92,7 @@ func RestartActions(h Host, changed []Spec) ([]Action, error) {
 	sort.Strings(names)
 	if h.Kind == "nixos" {
 		argv := append([]string{"systemctl", "restart", "--"}, names...)
-		return []Action{{Argv: argv, Display: shellQuote(argv)}}, nil
+		return []Action{{Argv: argv, Display: shell.Quote(argv)}}, nil
 	}
 	for _, n := range names {
 		if _, ok := h.ActivationScripts[n]; !ok {

@@ -433,18 +433,3 @@ func TestVPNKeyFileFromASecret(t *testing.T) {
 		}
 	}
 }
-
-func TestNodeRemote(t *testing.T) {
-	n := &eval.Node{Name: "web", User: "deploy", Hostname: "fd00::1", Port: 2222,
-		SSHOptions: []string{"-o", "ProxyJump=bastion"}, PrivilegeEscalationCommand: []string{"sudo", "-n"}}
-	got := NodeRemote(n).Argv([]string{"sh", "-c", "echo 'a b'", "x"})
-	want := []string{"ssh", "-T", "-o", "BatchMode=yes", "-p", "2222", "-o", "ProxyJump=bastion", "--", "deploy@fd00::1",
-		`sudo -n sh -c 'echo '\''a b'\''' x`}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("argv\n got %q\nwant %q", got, want)
-	}
-	n.User, n.Port = "root", 22
-	if got := NodeRemote(n).Argv([]string{"true"}); !reflect.DeepEqual(got[len(got)-2:], []string{"root@fd00::1", "true"}) || strings.Contains(strings.Join(got, " "), "sudo") {
-		t.Errorf("root: %q", got)
-	}
-}

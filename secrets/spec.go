@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/nixmesh/nixmesh/eval"
+	"github.com/nixmesh/nixmesh/internal/shell"
 )
 
 // Phase is when a secret is uploaded, relative to the activation of the new system.
@@ -46,7 +47,7 @@ type Spec struct {
 // Source describes the source for people: the command line (never its output) or the file.
 func (s Spec) Source() string {
 	if s.Kind == SourceCommand {
-		return "command: " + shellQuote(s.Command)
+		return "command: " + shell.Quote(s.Command)
 	}
 	return "file: " + s.File
 }

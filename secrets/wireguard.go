@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/nixmesh/nixmesh/internal/command"
+	"github.com/nixmesh/nixmesh/internal/shell"
 )
 
 // wgKeyRe matches a WireGuard public key as `wg pubkey` prints it.
@@ -55,7 +56,8 @@ type WireGuardOptions struct {
 	// Existing are the keys already in the output file ({ net = { node = key; }; }); they
 	// are kept, and their members are skipped.
 	Existing map[string]map[string]string
-	// Remote returns how to reach a node (default: the inventory's SSHRemote).
+	// Remote returns how to reach a node (the CLI: a deploy.Session); needed unless
+	// Store is set.
 	Remote func(node string) (Remote, error)
 	// Store, when set, switches to local generation: `wg genkey` runs here and the
 	// private key is handed on stdin to this command, with {node} and {net} replaced in
@@ -131,7 +133,7 @@ func CollectWireGuard(ctx context.Context, o WireGuardOptions) (map[string]map[s
 			var err error
 			if len(o.Store) > 0 {
 				key, err = wgLocal(ctx, o, net, m)
-				how = "generated locally, private key handed to " + shellQuote(expandStore(o.Store, net, m))
+				how = "generated locally, private key handed to " + shell.Quote(expandStore(o.Store, net, m))
 			} else {
 				key, how, err = wgOnHost(ctx, o, net, m, mem)
 			}
@@ -155,12 +157,15 @@ func wgOnHost(ctx context.Context, o WireGuardOptions, net, node string, mem Inv
 		return "", "", errors.New("privateKeyFile does not evaluate")
 	}
 	var remote Remote
-	if o.Remote != nil {
-		remote, err = o.Remote(node)
-	} else if n, ok := o.Inventory.Nodes[node]; ok {
-		remote, err = n.Remote(node)
-	} else {
-		err = fmt.Errorf("is not a node")
+	switch {
+	case o.Remote == nil:
+		err = errors.New("no way to reach the host was given")
+	default:
+		if _, ok := o.Inventory.Nodes[node]; !ok {
+			err = fmt.Errorf("is not a node")
+		} else {
+			remote, err = o.Remote(node)
+		}
 	}
 	if err != nil {
 		return "", "", err
@@ -209,7 +214,7 @@ func wgLocal(ctx context.Context, o WireGuardOptions, net, node string) (string,
 		if errors.As(err, &pe) {
 			pe.Stderr = Redact(pe.Stderr, priv)
 		}
-		return "", fmt.Errorf("storing the private key with %s: %w", shellQuote(argv), err)
+		return "", fmt.Errorf("storing the private key with %s: %w", shell.Quote(argv), err)
 	}
 	return key, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nixmesh/nixmesh/deploy"
 	"github.com/nixmesh/nixmesh/secrets"
 )
 
@@ -125,11 +126,23 @@ func runKeysWireguard(ctx context.Context, opts keysWireguardOptions, out io.Wri
 	if err != nil {
 		return err
 	}
+	remote := opts.Remote
+	if remote == nil {
+		hosts := &remotes{ssh: deploy.SSHOptions{DeclaredHostKeys: declaredFromInventory(inv)}}
+		defer hosts.close()
+		remote = func(name string) (secrets.Remote, error) {
+			n, err := inv.Nodes[name].Node(name)
+			if err != nil {
+				return nil, err
+			}
+			return hosts.node(ctx, n)
+		}
+	}
 	keys, collectErr := secrets.CollectWireGuard(ctx, secrets.WireGuardOptions{
 		Inventory: inv,
 		Networks:  opts.Networks,
 		Existing:  existing,
-		Remote:    opts.Remote,
+		Remote:    remote,
 		Store:     store,
 		Log:       func(s string) { fmt.Fprintln(out, s) },
 	})

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nixmesh/nixmesh/deploy"
 	"github.com/nixmesh/nixmesh/eval"
 	"github.com/nixmesh/nixmesh/internal/testutil"
 	"github.com/nixmesh/nixmesh/lab"
@@ -145,7 +146,12 @@ func TestKeysAndSecretsCommandsOnLab(t *testing.T) {
 		t.Fatal(err)
 	}
 	all, _ := secrets.FromNetwork(network)
-	if _, err := secrets.DeliverAll(ctx, secrets.NodeRemote(network.Nodes["host1"]), all["host1"], secrets.PreActivation, nil); err != nil {
+	session, err := deploy.Open(ctx, deploy.SSHOptions{}, deploy.NewTarget(network.Nodes["host1"], ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer session.Close()
+	if _, err := secrets.DeliverAll(ctx, session, all["host1"], secrets.PreActivation, nil); err != nil {
 		t.Fatalf("deliver: %v", err)
 	}
 	out.Reset()

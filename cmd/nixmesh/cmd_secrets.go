@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nixmesh/nixmesh/deploy"
 	"github.com/nixmesh/nixmesh/secrets"
 )
 
@@ -56,6 +57,12 @@ func runSecrets(ctx context.Context, opts secretsOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	declared, err := deploy.DeclaredHostKeys(network.Network)
+	if err != nil {
+		return err
+	}
+	hosts := &remotes{ssh: deploy.SSHOptions{DeclaredHostKeys: declared}}
+	defer hosts.close()
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	header := "NODE\tSECRET\tSOURCE\tPATH\tOWNER:GROUP MODE\tUPLOAD"
 	if opts.Check {
@@ -76,7 +83,7 @@ func runSecrets(ctx context.Context, opts secretsOptions, out io.Writer) error {
 			if opts.Remote != nil {
 				remote, err = opts.Remote(name)
 			} else {
-				remote = secrets.NodeRemote(network.Nodes[name])
+				remote, err = hosts.node(ctx, network.Nodes[name])
 			}
 			var reports []secrets.Report
 			if err == nil {

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"sort"
+
+	"github.com/nixmesh/nixmesh/deploy"
+	"github.com/nixmesh/nixmesh/eval"
+	"github.com/nixmesh/nixmesh/secrets"
+)
+
+// remotes opens SSH sessions to nodes on demand, through the deploy engine's transport
+// (the same ssh_config, agent, known_hosts, declared host keys and sudo rule as `nixmesh
+// deploy`), and closes them all at the end.
+type remotes struct {
+	ssh  deploy.SSHOptions
+	open []*deploy.Session
+}
+
+func (r *remotes) node(ctx context.Context, n *eval.Node) (secrets.Remote, error) {
+	s, err := deploy.Open(ctx, r.ssh, deploy.NewTarget(n, ""))
+	if err != nil {
+		return nil, err
+	}
+	r.open = append(r.open, s)
+	return s, nil
+}
+
+func (r *remotes) close() {
+	for _, s := range r.open {
+		s.Close()
+	}
+	r.open = nil
+}
+
+// declaredFromInventory turns ssh.access.<node>.hostKeys as `keys` reads them into the
+// declared host keys of deploy.SSHOptions.
+func declaredFromInventory(inv *secrets.Inventory) map[string][]string {
+	out := map[string][]string{}
+	for node, keys := range inv.HostKeys {
+		names := make([]string, 0, len(keys))
+		for k := range keys {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			out[node] = append(out[node], keys[k])
+		}
+	}
+	return out
+}
