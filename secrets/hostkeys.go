@@ -7,9 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -32,65 +30,14 @@ var HostKeyTypes = map[string][]string{
 	"rsa":     {ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA},
 }
 
-// errGotKey stops a handshake once the host key is known.
-var errGotKey = errors.New("got host key")
-
-// ScanHostKey connects to addr (host:port) and returns the host key it offers for the
-// given algorithms, as ssh-keyscan does; it authenticates nothing and runs nothing.
-func ScanHostKey(ctx context.Context, addr string, algorithms []string, timeout time.Duration) (ssh.PublicKey, error) {
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
-	d := net.Dialer{Timeout: timeout}
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	deadline := time.Now().Add(timeout)
-	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
-		deadline = dl
-	}
-	_ = conn.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	var key ssh.PublicKey
-	cfg := &ssh.ClientConfig{
-		User:              "nixmesh-keyscan",
-		HostKeyAlgorithms: algorithms,
-		HostKeyCallback: func(_ string, _ net.Addr, k ssh.PublicKey) error {
-			key = k
-			return errGotKey
-		},
-		Timeout: timeout,
-	}
-	c, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
-	if err == nil {
-		go ssh.DiscardRequests(reqs)
-		go func() {
-			for ch := range chans {
-				_ = ch.Reject(ssh.Prohibited, "")
-			}
-		}()
-		c.Close()
-	}
-	if key != nil {
-		return key, nil
-	}
-	if err == nil {
-		err = errors.New("the handshake ended without a host key")
-	}
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	return nil, err
-}
-
 // SSHKeyOptions drive CollectSSHHostKeys.
 type SSHKeyOptions struct {
 	Inventory *Inventory
-	Nodes     []string // the nodes to scan
-	Types     []string // keys of HostKeyTypes; empty: ed25519
+	// Scan reads the host key a node offers for the given algorithms, and the address it
+	// came from (the CLI: deploy.ScanHostKey, through the one SSH transport).
+	Scan  func(ctx context.Context, node string, algorithms []string) (ssh.PublicKey, string, error)
+	Nodes []string // the nodes to scan
+	Types []string // keys of HostKeyTypes; empty: ed25519
 	// Existing are the keys already in the output file ({ node = { type = key; }; });
 	// they are trusted and kept.
 	Existing map[string]map[string]string
@@ -100,7 +47,6 @@ type SSHKeyOptions struct {
 	KnownHostsFiles []string
 	// AcceptNew writes keys that nothing trusted vouches for. A mismatch is never accepted.
 	AcceptNew bool
-	Timeout   time.Duration
 	Log       func(string)
 }
 
@@ -166,15 +112,16 @@ func CollectSSHHostKeys(ctx context.Context, o SSHKeyOptions) (map[string]map[st
 			errs = append(errs, &HostKeyError{Node: node, Err: errors.New("is not a node")})
 			continue
 		}
-		_, host, port, err := n.Address()
-		if err != nil {
+		if _, _, _, err := n.Address(); err != nil {
 			errs = append(errs, &HostKeyError{Node: node, Err: err})
 			continue
 		}
-		addr := net.JoinHostPort(host, strconv.Itoa(port))
+		if o.Scan == nil {
+			return o.Existing, errors.New("no way to reach the hosts was given (SSHKeyOptions.Scan)")
+		}
 		var nodeErrs []error
 		for _, t := range types {
-			key, err := ScanHostKey(ctx, addr, HostKeyTypes[t], o.Timeout)
+			key, addr, err := o.Scan(ctx, node, HostKeyTypes[t])
 			if err != nil {
 				nodeErrs = append(nodeErrs, fmt.Errorf("%s key from %s: %w", t, addr, err))
 				continue

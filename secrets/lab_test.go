@@ -310,37 +310,4 @@ func TestWireGuardAndSSHKeysOnLab(t *testing.T) {
 	if keys3, err := CollectWireGuard(ctx, opts); err != nil || fmt.Sprint(keys3) != fmt.Sprint(keys) {
 		t.Errorf("third run: %v, %v", keys3, err)
 	}
-
-	// SSH host keys: trusted through the lab's known_hosts file.
-	sshOpts := SSHKeyOptions{Inventory: inv, Nodes: []string{"host1", "host2"}, KnownHostsFiles: []string{l.KnownHostsFile()}}
-	hk, err := CollectSSHHostKeys(ctx, sshOpts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range []lab.Host{h1, h2} {
-		if hk[h.Name]["ed25519"] != h.HostKey {
-			t.Errorf("%s: collected %q, lab says %q", h.Name, hk[h.Name]["ed25519"], h.HostKey)
-		}
-	}
-	// Nothing trusted: refused, unless --accept-new.
-	sshOpts.KnownHostsFiles = []string{}
-	hk, err = CollectSSHHostKeys(ctx, sshOpts)
-	if !errors.Is(err, ErrHostKeyUnknown) || len(hk) != 0 {
-		t.Errorf("untrusted keys: %v, %v", hk, err)
-	}
-	sshOpts.AcceptNew = true
-	if hk, err = CollectSSHHostKeys(ctx, sshOpts); err != nil || hk["host1"]["ed25519"] != h1.HostKey {
-		t.Errorf("--accept-new: %v, %v", hk, err)
-	}
-	// A different trusted key of the same type: a mismatch, even with --accept-new.
-	sshOpts.Existing = map[string]map[string]string{"host2": {"ed25519": h1.HostKey}}
-	hk, err = CollectSSHHostKeys(ctx, sshOpts)
-	if !errors.Is(err, ErrHostKeyMismatch) || hk["host2"]["ed25519"] != h1.HostKey {
-		t.Errorf("mismatch: %v, %v", hk, err)
-	}
-	inv.HostKeys = map[string]map[string]string{"host1": {"main": h2.HostKey}}
-	sshOpts.Existing = nil
-	if _, err = CollectSSHHostKeys(ctx, sshOpts); !errors.Is(err, ErrHostKeyMismatch) {
-		t.Errorf("declared key mismatch: %v", err)
-	}
 }

@@ -225,6 +225,7 @@ func runKeysSSH(ctx context.Context, opts keysSSHOptions, out io.Writer) error {
 	}
 	keys, collectErr := secrets.CollectSSHHostKeys(ctx, secrets.SSHKeyOptions{
 		Inventory:       inv,
+		Scan:            scanVia(inv, deploy.SSHOptions{ExtraKnownHostsFiles: opts.KnownHosts, DeclaredHostKeys: declaredFromInventory(inv)}),
 		Nodes:           nodes,
 		Types:           opts.Types,
 		Existing:        existing,

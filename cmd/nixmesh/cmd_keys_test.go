@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -182,6 +183,40 @@ func TestKeysAndSecretsCommandsOnLab(t *testing.T) {
 	out.Reset()
 	if err := runKeysSSH(ctx, sshOpts, &out); err != nil || !strings.Contains(out.String(), "unchanged") {
 		t.Errorf("second keys ssh: %v\n%s", err, out.String())
+	}
+
+	// What is trusted, through the same transport.
+	ev, err := g.evaluator(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := secrets.LoadInventory(ctx, ev.File, nil, ev.Env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h1, _ := l.Host("host1")
+	h2, _ := l.Host("host2")
+	o := secrets.SSHKeyOptions{Inventory: inv, Nodes: []string{"host1", "host2"}, Scan: scanVia(inv, deploy.SSHOptions{})}
+	// Nothing trusted: refused, unless --accept-new.
+	o.KnownHostsFiles = []string{}
+	hk, err := secrets.CollectSSHHostKeys(ctx, o)
+	if !errors.Is(err, secrets.ErrHostKeyUnknown) || len(hk) != 0 {
+		t.Errorf("untrusted keys: %v, %v", hk, err)
+	}
+	o.AcceptNew = true
+	if hk, err = secrets.CollectSSHHostKeys(ctx, o); err != nil || hk["host1"]["ed25519"] != h1.HostKey {
+		t.Errorf("--accept-new: %v, %v", hk, err)
+	}
+	// A different trusted key of the same type: a mismatch, even with --accept-new.
+	o.Existing = map[string]map[string]string{"host2": {"ed25519": h1.HostKey}}
+	hk, err = secrets.CollectSSHHostKeys(ctx, o)
+	if !errors.Is(err, secrets.ErrHostKeyMismatch) || hk["host2"]["ed25519"] != h1.HostKey {
+		t.Errorf("mismatch: %v, %v", hk, err)
+	}
+	inv.HostKeys = map[string]map[string]string{"host1": {"main": h2.HostKey}}
+	o.Existing = nil
+	if _, err = secrets.CollectSSHHostKeys(ctx, o); !errors.Is(err, secrets.ErrHostKeyMismatch) {
+		t.Errorf("declared key mismatch: %v", err)
 	}
 }
 

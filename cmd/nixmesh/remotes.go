@@ -4,6 +4,8 @@ import (
 	"context"
 	"sort"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/nixmesh/nixmesh/deploy"
 	"github.com/nixmesh/nixmesh/eval"
 	"github.com/nixmesh/nixmesh/secrets"
@@ -48,4 +50,16 @@ func declaredFromInventory(inv *secrets.Inventory) map[string][]string {
 		}
 	}
 	return out
+}
+
+// scanVia reads the host keys of the inventory's nodes through the deploy engine's
+// transport (ssh_config HostName, Port, ProxyJump and the nodes' sshOptions apply).
+func scanVia(inv *secrets.Inventory, o deploy.SSHOptions) func(ctx context.Context, node string, algorithms []string) (ssh.PublicKey, string, error) {
+	return func(ctx context.Context, node string, algorithms []string) (ssh.PublicKey, string, error) {
+		n, err := inv.Nodes[node].Node(node)
+		if err != nil {
+			return nil, node, err
+		}
+		return deploy.ScanHostKey(ctx, o, deploy.NewTarget(n, ""), algorithms)
+	}
 }
