@@ -170,3 +170,6 @@ func (g Graph) Mermaid() string {
 	}
 	return b.String()
 }
+
+// normalise is a DNS name as compared: lower case, without the final dot.
+func normalise(name string) string { return strings.ToLower(strings.TrimSuffix(name, ".")) }

@@ -9,8 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nixmesh/nixmesh/crossmodules"
-	"github.com/nixmesh/nixmesh/eval"
-	"github.com/nixmesh/nixmesh/internal/command"
 )
 
 type checkOptions struct {
@@ -25,9 +23,10 @@ func newCheckCommand(g *globalOptions) *cobra.Command {
 		Use:   "check [-- NIX-ARGS...]",
 		Short: "Check the cross-host features (SSH access, VPNs, DNS)",
 		Long: `Evaluate the deployment once and check its cross-host features: the Nix modules'
-own checks (they fail the evaluation), the same checks again on the evaluated plan, and
-whether every host's configuration carries what the features put there. Each problem is
-printed with its option path and file; the exit code is 3 if there is any.
+checks (they fail the evaluation), among them whether every host's final configuration
+still carries what the features put there (a host module may override it). Each problem
+is printed with its option path and file; the exit code is 3 if there is any. The same
+checks stop 'nixmesh deploy' and './result' before any host is touched.
 
 With --update-dns-serials, a deployment without problems records its DNS zones' content
 hashes and serials in dns.serialsFile, so that the next change of a zone gets a higher
@@ -65,9 +64,6 @@ func runCheck(ctx context.Context, opts checkOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if problems := model.Check(); len(problems) > 0 {
-		return checkFailed(problems)
-	}
 	fmt.Fprintf(out, "ok: %d nodes, %d SSH grants, %d VPN networks, %d DNS zones with %d records\n",
 		len(network.Nodes), len(model.SSH.Grants()), len(model.VPN.Networks), len(model.DNS.Zones), len(model.DNS.Records))
 	if opts.UpdateDNSSerials {
@@ -85,19 +81,4 @@ func runCheck(ctx context.Context, opts checkOptions, out io.Writer) error {
 		}
 	}
 	return nil
-}
-
-// checkFailed reports the problems as an evaluation error (exit code 3, "the deployment
-// fails its checks"): one diagnostic per problem, with its option path and file.
-func checkFailed(problems []crossmodules.Problem) error {
-	ds := make([]eval.Diagnostic, len(problems))
-	var text strings.Builder
-	for i, p := range problems {
-		ds[i] = eval.Diagnostic{Message: p.Message, OptionPath: p.Path, File: p.File, Trace: p.String()}
-		fmt.Fprintf(&text, "error: %s\n", p.String())
-	}
-	return &eval.EvalError{
-		Diagnostics: ds,
-		Proc:        &command.ProcessError{Argv: []string{"nixmesh", "check"}, ExitCode: exitEval, Stderr: text.String()},
-	}
 }

@@ -27,9 +27,10 @@ func TestCheckGood(t *testing.T) {
 	}
 }
 
-// A problem only the Go checks see (a host module overrode the authorized keys): exit 3,
-// with the option path on stderr.
-func TestCheckGoSideProblem(t *testing.T) {
+// A host module overrode the authorized keys a grant sets: the Nix modules check the
+// hosts' final configurations too, so this is an evaluation error (exit 3) with the
+// option path and the overriding file on stderr.
+func TestCheckOverriddenGrant(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
 	g, _ := globals(t, crossFixture("testdata/good.nix"))
@@ -43,7 +44,7 @@ func TestCheckGoSideProblem(t *testing.T) {
 	}
 	code, _, stderr := nixmesh(t, "check", "-f", crossFixture("testdata/good.nix"), "--", "--arg", "dropKeys", "true")
 	if code != exitEval || !strings.Contains(stderr, "option: nodes.gateway.configuration.users.users.root.openssh.authorizedKeys.keys") ||
-		!strings.Contains(stderr, "lacks the key `deploy' of host `web'") {
+		!strings.Contains(stderr, "lacks the key `deploy' of host `web'") || !strings.Contains(stderr, "good.nix") {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}
 }

@@ -204,6 +204,16 @@ let
           '';
         };
 
+        hostOptions = mkOption {
+          type = types.unspecified;
+          readOnly = true;
+          internal = true;
+          description = ''
+            The options of the node's host evaluation (read-only), for messages that name
+            where a host module overrode what a cross-host feature set.
+          '';
+        };
+
         system = mkOption {
           type = types.unspecified;
           readOnly = true;
@@ -215,6 +225,7 @@ let
 
       config = {
         config = hostEvaluation.config;
+        hostOptions = hostEvaluation.options;
         system = config.config.system.build.toplevel;
 
         assertions =

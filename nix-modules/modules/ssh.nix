@@ -158,6 +158,33 @@ let
     in
     u != null && system != normal && (u.group or "") != "";
 
+  # What the hosts' final configurations must carry for every grant (checked once the
+  # declarations have no problems): a host module may override the lists this module
+  # sets (with mkForce, say), which would silently undo the grant.
+  appliedProblems = lib.concatMap
+    (g:
+      let
+        target = config.nodes.${g.target};
+        source = config.nodes.${g.source};
+        keys = target.config.users.users.${g.user}.openssh.authorizedKeys.keys or [ ];
+        known = builtins.attrValues (source.config.programs.ssh.knownHosts or { });
+        names = [ g.target "[${g.target}]:${toString target.port}" ];
+        vouches = key: builtins.any
+          (kh: (kh.publicKey or null) == key && builtins.any (n: builtins.elem n (kh.hostNames or [ ])) names)
+          known;
+      in
+      lib.optional (!(builtins.elem g.publicKey keys))
+        (problem [ "nodes" g.target "configuration" "users" "users" g.user "openssh" "authorizedKeys" "keys" ]
+          (cross.hostDefinitionFiles (target.hostOptions.users.users or { }) (v: v ? ${g.user}))
+          "lacks the key `${g.key}' of host `${g.source}', which `ssh.access.${g.source}.keys.${g.key}.hasAccessTo.${g.target}.${g.user}' grants; a module of node `${g.target}' overrides the list (e.g. with mkForce).")
+      ++ lib.concatMap
+        (keyName: lib.optional (!vouches cfg.access.${g.target}.hostKeys.${keyName})
+          (problem [ "nodes" g.source "configuration" "programs" "ssh" "knownHosts" ]
+            (cross.hostDefinitionFiles (source.hostOptions.programs.ssh.knownHosts or { }) (_: true))
+            "has no entry with host key `${keyName}' of `${g.target}' under the name `${g.target}', though `${g.source}' is granted access to it; a module of node `${g.source}' overrides the known hosts."))
+        (builtins.attrNames cfg.access.${g.target}.hostKeys))
+    (builtins.filter (g: declaresUser g.target g.user) validGrants);
+
   valid = g: isNode g.source && isNode g.target && (cfg.access.${g.target}.hostKeys or { }) != { }
     && builtins.match userRe g.user != null;
   validGrants = cross.sortOn (g: "${g.source}\n${g.key}\n${g.target}\n${g.user}") (builtins.filter valid grants);
@@ -249,7 +276,7 @@ in
   config = {
     ssh.grants = validGrants;
     ssh.problems = problems;
-    assertions = cross.toAssertions problems;
+    assertions = cross.toAssertions (if problems != [ ] then problems else appliedProblems);
 
     planExtra.network.ssh = builtins.mapAttrs
       (host: access: {

@@ -145,6 +145,19 @@ var rejectedEverywhere = []struct {
 		ssh.access.b.hostKeys.ed25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEr+9QI3aBiRWd4m03cAXkMQbi/iJFfTT88YIerJwcYl";
 		ssh.access.a.keys.k = { publicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPFSsFl8BSc2y63WnzJfqtd1iPFk6OtB9UblcKP16Qqb k"; hasAccessTo.b.carol = true; };
 	}`, "ssh.access.a.keys.k.hasAccessTo.b.carol"},
+	{"grant undone by a host module", `{ lib, ... }: {
+		nodes.a.host = "a"; nodes.b.host = "b";
+		ssh.access.b.hostKeys.ed25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEr+9QI3aBiRWd4m03cAXkMQbi/iJFfTT88YIerJwcYl";
+		ssh.access.a.keys.k = { publicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPFSsFl8BSc2y63WnzJfqtd1iPFk6OtB9UblcKP16Qqb k"; hasAccessTo.b.root = true; };
+		nodes.b.configuration.users.users.root.openssh.authorizedKeys.keys = lib.mkForce [ ];
+	}`, "lacks the key `k' of host `a'"},
+	{"VPN peers undone by a host module", `{ lib, ... }: {
+		nodes.a.host = "a"; nodes.b.host = "b";
+		vpn.networks.n = { subnet = "10.77.0.0/24"; topology = "star"; server = "a";
+			members.a = { publicKey = "80WrPbKdE0nmzLU7fspBqUnwE/iKeUzTyCRQSoYg1VU="; endpoint = "192.0.2.1:51820"; };
+			members.b.publicKey = "M25VxT4pEsxaH3Vj+fAv9ZbEHLp+7sX4KoA7Ujb+jDY="; };
+		nodes.b.configuration.networking.wireguard.interfaces.wg-n.peers = lib.mkForce [ ];
+	}`, "lacks the peer `a'"},
 }
 
 func TestRejectedLikeNixOS(t *testing.T) {

@@ -86,6 +86,21 @@ rec {
   # The files that define an option (not those that only declare it).
   definitionFiles = o: filter (f: !(builtins.elem f (o.declarations or [ ]))) (o.files or [ ]);
 
+  # The files outside nixmesh's own modules whose definitions of a host option (an option
+  # of the host's evaluation: nodes.<node>.hostOptions...) satisfy `pred` (given the
+  # definition's value): where a host module overrode what a cross-host feature set.
+  # hostDefinitionFiles hostOptions.users.users (v: v ? root) => [ "/src/gateway.nix" ]
+  hostDefinitionFiles = option: pred:
+    knownFiles (map (d: toString d.file) (filter
+      (d: !(ownFile (toString d.file)) && builtins.isAttrs d.value && pred d.value)
+      (option.definitionsWithLocations or [ ])));
+
+  # Whether a file is one of nixmesh's own modules (the cross-host features, the standalone
+  # schema, the NixOS additions), not a deployment's.
+  ownFile = f:
+    builtins.elem (dirOf f) (map toString [ ../. ../vpn ../dns ../cross ../../nixos ])
+    || lib.hasPrefix (toString ../../standalone/schema + "/") f;
+
   # The distinct files of a list, without the module system's "<unknown-file>".
   knownFiles = files: filter (f: f != "<unknown-file>") (uniqueStrings files);
 

@@ -9,6 +9,7 @@
 { config, lib, ... }:
 let
   inherit (lib) mkOption types;
+  cross = import ../cross/lib.nix { inherit lib; };
 
   backend = "wireguard";
 
@@ -28,8 +29,35 @@ let
       })
       (builtins.attrValues r.members)))
     config.vpn.resolved));
+  # What each member's final configuration must carry (checked once the networks have no
+  # problems): its interface, its address and the peers its topology asks for. A host
+  # module may override them (with mkForce, say), which would silently cut the VPN.
+  appliedProblems = lib.concatLists (lib.mapAttrsToList
+    (net: r: lib.optionals (r.backend == backend) (lib.concatMap
+      (member:
+        let
+          node = config.nodes.${member.node};
+          path = [ "nodes" member.node "configuration" "networking" "wireguard" "interfaces" r.interface ];
+          iface = (node.config.networking.wireguard.interfaces or { }).${r.interface} or null;
+          files = cross.hostDefinitionFiles (node.hostOptions.networking.wireguard.interfaces or { }) (v: v ? ${r.interface});
+          hasPeer = p: builtins.any
+            (q: (q.publicKey or null) == p.publicKey && lib.all (a: builtins.elem a (q.allowedIPs or [ ])) p.allowedIPs)
+            (iface.peers or [ ]);
+        in
+        if iface == null then
+          [ (cross.problem path (cross.hostDefinitionFiles (node.hostOptions.networking.wireguard.interfaces or { }) (_: true)) "is missing, though `${member.node}' is a member of `vpn.networks.${net}'; a module of node `${member.node}' overrides the interfaces.") ]
+        else
+          lib.optional (!(builtins.elem member.cidr (iface.ips or [ ])))
+            (cross.problem (path ++ [ "ips" ]) files "lacks the address ${member.cidr} of `${member.node}' in `vpn.networks.${net}'; a module of node `${member.node}' overrides it.")
+          ++ map
+            (p: cross.problem (path ++ [ "peers" ]) files "lacks the peer `${p.node}' (allowed IPs ${lib.concatStringsSep ", " p.allowedIPs}) that the ${r.topology} topology of `vpn.networks.${net}' asks for; a module of node `${member.node}' overrides the peers.")
+            (builtins.filter (p: !hasPeer p) member.peers))
+      (builtins.attrValues r.members)))
+    config.vpn.resolved);
 in
 {
+  config.assertions = lib.optionals (config.vpn.problems == [ ]) (cross.toAssertions appliedProblems);
+
   options.vpn.networks = mkOption {
     type = types.attrsOf (types.submodule {
       options.backend = mkOption { type = types.enum [ backend ]; };

@@ -1,0 +1,15 @@
+# why: a module of web overrides the interface's peers, which cuts web off the star
+# expect-path: nodes.web.configuration.networking.wireguard.interfaces.wg-backbone.peers
+# expect: lacks the peer `gateway'
+# expect: star topology of `vpn.networks.backbone'
+import ../../../default.nix { } ({ lib, ... }: {
+  imports = [ ../testdata/nodes.nix ];
+  vpn.networks.backbone = {
+    subnet = "10.77.0.0/24";
+    topology = "star";
+    server = "gateway";
+    members.gateway = { publicKey = "80WrPbKdE0nmzLU7fspBqUnwE/iKeUzTyCRQSoYg1VU="; endpoint = "198.18.0.11:51820"; };
+    members.web.publicKey = "M25VxT4pEsxaH3Vj+fAv9ZbEHLp+7sX4KoA7Ujb+jDY=";
+  };
+  nodes.web.configuration.networking.wireguard.interfaces.wg-backbone.peers = lib.mkForce [ ];
+})
