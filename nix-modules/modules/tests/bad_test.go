@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-
 	"github.com/nixmesh/nixmesh/eval"
 	"github.com/nixmesh/nixmesh/internal/testutil"
 	nixmodulestests "github.com/nixmesh/nixmesh/nix-modules/tests"
