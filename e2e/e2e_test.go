@@ -293,6 +293,7 @@ func prove(t *testing.T, fd frontDoor) {
 		{"ConcurrentDeploys", func(t *testing.T) { faultConcurrent(t, fd, w, base, baseModule) }},
 		{"FailingSecret", func(t *testing.T) { faultFailingSecret(t, fd, w, base, baseModule) }},
 		{"KilledCopy", func(t *testing.T) { faultKilledCopy(t, fd, w, base, baseModule) }},
+		{"ChangedHostKey", func(t *testing.T) { faultChangedHostKey(t, fd, w, base, baseModule) }},
 		{"RedeployAfterDeployerCrash", func(t *testing.T) { faultRedeployAfterCrash(t, fd, w, base, baseModule) }},
 		{"NoLeak", func(t *testing.T) { noLeak(t, w, 3) }},
 

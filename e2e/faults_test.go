@@ -420,3 +420,42 @@ func faultRedeployAfterCrash(t *testing.T, fd frontDoor, w *world, base map[stri
 	}
 	restoreBase(t, fd, w, base, baseModule)
 }
+
+// web's host key changes (a reinstalled host, or a man in the middle): web is refused
+// before anything is sent, the others deploy.
+func faultChangedHostKey(t *testing.T, fd frontDoor, w *world, base map[string]string, baseModule string) {
+	p := w.base
+	p.Marker = "changed-host-key"
+	module := writeVariant(t, w.dir, "changed-host-key", p)
+	want := variantSystems(t, w, module)
+	key := "/etc/ssh/ssh_host_ed25519_key"
+	mustHostExec(t, w.lab, "web", "sh", "-c", "cp "+key+" "+key+".e2e && cp "+key+".pub "+key+".pub.e2e && rm -f "+key+" "+key+".pub && ssh-keygen -q -t ed25519 -N '' -f "+key)
+	restored := false
+	restore := func() {
+		if !restored {
+			restored = true
+			mustHostExec(t, w.lab, "web", "sh", "-c", "mv -f "+key+".e2e "+key+" && mv -f "+key+".pub.e2e "+key+".pub")
+		}
+	}
+	defer restore()
+	before := latestSwitches(t, w)
+	r := fd.deploy(t, w, module)
+	res := results(r.output)
+	if r.code == 0 || resultWord(res["web"]) != "failed" || !strings.Contains(strings.ToLower(res["web"]), "host key") {
+		t.Errorf("exit %d, web %q; want web refused for its host key", r.code, res["web"])
+	}
+	if w.latestSwitch(t, "web") != before["web"] {
+		t.Errorf("web: a switch started on a host whose key changed")
+	}
+	cur := settled(t, w)
+	if cur["web"] != base["web"] {
+		t.Errorf("web: %s, want untouched on %s", cur["web"], base["web"])
+	}
+	for _, n := range []string{"gateway", "db"} {
+		if cur[n] != want[n] {
+			t.Errorf("%s: %s, want the new %s", n, cur[n], want[n])
+		}
+	}
+	restore()
+	restoreBase(t, fd, w, base, baseModule)
+}
