@@ -3,16 +3,18 @@ package deploy
 import (
 	"errors"
 	"fmt"
+
+	"github.com/nixmesh/nixmesh/internal/hostkey"
 )
 
 // Errors a deploy classifies once, where they are detected. Match them with errors.Is.
 var (
 	// ErrHostKeyUnknown: the host presented a key that no known_hosts file and no key
 	// declared in the plan knows, and new keys were not to be accepted. Final.
-	ErrHostKeyUnknown = errors.New("host key unknown")
+	ErrHostKeyUnknown = hostkey.ErrUnknown
 	// ErrHostKeyMismatch: keys are known for the host, and the presented one is not among
 	// them. Final; never accepted, not even with AcceptNewHostKeys.
-	ErrHostKeyMismatch = errors.New("host key mismatch")
+	ErrHostKeyMismatch = hostkey.ErrMismatch
 	// ErrAuthRefused: the host refused every credential offered. Final.
 	ErrAuthRefused = errors.New("authentication refused")
 	// ErrConnect: the TCP connection (or the jump through a ProxyJump host) failed.

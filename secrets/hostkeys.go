@@ -11,16 +11,18 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/nixmesh/nixmesh/internal/hostkey"
 )
 
 // ErrHostKeyMismatch is wrapped when a host offers a key that differs from the one the
 // operator trusts for it (known_hosts, the deployment's ssh.access.<node>.hostKeys, or
 // the output file): possibly a man in the middle. It is never overridden.
-var ErrHostKeyMismatch = errors.New("host key mismatch")
+var ErrHostKeyMismatch = hostkey.ErrMismatch
 
 // ErrHostKeyUnknown is wrapped when nothing trusted vouches for a host's key and
 // --accept-new was not given.
-var ErrHostKeyUnknown = errors.New("host key unknown")
+var ErrHostKeyUnknown = hostkey.ErrUnknown
 
 // HostKeyTypes maps the names used in the key file to the SSH host key algorithms asked
 // for, in preference order.
