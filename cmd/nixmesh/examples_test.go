@@ -105,7 +105,7 @@ func TestOptionsOfTheFramework(t *testing.T) {
 		t.Fatalf("%v\n%s", err, msg.String())
 	}
 	s := out.String()
-	if !strings.HasPrefix(s, "nodes.<name>.port\n    type:        16 bit unsigned integer") ||
+	if !strings.HasPrefix(s, "nodes.<name>.port\n    type:        integer between 1 and 65535") ||
 		!strings.Contains(s, "    default:     22\n") || !strings.Contains(s, "    declared in: "+testutil.NixModules()) {
 		t.Errorf("got:\n%s", s)
 	}

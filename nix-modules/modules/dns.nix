@@ -230,6 +230,8 @@ let
           [ (problem (p ++ [ "primaryNode" ]) zc.files "is not set: zone `${z}' needs a node to serve it. Set it to one of the nodes (${cross.showNames nodeNames}).") ]
         else if !isNode zc.primaryNode then
           [ (problem (p ++ [ "primaryNode" ]) zc.primaryFiles "is \"${zc.primaryNode}\", which is no node (nodes: ${cross.showNames nodeNames}).") ]
+        else if !config.nodes.${zc.primaryNode}.enable then
+          [ (problem (p ++ [ "primaryNode" ]) zc.primaryFiles "is \"${zc.primaryNode}\", a disabled node (`nodes.${zc.primaryNode}.enable' is false): the zone's name server would never be deployed. Enable it, or serve the zone from another node.") ]
         else if config.nodes.${zc.primaryNode}.dns.address == null then
           [ (problem [ "nodes" zc.primaryNode "dns" "address" ] zc.primaryFiles "is null, but `${zc.primaryNode}' is the primary of zone `${z}' and its `host' is not an IP address. Set the address its name server listens on.") ]
         else [ ])
@@ -239,6 +241,8 @@ let
               [ (problem (p ++ [ "secondaryNodes" ]) zc.primaryFiles "names \"${s}\", which is no node (nodes: ${cross.showNames nodeNames}).") ]
             else if s == zc.primaryNode then
               [ (problem (p ++ [ "secondaryNodes" ]) zc.primaryFiles "names \"${s}\", the zone's primary; a node is either the primary or a secondary of a zone.") ]
+            else if !config.nodes.${s}.enable then
+              [ (problem (p ++ [ "secondaryNodes" ]) zc.primaryFiles "names \"${s}\", a disabled node (`nodes.${s}.enable' is false): it would never serve the zone. Enable it, or remove it from the secondaries.") ]
             else if config.nodes.${s}.dns.address == null then
               [ (problem [ "nodes" s "dns" "address" ] zc.primaryFiles "is null, but `${s}' is a secondary of zone `${z}' and its `host' is not an IP address. Set the address its name server listens on.") ]
             else [ ])

@@ -96,7 +96,7 @@ let
         };
 
         port = mkOption {
-          type = types.port;
+          type = types.ints.between 1 65535; # port 0 is no port anyone listens on
           default = 22;
           example = 2222;
           description = "The TCP port of the node's SSH server.";

@@ -25,6 +25,7 @@
 # Every node appears (with `{ }` when it has no secrets).
 { config, lib, nixmesh, ... }:
 let
+  cross = import ./cross/lib.nix { inherit lib; };
   inherit (lib) mkOption types;
 
   storePrefix = builtins.storeDir + "/";
@@ -158,7 +159,14 @@ let
           a pre-activation secret. NixOS: systemd units, restarted with `systemctl restart`.
         '';
       };
+      pathFiles = mkOption {
+        type = types.listOf types.str;
+        internal = true;
+        readOnly = true;
+        description = "Where the secret's path is set, for messages.";
+      };
     };
+    config.pathFiles = cross.knownFiles (if cross.definitionFiles options.path != [ ] then cross.definitionFiles options.path else cross.definitionFiles options.name ++ options.command.files ++ options.file.files);
   };
 
   # The plan entry of one secret: its source and metadata, never a value.
@@ -176,6 +184,17 @@ let
       names = builtins.attrNames secrets;
       scripts = nodeCfg.config.system.activationScripts or { };
       byPath = builtins.groupBy (n: secrets.${n}.path) names;
+      # Files the host's configuration manages in /etc: a secret there would be
+      # overwritten by the next activation, or overwrite what it installed.
+      etcFiles = lib.concatMap
+        (e: lib.optional (e.enable or true) "/etc/${e.target or ""}")
+        (builtins.attrValues (nodeCfg.config.environment.etc or { }));
+      # nixmesh's own state on the host.
+      ownState = [ "/var/lib/nixmesh/switch" "/var/lib/nixmesh/managed" "/var/lib/nixmesh/nsd" "/nix" ];
+      clashes = path:
+        lib.optional (builtins.elem path etcFiles) "the host's configuration manages ${path} (environment.etc): the next activation would replace the secret, or the secret what it installed"
+        ++ lib.optional (path == "/var/lib/nixmesh/current-system" || builtins.any (d: path == d || lib.hasPrefix "${d}/" path) ownState)
+          "${path} is nixmesh's own state on the host (switch records, managed files, name server data, the store): the secret would corrupt it";
     in
     lib.concatMap
       (n:
@@ -189,7 +208,9 @@ let
             assertion = false;
             message = "${opt}.restartOnChange' names `${r}', which is not one of the node's activation scripts (system.activationScripts: ${if scripts == { } then "none" else lib.concatStringsSep ", " (builtins.attrNames scripts)}). On standalone hosts restartOnChange re-runs activation scripts.";
           })
-          (builtins.filter (r: !(scripts ? ${r})) s.restartOnChange)))
+          (builtins.filter (r: !(scripts ? ${r})) s.restartOnChange))
+        ++ map (why: { assertion = false; message = "${opt}.path'${cross.inFiles s.pathFiles}: ${why}. Choose another path (the default is /var/lib/nixmesh/secrets/${n})."; })
+          (clashes s.path))
       names
     ++ lib.concatLists (lib.mapAttrsToList
       (p: ns: lib.optional (builtins.length ns > 1) {

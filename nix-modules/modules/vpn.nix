@@ -135,7 +135,7 @@ let
           '';
         };
         listenPort = mkOption {
-          type = types.port;
+          type = types.ints.between 1 65535;
           default = netCfg.listenPort;
           defaultText = lib.literalExpression "vpn.networks.<net>.listenPort";
           description = "The UDP port this member listens on.";
@@ -217,7 +217,7 @@ let
         description = "The name of the network interface on every member.";
       };
       listenPort = mkOption {
-        type = types.port;
+        type = types.ints.between 1 65535; # peers would be told addr:0
         default = 51820;
         description = "The default UDP port of the members (each may set its own).";
       };
@@ -348,7 +348,18 @@ let
         (map
           (m: problem (memberPath net m ++ [ "endpoint" ]) members.${m}.files
             "is null, and no other member of the mesh `vpn.networks.${net}' has an endpoint either, so nobody can reach `${m}'. Give at least one member an endpoint (host:port) the others can reach.")
-          names));
+          names))
+    # Peers are told apart by their public keys: two members with one key cannot both work.
+    ++ lib.concatLists (lib.imap0
+      (i: m:
+        let
+          key = members.${m}.publicKey or null;
+          same = builtins.filter (e: key != null && (members.${e}.publicKey or null) == key) (lib.take i names);
+        in
+        lib.optional (same != [ ])
+          (problem (memberPath net m ++ [ "publicKey" ]) members.${m}.files
+            "is also the public key of `${builtins.head same}' in `vpn.networks.${net}'. Each member needs a key pair of its own (peers are told apart by their keys): give `${m}' its own, e.g. with `nixmesh keys wireguard'."))
+      names);
 
   # Two networks on one host must differ in interface name and port.
   clashProblems =

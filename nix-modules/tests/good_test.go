@@ -259,8 +259,8 @@ func TestOptionsList(t *testing.T) {
 		t.Error("the internal option planExtra is listed")
 	}
 	port := list[byName["nodes.<name>.port"]]
-	if !strings.Contains(port.Type, "16 bit unsigned integer") || port.Default != float64(22) {
-		t.Errorf("nodes.<name>.port: type %q default %v, want a 16 bit unsigned integer defaulting to 22", port.Type, port.Default)
+	if !strings.Contains(port.Type, "integer between 1 and 65535") || port.Default != float64(22) {
+		t.Errorf("nodes.<name>.port: type %q default %v, want an integer between 1 and 65535 defaulting to 22", port.Type, port.Default)
 	}
 	for _, ro := range []string{"nodes.<name>.config", "nodes.<name>.system", "plan"} {
 		if i, ok := byName[ro]; ok && !list[i].ReadOnly {

@@ -30,6 +30,8 @@ let
   ipv6Type = types.str // { name = "ipv6"; description = "IPv6 address"; check = network.isIPv6; };
 
   u16 = types.ints.u16;
+  # A number 0..65535 in a shorthand string (as u16 for the structured form).
+  u16Re = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})";
 
   # A structured value, or its shorthand string (`pattern`), rendered the same way.
   structured = { shorthand, shorthandDescription, options }:
@@ -81,7 +83,7 @@ in
     description = "Mail exchangers: \"PREFERENCE HOST\" or { preference; exchange; }.";
     example = [ "10 mail.example.org." { preference = 20; exchange = "backup-mx.example.org."; } ];
     value = structured {
-      shorthand = "[0-9]{1,5}[[:space:]]+${nameRe}";
+      shorthand = "${u16Re}[[:space:]]+${nameRe}";
       shorthandDescription = "\"PREFERENCE HOST\"";
       options = {
         preference = mkOption { type = u16; description = "Lower is preferred."; };
@@ -106,7 +108,7 @@ in
     description = "Service locations: \"PRIORITY WEIGHT PORT TARGET\" or { priority; weight; port; target; }.";
     example = [ "0 5 5060 sip.example.org." ];
     value = structured {
-      shorthand = "[0-9]{1,5}[[:space:]]+[0-9]{1,5}[[:space:]]+[0-9]{1,5}[[:space:]]+${nameRe}";
+      shorthand = "${u16Re}[[:space:]]+${u16Re}[[:space:]]+${u16Re}[[:space:]]+${nameRe}";
       shorthandDescription = "\"PRIORITY WEIGHT PORT TARGET\"";
       options = {
         priority = mkOption { type = u16; default = 0; description = "Lower is tried first."; };

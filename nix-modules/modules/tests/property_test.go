@@ -1,6 +1,8 @@
 package modulestests
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -282,13 +284,17 @@ func checkDNS(t *testing.T, g *generated, plan *eval.Network) {
 func TestVPNAddressStability(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
-	key := "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
+	// Every member its own key (a shared one is an error).
+	key := func(m string) string {
+		sum := sha256.Sum256([]byte(m))
+		return base64.StdEncoding.EncodeToString(sum[:])
+	}
 	build := func(members []string) map[string]string {
 		nodes := map[string]any{}
 		ms := map[string]any{}
 		for i, m := range members {
 			nodes[m] = map[string]any{"host": fmt.Sprintf("root@198.18.1.%d", i+1)}
-			ms[m] = map[string]any{"publicKey": key}
+			ms[m] = map[string]any{"publicKey": key(m)}
 		}
 		spec := map[string]any{"nodes": nodes, "vpn": map[string]any{"networks": map[string]any{
 			"big": map[string]any{"subnet": "10.99.0.0/16", "members": ms}}}}

@@ -1,7 +1,6 @@
 # expect-path: ssh.access.web.keys.deploy.publicKey
 # expect: is not of type
 # expect: OpenSSH public key
-# go: no (a type error: the plan never exists, so the Go checks cannot see it)
 import ../../../default.nix { } {
   imports = [ ../testdata/nodes.nix ];
   ssh.access.web.keys.deploy = {

@@ -1,7 +1,6 @@
 # expect-path: vpn.networks.backbone.members.web.publicKey
 # expect: is not of type
 # expect: WireGuard public key
-# go: no (a type error: the plan never exists, so the Go checks cannot see it)
 import ../../../default.nix { } {
   imports = [ ../testdata/nodes.nix ];
   vpn.networks.backbone = {

@@ -1,7 +1,6 @@
 # why: a /30 has two host addresses for three members (the Go side assigns no addresses)
 # expect-path: vpn.networks.backbone.subnet
 # expect: too few for the 3 members
-# go: no (a type error: the plan never exists, so the Go checks cannot see it)
 import ../../../default.nix { } {
   imports = [ ../testdata/nodes.nix ];
   vpn.networks.backbone = {
