@@ -183,7 +183,7 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 		case stateRolledBack:
 			h.logTail(ctx, id)
 			return h.fail(ResultRolledBack, fmt.Errorf("%w: %s", ErrRolledBack, orUnknown(st.Reason)),
-				fmt.Sprintf("rolled back: %s; log: %s", orUnknown(st.Reason), h.res.LogCommand))
+				fmt.Sprintf("%s; log: %s", orUnknown(st.Reason), h.res.LogCommand)) // the result already says "rolled back"
 		case stateFailed:
 			h.logTail(ctx, id)
 			return h.fail(ResultFailed, fmt.Errorf("%w: %s", ErrSwitchFailed, orUnknown(st.Reason)),

@@ -64,8 +64,9 @@ func runCheck(ctx context.Context, opts checkOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "ok: %d nodes, %d SSH grants, %d VPN networks, %d DNS zones with %d records\n",
-		len(network.Nodes), len(model.SSH.Grants()), len(model.VPN.Networks), len(model.DNS.Zones), len(model.DNS.Records))
+	fmt.Fprintf(out, "ok: %s, %s, %s, %s with %s\n",
+		count(len(network.Nodes), "node"), count(len(model.SSH.Grants()), "SSH grant"), count(len(model.VPN.Networks), "VPN network"),
+		count(len(model.DNS.Zones), "DNS zone"), count(len(model.DNS.Records), "record"))
 	if opts.UpdateDNSSerials {
 		if model.DNS.SerialsFile == "" {
 			return usageErrorf("--update-dns-serials: the deployment sets no dns.serialsFile")
@@ -81,4 +82,12 @@ func runCheck(ctx context.Context, opts checkOptions, out io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// count is "1 thing" or "N things".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

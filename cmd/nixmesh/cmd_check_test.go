@@ -22,7 +22,7 @@ func TestCheckGood(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
 	code, stdout, stderr := nixmesh(t, "check", "-f", crossFixture("testdata/good.nix"))
-	if code != 0 || !strings.Contains(stdout, "ok: 3 nodes, 1 SSH grants, 1 VPN networks, 1 DNS zones") {
+	if code != 0 || !strings.Contains(stdout, "ok: 3 nodes, 1 SSH grant, 1 VPN network, 1 DNS zone with") {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
 }
