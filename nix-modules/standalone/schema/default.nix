@@ -12,4 +12,5 @@
   ./nsd.nix
   ./etc.nix
   ./boot.nix
+  ./checks.nix
 ]

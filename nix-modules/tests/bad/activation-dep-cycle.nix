@@ -1,0 +1,12 @@
+# expect-path: system.activationScripts.a.deps
+# expect: [web]
+# expect: in a cycle: a -> b -> a
+import ../../default.nix { } {
+  nodes.web = {
+    host = "root@198.18.0.12";
+    configuration.system.activationScripts = {
+      a = { deps = [ "b" ]; text = "true"; };
+      b = { deps = [ "a" ]; text = "true"; };
+    };
+  };
+}
