@@ -226,7 +226,18 @@ let
       if !validName zoneNameRe z then
         [ (problem p zc.files "is not a valid zone name: labels of 1 to 63 letters, digits, `-' and `_' (not starting or ending with `-'), joined by dots, 253 characters at most.") ]
       else
-        (if zc.primaryNode == null then
+        (
+          let
+            email = builtins.match "([^@]+)@(.+)" zc.soa.email;
+            emailOk = if email == null then validName zoneNameRe zc.soa.email
+              else builtins.match "[A-Za-z0-9._+-]+" (builtins.elemAt email 0) != null && validName zoneNameRe (builtins.elemAt email 1);
+          in
+          lib.optional (!validName zoneNameRe zc.soa.master)
+            (problem (p ++ [ "soa" "master" ]) zc.files "is \"${zc.soa.master}\", which is not a domain name: the zone would not load. Set the primary name server's name, e.g. \"ns.${normalise z}.\".")
+          ++ lib.optional (!emailOk)
+            (problem (p ++ [ "soa" "email" ]) zc.files "is \"${zc.soa.email}\", which is neither user@domain nor a domain name: the zone would not load. Set the administrator's address, e.g. \"hostmaster@${normalise z}\".")
+        )
+        ++ (if zc.primaryNode == null then
           [ (problem (p ++ [ "primaryNode" ]) zc.files "is not set: zone `${z}' needs a node to serve it. Set it to one of the nodes (${cross.showNames nodeNames}).") ]
         else if !isNode zc.primaryNode then
           [ (problem (p ++ [ "primaryNode" ]) zc.primaryFiles "is \"${zc.primaryNode}\", which is no node (nodes: ${cross.showNames nodeNames}).") ]
@@ -281,7 +292,20 @@ let
       else [ ])
     byName);
 
-  problems = zoneProblems ++ nameProblems ++ outsideProblems ++ cnameProblems;
+  # MX and NS must name a canonical name, not an alias (RFC 2181 10.3): many resolvers and
+  # mail servers refuse to follow a CNAME there.
+  aliasTargetProblems = lib.concatMap
+    (r:
+      let
+        words = builtins.filter (w: builtins.isString w && w != "") (builtins.split "[[:space:]]+" r.data);
+        target = normalise (lib.last words);
+        aliases = builtins.filter (x: x.type == "CNAME") (byName.${target} or [ ]);
+      in
+      lib.optional (aliases != [ ])
+        (problem (r.path ++ [ r.type ]) r.files "points at `${target}', which is an alias (CNAME to ${(builtins.head aliases).data}); an ${r.type} record must name the canonical name (RFC 2181 10.3): use ${(builtins.head aliases).data}"))
+    (builtins.filter (r: r.zone != null && (r.type == "MX" || r.type == "NS")) validRecords);
+
+  problems = zoneProblems ++ nameProblems ++ outsideProblems ++ cnameProblems ++ aliasTargetProblems;
 
   # --- group and render -------------------------------------------------------------------
 

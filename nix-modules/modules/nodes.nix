@@ -233,7 +233,11 @@ let
             parsed = builtins.match "(([^@]*)@)?(.*)" config.host;
             user = if parsed == null then null else builtins.elemAt parsed 1;
           in
-          lib.optional (user != null && user != "root" && config.privilegeEscalationCommand == [ ]) {
+          lib.optional (builtins.match "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?" name == null) {
+            assertion = false;
+            message = "`nodes.${name}' (in ${showDefinitions options.host}): `${name}' cannot be a host name (1 to 63 letters, digits and `-', not starting or ending with `-'), and a node's name becomes its host name, its DNS name and its name on the VPNs. Rename the node.";
+          }
+          ++ lib.optional (user != null && user != "root" && config.privilegeEscalationCommand == [ ]) {
             assertion = false;
             message = "`nodes.${name}.privilegeEscalationCommand' is empty (in ${showDefinitions options.privilegeEscalationCommand}), but `nodes.${name}.host' logs in as `${user}', not root (in ${showDefinitions options.host}): activation needs root. Set it, e.g. to [ \"sudo\" \"-n\" ], or log in as root.";
           };
