@@ -388,7 +388,52 @@ let
 
   problemsOf = builtins.mapAttrs (net: n: structureProblems net n ++ addressingOf.${net}.problems) cfg.networks;
 
-  problems = lib.concatLists (builtins.attrValues problemsOf) ++ clashProblems;
+  # Subnets that would capture traffic they must not: two VPNs with overlapping subnets on
+  # one host (which route wins is luck), and a VPN subnet that holds a node's own SSH
+  # address or a member's endpoint (the tunnel would swallow the traffic that carries it).
+  overlapProblems =
+    let
+      nets = builtins.attrNames resolved; # sorted; only networks without problems
+      overlap = a: b: network.cidrContains a b || network.cidrContains b a;
+      membersOf = net: builtins.attrNames resolved.${net}.members;
+      pairProblems = lib.concatLists (lib.imap0
+        (i: net: lib.concatMap
+          (other:
+            let shared = builtins.filter (m: builtins.elem m (membersOf other)) (membersOf net); in
+            lib.optional (shared != [ ] && overlap resolved.${net}.subnet resolved.${other}.subnet)
+              (problem (netPath net ++ [ "subnet" ]) cfg.networks.${net}.files
+                "is ${resolved.${net}.subnet}, which overlaps ${resolved.${other}.subnet} of `vpn.networks.${other}' on ${cross.showNames shared}: which network a packet takes would be luck. Give the networks disjoint subnets."))
+          (lib.take i nets))
+        nets);
+      ipOf = a: if a != null && network.isIP a then a else null;
+      endpointHost = e:
+        let
+          m = builtins.match "\\[([^]]*)]:[0-9]+" e;
+          n = builtins.match "(.*):[0-9]+" e;
+        in
+        if e == null then null else if m != null then builtins.head m else if n != null then builtins.head n else null;
+      addressProblems = lib.concatMap
+        (net:
+          let subnet = resolved.${net}.subnet; in
+          lib.concatMap
+            (node:
+              let a = ipOf (cross.hostAddress config.nodes.${node}.host); in
+              lib.optional (a != null && network.cidrContains subnet a)
+                (problem (netPath net ++ [ "subnet" ]) cfg.networks.${net}.files
+                  "is ${subnet}, which holds ${a}, the SSH address of node `${node}' (nodes.${node}.host): the VPN's route would capture the traffic that reaches ${node}. Pick a subnet outside the hosts' addresses."))
+            nodeNames
+          ++ lib.concatMap
+            (m:
+              let a = ipOf (endpointHost resolved.${net}.members.${m}.endpoint); in
+              lib.optional (a != null && network.cidrContains subnet a)
+                (problem (memberPath net m ++ [ "endpoint" ]) cfg.networks.${net}.members.${m}.files
+                  "is ${resolved.${net}.members.${m}.endpoint}, inside the network's own subnet ${subnet}: the tunnel would have to carry the packets that build it. Use an address outside the VPN."))
+            (membersOf net))
+        nets;
+    in
+    pairProblems ++ addressProblems;
+
+  problems = lib.concatLists (builtins.attrValues problemsOf) ++ clashProblems ++ overlapProblems;
 
   # --- normalise: peers -------------------------------------------------------------------
 
