@@ -103,8 +103,19 @@ func TestGraphFormats(t *testing.T) {
 	} else if code == 0 || !strings.Contains(stderr, "Graphviz") {
 		t.Errorf("svg without dot: exit %d, stderr %s", code, stderr)
 	}
-	if code, _, _ := nixmesh(t, "graph", "-f", file, "--format", "png"); code != exitUsage {
-		t.Errorf("--format png: exit %d, want %d", code, exitUsage)
+	png := filepath.Join(t.TempDir(), "net.png")
+	code, _, stderr = nixmesh(t, "graph", "-f", file, "-o", png)
+	if testutil.DisallowSkip() || hasDot() {
+		b, err := os.ReadFile(png)
+		if code != 0 || err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
+			t.Errorf("png: exit %d, %v, stderr %s", code, err, stderr)
+		}
+	}
+	// A file name whose extension says another format, or none we know: refused, nothing written.
+	for _, args := range [][]string{{"-o", filepath.Join(t.TempDir(), "net.jpg")}, {"-o", filepath.Join(t.TempDir(), "net.png"), "--format", "dot"}, {"--format", "gif"}} {
+		if code, _, _ := nixmesh(t, append([]string{"graph", "-f", file}, args...)...); code != exitUsage {
+			t.Errorf("graph %v: exit %d, want %d", args, code, exitUsage)
+		}
 	}
 }
 

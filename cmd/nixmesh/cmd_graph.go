@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -21,15 +22,17 @@ type graphOptions struct {
 func newGraphCommand(g *globalOptions) *cobra.Command {
 	opts := graphOptions{global: g}
 	cmd := &cobra.Command{
-		Use:   "graph [--format dot|mermaid|svg] [-o FILE] [-- NIX-ARGS...]",
+		Use:   "graph [--format dot|mermaid|svg|png] [-o FILE] [-- NIX-ARGS...]",
 		Short: "Draw the nodes, SSH access, VPNs and DNS zones",
 		Long: `Evaluate the deployment once and draw its cross-host topology: every node, each SSH
 grant as an edge "key@host → user@host", each VPN as a cluster with its star or mesh
 links, and which nodes serve which DNS zone (primary, secondaries).
 
-Formats: dot (Graphviz), mermaid (for Markdown), svg (needs Graphviz's dot on PATH).
-Without --format, -o FILE.svg / .mmd / .dot picks the format, else dot.`,
-		Example: `  nixmesh graph | dot -Tpng > net.png
+Formats: dot (Graphviz), mermaid (for Markdown), svg and png (need Graphviz's dot on
+PATH). Without --format, the extension of -o FILE picks the format (.dot/.gv, .mmd,
+.svg, .png); another extension is refused rather than filled with the wrong format.
+Without -o, the default is dot on stdout.`,
+		Example: `  nixmesh graph -o net.png
   nixmesh graph -o net.svg
   nixmesh graph --format mermaid`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -43,26 +46,31 @@ Without --format, -o FILE.svg / .mmd / .dot picks the format, else dot.`,
 			return runGraph(cmd.Context(), opts, cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().StringVar(&opts.Format, "format", "", "output `FORMAT`: dot, mermaid or svg")
+	cmd.Flags().StringVar(&opts.Format, "format", "", "output `FORMAT`: dot, mermaid, svg or png")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write to `FILE` instead of stdout")
 	return cmd
 }
 
 func graphFormat(opts graphOptions) (string, error) {
+	byExt := map[string]string{".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid", ".svg": "svg", ".png": "png"}
+	ext := strings.ToLower(filepath.Ext(opts.Output))
 	switch opts.Format {
-	case "dot", "mermaid", "svg":
+	case "dot", "mermaid", "svg", "png":
+		if want, ok := byExt[ext]; ok && want != opts.Format {
+			return "", usageErrorf("--format %s does not go into %s (a %s file); drop --format or change the name", opts.Format, opts.Output, want)
+		}
 		return opts.Format, nil
 	case "":
 	default:
-		return "", usageErrorf("--format %q: use dot, mermaid or svg", opts.Format)
+		return "", usageErrorf("--format %q: use dot, mermaid, svg or png", opts.Format)
 	}
-	switch {
-	case strings.HasSuffix(opts.Output, ".svg"):
-		return "svg", nil
-	case strings.HasSuffix(opts.Output, ".mmd"), strings.HasSuffix(opts.Output, ".mermaid"):
-		return "mermaid", nil
+	if opts.Output == "" || opts.Output == "-" {
+		return "dot", nil
 	}
-	return "dot", nil
+	if f, ok := byExt[ext]; ok {
+		return f, nil
+	}
+	return "", usageErrorf("-o %s: the extension does not say the format (.dot, .gv, .mmd, .svg, .png); rename the file or give --format", opts.Output)
 }
 
 func runGraph(ctx context.Context, opts graphOptions, out io.Writer) error {
@@ -89,8 +97,8 @@ func runGraph(ctx context.Context, opts graphOptions, out io.Writer) error {
 		data = []byte(g.DOT())
 	case "mermaid":
 		data = []byte(g.Mermaid())
-	case "svg":
-		if data, err = crossmodules.SVG(ctx, g.DOT()); err != nil {
+	case "svg", "png":
+		if data, err = crossmodules.Render(ctx, g.DOT(), format); err != nil {
 			return err
 		}
 	}
