@@ -49,8 +49,10 @@ func newKeysCommand(g *globalOptions) *cobra.Command {
 		Use:   "keys",
 		Short: "Generate WireGuard keys and collect public keys into Nix files",
 		Long:  keysLong,
-		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+		Example: `  nixmesh keys wireguard                 # make missing WireGuard keys on the hosts
+  nixmesh keys ssh --accept-new          # collect host keys (check them out of band)`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	for _, c := range []*cobra.Command{newKeysWireguardCommand(g), newKeysSSHCommand(g)} {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })

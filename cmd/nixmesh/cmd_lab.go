@@ -81,6 +81,9 @@ func newLabUpCommand(g *globalOptions) *cobra.Command {
 ...; otherwise they are the deployment's nodes (-f, default ./deploy.nix) whose host
 address lies in --subnet, named after the nodes. Returns when every host's sshd answers
 (with --foreground: stays, and takes the lab down on Ctrl-C).`,
+		Example: `  sudo nixmesh lab up -f examples/lab/deploy.nix --write-nix examples/lab/lab-generated.nix
+  sudo nixmesh lab up --hosts 4 --name big --subnet 198.18.5.0/24
+  sudo nixmesh lab up --hosts 2 --foreground     # Ctrl-C takes it down`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runLabUp(cmd.Context(), opts, cmd.OutOrStdout())
@@ -104,6 +107,8 @@ func newLabDownCommand(g *globalOptions) *cobra.Command {
 		Long: `Kill the lab's hosts, delete its network namespaces, links and bridge, and remove
 its state and host directories. Works on a lab left half-made by a crash; does nothing
 for a lab that is not there.`,
+		Example: `  sudo nixmesh lab down
+  sudo nixmesh lab down --name big`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runLabDown(cmd.Context(), opts, cmd.OutOrStdout())
@@ -118,7 +123,9 @@ func newLabStatusCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the labs' hosts and whether init, sshd and SSH work",
-		Args:  cobra.NoArgs,
+		Example: `  sudo nixmesh lab status
+  sudo nixmesh lab status --name big`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runLabStatus(cmd.Context(), opts, cmd.OutOrStdout())
 		},
@@ -132,7 +139,9 @@ func newLabSSHCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ssh HOST [-- COMMAND...]",
 		Short: "Log in to a lab host as root with the system ssh",
-		Args:  cobra.MinimumNArgs(1),
+		Example: `  sudo nixmesh lab ssh web
+  sudo nixmesh lab ssh web -- readlink /var/lib/nixmesh/current-system`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if i := cmd.ArgsLenAtDash(); i > 1 || (i < 0 && len(args) > 1) {
 				return usageErrorf("lab ssh takes one host; put the command after --")
@@ -155,6 +164,8 @@ func newLabCrashCommand(g *globalOptions) *cobra.Command {
 namespace) and remove its network link, as a power loss would: nothing is told, a switch
 under way is cut off wherever it is. Its directory, its disk, stays; 'lab boot HOST'
 starts it again.`,
+		Example: `  sudo nixmesh lab crash web
+  sudo nixmesh lab crash web --name big`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l, err := openLabRoot(opts.Name)
@@ -182,7 +193,8 @@ once its sshd answers run what a standalone host's boot hook runs: 'nixmesh-swit
 from its system profile. That ends a switch the crash interrupted and activates the boot
 default, the last confirmed system: a host crashed before its switch was confirmed comes
 back on its old system, one crashed after on the new one.`,
-		Args: cobra.ExactArgs(1),
+		Example: `  sudo nixmesh lab crash web && sudo nixmesh lab boot web`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l, err := openLabRoot(opts.Name)
 			if err != nil {
