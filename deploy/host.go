@@ -42,9 +42,14 @@ func (h *hostRun) asRoot(argv ...string) []string {
 	return append(append([]string(nil), h.t.PrivilegeEscalationCommand...), argv...)
 }
 
-// sshLine is how the user would run argv on the host by hand.
+// sshLine is how the user would run argv on the host by hand: with the node's
+// sshOptions, port and jumps, so that it works as printed.
 func (h *hostRun) sshLine(argv []string) string {
-	return "ssh " + h.dialer.endpoint.Destination() + " " + shell.Quote(argv)
+	opts := ""
+	if len(h.t.SSHOptions) > 0 {
+		opts = shell.Quote(h.t.SSHOptions) + " "
+	}
+	return "ssh " + opts + h.dialer.endpoint.Destination() + " " + shell.Quote(argv)
 }
 
 // errDryRun is returned by change in a dry run: the command was recorded, not run.

@@ -283,3 +283,15 @@ func TestPrivilegeEscalationOnlyForNonRoot(t *testing.T) {
 		t.Errorf("root: %q", got)
 	}
 }
+
+// A command printed for the user to run carries what reaching the host takes: the node's
+// sshOptions, the port and the jump hosts.
+func TestSSHLineWorksAsPrinted(t *testing.T) {
+	h := &hostRun{t: Target{SSHOptions: []string{"-i", "/keys/my key", "-o", "UserKnownHostsFile=/kh"}},
+		dialer: &dialer{endpoint: Endpoint{User: "root", Alias: "web", Port: 2222, ProxyJump: []string{"bastion"}}}}
+	got := h.sshLine([]string{"/nix/store/x/bin/nixmesh-switch", "log", "3"})
+	want := `ssh -i '/keys/my key' -o UserKnownHostsFile=/kh -J bastion -p 2222 root@web /nix/store/x/bin/nixmesh-switch log 3`
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
