@@ -33,7 +33,7 @@ demo: build
 	@if [ -f $(LABDIR)/state.json ]; then echo "lab $(LAB) is already up (make demo-down to start over)"; \
 	else $(BIN) lab up --name $(LAB) -f $(EXAMPLE) --write-nix examples/lab/lab-generated.nix; fi
 	$(BIN) deploy -f $(EXAMPLE)
-	@echo; echo "Log in to a host:  sudo $(BIN) lab ssh web      Take it all down:  sudo make demo-down"
+	@echo; echo "Log in to a host:  sudo $(BIN) lab ssh --name $(LAB) web      Take it all down:  sudo make demo-down LAB=$(LAB)"
 	@echo 'The same from the generated script (built with the sandbox off, see the README):'
 	@echo "  NIX_CONFIG=\$$'substituters =\\nsandbox = false' nix-build $(EXAMPLE) -o result && PATH=\"\$$PWD/bin:\$$PATH\" ./result"
 

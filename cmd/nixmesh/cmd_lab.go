@@ -114,7 +114,7 @@ for a lab that is not there.`,
 			return runLabDown(cmd.Context(), opts, cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().StringVar(&opts.Name, "name", "", "the lab's `NAME` (default: the only lab, else \"default\")")
+	cmd.Flags().StringVar(&opts.Name, "name", "", "the lab's `NAME` (default: the only lab up; required when several are)")
 	return cmd
 }
 
@@ -151,7 +151,7 @@ func newLabSSHCommand(g *globalOptions) *cobra.Command {
 			return runLabSSH(cmd.Context(), opts, cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().StringVar(&opts.Name, "name", "", "the lab's `NAME` (default: the only lab, else \"default\")")
+	cmd.Flags().StringVar(&opts.Name, "name", "", "the lab's `NAME` (default: the only lab up; required when several are)")
 	return cmd
 }
 
@@ -179,7 +179,7 @@ starts it again.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&opts.Name, "name", "", "the lab's `NAME` (default: the only lab, else \"default\")")
+	cmd.Flags().StringVar(&opts.Name, "name", "", "the lab's `NAME` (default: the only lab up; required when several are)")
 	return cmd
 }
 
@@ -209,7 +209,7 @@ back on its old system, one crashed after on the new one.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&opts.Name, "name", "", "the lab's `NAME` (default: the only lab, else \"default\")")
+	cmd.Flags().StringVar(&opts.Name, "name", "", "the lab's `NAME` (default: the only lab up; required when several are)")
 	return cmd
 }
 
@@ -308,7 +308,8 @@ func runLabUp(ctx context.Context, opts labUpOptions, out io.Writer) error {
 }
 
 // labName resolves --name for commands on an existing lab: the only lab when there is
-// exactly one, else "default".
+// exactly one, "default" when there is none (to say it is not there), and a usage error
+// when there are several: a lab the user did not name is never acted on.
 func labName(name string) (string, error) {
 	if name != "" {
 		if err := lab.ValidateName(name); err != nil {
@@ -320,10 +321,17 @@ func labName(name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if len(names) == 1 {
+	return pickLab(names)
+}
+
+func pickLab(names []string) (string, error) {
+	switch len(names) {
+	case 0:
+		return lab.DefaultName, nil
+	case 1:
 		return names[0], nil
 	}
-	return lab.DefaultName, nil
+	return "", usageErrorf("%d labs are up (%s): say which with --name", len(names), strings.Join(names, ", "))
 }
 
 func runLabDown(ctx context.Context, opts labOptions, out io.Writer) error {

@@ -22,3 +22,16 @@ func TestEveryCommandHasExamples(t *testing.T) {
 		walk(c)
 	}
 }
+
+// Without --name, lab commands act on the only lab; with several up, they refuse.
+func TestPickLab(t *testing.T) {
+	if got, err := pickLab(nil); err != nil || got != "default" {
+		t.Errorf("no lab: %q %v", got, err)
+	}
+	if got, err := pickLab([]string{"mine"}); err != nil || got != "mine" {
+		t.Errorf("one lab: %q %v", got, err)
+	}
+	if got, err := pickLab([]string{"a", "default"}); err == nil || exitCode(err) != exitUsage {
+		t.Errorf("two labs: %q %v, want a usage error", got, err)
+	}
+}
