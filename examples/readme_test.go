@@ -116,3 +116,66 @@ func jsonText(v any) (string, error) {
 	b, err := json.Marshal(v)
 	return string(b), err
 }
+
+// TestReadmeCustomModule evaluates the README's custom-module snippet (the ```nix block
+// starting with "# monitoring.nix") with a server that is an exporter too: both its
+// open port and its targets file must come through.
+func TestReadmeCustomModule(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	readme, err := os.ReadFile(filepath.Join(testutil.RepoRoot(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```nix\n# monitoring.nix\n(.*?)```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README.md has no ```nix block starting with \"# monitoring.nix\"")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "monitoring.nix"), m[1], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deploy := "import " + testutil.NixModules() + ` { } {
+  imports = [ ./monitoring.nix ];
+  nodes.gateway.host = "root@198.18.0.11";
+  nodes.web.host = "root@198.18.0.12";
+  monitoring.server = "gateway";
+  monitoring.exporters = { gateway.port = 9100; web.port = 9101; };
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "deploy.nix"), []byte(deploy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("nix-instantiate", "--eval", "--strict", "--json", filepath.Join(dir, "deploy.nix"),
+		"-A", "plan.nodes.gateway.configuration").Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("evaluating the README's module: %v\n%s", err, stderr)
+	}
+	var cfg struct {
+		Environment struct {
+			Etc map[string]struct{ Text string } `json:"etc"`
+		} `json:"environment"`
+		Networking struct {
+			Firewall struct {
+				AllowedTCPPorts []int `json:"allowedTCPPorts"`
+			} `json:"firewall"`
+		} `json:"networking"`
+	}
+	if err := json.Unmarshal(out, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(cfg.Environment.Etc["monitoring/targets"].Text, "web:9101") {
+		t.Errorf("the server has no targets file listing web: %s", out)
+	}
+	found := false
+	for _, p := range cfg.Networking.Firewall.AllowedTCPPorts {
+		found = found || p == 9100
+	}
+	if !found {
+		t.Errorf("the server, an exporter too, lost its port 9100: %v", cfg.Networking.Firewall.AllowedTCPPorts)
+	}
+}
