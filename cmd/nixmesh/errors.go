@@ -25,7 +25,10 @@ const (
 
 // usageError is a mistake in how nixmesh was called: bad flags, an unknown command or
 // node, a missing deployment file.
-type usageError struct{ err error }
+type usageError struct {
+	err     error
+	command string // the command it is about ("nixmesh lab up"), for the help pointer
+}
 
 func (e *usageError) Error() string { return e.err.Error() }
 func (e *usageError) Unwrap() error { return e.err }
@@ -107,7 +110,12 @@ func reportError(w io.Writer, err error, showTrace bool) int {
 	case errors.As(err, &intr):
 		fmt.Fprintln(w, "nixmesh: interrupted")
 	case code == exitUsage:
-		fmt.Fprintf(w, "error: %v\nRun 'nixmesh --help' for usage.\n", err)
+		command := "nixmesh"
+		var ue *usageError
+		if errors.As(err, &ue) && ue.command != "" {
+			command = ue.command
+		}
+		fmt.Fprintf(w, "error: %v\nRun '%s --help' for usage.\n", err, command)
 	default:
 		for _, e := range leaves(err) {
 			printOne(w, e, showTrace)

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -33,5 +36,23 @@ func TestPickLab(t *testing.T) {
 	}
 	if got, err := pickLab([]string{"a", "default"}); err == nil || exitCode(err) != exitUsage {
 		t.Errorf("two labs: %q %v, want a usage error", got, err)
+	}
+}
+
+// A usage error points at the help of the command it is about.
+func TestUsageErrorPointsAtTheSubcommandsHelp(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"lab", "crash", "--bogus", "x"}, "Run 'nixmesh lab crash --help' for usage."},
+		{[]string{"deploy", "--action", "nope"}, "Run 'nixmesh deploy --help' for usage."},
+		{[]string{"frobnicate"}, "Run 'nixmesh --help' for usage."},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), c.args, &stdout, &stderr)
+		if code != exitUsage || !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("nixmesh %v: exit %d, stderr %q; want %d and %q", c.args, code, stderr.String(), exitUsage, c.want)
+		}
 	}
 }

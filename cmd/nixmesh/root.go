@@ -135,9 +135,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
+	}
+	var ue *usageError
+	if errors.As(err, &ue) && ue.command == "" && cmd != nil {
+		ue.command = cmd.CommandPath()
 	}
 	if ctx.Err() != nil {
 		err = interrupted(err)
