@@ -44,21 +44,11 @@ func ScanHostKey(ctx context.Context, o SSHOptions, t Target, algorithms []strin
 		jumps.jumps = append(jumps.jumps, cl)
 		via = cl
 	}
-	var conn net.Conn
-	if via != nil {
-		conn, err = via.DialContext(hctx, "tcp", addr)
-	} else {
-		var nd net.Dialer
-		conn, err = nd.DialContext(hctx, "tcp", addr)
-	}
+	conn, stop, err := dialBounded(hctx, via, addr)
 	if err != nil {
-		return nil, addr, classifyDial(addr, err)
+		return nil, addr, err
 	}
 	defer conn.Close()
-	if dl, ok := hctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
-	stop := context.AfterFunc(hctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	var key ssh.PublicKey
 	cfg := &ssh.ClientConfig{

@@ -627,20 +627,10 @@ func (d *dialer) handshake(ctx context.Context, via *ssh.Client, e Endpoint) (*s
 		Timeout:           timeout,
 	}
 
-	var conn net.Conn
-	if via != nil {
-		conn, err = via.DialContext(hctx, "tcp", addr)
-	} else {
-		var nd net.Dialer
-		conn, err = nd.DialContext(hctx, "tcp", addr)
-	}
+	conn, stop, err := dialBounded(hctx, via, addr)
 	if err != nil {
-		return nil, classifyDial(addr, err)
+		return nil, err
 	}
-	if dl, ok := hctx.Deadline(); ok {
-		conn.SetDeadline(dl)
-	}
-	stop := context.AfterFunc(hctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	sc, chans, reqs, err := ssh.NewClientConn(conn, addr, config)
 	stop()
 	if err != nil {
@@ -699,6 +689,25 @@ func keepalive(client *ssh.Client, interval time.Duration, countMax int) {
 			}
 		}
 	}
+}
+
+// dialBounded opens a TCP connection to addr, directly or through a jump host's client,
+// whose I/O ends at ctx's deadline or when ctx ends (for a handshake: call stop once it
+// is done, and clear the deadline to keep the connection).
+func dialBounded(ctx context.Context, via *ssh.Client, addr string) (conn net.Conn, stop func() bool, err error) {
+	if via != nil {
+		conn, err = via.DialContext(ctx, "tcp", addr)
+	} else {
+		var nd net.Dialer
+		conn, err = nd.DialContext(ctx, "tcp", addr)
+	}
+	if err != nil {
+		return nil, nil, classifyDial(addr, err)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	return conn, context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) }), nil
 }
 
 func isNetError(err error) bool {
