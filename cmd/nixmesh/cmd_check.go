@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -9,12 +11,34 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nixmesh/nixmesh/crossmodules"
+	"github.com/nixmesh/nixmesh/eval"
 )
 
 type checkOptions struct {
 	global           *globalOptions
 	NixArgs          []string
 	UpdateDNSSerials bool
+	JSON             bool
+}
+
+// checkReport is `check --json`: what was checked, or every problem with its option path
+// and location (the exit code is 3 then, as without --json).
+type checkReport struct {
+	OK         bool           `json:"ok"`
+	Nodes      int            `json:"nodes"`
+	SSHGrants  int            `json:"sshGrants"`
+	VPNs       int            `json:"vpnNetworks"`
+	DNSZones   int            `json:"dnsZones"`
+	DNSRecords int            `json:"dnsRecords"`
+	Problems   []checkProblem `json:"problems"`
+}
+
+type checkProblem struct {
+	Message string `json:"message"`
+	Option  string `json:"option,omitempty"`
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
 }
 
 func newCheckCommand(g *globalOptions) *cobra.Command {
@@ -45,6 +69,7 @@ SOA serial: run it after each deployment.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.UpdateDNSSerials, "update-dns-serials", false, "record the zones' hashes and serials in dns.serialsFile")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON: counts, or the problems with option, file, line")
 	return cmd
 }
 
@@ -54,6 +79,17 @@ func runCheck(ctx context.Context, opts checkOptions, out io.Writer) error {
 		return err
 	}
 	network, err := ev.Plan(ctx)
+	var evalErr *eval.EvalError
+	if opts.JSON && errors.As(err, &evalErr) {
+		rep := checkReport{Problems: []checkProblem{}}
+		for _, d := range evalErr.Diagnostics {
+			rep.Problems = append(rep.Problems, checkProblem{Message: d.Message, Option: d.OptionPath, File: d.File, Line: d.Line, Column: d.Col})
+		}
+		if err := writeJSON(out, rep); err != nil {
+			return err
+		}
+		return &exitStatusError{code: exitEval}
+	}
 	if err != nil {
 		return err
 	}
@@ -63,6 +99,10 @@ func runCheck(ctx context.Context, opts checkOptions, out io.Writer) error {
 	model, err := crossmodules.Decode(network)
 	if err != nil {
 		return err
+	}
+	if opts.JSON && !opts.UpdateDNSSerials {
+		return writeJSON(out, checkReport{OK: true, Nodes: len(network.Nodes), SSHGrants: len(model.SSH.Grants()),
+			VPNs: len(model.VPN.Networks), DNSZones: len(model.DNS.Zones), DNSRecords: len(model.DNS.Records), Problems: []checkProblem{}})
 	}
 	fmt.Fprintf(out, "ok: %s, %s, %s, %s with %s\n",
 		count(len(network.Nodes), "node"), count(len(model.SSH.Grants()), "SSH grant"), count(len(model.VPN.Networks), "VPN network"),
@@ -90,4 +130,11 @@ func count(n int, thing string) string {
 		return "1 " + thing
 	}
 	return fmt.Sprintf("%d %ss", n, thing)
+}
+
+// writeJSON writes v as indented JSON and a newline.
+func writeJSON(out io.Writer, v any) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

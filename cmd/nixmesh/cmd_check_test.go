@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -126,4 +127,21 @@ func hasDot() bool {
 		}
 	}
 	return false
+}
+
+// check --json: counts when all is well; the problems with option and file, exit 3, when not.
+func TestCheckJSON(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	code, stdout, stderr := nixmesh(t, "check", "--json", "-f", crossFixture("testdata/good.nix"))
+	var rep checkReport
+	if code != 0 || json.Unmarshal([]byte(stdout), &rep) != nil || !rep.OK || rep.Nodes != 3 || rep.SSHGrants != 1 || len(rep.Problems) != 0 {
+		t.Fatalf("good: exit %d, %+v\n%s\n%s", code, rep, stdout, stderr)
+	}
+	code, stdout, _ = nixmesh(t, "check", "--json", "-f", crossFixture("bad/vpn-address-duplicate.nix"))
+	rep = checkReport{}
+	if code != exitEval || json.Unmarshal([]byte(stdout), &rep) != nil || rep.OK || len(rep.Problems) == 0 ||
+		rep.Problems[0].Option != "vpn.networks.backbone.members.web.address" || !strings.HasSuffix(rep.Problems[0].File, "vpn-address-duplicate.nix") {
+		t.Errorf("bad: exit %d, %+v\n%s", code, rep, stdout)
+	}
 }
