@@ -9,34 +9,43 @@ import (
 // Graph is the topology of a deployment's cross-host features: its nodes, who may SSH
 // where, the VPNs with their direct links, and which node serves which DNS zone.
 type Graph struct {
-	Nodes []string
-	SSH   []SSHEdge
-	VPNs  []VPNCluster
-	Zones []ZoneServers
+	Nodes []string      `json:"nodes"`
+	SSH   []SSHEdge     `json:"ssh"`
+	VPNs  []VPNCluster  `json:"vpns"`
+	Zones []ZoneServers `json:"zones"`
 }
 
 // SSHEdge is a granted access, drawn as "key@source -> user@target": keys live on hosts,
 // not users, so the key's name stands for the source side (name keys after who holds
 // them).
 type SSHEdge struct {
-	FromHost, FromKey, ToHost, ToUser string
+	FromHost string `json:"fromHost"`
+	FromKey  string `json:"fromKey"`
+	ToHost   string `json:"toHost"`
+	ToUser   string `json:"toUser"`
 }
 
 // VPNCluster is one VPN network: its members (with addresses) and direct links.
 type VPNCluster struct {
-	Name, Subnet, Topology, Server string
-	Members                        []VPNNode
-	Links                          []Link
+	Name     string    `json:"name"`
+	Subnet   string    `json:"subnet"`
+	Topology string    `json:"topology"`
+	Server   string    `json:"server,omitempty"`
+	Members  []VPNNode `json:"members"`
+	Links    []Link    `json:"links"`
 }
 
 // VPNNode is a member of a VPN as drawn: node and address.
-type VPNNode struct{ Node, Address string }
+type VPNNode struct {
+	Node    string `json:"node"`
+	Address string `json:"address"`
+}
 
 // ZoneServers says which nodes serve a zone.
 type ZoneServers struct {
-	Zone        string
-	Primary     string
-	Secondaries []string
+	Zone        string   `json:"zone"`
+	Primary     string   `json:"primary"`
+	Secondaries []string `json:"secondaries"`
 }
 
 // Graph builds the topology graph of the model.

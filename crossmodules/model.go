@@ -97,7 +97,10 @@ type VPNMember struct {
 }
 
 // Link is a pair of members of a VPN that peer directly, A < B.
-type Link struct{ A, B string }
+type Link struct {
+	A string `json:"a"`
+	B string `json:"b"`
+}
 
 // Links returns the direct peerings of the network by its topology: star, the server
 // with every other member; mesh, every pair of which at least one has an endpoint.

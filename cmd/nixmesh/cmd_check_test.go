@@ -145,3 +145,23 @@ func TestCheckJSON(t *testing.T) {
 		t.Errorf("bad: exit %d, %+v\n%s", code, rep, stdout)
 	}
 }
+
+// graph --json: the graph as data.
+func TestGraphJSON(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	code, stdout, stderr := nixmesh(t, "graph", "--json", "-f", crossFixture("testdata/good.nix"))
+	var g struct {
+		Nodes []string `json:"nodes"`
+		SSH   []struct {
+			FromKey, ToUser string
+		} `json:"ssh"`
+		VPNs []struct {
+			Name  string
+			Links []struct{ A, B string }
+		} `json:"vpns"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &g) != nil || len(g.Nodes) != 3 || len(g.SSH) != 1 || g.SSH[0].ToUser != "root" || len(g.VPNs) != 1 || len(g.VPNs[0].Links) == 0 {
+		t.Errorf("exit %d, %+v\n%s\n%s", code, g, stdout, stderr)
+	}
+}

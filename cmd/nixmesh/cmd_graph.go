@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,22 +16,24 @@ import (
 type graphOptions struct {
 	global  *globalOptions
 	NixArgs []string
-	Format  string // dot, mermaid or svg; "" = from Output's extension, else dot
+	Format  string // dot, mermaid, svg, png or json; "" = from Output's extension, else dot
 	Output  string // "" or "-": stdout
+	JSON    bool   // --json: Format json
 }
 
 func newGraphCommand(g *globalOptions) *cobra.Command {
 	opts := graphOptions{global: g}
 	cmd := &cobra.Command{
-		Use:   "graph [--format dot|mermaid|svg|png] [-o FILE] [-- NIX-ARGS...]",
+		Use:   "graph [--format dot|mermaid|svg|png|json] [-o FILE] [-- NIX-ARGS...]",
 		Short: "Draw the nodes, SSH access, VPNs and DNS zones",
 		Long: `Evaluate the deployment once and draw its cross-host topology: every node, each SSH
 grant as an edge "key@host → user@host", each VPN as a cluster with its star or mesh
 links, and which nodes serve which DNS zone (primary, secondaries).
 
 Formats: dot (Graphviz), mermaid (for Markdown), svg and png (need Graphviz's dot on
-PATH). Without --format, the extension of -o FILE picks the format (.dot/.gv, .mmd,
-.svg, .png); another extension is refused rather than filled with the wrong format.
+PATH), json (the graph as data). Without --format, the extension of -o FILE picks the
+format (.dot/.gv, .mmd, .svg, .png, .json); another extension is refused rather than
+filled with the wrong format.
 Without -o, the default is dot on stdout.`,
 		Example: `  nixmesh graph -o net.png
   nixmesh graph -o net.svg
@@ -46,23 +49,30 @@ Without -o, the default is dot on stdout.`,
 			return runGraph(cmd.Context(), opts, cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().StringVar(&opts.Format, "format", "", "output `FORMAT`: dot, mermaid, svg or png")
+	cmd.Flags().StringVar(&opts.Format, "format", "", "output `FORMAT`: dot, mermaid, svg, png or json")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "the same as --format json: nodes, SSH edges, VPNs with links, zone servers")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write to `FILE` instead of stdout")
 	return cmd
 }
 
 func graphFormat(opts graphOptions) (string, error) {
-	byExt := map[string]string{".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid", ".svg": "svg", ".png": "png"}
+	if opts.JSON {
+		if opts.Format != "" && opts.Format != "json" {
+			return "", usageErrorf("--json and --format %s: give one", opts.Format)
+		}
+		opts.Format = "json"
+	}
+	byExt := map[string]string{".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid", ".svg": "svg", ".png": "png", ".json": "json"}
 	ext := strings.ToLower(filepath.Ext(opts.Output))
 	switch opts.Format {
-	case "dot", "mermaid", "svg", "png":
+	case "dot", "mermaid", "svg", "png", "json":
 		if want, ok := byExt[ext]; ok && want != opts.Format {
 			return "", usageErrorf("--format %s does not go into %s (a %s file); drop --format or change the name", opts.Format, opts.Output, want)
 		}
 		return opts.Format, nil
 	case "":
 	default:
-		return "", usageErrorf("--format %q: use dot, mermaid, svg or png", opts.Format)
+		return "", usageErrorf("--format %q: use dot, mermaid, svg, png or json", opts.Format)
 	}
 	if opts.Output == "" || opts.Output == "-" {
 		return "dot", nil
@@ -101,6 +111,11 @@ func runGraph(ctx context.Context, opts graphOptions, out io.Writer) error {
 		if data, err = crossmodules.Render(ctx, g.DOT(), format); err != nil {
 			return err
 		}
+	case "json":
+		if data, err = json.MarshalIndent(g, "", "  "); err != nil {
+			return err
+		}
+		data = append(data, '\n')
 	}
 	if opts.Output == "" || opts.Output == "-" {
 		_, err = out.Write(data)
