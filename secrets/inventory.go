@@ -81,54 +81,15 @@ func (inv *Inventory) Names() []string {
 	return names
 }
 
-// Select returns the nodes matching the selectors (names, @tag, globs; comma lists
-// allowed), sorted; no selector selects every enabled node.
+// Select returns the nodes matching the selectors, sorted, by the same rules as every
+// other command (eval.Select: names, @tag and globs select enabled nodes, a name also a
+// disabled one, "did you mean" for a near miss); no selector selects every enabled node.
 func (inv *Inventory) Select(selectors []string) ([]string, error) {
-	var sels []string
-	for _, s := range selectors {
-		for _, p := range strings.Split(s, ",") {
-			if p != "" {
-				sels = append(sels, p)
-			}
-		}
+	n := &eval.Network{Nodes: map[string]*eval.Node{}}
+	for name, node := range inv.Nodes {
+		n.Nodes[name] = &eval.Node{Name: name, Enable: node.Enable == nil || *node.Enable, Tags: node.Tags}
 	}
-	chosen := map[string]bool{}
-	for _, n := range inv.Names() {
-		node := inv.Nodes[n]
-		if len(sels) == 0 && (node.Enable == nil || *node.Enable) {
-			chosen[n] = true
-		}
-	}
-	for _, s := range sels {
-		found := false
-		for _, n := range inv.Names() {
-			ok := false
-			switch {
-			case strings.HasPrefix(s, "@"):
-				for _, t := range inv.Nodes[n].Tags {
-					ok = ok || t == s[1:]
-				}
-			default:
-				m, err := path.Match(s, n)
-				if err != nil {
-					return nil, &eval.SelectError{Selector: s, Reason: "is not a valid pattern"}
-				}
-				ok = m
-			}
-			if ok {
-				chosen[n], found = true, true
-			}
-		}
-		if !found {
-			return nil, &eval.SelectError{Selector: s, Reason: "matches no node (nodes: " + strings.Join(inv.Names(), ", ") + ")"}
-		}
-	}
-	var out []string
-	for n := range chosen {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out, nil
+	return eval.Select(n, selectors)
 }
 
 var hostRe = regexp.MustCompile(`^(?:([^@]*)@)?(.*)$`)

@@ -433,3 +433,25 @@ func TestVPNKeyFileFromASecret(t *testing.T) {
 		}
 	}
 }
+
+// keys select nodes by the same rules as every other command.
+func TestInventorySelectIsTheCommandsSelection(t *testing.T) {
+	no := false
+	inv := &Inventory{Nodes: map[string]InventoryNode{
+		"web": {Tags: []string{"front"}},
+		"db":  {Tags: []string{"back"}, Enable: &no},
+	}}
+	if got, err := inv.Select(nil); err != nil || len(got) != 1 || got[0] != "web" {
+		t.Errorf("no selector: %v %v, want [web] (db is disabled)", got, err)
+	}
+	if _, err := inv.Select([]string{"@back"}); err == nil || !strings.Contains(err.Error(), "only disabled") {
+		t.Errorf("@back: %v, want: matches only disabled nodes", err)
+	}
+	if got, err := inv.Select([]string{"db"}); err != nil || len(got) != 1 || got[0] != "db" {
+		t.Errorf("db by name: %v %v", got, err)
+	}
+	var se *eval.SelectError
+	if _, err := inv.Select([]string{"wbe"}); !errors.As(err, &se) || se.Suggestion != "web" {
+		t.Errorf("wbe: %v, want a suggestion of web", err)
+	}
+}
