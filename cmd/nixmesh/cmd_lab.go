@@ -16,6 +16,7 @@ import (
 
 	"github.com/nixmesh/nixmesh/internal/command"
 	"github.com/nixmesh/nixmesh/lab"
+	"github.com/nixmesh/nixmesh/secrets"
 )
 
 const labLong = `The local lab: test hosts on this machine, each in its own network, mount, PID
@@ -255,14 +256,21 @@ func runLabUp(ctx context.Context, opts labUpOptions, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		network, err := ev.Plan(ctx)
+		// Only the nodes' names and addresses: read from the config without the checks,
+		// so that a first deployment whose SSH host keys and WireGuard keys do not exist
+		// yet (they come from the running hosts) can bring its lab up.
+		inv, err := secrets.LoadInventory(ctx, ev.File, nil, ev.Env)
 		if err != nil {
 			return err
 		}
 		var nodes []lab.Node
-		for _, name := range network.Names() {
-			n := network.Nodes[name]
-			nodes = append(nodes, lab.Node{Name: name, Hostname: n.Hostname, Port: n.Port})
+		for _, name := range inv.Names() {
+			_, host, port, err := inv.Nodes[name].Address()
+			if err != nil {
+				fmt.Fprintf(opts.global.Stderr, "not in the lab: node %s %v\n", name, err)
+				continue
+			}
+			nodes = append(nodes, lab.Node{Name: name, Hostname: host, Port: port})
 		}
 		hosts, outside := lab.HostsInSubnet(nodes, subnet)
 		if len(outside) > 0 {

@@ -3,8 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	mrand "math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nixmesh/nixmesh/internal/testutil"
+	"github.com/nixmesh/nixmesh/lab"
+	"github.com/nixmesh/nixmesh/lab/labtest"
 
 	"github.com/spf13/cobra"
 )
@@ -54,5 +63,64 @@ func TestUsageErrorPointsAtTheSubcommandsHelp(t *testing.T) {
 		if code != exitUsage || !strings.Contains(stderr.String(), c.want) {
 			t.Errorf("nixmesh %v: exit %d, stderr %q; want %d and %q", c.args, code, stderr.String(), exitUsage, c.want)
 		}
+	}
+}
+
+// `lab up -f` needs only the nodes' names and addresses: a first deployment whose SSH
+// grants still lack the target's host keys (they exist only once the hosts run) fails its
+// checks, and its lab comes up all the same.
+func TestLabUpBeforeTheKeysExist(t *testing.T) {
+	if testing.Short() {
+		t.Skip("brings a lab up")
+	}
+	labtest.Require(t)
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	octet := 0
+	for try := 0; octet == 0 && try < 50; try++ {
+		o := 16 + mrand.IntN(230)
+		if lab.CheckSubnet(context.Background(), netip.MustParsePrefix(fmt.Sprintf("198.19.%d.0/24", o))) == nil {
+			octet = o
+		}
+	}
+	if octet == 0 {
+		t.Fatal("no free /24 in 198.19.0.0/16")
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "deploy.nix")
+	src := fmt.Sprintf(`import %s { } {
+  nodes.a.host = "root@198.19.%d.11";
+  nodes.b.host = "root@198.19.%d.12";
+  ssh.access.a.keys.k = {
+    publicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPFSsFl8BSc2y63WnzJfqtd1iPFk6OtB9UblcKP16Qqb k";
+    hasAccessTo.b.root = true;
+  };
+}
+`, testutil.NixModules(), octet, octet)
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := globals(t, file)
+	ev, err := g.evaluator(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ev.Plan(context.Background()); err == nil {
+		t.Fatal("the deployment passes its checks; the test would prove nothing")
+	}
+	name := labtest.UniqueName()
+	var out bytes.Buffer
+	err = runLabUp(context.Background(), labUpOptions{labOptions: labOptions{global: g, Name: name},
+		Subnet: fmt.Sprintf("198.19.%d.0/24", octet), Parallel: 2}, &out)
+	t.Cleanup(func() { _ = lab.Down(context.Background(), name) })
+	if err != nil {
+		t.Fatalf("lab up: %v\n%s", err, out.String())
+	}
+	l, err := lab.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hosts := l.Hosts(); len(hosts) != 2 || hosts[0].Name != "a" || hosts[1].Name != "b" {
+		t.Errorf("hosts %+v, want a and b", hosts)
 	}
 }
