@@ -97,7 +97,9 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 	h.event(KindProgress, "switch "+id+" started")
 
 	budget := switchTimeout + successTimeout + durationOr(h.opts.DeadlineMargin, 60*time.Second)
-	w := &switchWatch{h: h, id: id, deadline: time.Now().Add(budget)}
+	// Until the host says more, the switch is known to have started, from the system the
+	// check saw in the profile.
+	w := &switchWatch{h: h, id: id, deadline: time.Now().Add(budget), last: switchStatus{State: "starting", BootDefault: h.profile}}
 	confirmed := false
 	pause := false // whether to wait PollInterval before the next look at the host
 	var lastErr error
