@@ -83,15 +83,16 @@ func (p *darkProxy) pipe(dst, src net.Conn) {
 
 func (p *darkProxy) port() int { return p.ln.Addr().(*net.TCPAddr).Port }
 
-// A connection to a host that goes dark is closed by the keepalives: a command waiting
-// on it fails within a few intervals instead of hanging.
-func TestKeepaliveClosesADarkConnection(t *testing.T) {
+// darkConnection connects to a test host through a darkProxy, with the SSH options
+// adjusted by tune; the connection is closed at cleanup.
+func darkConnection(t *testing.T, tune func(*SSHOptions)) (*darkProxy, *Conn) {
+	t.Helper()
 	client := newTestClient(t)
 	h := startHost(t, client, false)
 	p := newDarkProxy(t, "127.0.0.1:"+strconv.Itoa(h.Port))
 	o := sshOptionsFor(t, client)
-	o.KeepaliveInterval, o.KeepaliveCountMax = 200*time.Millisecond, 3
 	o.DeclaredHostKeys = map[string][]string{"dark": {h.HostKeyLine}}
+	tune(&o)
 	d, _, err := newDialer(o, Target{Name: "dark", User: "root", Hostname: "127.0.0.1", Port: p.port()})
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +101,14 @@ func TestKeepaliveClosesADarkConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
+	return p, conn
+}
+
+// A connection to a host that goes dark is closed by the keepalives: a command waiting
+// on it fails within a few intervals instead of hanging.
+func TestKeepaliveClosesADarkConnection(t *testing.T) {
+	p, conn := darkConnection(t, func(o *SSHOptions) { o.KeepaliveInterval, o.KeepaliveCountMax = 200*time.Millisecond, 3 })
 	// A healthy connection is kept: its keepalives are answered.
 	time.Sleep(1500 * time.Millisecond)
 	if _, err := conn.Run(context.Background(), remoteCmd{Argv: []string{"true"}}); err != nil {
@@ -128,21 +136,8 @@ func TestKeepaliveClosesADarkConnection(t *testing.T) {
 // Cancelling a command on a dark connection returns at once (the connection is closed
 // when the session does not close), not when TCP gives up.
 func TestCancelOnADarkConnectionReturns(t *testing.T) {
-	client := newTestClient(t)
-	h := startHost(t, client, false)
-	p := newDarkProxy(t, "127.0.0.1:"+strconv.Itoa(h.Port))
-	o := sshOptionsFor(t, client)
-	o.KeepaliveInterval = time.Hour // keepalives must not be what saves the day here
-	o.DeclaredHostKeys = map[string][]string{"dark": {h.HostKeyLine}}
-	d, _, err := newDialer(o, Target{Name: "dark", User: "root", Hostname: "127.0.0.1", Port: p.port()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := d.Dial(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	// Keepalives must not be what saves the day here.
+	p, conn := darkConnection(t, func(o *SSHOptions) { o.KeepaliveInterval = time.Hour })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	// A big stdin keeps the session writing: with the host dark, the window fills and the

@@ -115,7 +115,7 @@ for a lab that is not there.`,
 			return runLabDown(cmd.Context(), opts, cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().StringVar(&opts.Name, "name", "", "the lab's `NAME` (default: the only lab up; required when several are)")
+	nameFlag(cmd, &opts.Name)
 	return cmd
 }
 
@@ -152,7 +152,7 @@ func newLabSSHCommand(g *globalOptions) *cobra.Command {
 			return runLabSSH(cmd.Context(), opts, cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().StringVar(&opts.Name, "name", "", "the lab's `NAME` (default: the only lab up; required when several are)")
+	nameFlag(cmd, &opts.Name)
 	return cmd
 }
 
@@ -180,7 +180,7 @@ starts it again.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&opts.Name, "name", "", "the lab's `NAME` (default: the only lab up; required when several are)")
+	nameFlag(cmd, &opts.Name)
 	return cmd
 }
 
@@ -210,8 +210,13 @@ back on its old system, one crashed after on the new one.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&opts.Name, "name", "", "the lab's `NAME` (default: the only lab up; required when several are)")
+	nameFlag(cmd, &opts.Name)
 	return cmd
+}
+
+// nameFlag adds --name to a command on an existing lab.
+func nameFlag(cmd *cobra.Command, name *string) {
+	cmd.Flags().StringVar(name, "name", "", "the lab's `NAME` (default: the only lab up; required when several are)")
 }
 
 // openLabRoot opens a lab for a command that changes it (root only).
