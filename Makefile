@@ -34,8 +34,8 @@ demo: build
 	else $(BIN) lab up --name $(LAB) -f $(EXAMPLE) --write-nix examples/lab/lab-generated.nix; fi
 	$(BIN) deploy -f $(EXAMPLE)
 	@echo; echo "Log in to a host:  sudo $(BIN) lab ssh --name $(LAB) web      Take it all down:  sudo make demo-down LAB=$(LAB)"
-	@echo 'The same from the generated script (built with the sandbox off, see the README):'
-	@echo "  NIX_CONFIG=\$$'substituters =\\nsandbox = false' nix-build $(EXAMPLE) -o result && PATH=\"\$$PWD/bin:\$$PATH\" ./result"
+	@echo 'The same from the generated script, the engine pinned (it builds with the Nix sandbox on):'
+	@echo "  nix-build $(EXAMPLE) --arg nixmesh ./bin/nixmesh -o result && ./result"
 
 demo-down: build
 	$(BIN) lab down --name $(LAB)

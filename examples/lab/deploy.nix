@@ -18,6 +18,9 @@
   # NixOS hosts under the stand-in nixpkgs): `--arg lib 'import <nixpkgs/lib>'`.
   lib ? null
 , nixpkgs ? null
+, # The deploy engine `./result` runs, pinned in its closure: `--arg nixmesh ./bin/nixmesh`
+  # (then the script builds with the Nix sandbox on). null: nixmesh on PATH.
+  nixmesh ? null
 }:
 let
   lab = import ./lab.nix {
@@ -33,7 +36,7 @@ let
   # The operator's public key (its private half was thrown away): put yours here to log in as `operator` on every host.
   operatorKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIINmKM1T5zOF/8QQOIZRbYDO9J27AB0zzu0ip0scbW9h operator@laptop";
 in
-import ../../nix-modules { inherit lib nixpkgs; } ({ lib, ... }: {
+import ../../nix-modules { inherit lib nixpkgs nixmesh; } ({ lib, ... }: {
   # SSH access, the WireGuard VPN and DNS between the hosts (network.nix); the running
   # lab's addresses, ports and host keys (lab.nix); a variant's extra module.
   imports = [ ./network.nix lab.module extraModule ];
