@@ -2,8 +2,6 @@ package deploy
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -37,6 +34,9 @@ type SSHOptions struct {
 	// ExtraKnownHostsFiles are trusted in addition to ~/.ssh/known_hosts and
 	// SystemDir/ssh_known_hosts.
 	ExtraKnownHostsFiles []string
+	// NoDefaultKnownHosts leaves out ~/.ssh/known_hosts and SystemDir/ssh_known_hosts
+	// (ssh_config's UserKnownHostsFile and ExtraKnownHostsFiles still count).
+	NoDefaultKnownHosts bool
 	// DeclaredHostKeys are the host keys the plan declares, per node name, as
 	// authorized_keys lines ("ssh-ed25519 AAAA... comment"). A key declared here is trusted
 	// like a known_hosts entry.
@@ -259,7 +259,10 @@ func resolveEndpoint(o SSHOptions, cfg *sshConfig, t Target) (Endpoint, []string
 			e.ProxyJump = append(e.ProxyJump, strings.TrimSpace(h))
 		}
 	}
-	e.KnownHosts = []string{o.userKnownHosts(), filepath.Join(o.systemDir(), "ssh_known_hosts")}
+	e.KnownHosts = nil
+	if !o.NoDefaultKnownHosts {
+		e.KnownHosts = []string{o.userKnownHosts(), filepath.Join(o.systemDir(), "ssh_known_hosts")}
+	}
 	for _, f := range append(cli.kv["userknownhostsfile"], cfg.getAll(e.Alias, "UserKnownHostsFile")...) {
 		for _, g := range strings.Fields(f) {
 			e.KnownHosts = append(e.KnownHosts, expand(g))
@@ -288,135 +291,6 @@ func dedupe(s []string) []string {
 		}
 	}
 	return out
-}
-
-// hostKeyChecker decides whether a presented host key is trusted. Like OpenSSH with
-// several known_hosts files: a key that matches any entry for the host (or a key the plan
-// declares for the node) is accepted; a host that has entries, none matching, is a
-// mismatch; a host with no entries is unknown.
-type hostKeyChecker struct {
-	declared  []ssh.PublicKey
-	db        ssh.HostKeyCallback // nil when no known_hosts file exists
-	acceptNew bool
-	writeTo   string // where an accepted new key is appended
-	alias     string // the name the user knows the host by, written with the new key
-	verified  bool   // set once a key was accepted: later failures are not key failures
-}
-
-var knownHostsMu sync.Mutex // serialises appends to known_hosts across parallel hosts
-
-func newHostKeyChecker(o SSHOptions, node string, knownHostsFiles []string) (*hostKeyChecker, error) {
-	c := &hostKeyChecker{acceptNew: o.AcceptNewHostKeys, writeTo: o.userKnownHosts()}
-	for _, line := range o.DeclaredHostKeys[node] {
-		k, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
-		if err != nil {
-			return nil, fmt.Errorf("declared host key for %s: %w", node, err)
-		}
-		c.declared = append(c.declared, k)
-	}
-	var files []string
-	for _, f := range knownHostsFiles {
-		if _, err := os.Stat(f); err == nil {
-			files = append(files, f)
-		}
-	}
-	if len(files) > 0 {
-		knownHostsMu.Lock()
-		db, err := knownhosts.New(files...)
-		knownHostsMu.Unlock()
-		if err != nil {
-			return nil, fmt.Errorf("reading known hosts: %w", err)
-		}
-		c.db = db
-	}
-	return c, nil
-}
-
-type hostPortAddr string
-
-func (a hostPortAddr) Network() string { return "tcp" }
-func (a hostPortAddr) String() string  { return string(a) }
-
-var probeKey = sync.OnceValue(func() ssh.PublicKey {
-	pub, _, _ := ed25519.GenerateKey(rand.Reader)
-	k, _ := ssh.NewPublicKey(pub)
-	return k
-})
-
-// knownKeys lists the keys trusted for addr (declared and from known_hosts).
-func (c *hostKeyChecker) knownKeys(addr string) []ssh.PublicKey {
-	keys := append([]ssh.PublicKey(nil), c.declared...)
-	if c.db != nil {
-		var ke *knownhosts.KeyError
-		if err := c.db(addr, hostPortAddr(addr), probeKey()); errors.As(err, &ke) {
-			for _, w := range ke.Want {
-				keys = append(keys, w.Key)
-			}
-		}
-	}
-	return keys
-}
-
-// algorithms restricts the negotiation to the key types we already know for the host, so
-// a host with an ed25519 and an RSA key is not reported as a mismatch because the other
-// type happened to be negotiated.
-func (c *hostKeyChecker) algorithms(addr string) []string {
-	var algos []string
-	for _, k := range c.knownKeys(addr) {
-		switch k.Type() {
-		case ssh.KeyAlgoRSA:
-			algos = append(algos, ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA)
-		default:
-			algos = append(algos, k.Type())
-		}
-	}
-	return dedupe(algos)
-}
-
-func (c *hostKeyChecker) check(hostname string, remote net.Addr, key ssh.PublicKey) error {
-	for _, d := range c.declared {
-		if keysEqual(d, key) {
-			c.verified = true
-			return nil
-		}
-	}
-	known := len(c.declared) > 0
-	if c.db != nil {
-		err := c.db(hostname, remote, key)
-		var ke *knownhosts.KeyError
-		var re *knownhosts.RevokedError
-		switch {
-		case err == nil:
-			c.verified = true
-			return nil
-		case errors.As(err, &re):
-			return fmt.Errorf("%w: %s key %s is revoked (%s:%d)", ErrHostKeyMismatch, key.Type(), ssh.FingerprintSHA256(key), re.Revoked.Filename, re.Revoked.Line)
-		case errors.As(err, &ke):
-			if len(ke.Want) > 0 {
-				known = true
-			}
-		default:
-			return err
-		}
-	}
-	fp := ssh.FingerprintSHA256(key)
-	if known {
-		return fmt.Errorf("%w: %s presented %s key %s, which is neither in known_hosts nor declared in the plan; if the host was reinstalled, remove its old entry (ssh-keygen -R %s)",
-			ErrHostKeyMismatch, hostname, key.Type(), fp, c.alias)
-	}
-	if !c.acceptNew {
-		return fmt.Errorf("%w: %s presented %s key %s; verify it and add it to %s, declare it in the plan, or pass --accept-new-host-keys",
-			ErrHostKeyUnknown, hostname, key.Type(), fp, c.writeTo)
-	}
-	if err := appendKnownHost(c.writeTo, []string{knownhosts.Normalize(hostname)}, key); err != nil {
-		return fmt.Errorf("accepting new host key: %w", err)
-	}
-	c.verified = true
-	return nil
-}
-
-func keysEqual(a, b ssh.PublicKey) bool {
-	return a.Type() == b.Type() && string(a.Marshal()) == string(b.Marshal())
 }
 
 func appendKnownHost(file string, addrs []string, key ssh.PublicKey) error {
@@ -604,7 +478,7 @@ func (d *dialer) handshake(ctx context.Context, via *ssh.Client, e Endpoint) (*s
 	hctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	hk, err := newHostKeyChecker(d.opts, e.Node, e.KnownHosts)
+	hk, err := newHostKeyChecker(d.opts, e.Node, e.KnownHosts, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -99,6 +99,29 @@ func TestHostKeyVerification(t *testing.T) {
 		}
 	})
 
+	t.Run("known_hosts and the declared key must agree", func(t *testing.T) {
+		os.Remove(filepath.Join(client.Home, ".ssh", "known_hosts"))
+		o := sshOptionsFor(t, client)
+		// known_hosts holds the host's key, the plan declares another: refused.
+		o.ExtraKnownHostsFiles = []string{writeKnownHosts(t, host)}
+		o.DeclaredHostKeys = map[string][]string{"web": {other.HostKeyLine}}
+		err := dialAndRun(t, o, hostTarget(host, "web"))
+		if !errors.Is(err, ErrHostKeyMismatch) || !strings.Contains(err.Error(), "ssh.access.web.hostKeys has") {
+			t.Fatalf("known_hosts match, declared mismatch: err = %v, want ErrHostKeyMismatch naming the declaration", err)
+		}
+		// The plan declares the host's key, known_hosts has only another one: refused.
+		o.DeclaredHostKeys = map[string][]string{"web": {host.HostKeyLine}}
+		o.ExtraKnownHostsFiles = []string{writeKnownHostsLine(t, "[127.0.0.1]:"+itoa(host.Port)+" "+other.HostKeyLine)}
+		if err := dialAndRun(t, o, hostTarget(host, "web")); !errors.Is(err, ErrHostKeyMismatch) {
+			t.Fatalf("declared match, known_hosts mismatch: err = %v, want ErrHostKeyMismatch", err)
+		}
+		// Both agree: accepted.
+		o.ExtraKnownHostsFiles = []string{writeKnownHosts(t, host)}
+		if err := dialAndRun(t, o, hostTarget(host, "web")); err != nil {
+			t.Fatalf("agreeing sources: %v", err)
+		}
+	})
+
 	t.Run("accept-new appends to known_hosts", func(t *testing.T) {
 		os.Remove(filepath.Join(client.Home, ".ssh", "known_hosts"))
 		o := sshOptionsFor(t, client)
@@ -294,4 +317,13 @@ func TestSSHLineWorksAsPrinted(t *testing.T) {
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
+}
+
+func writeKnownHostsLine(t *testing.T, line string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(f, []byte(line+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

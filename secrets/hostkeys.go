@@ -4,13 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/nixmesh/nixmesh/internal/hostkey"
 )
@@ -35,30 +31,23 @@ var HostKeyTypes = map[string][]string{
 // SSHKeyOptions drive CollectSSHHostKeys.
 type SSHKeyOptions struct {
 	Inventory *Inventory
-	// Scan reads the host key a node offers for the given algorithms, and the address it
-	// came from (the CLI: deploy.ScanHostKey, through the one SSH transport).
-	Scan  func(ctx context.Context, node string, algorithms []string) (ssh.PublicKey, string, error)
+	// Scan reads the host key a node offers for the given algorithms and judges it by the
+	// one trust policy of the SSH transport (known_hosts, the declared host keys, and the
+	// vouched keys given: source name -> authorized_keys line). It returns the key, the
+	// address it came from, and what vouches for it ("" for a host nothing knows); a
+	// mismatch is an error wrapping ErrHostKeyMismatch. The CLI passes
+	// deploy.ScanHostKey.
+	Scan  func(ctx context.Context, node string, algorithms []string, vouched map[string]string) (key ssh.PublicKey, addr, vouchedBy string, err error)
 	Nodes []string // the nodes to scan
 	Types []string // keys of HostKeyTypes; empty: ed25519
 	// Existing are the keys already in the output file ({ node = { type = key; }; });
 	// they are trusted and kept.
 	Existing map[string]map[string]string
-	// KnownHostsFiles are trusted in addition to Existing and the declared host keys;
-	// files that do not exist are ignored. Nil: ~/.ssh/known_hosts and
-	// /etc/ssh/ssh_known_hosts.
-	KnownHostsFiles []string
+	// ExistingName names the output file in messages.
+	ExistingName string
 	// AcceptNew writes keys that nothing trusted vouches for. A mismatch is never accepted.
 	AcceptNew bool
 	Log       func(string)
-}
-
-// DefaultKnownHostsFiles are ssh's default known-hosts files.
-func DefaultKnownHostsFiles() []string {
-	files := []string{"/etc/ssh/ssh_known_hosts"}
-	if h, err := os.UserHomeDir(); err == nil {
-		files = append([]string{filepath.Join(h, ".ssh", "known_hosts")}, files...)
-	}
-	return files
 }
 
 // HostKeyError is the failure of one node.
@@ -70,8 +59,8 @@ type HostKeyError struct {
 func (e *HostKeyError) Error() string { return fmt.Sprintf("%s: %v", e.Node, e.Err) }
 func (e *HostKeyError) Unwrap() error { return e.Err }
 
-// CollectSSHHostKeys scans each node's host keys of the wanted types, checks each against
-// what the operator trusts, and returns Existing plus the verified keys
+// CollectSSHHostKeys scans each node's host keys of the wanted types, has each judged
+// against what the operator trusts, and returns Existing plus the verified keys
 // ("ssh-ed25519 AAAA...", without comment). Failures are joined in err; the other
 // nodes' keys are still returned.
 func CollectSSHHostKeys(ctx context.Context, o SSHKeyOptions) (map[string]map[string]string, error) {
@@ -84,27 +73,16 @@ func CollectSSHHostKeys(ctx context.Context, o SSHKeyOptions) (map[string]map[st
 			return o.Existing, fmt.Errorf("unknown host key type %q (known: ed25519, ecdsa, rsa)", t)
 		}
 	}
+	if o.Scan == nil {
+		return o.Existing, errors.New("no way to reach the hosts was given (SSHKeyOptions.Scan)")
+	}
 	log := o.Log
 	if log == nil {
 		log = func(string) {}
 	}
-	files := o.KnownHostsFiles
-	if files == nil {
-		files = DefaultKnownHostsFiles()
-	}
-	var existingFiles []string
-	for _, f := range files {
-		if _, err := os.Stat(f); err == nil {
-			existingFiles = append(existingFiles, f)
-		}
-	}
-	var known ssh.HostKeyCallback
-	if len(existingFiles) > 0 {
-		cb, err := knownhosts.New(existingFiles...)
-		if err != nil {
-			return o.Existing, fmt.Errorf("reading known hosts: %w", err)
-		}
-		known = cb
+	fileName := o.ExistingName
+	if fileName == "" {
+		fileName = "the keys file"
 	}
 	found := map[string]map[string]string{}
 	var errs []error
@@ -118,27 +96,26 @@ func CollectSSHHostKeys(ctx context.Context, o SSHKeyOptions) (map[string]map[st
 			errs = append(errs, &HostKeyError{Node: node, Err: err})
 			continue
 		}
-		if o.Scan == nil {
-			return o.Existing, errors.New("no way to reach the hosts was given (SSHKeyOptions.Scan)")
+		vouched := map[string]string{}
+		for t, line := range o.Existing[node] {
+			vouched[fileName+" ("+t+")"] = line
 		}
 		var nodeErrs []error
 		for _, t := range types {
-			key, addr, err := o.Scan(ctx, node, HostKeyTypes[t])
+			key, addr, why, err := o.Scan(ctx, node, HostKeyTypes[t], vouched)
 			if err != nil {
 				nodeErrs = append(nodeErrs, fmt.Errorf("%s key from %s: %w", t, addr, err))
 				continue
 			}
 			line := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(key)))
-			trusted, why, err := trust(o, known, node, addr, key)
 			switch {
-			case err != nil:
-				nodeErrs = append(nodeErrs, err)
+			case why == "" && !o.AcceptNew:
+				nodeErrs = append(nodeErrs, fmt.Errorf("%w: %s offers %s, which nothing trusted vouches for (known_hosts, ssh.access.%s.hostKeys, %s); check it out of band, then re-run with --accept-new", ErrHostKeyUnknown, addr, line, node, fileName))
 				continue
-			case !trusted && !o.AcceptNew:
-				nodeErrs = append(nodeErrs, fmt.Errorf("%w: %s offers %s, which nothing trusted vouches for (known_hosts, ssh.access.%s.hostKeys, the keys file); check it out of band, then re-run with --accept-new", ErrHostKeyUnknown, addr, line, node))
-				continue
-			case !trusted:
+			case why == "":
 				why = "new, accepted (--accept-new)"
+			default:
+				why = "matches " + why
 			}
 			if found[node] == nil {
 				found[node] = map[string]string{}
@@ -152,64 +129,6 @@ func CollectSSHHostKeys(ctx context.Context, o SSHKeyOptions) (map[string]map[st
 	}
 	all, _ := merged(o.Existing, found)
 	return all, errors.Join(errs...)
-}
-
-// trust decides whether key (offered by node at addr) is vouched for.
-// A trusted source holding another key of the same algorithm is a mismatch.
-func trust(o SSHKeyOptions, known ssh.HostKeyCallback, node, addr string, key ssh.PublicKey) (bool, string, error) {
-	mismatch := func(source, want string) error {
-		return fmt.Errorf("%w: %s offers %s, but %s has %s for node %s", ErrHostKeyMismatch, addr,
-			strings.TrimSpace(string(ssh.MarshalAuthorizedKey(key))), source, want, node)
-	}
-	check := func(source, line string) (bool, error) {
-		k, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
-		if err != nil {
-			return false, nil // not a key we can compare; the Nix types check declared keys
-		}
-		if string(k.Marshal()) == string(key.Marshal()) {
-			return true, nil
-		}
-		if k.Type() == key.Type() {
-			return false, mismatch(source, line)
-		}
-		return false, nil
-	}
-	trusted, why := false, ""
-	for _, src := range []struct {
-		name string
-		keys map[string]string
-	}{{"the keys file", o.Existing[node]}, {"ssh.access." + node + ".hostKeys", o.Inventory.HostKeys[node]}} {
-		for _, line := range src.keys {
-			ok, err := check(src.name, line)
-			if err != nil {
-				return false, "", err
-			}
-			if ok && !trusted {
-				trusted, why = true, "matches "+src.name
-			}
-		}
-	}
-	if known != nil {
-		remote, _ := net.ResolveTCPAddr("tcp", addr)
-		err := known(addr, remote, key)
-		var ke *knownhosts.KeyError
-		switch {
-		case err == nil:
-			if !trusted {
-				trusted, why = true, "matches known_hosts"
-			}
-		case errors.As(err, &ke) && len(ke.Want) > 0:
-			for _, w := range ke.Want {
-				if w.Key.Type() == key.Type() {
-					return false, "", mismatch(fmt.Sprintf("%s:%d", w.Filename, w.Line), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(w.Key))))
-				}
-			}
-		case errors.As(err, &ke):
-		default:
-			return false, "", fmt.Errorf("checking known hosts: %w", err)
-		}
-	}
-	return trusted, why, nil
 }
 
 // WriteSSHHostKeys writes the keys file ({ node = { ed25519 = "ssh-ed25519 ..."; }; })

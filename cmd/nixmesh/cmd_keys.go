@@ -221,19 +221,19 @@ func runKeysSSH(ctx context.Context, opts keysSSHOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	files := append([]string{}, opts.KnownHosts...)
-	if !opts.NoDefaults {
-		files = append(secrets.DefaultKnownHostsFiles(), files...)
-	}
 	keys, collectErr := secrets.CollectSSHHostKeys(ctx, secrets.SSHKeyOptions{
-		Inventory:       inv,
-		Scan:            scanVia(inv, deploy.SSHOptions{ExtraKnownHostsFiles: opts.KnownHosts, DeclaredHostKeys: declaredFromInventory(inv)}),
-		Nodes:           nodes,
-		Types:           opts.Types,
-		Existing:        existing,
-		KnownHostsFiles: files,
-		AcceptNew:       opts.AcceptNew,
-		Log:             func(s string) { fmt.Fprintln(out, s) },
+		Inventory: inv,
+		Scan: scanVia(inv, deploy.SSHOptions{
+			ExtraKnownHostsFiles: opts.KnownHosts,
+			NoDefaultKnownHosts:  opts.NoDefaults,
+			DeclaredHostKeys:     declaredFromInventory(inv),
+		}),
+		Nodes:        nodes,
+		Types:        opts.Types,
+		Existing:     existing,
+		ExistingName: output,
+		AcceptNew:    opts.AcceptNew,
+		Log:          func(s string) { fmt.Fprintln(out, s) },
 	})
 	if collectErr != nil && keys == nil {
 		return collectErr

@@ -196,9 +196,16 @@ func TestKeysAndSecretsCommandsOnLab(t *testing.T) {
 	}
 	h1, _ := l.Host("host1")
 	h2, _ := l.Host("host2")
-	o := secrets.SSHKeyOptions{Inventory: inv, Nodes: []string{"host1", "host2"}, Scan: scanVia(inv, deploy.SSHOptions{})}
-	// Nothing trusted: refused, unless --accept-new.
-	o.KnownHostsFiles = []string{}
+	// Nothing trusted (a home and system dir without ssh config or known_hosts): refused,
+	// unless --accept-new.
+	// The nodes' sshOptions name the lab's known_hosts (UserKnownHostsFile): drop them,
+	// a scan needs no identity.
+	for name, n := range inv.Nodes {
+		n.SSHOptions = nil
+		inv.Nodes[name] = n
+	}
+	bare := deploy.SSHOptions{Home: t.TempDir(), SystemDir: t.TempDir()}
+	o := secrets.SSHKeyOptions{Inventory: inv, Nodes: []string{"host1", "host2"}, Scan: scanVia(inv, bare)}
 	hk, err := secrets.CollectSSHHostKeys(ctx, o)
 	if !errors.Is(err, secrets.ErrHostKeyUnknown) || len(hk) != 0 {
 		t.Errorf("untrusted keys: %v, %v", hk, err)
@@ -214,6 +221,8 @@ func TestKeysAndSecretsCommandsOnLab(t *testing.T) {
 		t.Errorf("mismatch: %v, %v", hk, err)
 	}
 	inv.HostKeys = map[string]map[string]string{"host1": {"main": h2.HostKey}}
+	bare.DeclaredHostKeys = declaredFromInventory(inv)
+	o.Scan = scanVia(inv, bare)
 	o.Existing = nil
 	if _, err = secrets.CollectSSHHostKeys(ctx, o); !errors.Is(err, secrets.ErrHostKeyMismatch) {
 		t.Errorf("declared key mismatch: %v", err)

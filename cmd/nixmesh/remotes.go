@@ -53,13 +53,20 @@ func declaredFromInventory(inv *secrets.Inventory) map[string][]string {
 }
 
 // scanVia reads the host keys of the inventory's nodes through the deploy engine's
-// transport (ssh_config HostName, Port, ProxyJump and the nodes' sshOptions apply).
-func scanVia(inv *secrets.Inventory, o deploy.SSHOptions) func(ctx context.Context, node string, algorithms []string) (ssh.PublicKey, string, error) {
-	return func(ctx context.Context, node string, algorithms []string) (ssh.PublicKey, string, error) {
+// transport (ssh_config HostName, Port, ProxyJump and the nodes' sshOptions apply) and
+// has them judged by its trust policy.
+func scanVia(inv *secrets.Inventory, o deploy.SSHOptions) func(ctx context.Context, node string, algorithms []string, vouched map[string]string) (ssh.PublicKey, string, string, error) {
+	return func(ctx context.Context, node string, algorithms []string, vouched map[string]string) (ssh.PublicKey, string, string, error) {
 		n, err := inv.Nodes[node].Node(node)
 		if err != nil {
-			return nil, node, err
+			return nil, node, "", err
 		}
-		return deploy.ScanHostKey(ctx, o, deploy.NewTarget(n, ""), algorithms)
+		var vk []deploy.VouchedKey
+		for source, line := range vouched {
+			vk = append(vk, deploy.VouchedKey{Line: line, Source: source})
+		}
+		sort.Slice(vk, func(i, j int) bool { return vk[i].Source < vk[j].Source })
+		scan, err := deploy.ScanHostKey(ctx, o, deploy.NewTarget(n, ""), algorithms, vk)
+		return scan.Key, scan.Addr, scan.VouchedBy, err
 	}
 }
