@@ -24,7 +24,20 @@ type remoteCmd struct {
 // Run runs a command in a new session on the connection. A non-zero exit becomes a
 // *command.ProcessError carrying the remote argv, exit code and stderr. When ctx ends the
 // session is closed (the remote process gets SIGHUP from sshd).
-func (c *Conn) Run(ctx context.Context, rc remoteCmd) ([]byte, error) {
+func (c *Conn) Run(ctx context.Context, rc remoteCmd) (out []byte, err error) {
+	if c.trace != nil {
+		start := time.Now()
+		defer func() {
+			exit := 0
+			if pe := processErr(err); pe != nil {
+				exit = pe.ExitCode
+			} else if err != nil {
+				exit = -1
+			}
+			c.trace.record(TraceRecord{Time: time.Now(), Node: c.Endpoint.Node, Argv: rc.Argv, Exit: exit,
+				Seconds: time.Since(start).Seconds()})
+		}()
+	}
 	sess, err := c.client.NewSession()
 	if err != nil {
 		return nil, &command.ProcessError{Argv: rc.Argv, ExitCode: -1, Err: err}

@@ -57,6 +57,8 @@ type SSHOptions struct {
 	// went dark. 0 means 5s and 3.
 	KeepaliveInterval time.Duration
 	KeepaliveCountMax int
+	// Trace, when set, records every command run on a host (node, argv, exit, duration).
+	Trace *CommandTrace
 }
 
 func (o SSHOptions) home() string {
@@ -362,6 +364,7 @@ type Conn struct {
 	Endpoint Endpoint
 	client   *ssh.Client
 	jumps    []*ssh.Client
+	trace    *CommandTrace
 }
 
 // Close closes the connection and its jump hosts' connections.
@@ -418,7 +421,7 @@ func (d *dialer) Dial(ctx context.Context) (*Conn, error) {
 }
 
 func (d *dialer) dialOnce(ctx context.Context) (*Conn, error) {
-	c := &Conn{Endpoint: d.endpoint}
+	c := &Conn{Endpoint: d.endpoint, trace: d.opts.Trace}
 	var via *ssh.Client
 	for _, j := range d.endpoint.ProxyJump {
 		je, err := d.jumpEndpoint(j)

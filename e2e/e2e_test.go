@@ -3,6 +3,9 @@ package e2e
 import (
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,18 +25,30 @@ import (
 //	FailedActivation an activation that fails (a broken zone): rollback, reason shown
 //	DeployerKilled   the deployer dies right after a switch started: the host rolls back
 //	NoopRedeploy     redeploying without changes starts no switch on any host
+//
+// Then Parity compares what the two doors ran on the hosts (deploy --trace) in the steps
+// whose course does not depend on timing: the same commands, with the same exit codes.
 func TestEndToEnd(t *testing.T) {
 	require(t)
-	for _, fd := range frontDoors {
-		t.Run(fd.name, func(t *testing.T) {
-			t.Parallel() // each front door has a lab of its own
-			prove(t, fd)
-		})
-	}
+	traces := t.TempDir() // outlives each door's lab and world
+	t.Run("doors", func(t *testing.T) {
+		for _, fd := range frontDoors {
+			t.Run(fd.name, func(t *testing.T) {
+				t.Parallel() // each front door has a lab of its own
+				prove(t, fd, filepath.Join(traces, fd.name))
+			})
+		}
+	})
+	t.Run("Parity", func(t *testing.T) {
+		compareTraces(t, traces, []string{"deploy", "LostAccess", "FailedActivation", "NoopRedeploy"})
+	})
 }
 
-func prove(t *testing.T, fd frontDoor) {
+func prove(t *testing.T, fd frontDoor, traceDir string) {
 	w := newWorld(t)
+	if err := os.MkdirAll(traceDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	baseModule := writeVariant(t, w.dir, "base", w.base)
 	plan := w.plan(t, baseModule)
 	base := map[string]string{} // node -> its system after the first deploy
@@ -313,8 +328,13 @@ func prove(t *testing.T, fd frontDoor) {
 				}
 			}
 		}},
+
+		// Two deploys with different zone contents: each gets a serial of its own (the
+		// deployer records the deployed serials), and the secondary follows each time.
+		{"ZoneSerials", func(t *testing.T) { zoneSerials(t, fd, w) }},
 	}
 	for _, s := range steps {
+		w.trace = filepath.Join(traceDir, s.name+".jsonl")
 		if !t.Run(s.name, s.f) && s.name == "deploy" {
 			t.Fatal("the first deploy failed: the other proofs need it")
 		}
@@ -393,4 +413,51 @@ func dig(v any, path ...string) any {
 		v = m[p]
 	}
 	return v
+}
+
+// zoneSerials deploys two changes of lab.test and checks the serials and the secondary.
+func zoneSerials(t *testing.T, fd frontDoor, w *world) {
+	primary, secondary := w.host(t, "gateway").Address.String(), w.host(t, "db").Address.String()
+	serial := func(server string) uint64 {
+		out, _ := command.Output(ctxOf(t), command.Cmd{Argv: []string{"dig", "+short", "+time=2", "+tries=3", "@" + server, "lab.test", "SOA"}})
+		f := strings.Fields(string(out))
+		if len(f) < 3 {
+			return 0
+		}
+		n, _ := strconv.ParseUint(f[2], 10, 64)
+		return n
+	}
+	last := serial(primary)
+	if last == 0 {
+		t.Fatalf("the primary %s serves no SOA for lab.test", primary)
+	}
+	for i, rec := range []struct{ name, address string }{{"serial-a.lab.test", "192.0.2.71"}, {"serial-b.lab.test", "192.0.2.72"}} {
+		p := w.base
+		p.ExtraRecord = &struct {
+			Name    string `json:"name"`
+			Address string `json:"address"`
+		}{rec.name, rec.address}
+		r := fd.deploy(t, w, writeVariant(t, w.dir, fmt.Sprintf("zone-%d", i), p))
+		if r.code != 0 || !strings.Contains(r.output, "dns serials: recorded lab.test") {
+			t.Fatalf("deploy %d exited %d; want 0 and the serial recorded", i+1, r.code)
+		}
+		now := serial(primary)
+		if now <= last {
+			t.Fatalf("deploy %d: the primary's serial is %d, want more than the last deploy's %d", i+1, now, last)
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			out, _ := command.Output(ctxOf(t), command.Cmd{Argv: []string{"dig", "+short", "+time=2", "+tries=3", "@" + secondary, rec.name, "A"}})
+			got, sec := strings.TrimSpace(string(out)), serial(secondary)
+			if got == rec.address && sec == now {
+				t.Logf("deploy %d: serial %d -> %d, the secondary answers %s = %s", i+1, last, now, rec.name, got)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("deploy %d: the secondary has %s = %q at serial %d; want %s at %d", i+1, rec.name, got, sec, rec.address, now)
+			}
+			time.Sleep(time.Second)
+		}
+		last = now
+	}
 }

@@ -167,6 +167,10 @@ type params struct {
 	Keep             int    `json:"keep,omitempty"`
 	Marker           string `json:"marker,omitempty"`
 	OperatorUID      *int   `json:"operatorUid,omitempty"`
+	ExtraRecord      *struct {
+		Name    string `json:"name"`
+		Address string `json:"address"`
+	} `json:"extraRecord,omitempty"`
 }
 
 // writeVariant writes DIR/variants/NAME/{module.nix,params.json} and returns the module.

@@ -29,6 +29,7 @@ type world struct {
 	deployFile string // examples/lab/deploy.nix
 	dep        *deployer
 	base       params
+	trace      string // where the deployer records the commands it runs on hosts (--trace)
 }
 
 // newWorld brings up a 3-host lab for examples/lab (random subnet: the lab file carries
@@ -226,7 +227,7 @@ var frontDoors = []frontDoor{
 					t.Fatal(err)
 				}
 			}
-			cmd := exec.Command(out)
+			cmd := exec.Command(out, w.traceArgs()...)
 			cmd.Env = w.dep.env()
 			return cmd
 		},
@@ -235,13 +236,22 @@ var frontDoors = []frontDoor{
 	{
 		name: "FrontDoor2",
 		command: func(t *testing.T, w *world, module string) *exec.Cmd {
-			argv := append([]string{"deploy", "-f", w.deployFile, "--"}, w.nixArgs(module)...)
+			argv := append(append([]string{"deploy", "-f", w.deployFile}, w.traceArgs()...), "--")
+			argv = append(argv, w.nixArgs(module)...)
 			cmd := exec.Command(nixmeshBinary(t), argv...)
 			cmd.Env = w.dep.env()
 			return cmd
 		},
 		resultOK: []string{"ok", "unchanged"},
 	},
+}
+
+// traceArgs asks the deployer to record its remote commands in w.trace.
+func (w *world) traceArgs() []string {
+	if w.trace == "" {
+		return nil
+	}
+	return []string{"--trace", w.trace}
 }
 
 // deploy runs the front door on a variant to the end.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 
@@ -29,6 +30,7 @@ type deployOptions struct {
 	Identities        []string
 	KnownHosts        []string
 	Plan              string // --plan: a plan frozen at build time (front door 1); nothing is evaluated
+	Trace             string // --trace: append every remote command to this file
 }
 
 func newDeployCommand(g *globalOptions) *cobra.Command {
@@ -71,6 +73,7 @@ did not build, 5 a host failed, 6 a host rolled back (none failed), 130 interrup
   nixmesh deploy --dry-run                show what would be copied and run, change nothing
   nixmesh deploy 'web-*' --action test    activate without making it the boot default
   nixmesh deploy --json | jq .            one JSON event per line
+  nixmesh deploy --trace cmds.jsonl       record every command run on the hosts
   nixmesh deploy -i ~/.ssh/deploy_ed25519 --accept-new-host-keys`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Selectors, opts.NixArgs = splitArgs(cmd, args)
@@ -86,6 +89,7 @@ did not build, 5 a host failed, 6 a host rolled back (none failed), 130 interrup
 	f.BoolVar(&opts.AcceptNewHostKeys, "accept-new-host-keys", false, "trust the key of a host never seen before and add it to ~/.ssh/known_hosts (a changed key is never accepted)")
 	f.StringArrayVarP(&opts.Identities, "identity", "i", nil, "private key `FILE` to offer first (repeatable)")
 	f.StringArrayVar(&opts.KnownHosts, "known-hosts", nil, "extra known_hosts `FILE` to trust (repeatable)")
+	f.StringVar(&opts.Trace, "trace", "", "append one JSON line per command run on a host (node, argv, exit code, seconds) to `FILE`; secrets never appear in it")
 	f.StringVar(&opts.Plan, "plan", "", "deploy the plan `FILE` frozen by `nix-build deploy.nix` (what ./result runs): its systems are built, nothing is evaluated")
 	return cmd
 }
@@ -167,6 +171,14 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 			DeclaredHostKeys:     declared,
 			AcceptNewHostKeys:    opts.AcceptNewHostKeys,
 		},
+	}
+	if opts.Trace != "" {
+		f, err := os.OpenFile(opts.Trace, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return errors.Join(buildErr, fmt.Errorf("--trace: %w", err))
+		}
+		defer f.Close()
+		dopts.SSH.Trace = deploy.NewCommandTrace(f)
 	}
 	tableOut := out
 	var live *progress.Display

@@ -16,6 +16,7 @@
 #   keep              (optional) every node's keepGenerations
 #   operatorUid       (optional) the uid for the example's `operator` user when the lab's
 #                     hosts (copies of this machine's /etc) already use its uid 1000
+#   extraRecord       (optional) { name, address }: one more A record in lab.test
 { lib, ... }:
 let
   p = builtins.fromJSON (builtins.readFile ./params.json);
@@ -25,6 +26,8 @@ in
 {
   ssh.access.gateway.keys.deploy.publicKey = lib.mkForce p.deployKey;
   ssh.access.db.keys.backup.publicKey = lib.mkForce p.backupKey;
+
+  dns.records = lib.mkIf (p ? extraRecord) { ${p.extraRecord.name}.A = p.extraRecord.address; };
 
   nodes = lib.mkMerge [
     {
