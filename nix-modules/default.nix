@@ -26,7 +26,10 @@
 #
 # `nixmesh` is the engine the generated deploy script runs (`./result`): the nixmesh
 # binary, as a path (`nixmesh = ./bin/nixmesh;` copies it into the store, pinned in the
-# script's closure) or a package; null: nixmesh is looked up on PATH when the script runs.
+# script's closure) or a package. Not given (null): with `nixpkgs`, the engine is built
+# from this repository by Nix (./package.nix, with that nixpkgs' Go, for the deploying
+# machine) and pinned the same way; without, nixmesh is looked up on PATH when the
+# script runs. `nixmesh = false` always looks it up on PATH.
 { nixpkgs ? null, lib ? null, nixmesh ? null, system ? builtins.currentSystem, ... }@args:
 userModule:
 let
@@ -54,9 +57,17 @@ let
         modules = modules ++ [ ./nixos/switcher.nix ];
       };
 
+  # The engine the deploy script runs (see `nixmesh` above). Built for the machine that
+  # evaluates, which is the one that runs ./result.
+  engine =
+    if nixmesh == false then null
+    else if nixmesh != null then nixmesh
+    else if nixpkgs == null then null
+    else (import nixpkgsPath { config = { }; overlays = [ ]; }).callPackage ./package.nix { };
+
   evaluation = lib.evalModules {
     modules = import ./modules/module-list.nix ++ [ userModule ];
-    specialArgs.nixmesh = { inherit kind evalHost system; engine = nixmesh; };
+    specialArgs.nixmesh = { inherit kind evalHost system engine; };
   };
 
   inherit (evaluation) config options;

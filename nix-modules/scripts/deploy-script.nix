@@ -91,7 +91,7 @@ let
     if [[ -z $engine ]]; then
       engine=$(command -v nixmesh) || {
         echo "error: the nixmesh engine is not on PATH. Put bin/nixmesh on PATH (make build), or" >&2
-        echo "pin it in the script: import ./nix-modules { nixmesh = ./bin/nixmesh; }." >&2
+        echo "pin it in the script: import ./nix-modules { nixmesh = ./bin/nixmesh; } (with nixpkgs given, Nix builds it)." >&2
         exit 2
       }
     fi
