@@ -4,10 +4,17 @@ BIN := bin/nixmesh
 LAB ?= default
 LABDIR := /run/nixmesh/lab/$(LAB)
 EXAMPLE := examples/lab/deploy.nix
-# Builds never wait on a binary cache. No sandbox: the generated deploy script and some
-# test fixtures are built with the host's /bin/sh (standalone systems need none).
+# Builds never wait on a binary cache. The sandbox stays as Nix has it (on, by default):
+# standalone systems, and the deploy script with the engine pinned, build with nothing
+# from the host.
 export NIX_CONFIG ?= substituters =
+# The tests run without the sandbox (as internal/testutil.NixConfig does): some fixtures,
+# and the deploy scripts whose engine comes from PATH, are written by the host's /bin/sh.
+define TEST_NIX_CONFIG
+substituters =
 sandbox = false
+endef
+export TEST_NIX_CONFIG
 
 .PHONY: build test test-short bench demo demo-down options-doc clean
 
@@ -18,15 +25,15 @@ build:
 # Tests that need root or Debian packages skip without them, unless
 # NIXMESH_TEST_DISALLOW_SKIP=1 (set by .ci/run) makes that a failure.
 test:
-	$(GO) test -count=1 -timeout 45m ./...
+	NIX_CONFIG="$$TEST_NIX_CONFIG" $(GO) test -count=1 -timeout 45m ./...
 
 # Only the tests that need neither root nor Nix.
 test-short:
-	$(GO) test -count=1 -short ./...
+	NIX_CONFIG="$$TEST_NIX_CONFIG" $(GO) test -count=1 -short ./...
 
 # Benchmarks: evaluation scaling, cross-host scale, deploys to 1/5/20 lab hosts.
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
+	NIX_CONFIG="$$TEST_NIX_CONFIG" $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
 
 # The main job: bring up a 3-host lab and deploy examples/lab to it (root).
 demo: build
@@ -34,7 +41,7 @@ demo: build
 	else $(BIN) lab up --name $(LAB) -f $(EXAMPLE) --write-nix examples/lab/lab-generated.nix; fi
 	$(BIN) deploy -f $(EXAMPLE)
 	@echo; echo "Log in to a host:  sudo $(BIN) lab ssh --name $(LAB) web      Take it all down:  sudo make demo-down LAB=$(LAB)"
-	@echo 'The same from the generated script, the engine pinned (it builds with the Nix sandbox on):'
+	@echo 'The same from the generated script, the engine pinned (it builds with the Nix sandbox on too):'
 	@echo "  nix-build $(EXAMPLE) --arg nixmesh ./bin/nixmesh -o result && ./result"
 
 demo-down: build
