@@ -37,6 +37,19 @@ type SSHKey struct {
 	Files       []string                   `json:"files"`
 }
 
+// DeclaredHostKeys is every node's declared host keys (ssh.access.<node>.hostKeys), as
+// authorized_keys lines ordered by key name: what the SSH transport trusts besides
+// known_hosts (deploy.SSHOptions.DeclaredHostKeys). Nodes without keys are left out.
+func (s SSH) DeclaredHostKeys() map[string][]string {
+	out := map[string][]string{}
+	for node, a := range s.Access {
+		for _, name := range sortedKeys(a.HostKeys) {
+			out[node] = append(out[node], a.HostKeys[name])
+		}
+	}
+	return out
+}
+
 // Grant is one `hasAccessTo.<Target>.<User> = true`: the key Key on host Source may log
 // in as User on host Target.
 type Grant struct {

@@ -75,28 +75,6 @@ func TestExitCode(t *testing.T) {
 	}
 }
 
-func TestDeclaredHostKeysFromPlan(t *testing.T) {
-	network := map[string]json.RawMessage{"ssh": json.RawMessage(`{
-		"web": {"hostKeys": ["ssh-ed25519 AAAA web"]},
-		"db": {"hostKeys": {"rsa": "ssh-rsa BBBB", "ed25519": "ssh-ed25519 CCCC"}},
-		"access": {"web": {"keys": {}}},
-		"empty": {"hostKeys": []}
-	}`)}
-	keys, err := DeclaredHostKeys(network)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(keys) != 2 || keys["web"][0] != "ssh-ed25519 AAAA web" || len(keys["db"]) != 2 || keys["db"][0] != "ssh-ed25519 CCCC" {
-		t.Fatalf("keys = %v", keys)
-	}
-	if keys, err := DeclaredHostKeys(map[string]json.RawMessage{}); err != nil || keys != nil {
-		t.Fatalf("no ssh module: %v, %v", keys, err)
-	}
-	if _, err := DeclaredHostKeys(map[string]json.RawMessage{"ssh": json.RawMessage(`{"web": {"hostKeys": 3}}`)}); err == nil {
-		t.Fatal("a malformed hostKeys was accepted")
-	}
-}
-
 func TestProgressEventsPlain(t *testing.T) {
 	var out bytes.Buffer
 	d := progress.New(&out, []string{"web"}, progress.Options{})

@@ -145,10 +145,6 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 			return buildErr
 		}
 	}
-	declared, err := deploy.DeclaredHostKeys(network.Network)
-	if err != nil {
-		return err
-	}
 	model, err := crossmodules.Decode(network)
 	if err != nil {
 		return err
@@ -168,7 +164,7 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 		SSH: deploy.SSHOptions{
 			IdentityFiles:        opts.Identities,
 			ExtraKnownHostsFiles: opts.KnownHosts,
-			DeclaredHostKeys:     declared,
+			DeclaredHostKeys:     model.SSH.DeclaredHostKeys(),
 			AcceptNewHostKeys:    opts.AcceptNewHostKeys,
 		},
 	}

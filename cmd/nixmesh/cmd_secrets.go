@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nixmesh/nixmesh/crossmodules"
 	"github.com/nixmesh/nixmesh/deploy"
 	"github.com/nixmesh/nixmesh/secrets"
 )
@@ -57,11 +58,11 @@ func runSecrets(ctx context.Context, opts secretsOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	declared, err := deploy.DeclaredHostKeys(network.Network)
+	model, err := crossmodules.Decode(network)
 	if err != nil {
 		return err
 	}
-	hosts := &remotes{ssh: deploy.SSHOptions{DeclaredHostKeys: declared}}
+	hosts := &remotes{ssh: deploy.SSHOptions{DeclaredHostKeys: model.SSH.DeclaredHostKeys()}}
 	defer hosts.close()
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	header := "NODE\tSECRET\tSOURCE\tPATH\tOWNER:GROUP MODE\tUPLOAD"
