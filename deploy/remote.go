@@ -16,6 +16,7 @@ import (
 // remoteCmd is one command to run on a host. Argv is quoted for the remote shell.
 type remoteCmd struct {
 	Argv   []string
+	Line   string // when set, sent as it is instead of the quoted Argv (a shell command line)
 	Stdin  io.Reader
 	Stdout io.Writer // nil: kept and returned
 	Stderr io.Writer // nil: only kept (in the *command.ProcessError on failure)
@@ -34,7 +35,11 @@ func (c *Conn) Run(ctx context.Context, rc remoteCmd) (out []byte, err error) {
 			} else if err != nil {
 				exit = -1
 			}
-			c.trace.record(TraceRecord{Time: time.Now(), Node: c.Endpoint.Node, Argv: rc.Argv, Exit: exit,
+			argv := rc.Argv
+			if rc.Line != "" {
+				argv = []string{rc.Line}
+			}
+			c.trace.record(TraceRecord{Time: time.Now(), Node: c.Endpoint.Node, Argv: argv, Exit: exit,
 				Seconds: time.Since(start).Seconds()})
 		}()
 	}
@@ -68,7 +73,11 @@ func (c *Conn) Run(ctx context.Context, rc remoteCmd) (out []byte, err error) {
 			c.Close()
 		}
 	})
-	err = sess.Run(shell.Quote(rc.Argv))
+	line := rc.Line
+	if line == "" {
+		line = quoteArgv(rc.Argv)
+	}
+	err = sess.Run(line)
 	close(returned)
 	stop()
 	if err == nil {
@@ -84,6 +93,8 @@ func (c *Conn) Run(ctx context.Context, rc remoteCmd) (out []byte, err error) {
 	}
 	return stdout.Bytes(), pe
 }
+
+func quoteArgv(argv []string) string { return shell.Quote(argv) }
 
 // withStderr adds the last line the remote command wrote on stderr to its error, for
 // messages; the *command.ProcessError (with all of stderr) stays reachable.

@@ -44,6 +44,9 @@ func (s *Session) Run(ctx context.Context, argv []string, stdin io.Reader, stdou
 	return err
 }
 
+// LogsInAsRoot reports whether the session's user is root (the sudo rule then adds nothing).
+func (s *Session) LogsInAsRoot() bool { return s.conn.Endpoint.User == "root" }
+
 // Destination is the resolved user@host:port.
 func (s *Session) Destination() string { return s.conn.Endpoint.Destination() }
 

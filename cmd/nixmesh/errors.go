@@ -13,14 +13,15 @@ import (
 
 // Exit codes; the table is in the root command's --help and docs/internals.md.
 const (
-	exitOK          = 0
-	exitInternal    = 1
-	exitUsage       = 2
-	exitEval        = 3
-	exitBuild       = 4
-	exitDeploy      = 5
-	exitRolledBack  = 6
-	exitInterrupted = 130
+	exitOK            = 0
+	exitInternal      = 1
+	exitCommandFailed = 1 // exec: the command exited non-zero on a host
+	exitUsage         = 2
+	exitEval          = 3
+	exitBuild         = 4
+	exitDeploy        = 5
+	exitRolledBack    = 6
+	exitInterrupted   = 130
 )
 
 // usageError is a mistake in how nixmesh was called: bad flags, an unknown command or
@@ -78,6 +79,7 @@ func exitCode(err error) int {
 		failed  *deployFailedError
 		rolled  *rolledBackError
 		intr    *interruptedError
+		execErr *execFailedError
 	)
 	switch {
 	case err == nil:
@@ -94,6 +96,10 @@ func exitCode(err error) int {
 		return exitDeploy
 	case errors.As(err, &rolled):
 		return exitRolledBack
+	case errors.As(err, &execErr) && execErr.unreachable:
+		return exitDeploy
+	case errors.As(err, &execErr):
+		return exitCommandFailed
 	}
 	return exitInternal
 }

@@ -30,6 +30,8 @@ var commands = []func(g *globalOptions) *cobra.Command{
 	newGraphCommand,
 	newSecretsCommand,
 	newKeysCommand,
+	newExecCommand,
+	newSSHCommand,
 }
 
 // globalOptions are the persistent flags every command sees, plus where output goes.
@@ -73,6 +75,8 @@ DNS zones and records.
   nixmesh deploy            build, copy, activate, confirm; hosts roll back what breaks
   nixmesh secrets --check   which declared secrets are present and up to date
   nixmesh keys wireguard    make missing WireGuard keys on the hosts, collect public keys
+  nixmesh exec -- uptime    run a command on every host at once, a table of exit codes
+  nixmesh ssh web           log in to a node's host with its settings
   nixmesh options           list the options a deploy.nix can set
   sudo nixmesh lab up       local test hosts in namespaces, to try all of this
 

@@ -139,7 +139,8 @@ func StartHost(t *testing.T, client *Client, privateStore bool) *Host {
 	h.HostKey = WriteKey(t, filepath.Join(dir, "host_ed25519"))
 	h.HostKeyLine = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(h.HostKey)))
 	// Every command first leaves a mark, so tests can tell whether anything ran at all.
-	auth := fmt.Sprintf("command=\"touch %s; exec /bin/sh -c \\\"$SSH_ORIGINAL_COMMAND\\\"\" %s", h.Mark,
+	// A session without a command (a login) gets a login shell.
+	auth := fmt.Sprintf("command=\"touch %s; [ -n \\\"$SSH_ORIGINAL_COMMAND\\\" ] || exec /bin/sh -l; exec /bin/sh -c \\\"$SSH_ORIGINAL_COMMAND\\\"\" %s", h.Mark,
 		strings.TrimSpace(string(ssh.MarshalAuthorizedKey(client.Public))))
 	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), []byte(auth+"\n"), 0o600); err != nil {
 		t.Fatal(err)
