@@ -51,4 +51,3 @@ func Targets(network *eval.Network, names []string, toplevels map[string]string)
 	}
 	return targets, nil
 }
-
