@@ -1,0 +1,89 @@
+package scripts
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// reject rolls a switch that waits for its confirmation back at once, with the
+// deployer's reason; a later confirm is refused, and rejecting a confirmed switch is.
+func TestRejectRollsBackAtOnce(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	old := s.fakeSystem("old", fake{})
+	next := s.fakeSystem("new", fake{})
+	s.setConfirmed(old)
+
+	id := s.start(next, "--success-timeout", "120")
+	s.waitState(id, "waiting-confirmation")
+	began := time.Now()
+	r := s.sh(`bash "$S" reject "$1" "$2"`, id, "health check vpn-backbone failed: no handshake")
+	st := parseStatus(r.stdout)
+	if r.code != 0 || st["state"] != "rolled-back" || !strings.Contains(st["reason"], "rejected by the deployer: health check vpn-backbone failed: no handshake") {
+		t.Fatalf("reject: exit %d, %v\n%s%s", r.code, st, r.stderr, s.log(id))
+	}
+	if time.Since(began) > 30*time.Second {
+		t.Errorf("the rollback took %s; a reject must not wait for the success timeout (120s)", time.Since(began))
+	}
+	if got := s.readlink("/var/lib/nixmesh/current-system"); got != old {
+		t.Errorf("active %q, want the previous %q", got, old)
+	}
+	if r := s.confirmNew(id); r.code != 6 {
+		t.Errorf("confirm after a reject: exit %d, want 6", r.code)
+	}
+	if r := s.sh(`bash "$S" reject "$1" again`, id); r.code != 0 {
+		t.Errorf("rejecting an ended switch again: exit %d, want 0 (nothing to do)", r.code)
+	}
+
+	// A confirmed switch cannot be rejected.
+	id = s.start(next, "--success-timeout", "60")
+	s.waitState(id, "waiting-confirmation")
+	if r := s.confirmNew(id); r.code != 0 {
+		t.Fatalf("confirm: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := s.sh(`bash "$S" reject "$1" late`, id); r.code != 6 || parseStatus(r.stdout)["state"] != "success" {
+		t.Errorf("reject after confirm: exit %d, %q; want 6 and success", r.code, r.stdout)
+	}
+}
+
+// extend keeps a switch waiting past its success timeout for as long as it is renewed;
+// without renewal the host rolls back by itself, saying why.
+func TestExtendIsALease(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	old := s.fakeSystem("old", fake{})
+	next := s.fakeSystem("new", fake{})
+	s.setConfirmed(old)
+
+	id := s.start(next, "--success-timeout", "2")
+	s.waitState(id, "waiting-confirmation")
+	// Renew a 3 s lease every second for 6 s: three times the success timeout.
+	for i := 0; i < 6; i++ {
+		if r := s.sh(`bash "$S" extend "$1" 3`, id); r.code != 0 {
+			t.Fatalf("extend: exit %d: %s\n%s", r.code, r.stderr, s.log(id))
+		}
+		time.Sleep(time.Second)
+	}
+	if st := s.status(id); st["state"] != "waiting-confirmation" {
+		t.Fatalf("after 6s of renewed leases the switch is %v, want still waiting", st)
+	}
+	if r := s.confirmNew(id); r.code != 0 {
+		t.Fatalf("confirm within the lease: exit %d\n%s", r.code, r.stderr)
+	}
+
+	// Not renewed: rolled back once the lease runs out.
+	id = s.start(old, "--success-timeout", "1")
+	s.waitState(id, "waiting-confirmation")
+	s.mustSh(`bash "$S" extend "$1" 2`, id)
+	st := s.waitState(id, "rolled-back", "failed", "success")
+	if st["state"] != "rolled-back" || !strings.Contains(st["reason"], "stopped renewing") {
+		t.Errorf("lease not renewed: %v\n%s", st, s.log(id))
+	}
+	if r := s.sh(`bash "$S" extend "$1" 5`, id); r.code != 6 {
+		t.Errorf("extend an ended switch: exit %d, want 6", r.code)
+	}
+	if r := s.sh(`bash "$S" extend "$1" soon`, id); r.code != 2 {
+		t.Errorf("extend with a bad duration: exit %d, want 2", r.code)
+	}
+}
