@@ -19,6 +19,7 @@ func NewTarget(n *eval.Node, toplevel string) Target {
 		SuccessTimeout:             n.SuccessTimeout,
 		SwitchTimeout:              n.SwitchTimeout,
 		KeepGenerations:            n.KeepGenerations,
+		HealthChecks:               n.HealthChecks,
 		Toplevel:                   toplevel,
 	}
 }

@@ -43,7 +43,8 @@ func parseStatus(out string) switchStatus {
 // and log read world-readable state and do not.
 func (h *hostRun) switcher(args ...string) []string {
 	argv := append([]string{path.Join(h.t.Toplevel, "bin", "nixmesh-switch")}, args...)
-	if args[0] == "start" || args[0] == "confirm" {
+	switch args[0] {
+	case "start", "confirm", "reject", "extend":
 		return h.asRoot(argv...)
 	}
 	return argv
@@ -61,6 +62,8 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 	}
 	successTimeout := durationOr(h.t.SuccessTimeout, 20*time.Second)
 	switchTimeout := durationOr(h.t.SwitchTimeout, 60*time.Second)
+	// The health checks run inside the host's confirmation window (health.go).
+	successTimeout += checksBudget(h.t.HealthChecks)
 	startArgs := []string{"start", h.t.Toplevel, "--action", string(h.opts.action()),
 		"--success-timeout", secs(successTimeout), "--switch-timeout", secs(switchTimeout)}
 	if h.t.KeepGenerations > 0 {
@@ -76,6 +79,9 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 	cancel()
 	if errors.Is(err, errDryRun) {
 		h.phase = PhaseConfirm
+		for _, c := range h.t.HealthChecks {
+			h.change(ctx, nil, "health check "+c.Name+" ("+c.Kind+"; "+checkDescription(c)+")", remoteCmd{})
+		}
 		h.change(ctx, nil, h.sshLine(h.switcher("confirm", "ID"))+"   # over a new connection, once the host waits for it", remoteCmd{})
 		h.res.Result = ResultWouldApply
 		h.res.Reason = fmt.Sprintf("would %s %s (current %s)", h.opts.action(), h.t.Toplevel, orNone(h.res.CurrentSystem))
@@ -101,7 +107,8 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 	// check saw in the profile.
 	w := &switchWatch{h: h, id: id, deadline: time.Now().Add(budget), last: switchStatus{State: "starting", BootDefault: h.profile}}
 	confirmed := false
-	pause := false // whether to wait PollInterval before the next look at the host
+	checked := false // the health checks have run (they run once, before the first confirm)
+	pause := false   // whether to wait PollInterval before the next look at the host
 	var lastErr error
 	var unreachableSince time.Time // since when no connection to the host could be made
 	for {
@@ -154,6 +161,29 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 				pause = true // accepted, and the runner has not moved on yet
 				continue
 			}
+			if !checked {
+				checked = true
+				if failures := h.runChecks(ctx); len(failures) > 0 {
+					if ctx.Err() != nil {
+						return h.leftMidSwitch(ctx.Err(), w.last)
+					}
+					answer, err := h.reject(ctx, id, failureReason(failures), switchTimeout)
+					if err != nil {
+						// The host rolls back by itself when its window closes.
+						h.event(KindProgress, "rejecting the switch failed (the host rolls back when its confirmation window closes): "+err.Error())
+						pause = true
+						continue
+					}
+					h.event(KindProgress, "switch rejected: the host rolls back")
+					if answer.State == "" {
+						continue
+					}
+					w.observe(answer)
+					st = answer
+				}
+			}
+		}
+		if st.State == stateWaitingConfirmation {
 			answer, err := h.confirm(ctx, id, switchTimeout)
 			if ctx.Err() != nil {
 				return h.leftMidSwitch(ctx.Err(), w.last)

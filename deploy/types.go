@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nixmesh/nixmesh/eval"
 	"github.com/nixmesh/nixmesh/secrets"
 )
 
@@ -21,6 +22,9 @@ type Target struct {
 	SuccessTimeout             time.Duration // how long the host waits for the confirmation
 	SwitchTimeout              time.Duration // how long activation may take on the host
 	KeepGenerations            int           // system generations and switch logs kept on the host (0: the switcher's default, 10)
+	// HealthChecks run after the activation; the host is confirmed only when all pass
+	// (health.go).
+	HealthChecks []eval.HealthCheck
 	Toplevel                   string        // the built system (a store path)
 	// Secrets are the node's declared secrets (secrets.FromNetwork), fetched on this
 	// machine before anything changes on the host and uploaded around the activation.

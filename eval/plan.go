@@ -81,7 +81,9 @@ type Node struct {
 	SwitchTimeout  time.Duration
 	// KeepGenerations is how many system generations and switch logs the host keeps.
 	KeepGenerations int
-	Configuration   Configuration
+	// HealthChecks gate the host's confirmation (modules/health.nix).
+	HealthChecks  []HealthCheck
+	Configuration Configuration
 	// NotApplied lists the options the node sets that its kind of host does not apply
 	// (standalone hosts: everything outside their schema), e.g. "services.nginx".
 	NotApplied []string
@@ -90,19 +92,36 @@ type Node struct {
 // connectionJSON is a node's plan entry without its configuration: timeouts in
 // seconds, user null when absent. nodeJSON adds the configuration.
 type connectionJSON struct {
-	Name                       string   `json:"name"`
-	Enable                     bool     `json:"enable"`
-	Kind                       string   `json:"kind"`
-	Host                       string   `json:"host"`
-	User                       *string  `json:"user"`
-	Hostname                   string   `json:"hostname"`
-	Port                       int      `json:"port"`
-	SSHOptions                 []string `json:"sshOptions"`
-	PrivilegeEscalationCommand []string `json:"privilegeEscalationCommand"`
-	Tags                       []string `json:"tags"`
-	SuccessTimeout             float64  `json:"successTimeout"`
-	SwitchTimeout              float64  `json:"switchTimeout"`
-	KeepGenerations            int      `json:"keepGenerations,omitempty"`
+	Name                       string        `json:"name"`
+	Enable                     bool          `json:"enable"`
+	Kind                       string        `json:"kind"`
+	Host                       string        `json:"host"`
+	User                       *string       `json:"user"`
+	Hostname                   string        `json:"hostname"`
+	Port                       int           `json:"port"`
+	SSHOptions                 []string      `json:"sshOptions"`
+	PrivilegeEscalationCommand []string      `json:"privilegeEscalationCommand"`
+	Tags                       []string      `json:"tags"`
+	SuccessTimeout             float64       `json:"successTimeout"`
+	SwitchTimeout              float64       `json:"switchTimeout"`
+	KeepGenerations            int           `json:"keepGenerations,omitempty"`
+	HealthChecks               []HealthCheck `json:"healthChecks,omitempty"`
+}
+
+// HealthCheck is one of plan.nodes.<n>.healthChecks: a command run on the host, or a TCP
+// or HTTP check run from the deploying machine; timeouts and intervals in seconds.
+type HealthCheck struct {
+	Name     string  `json:"name"`
+	Kind     string  `json:"kind"`              // "command", "tcp" or "http"
+	Command  string  `json:"command,omitempty"` // command: a shell line, run as root
+	Feature  *string `json:"feature,omitempty"` // command: the feature that added it (vpn, dns, ssh)
+	Host     *string `json:"host,omitempty"`    // tcp: null for the node's address
+	Port     int     `json:"port,omitempty"`    // tcp
+	URL      string  `json:"url,omitempty"`     // http
+	Status   int     `json:"status,omitempty"`  // http: the status wanted
+	Timeout  float64 `json:"timeout"`
+	Retries  int     `json:"retries"`
+	Interval float64 `json:"interval"`
 }
 
 // nodeJSON is Node as it appears in the plan.
@@ -131,6 +150,7 @@ func (n *Node) UnmarshalJSON(b []byte) error {
 		SuccessTimeout:             seconds(j.SuccessTimeout),
 		SwitchTimeout:              seconds(j.SwitchTimeout),
 		KeepGenerations:            j.KeepGenerations,
+		HealthChecks:               j.HealthChecks,
 		Configuration:              j.Configuration,
 		NotApplied:                 j.NotApplied,
 	}
@@ -165,6 +185,7 @@ func (n *Node) connectionJSON() connectionJSON {
 		SuccessTimeout:             n.SuccessTimeout.Seconds(),
 		SwitchTimeout:              n.SwitchTimeout.Seconds(),
 		KeepGenerations:            n.KeepGenerations,
+		HealthChecks:               n.HealthChecks,
 	}
 	if n.User != "" {
 		u := n.User

@@ -8,4 +8,5 @@
   ./vpn.nix
   ./dns.nix
   ./secrets.nix
+  ./health.nix
 ]

@@ -110,6 +110,8 @@ let
       inherit (nixmesh) kind;
       inherit (address) user hostname;
       configuration = configurationOf node;
+      # The enabled health checks (modules/health.nix): run before the confirmation.
+      healthChecks = node.healthChecks.list;
       # The options this node sets that its kind of host does not apply (standalone:
       # everything outside the schema); the CLI warns about them, `--strict` refuses.
       notApplied = if nixmesh.kind == "standalone" then node.config.system.build.notApplied else [ ];

@@ -1,0 +1,95 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nixmesh/nixmesh/eval"
+	"github.com/nixmesh/nixmesh/internal/testutil"
+)
+
+// Health checks gate the confirmation, with the real switcher: passing checks (a command
+// on the host, TCP and HTTP from here) confirm; a failing one rolls the host back at once
+// (not after its success timeout), and the result names the check and its output.
+func TestHealthChecksGateTheConfirmation(t *testing.T) {
+	testutil.RequireCommands(t, "flock", "setsid", "nix-env")
+	client := newTestClient(t)
+	host := startHost(t, client, true)
+	good, other := buildRealSystem(t, "good"), buildRealSystem(t, "other")
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/health" {
+			http.NotFound(w, r)
+		}
+	}))
+	defer web.Close()
+	o := Options{SSH: sshOptionsFor(t, client), NixEnv: testutil.NixEnv(), PollInterval: 100 * time.Millisecond}
+	o.SSH.DeclaredHostKeys = map[string][]string{"web": {host.HostKeyLine}}
+	check := func(c eval.HealthCheck) eval.HealthCheck {
+		c.Timeout, c.Retries, c.Interval = 5, 2, 0.2
+		return c
+	}
+	passing := []eval.HealthCheck{
+		check(eval.HealthCheck{Name: "active", Kind: "command", Command: `test "$(readlink /var/lib/nixmesh/current-system)" = "` + good + `" && echo is-active`}),
+		check(eval.HealthCheck{Name: "sshd", Kind: "tcp", Port: host.Port}),
+		check(eval.HealthCheck{Name: "site", Kind: "http", URL: web.URL + "/health", Status: 200}),
+	}
+	target := func(system string, checks []eval.HealthCheck) []Target {
+		tg := hostTarget(host, "web")
+		tg.Toplevel, tg.SuccessTimeout, tg.SwitchTimeout, tg.HealthChecks = system, 60*time.Second, 20*time.Second, checks
+		return []Target{tg}
+	}
+	active := func() string {
+		return strings.TrimSpace(remote(t, client, host, "readlink /var/lib/nixmesh/current-system"))
+	}
+
+	log := &eventLog{}
+	o.Events = log.add
+	rep, err := Run(context.Background(), o, target(good, passing))
+	if err != nil || rep.Hosts[0].Result != ResultOK {
+		t.Fatalf("passing checks: %+v, %v\n%+v", rep.Hosts[0], err, log.events)
+	}
+	for _, want := range []string{"health check active passed: is-active", "health check sshd passed", "health check site passed"} {
+		if !log.hasMessage("web", want) {
+			t.Errorf("no event %q: %+v", want, log.events)
+		}
+	}
+	// The host waited long enough for the checks: its success timeout plus the longest
+	// check's worst case (2 x 5 s + 0.2 s) and a margin.
+	id := rep.Hosts[0].SwitchID
+	if got := strings.TrimSpace(remote(t, client, host, "cat /var/lib/nixmesh/switch/"+id+"/success-timeout")); got != strconv.Itoa(60+11+10) {
+		t.Errorf("the host's success timeout is %s, want %d", got, 60+11+10)
+	}
+
+	// A failing check: the host rolls back at once, the result says which check and why.
+	failing := append(passing[1:], check(eval.HealthCheck{Name: "app", Kind: "command", Command: "echo app is broken >&2; exit 4"}))
+	start := time.Now()
+	rep, err = Run(context.Background(), o, target(other, failing))
+	r := rep.Hosts[0]
+	if r.Result != ResultRolledBack || !errors.Is(err, ErrRolledBack) {
+		t.Fatalf("failing check: %+v, %v", r, err)
+	}
+	if !strings.Contains(r.Reason, "health check app failed: exit code 4 (2 attempts): app is broken") {
+		t.Errorf("reason %q lacks the check, its exit and its output", r.Reason)
+	}
+	if took := time.Since(start); took > 40*time.Second {
+		t.Errorf("the rollback took %s: a failed check must not wait for the success timeout (60s)", took)
+	}
+	if got := active(); got != good {
+		t.Errorf("active %s after the rollback, want %s", got, good)
+	}
+
+	// A wrong HTTP status fails too.
+	rep, _ = Run(context.Background(), o, target(other, []eval.HealthCheck{check(eval.HealthCheck{Name: "site", Kind: "http", URL: web.URL + "/missing", Status: 200})}))
+	if r := rep.Hosts[0]; r.Result != ResultRolledBack || !strings.Contains(r.Reason, "health check site failed") || !strings.Contains(r.Reason, "status 404") {
+		t.Errorf("wrong status: %+v", r)
+	}
+	if got := active(); got != good {
+		t.Errorf("active %s, want %s", got, good)
+	}
+}

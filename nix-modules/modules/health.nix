@@ -1,0 +1,219 @@
+# Health checks that gate a node's confirmation.
+#
+#   nodes.web.healthChecks.commands.nginx.command = "curl -fsS http://127.0.0.1/ >/dev/null";
+#   nodes.web.healthChecks.tcp.https.port = 443;
+#   nodes.web.healthChecks.http.site.url = "https://web.example.org/health";
+#   nodes.db.healthChecks.features.dns = false;     # no default DNS check on db
+#
+# After a new system is activated, and before the deployer confirms it, the deploy engine
+# runs every enabled check of the node: `commands` on the host itself (as root, through
+# the node's privilegeEscalationCommand), `tcp` and `http` from the deploying machine. A
+# check passes on exit 0 / a connection / the expected status, within `timeout` seconds,
+# tried up to `retries` times `interval` seconds apart. Any failing check and the host is
+# not confirmed: the engine tells it to roll back at once (`nixmesh-switch reject`), and
+# the table names the check and its output.
+#
+# The cross-host features add checks of their own for what they declared on the node
+# (named after the feature, `features.<feature>` turns them off per node):
+#   vpn-<net>    (vpn)  a WireGuard member: a peer handshakes (./health/wireguard.sh)
+#   dns-<zone>   (dns)  a zone's primary or secondary answers the SOA with the zone's
+#                       serial (./health/dns.sh; passes, saying so, without dig/drill)
+#   ssh-<user>   (ssh)  a user granted access: exists, and sshd reads the granted keys
+#                       from one of its authorized keys files (./health/ssh.sh)
+#
+# The node's confirmation window (its successTimeout) is lengthened by what the checks
+# may take (the longest check's retries x (timeout + interval)), since they run before
+# the confirmation; see `plan.nodes.<n>.healthChecks` and deploy/health.go.
+{ config, lib, ... }:
+let
+  inherit (lib) mkOption types;
+
+  retryOptions = {
+    enable = mkOption {
+      type = types.bool;
+      default = true;
+      description = "Whether this check runs.";
+    };
+    timeout = mkOption {
+      type = types.ints.positive;
+      default = 10;
+      description = "Seconds one attempt may take.";
+    };
+    retries = mkOption {
+      type = types.ints.positive;
+      default = 3;
+      description = "How many attempts before the check fails.";
+    };
+    interval = mkOption {
+      type = types.ints.unsigned;
+      default = 2;
+      description = "Seconds between two attempts.";
+    };
+  };
+
+  commandCheck = types.submodule {
+    options = retryOptions // {
+      command = mkOption {
+        type = types.str;
+        example = "systemctl is-active nginx";
+        description = "A shell command line run on the host, as root; exit 0 is healthy.";
+      };
+      feature = mkOption {
+        type = types.nullOr (types.enum [ "vpn" "dns" "ssh" ]);
+        default = null;
+        internal = true;
+        description = "The cross-host feature that added this check (null: the user).";
+      };
+    };
+  };
+
+  tcpCheck = types.submodule {
+    options = retryOptions // {
+      port = mkOption {
+        type = types.port;
+        example = 443;
+        description = "The TCP port that must accept a connection.";
+      };
+      host = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "web.example.org";
+        description = "The host to connect to from the deploying machine; null: the node's address (`host` without user).";
+      };
+    };
+  };
+
+  httpCheck = types.submodule {
+    options = retryOptions // {
+      url = mkOption {
+        type = types.str;
+        example = "https://web.example.org/health";
+        description = "The URL fetched (GET) from the deploying machine.";
+      };
+      status = mkOption {
+        type = types.ints.between 100 599;
+        default = 200;
+        description = "The HTTP status the answer must have.";
+      };
+    };
+  };
+
+  scriptCommand = file: args:
+    lib.concatMapStringsSep " " lib.escapeShellArg ([ "sh" "-c" (builtins.readFile file) ] ++ args);
+
+  # The checks the cross-host features contribute to a node.
+  featureChecks = name:
+    let
+      vpn = lib.concatLists (lib.mapAttrsToList
+        (net: r: lib.optional (r.members ? ${name} && (r.backend or "wireguard") == "wireguard") {
+          name = "vpn-${net}";
+          value = {
+            feature = "vpn";
+            command = scriptCommand ./health/wireguard.sh [ "vpn-${net}" r.interface ];
+            timeout = 10;
+            retries = 10;
+            interval = 2;
+          };
+        })
+        (config.vpn.resolved or { }));
+      dns = lib.concatLists (lib.mapAttrsToList
+        (z: zone: lib.optional ((zone.primaryNode == name || builtins.elem name zone.secondaryNodes) && zone.serial != null) {
+          name = "dns-${zone.name}";
+          value = {
+            feature = "dns";
+            command = scriptCommand ./health/dns.sh [ "dns-${zone.name}" zone.name config.nodes.${name}.dns.address (toString zone.serial) ];
+            timeout = 10;
+            retries = 10;
+            interval = 2;
+          };
+        })
+        (config.dns.rendered or { }));
+      grants = builtins.filter (g: g.target == name) (config.ssh.grants or [ ]);
+      ssh = lib.mapAttrsToList
+        (user: gs: {
+          name = "ssh-${user}";
+          value = {
+            feature = "ssh";
+            command = scriptCommand ./health/ssh.sh ([ "ssh-${user}" user ] ++ lib.unique (map (g: g.publicKey) gs));
+          };
+        })
+        (builtins.groupBy (g: g.user) grants);
+    in
+    builtins.listToAttrs (vpn ++ dns ++ ssh);
+
+  healthModule = { name, config, ... }: {
+    options.healthChecks = {
+      enable = mkOption {
+        type = types.bool;
+        default = true;
+        description = ''
+          Whether the node's health checks gate its confirmation. false: a host is
+          confirmed as soon as a new SSH connection reaches it.
+        '';
+      };
+      features = {
+        vpn = mkOption {
+          type = types.bool;
+          default = true;
+          description = "The default check of each VPN the node is a WireGuard member of: a peer handshakes.";
+        };
+        dns = mkOption {
+          type = types.bool;
+          default = true;
+          description = "The default check of each zone the node serves: it answers the SOA with the zone's serial.";
+        };
+        ssh = mkOption {
+          type = types.bool;
+          default = true;
+          description = "The default check of each user granted SSH access on the node: sshd reads the granted keys.";
+        };
+      };
+      commands = mkOption {
+        type = types.attrsOf commandCheck;
+        default = { };
+        example = lib.literalExpression ''{ nginx.command = "systemctl is-active nginx"; }'';
+        description = "Commands run on the host after the activation, by name.";
+      };
+      tcp = mkOption {
+        type = types.attrsOf tcpCheck;
+        default = { };
+        example = lib.literalExpression "{ https.port = 443; }";
+        description = "TCP ports that must accept a connection from the deploying machine, by name.";
+      };
+      http = mkOption {
+        type = types.attrsOf httpCheck;
+        default = { };
+        example = lib.literalExpression ''{ site.url = "https://web.example.org/health"; }'';
+        description = "URLs that must answer the deploying machine with `status`, by name.";
+      };
+      list = mkOption {
+        type = types.unspecified;
+        readOnly = true;
+        internal = true;
+        description = "The enabled checks, as the plan carries them (`plan.nodes.<n>.healthChecks`).";
+      };
+    };
+
+    config.healthChecks = {
+      commands = lib.mapAttrs (_: lib.mapAttrs (_: lib.mkDefault)) (featureChecks name);
+      list =
+        let
+          hc = config.healthChecks;
+          on = c: c.enable && (c.feature or null == null || hc.features.${c.feature});
+          common = c: { inherit (c) timeout retries interval; };
+        in
+        lib.optionals hc.enable (
+          lib.mapAttrsToList (n: c: common c // { name = n; kind = "command"; inherit (c) command; feature = c.feature; })
+            (lib.filterAttrs (_: on) hc.commands)
+          ++ lib.mapAttrsToList (n: c: common c // { name = n; kind = "tcp"; inherit (c) port host; })
+            (lib.filterAttrs (_: on) hc.tcp)
+          ++ lib.mapAttrsToList (n: c: common c // { name = n; kind = "http"; inherit (c) url status; })
+            (lib.filterAttrs (_: on) hc.http));
+    };
+  };
+in
+{
+  options.nodes = mkOption {
+    type = types.attrsOf (types.submodule healthModule);
+  };
+}

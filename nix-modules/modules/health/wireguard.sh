@@ -1,0 +1,34 @@
+# Health check of a VPN member (modules/health.nix, feature "vpn"), run on the host as
+# root after the activation:  sh -c SCRIPT vpn-NET INTERFACE
+# It prompts a handshake with every peer (one ping to the first address of its allowed
+# IPs) and passes when at least one peer has completed a handshake in the last three
+# minutes. An interface without peers passes. A host whose key does not match what its
+# peers hold for it, or that cannot reach any peer, fails.
+iface=$1
+if ! command -v wg >/dev/null 2>&1; then
+  echo "wg is not installed on the host; cannot check $iface"
+  exit 1
+fi
+if ! wg show "$iface" >/dev/null 2>&1; then
+  echo "interface $iface does not exist"
+  exit 1
+fi
+if [ -z "$(wg show "$iface" peers)" ]; then
+  echo "$iface has no peers"
+  exit 0
+fi
+wg show "$iface" allowed-ips | while read -r _ ips _; do
+  ip=${ips%%/*}
+  case $ip in "" | "(none)") continue ;; esac
+  ping -c 1 -W 1 "$ip" >/dev/null 2>&1 &
+done
+wait
+sleep 1
+now=$(date +%s)
+if wg show "$iface" latest-handshakes | awk -v now="$now" '$2 > 0 && now - $2 < 180 { ok = 1 } END { exit !ok }'; then
+  wg show "$iface" latest-handshakes | awk -v now="$now" '$2 > 0 && now - $2 < 180 { n++ } END { printf "%d peer(s) handshook within 3 minutes\n", n }'
+  exit 0
+fi
+echo "no peer of $iface completed a handshake (wrong key on one side, or no peer reachable):"
+wg show "$iface" latest-handshakes | sed 's/^/  /'
+exit 1
