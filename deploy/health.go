@@ -188,7 +188,7 @@ func lastLines(out string, err error) string {
 	if len(lines) > 3 {
 		lines = lines[len(lines)-3:]
 	}
-	s := strings.Join(lines, " / ")
+	s := strings.ReplaceAll(strings.Join(lines, " / "), "\t", " ")
 	switch {
 	case err == nil:
 		return s

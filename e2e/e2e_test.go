@@ -300,6 +300,7 @@ func prove(t *testing.T, fd frontDoor, traceDir string) {
 		// crashed before and after the confirmation, Ctrl-C mid-deploy. Each ends with
 		// every host on exactly its old or its new system, no lock, a truthful table, and
 		// the next deploy working.
+		{"HealthCheckVPN", func(t *testing.T) { faultVPNHandshake(t, fd, w, base, baseModule) }},
 		{"RunnerKilled", func(t *testing.T) { faultRunnerKilled(t, fd, w, base, baseModule) }},
 		{"CrashBeforeConfirmation", func(t *testing.T) { faultCrash(t, fd, w, base, baseModule, false) }},
 		{"CrashAfterConfirmation", func(t *testing.T) { faultCrash(t, fd, w, base, baseModule, true) }},

@@ -459,3 +459,32 @@ func faultChangedHostKey(t *testing.T, fd frontDoor, w *world, base map[string]s
 	restore()
 	restoreBase(t, fd, w, base, baseModule)
 }
+
+// gateway's WireGuard key declared wrong: web and db (whose only peer it is) cannot
+// handshake any more, so their default health check fails and each rolls back at once;
+// gateway's own system does not change.
+func faultVPNHandshake(t *testing.T, fd frontDoor, w *world, base map[string]string, baseModule string) {
+	p := w.base
+	p.WrongVPNKeyOn = "gateway"
+	module := writeVariant(t, w.dir, "wrong-vpn-key", p)
+	r := fd.deploy(t, w, module)
+	res := results(r.output)
+	if r.code != 6 {
+		t.Errorf("exit %d, want 6 (rolled back)", r.code)
+	}
+	for _, n := range []string{"web", "db"} {
+		if resultWord(res[n]) != "rolled-back" || !strings.Contains(res[n], "health check vpn-backbone failed") {
+			t.Errorf("%s: %q, want rolled back by its vpn-backbone check", n, res[n])
+		}
+	}
+	if w := resultWord(res["gateway"]); w != "unchanged" {
+		t.Errorf("gateway: %q, want unchanged (its own system does not change)", res["gateway"])
+	}
+	cur := settled(t, w)
+	for _, n := range exampleNodes {
+		if cur[n] != base[n] {
+			t.Errorf("%s: %s, want back on %s", n, cur[n], base[n])
+		}
+	}
+	restoreBase(t, fd, w, base, baseModule)
+}

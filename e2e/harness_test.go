@@ -167,6 +167,7 @@ type params struct {
 	Keep             int    `json:"keep,omitempty"`
 	Marker           string `json:"marker,omitempty"`
 	OperatorUID      *int   `json:"operatorUid,omitempty"`
+	WrongVPNKeyOn    string `json:"wrongVpnKeyOn,omitempty"`
 	ExtraRecord      *struct {
 		Name    string `json:"name"`
 		Address string `json:"address"`

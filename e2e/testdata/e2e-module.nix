@@ -17,6 +17,8 @@
 #   operatorUid       (optional) the uid for the example's `operator` user when the lab's
 #                     hosts (copies of this machine's /etc) already use its uid 1000
 #   extraRecord       (optional) { name, address }: one more A record in lab.test
+#   wrongVpnKeyOn     (optional) a node whose backbone public key is declared wrong (its
+#                     peers then cannot handshake with it)
 { lib, ... }:
 let
   p = builtins.fromJSON (builtins.readFile ./params.json);
@@ -26,6 +28,10 @@ in
 {
   ssh.access.gateway.keys.deploy.publicKey = lib.mkForce p.deployKey;
   ssh.access.db.keys.backup.publicKey = lib.mkForce p.backupKey;
+
+  vpn.networks.backbone.members = lib.mkIf ((p.wrongVpnKeyOn or "") != "") {
+    ${p.wrongVpnKeyOn}.publicKey = lib.mkForce "YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE=";
+  };
 
   dns.records = lib.mkIf (p ? extraRecord) { ${p.extraRecord.name}.A = p.extraRecord.address; };
 
