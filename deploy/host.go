@@ -23,6 +23,10 @@ type hostRun struct {
 	// profile is the host's system profile as the check read it: its last confirmed
 	// system, which it comes back on after a restart during the switch.
 	profile string
+	// atomicFleet is the shared decision of an atomic deploy (nil otherwise); releaseSlot
+	// gives the host's --parallel slot back while it waits for it.
+	atomicFleet *atomicFleet
+	releaseSlot func()
 }
 
 func (h *hostRun) event(kind Kind, msg string) {

@@ -64,11 +64,28 @@ func Run(ctx context.Context, opts Options, targets []Target) (Report, error) {
 	startCtx, stopStarting := context.WithCancel(ctx)
 	defer stopStarting()
 	sem := make(chan struct{}, opts.parallel())
+	var fl *atomicFleet
+	if opts.Atomic && !opts.DryRun {
+		fl = newAtomicFleet(len(targets))
+		// The first failure stops the hosts not yet started.
+		go func() {
+			select {
+			case <-fl.decided:
+				if fl.failed() != "" {
+					stopStarting()
+				}
+			case <-startCtx.Done():
+			}
+		}()
+	}
 	var wg sync.WaitGroup
 	for i, t := range targets {
 		now := time.Now()
 		if t.SkipReason != "" {
 			finish(i, HostResult{Host: t.Name, Result: ResultSkipped, Reason: t.SkipReason, NewSystem: t.Toplevel}, now)
+			if fl != nil {
+				fl.fail(t.Name, "skipped: "+t.SkipReason)
+			}
 			continue
 		}
 		acquired := false
@@ -83,6 +100,9 @@ func Run(ctx context.Context, opts Options, targets []Target) (Report, error) {
 			}
 			var cause error = ErrNotStarted
 			reason := "not started: another host failed (--keep-going=false)"
+			if fl != nil && fl.failed() != "" {
+				reason = "not started: " + fleetReason(fl.failed())
+			}
 			if ctx.Err() != nil {
 				cause = errors.Join(ErrInterrupted, ctx.Err())
 				reason = "not started: interrupted"
@@ -94,11 +114,21 @@ func Run(ctx context.Context, opts Options, targets []Target) (Report, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
-			h := &hostRun{opts: opts, t: t, emit: emit}
+			var release sync.Once
+			releaseSlot := func() { release.Do(func() { <-sem }) }
+			defer releaseSlot()
+			h := &hostRun{opts: opts, t: t, emit: emit, atomicFleet: fl, releaseSlot: releaseSlot}
 			r := h.run(ctx)
 			if opts.FailFast && (r.Result == ResultFailed || r.Result == ResultRolledBack) {
 				stopStarting()
+			}
+			if fl != nil {
+				switch r.Result {
+				case ResultOK, ResultUnchanged:
+					fl.markReady(t.Name)
+				default:
+					fl.fail(t.Name, string(r.Result)+": "+r.Reason)
+				}
 			}
 			finish(i, r, now)
 		}()

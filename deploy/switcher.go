@@ -108,7 +108,8 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 	w := &switchWatch{h: h, id: id, deadline: time.Now().Add(budget), last: switchStatus{State: "starting", BootDefault: h.profile}}
 	confirmed := false
 	checked := false // the health checks have run (they run once, before the first confirm)
-	pause := false   // whether to wait PollInterval before the next look at the host
+	fleetDone := h.atomicFleet == nil
+	pause := false // whether to wait PollInterval before the next look at the host
 	var lastErr error
 	var unreachableSince time.Time // since when no connection to the host could be made
 	for {
@@ -178,6 +179,24 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 					if answer.State == "" {
 						continue
 					}
+					w.observe(answer)
+					st = answer
+				}
+			}
+		}
+		if st.State == stateWaitingConfirmation && !fleetDone {
+			fleetDone = true
+			if ok, cause := h.awaitFleet(ctx, id, successTimeout); !ok {
+				if ctx.Err() != nil {
+					return h.leftMidSwitch(ctx.Err(), w.last)
+				}
+				answer, err := h.reject(ctx, id, fleetReason(cause), switchTimeout)
+				if err != nil {
+					h.event(KindProgress, "rejecting the switch failed (the host rolls back when its lease runs out): "+err.Error())
+					pause = true
+					continue
+				}
+				if answer.State != "" {
 					w.observe(answer)
 					st = answer
 				}

@@ -25,7 +25,7 @@ type Target struct {
 	// HealthChecks run after the activation; the host is confirmed only when all pass
 	// (health.go).
 	HealthChecks []eval.HealthCheck
-	Toplevel                   string        // the built system (a store path)
+	Toplevel     string // the built system (a store path)
 	// Secrets are the node's declared secrets (secrets.FromNetwork), fetched on this
 	// machine before anything changes on the host and uploaded around the activation.
 	Secrets []secrets.Spec
@@ -65,7 +65,10 @@ type Options struct {
 	// FailFast cancels the hosts not yet started once one host fails (the CLI's
 	// --keep-going=false). Hosts already started always finish.
 	FailFast bool
-	SSH      SSHOptions
+	// Atomic confirms no host until every host is ready, and rolls every host back when
+	// one fails (atomic.go).
+	Atomic bool
+	SSH    SSHOptions
 	// Events receives every event; calls are serialised. nil: events are dropped.
 	Events func(Event)
 	// NixEnv is the environment of local nix commands; nil inherits.

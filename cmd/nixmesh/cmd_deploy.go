@@ -31,6 +31,7 @@ type deployOptions struct {
 	KnownHosts        []string
 	Plan              string // --plan: a plan frozen at build time (front door 1); nothing is evaluated
 	Trace             string // --trace: append every remote command to this file
+	Atomic            bool   // --atomic: confirm all hosts or none
 }
 
 func newDeployCommand(g *globalOptions) *cobra.Command {
@@ -52,8 +53,11 @@ deploy them, --parallel hosts at a time. Each host goes through:
   copy      only the store paths the host lacks, streamed over the same connection
   secrets   the pre-activation secrets, streamed over SSH into place
   activate  the host's switcher (bin/nixmesh-switch) activates the new system
-  confirm   a new SSH connection confirms it; without a confirmation in successTimeout,
-            or if activation fails, the host rolls back to its previous system by itself
+  confirm   the node's health checks run (commands on the host, TCP/HTTP from here, and
+            the checks of its VPNs, zones and SSH grants); all passing, a new SSH
+            connection confirms the system. A failing check rolls the host back at once;
+            without a confirmation in successTimeout (plus what the checks may take), or
+            if activation fails, the host rolls back to its previous system by itself
   post-activation
             the post-activation secrets, then the restartOnChange of the secrets that
             changed
@@ -61,7 +65,11 @@ deploy them, --parallel hosts at a time. Each host goes through:
 After the deploy, the zones whose primary node is ok or unchanged are recorded in
 dns.serialsFile (as 'nixmesh check --update-dns-serials' does); not on --dry-run.
 
-A failing host does not stop the others (unless --keep-going=false). Ctrl-C cancels the
+A failing host does not stop the others (unless --keep-going=false). With --atomic no
+host is confirmed until every selected host has activated and passed its checks; if one
+fails, every host rolls back and the hosts not yet started are not started (a host that
+waits keeps its confirmation window open by a lease the deployer renews: if the
+deployer dies, the hosts roll back within their successTimeout). Ctrl-C cancels the
 hosts not yet started; a host already switching finishes or rolls back on its own, and
 nixmesh prints how to check it. The result table lists each host as ok, unchanged,
 rolled-back, failed, skipped (its system did not build) or cancelled.
@@ -74,6 +82,7 @@ did not build, 5 a host failed, 6 a host rolled back (none failed), 130 interrup
   nixmesh deploy 'web-*' --action test    activate without making it the boot default
   nixmesh deploy --json | jq .            one JSON event per line
   nixmesh deploy --trace cmds.jsonl       record every command run on the hosts
+  nixmesh deploy --atomic @vpn            all of the vpn hosts switch, or none does
   nixmesh deploy -i ~/.ssh/deploy_ed25519 --accept-new-host-keys`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Selectors, opts.NixArgs = splitArgs(cmd, args)
@@ -89,6 +98,7 @@ did not build, 5 a host failed, 6 a host rolled back (none failed), 130 interrup
 	f.BoolVar(&opts.AcceptNewHostKeys, "accept-new-host-keys", false, "trust the key of a host never seen before and add it to ~/.ssh/known_hosts (a changed key is never accepted)")
 	f.StringArrayVarP(&opts.Identities, "identity", "i", nil, "private key `FILE` to offer first (repeatable)")
 	f.StringArrayVar(&opts.KnownHosts, "known-hosts", nil, "extra known_hosts `FILE` to trust (repeatable)")
+	f.BoolVar(&opts.Atomic, "atomic", false, "fleet-atomic: confirm no host until every selected host is activated and healthy; if one fails, every host rolls back")
 	f.StringVar(&opts.Trace, "trace", "", "append one JSON line per command run on a host (node, argv, exit code, seconds) to `FILE`; secrets never appear in it")
 	f.StringVar(&opts.Plan, "plan", "", "deploy the plan `FILE` frozen by `nix-build deploy.nix` (what ./result runs): its systems are built, nothing is evaluated")
 	return cmd
@@ -160,6 +170,7 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 		Parallel: opts.Parallel,
 		DryRun:   opts.DryRun,
 		FailFast: !opts.KeepGoing,
+		Atomic:   opts.Atomic,
 		NixEnv:   opts.global.Env,
 		SSH: deploy.SSHOptions{
 			IdentityFiles:        opts.Identities,
