@@ -127,7 +127,8 @@ func Run(ctx context.Context, opts Options, targets []Target) (Report, error) {
 				case ResultOK, ResultUnchanged:
 					fl.markReady(t.Name)
 				default:
-					fl.fail(t.Name, string(r.Result)+": "+r.Reason)
+					reason, _, _ := strings.Cut(r.Reason, "; log: ")
+					fl.fail(t.Name, string(r.Result)+": "+reason)
 				}
 			}
 			finish(i, r, now)

@@ -488,3 +488,34 @@ func faultVPNHandshake(t *testing.T, fd frontDoor, w *world, base map[string]str
 	}
 	restoreBase(t, fd, w, base, baseModule)
 }
+
+// --atomic with db's activation failing (a broken zone): gateway and web, activated and
+// healthy, wait for db and roll back with it; every host ends on its old system.
+func faultAtomic(t *testing.T, fd frontDoor, w *world, base map[string]string, baseModule string) {
+	p := w.base
+	p.Marker = "atomic"
+	p.BadZoneOn = "db"
+	module := writeVariant(t, w.dir, "atomic", p)
+	w.flags = []string{"--atomic"}
+	r := fd.deploy(t, w, module)
+	w.flags = nil
+	res := results(r.output)
+	if r.code != 6 && r.code != 5 {
+		t.Errorf("exit %d, want 5 or 6", r.code)
+	}
+	if resultWord(res["db"]) != "rolled-back" {
+		t.Errorf("db: %q, want rolled back (its activation failed)", res["db"])
+	}
+	for _, n := range []string{"gateway", "web"} {
+		if resultWord(res[n]) != "rolled-back" || !strings.Contains(res[n], "fleet-atomic deploy: another host failed (db:") {
+			t.Errorf("%s: %q, want rolled back because db failed", n, res[n])
+		}
+	}
+	cur := settled(t, w)
+	for _, n := range exampleNodes {
+		if cur[n] != base[n] {
+			t.Errorf("%s: %s, want back on its old %s", n, cur[n], base[n])
+		}
+	}
+	restoreBase(t, fd, w, base, baseModule)
+}

@@ -29,7 +29,8 @@ type world struct {
 	deployFile string // examples/lab/deploy.nix
 	dep        *deployer
 	base       params
-	trace      string // where the deployer records the commands it runs on hosts (--trace)
+	trace      string   // where the deployer records the commands it runs on hosts (--trace)
+	flags      []string // more flags for the deployer, for one step (e.g. --atomic)
 }
 
 // newWorld brings up a 3-host lab for examples/lab (random subnet: the lab file carries
@@ -246,12 +247,13 @@ var frontDoors = []frontDoor{
 	},
 }
 
-// traceArgs asks the deployer to record its remote commands in w.trace.
+// traceArgs are the step's flags, and --trace to record the remote commands in w.trace.
 func (w *world) traceArgs() []string {
+	flags := append([]string(nil), w.flags...)
 	if w.trace == "" {
-		return nil
+		return flags
 	}
-	return []string{"--trace", w.trace}
+	return append(flags, "--trace", w.trace)
 }
 
 // deploy runs the front door on a variant to the end.
