@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -300,6 +302,7 @@ func prove(t *testing.T, fd frontDoor, traceDir string) {
 		// crashed before and after the confirmation, Ctrl-C mid-deploy. Each ends with
 		// every host on exactly its old or its new system, no lock, a truthful table, and
 		// the next deploy working.
+		{"Verify", func(t *testing.T) { verifyFleet(t, w, baseModule) }},
 		{"HealthCheckVPN", func(t *testing.T) { faultVPNHandshake(t, fd, w, base, baseModule) }},
 		{"Atomic", func(t *testing.T) { faultAtomic(t, fd, w, base, baseModule) }},
 		{"RunnerKilled", func(t *testing.T) { faultRunnerKilled(t, fd, w, base, baseModule) }},
@@ -461,5 +464,56 @@ func zoneSerials(t *testing.T, fd frontDoor, w *world) {
 			time.Sleep(time.Second)
 		}
 		last = now
+	}
+}
+
+// verifyFleet: `nixmesh verify` passes on the deployed lab, every declared edge probed;
+// with web's WireGuard private key replaced on the host, it fails naming that edge.
+func verifyFleet(t *testing.T, w *world, module string) {
+	run := func() (int, []map[string]any, string) {
+		argv := append([]string{"verify", "--json", "-f", w.deployFile, "--"}, w.nixArgs(module)...)
+		cmd := exec.Command(nixmeshBinary(t), argv...)
+		cmd.Env = w.dep.env()
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		var results []map[string]any
+		if err := json.Unmarshal([]byte(stdout.String()), &results); err != nil {
+			t.Fatalf("verify --json printed no JSON (%v): %s\n%s", err, stdout.String(), stderr.String())
+		}
+		return code, results, stderr.String()
+	}
+	code, results, errOut := run()
+	features := map[string]int{}
+	for _, r := range results {
+		features[r["feature"].(string)]++
+		if r["ok"] != true {
+			t.Errorf("edge %v failed: %v", r["edge"], r["evidence"])
+		}
+	}
+	if code != 0 || features["ssh"] == 0 || features["vpn"] != 2 || features["dns"] < 3 {
+		t.Fatalf("verify: exit %d, edges per feature %v; want 0, some SSH grants, the 2 star links, the SOA and records\n%s", code, features, errOut)
+	}
+	t.Logf("verify: %d edges ok (%v)", len(results), features)
+
+	// A wrong key on web: its link with the hub fails, the other one still works.
+	key := "/var/lib/nixmesh/wireguard/backbone.key"
+	mustHostExec(t, w.lab, "web", "sh", "-c", "wg genkey > /tmp/other.key && wg set wg-backbone private-key /tmp/other.key")
+	defer mustHostExec(t, w.lab, "web", "wg", "set", "wg-backbone", "private-key", key)
+	code, results, _ = run()
+	broken := map[string]bool{}
+	for _, r := range results {
+		if r["ok"] != true {
+			broken[r["edge"].(string)] = true
+		}
+	}
+	if code != 1 || len(broken) != 1 || !broken["backbone: gateway <-> web"] {
+		t.Errorf("verify with web's key replaced: exit %d, failing edges %v; want 1 and only backbone: gateway <-> web", code, broken)
 	}
 }

@@ -80,6 +80,7 @@ func exitCode(err error) int {
 		rolled  *rolledBackError
 		intr    *interruptedError
 		execErr *execFailedError
+		verErr  *verifyFailedError
 	)
 	switch {
 	case err == nil:
@@ -98,7 +99,7 @@ func exitCode(err error) int {
 		return exitRolledBack
 	case errors.As(err, &execErr) && execErr.unreachable:
 		return exitDeploy
-	case errors.As(err, &execErr):
+	case errors.As(err, &execErr), errors.As(err, &verErr):
 		return exitCommandFailed
 	}
 	return exitInternal

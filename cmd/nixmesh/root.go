@@ -32,6 +32,7 @@ var commands = []func(g *globalOptions) *cobra.Command{
 	newKeysCommand,
 	newExecCommand,
 	newSSHCommand,
+	newVerifyCommand,
 }
 
 // globalOptions are the persistent flags every command sees, plus where output goes.
@@ -77,6 +78,7 @@ DNS zones and records.
   nixmesh keys wireguard    make missing WireGuard keys on the hosts, collect public keys
   nixmesh exec -- uptime    run a command on every host at once, a table of exit codes
   nixmesh ssh web           log in to a node's host with its settings
+  nixmesh verify            prove the declared SSH access, VPNs and DNS on the live fleet
   nixmesh options           list the options a deploy.nix can set
   sudo nixmesh lab up       local test hosts in namespaces, to try all of this
 
