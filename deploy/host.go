@@ -9,6 +9,7 @@ import (
 
 	"github.com/nixmesh/nixmesh/internal/command"
 	"github.com/nixmesh/nixmesh/internal/shell"
+	"github.com/nixmesh/nixmesh/secrets"
 )
 
 // hostRun walks one host through its phases.
@@ -155,7 +156,15 @@ func (h *hostRun) run(ctx context.Context) HostResult {
 	if err := h.copyClosure(ctx); err != nil {
 		return h.failOrInterrupted(ctx, err)
 	}
-	if err := h.preActivationSecrets(ctx, bundle); err != nil {
+	// Uploaded before the switch: the switch that follows puts them back if it rolls back.
+	if bundle != nil {
+		bundle.Journal = secrets.Journal
+	}
+	err = h.preActivationSecrets(ctx, bundle)
+	if bundle != nil {
+		bundle.Journal = ""
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			return h.fail(ResultCancelled, errors.Join(ErrInterrupted, err), "interrupted while uploading secrets, before the switch")
 		}

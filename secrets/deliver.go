@@ -32,6 +32,9 @@ type Bundle struct {
 	specs   []Spec
 	data    map[string][]byte // by secret name
 	changed []Spec            // secrets whose file changed, over every Upload
+	// Journal, when set, makes Upload's changes undoable by the switch that follows
+	// (UploadArgv): set it for the uploads before a switch, and only then.
+	Journal string
 }
 
 // FetchAll fetches every one of specs (one node's secrets) before anything is uploaded,
@@ -78,7 +81,7 @@ func (b *Bundle) Upload(ctx context.Context, remote Remote, phase Phase, events 
 		if !ok {
 			return results, fmt.Errorf("secret %s of node %s was not fetched (or the bundle was wiped)", s.Name, s.Node)
 		}
-		o, err := upload(ctx, remote, s, data)
+		o, err := upload(ctx, remote, s, data, b.Journal)
 		if err != nil {
 			emit(events, Event{Node: s.Node, Secret: s.Name, Path: s.Path, Step: "upload", Outcome: "failed", Message: err.Error()})
 			return results, err

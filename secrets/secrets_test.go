@@ -194,7 +194,7 @@ func TestUploadProgramLocally(t *testing.T) {
 	s := cmdSpec("true")
 	s.Path, s.Mode, s.Group = filepath.Join(dir, "db"), "0440", "0"
 	r := &localRemote{}
-	o, err := upload(ctx, r, s, []byte("v1\n"))
+	o, err := upload(ctx, r, s, []byte("v1\n"), "")
 	if err != nil || o != Changed {
 		t.Fatalf("first upload: %v, %v", o, err)
 	}
@@ -208,7 +208,7 @@ func TestUploadProgramLocally(t *testing.T) {
 	if p, _ := os.Stat(filepath.Dir(dir)); p.Mode().Perm() != 0o755 {
 		t.Errorf("parent mode %v, want 0755", p.Mode().Perm())
 	}
-	if o, err := upload(ctx, r, s, []byte("v1\n")); err != nil || o != Unchanged {
+	if o, err := upload(ctx, r, s, []byte("v1\n"), ""); err != nil || o != Unchanged {
 		t.Errorf("same upload: %v, %v", o, err)
 	}
 	st2, _ := os.Stat(s.Path)
@@ -216,13 +216,13 @@ func TestUploadProgramLocally(t *testing.T) {
 		t.Errorf("an unchanged upload touched the file")
 	}
 	os.Chmod(s.Path, 0o644)
-	if o, err := upload(ctx, r, s, []byte("v1\n")); err != nil || o != Metadata {
+	if o, err := upload(ctx, r, s, []byte("v1\n"), ""); err != nil || o != Metadata {
 		t.Errorf("after chmod: %v, %v", o, err)
 	}
 	if st3, _ := os.Stat(s.Path); st3.Mode().Perm() != 0o440 || !st3.ModTime().Equal(st.ModTime()) {
 		t.Errorf("metadata fix: mode %v, mtime changed %v", st3.Mode(), !st3.ModTime().Equal(st.ModTime()))
 	}
-	if o, err := upload(ctx, r, s, []byte("v2\n")); err != nil || o != Changed {
+	if o, err := upload(ctx, r, s, []byte("v2\n"), ""); err != nil || o != Changed {
 		t.Errorf("new contents: %v, %v", o, err)
 	}
 	if b, _ := os.ReadFile(s.Path); string(b) != "v2\n" {
@@ -249,7 +249,7 @@ func TestUploadProgramLocally(t *testing.T) {
 		t.Errorf("status missing: %+v", rep)
 	}
 	s.Owner = "no-such-user-nixmesh"
-	_, err = upload(ctx, r, s, []byte("v2\n"))
+	_, err = upload(ctx, r, s, []byte("v2\n"), "")
 	if err == nil || !strings.Contains(err.Error(), "post-activation") {
 		t.Errorf("unknown owner: %v", err)
 	}

@@ -32,10 +32,19 @@ echo "actual=$(stat -c '%U:%G %a' -- "$target")"
 if [ "$(stat -c '%u %g %a' -- "$target")" = "$uid $gid $mode" ]; then echo meta=ok; else echo meta=wrong; fi
 `
 
-// UploadArgv is the remote command of Upload (the secret goes to its stdin).
-func UploadArgv(s Spec) []string {
+// Journal is where the uploads before a switch record what they changed, so that the
+// switcher can put the old files back when the switch rolls back (secret-upload.sh).
+const Journal = "/var/lib/nixmesh/switch/secrets-pending"
+
+// UploadArgv is the remote command of Upload (the secret goes to its stdin); journal
+// ("" for none) makes the change undoable by the switch that follows.
+func UploadArgv(s Spec, journal string) []string {
 	mode, _ := normalMode(s.Mode)
-	return []string{"sh", "-c", uploadScript, "nixmesh-secret", s.Path, s.Owner, s.Group, mode}
+	argv := []string{"sh", "-c", uploadScript, "nixmesh-secret", s.Path, s.Owner, s.Group, mode}
+	if journal != "" {
+		argv = append(argv, journal)
+	}
+	return argv
 }
 
 // Describe says what uploading the secret does, for dry runs and plans (never its contents).
@@ -68,11 +77,11 @@ func (e *UploadError) Unwrap() error { return e.Err }
 // whether the file changed (contents, or owner, group or mode). The bytes travel only on
 // the remote command's stdin.
 func Upload(ctx context.Context, remote Remote, s Spec, data []byte) (changed bool, err error) {
-	o, err := upload(ctx, remote, s, data)
+	o, err := upload(ctx, remote, s, data, "")
 	return o != Unchanged && err == nil, err
 }
 
-func upload(ctx context.Context, remote Remote, s Spec, data []byte) (Outcome, error) {
+func upload(ctx context.Context, remote Remote, s Spec, data []byte, journal string) (Outcome, error) {
 	if err := s.validate(); err != nil {
 		return "", err
 	}
@@ -80,7 +89,7 @@ func upload(ctx context.Context, remote Remote, s Spec, data []byte) (Outcome, e
 		return "", &UploadError{Node: s.Node, Name: s.Name, Path: s.Path, Err: ErrEmpty}
 	}
 	var out bytes.Buffer
-	if err := remote.Run(ctx, UploadArgv(s), bytes.NewReader(data), &out); err != nil {
+	if err := remote.Run(ctx, UploadArgv(s, journal), bytes.NewReader(data), &out); err != nil {
 		return "", &UploadError{Node: s.Node, Name: s.Name, Path: s.Path, Err: err}
 	}
 	switch o := Outcome(strings.TrimSpace(out.String())); o {
