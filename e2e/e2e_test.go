@@ -305,6 +305,7 @@ func prove(t *testing.T, fd frontDoor, traceDir string) {
 		{"Verify", func(t *testing.T) { verifyFleet(t, w, baseModule) }},
 		{"HealthCheckVPN", func(t *testing.T) { faultVPNHandshake(t, fd, w, base, baseModule) }},
 		{"Atomic", func(t *testing.T) { faultAtomic(t, fd, w, base, baseModule) }},
+		{"SecretRestored", func(t *testing.T) { faultSecretRestored(t, fd, w, base, baseModule) }},
 		{"RunnerKilled", func(t *testing.T) { faultRunnerKilled(t, fd, w, base, baseModule) }},
 		{"CrashBeforeConfirmation", func(t *testing.T) { faultCrash(t, fd, w, base, baseModule, false) }},
 		{"CrashAfterConfirmation", func(t *testing.T) { faultCrash(t, fd, w, base, baseModule, true) }},

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -516,6 +517,29 @@ func faultAtomic(t *testing.T, fd frontDoor, w *world, base map[string]string, b
 		if cur[n] != base[n] {
 			t.Errorf("%s: %s, want back on its old %s", n, cur[n], base[n])
 		}
+	}
+	restoreBase(t, fd, w, base, baseModule)
+}
+
+// A secret changed by a deploy whose activation then fails: the host rolls back and has
+// its old secret back (gateway's deploy key), not the new one.
+func faultSecretRestored(t *testing.T, fd frontDoor, w *world, base map[string]string, baseModule string) {
+	p := w.base
+	p.Marker = "secret-restored"
+	p.BadZoneOn = "gateway"
+	newKey, _ := keygen(t, filepath.Join(w.dir, "keys"), "deploy-new", "deploy@gateway")
+	p.DeployKeyFile = newKey
+	before := mustHostExec(t, w.lab, "gateway", "sha256sum", "/root/.ssh/id_ed25519")
+	r := fd.deploy(t, w, writeVariant(t, w.dir, "secret-restored", p))
+	if res := results(r.output); resultWord(res["gateway"]) != "rolled-back" {
+		t.Fatalf("gateway: %q, want rolled back (its zone is broken)", res["gateway"])
+	}
+	settled(t, w)
+	if after := mustHostExec(t, w.lab, "gateway", "sha256sum", "/root/.ssh/id_ed25519"); after != before {
+		t.Errorf("gateway's deploy key after the rollback: %s, want the old one %s", after, before)
+	}
+	if out, _ := hostExec(ctxOf(t), w.lab, "gateway", nil, "sh", "-c", "ls -A /root/.ssh | grep nixmesh-prev; true"); strings.TrimSpace(out) != "" {
+		t.Errorf("a kept copy was left behind: %s", out)
 	}
 	restoreBase(t, fd, w, base, baseModule)
 }
