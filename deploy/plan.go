@@ -20,6 +20,7 @@ func NewTarget(n *eval.Node, toplevel string) Target {
 		SwitchTimeout:              n.SwitchTimeout,
 		KeepGenerations:            n.KeepGenerations,
 		HealthChecks:               n.HealthChecks,
+		IgnoreFailingSystemdUnits:  n.IgnoreFailingSystemdUnits,
 		Toplevel:                   toplevel,
 	}
 }

@@ -31,12 +31,13 @@ const (
 type switchStatus struct {
 	State, Reason, System, Previous string
 	Active, BootDefault             string // what runs now, and the last confirmed system
+	Warnings                        string // of a switch that went on all the same ("; "-joined)
 }
 
 func parseStatus(out string) switchStatus {
 	kv := parseKV(out)
 	return switchStatus{State: kv["state"], Reason: kv["reason"], System: kv["system"], Previous: kv["previous"],
-		Active: kv["active"], BootDefault: kv["boot-default"]}
+		Active: kv["active"], BootDefault: kv["boot-default"], Warnings: kv["warnings"]}
 }
 
 // switcher is the argv of the new system's switcher; start and confirm need root, status
@@ -68,6 +69,12 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 		"--success-timeout", secs(successTimeout), "--switch-timeout", secs(switchTimeout)}
 	if h.t.KeepGenerations > 0 {
 		startArgs = append(startArgs, "--keep", strconv.Itoa(h.t.KeepGenerations))
+	}
+	if h.t.IgnoreFailingSystemdUnits {
+		startArgs = append(startArgs, "--ignore-failing-units")
+	}
+	if h.opts.InstallBootloader {
+		startArgs = append(startArgs, "--install-bootloader")
 	}
 	startArgv := h.switcher(startArgs...)
 
@@ -112,6 +119,7 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 	pause := false // whether to wait PollInterval before the next look at the host
 	var lastErr error
 	var unreachableSince time.Time // since when no connection to the host could be made
+	var activatingSince, lastNote time.Time
 	for {
 		if pause {
 			select {
@@ -154,6 +162,15 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 		}
 		unreachableSince = time.Time{}
 		w.observe(st)
+		// A long activation (NixOS restarting units) says it is still under way.
+		if st.State == "activating" {
+			if activatingSince.IsZero() {
+				activatingSince, lastNote = time.Now(), time.Now()
+			} else if time.Since(lastNote) >= 10*time.Second {
+				lastNote = time.Now()
+				h.event(KindProgress, fmt.Sprintf("still activating (%s; limit %s)", time.Since(activatingSince).Round(time.Second), switchTimeout))
+			}
+		}
 		// Polling (a switcher without `wait`) pauses between polls; a wait returns only
 		// once something changed, so the next one may follow at once.
 		pause = w.polling
@@ -229,6 +246,10 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 		case stateSuccess:
 			h.res.Result = ResultOK
 			h.res.Reason = ""
+			if st.Warnings != "" {
+				h.res.Reason = "warning: " + st.Warnings
+				h.event(KindProgress, "warning: "+st.Warnings)
+			}
 			h.event(KindDone, "switched to "+h.t.Toplevel)
 			return h.res
 		case stateRolledBack:

@@ -71,20 +71,52 @@ func TestRunWithRealSwitcher(t *testing.T) {
 		t.Fatalf("redeploy: %+v, %v", rep.Hosts[0], err)
 	}
 
-	// Confirmed, but making it the boot default fails: the switcher rolls back, and
-	// confirm answers with that final state (exit 6), which is the host's result.
+	// Confirmed, but making it the boot default fails: the confirmed system keeps running,
+	// the boot default stays the previous one, and the host is failed with the
+	// bootloader's output (confirm answers with that final state).
 	badBoot := buildRealSystem(t, "badboot")
 	log = &eventLog{}
 	o.Events = log.add
 	rep, err = Run(context.Background(), o, target(badBoot))
 	r = rep.Hosts[0]
-	if r.Result != ResultRolledBack || !errors.Is(err, ErrRolledBack) || !strings.Contains(r.Reason, "boot") {
+	if r.Result != ResultFailed || err == nil || !strings.Contains(r.Reason, "boot of "+badBoot+" failed") || !strings.Contains(r.Reason, "confirmed and running") {
 		t.Fatalf("system whose boot fails: %+v, %v", r, err)
 	}
-	if !log.hasMessage("web", "state rolled-back") || log.hasMessage("web", "polling its status") {
+	if !log.hasMessage("web", "state failed") || log.hasMessage("web", "polling its status") {
 		t.Errorf("events: %+v", log.events)
 	}
-	if got := state(); got != good+"\n"+good+"\n" {
-		t.Fatalf("after the rollback of a confirmed switch: active and profile = %q, want %s twice", got, good)
+	if got := state(); got != badBoot+"\n"+good+"\n" {
+		t.Fatalf("after a failed boot of a confirmed switch: active and profile = %q, want %s then %s", got, badBoot, good)
+	}
+}
+
+// NixOS's exit codes through the engine: 4 rolls back unless the node ignores failing
+// units (then ok, with the warning in the table); 100 is ok with "reboot needed".
+func TestActivationExitCodesThroughTheEngine(t *testing.T) {
+	testutil.RequireCommands(t, "flock", "setsid", "nix-env")
+	client := newTestClient(t)
+	host := startHost(t, client, true)
+	good, units, reboot := buildRealSystem(t, "good"), buildRealSystem(t, "units"), buildRealSystem(t, "reboot")
+	o := Options{SSH: sshOptionsFor(t, client), NixEnv: testutil.NixEnv(), PollInterval: 100 * time.Millisecond}
+	o.SSH.DeclaredHostKeys = map[string][]string{"web": {host.HostKeyLine}}
+	target := func(system string, ignore bool) []Target {
+		tg := hostTarget(host, "web")
+		tg.Toplevel, tg.SuccessTimeout, tg.SwitchTimeout, tg.IgnoreFailingSystemdUnits = system, 20*time.Second, 20*time.Second, ignore
+		return []Target{tg}
+	}
+	if rep, err := Run(context.Background(), o, target(good, false)); err != nil {
+		t.Fatalf("good: %+v, %v", rep.Hosts, err)
+	}
+	rep, _ := Run(context.Background(), o, target(units, false))
+	if r := rep.Hosts[0]; r.Result != ResultRolledBack || !strings.Contains(r.Reason, "exited with code 4") {
+		t.Errorf("exit 4: %+v", r)
+	}
+	rep, err := Run(context.Background(), o, target(units, true))
+	if r := rep.Hosts[0]; err != nil || r.Result != ResultOK || !strings.Contains(r.Reason, "warning: units failed to start") {
+		t.Errorf("exit 4, ignored: %+v, %v", r, err)
+	}
+	rep, err = Run(context.Background(), o, target(reboot, false))
+	if r := rep.Hosts[0]; err != nil || r.Result != ResultOK || !strings.Contains(r.Reason, "warning: reboot needed") {
+		t.Errorf("exit 100: %+v, %v", r, err)
 	}
 }

@@ -25,7 +25,9 @@ type Target struct {
 	// HealthChecks run after the activation; the host is confirmed only when all pass
 	// (health.go).
 	HealthChecks []eval.HealthCheck
-	Toplevel     string // the built system (a store path)
+	// IgnoreFailingSystemdUnits accepts an activation that exits with 4 (units failed).
+	IgnoreFailingSystemdUnits bool
+	Toplevel                  string // the built system (a store path)
 	// Secrets are the node's declared secrets (secrets.FromNetwork), fetched on this
 	// machine before anything changes on the host and uploaded around the activation.
 	Secrets []secrets.Spec
@@ -68,7 +70,10 @@ type Options struct {
 	// Atomic confirms no host until every host is ready, and rolls every host back when
 	// one fails (atomic.go).
 	Atomic bool
-	SSH    SSHOptions
+	// InstallBootloader has `switch-to-configuration boot` install the bootloader
+	// (NIXOS_INSTALL_BOOTLOADER=1), for action switch and boot.
+	InstallBootloader bool
+	SSH               SSHOptions
 	// Events receives every event; calls are serialised. nil: events are dropped.
 	Events func(Event)
 	// NixEnv is the environment of local nix commands; nil inherits.

@@ -81,6 +81,8 @@ type Node struct {
 	SwitchTimeout  time.Duration
 	// KeepGenerations is how many system generations and switch logs the host keeps.
 	KeepGenerations int
+	// IgnoreFailingSystemdUnits accepts an activation that exits with 4 (units failed).
+	IgnoreFailingSystemdUnits bool
 	// HealthChecks gate the host's confirmation (modules/health.nix).
 	HealthChecks  []HealthCheck
 	Configuration Configuration
@@ -105,6 +107,7 @@ type connectionJSON struct {
 	SuccessTimeout             float64       `json:"successTimeout"`
 	SwitchTimeout              float64       `json:"switchTimeout"`
 	KeepGenerations            int           `json:"keepGenerations,omitempty"`
+	IgnoreFailingSystemdUnits  bool          `json:"ignoreFailingSystemdUnits,omitempty"`
 	HealthChecks               []HealthCheck `json:"healthChecks,omitempty"`
 }
 
@@ -151,6 +154,7 @@ func (n *Node) UnmarshalJSON(b []byte) error {
 		SwitchTimeout:              seconds(j.SwitchTimeout),
 		KeepGenerations:            j.KeepGenerations,
 		HealthChecks:               j.HealthChecks,
+		IgnoreFailingSystemdUnits:  j.IgnoreFailingSystemdUnits,
 		Configuration:              j.Configuration,
 		NotApplied:                 j.NotApplied,
 	}
@@ -186,6 +190,7 @@ func (n *Node) connectionJSON() connectionJSON {
 		SwitchTimeout:              n.SwitchTimeout.Seconds(),
 		KeepGenerations:            n.KeepGenerations,
 		HealthChecks:               n.HealthChecks,
+		IgnoreFailingSystemdUnits:  n.IgnoreFailingSystemdUnits,
 	}
 	if n.User != "" {
 		u := n.User

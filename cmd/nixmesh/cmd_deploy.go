@@ -32,6 +32,7 @@ type deployOptions struct {
 	Plan              string // --plan: a plan frozen at build time (front door 1); nothing is evaluated
 	Trace             string // --trace: append every remote command to this file
 	Atomic            bool   // --atomic: confirm all hosts or none
+	InstallBootloader bool   // --install-bootloader
 }
 
 func newDeployCommand(g *globalOptions) *cobra.Command {
@@ -98,6 +99,7 @@ did not build, 5 a host failed, 6 a host rolled back (none failed), 130 interrup
 	f.BoolVar(&opts.AcceptNewHostKeys, "accept-new-host-keys", false, "trust the key of a host never seen before and add it to ~/.ssh/known_hosts (a changed key is never accepted)")
 	f.StringArrayVarP(&opts.Identities, "identity", "i", nil, "private key `FILE` to offer first (repeatable)")
 	f.StringArrayVar(&opts.KnownHosts, "known-hosts", nil, "extra known_hosts `FILE` to trust (repeatable)")
+	f.BoolVar(&opts.InstallBootloader, "install-bootloader", false, "(re)install the bootloader when the system becomes the boot default (NixOS: NIXOS_INSTALL_BOOTLOADER=1 for switch-to-configuration boot; actions switch and boot)")
 	f.BoolVar(&opts.Atomic, "atomic", false, "fleet-atomic: confirm no host until every selected host is activated and healthy; if one fails, every host rolls back")
 	f.StringVar(&opts.Trace, "trace", "", "append one JSON line per command run on a host (node, argv, exit code, seconds) to `FILE`; secrets never appear in it")
 	f.StringVar(&opts.Plan, "plan", "", "deploy the plan `FILE` frozen by `nix-build deploy.nix` (what ./result runs): its systems are built, nothing is evaluated")
@@ -166,12 +168,13 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 	}
 
 	dopts := deploy.Options{
-		Action:   action,
-		Parallel: opts.Parallel,
-		DryRun:   opts.DryRun,
-		FailFast: !opts.KeepGoing,
-		Atomic:   opts.Atomic,
-		NixEnv:   opts.global.Env,
+		Action:            action,
+		Parallel:          opts.Parallel,
+		DryRun:            opts.DryRun,
+		FailFast:          !opts.KeepGoing,
+		Atomic:            opts.Atomic,
+		InstallBootloader: opts.InstallBootloader,
+		NixEnv:            opts.global.Env,
 		SSH: deploy.SSHOptions{
 			IdentityFiles:        opts.Identities,
 			ExtraKnownHostsFiles: opts.KnownHosts,

@@ -146,11 +146,26 @@ let
 
         switchTimeout = mkOption {
           type = types.ints.positive;
-          default = 60;
+          default = if nixmesh.kind == "nixos" then 3600 else 60;
+          defaultText = lib.literalExpression "60 on standalone hosts, 3600 on NixOS";
           example = 300;
           description = ''
             Seconds the activation of a new system may take on the node before the
-            switch counts as failed and is rolled back.
+            switch counts as failed and is rolled back. NixOS activations restart units
+            and can take minutes, hence the generous default there; the confirmation
+            window (`successTimeout`) only starts when the activation has ended.
+          '';
+        };
+
+        ignoreFailingSystemdUnits = mkOption {
+          type = types.bool;
+          default = false;
+          description = ''
+            Accept an activation whose `switch-to-configuration` exits with 4 (the new
+            system is active, but some units failed to start): the switch goes on to its
+            confirmation, and the deployer's table warns with the failed units. false:
+            exit 4 rolls back. (Exit 100, reboot needed, is always accepted, with a
+            warning.)
           '';
         };
 

@@ -106,7 +106,7 @@ let
     {
       inherit name;
       inherit (node) enable host port sshOptions privilegeEscalationCommand tags
-        successTimeout switchTimeout keepGenerations;
+        successTimeout switchTimeout keepGenerations ignoreFailingSystemdUnits;
       inherit (nixmesh) kind;
       inherit (address) user hostname;
       configuration = configurationOf node;

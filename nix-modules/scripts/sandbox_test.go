@@ -136,6 +136,12 @@ type fake struct {
 	exitCode int  // exit with this code instead of activating
 	hang     bool // never finish (until killed)
 	gated    bool // wait for release(name) before activating
+	// activatedExit: activate, then exit with this code (NixOS: 4 units failed, 100
+	// reboot needed).
+	activatedExit int
+	// bootExit: `boot` prints bootOutput on stderr and exits with this code.
+	bootExit   int
+	bootOutput string
 }
 
 // fakeSystem adds to the Nix store a directory that looks like a system to the
@@ -162,7 +168,16 @@ func (s *sandbox) fakeSystem(name string, f fake) string {
 		fmt.Fprintf(&body, "  echo 'activation of %s breaks' >&2\n  exit %d\n", name, f.exitCode)
 	}
 	body.WriteString("  self=$(dirname \"$(dirname \"$(readlink -f \"$0\")\")\")\n")
-	body.WriteString("  ln -sfn \"$self\" /var/lib/nixmesh/current-system\nfi\n")
+	body.WriteString("  ln -sfn \"$self\" /var/lib/nixmesh/current-system\n")
+	if f.activatedExit != 0 {
+		fmt.Fprintf(&body, "  exit %d\n", f.activatedExit)
+	}
+	body.WriteString("fi\n")
+	fmt.Fprintf(&body, "if [ \"$1\" = boot ]; then\n  echo \"%s bootloader=${NIXOS_INSTALL_BOOTLOADER-}\" >> %s/boot-env\n", name, s.dir)
+	if f.bootExit != 0 {
+		fmt.Fprintf(&body, "  echo %q >&2\n  exit %d\n", f.bootOutput, f.bootExit)
+	}
+	body.WriteString("fi\n")
 	script := filepath.Join(src, "bin", "switch-to-configuration")
 	if err := os.WriteFile(script, []byte(body.String()), 0o755); err != nil {
 		s.t.Fatal(err)
