@@ -87,6 +87,31 @@ func (h *hostRun) missingOn(ctx context.Context, paths []string) ([]string, erro
 	return missing, nil
 }
 
+// substituteOnTarget has the host fetch what it can of the missing paths from its own
+// substituters (`nix-store --realise --keep-going`: a path no substituter has is no
+// error here) and returns the paths still missing, which are then streamed.
+func (h *hostRun) substituteOnTarget(ctx context.Context, missing []string) ([]string, error) {
+	if h.opts.DryRun {
+		argv := h.asRoot(append([]string{"nix-store", "--realise", "--keep-going"}, missing...)...)
+		h.change(ctx, h.conn, h.sshLine(argv)+"   # fetch from the host's substituters first", remoteCmd{})
+		return missing, nil
+	}
+	h.event(KindProgress, fmt.Sprintf("asking the host to fetch %d missing paths from its substituters", len(missing)))
+	for _, chunk := range chunks(missing, argChunk) {
+		argv := h.asRoot(append([]string{"nix-store", "--realise", "--keep-going"}, chunk...)...)
+		// Paths no substituter has make it exit non-zero; what it fetched counts.
+		if _, err := h.conn.Run(ctx, remoteCmd{Argv: argv, Stdout: io.Discard}); err != nil && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	still, err := h.missingOn(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	h.event(KindProgress, fmt.Sprintf("the host fetched %d of %d missing paths from its substituters; %d to copy", len(missing)-len(still), len(missing), len(still)))
+	return still, nil
+}
+
 // copyClosure sends the part of the toplevel's closure the host lacks: a local
 // `nix-store --export` streamed straight into `nix-store --import` on the host, over the
 // shared connection, without temporary files.
@@ -98,6 +123,11 @@ func (h *hostRun) copyClosure(ctx context.Context) error {
 	missing, err := h.missingOn(ctx, closure)
 	if err != nil {
 		return err
+	}
+	if h.t.SubstituteOnTarget && len(missing) > 0 {
+		if missing, err = h.substituteOnTarget(ctx, missing); err != nil {
+			return err
+		}
 	}
 	sizes, err := localSizes(ctx, h.opts.NixEnv, missing)
 	if err != nil {

@@ -21,6 +21,7 @@ func NewTarget(n *eval.Node, toplevel string) Target {
 		KeepGenerations:            n.KeepGenerations,
 		HealthChecks:               n.HealthChecks,
 		IgnoreFailingSystemdUnits:  n.IgnoreFailingSystemdUnits,
+		SubstituteOnTarget:         n.SubstituteOnTarget,
 		Toplevel:                   toplevel,
 	}
 }

@@ -240,11 +240,15 @@ func (r Report) WriteTable(w io.Writer) error {
 	fmt.Fprintln(tw, "HOST\tRESULT\tDURATION\tREASON")
 	for _, h := range r.Hosts {
 		reason := h.Reason
-		if h.Result == ResultOK && h.CopiedPaths > 0 {
-			reason = fmt.Sprintf("copied %d paths (%s)", h.CopiedPaths, humanBytes(h.CopiedBytes))
-		}
-		if i := strings.Index(reason, "; "); i >= 0 && (h.MidSwitch || h.LogCommand != "") {
+		if i := strings.Index(reason, "; "); i >= 0 && h.Result != ResultOK && (h.MidSwitch || h.LogCommand != "") {
 			reason = reason[:i] // the commands are printed below
+		}
+		if h.Result == ResultOK && h.CopiedPaths > 0 {
+			copied := fmt.Sprintf("copied %d paths (%s)", h.CopiedPaths, humanBytes(h.CopiedBytes))
+			if reason != "" {
+				copied += "; " + reason // a warning of the switch
+			}
+			reason = copied
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", h.Host, h.Result, h.Duration.Round(100*time.Millisecond), reason)
 	}

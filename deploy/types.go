@@ -27,7 +27,9 @@ type Target struct {
 	HealthChecks []eval.HealthCheck
 	// IgnoreFailingSystemdUnits accepts an activation that exits with 4 (units failed).
 	IgnoreFailingSystemdUnits bool
-	Toplevel                  string // the built system (a store path)
+	// SubstituteOnTarget has the host fetch missing paths from its substituters first.
+	SubstituteOnTarget bool
+	Toplevel           string // the built system (a store path)
 	// Secrets are the node's declared secrets (secrets.FromNetwork), fetched on this
 	// machine before anything changes on the host and uploaded around the activation.
 	Secrets []secrets.Spec

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -540,6 +541,58 @@ func faultSecretRestored(t *testing.T, fd frontDoor, w *world, base map[string]s
 	}
 	if out, _ := hostExec(ctxOf(t), w.lab, "gateway", nil, "sh", "-c", "ls -A /root/.ssh | grep nixmesh-prev; true"); strings.TrimSpace(out) != "" {
 		t.Errorf("a kept copy was left behind: %s", out)
+	}
+	restoreBase(t, fd, w, base, baseModule)
+}
+
+// substituteOnTarget: web is configured with a binary cache (a file:// store the lab host
+// sees) that holds its new system's closure, and fetches it from there; the deployer
+// copies nothing to web, while gateway, without the option, gets its paths from the
+// deployer as usual.
+func substituteOnTarget(t *testing.T, fd frontDoor, w *world, base map[string]string, baseModule string) {
+	p := w.base
+	p.Marker = "substitute"
+	p.SubstituteOn = "web"
+	module := writeVariant(t, w.dir, "substitute", p)
+	argv := append([]string{"nix-build", "--no-out-link", w.deployFile, "-A", "systems.web"}, w.nixArgs(module)...)
+	out, err := command.Output(ctxOf(t), command.Cmd{Argv: argv, Env: testutil.NixEnv()})
+	if err != nil {
+		t.Fatalf("building web's system: %v\n%s", err, stderrOf(err))
+	}
+	system := strings.TrimSpace(string(out))
+	// The cache: under /opt, which the lab hosts share with this machine (their /tmp is
+	// their own).
+	if err := os.MkdirAll("/opt", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cache, err := os.MkdirTemp("/opt", "nixmesh-e2e-cache-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(cache) })
+	if _, err := command.Output(ctxOf(t), command.Cmd{Argv: []string{"nix", "copy", "--to", "file://" + cache, system}, Env: testutil.NixEnv()}); err != nil {
+		t.Fatalf("nix copy to the cache: %v\n%s", err, stderrOf(err))
+	}
+	conf := "substituters = file://" + cache + "\nrequire-sigs = false\n"
+	mustHostExec(t, w.lab, "web", "sh", "-c", `mkdir -p /etc/nix && { [ ! -e /etc/nix/nix.conf ] || mv /etc/nix/nix.conf /etc/nix/nix.conf.e2e; } && printf %s "$1" > /etc/nix/nix.conf`, "sh", conf)
+	defer mustHostExec(t, w.lab, "web", "sh", "-c", `rm -f /etc/nix/nix.conf; [ ! -e /etc/nix/nix.conf.e2e ] || mv /etc/nix/nix.conf.e2e /etc/nix/nix.conf`)
+
+	r := fd.deploy(t, w, module)
+	res := results(r.output)
+	if r.code != 0 {
+		t.Errorf("exit %d, want 0", r.code)
+	}
+	if resultWord(res["web"]) != "ok" || strings.Contains(res["web"], "copied") {
+		t.Errorf("web: %q, want ok with nothing copied from the deployer", res["web"])
+	}
+	if !strings.Contains(r.output, "the host fetched") {
+		t.Errorf("the output does not say what the host fetched itself")
+	}
+	if resultWord(res["gateway"]) != "ok" || !strings.Contains(res["gateway"], "copied") {
+		t.Errorf("gateway: %q, want ok with paths copied from the deployer", res["gateway"])
+	}
+	if got := w.currentSystem(t, "web"); got != system {
+		t.Errorf("web runs %s, want %s", got, system)
 	}
 	restoreBase(t, fd, w, base, baseModule)
 }

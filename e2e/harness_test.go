@@ -168,6 +168,7 @@ type params struct {
 	Marker           string `json:"marker,omitempty"`
 	OperatorUID      *int   `json:"operatorUid,omitempty"`
 	WrongVPNKeyOn    string `json:"wrongVpnKeyOn,omitempty"`
+	SubstituteOn     string `json:"substituteOn,omitempty"`
 	ExtraRecord      *struct {
 		Name    string `json:"name"`
 		Address string `json:"address"`

@@ -83,6 +83,8 @@ type Node struct {
 	KeepGenerations int
 	// IgnoreFailingSystemdUnits accepts an activation that exits with 4 (units failed).
 	IgnoreFailingSystemdUnits bool
+	// SubstituteOnTarget lets the host fetch what its substituters have before the copy.
+	SubstituteOnTarget bool
 	// HealthChecks gate the host's confirmation (modules/health.nix).
 	HealthChecks  []HealthCheck
 	Configuration Configuration
@@ -108,6 +110,7 @@ type connectionJSON struct {
 	SwitchTimeout              float64       `json:"switchTimeout"`
 	KeepGenerations            int           `json:"keepGenerations,omitempty"`
 	IgnoreFailingSystemdUnits  bool          `json:"ignoreFailingSystemdUnits,omitempty"`
+	SubstituteOnTarget         bool          `json:"substituteOnTarget,omitempty"`
 	HealthChecks               []HealthCheck `json:"healthChecks,omitempty"`
 }
 
@@ -155,6 +158,7 @@ func (n *Node) UnmarshalJSON(b []byte) error {
 		KeepGenerations:            j.KeepGenerations,
 		HealthChecks:               j.HealthChecks,
 		IgnoreFailingSystemdUnits:  j.IgnoreFailingSystemdUnits,
+		SubstituteOnTarget:         j.SubstituteOnTarget,
 		Configuration:              j.Configuration,
 		NotApplied:                 j.NotApplied,
 	}
@@ -191,6 +195,7 @@ func (n *Node) connectionJSON() connectionJSON {
 		KeepGenerations:            n.KeepGenerations,
 		HealthChecks:               n.HealthChecks,
 		IgnoreFailingSystemdUnits:  n.IgnoreFailingSystemdUnits,
+		SubstituteOnTarget:         n.SubstituteOnTarget,
 	}
 	if n.User != "" {
 		u := n.User

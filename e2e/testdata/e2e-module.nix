@@ -19,6 +19,7 @@
 #   extraRecord       (optional) { name, address }: one more A record in lab.test
 #   wrongVpnKeyOn     (optional) a node whose backbone public key is declared wrong (its
 #                     peers then cannot handshake with it)
+#   substituteOn      (optional) a node with substituteOnTarget = true
 { lib, ... }:
 let
   p = builtins.fromJSON (builtins.readFile ./params.json);
@@ -54,6 +55,7 @@ in
 
     (lib.genAttrs names (name: {
       keepGenerations = lib.mkIf (p ? keep) p.keep;
+      substituteOnTarget = on "substituteOn" name;
       configuration = lib.mkMerge [
         {
           users.users.root.openssh.authorizedKeys.keys =

@@ -157,6 +157,18 @@ let
           '';
         };
 
+        substituteOnTarget = mkOption {
+          type = types.bool;
+          default = false;
+          description = ''
+            Let the node fetch the paths it lacks from its own substituters (its
+            nix.conf `substituters`, e.g. cache.nixos.org or a fleet cache) before the
+            deployer streams the rest: for a host with a faster link to a cache than the
+            deploying machine has to the host. Paths no substituter has are copied as
+            usual. (Nixus calls the opposite `hasFastConnection`.)
+          '';
+        };
+
         ignoreFailingSystemdUnits = mkOption {
           type = types.bool;
           default = false;

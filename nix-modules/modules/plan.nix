@@ -106,7 +106,7 @@ let
     {
       inherit name;
       inherit (node) enable host port sshOptions privilegeEscalationCommand tags
-        successTimeout switchTimeout keepGenerations ignoreFailingSystemdUnits;
+        successTimeout switchTimeout keepGenerations ignoreFailingSystemdUnits substituteOnTarget;
       inherit (nixmesh) kind;
       inherit (address) user hostname;
       configuration = configurationOf node;
