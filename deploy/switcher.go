@@ -114,8 +114,7 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 	// check saw in the profile.
 	w := &switchWatch{h: h, id: id, deadline: time.Now().Add(budget), last: switchStatus{State: "starting", BootDefault: h.profile}}
 	confirmed := false
-	checked := false // the health checks have run (they run once, before the first confirm)
-	fleetDone := h.atomicFleet == nil
+	gated := false // the health checks (and the fleet's decision) came before the first confirm
 	pause := false // whether to wait PollInterval before the next look at the host
 	var lastErr error
 	var unreachableSince time.Time // since when no connection to the host could be made
@@ -174,49 +173,38 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 		// Polling (a switcher without `wait`) pauses between polls; a wait returns only
 		// once something changed, so the next one may follow at once.
 		pause = w.polling
-		if st.State == stateWaitingConfirmation {
-			if confirmed {
-				pause = true // accepted, and the runner has not moved on yet
-				continue
-			}
-			if !checked {
-				checked = true
-				if failures := h.runChecks(ctx); len(failures) > 0 {
-					if ctx.Err() != nil {
-						return h.leftMidSwitch(ctx.Err(), w.last)
-					}
-					answer, err := h.reject(ctx, id, failureReason(failures), switchTimeout)
-					if err != nil {
-						// The host rolls back by itself when its window closes.
-						h.event(KindProgress, "rejecting the switch failed (the host rolls back when its confirmation window closes): "+err.Error())
-						pause = true
-						continue
-					}
-					h.event(KindProgress, "switch rejected: the host rolls back")
-					if answer.State == "" {
-						continue
-					}
-					w.observe(answer)
-					st = answer
-				}
-			}
+		if st.State == stateWaitingConfirmation && confirmed {
+			pause = true // accepted, and the runner has not moved on yet
+			continue
 		}
-		if st.State == stateWaitingConfirmation && !fleetDone {
-			fleetDone = true
-			if ok, cause := h.awaitFleet(ctx, id, successTimeout); !ok {
-				if ctx.Err() != nil {
-					return h.leftMidSwitch(ctx.Err(), w.last)
+		// Before the first confirmation: the health checks, then (--atomic) the fleet's
+		// decision. Either failing rejects the switch: the host rolls back at once.
+		if st.State == stateWaitingConfirmation && !gated {
+			gated = true
+			why := ""
+			if failures := h.runChecks(ctx); len(failures) > 0 {
+				why = failureReason(failures)
+			} else if h.atomicFleet != nil {
+				if ok, cause := h.awaitFleet(ctx, id, successTimeout); !ok {
+					why = fleetReason(cause)
 				}
-				answer, err := h.reject(ctx, id, fleetReason(cause), switchTimeout)
+			}
+			if ctx.Err() != nil {
+				return h.leftMidSwitch(ctx.Err(), w.last)
+			}
+			if why != "" {
+				answer, err := h.reject(ctx, id, why, switchTimeout)
 				if err != nil {
-					h.event(KindProgress, "rejecting the switch failed (the host rolls back when its lease runs out): "+err.Error())
+					h.event(KindProgress, "rejecting the switch failed (the host rolls back by itself when its confirmation window closes): "+err.Error())
 					pause = true
 					continue
 				}
-				if answer.State != "" {
-					w.observe(answer)
-					st = answer
+				h.event(KindProgress, "switch rejected: the host rolls back")
+				if answer.State == "" {
+					continue
 				}
+				w.observe(answer)
+				st = answer
 			}
 		}
 		if st.State == stateWaitingConfirmation {
