@@ -124,6 +124,9 @@ func (h *hostRun) copyClosure(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if h.opts.DryRun {
+		h.dryRunDiff(ctx, closure)
+	}
 	if h.t.SubstituteOnTarget && len(missing) > 0 {
 		if missing, err = h.substituteOnTarget(ctx, missing); err != nil {
 			return err

@@ -94,3 +94,18 @@ func TestCopyDryRunSendsNothing(t *testing.T) {
 		t.Fatal("a dry run copied the system")
 	}
 }
+
+// A dry run's closure diff: packages by name, with their versions.
+func TestDiffClosures(t *testing.T) {
+	h := func(s string) string { return "/nix/store/" + strings.Repeat("a", 31) + s }
+	oldC := []string{h("1-nsd-4.7.0"), h("2-glibc-2.38"), h("3-htop-3.2.2"), h("4-etc-motd"), h("5-system-web")}
+	newC := []string{h("1-nsd-4.8.0"), h("2-glibc-2.38"), h("6-wireguard-tools-1.0.20210914"), h("7-etc-motd"), h("8-system-web")}
+	d := diffClosures(oldC, newC)
+	want := []string{"~ etc-motd (rebuilt)", "- htop 3.2.2", "nsd: 4.7.0 -> 4.8.0", "~ system-web (rebuilt)", "+ wireguard-tools 1.0.20210914"}
+	if d.Added != 4 || d.Removed != 4 || strings.Join(d.Changes, "\n") != strings.Join(want, "\n") {
+		t.Errorf("diff: +%d -%d\n%s\nwant +4 -4\n%s", d.Added, d.Removed, strings.Join(d.Changes, "\n"), strings.Join(want, "\n"))
+	}
+	if n, v := splitName("/nix/store/" + strings.Repeat("b", 32) + "-python3.11-requests-2.31.0"); n != "python3.11-requests" || v != "2.31.0" {
+		t.Errorf("splitName: %q %q", n, v)
+	}
+}

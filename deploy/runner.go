@@ -276,9 +276,16 @@ func (r Report) WriteTable(w io.Writer) error {
 			if len(h.Commands) == 0 {
 				continue
 			}
-			fmt.Fprintf(w, "\n%s: %s -> %s, %d paths to copy (%s); would run:\n", h.Host, orNone(h.CurrentSystem), h.NewSystem, h.CopiedPaths, humanBytes(h.CopiedBytes))
+			fmt.Fprintf(w, "\n%s: %s -> %s, %d paths to copy (%s)\n", h.Host, orNone(h.CurrentSystem), h.NewSystem, h.CopiedPaths, humanBytes(h.CopiedBytes))
+			if d := h.Diff; d != nil {
+				fmt.Fprintf(w, "  closure: %d paths added, %d removed\n", d.Added, d.Removed)
+				for _, c := range d.Changes {
+					fmt.Fprintf(w, "    %s\n", c)
+				}
+			}
+			fmt.Fprintf(w, "  would run:\n")
 			for _, c := range h.Commands {
-				fmt.Fprintf(w, "  %s\n", c)
+				fmt.Fprintf(w, "    %s\n", c)
 			}
 		}
 	}

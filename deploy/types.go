@@ -227,4 +227,6 @@ type HostResult struct {
 	LogCommand    string `json:"logCommand,omitempty"`
 	// Commands are, for a dry run, the exact commands that would change the host.
 	Commands []string `json:"commands,omitempty"`
+	// Diff is how the new system's closure differs from the running one's (dry runs).
+	Diff *ClosureDiff `json:"diff,omitempty"`
 }
