@@ -262,3 +262,24 @@ func TestCopyStallFails(t *testing.T) {
 		t.Fatal("a copy to a stalled host still runs after 30s (stall timeout 1s)")
 	}
 }
+
+// A host that rolled back but cannot be reached on its old system either is reported as
+// such, with what to do, instead of a plain rollback.
+func TestUnreachableAfterRollback(t *testing.T) {
+	f := newFleet(t, 1)
+	f.setMode(t, nil, "rollback")
+	log := &eventLog{}
+	o := f.options(t, log)
+	o.PollTimeout = 2 * time.Second
+	o.Events = func(e Event) {
+		log.add(e)
+		if strings.Contains(e.Message, "state rolled-back") {
+			f.hosts[0].Crash() // the old system does not come back
+		}
+	}
+	rep, _ := Run(context.Background(), o, f.targets())
+	r := rep.Hosts[0]
+	if r.Result != ResultRolledBack || !strings.Contains(r.Reason, "unreachable after rollback") || !strings.Contains(r.Reason, "console") {
+		t.Errorf("result %+v, want rolled back and unreachable after it", r)
+	}
+}

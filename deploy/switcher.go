@@ -242,14 +242,46 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 			return h.res
 		case stateRolledBack:
 			h.logTail(ctx, id)
-			return h.fail(ResultRolledBack, fmt.Errorf("%w: %s", ErrRolledBack, orUnknown(st.Reason)),
-				fmt.Sprintf("%s; log: %s", orUnknown(st.Reason), h.res.LogCommand)) // the result already says "rolled back"
+			reason := orUnknown(st.Reason)
+			if err := h.reachableAfterRollback(ctx); err != nil {
+				reason = fmt.Sprintf("unreachable after rollback: %s; and no new connection reaches the host on its old system either (%v): see its console; a NixOS host comes back on its boot default %s if rebooted", reason, err, orNone(st.BootDefault))
+			}
+			return h.fail(ResultRolledBack, fmt.Errorf("%w: %s", ErrRolledBack, reason),
+				fmt.Sprintf("%s; log: %s", reason, h.res.LogCommand)) // the result already says "rolled back"
 		case stateFailed:
 			h.logTail(ctx, id)
 			return h.fail(ResultFailed, fmt.Errorf("%w: %s", ErrSwitchFailed, orUnknown(st.Reason)),
 				fmt.Sprintf("switch failed: %s; log: %s", orUnknown(st.Reason), h.res.LogCommand))
 		}
 	}
+}
+
+// reachableAfterRollback proves the host came back on its old system the way a
+// confirmation would: a new SSH connection (a few attempts, PollTimeout each).
+func (h *hostRun) reachableAfterRollback(ctx context.Context) error {
+	pollTimeout := durationOr(h.opts.PollTimeout, 15*time.Second)
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(2 * time.Second):
+			}
+		}
+		dctx, cancel := context.WithTimeout(ctx, pollTimeout)
+		var c *Conn
+		c, err = h.dialer.dialOnce(dctx)
+		cancel()
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if !retryable(err) {
+			return err
+		}
+	}
+	return err
 }
 
 func isFinal(state string) bool {
