@@ -157,9 +157,20 @@ let
           '';
         };
 
+        hasFastConnection = mkOption {
+          type = types.bool;
+          default = true;
+          description = ''
+            Nixus's name for the transfer choice: false means the node is better off
+            fetching paths from its own substituters, i.e. the default of
+            `substituteOnTarget` becomes true.
+          '';
+        };
+
         substituteOnTarget = mkOption {
           type = types.bool;
-          default = false;
+          default = !config.hasFastConnection;
+          defaultText = lib.literalExpression "!hasFastConnection";
           description = ''
             Let the node fetch the paths it lacks from its own substituters (its
             nix.conf `substituters`, e.g. cache.nixos.org or a fleet cache) before the

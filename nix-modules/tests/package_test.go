@@ -123,3 +123,25 @@ func stderrOf(err error) string {
 	}
 	return ""
 }
+
+// Nixus's hasFastConnection = false makes substituteOnTarget default to true; the plan
+// carries the choice (and ignoreFailingSystemdUnits) to the engine.
+func TestTransferOptionsInThePlan(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	expr := `let d = import ` + testutil.NixModules() + ` { } {
+	  nodes.a = { host = "root@192.0.2.9"; hasFastConnection = false; configuration.networking.hostName = "a"; };
+	  nodes.b = { host = "root@192.0.2.10"; ignoreFailingSystemdUnits = true; configuration.networking.hostName = "b"; };
+	}; in builtins.mapAttrs (_: n: { inherit (n) substituteOnTarget ignoreFailingSystemdUnits switchTimeout; }) d.plan.nodes`
+	var got map[string]map[string]any
+	mustEvalArgs(t, []string{"--eval", "--strict", "--json", "-E", expr}, &got)
+	if got["a"]["substituteOnTarget"] != true || got["b"]["substituteOnTarget"] != false {
+		t.Errorf("substituteOnTarget: %v", got)
+	}
+	if got["a"]["ignoreFailingSystemdUnits"] != false || got["b"]["ignoreFailingSystemdUnits"] != true {
+		t.Errorf("ignoreFailingSystemdUnits: %v", got)
+	}
+	if got["a"]["switchTimeout"] != float64(60) {
+		t.Errorf("a standalone node's switchTimeout is %v, want 60", got["a"]["switchTimeout"])
+	}
+}
