@@ -156,6 +156,9 @@ func (h *hostRun) run(ctx context.Context) HostResult {
 	if err := h.copyClosure(ctx); err != nil {
 		return h.failOrInterrupted(ctx, err)
 	}
+	if h.opts.DryActivate && !h.opts.DryRun {
+		return h.dryActivate(ctx)
+	}
 	// Uploaded before the switch: the switch that follows puts them back if it rolls back.
 	if bundle != nil {
 		bundle.Journal = secrets.Journal
@@ -181,6 +184,38 @@ func (h *hostRun) run(ctx context.Context) HostResult {
 		return h.fail(ResultFailed, err, fmt.Sprintf("%s: %v (the switch itself succeeded)", h.phase, err))
 	}
 	return h.res
+}
+
+// dryActivate runs the new system's `switch-to-configuration dry-activate` on the host
+// (as root) and reports what it says; nothing is switched.
+func (h *hostRun) dryActivate(ctx context.Context) HostResult {
+	h.begin(PhaseActivate)
+	argv := h.asRoot(h.t.Toplevel+"/bin/switch-to-configuration", "dry-activate")
+	var out strings.Builder
+	_, err := h.conn.Run(ctx, remoteCmd{Argv: argv, Stdout: &out, Stderr: &out})
+	lines := command.Lines(out.String())
+	for _, l := range lines {
+		h.event(KindProgress, l)
+	}
+	h.res.Commands = append([]string{h.sshLine(argv) + "   # ran (dry-activate); its output:"}, indent(lines)...)
+	if err != nil {
+		if ctx.Err() != nil {
+			return h.interrupted(err)
+		}
+		return h.fail(ResultFailed, fmt.Errorf("dry-activate: %w", withStderr(err)), "")
+	}
+	h.res.Result = ResultWouldApply
+	h.res.Reason = fmt.Sprintf("dry-activate of %s: %d line(s) of output, nothing switched", h.t.Toplevel, len(lines))
+	h.event(KindDone, "dry-activated")
+	return h.res
+}
+
+func indent(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = "  " + l
+	}
+	return out
 }
 
 func orNone(s string) string {

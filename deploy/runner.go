@@ -46,7 +46,7 @@ func Run(ctx context.Context, opts Options, targets []Target) (Report, error) {
 			opts.Events(e)
 		}
 	}
-	report := Report{Hosts: make([]HostResult, len(targets)), DryRun: opts.DryRun}
+	report := Report{Hosts: make([]HostResult, len(targets)), DryRun: opts.DryRun || opts.DryActivate}
 	runStart := time.Now()
 	finish := func(i int, r HostResult, started time.Time) {
 		r.Duration = time.Since(started)

@@ -80,7 +80,7 @@ func (h *hostRun) fetchSecrets(ctx context.Context) (*secrets.Bundle, error) {
 	if _, err := secrets.RestartActions(h.t.SecretsHost, h.t.Secrets); err != nil {
 		return nil, err
 	}
-	if h.opts.DryRun {
+	if h.opts.DryRun || h.opts.DryActivate {
 		h.event(KindDone, "a dry run runs no secret source")
 		return nil, nil
 	}

@@ -120,3 +120,31 @@ func TestActivationExitCodesThroughTheEngine(t *testing.T) {
 		t.Errorf("exit 100: %+v, %v", r, err)
 	}
 }
+
+// --dry-activate copies the closure and runs the new system's dry-activate on the host,
+// switching nothing.
+func TestDryActivate(t *testing.T) {
+	testutil.RequireCommands(t, "flock", "setsid", "nix-env")
+	client := newTestClient(t)
+	host := startHost(t, client, true)
+	good, other := buildRealSystem(t, "good"), buildRealSystem(t, "other")
+	o := Options{SSH: sshOptionsFor(t, client), NixEnv: testutil.NixEnv(), PollInterval: 100 * time.Millisecond}
+	o.SSH.DeclaredHostKeys = map[string][]string{"web": {host.HostKeyLine}}
+	target := func(system string) []Target {
+		tg := hostTarget(host, "web")
+		tg.Toplevel, tg.SuccessTimeout, tg.SwitchTimeout = system, 20*time.Second, 20*time.Second
+		return []Target{tg}
+	}
+	if _, err := Run(context.Background(), o, target(good)); err != nil {
+		t.Fatal(err)
+	}
+	o.DryActivate = true
+	rep, err := Run(context.Background(), o, target(other))
+	r := rep.Hosts[0]
+	if err != nil || r.Result != ResultWouldApply || !strings.Contains(strings.Join(r.Commands, "\n"), "would activate "+other) {
+		t.Fatalf("dry-activate: %+v, %v", r, err)
+	}
+	if got := strings.TrimSpace(remote(t, client, host, "readlink /var/lib/nixmesh/current-system; test -d "+other+" && echo copied")); got != good+"\ncopied" {
+		t.Errorf("after dry-activate: %q, want still %s, with the new closure copied", got, good)
+	}
+}

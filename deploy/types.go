@@ -72,6 +72,10 @@ type Options struct {
 	// Atomic confirms no host until every host is ready, and rolls every host back when
 	// one fails (atomic.go).
 	Atomic bool
+	// DryActivate copies each host's closure and runs its new system's
+	// `switch-to-configuration dry-activate` there (what the activation would do),
+	// changing nothing else: no secret, no switch.
+	DryActivate bool
 	// InstallBootloader has `switch-to-configuration boot` install the bootloader
 	// (NIXOS_INSTALL_BOOTLOADER=1), for action switch and boot.
 	InstallBootloader bool

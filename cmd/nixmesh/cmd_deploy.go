@@ -33,6 +33,7 @@ type deployOptions struct {
 	Trace             string // --trace: append every remote command to this file
 	Atomic            bool   // --atomic: confirm all hosts or none
 	InstallBootloader bool   // --install-bootloader
+	DryActivate       bool   // --dry-activate
 }
 
 func newDeployCommand(g *globalOptions) *cobra.Command {
@@ -80,6 +81,7 @@ did not build, 5 a host failed, 6 a host rolled back (none failed), 130 interrup
 		Example: `  nixmesh deploy                          every enabled node
   nixmesh deploy web @db --parallel 4     node web and every node tagged db
   nixmesh deploy --dry-run                show what would be copied and run, change nothing
+  nixmesh deploy web --dry-activate       copy, and ask web's new system what it would do
   nixmesh deploy 'web-*' --action test    activate without making it the boot default
   nixmesh deploy --json | jq .            one JSON event per line
   nixmesh deploy --trace cmds.jsonl       record every command run on the hosts
@@ -99,6 +101,7 @@ did not build, 5 a host failed, 6 a host rolled back (none failed), 130 interrup
 	f.BoolVar(&opts.AcceptNewHostKeys, "accept-new-host-keys", false, "trust the key of a host never seen before and add it to ~/.ssh/known_hosts (a changed key is never accepted)")
 	f.StringArrayVarP(&opts.Identities, "identity", "i", nil, "private key `FILE` to offer first (repeatable)")
 	f.StringArrayVar(&opts.KnownHosts, "known-hosts", nil, "extra known_hosts `FILE` to trust (repeatable)")
+	f.BoolVar(&opts.DryActivate, "dry-activate", false, "copy the closures and run each new system's switch-to-configuration dry-activate on its host (what the activation would do); no secret is fetched, nothing is switched")
 	f.BoolVar(&opts.InstallBootloader, "install-bootloader", false, "(re)install the bootloader when the system becomes the boot default (NixOS: NIXOS_INSTALL_BOOTLOADER=1 for switch-to-configuration boot; actions switch and boot)")
 	f.BoolVar(&opts.Atomic, "atomic", false, "fleet-atomic: confirm no host until every selected host is activated and healthy; if one fails, every host rolls back")
 	f.StringVar(&opts.Trace, "trace", "", "append one JSON line per command run on a host (node, argv, exit code, seconds) to `FILE`; secrets never appear in it")
@@ -174,6 +177,7 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 		FailFast:          !opts.KeepGoing,
 		Atomic:            opts.Atomic,
 		InstallBootloader: opts.InstallBootloader,
+		DryActivate:       opts.DryActivate,
 		NixEnv:            opts.global.Env,
 		SSH: deploy.SSHOptions{
 			IdentityFiles:        opts.Identities,

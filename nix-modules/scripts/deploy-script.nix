@@ -79,10 +79,12 @@ let
   + (if note == "" then "" else comment note)
   + ''
     #
-    # Usage: ./result [switch|test|boot|dry-activate] [NODE|@TAG|GLOB...] [nixmesh deploy flags]
+    # Usage: ./result [switch|test|boot|dry-activate|dry-run] [NODE|@TAG|GLOB...] [nixmesh deploy flags]
     #   switch        activate, confirm over a new connection, make it the boot default (default)
     #   test          activate and confirm only;  boot  make it the boot default only
-    #   dry-activate  connect and show what would be copied and run; change nothing
+    #   dry-activate  copy the closures and run each new system's switch-to-configuration
+    #                 dry-activate on its host: what the activation would do; switch nothing
+    #   dry-run       connect and show what would be copied and run; change nothing
     # Exit codes are nixmesh deploy's: 0 ok, 2 usage, 5 a host failed, 6 a host rolled back, 130 interrupted.
     set -euo pipefail
     plan=${planFile}
@@ -98,7 +100,8 @@ let
     args=()
     case ''${1-} in
       switch|test|boot) args+=(--action "$1"); shift ;;
-      dry-activate) args+=(--dry-run); shift ;;
+      dry-activate) args+=(--dry-activate); shift ;;
+      dry-run) args+=(--dry-run); shift ;;
       -h|--help)
         sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
         echo; echo "Flags (passed to nixmesh deploy):"

@@ -104,7 +104,8 @@ func TestScriptRunsTheEngineOnItsFrozenPlan(t *testing.T) {
 		{nil, "deploy\n--plan\nPLAN\n"},
 		{[]string{"test", "web"}, "deploy\n--plan\nPLAN\n--action\ntest\nweb\n"},
 		{[]string{"boot"}, "deploy\n--plan\nPLAN\n--action\nboot\n"},
-		{[]string{"dry-activate", "--parallel", "2"}, "deploy\n--plan\nPLAN\n--dry-run\n--parallel\n2\n"},
+		{[]string{"dry-activate", "--parallel", "2"}, "deploy\n--plan\nPLAN\n--dry-activate\n--parallel\n2\n"},
+		{[]string{"dry-run", "web"}, "deploy\n--plan\nPLAN\n--dry-run\nweb\n"},
 	} {
 		out, code := runScript(t, env, script, c.args...)
 		lines := strings.Split(out, "\n")
@@ -135,7 +136,7 @@ func TestScriptRunsTheEngineOnItsFrozenPlan(t *testing.T) {
 
 	// --help teaches, and passes the engine's flags on.
 	out, code := runScript(t, env, script, "--help")
-	if code != 0 || !strings.Contains(out, "Usage: ./result [switch|test|boot|dry-activate]") {
+	if code != 0 || !strings.Contains(out, "Usage: ./result [switch|test|boot|dry-activate|dry-run]") {
 		t.Errorf("--help: exit %d\n%s", code, out)
 	}
 
