@@ -65,9 +65,12 @@ let
     else if nixpkgs == null then null
     else (import nixpkgsPath { config = { }; overlays = [ ]; }).callPackage ./package.nix { };
 
+  # Whether the script pins an engine, decided without building (or importing) it.
+  enginePinned = nixmesh != false && (nixmesh != null || nixpkgs != null);
+
   evaluation = lib.evalModules {
     modules = import ./modules/module-list.nix ++ [ userModule ];
-    specialArgs.nixmesh = { inherit kind evalHost system engine; };
+    specialArgs.nixmesh = { inherit kind evalHost system engine enginePinned; };
   };
 
   inherit (evaluation) config options;

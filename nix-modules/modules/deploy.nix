@@ -20,6 +20,7 @@ let
     import ../scripts/deploy-script.nix {
       inherit name note;
       inherit (nixmesh) engine;
+      pinned = nixmesh.enginePinned or (nixmesh.engine != null);
       nodes = map (n: nodeSpec n config.nodes.${n}) names;
       plan = builtins.toJSON (config.plan // {
         frozen = {

@@ -98,8 +98,11 @@ let
     };
   };
 
+  # A shell word, always single-quoted (lib.escapeShellArg leaves some words bare in
+  # newer nixpkgs; the plan must not depend on the lib's release).
+  quote = s: "'" + builtins.replaceStrings [ "'" ] [ "'\\''" ] s + "'";
   scriptCommand = file: args:
-    lib.concatMapStringsSep " " lib.escapeShellArg ([ "sh" "-c" (builtins.readFile file) ] ++ args);
+    builtins.concatStringsSep " " (map quote ([ "sh" "-c" (builtins.readFile file) ] ++ args));
 
   # The checks the cross-host features contribute to a node.
   featureChecks = name:

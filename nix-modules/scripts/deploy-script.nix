@@ -17,6 +17,7 @@
 #                               path = "/var/lib/nixmesh/secrets/db"; uploadAt = "pre-activation"; } ]; } ];
 #     plan = <the deployment's plan with a `frozen' member, as JSON text>;
 #     engine = null;    # or the nixmesh binary (a path or a package); null: nixmesh on PATH
+#     pinned = engine != null;  # whether engine is given (decided without forcing it)
 #     note = "";        # optional: a line for the header, e.g. why there are no nodes
 #   }
 #
@@ -26,7 +27,7 @@
 # the binary is static), so they build in any sandbox, with nothing from the host. With
 # the engine taken from PATH at run time, /bin/sh writes them (`cp`), which needs
 # `sandbox = false` or a /bin/sh in the sandbox.
-{ name, nodes, plan, engine ? null, note ? "", system ? builtins.currentSystem }:
+{ name, nodes, plan, engine ? null, pinned ? engine != null, note ? "", system ? builtins.currentSystem }:
 let
   # A word for bash: as it is when it has no special characters, else quoted ('it'\''s').
   quote = value:
@@ -50,14 +51,16 @@ let
   # The plan's own text carries no build inputs (an etc file's source it mentions is the
   # system's business); the systems of the nodes deployed are what the plan depends on,
   # so building the script builds them and keeps them alive.
-  enginePath = if engine == null then "" else if builtins.isAttrs engine then "${engine}/bin/nixmesh" else "${engine}";
+  # `pinned` says whether there is an engine without forcing it (with nixpkgs, it is a
+  # package that only building the script builds).
+  enginePath = if !pinned then "" else if builtins.isAttrs engine then "${engine}/bin/nixmesh" else "${engine}";
 
   # writeFile NAME CONTENT MODE EXTRA: a derivation whose output is CONTENT, with MODE.
   writeFile = fileName: content: mode: extra: derivation ({
     name = fileName;
     inherit system content;
     passAsFile = [ "content" ];
-  } // (if engine != null then {
+  } // (if pinned then {
     builder = enginePath;
     args = [ "__nix-write-file" mode ];
   } else {
