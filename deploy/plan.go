@@ -22,6 +22,7 @@ func NewTarget(n *eval.Node, toplevel string) Target {
 		HealthChecks:               n.HealthChecks,
 		IgnoreFailingSystemdUnits:  n.IgnoreFailingSystemdUnits,
 		SubstituteOnTarget:         n.SubstituteOnTarget,
+		RebootIfUnreachable:        n.RebootIfUnreachable,
 		Toplevel:                   toplevel,
 	}
 }

@@ -76,6 +76,9 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 	if h.opts.InstallBootloader {
 		startArgs = append(startArgs, "--install-bootloader")
 	}
+	if h.t.RebootIfUnreachable {
+		startArgs = append(startArgs, "--reboot-if-unreachable", secs(durationOr(h.t.SuccessTimeout, 20*time.Second)))
+	}
 	startArgv := h.switcher(startArgs...)
 
 	// The start is not interrupted half-way: once sent, we want the id back. It may first
@@ -244,7 +247,11 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 			h.logTail(ctx, id)
 			reason := orUnknown(st.Reason)
 			if err := h.reachableAfterRollback(ctx); err != nil {
-				reason = fmt.Sprintf("unreachable after rollback: %s; and no new connection reaches the host on its old system either (%v): see its console; a NixOS host comes back on its boot default %s if rebooted", reason, err, orNone(st.BootDefault))
+				what := fmt.Sprintf("see its console; rebooted, it comes back on its boot default %s", orNone(st.BootDefault))
+				if h.t.RebootIfUnreachable {
+					what = fmt.Sprintf("it reboots into its boot default %s by itself unless a connection reaches it within %s (rebootIfUnreachable)", orNone(st.BootDefault), durationOr(h.t.SuccessTimeout, 20*time.Second))
+				}
+				reason = fmt.Sprintf("unreachable after rollback: %s; and no new connection reaches the host on its old system either (%v): %s", reason, err, what)
 			}
 			return h.fail(ResultRolledBack, fmt.Errorf("%w: %s", ErrRolledBack, reason),
 				fmt.Sprintf("%s; log: %s", reason, h.res.LogCommand)) // the result already says "rolled back"

@@ -29,7 +29,10 @@ type Target struct {
 	IgnoreFailingSystemdUnits bool
 	// SubstituteOnTarget has the host fetch missing paths from its substituters first.
 	SubstituteOnTarget bool
-	Toplevel           string // the built system (a store path)
+	// RebootIfUnreachable: after a rollback no new connection confirms within the
+	// success timeout, the host reboots into its boot default.
+	RebootIfUnreachable bool
+	Toplevel            string // the built system (a store path)
 	// Secrets are the node's declared secrets (secrets.FromNetwork), fetched on this
 	// machine before anything changes on the host and uploaded around the activation.
 	Secrets []secrets.Spec

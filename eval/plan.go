@@ -85,6 +85,9 @@ type Node struct {
 	IgnoreFailingSystemdUnits bool
 	// SubstituteOnTarget lets the host fetch what its substituters have before the copy.
 	SubstituteOnTarget bool
+	// RebootIfUnreachable: after a rollback that no new connection confirms, the host
+	// reboots into its boot default.
+	RebootIfUnreachable bool
 	// HealthChecks gate the host's confirmation (modules/health.nix).
 	HealthChecks  []HealthCheck
 	Configuration Configuration
@@ -111,6 +114,7 @@ type connectionJSON struct {
 	KeepGenerations            int           `json:"keepGenerations,omitempty"`
 	IgnoreFailingSystemdUnits  bool          `json:"ignoreFailingSystemdUnits,omitempty"`
 	SubstituteOnTarget         bool          `json:"substituteOnTarget,omitempty"`
+	RebootIfUnreachable        bool          `json:"rebootIfUnreachable,omitempty"`
 	HealthChecks               []HealthCheck `json:"healthChecks,omitempty"`
 }
 
@@ -159,6 +163,7 @@ func (n *Node) UnmarshalJSON(b []byte) error {
 		HealthChecks:               j.HealthChecks,
 		IgnoreFailingSystemdUnits:  j.IgnoreFailingSystemdUnits,
 		SubstituteOnTarget:         j.SubstituteOnTarget,
+		RebootIfUnreachable:        j.RebootIfUnreachable,
 		Configuration:              j.Configuration,
 		NotApplied:                 j.NotApplied,
 	}
@@ -196,6 +201,7 @@ func (n *Node) connectionJSON() connectionJSON {
 		HealthChecks:               n.HealthChecks,
 		IgnoreFailingSystemdUnits:  n.IgnoreFailingSystemdUnits,
 		SubstituteOnTarget:         n.SubstituteOnTarget,
+		RebootIfUnreachable:        n.RebootIfUnreachable,
 	}
 	if n.User != "" {
 		u := n.User

@@ -157,6 +157,20 @@ let
           '';
         };
 
+        rebootIfUnreachable = mkOption {
+          type = types.bool;
+          default = nixmesh.kind == "nixos";
+          defaultText = lib.literalExpression "true on NixOS, false on standalone hosts";
+          description = ''
+            The last resort after a rollback: when no new SSH connection reaches the host
+            within `successTimeout` seconds of rolling back (the deployer opens one at once),
+            its old system cannot be reached either, and the host reboots into its boot
+            default (the last confirmed system). Standalone hosts have no boot default of
+            their own to trust, so there it is off: the deployer reports them as
+            "unreachable after rollback".
+          '';
+        };
+
         hasFastConnection = mkOption {
           type = types.bool;
           default = true;

@@ -106,7 +106,7 @@ let
     {
       inherit name;
       inherit (node) enable host port sshOptions privilegeEscalationCommand tags
-        successTimeout switchTimeout keepGenerations ignoreFailingSystemdUnits substituteOnTarget;
+        successTimeout switchTimeout keepGenerations ignoreFailingSystemdUnits substituteOnTarget rebootIfUnreachable;
       inherit (nixmesh) kind;
       inherit (address) user hostname;
       configuration = configurationOf node;

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // confirmed starts a switch to next, confirms it and returns its final status.
@@ -138,5 +139,55 @@ setsid "$@" </dev/null >/dev/null 2>&1 &
 		if !strings.Contains(string(calls), want) {
 			t.Errorf("systemd-run calls lack %q:\n%s", want, calls)
 		}
+	}
+}
+
+// The last resort: after a rollback, a host that no new SSH connection reaches within
+// --reboot-if-unreachable seconds reboots into its boot default; a connection (the
+// deployer checks right after a rollback) spares it.
+func TestRebootIfUnreachableAfterRollback(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	old := s.fakeSystem("old", fake{})
+	broken := s.fakeSystem("broken", fake{exitCode: 3})
+	s.setConfirmed(old)
+	bin := filepath.Join(s.dir, "bin")
+	os.MkdirAll(bin, 0o755)
+	calls := filepath.Join(s.dir, "systemctl.calls")
+	if err := os.WriteFile(filepath.Join(bin, "systemctl"), []byte("#!/bin/sh\necho \"$*\" >> "+calls+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	start := func(wait string) string {
+		return strings.TrimSpace(s.mustSh(`PATH="$1:$PATH" bash "$S" start "$2" --reboot-if-unreachable "$3"`, bin, broken, wait))
+	}
+
+	// A connection comes: no reboot.
+	id := start("20")
+	s.assertEnd(id, "rolled-back", old)
+	s.mustSh(`setsid "$SSHD" -c 'sleep 5; :' </dev/null >/dev/null 2>&1 & sleep 0.2`)
+	waitLog := func(want string) string {
+		for i := 0; i < 100; i++ {
+			if l := s.log(id); strings.Contains(l, want) {
+				return l
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatalf("the switch log never said %q:\n%s", want, s.log(id))
+		return ""
+	}
+	waitLog("a new SSH connection reached the host")
+	if b, _ := os.ReadFile(calls); len(b) != 0 {
+		t.Errorf("rebooted although a connection came: %s", b)
+	}
+
+	// None comes: reboot.
+	id = start("2")
+	s.assertEnd(id, "rolled-back", old)
+	waitLog("rebooting into the boot default")
+	if b, _ := os.ReadFile(calls); strings.TrimSpace(string(b)) != "reboot" {
+		t.Errorf("systemctl calls %q, want reboot", b)
+	}
+	if st := s.status(id); !strings.Contains(st["reason"], "rebooted into its boot default") {
+		t.Errorf("reason %q does not say the host rebooted", st["reason"])
 	}
 }
