@@ -48,7 +48,7 @@ let
   # { modules, specialArgs } -> the host's evaluation (with .config and .options).
   evalHost =
     if nixpkgs == null then
-      import ./standalone { lib = bundledLib; }
+      import ./standalone { lib = bundledLib; system = args.system or null; }
     else
       { modules, specialArgs }:
       import (nixpkgsPath + "/nixos/lib/eval-config.nix") {
@@ -70,7 +70,12 @@ let
 
   evaluation = lib.evalModules {
     modules = import ./modules/module-list.nix ++ [ userModule ];
-    specialArgs.nixmesh = { inherit kind evalHost system engine enginePinned; };
+    specialArgs.nixmesh = {
+      inherit kind evalHost system engine enginePinned;
+      # Where the deploy script is built (and the pinned engine runs): the machine that
+      # evaluates; given `system` where it cannot be asked (a flake's pure evaluation).
+      buildSystem = if args ? system && args.system != null then args.system else builtins.currentSystem;
+    };
   };
 
   inherit (evaluation) config options;

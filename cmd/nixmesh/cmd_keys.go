@@ -118,7 +118,7 @@ func runKeysWireguard(ctx context.Context, opts keysWireguardOptions, out io.Wri
 	}
 	output := opts.Output
 	if output == "" {
-		output = filepath.Join(filepath.Dir(ev.File), "wireguard-keys.nix")
+		output = filepath.Join(opts.global.deploymentDir(ev), "wireguard-keys.nix")
 	}
 	inv, err := secrets.LoadInventory(ctx, ev.File, opts.NixArgs, ev.Env)
 	if err != nil {
@@ -204,7 +204,7 @@ func runKeysSSH(ctx context.Context, opts keysSSHOptions, out io.Writer) error {
 	}
 	output := opts.Output
 	if output == "" {
-		output = filepath.Join(filepath.Dir(ev.File), "ssh-host-keys.nix")
+		output = filepath.Join(opts.global.deploymentDir(ev), "ssh-host-keys.nix")
 	}
 	inv, err := secrets.LoadInventory(ctx, ev.File, opts.NixArgs, ev.Env)
 	if err != nil {

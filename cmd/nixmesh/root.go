@@ -39,6 +39,8 @@ var commands = []func(g *globalOptions) *cobra.Command{
 type globalOptions struct {
 	File         string // -f: the deployment
 	FileExplicit bool   // -f was given (not the default); set by commands that care
+	Flake        string // --flake REF[#NAME]: nixmeshConfigurations.NAME of a flake instead of -f
+	flakeDir     string // a local flake's folder, once flakeEvaluator ran
 	ShowTrace    bool
 	Verbose      bool
 	Strict       bool      // --strict: options a host does not apply are errors, not warnings
@@ -49,6 +51,9 @@ type globalOptions struct {
 // evaluator returns an Evaluator for the deployment, after checking that the file
 // exists (a missing file is a usage error, not a Nix error).
 func (g *globalOptions) evaluator(nixArgs []string) (*eval.Evaluator, error) {
+	if g.Flake != "" {
+		return g.flakeEvaluator(nixArgs)
+	}
 	file, err := filepath.Abs(g.File)
 	if err != nil {
 		return nil, err
@@ -122,10 +127,14 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 	root.SuggestionsMinimumDistance = 2
 	pf := root.PersistentFlags()
 	pf.StringVarP(&g.File, "file", "f", "./deploy.nix", "the deployment `FILE`")
+	pf.StringVar(&g.Flake, "flake", "", "the deployment `REF[#NAME]`: nixmeshConfigurations.NAME (default: default) of a flake, e.g. --flake . or --flake .#staging")
 	pf.BoolVar(&g.ShowTrace, "show-trace", false, "on an evaluation error, print Nix's full trace")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "print every line Nix logs")
 	pf.BoolVar(&g.Strict, "strict", false, "treat options that a node's kind of host does not apply as errors (exit 3)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
+	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+		g.FileExplicit = g.FileExplicit || cmd.Flags().Changed("file")
+	}
 	for _, newCmd := range commands {
 		c := newCmd(g)
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })

@@ -21,6 +21,9 @@ let
       inherit name note;
       inherit (nixmesh) engine;
       pinned = nixmesh.enginePinned or (nixmesh.engine != null);
+      # The script runs where it is built; a flake's pure evaluation has no
+      # builtins.currentSystem, and then the entry point's `system` is the one given.
+      system = nixmesh.buildSystem or builtins.currentSystem;
       nodes = map (n: nodeSpec n config.nodes.${n}) names;
       plan = builtins.toJSON (config.plan // {
         frozen = {

@@ -1,7 +1,9 @@
 # Evaluates a standalone host (any Linux machine with Nix, no NixOS): the host's modules
 # together with the NixOS-subset schema (schema/) and the toplevel (toplevel.nix).
 #
-# Type: { lib } -> { modules : [ module ], specialArgs ? attrs } -> evalModules result
+# Type: { lib, system ? null } -> { modules : [ module ], specialArgs ? attrs } -> evalModules result
+# (system: the hosts' platform, for their toplevels; null: builtins.currentSystem, which
+# a flake's pure evaluation does not have)
 #
 # `config.system.build.toplevel` is the system to activate. When `specialArgs.name` is
 # given (nixmesh passes the node name), it becomes `system.name`.
@@ -9,10 +11,10 @@
 # Example:
 #   (import ./standalone { inherit lib; } { modules = [ { networking.hostName = "web"; } ]; })
 #     .config.system.build.toplevel
-{ lib }:
+{ lib, system ? null }:
 { modules, specialArgs ? { } }:
 lib.evalModules {
-  inherit specialArgs;
+  specialArgs = { hostSystem = system; } // specialArgs;
   modules =
     import ./schema
     ++ [ ./toplevel.nix ]

@@ -1,7 +1,7 @@
 # system.build.toplevel of a standalone host: checks `assertions`, prints `warnings`,
 # computes the options that were set freeform (not applied on standalone hosts) and
 # hands the evaluated configuration to make-toplevel.nix, which builds with builtins only.
-{ config, options, lib, ... }:
+{ config, options, lib, hostSystem ? null, ... }:
 let
   inherit (builtins) attrNames concatMap concatStringsSep filter isAttrs length match genList elemAt;
 
@@ -69,10 +69,10 @@ in
       (nixPathIn e.value))
     freeform;
 
-  config.system.build.toplevel = builtins.seq checked (import ./make-toplevel.nix {
+  config.system.build.toplevel = builtins.seq checked (import ./make-toplevel.nix ({
     inherit config notApplied;
     nodeName = config.system.name;
-  });
+  } // lib.optionalAttrs (hostSystem != null) { system = hostSystem; }));
   # For tests and tools: what dry-activate reports as not applied.
   config.system.build.notApplied = notApplied;
 }
