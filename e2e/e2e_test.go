@@ -303,6 +303,7 @@ func prove(t *testing.T, fd frontDoor, traceDir string) {
 		// every host on exactly its old or its new system, no lock, a truthful table, and
 		// the next deploy working.
 		{"Verify", func(t *testing.T) { verifyFleet(t, w, baseModule) }},
+		{"Diff", func(t *testing.T) { diffFleet(t, w, baseModule) }},
 		{"HealthCheckVPN", func(t *testing.T) { faultVPNHandshake(t, fd, w, base, baseModule) }},
 		{"Atomic", func(t *testing.T) { faultAtomic(t, fd, w, base, baseModule) }},
 		{"SecretRestored", func(t *testing.T) { faultSecretRestored(t, fd, w, base, baseModule) }},
@@ -517,5 +518,33 @@ func verifyFleet(t *testing.T, w *world, module string) {
 	}
 	if code != 1 || len(broken) != 1 || !broken["backbone: gateway <-> web"] {
 		t.Errorf("verify with web's key replaced: exit %d, failing edges %v; want 1 and only backbone: gateway <-> web", code, broken)
+	}
+}
+
+// diffFleet: `nixmesh diff` compares each host's running configuration with the
+// deployment: nothing for the deployed one, the marker's change for a variant.
+func diffFleet(t *testing.T, w *world, baseModule string) {
+	run := func(module string) (int, string) {
+		argv := append([]string{"diff", "-f", w.deployFile, "--"}, w.nixArgs(module)...)
+		cmd := exec.Command(nixmeshBinary(t), argv...)
+		cmd.Env = w.dep.env()
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		return code, string(out)
+	}
+	code, out := run(baseModule)
+	for _, n := range exampleNodes {
+		if !strings.Contains(out, n+": no change") {
+			t.Errorf("diff of the deployed configuration (exit %d): %s lacks %q", code, out, n+": no change")
+		}
+	}
+	p := w.base
+	p.Marker = "diffed"
+	code, out = run(writeVariant(t, w.dir, "diffed", p))
+	if code != 0 || strings.Count(out, `~ environment.etc.e2e-marker.text: "base\n" -> "diffed\n"`) != 3 {
+		t.Errorf("diff of a variant: exit %d\n%s", code, out)
 	}
 }

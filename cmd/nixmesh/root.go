@@ -33,6 +33,7 @@ var commands = []func(g *globalOptions) *cobra.Command{
 	newExecCommand,
 	newSSHCommand,
 	newVerifyCommand,
+	newDiffCommand,
 }
 
 // globalOptions are the persistent flags every command sees, plus where output goes.
@@ -84,6 +85,7 @@ DNS zones and records.
   nixmesh exec -- uptime    run a command on every host at once, a table of exit codes
   nixmesh ssh web           log in to a node's host with its settings
   nixmesh verify            prove the declared SSH access, VPNs and DNS on the live fleet
+  nixmesh diff              how each host's configuration would change, against what it runs
   nixmesh options           list the options a deploy.nix can set
   sudo nixmesh lab up       local test hosts in namespaces, to try all of this
 
