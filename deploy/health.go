@@ -22,9 +22,11 @@ import (
 // its retries. All pass: the host is confirmed. One fails: the host is told to roll back
 // at once (`nixmesh-switch reject`), with the check's name and the end of its output.
 //
-// The host waits for the confirmation for its success timeout plus checksBudget: the
-// checks run inside that window, so a deployer that dies while they run still leaves a
-// host that rolls back by itself.
+// Before the checks run, the deployer extends the host's confirmation window to its
+// success timeout plus checksBudget (`nixmesh-switch extend`, a lease): the checks run
+// inside that window, so a deployer that dies while they run still leaves a host that
+// rolls back by itself, and one that dies before them costs no more than the success
+// timeout.
 
 // ErrHealthCheck is wrapped by the failure of a node's health check.
 var ErrHealthCheck = errors.New("health check failed")

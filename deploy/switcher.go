@@ -63,8 +63,6 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 	}
 	successTimeout := durationOr(h.t.SuccessTimeout, 20*time.Second)
 	switchTimeout := durationOr(h.t.SwitchTimeout, 60*time.Second)
-	// The health checks run inside the host's confirmation window (health.go).
-	successTimeout += checksBudget(h.t.HealthChecks)
 	startArgs := []string{"start", h.t.Toplevel, "--action", string(h.opts.action()),
 		"--success-timeout", secs(successTimeout), "--switch-timeout", secs(switchTimeout)}
 	if h.t.KeepGenerations > 0 {
@@ -185,6 +183,13 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 		if st.State == stateWaitingConfirmation && !gated {
 			gated = true
 			why := ""
+			// The checks run inside the confirmation window, held open for as long as
+			// they may take by a lease (a deployer that dies meanwhile lets it run out).
+			if budget := checksBudget(h.t.HealthChecks); budget > 0 {
+				if err := h.extend(ctx, id, successTimeout+budget); err != nil {
+					h.event(KindProgress, "could not hold the confirmation window open for the health checks: "+err.Error())
+				}
+			}
 			if failures := h.runChecks(ctx); len(failures) > 0 {
 				why = failureReason(failures)
 			} else if h.atomicFleet != nil {

@@ -29,7 +29,8 @@ type traceRecord struct {
 var storeHashRe = regexp.MustCompile(`/nix/store/[0-9a-z]{32}-`)
 var numberRe = regexp.MustCompile(`^[0-9]+$`)
 
-// readTrace returns node -> the sorted distinct normalised commands ("argv => exit").
+// readTrace returns node -> the sorted distinct normalised commands, each with the exit
+// code of its last run ("argv => exit").
 func readTrace(t *testing.T, file string) map[string][]string {
 	t.Helper()
 	f, err := os.Open(file)
@@ -37,7 +38,7 @@ func readTrace(t *testing.T, file string) map[string][]string {
 		t.Fatalf("%v (did the deployer write no trace?)", err)
 	}
 	defer f.Close()
-	seen := map[string]map[string]bool{}
+	seen := map[string]map[string]int{}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for sc.Scan() {
@@ -58,17 +59,19 @@ func readTrace(t *testing.T, file string) map[string][]string {
 		}
 		sortStoreRuns(words)
 		if seen[r.Node] == nil {
-			seen[r.Node] = map[string]bool{}
+			seen[r.Node] = map[string]int{}
 		}
-		seen[r.Node][fmt.Sprintf("%q => %d", words, r.Exit)] = true
+		// The last exit code of each command: a retried health check may fail first
+		// in one door and not in the other; how it ended must be the same.
+		seen[r.Node][fmt.Sprintf("%q", words)] = r.Exit
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
 	out := map[string][]string{}
 	for node, set := range seen {
-		for c := range set {
-			out[node] = append(out[node], c)
+		for c, exit := range set {
+			out[node] = append(out[node], fmt.Sprintf("%s => %d", c, exit))
 		}
 		sort.Strings(out[node])
 	}

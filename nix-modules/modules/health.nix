@@ -21,9 +21,9 @@
 #   ssh-<user>   (ssh)  a user granted access: exists, and sshd reads the granted keys
 #                       from one of its authorized keys files (./health/ssh.sh)
 #
-# The node's confirmation window (its successTimeout) is lengthened by what the checks
-# may take (the longest check's retries x (timeout + interval)), since they run before
-# the confirmation; see `plan.nodes.<n>.healthChecks` and deploy/health.go.
+# The checks run inside the node's confirmation window, which the deployer holds open for
+# as long as they may take (successTimeout plus the longest check's retries x (timeout +
+# interval)); see `plan.nodes.<n>.healthChecks` and deploy/health.go.
 { config, lib, ... }:
 let
   inherit (lib) mkOption types;
