@@ -209,18 +209,28 @@ func suffix(s string) string {
 
 // reject tells the host to roll back at once; it returns the status the switcher prints
 // once the rollback has ended.
+// A rejection needs no new connection (unlike a confirmation): the shared one is used
+// while it lives, which matters when the new system refuses new logins.
 func (h *hostRun) reject(ctx context.Context, id, reason string, switchTimeout time.Duration) (switchStatus, error) {
 	pollTimeout := durationOr(h.opts.PollTimeout, 15*time.Second)
-	dctx, cancel := context.WithTimeout(ctx, pollTimeout)
-	c, err := h.dialer.Dial(dctx)
-	cancel()
-	if err != nil {
-		return switchStatus{}, fmt.Errorf("connecting to reject the switch: %w", err)
+	c := h.conn
+	if c == nil {
+		dctx, cancel := context.WithTimeout(ctx, pollTimeout)
+		var err error
+		c, err = h.dialer.Dial(dctx)
+		cancel()
+		if err != nil {
+			return switchStatus{}, fmt.Errorf("connecting to reject the switch: %w", err)
+		}
+		h.conn = c
 	}
-	defer c.Close()
 	rctx, cancel := context.WithTimeout(ctx, 2*switchTimeout+pollTimeout)
 	defer cancel()
 	out, err := c.Run(rctx, remoteCmd{Argv: h.switcher("reject", id, reason)})
+	if pe := processErr(err); err != nil && (pe == nil || pe.ExitCode < 0) {
+		h.conn.Close()
+		h.conn = nil
+	}
 	return parseStatus(string(out)), withStderr(err)
 }
 

@@ -498,6 +498,12 @@ func verifyFleet(t *testing.T, w *world, module string) {
 		features[r["feature"].(string)]++
 		if r["ok"] != true {
 			t.Errorf("edge %v failed: %v", r["edge"], r["evidence"])
+			if r["feature"] == "vpn" {
+				for _, n := range exampleNodes {
+					out, _ := hostExec(ctxOf(t), w.lab, n, nil, "sh", "-c", "wg show; ip -br addr; pgrep -a wireguard-go")
+					t.Logf("%s:\n%s", n, out)
+				}
+			}
 		}
 	}
 	if code != 0 || features["ssh"] == 0 || features["vpn"] != 2 || features["dns"] < 3 {

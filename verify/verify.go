@@ -187,10 +187,15 @@ func keyBlobs(s string) []string {
 
 // ---- vpn ----------------------------------------------------------------------------
 
-// wgScript pings PEER-ADDRESS over the interface and prints "ping ok|fail" and
+// wgScript pings PEER-ADDRESS over the interface (three rounds of two, so that a busy
+// host is not taken for a broken link) and prints "ping ok|fail" and
 // "handshake SECONDS-AGO" (-1: none) for PEER-KEY.
 const wgScript = `iface=$1 addr=$2 key=$3
-if ping -c 2 -W 2 "$addr" >/dev/null 2>&1; then echo "ping ok"; else echo "ping fail"; fi
+ok=
+for try in 1 2 3; do
+  if ping -c 2 -W 2 "$addr" >/dev/null 2>&1; then ok=1; break; fi
+done
+if [ -n "$ok" ]; then echo "ping ok"; else echo "ping fail"; fi
 now=$(date +%s)
 ts=$(wg show "$iface" latest-handshakes 2>/dev/null | awk -v k="$key" '$1 == k { print $2 }')
 if [ -n "$ts" ] && [ "$ts" -gt 0 ]; then echo "handshake $((now - ts))"; else echo "handshake -1"; fi

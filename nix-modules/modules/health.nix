@@ -113,8 +113,8 @@ let
           value = {
             feature = "vpn";
             command = scriptCommand ./health/wireguard.sh [ "vpn-${net}" r.interface ];
-            timeout = 10;
-            retries = 10;
+            timeout = 5;
+            retries = 8;
             interval = 2;
           };
         })
@@ -125,8 +125,8 @@ let
           value = {
             feature = "dns";
             command = scriptCommand ./health/dns.sh [ "dns-${zone.name}" zone.name config.nodes.${name}.dns.address (toString zone.serial) ];
-            timeout = 10;
-            retries = 10;
+            timeout = 5;
+            retries = 8;
             interval = 2;
           };
         })
