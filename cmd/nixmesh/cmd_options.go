@@ -52,7 +52,7 @@ func runOptions(ctx context.Context, opts optionsOptions, out io.Writer) error {
 	)
 	_, statErr := os.Stat(g.File)
 	switch {
-	case opts.Modules == "" && (statErr == nil || g.FileExplicit):
+	case opts.Modules == "" && (statErr == nil || g.FileExplicit || g.Flake != ""):
 		ev, err := g.evaluator(nil)
 		if err != nil {
 			return err
