@@ -87,6 +87,18 @@ func (h *hostRun) runChecks(ctx context.Context) []checkFailure {
 		})
 		return conn, connErr
 	}
+	// A new connection for the commands comes first: without one, the new system
+	// refuses the deployer (or cannot be reached), which no check needs to tell.
+	for _, c := range checks {
+		if c.Kind != "command" {
+			continue
+		}
+		if _, err := hostConn(); err != nil {
+			h.event(KindProgress, "no new SSH connection reaches the host after the activation: "+err.Error())
+			return []checkFailure{{output: "no new SSH connection reaches the host after the activation (the new system refuses the deployer, or cannot be reached): " + err.Error()}}
+		}
+		break
+	}
 	for _, c := range checks {
 		wg.Add(1)
 		go func() {
@@ -238,6 +250,10 @@ func (h *hostRun) reject(ctx context.Context, id, reason string, switchTimeout t
 func failureReason(failures []checkFailure) string {
 	parts := make([]string, len(failures))
 	for i, f := range failures {
+		if f.name == "" {
+			parts[i] = f.output
+			continue
+		}
 		parts[i] = fmt.Sprintf("health check %s failed: %s", f.name, f.output)
 	}
 	return strings.Join(parts, "; ")
