@@ -79,11 +79,24 @@ func (h *hostRun) runChecks(ctx context.Context) []checkFailure {
 			conn.Close()
 		}
 	}()
+	// The activation may have restarted sshd: a refused or timed-out connection is tried
+	// again for up to the success timeout; a refused login or host key is final.
 	hostConn := func() (*Conn, error) {
 		connOnce.Do(func() {
-			dctx, cancel := context.WithTimeout(ctx, durationOr(h.opts.PollTimeout, 15*time.Second))
-			defer cancel()
-			conn, connErr = h.dialer.Dial(dctx)
+			deadline := time.Now().Add(durationOr(h.t.SuccessTimeout, 20*time.Second))
+			for {
+				dctx, cancel := context.WithTimeout(ctx, durationOr(h.opts.PollTimeout, 15*time.Second))
+				conn, connErr = h.dialer.Dial(dctx)
+				cancel()
+				if connErr == nil || !retryable(connErr) || ctx.Err() != nil || time.Now().After(deadline) {
+					return
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(time.Second):
+				}
+			}
 		})
 		return conn, connErr
 	}
