@@ -116,7 +116,11 @@ func (h *hostRun) substituteOnTarget(ctx context.Context, missing []string) ([]s
 // `nix-store --export` streamed straight into `nix-store --import` on the host, over the
 // shared connection, without temporary files.
 func (h *hostRun) copyClosure(ctx context.Context) error {
-	closure, err := localClosure(ctx, h.opts.NixEnv, h.t.Toplevel)
+	source := h.t.Toplevel
+	if h.t.Derivation != "" {
+		source = h.t.Derivation // buildOnTarget: the derivations and sources go
+	}
+	closure, err := localClosure(ctx, h.opts.NixEnv, source)
 	if err != nil {
 		return err
 	}
@@ -124,7 +128,7 @@ func (h *hostRun) copyClosure(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if h.opts.DryRun {
+	if h.opts.DryRun && h.t.Derivation == "" {
 		h.dryRunDiff(ctx, closure)
 	}
 	if h.t.SubstituteOnTarget && len(missing) > 0 {
@@ -304,4 +308,55 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// buildOnHost realises the copied derivation on the host (buildOnTarget), as root, with
+// the host's own Nix and substituters; its build log goes out as events.
+func (h *hostRun) buildOnHost(ctx context.Context) error {
+	argv := h.asRoot("nix-store", "--realise", h.t.Derivation)
+	if h.opts.DryRun {
+		h.change(ctx, h.conn, h.sshLine(argv)+"   # build on the host (buildOnTarget)", remoteCmd{})
+		return nil
+	}
+	h.event(KindProgress, "building on the host: "+h.t.Derivation)
+	logw := &lineEvents{h: h, prefix: "build: "}
+	out, err := h.conn.Run(ctx, remoteCmd{Argv: argv, Stderr: logw})
+	logw.flush()
+	if err != nil {
+		return fmt.Errorf("building %s on the host: %w", h.t.Derivation, withStderr(err))
+	}
+	got := command.Lines(string(out))
+	if len(got) == 0 || got[0] != h.t.Toplevel {
+		return fmt.Errorf("building %s on the host gave %q, not %s", h.t.Derivation, got, h.t.Toplevel)
+	}
+	h.event(KindDone, "built on the host: "+h.t.Toplevel)
+	return nil
+}
+
+// lineEvents turns written lines into progress events.
+type lineEvents struct {
+	h      *hostRun
+	prefix string
+	buf    []byte
+}
+
+func (l *lineEvents) Write(b []byte) (int, error) {
+	l.buf = append(l.buf, b...)
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		if line := strings.TrimSpace(string(l.buf[:i])); line != "" {
+			l.h.event(KindProgress, l.prefix+line)
+		}
+		l.buf = l.buf[i+1:]
+	}
+}
+
+func (l *lineEvents) flush() {
+	if line := strings.TrimSpace(string(l.buf)); line != "" {
+		l.h.event(KindProgress, l.prefix+line)
+	}
+	l.buf = nil
 }

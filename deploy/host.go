@@ -156,6 +156,11 @@ func (h *hostRun) run(ctx context.Context) HostResult {
 	if err := h.copyClosure(ctx); err != nil {
 		return h.failOrInterrupted(ctx, err)
 	}
+	if h.t.Derivation != "" {
+		if err := h.buildOnHost(ctx); err != nil {
+			return h.failOrInterrupted(ctx, err)
+		}
+	}
 	if h.opts.DryActivate && !h.opts.DryRun {
 		return h.dryActivate(ctx)
 	}

@@ -33,6 +33,9 @@ type Target struct {
 	// success timeout, the host reboots into its boot default.
 	RebootIfUnreachable bool
 	Toplevel            string // the built system (a store path)
+	// Derivation, when set, is Toplevel's derivation, built on the host (buildOnTarget):
+	// its closure (derivations and sources) is copied instead of Toplevel's.
+	Derivation string
 	// Secrets are the node's declared secrets (secrets.FromNetwork), fetched on this
 	// machine before anything changes on the host and uploaded around the activation.
 	Secrets []secrets.Spec

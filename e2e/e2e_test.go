@@ -310,6 +310,7 @@ func prove(t *testing.T, fd frontDoor, traceDir string) {
 		{"Atomic", func(t *testing.T) { faultAtomic(t, fd, w, base, baseModule) }},
 		{"SecretRestored", func(t *testing.T) { faultSecretRestored(t, fd, w, base, baseModule) }},
 		{"SubstituteOnTarget", func(t *testing.T) { substituteOnTarget(t, fd, w, base, baseModule) }},
+		{"BuildOnTarget", func(t *testing.T) { buildOnTarget(t, fd, w, base, baseModule) }},
 		{"RunnerKilled", func(t *testing.T) { faultRunnerKilled(t, fd, w, base, baseModule) }},
 		{"CrashBeforeConfirmation", func(t *testing.T) { faultCrash(t, fd, w, base, baseModule, false) }},
 		{"CrashAfterConfirmation", func(t *testing.T) { faultCrash(t, fd, w, base, baseModule, true) }},

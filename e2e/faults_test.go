@@ -573,9 +573,7 @@ func substituteOnTarget(t *testing.T, fd frontDoor, w *world, base map[string]st
 	if _, err := command.Output(ctxOf(t), command.Cmd{Argv: []string{"nix", "copy", "--to", "file://" + cache, system}, Env: testutil.NixEnv()}); err != nil {
 		t.Fatalf("nix copy to the cache: %v\n%s", err, stderrOf(err))
 	}
-	conf := "substituters = file://" + cache + "\nrequire-sigs = false\n"
-	mustHostExec(t, w.lab, "web", "sh", "-c", `mkdir -p /etc/nix && { [ ! -e /etc/nix/nix.conf ] || mv /etc/nix/nix.conf /etc/nix/nix.conf.e2e; } && printf %s "$1" > /etc/nix/nix.conf`, "sh", conf)
-	defer mustHostExec(t, w.lab, "web", "sh", "-c", `rm -f /etc/nix/nix.conf; [ ! -e /etc/nix/nix.conf.e2e ] || mv /etc/nix/nix.conf.e2e /etc/nix/nix.conf`)
+	defer hostNixConf(t, w, "web", "substituters = file://"+cache+"\nrequire-sigs = false\n")()
 
 	r := fd.deploy(t, w, module)
 	res := results(r.output)
@@ -595,4 +593,41 @@ func substituteOnTarget(t *testing.T, fd frontDoor, w *world, base map[string]st
 		t.Errorf("web runs %s, want %s", got, system)
 	}
 	restoreBase(t, fd, w, base, baseModule)
+}
+
+// buildOnTarget (nixmesh deploy; ./result is built with its systems): web's system is
+// built by web from the copied derivations; this machine never builds it.
+func buildOnTarget(t *testing.T, fd frontDoor, w *world, base map[string]string, baseModule string) {
+	if fd.name != "FrontDoor2" {
+		t.Skip("./result is built with its systems, so it copies them: buildOnTarget is nixmesh deploy's")
+	}
+	p := w.base
+	p.Marker = "built-on-host"
+	p.BuildOn = "web"
+	module := writeVariant(t, w.dir, "build-on-target", p)
+	want := variantSystems(t, w, module)
+	// The host's Nix asks no binary cache (its default would be cache.nixos.org).
+	defer hostNixConf(t, w, "web", "substituters =\n")()
+	r := fd.deploy(t, w, module)
+	res := results(r.output)
+	if r.code != 0 || resultWord(res["web"]) != "ok" || !strings.Contains(r.output, "built on the host: "+want["web"]) {
+		t.Errorf("exit %d, web %q; want ok, built on the host", r.code, res["web"])
+	}
+	if got := w.currentSystem(t, "web"); got != want["web"] {
+		t.Errorf("web runs %s, want %s", got, want["web"])
+	}
+	if _, err := command.Output(ctxOf(t), command.Cmd{Argv: []string{"nix-store", "--check-validity", want["web"]}, Env: testutil.NixEnv()}); err == nil {
+		t.Errorf("web's system %s was built on this machine", want["web"])
+	}
+	restoreBase(t, fd, w, base, baseModule)
+}
+
+// hostNixConf gives a lab host an /etc/nix/nix.conf for a step; the returned function
+// puts back what was there.
+func hostNixConf(t *testing.T, w *world, node, conf string) func() {
+	t.Helper()
+	mustHostExec(t, w.lab, node, "sh", "-c", `mkdir -p /etc/nix && { [ ! -e /etc/nix/nix.conf ] || mv /etc/nix/nix.conf /etc/nix/nix.conf.e2e; } && printf %s "$1" > /etc/nix/nix.conf`, "sh", conf)
+	return func() {
+		mustHostExec(t, w.lab, node, "sh", "-c", `rm -f /etc/nix/nix.conf; [ ! -e /etc/nix/nix.conf.e2e ] || mv /etc/nix/nix.conf.e2e /etc/nix/nix.conf`)
+	}
 }

@@ -169,6 +169,7 @@ type params struct {
 	OperatorUID      *int   `json:"operatorUid,omitempty"`
 	WrongVPNKeyOn    string `json:"wrongVpnKeyOn,omitempty"`
 	SubstituteOn     string `json:"substituteOn,omitempty"`
+	BuildOn          string `json:"buildOn,omitempty"`
 	ExtraRecord      *struct {
 		Name    string `json:"name"`
 		Address string `json:"address"`

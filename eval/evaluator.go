@@ -303,3 +303,21 @@ func (p *plainProgress) Writer(host string) io.Writer {
 	}
 	return &command.PrefixWriter{W: p.w, Prefix: "[" + host + "] "}
 }
+
+// Outputs returns each derivation's default output path without building it
+// (`nix-store -q --outputs`), by node.
+func (e *Evaluator) Outputs(ctx context.Context, drvs map[string]string) (map[string]string, error) {
+	out := make(map[string]string, len(drvs))
+	for node, drv := range drvs {
+		o, err := command.Output(ctx, command.Cmd{Argv: []string{"nix-store", "-q", "--outputs", drv}, Env: e.Env})
+		if err != nil {
+			return nil, fmt.Errorf("the output of %s: %w", drv, err)
+		}
+		lines := command.Lines(string(o))
+		if len(lines) == 0 {
+			return nil, fmt.Errorf("%s has no output", drv)
+		}
+		out[node] = lines[0]
+	}
+	return out, nil
+}

@@ -88,6 +88,8 @@ type Node struct {
 	// RebootIfUnreachable: after a rollback that no new connection confirms, the host
 	// reboots into its boot default.
 	RebootIfUnreachable bool
+	// BuildOnTarget: the host builds its system from the copied derivations.
+	BuildOnTarget bool
 	// HealthChecks gate the host's confirmation (modules/health.nix).
 	HealthChecks  []HealthCheck
 	Configuration Configuration
@@ -115,6 +117,7 @@ type connectionJSON struct {
 	IgnoreFailingSystemdUnits  bool          `json:"ignoreFailingSystemdUnits,omitempty"`
 	SubstituteOnTarget         bool          `json:"substituteOnTarget,omitempty"`
 	RebootIfUnreachable        bool          `json:"rebootIfUnreachable,omitempty"`
+	BuildOnTarget              bool          `json:"buildOnTarget,omitempty"`
 	HealthChecks               []HealthCheck `json:"healthChecks,omitempty"`
 }
 
@@ -164,6 +167,7 @@ func (n *Node) UnmarshalJSON(b []byte) error {
 		IgnoreFailingSystemdUnits:  j.IgnoreFailingSystemdUnits,
 		SubstituteOnTarget:         j.SubstituteOnTarget,
 		RebootIfUnreachable:        j.RebootIfUnreachable,
+		BuildOnTarget:              j.BuildOnTarget,
 		Configuration:              j.Configuration,
 		NotApplied:                 j.NotApplied,
 	}
@@ -202,6 +206,7 @@ func (n *Node) connectionJSON() connectionJSON {
 		IgnoreFailingSystemdUnits:  n.IgnoreFailingSystemdUnits,
 		SubstituteOnTarget:         n.SubstituteOnTarget,
 		RebootIfUnreachable:        n.RebootIfUnreachable,
+		BuildOnTarget:              n.BuildOnTarget,
 	}
 	if n.User != "" {
 		u := n.User

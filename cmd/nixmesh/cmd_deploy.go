@@ -125,6 +125,7 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 		network  *eval.Network
 		names    []string
 		paths    map[string]string
+		onTarget map[string]string // node -> derivation, for the nodes their hosts build
 		buildErr error
 	)
 	if opts.Plan != "" {
@@ -153,12 +154,34 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		display := progress.Auto(stderr, names, opts.global.Verbose)
-		paths, buildErr = ev.Build(ctx, drvs, 0, display)
-		display.Close()
-		if buildErr != nil && (!opts.KeepGoing || len(paths) == 0 || ctx.Err() != nil) {
-			return buildErr
+		// buildOnTarget nodes are built by their hosts: only their output paths here.
+		local, remote := map[string]string{}, map[string]string{}
+		for name, drv := range drvs {
+			if network.Nodes[name].BuildOnTarget {
+				remote[name] = drv
+			} else {
+				local[name] = drv
+			}
 		}
+		if len(local) > 0 {
+			display := progress.Auto(stderr, names, opts.global.Verbose)
+			paths, buildErr = ev.Build(ctx, local, 0, display)
+			display.Close()
+			if buildErr != nil && (!opts.KeepGoing || len(paths) == 0 && len(remote) == 0 || ctx.Err() != nil) {
+				return buildErr
+			}
+		}
+		if paths == nil {
+			paths = map[string]string{}
+		}
+		outs, err := ev.Outputs(ctx, remote)
+		if err != nil {
+			return errors.Join(buildErr, err)
+		}
+		for name, out := range outs {
+			paths[name] = out
+		}
+		onTarget = remote
 	}
 	model, err := crossmodules.Decode(network)
 	if err != nil {
@@ -168,6 +191,9 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 	targets, err := deploy.Targets(network, names, paths)
 	if err != nil {
 		return errors.Join(buildErr, err)
+	}
+	for i := range targets {
+		targets[i].Derivation = onTarget[targets[i].Name]
 	}
 
 	dopts := deploy.Options{

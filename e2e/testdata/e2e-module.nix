@@ -20,6 +20,7 @@
 #   wrongVpnKeyOn     (optional) a node whose backbone public key is declared wrong (its
 #                     peers then cannot handshake with it)
 #   substituteOn      (optional) a node with substituteOnTarget = true
+#   buildOn           (optional) a node with buildOnTarget = true
 { lib, ... }:
 let
   p = builtins.fromJSON (builtins.readFile ./params.json);
@@ -56,6 +57,7 @@ in
     (lib.genAttrs names (name: {
       keepGenerations = lib.mkIf (p ? keep) p.keep;
       substituteOnTarget = on "substituteOn" name;
+      buildOnTarget = on "buildOn" name;
       configuration = lib.mkMerge [
         {
           users.users.root.openssh.authorizedKeys.keys =

@@ -171,6 +171,19 @@ let
           '';
         };
 
+        buildOnTarget = mkOption {
+          type = types.bool;
+          default = false;
+          description = ''
+            Build the node's system on the node itself: `nixmesh deploy` copies the
+            derivations (and their sources) instead of the built system, and the host
+            realises them with its own Nix (and its substituters). For a host with a
+            faster link to its caches, more build power, or another architecture than
+            the deploying machine. (`./result` was built with its systems: it copies
+            them as usual.)
+          '';
+        };
+
         hasFastConnection = mkOption {
           type = types.bool;
           default = true;

@@ -106,7 +106,7 @@ let
     {
       inherit name;
       inherit (node) enable host port sshOptions privilegeEscalationCommand tags
-        successTimeout switchTimeout keepGenerations ignoreFailingSystemdUnits substituteOnTarget rebootIfUnreachable;
+        successTimeout switchTimeout keepGenerations ignoreFailingSystemdUnits substituteOnTarget rebootIfUnreachable buildOnTarget;
       inherit (nixmesh) kind;
       inherit (address) user hostname;
       configuration = configurationOf node;
