@@ -53,6 +53,11 @@ let
   inherit (cross) problem network;
 
   cfg = config.vpn;
+  # The networks with `server` as a member name, whichever way it was written (a name,
+  # or Nixus's { node; subnetIp; wireguard; port; }, see nixusModules below).
+  networks = builtins.mapAttrs
+    (_: n: n // { server = if builtins.isAttrs n.server then n.server.node else n.server; })
+    cfg.networks;
   nodeNames = builtins.attrNames config.nodes;
   isNode = n: config.nodes ? ${n};
 
@@ -205,10 +210,24 @@ let
         '';
       };
       server = mkOption {
-        type = types.nullOr types.str;
+        type = types.nullOr (types.either types.str (types.submodule nixusServerModule));
         default = null;
         example = "gateway";
-        description = "star: the member all others connect to (a key of `members`).";
+        description = ''
+          star: the member all others connect to (a key of `members`). Nixus's form is
+          accepted too: `{ node; subnetIp; wireguard.publicKey; wireguard.privateKeyFile;
+          port; }` makes that node a member (and the network a star), as `clients.<node>`
+          does for the others.
+        '';
+      };
+      clients = mkOption {
+        type = types.attrsOf (types.submodule nixusClientModule);
+        default = { };
+        example = lib.literalExpression ''{ web = { subnetIp = "10.77.0.2"; wireguard.publicKey = "..."; }; }'';
+        description = ''
+          Nixus's way to write the members of a star other than its server: each becomes
+          `members.<node>` with `address = subnetIp` and the `wireguard` keys.
+        '';
       };
       interface = mkOption {
         type = interfaceType;
@@ -247,9 +266,58 @@ let
     };
     config = {
       serverFiles = cross.knownFiles (cross.definitionFiles options.server ++ cross.definitionFiles options.topology);
-      files = cross.filesOf (removeAttrs options [ "members" "files" "serverFiles" ]);
+      files = cross.filesOf (removeAttrs options [ "members" "clients" "files" "serverFiles" ]);
+      # Nixus's star: the server and the clients become members.
+      topology = lib.mkIf (builtins.isAttrs config.server) (lib.mkDefault "star");
+      members = lib.mkMerge [
+        (lib.mkIf (builtins.isAttrs config.server) { ${config.server.node} = nixusMember config.server; })
+        (builtins.mapAttrs (_: nixusMember) config.clients)
+      ];
     };
   };
+
+  # --- Nixus's way to write a star --------------------------------------------------------
+
+  nixusKeyOptions = {
+    subnetIp = mkOption {
+      type = types.nullOr addressType;
+      default = null;
+      description = "The member's address in the subnet (`members.<node>.address`).";
+    };
+    wireguard.publicKey = mkOption {
+      type = types.nullOr keyType;
+      default = null;
+      description = "The member's public key (`members.<node>.publicKey`).";
+    };
+    wireguard.privateKeyFile = mkOption {
+      type = types.nullOr hostFileType;
+      default = null;
+      description = "Where its private key is on the host (`members.<node>.privateKeyFile`).";
+    };
+  };
+
+  nixusServerModule = {
+    options = nixusKeyOptions // {
+      node = mkOption {
+        type = types.str;
+        description = "The node that is the server.";
+      };
+      port = mkOption {
+        type = types.nullOr (types.ints.between 1 65535);
+        default = null;
+        description = "The UDP port it listens on (`members.<node>.listenPort`).";
+      };
+    };
+  };
+
+  nixusClientModule = { options = nixusKeyOptions; };
+
+  # A member definition from a Nixus server or client (unset fields keep their defaults).
+  nixusMember = m:
+    lib.optionalAttrs (m.subnetIp != null) { address = m.subnetIp; }
+    // lib.optionalAttrs (m.wireguard.publicKey != null) { inherit (m.wireguard) publicKey; }
+    // lib.optionalAttrs (m.wireguard.privateKeyFile != null) { inherit (m.wireguard) privateKeyFile; }
+    // lib.optionalAttrs ((m.port or null) != null) { listenPort = m.port; };
 
   # --- normalise: addresses ---------------------------------------------------------------
 
@@ -369,7 +437,7 @@ let
         (net: n: lib.mapAttrsToList
           (m: mc: { inherit net; node = m; interface = n.interface; port = mc.listenPort; files = mc.files; nfiles = n.files; })
           n.members)
-        cfg.networks);
+        networks);
       perNode = builtins.groupBy (u: u.node) uses;
       clashes = what: path: u: others: lib.optional (others != [ ])
         (problem path (if what == "interface" then u.nfiles else u.files)
@@ -384,9 +452,9 @@ let
         us))
       perNode);
 
-  addressingOf = builtins.mapAttrs addressing cfg.networks;
+  addressingOf = builtins.mapAttrs addressing networks;
 
-  problemsOf = builtins.mapAttrs (net: n: structureProblems net n ++ addressingOf.${net}.problems) cfg.networks;
+  problemsOf = builtins.mapAttrs (net: n: structureProblems net n ++ addressingOf.${net}.problems) networks;
 
   # Subnets that would capture traffic they must not: two VPNs with overlapping subnets on
   # one host (which route wins is luck), and a VPN subnet that holds a node's own SSH
@@ -401,7 +469,7 @@ let
           (other:
             let shared = builtins.filter (m: builtins.elem m (membersOf other)) (membersOf net); in
             lib.optional (shared != [ ] && overlap resolved.${net}.subnet resolved.${other}.subnet)
-              (problem (netPath net ++ [ "subnet" ]) cfg.networks.${net}.files
+              (problem (netPath net ++ [ "subnet" ]) networks.${net}.files
                 "is ${resolved.${net}.subnet}, which overlaps ${resolved.${other}.subnet} of `vpn.networks.${other}' on ${cross.showNames shared}: which network a packet takes would be luck. Give the networks disjoint subnets."))
           (lib.take i nets))
         nets);
@@ -419,14 +487,14 @@ let
             (node:
               let a = ipOf (cross.hostAddress config.nodes.${node}.host); in
               lib.optional (a != null && network.cidrContains subnet a)
-                (problem (netPath net ++ [ "subnet" ]) cfg.networks.${net}.files
+                (problem (netPath net ++ [ "subnet" ]) networks.${net}.files
                   "is ${subnet}, which holds ${a}, the SSH address of node `${node}' (nodes.${node}.host): the VPN's route would capture the traffic that reaches ${node}. Pick a subnet outside the hosts' addresses."))
             nodeNames
           ++ lib.concatMap
             (m:
               let a = ipOf (endpointHost resolved.${net}.members.${m}.endpoint); in
               lib.optional (a != null && network.cidrContains subnet a)
-                (problem (memberPath net m ++ [ "endpoint" ]) cfg.networks.${net}.members.${m}.files
+                (problem (memberPath net m ++ [ "endpoint" ]) networks.${net}.members.${m}.files
                   "is ${resolved.${net}.members.${m}.endpoint}, inside the network's own subnet ${subnet}: the tunnel would have to carry the packets that build it. Use an address outside the VPN."))
             (membersOf net))
         nets;
@@ -477,7 +545,7 @@ let
         m;
     };
 
-  resolved = builtins.mapAttrs resolve (lib.filterAttrs (net: _: problemsOf.${net} == [ ]) cfg.networks);
+  resolved = builtins.mapAttrs resolve (lib.filterAttrs (net: _: problemsOf.${net} == [ ]) networks);
 
   # --- group and emit (backend-neutral part) ----------------------------------------------
 
@@ -579,6 +647,6 @@ in
           })
           n.members;
       })
-      cfg.networks;
+      networks;
   };
 }
