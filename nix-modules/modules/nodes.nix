@@ -184,6 +184,21 @@ let
           '';
         };
 
+        # Nixus's hooks into its generated bash script: nixmesh's engine has no such
+        # script to extend. Declared only to say what to use instead.
+        deployScriptPhases = mkOption {
+          type = types.unspecified;
+          default = { };
+          internal = true;
+          description = "Nixus only; see the assertion's message.";
+        };
+        preparationPhases = mkOption {
+          type = types.unspecified;
+          default = { };
+          internal = true;
+          description = "Nixus only; see the assertion's message.";
+        };
+
         hasFastConnection = mkOption {
           type = types.bool;
           default = true;
@@ -298,7 +313,15 @@ let
             parsed = builtins.match "(([^@]*)@)?(.*)" config.host;
             user = if parsed == null then null else builtins.elemAt parsed 1;
           in
-          lib.optional (builtins.match "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?" name == null) {
+          lib.optional (config.deployScriptPhases != { }) {
+            assertion = false;
+            message = "`nodes.${name}.deployScriptPhases' (in ${showDefinitions options.deployScriptPhases}) is Nixus's hook into its bash deploy script; nixmesh deploys with its engine, whose phases are fixed. For checks after the activation use `nodes.${name}.healthChecks', for files on the host `nodes.${name}.secrets', for commands `nixmesh exec'.";
+          }
+          ++ lib.optional (config.preparationPhases != { }) {
+            assertion = false;
+            message = "`nodes.${name}.preparationPhases' (in ${showDefinitions options.preparationPhases}) is Nixus's hook into its bash deploy script; nixmesh has none. Secrets are `nodes.${name}.secrets' (fetched before anything changes on the host); other preparation belongs in the configuration (system.activationScripts).";
+          }
+          ++ lib.optional (builtins.match "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?" name == null) {
             assertion = false;
             message = "`nodes.${name}' (in ${showDefinitions options.host}): `${name}' cannot be a host name (1 to 63 letters, digits and `-', not starting or ending with `-'), and a node's name becomes its host name, its DNS name and its name on the VPNs. Rename the node.";
           }
