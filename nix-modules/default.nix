@@ -45,13 +45,22 @@ let
 
   kind = if nixpkgs == null then "standalone" else "nixos";
 
-  # { modules, specialArgs } -> the host's evaluation (with .config and .options).
-  evalHost =
-    if nixpkgs == null then
-      import ./standalone { lib = bundledLib; system = args.system or null; }
+  # The nixpkgs a node's host is evaluated with: its own (`nodes.<n>.nixpkgs`, hosts on
+  # different NixOS releases), else the deployment's; null: a standalone host.
+  pathOf = p: if builtins.isAttrs p then p.outPath else p;
+  hostNixpkgs = nodeNixpkgs: if nodeNixpkgs != null then pathOf nodeNixpkgs else nixpkgsPath;
+  kindOf = nodeNixpkgs: if hostNixpkgs nodeNixpkgs == null then "standalone" else "nixos";
+
+  standalone = import ./standalone { lib = bundledLib; system = args.system or null; };
+
+  # { modules, specialArgs, nixpkgs ? null } -> the host's evaluation (with .config and
+  # .options); nixpkgs: the node's own.
+  evalHost = { modules, specialArgs, nixpkgs ? null }:
+    let pkgsPath = hostNixpkgs nixpkgs; in
+    if pkgsPath == null then
+      standalone { inherit modules specialArgs; }
     else
-      { modules, specialArgs }:
-      import (nixpkgsPath + "/nixos/lib/eval-config.nix") {
+      import (pkgsPath + "/nixos/lib/eval-config.nix") {
         inherit system specialArgs;
         # The remote switcher goes into every NixOS system (standalone ones carry it too).
         modules = modules ++ [ ./nixos/switcher.nix ];
@@ -71,7 +80,7 @@ let
   evaluation = lib.evalModules {
     modules = import ./modules/module-list.nix ++ [ userModule ];
     specialArgs.nixmesh = {
-      inherit kind evalHost system engine enginePinned;
+      inherit kind kindOf evalHost system engine enginePinned;
       # Where the deploy script is built (and the pinned engine runs): the machine that
       # evaluates; given `system` where it cannot be asked (a flake's pure evaluation).
       buildSystem = if args ? system && args.system != null then args.system else builtins.currentSystem;

@@ -63,10 +63,30 @@ let
           inherit name;
           nodes = networkConfig.nodes;
         };
+        nixpkgs = config.nixpkgs;
       };
     in
     {
       options = {
+        nixpkgs = mkOption {
+          type = types.nullOr (types.either types.path types.attrs);
+          default = null;
+          example = lib.literalExpression "inputs.nixpkgs-24-05";
+          description = ''
+            The nixpkgs this node's host is evaluated with (a checkout's path or a flake
+            input): hosts of one deployment on different NixOS releases. null: the
+            deployment's (the entry point's `nixpkgs`; none: a standalone host). The
+            network level is always evaluated with the deployment's one lib.
+          '';
+        };
+
+        kind = mkOption {
+          type = types.enum [ "standalone" "nixos" ];
+          readOnly = true;
+          internal = true;
+          description = "standalone or nixos, from `nixpkgs` and the deployment's.";
+        };
+
         enable = mkOption {
           type = types.bool;
           default = true;
@@ -146,7 +166,7 @@ let
 
         switchTimeout = mkOption {
           type = types.ints.positive;
-          default = if nixmesh.kind == "nixos" then 3600 else 60;
+          default = if config.kind == "nixos" then 3600 else 60;
           defaultText = lib.literalExpression "60 on standalone hosts, 3600 on NixOS";
           example = 300;
           description = ''
@@ -159,7 +179,7 @@ let
 
         rebootIfUnreachable = mkOption {
           type = types.bool;
-          default = nixmesh.kind == "nixos";
+          default = config.kind == "nixos";
           defaultText = lib.literalExpression "true on NixOS, false on standalone hosts";
           description = ''
             The last resort after a rollback: when no new SSH connection reaches the host
@@ -304,6 +324,7 @@ let
       };
 
       config = {
+        kind = nixmesh.kindOf or (_: nixmesh.kind) config.nixpkgs;
         config = hostEvaluation.config;
         hostOptions = hostEvaluation.options;
         system = config.config.system.build.toplevel;

@@ -98,7 +98,7 @@ let
   };
 
   configurationOf = node:
-    if nixmesh.kind == "nixos" then project nixosSubset node.config
+    if node.kind == "nixos" then project nixosSubset node.config
     else standaloneConfiguration node.config;
 
   planNode = name: node:
@@ -107,14 +107,14 @@ let
       inherit name;
       inherit (node) enable host port sshOptions privilegeEscalationCommand tags
         successTimeout switchTimeout keepGenerations ignoreFailingSystemdUnits substituteOnTarget rebootIfUnreachable buildOnTarget;
-      inherit (nixmesh) kind;
+      inherit (node) kind;
       inherit (address) user hostname;
       configuration = configurationOf node;
       # The enabled health checks (modules/health.nix): run before the confirmation.
       healthChecks = node.healthChecks.list;
       # The options this node sets that its kind of host does not apply (standalone:
       # everything outside the schema); the CLI warns about them, `--strict` refuses.
-      notApplied = if nixmesh.kind == "standalone" then node.config.system.build.notApplied else [ ];
+      notApplied = if node.kind == "standalone" then node.config.system.build.notApplied else [ ];
     };
 in
 {

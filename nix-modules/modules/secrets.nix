@@ -203,7 +203,7 @@ let
           { assertion = false; message = "${opt}' has no source: set `command' (e.g. [ \"pass\" \"show\" \"${n}\" ]) or `file' (an absolute path, as a string)."; }
         ++ lib.optional (s.command != null && s.file != null)
           { assertion = false; message = "${opt}' has both `command' and `file': keep one."; }
-        ++ lib.optionals (nixmesh.kind == "standalone") (map
+        ++ lib.optionals (config.nodes.${node}.kind == "standalone") (map
           (r: {
             assertion = false;
             message = "${opt}.restartOnChange' names `${r}', which is not one of the node's activation scripts (system.activationScripts: ${if scripts == { } then "none" else lib.concatStringsSep ", " (builtins.attrNames scripts)}). On standalone hosts restartOnChange re-runs activation scripts.";

@@ -2,6 +2,9 @@ package nixmodulestests
 
 import (
 	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -63,4 +66,71 @@ func TestNixusStarIsTheSameStar(t *testing.T) {
 	if len(wg) < 50 {
 		t.Errorf("the hub has no WireGuard interface; the comparison proves little: %s", wg)
 	}
+}
+
+// Per-node nixpkgs: two hosts of one deployment on different "releases" (two stand-in
+// nixpkgs with different real libs, the newer with an option the older lacks), each
+// evaluated with its own; a third node without one is a standalone host (the deployment
+// gives no nixpkgs). The option only the newer release has is an error on the older.
+func TestPerNodeNixpkgs(t *testing.T) {
+	libs := testutil.NixpkgsLibs(t)
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	older := testutil.StandInNixpkgs(t, libs[0])
+	newer := newerStandIn(t, libs[len(libs)-1])
+	deployment := func(oldNodeSetsNewOption bool) string {
+		extra := ""
+		if oldNodeSetsNewOption {
+			extra = "services.newThing.enable = true;"
+		}
+		return `import ` + testutil.NixModules() + ` { } {
+		  nodes.old = { host = "root@198.18.9.1"; nixpkgs = ` + older + `; configuration = { networking.hostName = "old"; ` + extra + ` }; };
+		  nodes.new = { host = "root@198.18.9.2"; nixpkgs = ` + newer + `; configuration = { networking.hostName = "new"; services.newThing.enable = true; }; };
+		  nodes.plain = { host = "root@198.18.9.3"; configuration.networking.hostName = "plain"; };
+		}`
+	}
+	var kinds map[string]string
+	mustEvalArgs(t, []string{"--eval", "--strict", "--json", "-E", `builtins.mapAttrs (_: n: n.kind) (` + deployment(false) + `).plan.nodes`}, &kinds)
+	if kinds["old"] != "nixos" || kinds["new"] != "nixos" || kinds["plain"] != "standalone" {
+		t.Errorf("kinds %v, want old and new nixos, plain standalone", kinds)
+	}
+	var enabled bool
+	mustEvalArgs(t, []string{"--eval", "--strict", "--json", "-E", `(` + deployment(false) + `).config.nodes.new.config.services.newThing.enable`}, &enabled)
+	if !enabled {
+		t.Error("the newer release's option is not set on its node")
+	}
+	out, err := exec.Command("nix-instantiate", "--eval", "--strict", "--json", "-E", `(`+deployment(true)+`).plan`).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "services.newThing") {
+		t.Errorf("the older release accepted an option it does not have: %v\n%s", err, out)
+	}
+}
+
+// newerStandIn is a stand-in nixpkgs like StandInNixpkgs, whose NixOS has one more
+// option (services.newThing.enable), as a newer release would.
+func newerStandIn(t *testing.T, libDir string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Symlink(libDir, filepath.Join(dir, "lib")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cp", "-r", filepath.Join(testutil.NixModules(), "tests", "fake-nixpkgs", "nixos"), dir).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+	mod := `{ lib, ... }: { options.services.newThing.enable = lib.mkOption { type = lib.types.bool; default = false; description = "A service only this release has."; }; }` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "nixos", "modules", "newthing.nix"), []byte(mod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "nixos", "lib", "eval-config.nix")
+	src, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patched := strings.Replace(string(src), "../modules/base.nix", "../modules/base.nix\n    ../modules/newthing.nix", 1)
+	if patched == string(src) {
+		t.Fatal("the stand-in's eval-config.nix no longer lists ../modules/base.nix")
+	}
+	if err := os.WriteFile(cfg, []byte(patched), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
