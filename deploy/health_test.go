@@ -11,16 +11,14 @@ import (
 	"time"
 
 	"github.com/nixmesh/nixmesh/eval"
-	"github.com/nixmesh/nixmesh/internal/testutil"
 )
 
 // Health checks gate the confirmation, with the real switcher: passing checks (a command
 // on the host, TCP and HTTP from here) confirm; a failing one rolls the host back at once
 // (not after its success timeout), and the result names the check and its output.
 func TestHealthChecksGateTheConfirmation(t *testing.T) {
-	testutil.RequireCommands(t, "flock", "setsid", "nix-env")
-	client := newTestClient(t)
-	host := startHost(t, client, true)
+	rh := newRealHost(t)
+	client, host, o := rh.client, rh.host, rh.opts
 	good, other := buildRealSystem(t, "good"), buildRealSystem(t, "other")
 	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/health" {
@@ -28,8 +26,6 @@ func TestHealthChecksGateTheConfirmation(t *testing.T) {
 		}
 	}))
 	defer web.Close()
-	o := Options{SSH: sshOptionsFor(t, client), NixEnv: testutil.NixEnv(), PollInterval: 100 * time.Millisecond}
-	o.SSH.DeclaredHostKeys = map[string][]string{"web": {host.HostKeyLine}}
 	check := func(c eval.HealthCheck) eval.HealthCheck {
 		c.Timeout, c.Retries, c.Interval = 5, 2, 0.2
 		return c
@@ -40,8 +36,8 @@ func TestHealthChecksGateTheConfirmation(t *testing.T) {
 		check(eval.HealthCheck{Name: "site", Kind: "http", URL: web.URL + "/health", Status: 200}),
 	}
 	target := func(system string, checks []eval.HealthCheck) []Target {
-		tg := hostTarget(host, "web")
-		tg.Toplevel, tg.SuccessTimeout, tg.SwitchTimeout, tg.HealthChecks = system, 60*time.Second, 20*time.Second, checks
+		tg := rh.target(system)
+		tg.SuccessTimeout, tg.HealthChecks = 60*time.Second, checks
 		return []Target{tg}
 	}
 	active := func() string {

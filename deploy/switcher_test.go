@@ -24,20 +24,38 @@ func buildRealSystem(t *testing.T, salt string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// TestRunWithRealSwitcher drives nix-modules/scripts/switcher/bin/nixmesh-switch, the switcher every node
-// ships: a confirmed switch, a failed activation that rolls back, and a host left as is.
-func TestRunWithRealSwitcher(t *testing.T) {
+
+// realHost is one test host ("web", its own store) deployed with the real switcher.
+type realHost struct {
+	client *testClient
+	host   *testHost
+	opts   Options
+}
+
+func newRealHost(t *testing.T) *realHost {
+	t.Helper()
 	testutil.RequireCommands(t, "flock", "setsid", "nix-env")
 	client := newTestClient(t)
 	host := startHost(t, client, true)
-	good, bad := buildRealSystem(t, "good"), buildRealSystem(t, "bad")
 	o := Options{SSH: sshOptionsFor(t, client), NixEnv: testutil.NixEnv(), PollInterval: 100 * time.Millisecond}
 	o.SSH.DeclaredHostKeys = map[string][]string{"web": {host.HostKeyLine}}
-	target := func(system string) []Target {
-		tg := hostTarget(host, "web")
-		tg.Toplevel, tg.SuccessTimeout, tg.SwitchTimeout = system, 20*time.Second, 20*time.Second
-		return []Target{tg}
-	}
+	return &realHost{client: client, host: host, opts: o}
+}
+
+// target is the host with system, 20 s success and switch timeouts.
+func (r *realHost) target(system string) Target {
+	tg := hostTarget(r.host, "web")
+	tg.Toplevel, tg.SuccessTimeout, tg.SwitchTimeout = system, 20*time.Second, 20*time.Second
+	return tg
+}
+
+// TestRunWithRealSwitcher drives nix-modules/scripts/switcher/bin/nixmesh-switch, the switcher every node
+// ships: a confirmed switch, a failed activation that rolls back, and a host left as is.
+func TestRunWithRealSwitcher(t *testing.T) {
+	rh := newRealHost(t)
+	client, host, o := rh.client, rh.host, rh.opts
+	good, bad := buildRealSystem(t, "good"), buildRealSystem(t, "bad")
+	target := func(system string) []Target { return []Target{rh.target(system)} }
 	state := func() string {
 		return remote(t, client, host, "readlink /var/lib/nixmesh/current-system; readlink -f /nix/var/nix/profiles/system")
 	}
@@ -93,15 +111,12 @@ func TestRunWithRealSwitcher(t *testing.T) {
 // NixOS's exit codes through the engine: 4 rolls back unless the node ignores failing
 // units (then ok, with the warning in the table); 100 is ok with "reboot needed".
 func TestActivationExitCodesThroughTheEngine(t *testing.T) {
-	testutil.RequireCommands(t, "flock", "setsid", "nix-env")
-	client := newTestClient(t)
-	host := startHost(t, client, true)
+	rh := newRealHost(t)
+	o := rh.opts
 	good, units, reboot := buildRealSystem(t, "good"), buildRealSystem(t, "units"), buildRealSystem(t, "reboot")
-	o := Options{SSH: sshOptionsFor(t, client), NixEnv: testutil.NixEnv(), PollInterval: 100 * time.Millisecond}
-	o.SSH.DeclaredHostKeys = map[string][]string{"web": {host.HostKeyLine}}
 	target := func(system string, ignore bool) []Target {
-		tg := hostTarget(host, "web")
-		tg.Toplevel, tg.SuccessTimeout, tg.SwitchTimeout, tg.IgnoreFailingSystemdUnits = system, 20*time.Second, 20*time.Second, ignore
+		tg := rh.target(system)
+		tg.IgnoreFailingSystemdUnits = ignore
 		return []Target{tg}
 	}
 	if rep, err := Run(context.Background(), o, target(good, false)); err != nil {
@@ -124,17 +139,10 @@ func TestActivationExitCodesThroughTheEngine(t *testing.T) {
 // --dry-activate copies the closure and runs the new system's dry-activate on the host,
 // switching nothing.
 func TestDryActivate(t *testing.T) {
-	testutil.RequireCommands(t, "flock", "setsid", "nix-env")
-	client := newTestClient(t)
-	host := startHost(t, client, true)
+	rh := newRealHost(t)
+	client, host, o := rh.client, rh.host, rh.opts
 	good, other := buildRealSystem(t, "good"), buildRealSystem(t, "other")
-	o := Options{SSH: sshOptionsFor(t, client), NixEnv: testutil.NixEnv(), PollInterval: 100 * time.Millisecond}
-	o.SSH.DeclaredHostKeys = map[string][]string{"web": {host.HostKeyLine}}
-	target := func(system string) []Target {
-		tg := hostTarget(host, "web")
-		tg.Toplevel, tg.SuccessTimeout, tg.SwitchTimeout = system, 20*time.Second, 20*time.Second
-		return []Target{tg}
-	}
+	target := func(system string) []Target { return []Target{rh.target(system)} }
 	if _, err := Run(context.Background(), o, target(good)); err != nil {
 		t.Fatal(err)
 	}
