@@ -184,7 +184,13 @@ func TestRebootIfUnreachableAfterRollback(t *testing.T) {
 	id = start("2")
 	s.assertEnd(id, "rolled-back", old)
 	waitLog("rebooting into the boot default")
-	if b, _ := os.ReadFile(calls); strings.TrimSpace(string(b)) != "reboot" {
+	// The watchdog says so first, then records the reason and reboots.
+	var b []byte
+	for i := 0; i < 100 && strings.TrimSpace(string(b)) == ""; i++ {
+		time.Sleep(50 * time.Millisecond)
+		b, _ = os.ReadFile(calls)
+	}
+	if strings.TrimSpace(string(b)) != "reboot" {
 		t.Errorf("systemctl calls %q, want reboot", b)
 	}
 	if st := s.status(id); !strings.Contains(st["reason"], "rebooted into its boot default") {
