@@ -38,8 +38,9 @@ changed. Each difference is one line with its option path:
   + users.users.alice: {"isNormalUser":true,...}
   - services.nsd.zones."old.test"
 
-Lists are compared whole. A NixOS host's system carries no configuration record yet:
-for those only the running system is named.
+Lists are compared whole. NixOS hosts are compared on the options nixmesh shows for them
+(NIXOS-SUBSET.md), which their systems record; a system deployed before nixmesh recorded
+it is only named.
 
 Exit codes: 0 (differences or not), 2 usage error, 3 evaluation error, 5 a host could
 not be read.`,
@@ -57,11 +58,13 @@ not be read.`,
 }
 
 // runningConfigScript prints "system=PATH" and, when the running system records its
-// configuration (standalone: manifest.nix's config_json), "config:" and its JSON.
+// configuration (standalone: manifest.nix's config_json; NixOS: nixmesh-config.json,
+// written by nix-modules/nixos/switcher.nix), "config:" and its JSON.
 const runningConfigScript = `c=$(readlink -e /var/lib/nixmesh/current-system || readlink -e /run/current-system) || { echo system=; exit 0; }
 echo "system=$c"
 f=$(sed -n 's/^config_json=//p' "$c/manifest.nix" 2>/dev/null | head -n 1)
-if [ -n "$f" ] && [ -r "$f" ]; then echo config:; cat "$f"; fi
+[ -n "$f" ] || f=$c/nixmesh-config.json
+if [ -r "$f" ]; then echo config:; cat "$f"; fi
 `
 
 func runDiff(ctx context.Context, opts diffOptions, out io.Writer) error {
@@ -126,7 +129,7 @@ func diffNode(ctx context.Context, o deploy.SSHOptions, node *eval.Node, want ev
 	case system == "":
 		return fmt.Sprintf("%s: runs no system yet; everything is new\n", node.Name), nil
 	case !hasConfig:
-		return fmt.Sprintf("%s: runs %s, which records no configuration (NixOS hosts do not yet); nothing to compare\n", node.Name, system), nil
+		return fmt.Sprintf("%s: runs %s, which records no configuration (deployed before nixmesh recorded it); nothing to compare\n", node.Name, system), nil
 	}
 	var old, neu any
 	if err := json.Unmarshal([]byte(config), &old); err != nil {

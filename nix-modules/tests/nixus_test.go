@@ -134,3 +134,30 @@ func newerStandIn(t *testing.T, libDir string) string {
 	}
 	return dir
 }
+
+// A NixOS system records the configuration nixmesh shows for it (nixmesh-config.json),
+// exactly the plan's, so that `nixmesh diff` compares NixOS hosts too.
+func TestNixOSSystemRecordsItsConfiguration(t *testing.T) {
+	libs := testutil.NixpkgsLibs(t)
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	nixpkgs := testutil.StandInNixpkgs(t, libs[len(libs)-1])
+	file := filepath.Join(Dir(), "good", "nixos-kind.nix")
+	var want any
+	mustEvalArgs(t, []string{"--eval", "--strict", "--json", "-A", "plan.nodes.alpha.configuration", "--arg", "nixpkgs", nixpkgs, file}, &want)
+	out, err := exec.Command("nix-build", "--no-out-link", "-A", "systems.alpha", "--arg", "nixpkgs", nixpkgs, file).Output()
+	if err != nil {
+		t.Fatalf("building alpha's stand-in NixOS system: %v", err)
+	}
+	recorded, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "nixmesh-config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got any
+	if err := json.Unmarshal(recorded, &got); err != nil {
+		t.Fatalf("nixmesh-config.json: %v\n%s", err, recorded)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("the system records another configuration than the plan shows (-plan +recorded):\n%s", d)
+	}
+}
