@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -306,6 +307,7 @@ func prove(t *testing.T, fd frontDoor, traceDir string) {
 		// the next deploy working.
 		{"Verify", func(t *testing.T) { verifyFleet(t, w, baseModule) }},
 		{"Diff", func(t *testing.T) { diffFleet(t, w, baseModule) }},
+		{"OperatorCommands", func(t *testing.T) { operatorCommands(t, w, baseModule) }},
 		{"HealthCheckVPN", func(t *testing.T) { faultVPNHandshake(t, fd, w, base, baseModule) }},
 		{"Atomic", func(t *testing.T) { faultAtomic(t, fd, w, base, baseModule) }},
 		{"SecretRestored", func(t *testing.T) { faultSecretRestored(t, fd, w, base, baseModule) }},
@@ -557,3 +559,60 @@ func diffFleet(t *testing.T, w *world, baseModule string) {
 		t.Errorf("diff of a variant: exit %d\n%s", code, out)
 	}
 }
+
+// operatorCommands on the lab: exec on every host at once, ssh to one, and a deploy with
+// --dry-activate that asks the new systems what they would do and switches nothing.
+func operatorCommands(t *testing.T, w *world, baseModule string) {
+	run := func(args ...string) (int, string) {
+		cmd := exec.Command(nixmeshBinary(t), args...)
+		cmd.Env = w.dep.env()
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		return code, string(out)
+	}
+	// exec and ssh take the deployment's arguments as --argstr NAME=VALUE.
+	nixArgs := func(module string) []string {
+		a := w.nixArgs(module)
+		var out []string
+		for i := 0; i+2 < len(a); i += 3 {
+			out = append(out, a[i], a[i+1]+"="+a[i+2])
+		}
+		return out
+	}
+	code, out := run(append(append([]string{"exec", "-f", w.deployFile}, nixArgs(baseModule)...), "--", "cat /etc/e2e-marker; hostname")...)
+	for _, n := range exampleNodes {
+		if !regexpMatch(`(?m)^`+n+` *\| `+n+`$`, out) || !regexpMatch(`(?m)^`+n+` *\| base$`, out) {
+			t.Errorf("exec: %s's lines are missing (exit %d):\n%s", n, code, out)
+		}
+	}
+	if code != 0 {
+		t.Errorf("exec exited %d", code)
+	}
+	code, out = run(append(append([]string{"ssh", "-f", w.deployFile}, nixArgs(baseModule)...), "web", "--", "readlink /var/lib/nixmesh/current-system; exit 3")...)
+	if code != 3 || !strings.Contains(out, "nixmesh-system-web") {
+		t.Errorf("ssh web: exit %d, want 3 and the running system:\n%s", code, out)
+	}
+
+	before := latestSwitches(t, w)
+	p := w.base
+	p.Marker = "dry-activated"
+	argv := append([]string{"deploy", "--dry-activate", "-f", w.deployFile, "--"}, w.nixArgs(writeVariant(t, w.dir, "dry-activate", p))...)
+	code, out = run(argv...)
+	if code != 0 || !strings.Contains(out, "would-apply") || !strings.Contains(out, "switch-to-configuration dry-activate") {
+		t.Errorf("deploy --dry-activate: exit %d\n%s", code, out)
+	}
+	after := latestSwitches(t, w)
+	for _, n := range exampleNodes {
+		if after[n] != before[n] {
+			t.Errorf("%s: --dry-activate started switch %s", n, after[n])
+		}
+		if got, _ := hostExec(ctxOf(t), w.lab, n, nil, "cat", "/etc/e2e-marker"); strings.TrimSpace(got) != "base" {
+			t.Errorf("%s: /etc/e2e-marker is %q after --dry-activate, want base", n, got)
+		}
+	}
+}
+
+func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
