@@ -24,7 +24,6 @@ func buildRealSystem(t *testing.T, salt string) string {
 	return strings.TrimSpace(string(out))
 }
 
-
 // realHost is one test host ("web", its own store) deployed with the real switcher.
 type realHost struct {
 	client *testClient
