@@ -2,6 +2,8 @@ package deploy
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nixmesh/nixmesh/deploy/deploytest"
 	"github.com/nixmesh/nixmesh/eval"
 )
 
@@ -87,5 +90,30 @@ func TestHealthChecksGateTheConfirmation(t *testing.T) {
 	}
 	if got := active(); got != good {
 		t.Errorf("active %s, want %s", got, good)
+	}
+}
+
+// A switch whose health check failed is never confirmed, even when the first reject does
+// not get through: the reject is sent again.
+func TestFailedCheckIsNeverConfirmed(t *testing.T) {
+	f := newFleet(t, 1)
+	if err := os.WriteFile(filepath.Join(f.ctl, "flaky-reject"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log := &eventLog{}
+	tg := f.targets()
+	tg[0].HealthChecks = []eval.HealthCheck{{Name: "app", Kind: "command", Command: "echo broken; exit 1", Timeout: 5, Retries: 1}}
+	rep, _ := Run(context.Background(), f.options(t, log), tg)
+	r := rep.Hosts[0]
+	if r.Result != ResultRolledBack || !strings.Contains(r.Reason, "health check app failed") {
+		t.Errorf("result %+v, want rolled back by the check", r)
+	}
+	for _, c := range deploytest.Calls(t, f.ctl) {
+		if strings.Contains(c, " confirm ") {
+			t.Errorf("a switch whose check failed was confirmed: %q", deploytest.Calls(t, f.ctl))
+		}
+	}
+	if _, err := os.Stat(filepath.Join(f.ctl, "flaky-reject")); err == nil {
+		t.Error("the first reject was never tried; the test proves nothing")
 	}
 }

@@ -115,8 +115,9 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 	// check saw in the profile.
 	w := &switchWatch{h: h, id: id, deadline: time.Now().Add(budget), last: switchStatus{State: "starting", BootDefault: h.profile}}
 	confirmed := false
-	gated := false // the health checks (and the fleet's decision) came before the first confirm
-	pause := false // whether to wait PollInterval before the next look at the host
+	gated := false  // the health checks (and the fleet's decision) came before the first confirm
+	rejection := "" // why the deployer rejects the switch ("": it does not)
+	pause := false  // whether to wait PollInterval before the next look at the host
 	var lastErr error
 	var unreachableSince time.Time // since when no connection to the host could be made
 	var activatingSince, lastNote time.Time
@@ -180,6 +181,21 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 		}
 		// Before the first confirmation: the health checks, then (--atomic) the fleet's
 		// decision. Either failing rejects the switch: the host rolls back at once.
+		// A switch the deployer decided to reject is never confirmed: when the reject
+		// could not be sent, it is tried again while the host waits (or the host's window
+		// closes and it rolls back by itself).
+		if st.State == stateWaitingConfirmation && rejection != "" {
+			answer, err := h.reject(ctx, id, rejection, switchTimeout)
+			if ctx.Err() != nil {
+				return h.leftMidSwitch(ctx.Err(), w.last)
+			}
+			if err != nil || answer.State == "" {
+				pause = true
+				continue
+			}
+			w.observe(answer)
+			st = answer
+		}
 		if st.State == stateWaitingConfirmation && !gated {
 			gated = true
 			why := ""
@@ -201,6 +217,7 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 				return h.leftMidSwitch(ctx.Err(), w.last)
 			}
 			if why != "" {
+				rejection = why
 				answer, err := h.reject(ctx, id, why, switchTimeout)
 				if err != nil {
 					h.event(KindProgress, "rejecting the switch failed (the host rolls back by itself when its confirmation window closes): "+err.Error())

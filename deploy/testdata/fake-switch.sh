@@ -8,6 +8,8 @@
 #   hang      stays in state activating forever
 #   busy      refuses to start (exit 3)
 #   gate      stays activating until @ctl@/release exists, then behaves as success
+# reject ID REASON makes a waiting switch rolled-back; with @ctl@/flaky-reject present,
+# the first reject fails (exit 1) and removes that file.
 ctl=@ctl@
 port=${SSH_CONNECTION##* }
 mode=$(cat "$ctl/mode.$port" 2>/dev/null || cat "$ctl/mode" 2>/dev/null || echo success)
@@ -33,7 +35,10 @@ status)
   fi
   case $mode in
   success)
-    if [ -e "$ctl/confirmed.$port" ]; then
+    if [ -e "$ctl/rejected.$port" ]; then
+      echo state=rolled-back
+      echo "reason=rejected by the deployer: $(cat "$ctl/rejected.$port")"
+    elif [ -e "$ctl/confirmed.$port" ]; then
       system=$(cat "$ctl/system.$port")
       mkdir -p /var/lib/nixmesh /nix/var/nix/profiles
       ln -sfn "$system" /var/lib/nixmesh/current-system
@@ -49,6 +54,19 @@ status)
   failed) echo state=failed; echo "reason=switch-to-configuration exited 1" ;;
   *) echo state=activating ;;
   esac
+  ;;
+reject)
+  if [ -e "$ctl/flaky-reject" ]; then
+    rm -f "$ctl/flaky-reject"
+    echo "reject failed (flaky)" >&2
+    exit 1
+  fi
+  printf '%s\n' "$2" > "$ctl/rejected.$port"
+  echo state=rolled-back
+  echo "reason=rejected by the deployer: $2"
+  ;;
+extend)
+  echo state=waiting-confirmation
   ;;
 confirm)
   echo "$SSH_CONNECTION" > "$ctl/confirmconn.$port"
