@@ -55,7 +55,7 @@ func (f *atomicFleet) markReady(host string) {
 func (f *atomicFleet) fail(host, reason string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.cause != "" || f.ready[host] && len(f.ready) == f.total {
+	if f.cause != "" || len(f.ready) == f.total { // decided already
 		return
 	}
 	f.cause = host + ": " + reason

@@ -65,7 +65,7 @@ func Run(ctx context.Context, opts Options, targets []Target) (Report, error) {
 	defer stopStarting()
 	sem := make(chan struct{}, opts.parallel())
 	var fl *atomicFleet
-	if opts.Atomic && !opts.DryRun {
+	if opts.Atomic && !opts.DryRun && !opts.DryActivate {
 		fl = newAtomicFleet(len(targets))
 		// The first failure stops the hosts not yet started.
 		go func() {
