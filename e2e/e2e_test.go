@@ -479,23 +479,12 @@ func zoneSerials(t *testing.T, fd frontDoor, w *world) {
 // with web's WireGuard private key replaced on the host, it fails naming that edge.
 func verifyFleet(t *testing.T, w *world, module string) {
 	run := func() (int, []map[string]any, string) {
-		argv := append([]string{"verify", "--json", "-f", w.deployFile, "--"}, w.nixArgs(module)...)
-		cmd := exec.Command(nixmeshBinary(t), argv...)
-		cmd.Env = w.dep.env()
-		var stdout, stderr strings.Builder
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
+		code, stdout, stderr := w.nixmesh(t, append([]string{"verify", "--json", "-f", w.deployFile, "--"}, w.nixArgs(module)...)...)
 		var results []map[string]any
-		if err := json.Unmarshal([]byte(stdout.String()), &results); err != nil {
-			t.Fatalf("verify --json printed no JSON (%v): %s\n%s", err, stdout.String(), stderr.String())
+		if err := json.Unmarshal([]byte(stdout), &results); err != nil {
+			t.Fatalf("verify --json printed no JSON (%v): %s\n%s", err, stdout, stderr)
 		}
-		return code, results, stderr.String()
+		return code, results, stderr
 	}
 	code, results, errOut := run()
 	features := map[string]int{}
@@ -536,15 +525,8 @@ func verifyFleet(t *testing.T, w *world, module string) {
 // deployment: nothing for the deployed one, the marker's change for a variant.
 func diffFleet(t *testing.T, w *world, baseModule string) {
 	run := func(module string) (int, string) {
-		argv := append([]string{"diff", "-f", w.deployFile, "--"}, w.nixArgs(module)...)
-		cmd := exec.Command(nixmeshBinary(t), argv...)
-		cmd.Env = w.dep.env()
-		out, err := cmd.CombinedOutput()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		}
-		return code, string(out)
+		code, stdout, stderr := w.nixmesh(t, append([]string{"diff", "-f", w.deployFile, "--"}, w.nixArgs(module)...)...)
+		return code, stdout + stderr
 	}
 	code, out := run(baseModule)
 	for _, n := range exampleNodes {
@@ -564,14 +546,8 @@ func diffFleet(t *testing.T, w *world, baseModule string) {
 // --dry-activate that asks the new systems what they would do and switches nothing.
 func operatorCommands(t *testing.T, w *world, baseModule string) {
 	run := func(args ...string) (int, string) {
-		cmd := exec.Command(nixmeshBinary(t), args...)
-		cmd.Env = w.dep.env()
-		out, err := cmd.CombinedOutput()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		}
-		return code, string(out)
+		code, stdout, stderr := w.nixmesh(t, args...)
+		return code, stdout + stderr
 	}
 	// exec and ssh take the deployment's arguments as --argstr NAME=VALUE.
 	nixArgs := func(module string) []string {
@@ -616,3 +592,20 @@ func operatorCommands(t *testing.T, w *world, baseModule string) {
 }
 
 func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
+
+// nixmesh runs the CLI as the deployer does; it returns the exit code, stdout and stderr.
+func (w *world) nixmesh(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(nixmeshBinary(t), args...)
+	cmd.Env = w.dep.env()
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, stdout.String(), stderr.String()
+}
