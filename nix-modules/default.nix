@@ -43,8 +43,6 @@ let
     else if nixpkgs == null then bundledLib
     else import (nixpkgsPath + "/lib");
 
-  kind = if nixpkgs == null then "standalone" else "nixos";
-
   # The nixpkgs a node's host is evaluated with: its own (`nodes.<n>.nixpkgs`, hosts on
   # different NixOS releases), else the deployment's; null: a standalone host.
   pathOf = p: if builtins.isAttrs p then p.outPath else p;
@@ -80,7 +78,7 @@ let
   evaluation = lib.evalModules {
     modules = import ./modules/module-list.nix ++ [ userModule ];
     specialArgs.nixmesh = {
-      inherit kind kindOf evalHost system engine enginePinned;
+      inherit kindOf evalHost system engine enginePinned;
       # Where the deploy script is built (and the pinned engine runs): the machine that
       # evaluates; given `system` where it cannot be asked (a flake's pure evaluation).
       buildSystem = if args ? system && args.system != null then args.system else builtins.currentSystem;

@@ -20,10 +20,10 @@ let
     import ../scripts/deploy-script.nix {
       inherit name note;
       inherit (nixmesh) engine;
-      pinned = nixmesh.enginePinned or (nixmesh.engine != null);
+      pinned = nixmesh.enginePinned;
       # The script runs where it is built; a flake's pure evaluation has no
       # builtins.currentSystem, and then the entry point's `system` is the one given.
-      system = nixmesh.buildSystem or builtins.currentSystem;
+      system = nixmesh.buildSystem;
       nodes = map (n: nodeSpec n config.nodes.${n}) names;
       plan = builtins.toJSON (config.plan // {
         frozen = {

@@ -324,7 +324,7 @@ let
       };
 
       config = {
-        kind = nixmesh.kindOf or (_: nixmesh.kind) config.nixpkgs;
+        kind = nixmesh.kindOf config.nixpkgs;
         config = hostEvaluation.config;
         hostOptions = hostEvaluation.options;
         system = config.config.system.build.toplevel;
