@@ -2,11 +2,11 @@ package deploy
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
