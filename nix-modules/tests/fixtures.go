@@ -35,6 +35,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"sort"
 	"strconv"
@@ -147,7 +148,10 @@ func (f BadFixture) Check(stderr string) []string {
 		missing = append(missing, "file name "+f.File)
 	}
 	if f.Line > 0 {
-		if loc := fmt.Sprintf("%s:%d:", f.File, f.Line); !strings.Contains(stderr, loc) {
+		// FILE:LINE:COL from the module system, FILE:LINE from a cross-host check; the
+		// line must not be the start of a longer number.
+		loc := fmt.Sprintf("%s:%d", f.File, f.Line)
+		if !regexp.MustCompile(regexp.QuoteMeta(loc) + `([^0-9]|$)`).MatchString(stderr) {
 			missing = append(missing, "location "+loc)
 		}
 	}

@@ -80,11 +80,38 @@ rec {
   # The files of every definition of the options of a submodule (its `options` argument),
   # for problems about the submodule as a whole.
   # Files that only declare the option (where its default comes from) are left out.
+  # Each file once, at the first line it defines any of them on (`FILE:LINE`, or `FILE`
+  # where the module system knows no position, as nixpkgs' lib does not).
   filesOf = options:
-    knownFiles (lib.concatMap definitionFiles (builtins.attrValues (lib.filterAttrs (_: o: lib.isOption o) options)));
+    firstPerFile (lib.concatMap definitionFiles (builtins.attrValues (lib.filterAttrs (_: o: lib.isOption o) options)));
 
-  # The files that define an option (not those that only declare it).
-  definitionFiles = o: filter (f: !(builtins.elem f (o.declarations or [ ]))) (o.files or [ ]);
+  # Where an option is defined (not where it is only declared): `FILE:LINE` per
+  # definition when the bundled module system recorded the definition's position,
+  # else `FILE`.
+  # definitionFiles options.address => [ "/src/deploy.nix:14" ]
+  definitionFiles = o:
+    let declared = map toString (o.declarations or [ ]); in
+    if o ? definitionsWithLocations then
+      map location (filter (d: !(builtins.elem (toString d.file) declared)) o.definitionsWithLocations)
+    else filter (f: !(builtins.elem f declared)) (o.files or [ ]);
+
+  # A definition's `FILE:LINE` (or `FILE`).
+  location = d:
+    let pos = d.pos or null; in
+    if pos != null && pos ? line then "${toString d.file}:${toString pos.line}" else toString d.file;
+
+  # Locations reduced to one per file, the lowest line kept, in order of first appearance.
+  # firstPerFile [ "/a.nix:9" "/b.nix" "/a.nix:4" ] => [ "/a.nix:4" "/b.nix" ]
+  firstPerFile = locations:
+    let
+      split = l: let m = match "(.*):([0-9]+)" l; in
+        if m == null then { file = l; line = null; } else { file = elemAt m 0; line = lib.toInt (elemAt m 1); };
+      parts = map split (knownFiles locations);
+      files = uniqueStrings (map (p: p.file) parts);
+      lowest = f: foldl' (acc: p: if p.file != f || p.line == null then acc
+        else if acc == null || p.line < acc then p.line else acc) null parts;
+    in
+    map (f: let l = lowest f; in if l == null then f else "${f}:${toString l}") files;
 
   # The files outside nixmesh's own modules whose definitions of a host option (an option
   # of the host's evaluation: nodes.<node>.hostOptions...) satisfy `pred` (given the

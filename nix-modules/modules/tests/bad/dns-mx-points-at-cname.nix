@@ -1,6 +1,7 @@
 # why: mail servers refuse an MX whose target is an alias
 # expect-path: dns.records."lab.test".MX
 # expect: points at `mail.lab.test', which is an alias
+# expect-line: 10
 import ../../../default.nix { } {
   imports = [ ../testdata/nodes.nix ];
   dns.zones."lab.test".primaryNode = "db";

@@ -1,6 +1,7 @@
 # why: web and db were given one key pair; peers could not tell them apart
 # expect-path: vpn.networks.backbone.members.web.publicKey
 # expect: is also the public key of `db'
+# expect-line: 10
 import ../../../default.nix { } {
   imports = [ ../testdata/nodes.nix ];
   vpn.networks.backbone = {

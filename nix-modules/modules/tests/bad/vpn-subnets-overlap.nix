@@ -1,6 +1,7 @@
 # why: web would have two routes for the same addresses
 # expect-path: vpn.networks.second.subnet
 # expect: overlaps 10.77.0.0/24 of `vpn.networks.first'
+# expect-line: 13
 import ../../../default.nix { } {
   imports = [ ../testdata/nodes.nix ];
   vpn.networks.first = {
