@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -91,6 +92,8 @@ var (
 	// The module system's name for an element of a list-typed option's definition,
 	// `opt."[definition 1-entry 2]"': the option itself is opt.
 	listEntry = regexp.MustCompile(`\."\[definition \d+-entry \d+\]"`)
+	// The same inside a quoted path: `opt."[definition N-entry M]"...'.
+	quotedListEntry = regexp.MustCompile("`([^`']*)\\.\"\\[definition (\\d+)-entry (\\d+)\\]\"'")
 	// A trace frame of --show-trace: "… while evaluating ...", "… from call site". A lone
 	// "…" is part of a message (a value cut short), not a frame.
 	traceFrame = regexp.MustCompile(`^\s*… \S`)
@@ -143,6 +146,15 @@ func parseBlock(block []string) Diagnostic {
 		rest = rest[1:]
 	}
 	d.Message = strings.Trim(strings.Join(msg, "\n"), " \n")
+	// The module system's name for a list element is an artifact of how it merges lists:
+	// `tags."[definition 1-entry 2]"' is shown as `tags' (list entry 2).
+	d.Message = quotedListEntry.ReplaceAllStringFunc(d.Message, func(s string) string {
+		m := quotedListEntry.FindStringSubmatch(s)
+		if m[2] == "1" {
+			return "`" + m[1] + "' (list entry " + m[3] + ")"
+		}
+		return "`" + m[1] + "' (list entry " + m[3] + " of definition " + m[2] + ")"
+	})
 
 	// Nix's own position: the first "at" before the first trace frame ("… while ...").
 	for _, l := range rest {
@@ -165,10 +177,17 @@ func parseBlock(block []string) Diagnostic {
 	// quoted dotted path, else the first quoted name at all.
 	var afterOption, firstPath, firstName string
 	haveDefinition, haveUsers := false, false
+	// Two definitions that conflict are reported, as Nix reports a repeated attribute, at
+	// the second: the one that disagrees with what was already there.
+	conflict := strings.Contains(d.Message, "conflicting definition values") || strings.Contains(d.Message, "defined multiple times")
+	var userDefs []Diagnostic
 	for _, m := range quoted.FindAllStringSubmatchIndex(d.Message, -1) {
 		tok := d.Message[m[2]:m[3]]
 		if file, line, col, ok := parseLocation(tok); ok {
 			users := !inFramework(file)
+			if users && conflict {
+				userDefs = append(userDefs, Diagnostic{File: file, Line: line, Col: col})
+			}
 			if !haveDefinition || (users && !haveUsers) {
 				d.File, d.Line, d.Col = file, line, col
 				haveDefinition, haveUsers = true, users
@@ -188,6 +207,10 @@ func parseBlock(block []string) Diagnostic {
 		if firstName == "" {
 			firstName = tok
 		}
+	}
+	if len(userDefs) >= 2 {
+		second := secondDefinition(userDefs)
+		d.File, d.Line, d.Col = second.File, second.Line, second.Col
 	}
 	// Messages written by hand (assertions) may locate a definition without quotes, as
 	// "(in /path/file.nix:9:5)".
@@ -217,6 +240,25 @@ func parseBlock(block []string) Diagnostic {
 		}
 	}
 	return d
+}
+
+// secondDefinition picks, of two or more conflicting definitions, the one to report: the
+// second in the file when all are in one file (as Nix points at an attribute's repeated
+// definition), else the second the module system lists.
+func secondDefinition(defs []Diagnostic) Diagnostic {
+	for _, d := range defs[1:] {
+		if d.File != defs[0].File {
+			return defs[1]
+		}
+	}
+	sorted := append([]Diagnostic(nil), defs...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		if sorted[i].Line != sorted[j].Line {
+			return sorted[i].Line < sorted[j].Line
+		}
+		return sorted[i].Col < sorted[j].Col
+	})
+	return sorted[1]
 }
 
 // inFramework reports whether file is one of nixmesh's own Nix files (nix-modules/lib,

@@ -36,7 +36,7 @@ func TestParseDiagnostics(t *testing.T) {
 		{"module-type.stderr", "A definition for option `nodes.web.port' is not of type `16 bit unsigned integer'. Definition values:\n- In `/work/example/deploy.nix:7:12': 70000", "nodes.web.port", "/work/example/deploy.nix", 7, 12, ""},
 		// With --show-trace, the frames' positions must not replace the definition's.
 		{"module-type.trace.stderr", "A definition for option `nodes.web.port' is not of type", "nodes.web.port", "/work/example/deploy.nix", 7, 12, "… while evaluating 'check'"},
-		{"module-conflict.stderr", "The option `nodes.gateway.configuration.networking.hostName' has conflicting definition values:", "nodes.gateway.configuration.networking.hostName", "/work/example/gateway.nix", 0, 0, "Use `lib.mkForce value`"},
+		{"module-conflict.stderr", "The option `nodes.gateway.configuration.networking.hostName' has conflicting definition values:", "nodes.gateway.configuration.networking.hostName", "/work/example/deploy.nix", 4, 3, "Use `lib.mkForce value`"},
 		{"module-unknown.stderr", "The option `nodes.web.hots' does not exist.", "nodes.web.hots", "/work/example/deploy.nix", 9, 5, ""},
 		{"build-fail.stderr", "builder for '/nix/store/s64x1w19s0l5rcx1gid8nnaqmbljb62j-bad.drv' failed with exit code 3", "", "/nix/store/s64x1w19s0l5rcx1gid8nnaqmbljb62j-bad.drv", 0, 0, ""},
 	}
@@ -114,10 +114,42 @@ func TestListEntryAndBareError(t *testing.T) {
 	if d.OptionPath != "nodes.web.tags" || d.Location() != "/x/deploy.nix:8:5" {
 		t.Errorf("list entry: path %q at %q", d.OptionPath, d.Location())
 	}
+	if want := "A definition for option `nodes.web.tags' (list entry 2) is not of type"; !strings.HasPrefix(d.Message, want) {
+		t.Errorf("list entry shown as %q, want prefix %q", d.Message, want)
+	}
+	d = ParseDiagnostics("error: A definition for option `a.\"[definition 2-entry 1]\".b' is not of type `int'.\n")[0]
+	if !strings.Contains(d.Message, "`a.\"[definition 2-entry 1]\".b'") {
+		t.Errorf("an entry inside a path (a submodule in a list) must stay as it is: %q", d.Message)
+	}
+	d = ParseDiagnostics("error: A definition for option `t.\"[definition 2-entry 3]\"' is not of type `int'.\n")[0]
+	if !strings.Contains(d.Message, "`t' (list entry 3 of definition 2)") {
+		t.Errorf("entry of a second definition: %q", d.Message)
+	}
 	// Nix prints "error:" alone when the message starts with a newline.
 	d = ParseDiagnostics("error:\n       Failed assertions:\n       - [web] port 23 is telnet's\n")[0]
 	if d.Summary() != "Failed assertions:" || d.Message != "Failed assertions:\n- [web] port 23 is telnet's" {
 		t.Errorf("bare error: %q", d.Message)
+	}
+}
+
+// Conflicting definitions are reported at the second one: in source order within one
+// file (the module system may list a node's definition before the defaults'), else in
+// the order listed.
+func TestConflictAtSecondDefinition(t *testing.T) {
+	sameFile := "error: The option `nodes.web.configuration.networking.hostName' has conflicting definition values:\n" +
+		"       - In `/x/deploy.nix:9:5': \"www\"\n       - In `/x/deploy.nix:6:31': \"web\"\n"
+	if d := ParseDiagnostics(sameFile)[0]; d.Location() != "/x/deploy.nix:9:5" {
+		t.Errorf("same file: at %s, want the later line /x/deploy.nix:9:5", d.Location())
+	}
+	unique := "error: The option `w' is defined multiple times while it's expected to be unique.\n       Definition values:\n" +
+		"       - In `/x/a.nix:3:7': 1\n       - In `/x/b.nix:2:7': 1\n"
+	if d := ParseDiagnostics(unique)[0]; d.Location() != "/x/b.nix:2:7" {
+		t.Errorf("two files: at %s, want the second listed /x/b.nix:2:7", d.Location())
+	}
+	// Not a conflict: the first user definition stays the location.
+	typeErr := "error: A definition for option `p' is not of type `int'. Definition values:\n       - In `/x/a.nix:3:7': \"a\"\n       - In `/x/a.nix:9:7': \"b\"\n"
+	if d := ParseDiagnostics(typeErr)[0]; d.Location() != "/x/a.nix:3:7" {
+		t.Errorf("type error: at %s, want /x/a.nix:3:7", d.Location())
 	}
 }
 

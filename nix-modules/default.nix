@@ -53,13 +53,17 @@ let
 
   # { modules, specialArgs, nixpkgs ? null } -> the host's evaluation (with .config and
   # .options); nixpkgs: the node's own.
+  # Messages name a host option under its node: `nodes.web.configuration.users...'.
   evalHost = { modules, specialArgs, nixpkgs ? null }:
-    let pkgsPath = hostNixpkgs nixpkgs; in
+    let
+      pkgsPath = hostNixpkgs nixpkgs;
+      prefix = [ "nodes" specialArgs.name "configuration" ];
+    in
     if pkgsPath == null then
-      standalone { inherit modules specialArgs; }
+      standalone { inherit modules specialArgs prefix; }
     else
       import (pkgsPath + "/nixos/lib/eval-config.nix") {
-        inherit system specialArgs;
+        inherit system specialArgs prefix;
         # The remote switcher goes into every NixOS system (standalone ones carry it too).
         modules = modules ++ [ ./nixos/switcher.nix ];
       };

@@ -118,9 +118,19 @@ rec {
   # definition's value): where a host module overrode what a cross-host feature set.
   # hostDefinitionFiles hostOptions.users.users (v: v ? root) => [ "/src/gateway.nix" ]
   hostDefinitionFiles = option: pred:
-    knownFiles (map (d: toString d.file) (filter
+    knownFiles (map location (filter
       (d: !(ownFile (toString d.file)) && builtins.isAttrs d.value && pred d.value)
       (option.definitionsWithLocations or [ ])));
+
+  # Where the definitions of an attribute-set option define the attribute `name`: the
+  # line of `name = ...` itself when the value's positions are known, else the
+  # definition's location.
+  # attrDefinitionFiles options.environment.etc "motd" => [ "/src/web.nix:12" ]
+  attrDefinitionFiles = option: name:
+    knownFiles (map
+      (d: let pos = builtins.unsafeGetAttrPos name d.value; in
+        if pos != null then "${pos.file}:${toString pos.line}" else location d)
+      (filter (d: builtins.isAttrs d.value && d.value ? ${name}) (option.definitionsWithLocations or [ ])));
 
   # Whether a file is one of nixmesh's own modules (the cross-host features, the standalone
   # schema, the NixOS additions), not a deployment's.

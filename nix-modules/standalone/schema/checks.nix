@@ -1,12 +1,15 @@
 # Mistakes in a standalone host's configuration that its activation would otherwise only
 # meet on the host (or never): reported as assertions when the deployment is evaluated,
-# before anything is built or copied. (Each message names the option; the node is named
-# in front of it by nix-modules/default.nix.)
+# before anything is built or copied. (Each message names the option under its node; nix-modules/default.nix
+# also puts the node's name in front of it.)
 { lib, config, options, ... }:
 let
   cross = import ../../modules/cross/lib.nix { inherit lib; };
-  # " (in `FILE')" for the definitions of an attribute set option that define `name'.
-  whereDefined = option: name: cross.inFiles (cross.hostDefinitionFiles option (v: v ? ${name}));
+  # " (in `FILE:LINE')" for the definitions of an attribute set option that define `name'.
+  whereDefined = option: name: cross.inFiles (cross.attrDefinitionFiles option name);
+  # The full path of an attribute of an option (under the node: `nodes.web.configuration.
+  # environment.etc."motd"'), in the module system's quotes.
+  pathOf = option: rest: cross.showPath (option.loc ++ rest);
   etc = config.environment.etc;
   scripts = builtins.mapAttrs
     (_: s: if builtins.isString s then { deps = [ ]; } else s)
@@ -38,21 +41,21 @@ in
     lib.mapAttrsToList
       (name: e: {
         assertion = !(e.enable && e.text != null && e.source != null);
-        message = "`environment.etc.\"${name}\"'${whereDefined options.environment.etc name} sets both `text' and `source': the file would silently be one of them. Keep one.";
+        message = "${pathOf options.environment.etc [ name ]}${whereDefined options.environment.etc name} sets both `text' and `source': the file would silently be one of them. Keep one.";
       })
       etc
     ++ lib.concatMap
       (name: map
         (d: {
           assertion = false;
-          message = "`system.activationScripts.${name}.deps'${whereDefined options.system.activationScripts name}: `${name}' depends on `${d}', which is not defined (activation scripts: ${lib.concatStringsSep ", " names}).";
+          message = "${pathOf options.system.activationScripts [ name "deps" ]}${whereDefined options.system.activationScripts name}: `${name}' depends on `${d}', which is not defined (activation scripts: ${lib.concatStringsSep ", " names}).";
         })
         (builtins.filter (d: !(scripts ? ${d}) && !(builtins.elem d builtinStages)) scripts.${name}.deps))
       names
     ++ map
       (c: {
         assertion = false;
-        message = "`system.activationScripts.${builtins.head c}.deps'${whereDefined options.system.activationScripts (builtins.head c)}: the activation scripts depend on each other in a cycle: ${lib.concatStringsSep " -> " c}. No order can run them: break the cycle.";
+        message = "${pathOf options.system.activationScripts [ (builtins.head c) "deps" ]}${whereDefined options.system.activationScripts (builtins.head c)}: the activation scripts depend on each other in a cycle: ${lib.concatStringsSep " -> " c}. No order can run them: break the cycle.";
       })
       cycles;
 }

@@ -1,4 +1,5 @@
-# expect-path: system.activationScripts.a.deps
+# expect-path: nodes.web.configuration.system.activationScripts.a.deps
+# expect-line: 9
 # expect: [web]
 # expect: in a cycle: a -> b -> a
 import ../../default.nix { } {

@@ -1,4 +1,5 @@
-# expect-path: system.activationScripts.app.deps
+# expect-path: nodes.web.configuration.system.activationScripts.app.deps
+# expect-line: 8
 # expect: [web]
 # expect: depends on `stdio', which is not defined
 import ../../default.nix { } {

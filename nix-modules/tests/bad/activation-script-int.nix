@@ -1,4 +1,4 @@
-# expect-path: system.activationScripts.setup
+# expect-path: nodes.web.configuration.system.activationScripts.setup
 # expect: is not of type
 # expect-line: 7
 import ../../default.nix { } {

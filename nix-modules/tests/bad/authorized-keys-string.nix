@@ -1,4 +1,4 @@
-# expect-path: users.users.alice.openssh.authorizedKeys.keys
+# expect-path: nodes.web.configuration.users.users.alice.openssh.authorizedKeys.keys
 # expect: is not of type
 # expect-line: 7
 import ../../default.nix { } {

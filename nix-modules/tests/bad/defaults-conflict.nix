@@ -1,7 +1,7 @@
-# expect-path: networking.hostName
+# expect-path: nodes.web.configuration.networking.hostName
 # expect: conflicting definition values
 # expect-line: 9
-# why: defaults and the node both set the host name at the same priority.
+# why: (reported at the second definition, as Nix reports a repeated attribute) defaults and the node both set the host name at the same priority.
 import ../../default.nix { } {
   defaults = { name, ... }: { configuration.networking.hostName = name; };
   nodes.web = {

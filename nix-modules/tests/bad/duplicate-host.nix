@@ -1,7 +1,7 @@
 # expect-path: nodes.web.host
 # expect: conflicting definition values
-# expect-line: 7
-# why: `host' takes one value; two modules disagree on it.
+# expect-line: 8
+# why: (reported at the second definition, as Nix reports a repeated attribute) `host' takes one value; two modules disagree on it.
 import ../../default.nix { } {
   imports = [
     { nodes.web.host = "root@198.18.0.12"; }

@@ -1,4 +1,5 @@
-# expect-path: environment.etc."motd"
+# expect-path: nodes.web.configuration.environment.etc.motd
+# expect-line: 8
 # expect: [web]
 # expect: sets both `text' and `source'
 import ../../default.nix { } {

@@ -1,4 +1,4 @@
-# expect-path: environment.etc.motd.text
+# expect-path: nodes.web.configuration.environment.etc.motd.text
 # expect: is not of type
 # expect-line: 7
 import ../../default.nix { } {

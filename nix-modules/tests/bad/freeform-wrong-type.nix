@@ -1,4 +1,4 @@
-# expect-path: users.users
+# expect-path: nodes.web.configuration.users.users
 # expect: is not of type
 # expect-line: 8
 # why: users.users must be an attrset of users, not a list of names.

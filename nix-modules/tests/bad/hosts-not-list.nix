@@ -1,4 +1,4 @@
-# expect-path: networking.hosts."198.18.0.11"
+# expect-path: nodes.web.configuration.networking.hosts."198.18.0.11"
 # expect: is not of type
 # expect-line: 7
 import ../../default.nix { } {

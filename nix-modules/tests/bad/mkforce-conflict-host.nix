@@ -1,6 +1,6 @@
-# expect-path: networking.hostName
+# expect-path: nodes.web.configuration.networking.hostName
 # expect: conflicting definition values
-# expect-line: 9
+# expect-line: 10
 import ../../default.nix { } ({ lib, ... }: {
   nodes.web = {
     host = "root@198.18.0.12";

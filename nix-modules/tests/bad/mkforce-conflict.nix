@@ -1,7 +1,7 @@
 # expect-path: nodes.web.port
 # expect: conflicting definition values
-# expect-line: 7
-# why: two definitions at the same (forced) priority disagree.
+# expect-line: 8
+# why: (reported at the second definition, as Nix reports a repeated attribute) two definitions at the same (forced) priority disagree.
 import ../../default.nix { } ({ lib, ... }: {
   imports = [
     { nodes.web.port = lib.mkForce 2222; }

@@ -1,4 +1,4 @@
-# expect-path: system.activationScripts.setup.dep
+# expect-path: nodes.web.configuration.system.activationScripts.setup.dep
 # expect: does not exist
 # expect-line: 9
 # why: the host schema accepts undeclared options freeform, but an activation snippet

@@ -1,4 +1,4 @@
-# expect-path: users.users.alice.uid
+# expect-path: nodes.web.configuration.users.users.alice.uid
 # expect: is not of type
 # expect-line: 9
 # why: users.users.<name> is freeform beyond NixOS's options, but the declared ones keep their types.

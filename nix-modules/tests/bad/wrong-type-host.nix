@@ -1,4 +1,4 @@
-# expect-path: networking.hostName
+# expect-path: nodes.web.configuration.networking.hostName
 # expect: is not of type
 # expect-line: 7
 import ../../default.nix { } {

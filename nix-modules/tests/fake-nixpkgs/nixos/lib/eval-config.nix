@@ -5,11 +5,12 @@
 # tests assemble a directory whose `lib' is the checkout NIXMESH_NIXPKGS_LIB names and
 # whose `nixos' is this folder (internal/testutil.StandInNixpkgs), so ../../lib below is
 # never nixmesh's bundled lib.
-{ system ? builtins.currentSystem, modules, specialArgs ? { }, ... }:
+{ system ? builtins.currentSystem, modules, specialArgs ? { }, prefix ? [ ], ... }:
 let
   lib = import ../../lib;
 in
 lib.evalModules {
+  inherit prefix;
   specialArgs = { inherit system; } // specialArgs;
   modules = [
     ../modules/base.nix
