@@ -311,7 +311,7 @@ func TestSecretDeclarationErrors(t *testing.T) {
 		{`secrets.k = { command = [ "a" ]; file = "/a"; };`, "has both `command' and `file'"},
 		{`secrets.k = { command = [ "a" ]; restartOnChange = [ "nope" ]; };`, "names `nope', which is not one of the node's activation scripts"},
 		{`secrets.k = { command = [ "a" ]; path = "/nix/store/x"; };`, "nodes.web.secrets.k.path"},
-		{`secrets.a.command = [ "a" ]; secrets.b = { command = [ "b" ]; path = "/var/lib/nixmesh/secrets/a"; };`, "all write to /var/lib/nixmesh/secrets/a"},
+		{`secrets.a.command = [ "a" ]; secrets.b = { command = [ "b" ]; path = "/var/lib/nixmesh/secrets/a"; };`, "is /var/lib/nixmesh/secrets/a, which `nodes."},
 	} {
 		_, err := planOf(t, `{ ... }: { nodes.web = { host = "root@198.18.0.12"; `+c.def+` }; }`)
 		var ee *eval.EvalError

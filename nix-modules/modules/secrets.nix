@@ -215,7 +215,9 @@ let
     ++ lib.concatLists (lib.mapAttrsToList
       (p: ns: lib.optional (builtins.length ns > 1) {
         assertion = false;
-        message = "secrets ${lib.concatStringsSep ", " (map (n: "`${n}'") ns)} of node `${node}' all write to ${p}: give each its own `path'.";
+        # Reported at the second secret's path, as Nix reports a repeated attribute.
+        message = let second = builtins.elemAt ns 1; in
+          "`nodes.${node}.secrets.${second}.path'${cross.inFiles secrets.${second}.pathFiles}: is ${p}, which `nodes.${node}.secrets.${builtins.head ns}' also writes${lib.optionalString (builtins.length ns > 2) " (and ${lib.concatStringsSep ", " (map (n: "`${n}'") (lib.drop 2 ns))})"}: one would overwrite the other on the host. Give each secret its own `path'.";
       })
       byPath);
 in

@@ -40,7 +40,7 @@ let
 
   userRe = "[A-Za-z_][A-Za-z0-9_.-]*[$]?";
 
-  keyModule = host: { name, options, ... }: {
+  keyModule = host: { name, config, options, ... }: {
     options = {
       publicKey = mkOption {
         type = publicKeyType;
@@ -67,8 +67,15 @@ let
         readOnly = true;
         description = "Where this key is declared (for messages).";
       };
+      grantFiles = mkOption {
+        type = types.attrsOf (types.listOf types.str);
+        internal = true;
+        readOnly = true;
+        description = "Where each target of `hasAccessTo` is granted (for messages).";
+      };
     };
-    config.files = cross.filesOf (removeAttrs options [ "files" ]);
+    config.files = cross.filesOf (removeAttrs options [ "files" "grantFiles" ]);
+    config.grantFiles = builtins.mapAttrs (target: _: cross.attrDefinitionFiles options.hasAccessTo target) config.hasAccessTo;
   };
 
   accessModule = { name, options, ... }: {
@@ -115,7 +122,8 @@ let
         (target: users: lib.concatLists (lib.mapAttrsToList
           (user: granted: lib.optional granted {
             inherit source key target user;
-            inherit (k) publicKey files;
+            inherit (k) publicKey;
+            files = let at = k.grantFiles.${target} or [ ]; in if at != [ ] then at else k.files;
           })
           users))
         k.hasAccessTo))
