@@ -233,3 +233,18 @@ func TestNixStderrStreamsUntilError(t *testing.T) {
 		t.Errorf("streamed %q, want %q", out.String(), want)
 	}
 }
+
+// Without definition frames (nixpkgs' lib records no positions) the options are listed;
+// with neither, the diagnostic stays as Nix wrote it.
+func TestExplainRecursionFallbacks(t *testing.T) {
+	d := Diagnostic{Message: "infinite recursion encountered"}
+	explainRecursionFrom("error: infinite recursion encountered\n       … while evaluating the option `nodes.a.configuration.x':\n       … while evaluating the option `nodes.b.configuration.y':\n", &d)
+	if !strings.Contains(d.Message, "- `nodes.b.configuration.y'\n- `nodes.a.configuration.x'") || !strings.Contains(d.Message, "Nodes involved: b, a.") || d.OptionPath != "nodes.a.configuration.x" {
+		t.Errorf("options only: %+v", d)
+	}
+	d = Diagnostic{Message: "infinite recursion encountered", File: "/f.nix", Line: 3}
+	explainRecursionFrom("error: infinite recursion encountered\n       at /f.nix:3:1:\n", &d)
+	if d.Message != "infinite recursion encountered" || d.Location() != "/f.nix:3" {
+		t.Errorf("no frames: %+v", d)
+	}
+}

@@ -68,7 +68,11 @@ func (e *Evaluator) runEval(ctx context.Context, argv []string) ([]byte, error) 
 		Stderr: &nixStderr{W: e.Stderr, Prefix: "nix: "},
 	})
 	if err != nil {
-		return nil, e.evalError(ctx, err)
+		err = e.evalError(ctx, err)
+		if ee, ok := err.(*EvalError); ok && isRecursion(ee) {
+			e.explainRecursion(ctx, argv, ee)
+		}
+		return nil, err
 	}
 	return out, nil
 }

@@ -165,3 +165,41 @@ func TestGraphJSON(t *testing.T) {
 		t.Errorf("exit %d, %+v\n%s\n%s", code, g, stdout, stderr)
 	}
 }
+
+// Two nodes whose host names read each other's: Nix alone says "infinite recursion
+// encountered" at the module system's own line; nixmesh names both definitions with
+// their lines, the nodes, and points at the user's file.
+func TestCheckRecursionBetweenNodes(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	file := filepath.Join(t.TempDir(), "deploy.nix")
+	src := `import ` + testutil.NixModules() + `/default.nix { } {
+  nodes.web = {
+    host = "root@198.18.0.12";
+    configuration = { nodes, ... }: { networking.hostName = nodes.db.config.networking.hostName; };
+  };
+  nodes.db = {
+    host = "root@198.18.0.13";
+    configuration = { nodes, ... }: { networking.hostName = nodes.web.config.networking.hostName; };
+  };
+}
+`
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := nixmesh(t, "check", "-f", file)
+	for _, want := range []string{
+		"infinite recursion encountered: each of these definitions needs its own value",
+		"`nodes.web.configuration.networking.hostName' in `" + file + ":4:39'",
+		"`nodes.db.configuration.networking.hostName' in `" + file + ":8:39'",
+		"Nodes involved: ",
+		"at:     " + file + ":",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q", want)
+		}
+	}
+	if code != exitEval || strings.Contains(stderr, "at:     "+testutil.NixModules()) {
+		t.Errorf("exit %d (want %d), stderr:\n%s", code, exitEval, stderr)
+	}
+}

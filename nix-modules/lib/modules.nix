@@ -357,8 +357,15 @@ let
        else mergeFinal loc md.type optionDefaultPriority [
          { file = md.defaultDecl.file; pos = unsafeGetAttrPos "default" md.defaultDecl.value; value = md.attrs.default; }
        ])
-    else if all (d: !(isProperty d.value)) defs then mergeFinal loc md.type defaultOverridePriority defs
+    else if all (d: !(isProperty (definitionValue loc d))) defs then mergeFinal loc md.type defaultOverridePriority defs
     else mergeDefinitions loc md.type (if md.attrs ? default then [ (defaultDefOf md) ] ++ defs else defs);
+
+  # A definition's value, forced for the first time with its location in Nix's trace:
+  # an infinite recursion between definitions (a node's option reading another node's,
+  # which reads the first) then shows which definitions form the loop (nixmesh reads
+  # these lines; the definition's value is otherwise unchanged).
+  definitionValue = loc: d:
+    addErrorContext "while evaluating the definition of `${showOption loc}' in `${locOf d}':" d.value;
 
   optionValue = loc: md: merged:
     let
