@@ -34,9 +34,14 @@ let
   isNode = n: config.nodes ? ${n};
 
   # An OpenSSH public key line: type, base64 blob, optional comment.
-  publicKeyType = types.strMatching
-    "(ssh-ed25519|ssh-rsa|ssh-dss|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh[.]com|sk-ecdsa-sha2-nistp256@openssh[.]com) [A-Za-z0-9+/]+={0,3}( [^\n]*)?"
-    // { description = "OpenSSH public key (`TYPE BASE64 [COMMENT]', one line)"; };
+  # One line; the newline that ends a .pub file is allowed and dropped, so that
+  # `builtins.readFile ./id_ed25519.pub` is a public key as it stands.
+  publicKeyLine = types.strMatching
+    "(ssh-ed25519|ssh-rsa|ssh-dss|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh[.]com|sk-ecdsa-sha2-nistp256@openssh[.]com) [A-Za-z0-9+/]+={0,3}( [^\n]*)?\n?";
+  publicKeyType = publicKeyLine // {
+    description = "OpenSSH public key (`TYPE BASE64 [COMMENT]', one line)";
+    merge = loc: defs: lib.removeSuffix "\n" (publicKeyLine.merge loc defs);
+  };
 
   userRe = "[A-Za-z_][A-Za-z0-9_.-]*[$]?";
 
