@@ -72,8 +72,8 @@ func TestReadmeWalkthrough(t *testing.T) {
 	printed := out.String()
 	for _, want := range []string{
 		"ok: 4 nodes, 4 SSH grants, 1 VPN network, 1 DNS zone with 4 records", // check
-		"wrote " + filepath.Join(dir, "ssh-host-keys.nix"),                      // keys ssh
-		"wrote " + filepath.Join(dir, "wireguard-keys.nix"),                     // keys wireguard
+		"wrote " + filepath.Join(dir, "ssh-host-keys.nix"),                    // keys ssh
+		"wrote " + filepath.Join(dir, "wireguard-keys.nix"),                   // keys wireguard
 		"alpha | ops", // ssh ops@gamma from alpha with the admin key
 	} {
 		if !strings.Contains(printed, want) {
