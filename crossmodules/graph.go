@@ -79,40 +79,63 @@ func dotID(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
-// DOT renders the graph in Graphviz's language: nodes as boxes, SSH grants as labelled
-// blue edges, each VPN as a cluster of its members' interfaces (linked to their nodes)
-// with the star or mesh links, each zone as a note linked from its primary (bold) and
-// secondaries (dashed).
+// vpnColors are the colours of the VPNs' links, one per network in order (repeating
+// after the last).
+var vpnColors = []string{"darkgreen", "darkorange", "purple", "brown", "teal", "deeppink"}
+
+// hostLabels are the hosts' labels: the name, then per VPN the host is in its address
+// there ("backbone 10.77.0.1", "(server)" for a star's server).
+func (g Graph) hostLabels() map[string][]string {
+	labels := map[string][]string{}
+	for _, n := range g.Nodes {
+		labels[n] = []string{n}
+	}
+	for _, c := range g.VPNs {
+		for _, mb := range c.Members {
+			line := c.Name + " " + mb.Address
+			if mb.Node == c.Server {
+				line += " (server)"
+			}
+			labels[mb.Node] = append(labels[mb.Node], line)
+		}
+	}
+	return labels
+}
+
+// DOT renders the graph in Graphviz's language. Every host is one box, whatever VPNs it
+// is in (its label lists its VPN addresses); SSH grants are labelled blue arrows; each
+// VPN's direct links are lines in a colour of the network's own, labelled with its name;
+// each zone is a note, from its primary (bold) and secondaries (dashed). A legend says
+// which is which.
 func (g Graph) DOT() string {
 	var b strings.Builder
 	b.WriteString("digraph nixmesh {\n  rankdir=LR;\n  graph [fontname=\"Helvetica\"];\n  node [fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n\n")
-	b.WriteString("  // nodes\n")
+	b.WriteString("  // hosts\n")
+	labels := g.hostLabels()
+	servers := map[string]bool{}
+	for _, c := range g.VPNs {
+		servers[c.Server] = c.Server != ""
+	}
 	for _, n := range g.Nodes {
-		fmt.Fprintf(&b, "  %s [shape=box, style=rounded, label=%s];\n", dotID("node:"+n), dotID(n))
+		extra := ""
+		if servers[n] {
+			extra = ", peripheries=2"
+		}
+		fmt.Fprintf(&b, "  %s [shape=box, style=rounded%s, label=%s];\n", dotID("node:"+n), extra, dotID(strings.Join(labels[n], "\n")))
 	}
 	if len(g.SSH) > 0 {
 		b.WriteString("\n  // SSH access: key@source -> user@target\n")
 		for _, e := range g.SSH {
-			fmt.Fprintf(&b, "  %s -> %s [color=blue, label=%s];\n", dotID("node:"+e.FromHost), dotID("node:"+e.ToHost),
+			fmt.Fprintf(&b, "  %s -> %s [color=blue, fontcolor=blue, label=%s];\n", dotID("node:"+e.FromHost), dotID("node:"+e.ToHost),
 				dotID(fmt.Sprintf("%s@%s → %s@%s", e.FromKey, e.FromHost, e.ToUser, e.ToHost)))
 		}
 	}
-	for _, c := range g.VPNs {
-		fmt.Fprintf(&b, "\n  // VPN %s (%s)\n  subgraph %s {\n    label=%s;\n    style=dashed;\n", c.Name, c.Topology,
-			dotID("cluster_vpn_"+c.Name), dotID(fmt.Sprintf("VPN %s %s (%s)", c.Name, c.Subnet, c.Topology)))
-		for _, mb := range c.Members {
-			shape := "ellipse"
-			if mb.Node == c.Server {
-				shape = "doublecircle"
-			}
-			fmt.Fprintf(&b, "    %s [shape=%s, label=%s];\n", dotID("vpn:"+c.Name+":"+mb.Node), shape, dotID(mb.Node+"\n"+mb.Address))
-		}
+	for i, c := range g.VPNs {
+		color := vpnColors[i%len(vpnColors)]
+		fmt.Fprintf(&b, "\n  // VPN %s %s (%s)\n", c.Name, c.Subnet, c.Topology)
 		for _, l := range c.Links {
-			fmt.Fprintf(&b, "    %s -> %s [dir=none, color=darkgreen];\n", dotID("vpn:"+c.Name+":"+l.A), dotID("vpn:"+c.Name+":"+l.B))
-		}
-		b.WriteString("  }\n")
-		for _, mb := range c.Members {
-			fmt.Fprintf(&b, "  %s -> %s [style=dotted, arrowhead=none];\n", dotID("node:"+mb.Node), dotID("vpn:"+c.Name+":"+mb.Node))
+			fmt.Fprintf(&b, "  %s -> %s [dir=none, penwidth=2, color=%s, fontcolor=%s, label=%s];\n",
+				dotID("node:"+l.A), dotID("node:"+l.B), color, color, dotID(c.Name))
 		}
 	}
 	if len(g.Zones) > 0 {
@@ -127,11 +150,37 @@ func (g Graph) DOT() string {
 			}
 		}
 	}
+	b.WriteString("\n  // legend\n")
+	fmt.Fprintf(&b, "  legend [shape=plain, label=<%s>];\n", g.legendHTML())
 	b.WriteString("}\n")
 	return b.String()
 }
 
-// Mermaid renders the graph as a Mermaid flowchart with the same elements as DOT.
+// legendHTML is the legend as a Graphviz HTML-like table: one row per kind of edge, one
+// per VPN in its colour.
+func (g Graph) legendHTML() string {
+	esc := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace
+	row := func(color, sample, text string) string {
+		return fmt.Sprintf(`<tr><td align="left"><font color="%s">%s</font></td><td align="left">%s</td></tr>`, color, esc(sample), esc(text))
+	}
+	var b strings.Builder
+	b.WriteString(`<table border="1" cellborder="0" cellspacing="2" color="gray"><tr><td colspan="2"><b>legend</b></td></tr>`)
+	b.WriteString(row("black", "[ name ]", "a host, with its address on each VPN (double border: a star's server)"))
+	b.WriteString(row("blue", "——>", "SSH grant: key@host may log in as user@target"))
+	for i, c := range g.VPNs {
+		color := vpnColors[i%len(vpnColors)]
+		b.WriteString(row(color, "━━━", fmt.Sprintf("VPN %s %s (%s): a direct WireGuard link", c.Name, c.Subnet, c.Topology)))
+	}
+	if len(g.Zones) > 0 {
+		b.WriteString(row("black", "━━>", "serves the zone as its primary"))
+		b.WriteString(row("black", "- - >", "serves a copy of the zone (secondary)"))
+	}
+	b.WriteString("</table>")
+	return b.String()
+}
+
+// Mermaid renders the graph as a Mermaid flowchart with the same elements as DOT: each
+// host once (with its VPN addresses), VPN links labelled with their network.
 func (g Graph) Mermaid() string {
 	ids := map[string]string{}
 	id := func(key string) string {
@@ -145,27 +194,16 @@ func (g Graph) Mermaid() string {
 	text := func(s string) string { return `"` + strings.ReplaceAll(s, `"`, "#quot;") + `"` }
 	var b strings.Builder
 	b.WriteString("flowchart LR\n")
+	labels := g.hostLabels()
 	for _, n := range g.Nodes {
-		fmt.Fprintf(&b, "  %s(%s)\n", id("node:"+n), text(n))
+		fmt.Fprintf(&b, "  %s(%s)\n", id("node:"+n), text(strings.Join(labels[n], "<br/>")))
 	}
 	for _, e := range g.SSH {
 		fmt.Fprintf(&b, "  %s -->|%s| %s\n", id("node:"+e.FromHost), text(fmt.Sprintf("%s@%s → %s@%s", e.FromKey, e.FromHost, e.ToUser, e.ToHost)), id("node:"+e.ToHost))
 	}
 	for _, c := range g.VPNs {
-		fmt.Fprintf(&b, "  subgraph %s[%s]\n", id("vpn:"+c.Name), text(fmt.Sprintf("VPN %s %s (%s)", c.Name, c.Subnet, c.Topology)))
-		for _, mb := range c.Members {
-			shape := "([%s])"
-			if mb.Node == c.Server {
-				shape = "((%s))"
-			}
-			fmt.Fprintf(&b, "    %s"+shape+"\n", id("vpn:"+c.Name+":"+mb.Node), text(mb.Node+" "+mb.Address))
-		}
 		for _, l := range c.Links {
-			fmt.Fprintf(&b, "    %s --- %s\n", id("vpn:"+c.Name+":"+l.A), id("vpn:"+c.Name+":"+l.B))
-		}
-		b.WriteString("  end\n")
-		for _, mb := range c.Members {
-			fmt.Fprintf(&b, "  %s -.- %s\n", id("node:"+mb.Node), id("vpn:"+c.Name+":"+mb.Node))
+			fmt.Fprintf(&b, "  %s ---|%s| %s\n", id("node:"+l.A), text("VPN "+c.Name), id("node:"+l.B))
 		}
 	}
 	for _, z := range g.Zones {
