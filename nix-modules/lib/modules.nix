@@ -274,7 +274,7 @@ let
     let
       isDefined = defsFinal != [ ];
       mergedValue =
-        if !isDefined then throw "The option `${showOption loc}' is used but not defined."
+        if !isDefined then throw "The option `${showOption loc}' was accessed but has no value defined. Try setting the option."
         else if all (d: type.check d.value) defsFinal then type.merge loc defsFinal
         else
           throw "A definition for option `${showOption loc}' is not of type `${type.description}'. Definition values:${showDefs (filter (d: !(type.check d.value)) defsFinal)}";
@@ -315,7 +315,8 @@ let
               || (both "type" && mergedType == null);
           in
           if clash then
-            throw "The option `${showOption loc}' in `${locOf d}' is already declared in ${showFiles (map locOf (filter (x: isOption x.value) res.decls))}."
+            # Files only, as nixpkgs prints them (tools match this text).
+            throw "The option `${showOption loc}' in `${toString d.file}' is already declared in ${showFiles (map (x: toString x.file) (filter (x: isOption x.value) res.decls))}."
           else res // {
             attrs = res.attrs // o // (if both "type" then { type = mergedType; } else { });
             decls = res.decls ++ [ d ];
@@ -371,7 +372,7 @@ let
     let
       v =
         if merged.isDefined then merged.mergedValue
-        else throw "The option `${showOption loc}' is used but not defined.\nIt is declared in ${showFiles (map locOf md.decls)}; set it in a module or give it a default.";
+        else throw "The option `${showOption loc}' was accessed but has no value defined. Try setting the option.\nIt is declared in ${showFiles (map locOf md.decls)}.";
     in
     if md.attrs ? apply && md.attrs.apply != null then md.attrs.apply v else v;
 

@@ -129,6 +129,43 @@ in
     description = "Whether to enable ${name}.";
   };
 
+  /* An option holding a package of `pkgs` (any attribute set of packages): its
+     default is the attribute `default` names (a name or an attribute path; the option's
+     `name`, the last part of a path, by default; null: no default, or null when
+     `nullable`), shown in documentation as `PKGSTEXT.PATH`. `example` is an attribute
+     path (shown the same way) or a Nix expression as a string.
+
+     Type: mkPackageOption :: AttrSet -> (String | [String]) -> AttrSet -> Option
+
+     Example:
+       mkPackageOption pkgs "hello" { }
+       # => an option of type package, default pkgs.hello, "The hello package to use."
+  */
+  mkPackageOption = pkgs: name:
+    { nullable ? false, default ? name, example ? null, extraDescription ? "", pkgsText ? "pkgs" }:
+    let
+      shown = if isList name then lib.lists.last name else name;
+      path = if isList default then default else [ default ];
+      pathText = lib.attrsets.showAttrPath path;
+      defaults =
+        if default != null then {
+          default = lib.attrsets.attrByPath path (throw "${pathText} cannot be found in ${pkgsText}") pkgs;
+          defaultText = lib.options.literalExpression "${pkgsText}.${pathText}";
+        }
+        else if nullable then { default = null; }
+        else { };
+    in
+    lib.options.mkOption (defaults // {
+      description = "The ${shown} package to use." + (if extraDescription == "" then "" else " " + extraDescription);
+      type = if nullable then lib.types.nullOr lib.types.package else lib.types.package;
+    } // (if example == null then { } else {
+      example = lib.options.literalExpression
+        (if isList example then "${pkgsText}.${lib.attrsets.showAttrPath example}" else example);
+    }));
+
+  # Deprecated nixpkgs name of mkPackageOption.
+  mkPackageOptionMD = lib.options.mkPackageOption;
+
   /* Declare options that accept (and ignore) any definitions.
 
      Type: mkSinkUndeclaredOptions :: AttrSet -> Option

@@ -25,6 +25,14 @@ let
   isStringLike = x: isString x || isPath x || (isAttrs x && (x ? outPath || x ? __toString));
   isOptionType = x: isAttrs x && (x._type or null) == "option-type";
 
+  # Whether a path string lies in or below a store object: storeDir, then a name that
+  # starts with a 32-character hash (nix32 digits) and a dash.
+  # belowStoreObject "/nix/store/0fb3...-bash/bin/bash" => true; "/nix/store/.links" => false
+  belowStoreObject = s:
+    let n = stringLength builtins.storeDir; in
+    substring 0 (n + 1) s == builtins.storeDir + "/"
+    && match "[0-9a-df-np-sv-z]{32}-[^/]+(/.*)?" (substring (n + 1) (stringLength s) s) != null;
+
   # Description with parentheses unless the inner type's class is one of `ok`.
   phrase = ok: t:
     if ok (t.descriptionClass or null) then t.description else "(${t.description})";
@@ -108,7 +116,7 @@ let
       self = mkOptionType {
         inherit name;
         description = desc;
-        descriptionClass = "nonRestrictiveClause";
+        descriptionClass = "noun";
         check = x: isInt x && x >= lo && x <= hi;
         merge = mergeEqualOption;
         functor = (defaultFunctor name) // {
@@ -144,7 +152,7 @@ let
     if isString v then toJSON v
     else if isInt v || isFloat v then toString v
     else if isBool v then (if v then "true" else "false")
-    else if v == null then "null"
+    else if v == null then "<null>"
     else "<${typeOf v}>";
 
   types = {
@@ -183,7 +191,28 @@ let
     float = simple { name = "float"; description = "floating point number"; descriptionClass = "noun"; check = isFloat; merge = mergeEqualOption; };
 
     /* Type: an integer or a float. */
-    number = simple { name = "number"; description = "signed integer or floating point number"; descriptionClass = "noun"; check = x: isInt x || isFloat x; merge = mergeEqualOption; };
+    number = types.either types.int types.float;
+
+    /* Number families (integers or floats): numbers.between lo hi, numbers.nonnegative,
+       numbers.positive. Example: numbers.between 0 1.5 */
+    numbers = {
+      between = lo: hi:
+        if lo > hi then throw "types.numbers.between: lower bound ${toJSON lo} is above upper bound ${toJSON hi}"
+        else types.addCheck types.number (x: x >= lo && x <= hi) // {
+          name = "numberBetween";
+          description = "integer or floating point number between ${toJSON lo} and ${toJSON hi} (both inclusive)";
+        };
+      nonnegative = types.addCheck types.number (x: x >= 0) // {
+        name = "numberNonnegative";
+        description = "nonnegative integer or floating point number, meaning >=0";
+        descriptionClass = "nonRestrictiveClause";
+      };
+      positive = types.addCheck types.number (x: x > 0) // {
+        name = "numberPositive";
+        description = "positive integer or floating point number, meaning >0";
+        descriptionClass = "nonRestrictiveClause";
+      };
+    };
 
     /* Type: a string; several equal definitions are accepted. */
     str = simple { name = "str"; description = "string"; descriptionClass = "noun"; check = isString; merge = mergeEqualOption; };
@@ -229,10 +258,68 @@ let
     string = separatedString "";
 
     /* Type: an absolute path (a path value or a string starting with "/"). */
-    path = simple {
-      name = "path"; description = "path"; descriptionClass = "noun";
-      check = x: isStringLike x && substring 0 1 (toString x) == "/";
-      merge = mergeEqualOption;
+    path = types.pathWith { absolute = true; };
+
+    /* Type: an absolute path inside the Nix store (below a store object, e.g.
+       "/nix/store/<hash>-bash/bin/bash"). */
+    pathInStore = types.pathWith { inStore = true; };
+
+    /* Type: an absolute path outside the Nix store, as a string (a path value would be
+       copied into the store when used). */
+    externalPath = types.pathWith { absolute = true; inStore = false; };
+
+    /* Type: a path, constrained by `absolute` (true: starts with "/"; false: does not;
+       null: either) and `inStore` (true: below a store object; false: not in the store,
+       and a string rather than a path value; null: either). Types with equal
+       constraints merge.
+       Example: pathWith { inStore = true; } */
+    pathWith = { inStore ? null, absolute ? null }:
+      if inStore == true && absolute == false then
+        throw "In pathWith, inStore means the path must be absolute: `inStore = true' with `absolute = false' describes no path."
+      else
+        let
+          self = mkOptionType {
+            name = "path";
+            description =
+              (if absolute == true then "absolute " else if absolute == false then "relative " else "")
+              + "path"
+              + (if inStore == true then " in the Nix store" else if inStore == false then " not in the Nix store" else "");
+            descriptionClass = "noun";
+            check = x:
+              (if inStore == false then isString x else isStringLike x)
+              && (absolute == null || absolute == (substring 0 1 (toString x) == "/"))
+              && (inStore == null || inStore == belowStoreObject (toString x));
+            merge = mergeEqualOption;
+            functor = (defaultFunctor "path") // {
+              type = types.pathWith;
+              payload = { inherit inStore absolute; };
+              binOp = a: b: if a == b then a else null;
+            };
+          };
+        in
+        self;
+
+    /* Type: a value that serialises to a data format named `typeName` ("JSON",
+       "TOML"): booleans, numbers, strings, paths, and attribute sets and lists of them;
+       null too when `nullable`. Definitions merge like attrsOf/listOf at every level.
+       Example: serializableValueWith { typeName = "JSON"; } */
+    serializableValueWith = { typeName, nullable ? true }:
+      let
+        scalarOrNested = types.oneOf [
+          types.bool types.int types.float types.str types.path
+          (types.attrsOf value) (types.listOf value)
+        ];
+        value = (if nullable then types.nullOr scalarOrNested else scalarOrNested) // {
+          description = "${typeName} value";
+        };
+      in
+      value;
+
+    /* Type: booleans merged with `or`: true when any definition is true. */
+    boolByOr = simple {
+      name = "boolByOr"; description = "boolean (merged using or)"; descriptionClass = "noun";
+      check = isBool;
+      merge = _: defs: any (d: d.value) defs;
     };
 
     /* Type: `t` whose values must also pass `check` (the merge stays t's).
@@ -243,7 +330,8 @@ let
        Example: passwdEntry types.path */
     passwdEntry = t: types.addCheck t (x: match ".*[:\n].*" (toString x) == null) // {
       name = "passwdEntry ${t.name}";
-      description = "${t.description}, not containing newlines or colons";
+      description = "${phrase (c: c == "noun") t}, not containing newlines or colons";
+      descriptionClass = "nonRestrictiveClause";
     };
 
     /* Type: a derivation or a store path. */
@@ -361,7 +449,7 @@ let
     nonEmptyListOf = elemType:
       let l = types.listOf elemType; in
       l // {
-        description = "non-empty ${l.description}";
+        description = "non-empty ${phrase (c: c == "noun") l}";
         check = x: isList x && x != [ ];
         emptyValue = { };
         substSubModules = m: types.nonEmptyListOf (elemType.substSubModules m);
@@ -370,50 +458,70 @@ let
     /* Type: an attribute set whose values have type `elemType`; definitions are merged
        per attribute. Attribute names are strict (mkIf on a value is resolved to know
        whether the attribute exists). Example: attrsOf int */
-    attrsOf = elemType: mkOptionType {
-      name = "attrsOf";
-      description = "attribute set of ${phrase (c: c == "noun" || c == "composite") elemType}";
-      descriptionClass = "composite";
-      check = isAttrs;
-      merge = loc: defs:
-        let
-          merged = mapAttrs
-            (n: ds:
-              if length ds == 1 && !(isProperty (head ds).value)
-              then { value = mergeOne (loc ++ [ n ]) elemType ds; }
-              else (mergeDefs (loc ++ [ n ]) elemType ds).optionalValue)
-            (attrDefs defs);
-        in
-        listToAttrs (concatMap (n: let v = merged.${n}; in if v ? value then [ { name = n; value = v.value; } ] else [ ]) (attrNames merged));
-      emptyValue = { value = { }; };
-      getSubOptions = prefix: elemType.getSubOptions (prefix ++ [ "<name>" ]);
-      getSubModules = elemType.getSubModules;
-      substSubModules = m: types.attrsOf (elemType.substSubModules m);
-      functor = (defaultFunctor "attrsOf") // { wrapped = elemType; type = types.attrsOf; };
-      nestedTypes.elemType = elemType;
-    };
+    attrsOf = elemType: types.attrsWith { inherit elemType; };
 
     /* Type: like attrsOf, but attribute names do not depend on the values: an attribute
        defined only under a false mkIf is present and evaluates to the element type's
        empty value (or fails when read). Example: lazyAttrsOf raw */
-    lazyAttrsOf = elemType: mkOptionType {
-      name = "lazyAttrsOf";
-      description = "lazy attribute set of ${phrase (c: c == "noun" || c == "composite") elemType}";
+    lazyAttrsOf = elemType: types.attrsWith { inherit elemType; lazy = true; };
+
+    /* Type: attrsOf (lazy = false) or lazyAttrsOf (lazy = true), with `placeholder` the
+       name that documentation shows for an attribute (`<name>` by default). Two
+       declarations merge when their element types merge, their laziness agrees and
+       their placeholders agree (or one is the default).
+       Example: attrsWith { elemType = types.str; placeholder = "user"; } */
+    attrsWith = { elemType, lazy ? false, placeholder ? "name" }: mkOptionType {
+      name = if lazy then "lazyAttrsOf" else "attrsOf";
+      description = (if lazy then "lazy attribute set" else "attribute set")
+        + " of ${phrase (c: c == "noun" || c == "composite") elemType}";
       descriptionClass = "composite";
       check = isAttrs;
       merge = loc: defs:
-        mapAttrs
-          (n: ds:
-            if length ds == 1 && !(isProperty (head ds).value) then mergeOne (loc ++ [ n ]) elemType ds
-            else
-              let m = mergeDefs (loc ++ [ n ]) elemType ds; in
-              if m.isDefined then m.mergedValue else (elemType.emptyValue.value or m.mergedValue))
-          (attrDefs defs);
+        if lazy then
+          mapAttrs
+            (n: ds:
+              if length ds == 1 && !(isProperty (head ds).value) then mergeOne (loc ++ [ n ]) elemType ds
+              else
+                let m = mergeDefs (loc ++ [ n ]) elemType ds; in
+                if m.isDefined then m.mergedValue else (elemType.emptyValue.value or m.mergedValue))
+            (attrDefs defs)
+        else
+          let
+            merged = mapAttrs
+              (n: ds:
+                if length ds == 1 && !(isProperty (head ds).value)
+                then { value = mergeOne (loc ++ [ n ]) elemType ds; }
+                else (mergeDefs (loc ++ [ n ]) elemType ds).optionalValue)
+              (attrDefs defs);
+          in
+          listToAttrs (concatMap (n: let v = merged.${n}; in if v ? value then [ { name = n; value = v.value; } ] else [ ]) (attrNames merged));
       emptyValue = { value = { }; };
-      getSubOptions = prefix: elemType.getSubOptions (prefix ++ [ "<name>" ]);
+      getSubOptions = prefix: elemType.getSubOptions (prefix ++ [ "<${placeholder}>" ]);
       getSubModules = elemType.getSubModules;
-      substSubModules = m: types.lazyAttrsOf (elemType.substSubModules m);
-      functor = (defaultFunctor "lazyAttrsOf") // { wrapped = elemType; type = types.lazyAttrsOf; };
+      substSubModules = m: types.attrsWith { elemType = elemType.substSubModules m; inherit lazy placeholder; };
+      functor = (defaultFunctor "attrsWith") // {
+        type = types.attrsWith;
+        wrapped = elemType;
+        payload = { inherit elemType lazy placeholder; };
+        binOp = a: b:
+          let
+            elem = a.elemType.typeMerge b.elemType.functor;
+            ph = if a.placeholder == b.placeholder then a.placeholder
+              else if a.placeholder == "name" then b.placeholder
+              else if b.placeholder == "name" then a.placeholder
+              else null;
+          in
+          if elem == null || a.lazy != b.lazy || ph == null then null
+          else { elemType = elem; lazy = a.lazy; placeholder = ph; };
+      };
+      nestedTypes.elemType = elemType;
+    };
+
+    /* Type: attrsOf, under its old name (lists of attribute sets are no longer
+       accepted); deprecated. */
+    loaOf = elemType: types.attrsOf elemType // {
+      name = "loaOf";
+      deprecationMessage = "types.loaOf no longer accepts lists; use types.attrsOf.";
       nestedTypes.elemType = elemType;
     };
 
@@ -549,8 +657,14 @@ let
       in
       mkOptionType {
         name = "submodule";
-        description = if description != null then description else "submodule";
-        descriptionClass = "noun";
+        # "open submodule of T" when the modules declare a freeform type T.
+        description =
+          if description != null then description
+          else
+            let freeform = (docEval [ ])._module.freeformType or null; in
+            if freeform == null then "submodule"
+            else "open submodule of ${phrase (c: c == "noun" || c == "composite") freeform}";
+        descriptionClass = null;
         check = x: isAttrs x || isFunction x || types.path.check x;
         merge = loc: defs:
           (evalWith loc ([ (nameModule (if loc == [ ] then "<name>" else last' loc)) ] ++ asModules defs)).config;
