@@ -22,7 +22,10 @@ type Option struct {
 	Default      json.RawMessage `json:"default,omitempty"`
 	Example      json.RawMessage `json:"example,omitempty"`
 	Declarations []string        `json:"declarations"`
-	ReadOnly     bool            `json:"readOnly"`
+	// DeclarationLocations are the declarations as FILE:LINE (the bundled lib's
+	// extension; nixpkgs' lib gives files only, in Declarations).
+	DeclarationLocations []string `json:"declarationLocations,omitempty"`
+	ReadOnly             bool     `json:"readOnly"`
 }
 
 // Literal renders a Default or Example as Nix-ish text: a literalExpression's text, or

@@ -100,7 +100,11 @@ func runOptions(ctx context.Context, opts optionsOptions, out io.Writer) error {
 		if o.ReadOnly {
 			fmt.Fprintln(out, "    read-only")
 		}
-		for _, d := range o.Declarations {
+		declared := o.DeclarationLocations
+		if len(declared) == 0 {
+			declared = o.Declarations
+		}
+		for _, d := range declared {
 			fmt.Fprintf(out, "    declared in: %s\n", d)
 		}
 		if desc := strings.TrimSpace(o.Description); desc != "" {

@@ -274,7 +274,11 @@ let
     let
       isDefined = defsFinal != [ ];
       mergedValue =
-        if !isDefined then throw "The option `${showOption loc}' was accessed but has no value defined. Try setting the option."
+        # Not defined: the type's empty value where it has one ([] for lists, the
+        # defaults for a submodule, ...), as nixpkgs does.
+        if !isDefined then
+          (if type.emptyValue ? value then type.emptyValue.value
+           else throw "The option `${showOption loc}' was accessed but has no value defined. Try setting the option.")
         else if all (d: type.check d.value) defsFinal then type.merge loc defsFinal
         else
           throw "A definition for option `${showOption loc}' is not of type `${type.description}'. Definition values:${showDefs (filter (d: !(type.check d.value)) defsFinal)}";
@@ -371,7 +375,7 @@ let
   optionValue = loc: md: merged:
     let
       v =
-        if merged.isDefined then merged.mergedValue
+        if merged.isDefined || md.type.emptyValue ? value then merged.mergedValue
         else throw "The option `${showOption loc}' was accessed but has no value defined. Try setting the option.\nIt is declared in ${showFiles (map locOf md.decls)}.";
     in
     if md.attrs ? apply && md.attrs.apply != null then md.attrs.apply v else v;

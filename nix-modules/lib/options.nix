@@ -386,9 +386,12 @@ in
             loc = opt.loc;
             type = if opt ? type && opt.type != null then opt.type.description or "unspecified" else "unspecified";
             description = if opt ? description && opt.description != null then opt.description else null;
-            declarations =
+            # Files, as nixpkgs lists them; FILE:LINE where known in declarationLocations
+            # (nixmesh's `options` command shows those).
+            declarations = map toString (opt.declarations or [ ]);
+            declarationLocations =
               if decls != [ ] then map (p: if (p.line or null) != null then "${p.file}:${toString p.line}" else p.file) decls
-              else opt.declarations or [ ];
+              else map toString (opt.declarations or [ ]);
             readOnly = opt.readOnly or false == true;
             internal = internal == true;
             visible = visible == true || visible == "shallow";

@@ -668,7 +668,8 @@ let
         check = x: isAttrs x || isFunction x || types.path.check x;
         merge = loc: defs:
           (evalWith loc ([ (nameModule (if loc == [ ] then "<name>" else last' loc)) ] ++ asModules defs)).config;
-        emptyValue = { value = { }; };
+        # Not defined at all: the modules' own defaults.
+        emptyValue = { value = (evalWith [ ] [ (nameModule "<name>") ]).config; };
         getSubOptions = prefix:
           let o = (docEval prefix).options; in
           removeAttrs o [ "_module" ];
@@ -686,6 +687,71 @@ let
               else throw "A submoduleWith option is declared multiple times with conflicting shorthandOnlyDefinesConfig values";
             description = if a.description == null then b.description else a.description;
             class = if a.class == null then b.class else a.class;
+          };
+        };
+      };
+
+    /* Type: an attribute set with exactly one attribute, whose name (the tag) picks which
+       option of `tags` types its value: a tagged union. `tags` maps each tag to an
+       option (mkOption); documentation shows them as sub-options. Two declarations merge
+       their tags (a tag in both merges like an option declared twice).
+       Example: attrTag { port = mkOption { type = port; }; socket = mkOption { type = str; }; } */
+    attrTag = tags0:
+      let
+        tagNames = attrNames tags0;
+        choices = concatStringsSep ", " (map lib.strings.escapeNixIdentifier tagNames);
+        tags = mapAttrs
+          (n: opt:
+            let pos = unsafeGetAttrPos n tags0; in
+            if (opt._type or null) != "option" then
+              throw ("In attrTag, each tag value must be an option, but tag ${lib.strings.escapeNixIdentifier n} "
+                + (if (opt._type or null) == "option-type" then "was a bare type, not wrapped in mkOption."
+                   else if opt ? _type then "was of type ${lib.strings.escapeNixString opt._type}."
+                   else "was not.")
+                + (if pos == null then "" else " (at ${pos.file}:${toString pos.line})"))
+            else opt // {
+              declarations = opt.declarations or (if pos == null then [ ] else [ pos.file ]);
+              declarationPositions = opt.declarationPositions or (if pos == null then [ ] else [ pos ]);
+            })
+          tags0;
+        tagOf = v: head (attrNames v);
+      in
+      mkOptionType {
+        name = "attrTag";
+        description = "attribute-tagged union with choices: ${choices}";
+        descriptionClass = "noun";
+        check = v: isAttrs v && length (attrNames v) == 1 && tags ? ${tagOf v};
+        merge = loc: defs:
+          let
+            tag = tagOf (head defs).value;
+            others = filter (d: tagOf d.value != tag) defs;
+            tagDefs = map (d: { inherit (d) file; value = d.value.${tag}; pos = unsafeGetAttrPos tag d.value; }) defs;
+            opt = tags.${tag};
+            withDefault = (if opt ? default then [ { file = head (opt.declarations ++ [ "<attrTag>" ]); value = lib.modules.mkOptionDefault opt.default; } ] else [ ]) ++ tagDefs;
+            merged = (mergeDefs (loc ++ [ tag ]) opt.type withDefault).mergedValue;
+          in
+          if others != [ ] then
+            throw "The option `${showOption loc}' is defined both as `${tag}' and `${tagOf (head others).value}', in ${showFiles (lib.lists.unique (map (d: toString d.file) defs))}."
+          else { ${tag} = if opt ? apply && opt.apply != null then opt.apply merged else merged; };
+        getSubOptions = prefix: mapAttrs (n: opt: opt // { loc = prefix ++ [ n ]; }) tags;
+        nestedTypes = tags;
+        functor = (defaultFunctor "attrTag") // {
+          type = p: types.attrTag p.tags;
+          payload = { inherit tags; };
+          binOp = a: b: {
+            tags = a.tags // b.tags // mapAttrs
+              (n: bOpt:
+                let
+                  aOpt = a.tags.${n};
+                  type = if aOpt ? type && bOpt ? type then aOpt.type.typeMerge bOpt.type.functor else aOpt.type or bOpt.type or null;
+                in
+                if type == null then throw "attrTag: the tag `${n}' is declared twice with types that do not merge (`${aOpt.type.description}' and `${bOpt.type.description}')."
+                else aOpt // bOpt // {
+                  inherit type;
+                  declarations = aOpt.declarations ++ bOpt.declarations;
+                  declarationPositions = aOpt.declarationPositions ++ bOpt.declarationPositions;
+                })
+              (builtins.intersectAttrs a.tags b.tags);
           };
         };
       };
