@@ -25,7 +25,7 @@
 { lib }:
 let
   inherit (builtins)
-    addErrorContext all any attrNames concatMap elemAt filter foldl' functionArgs genList
+    addErrorContext all any attrNames attrValues concatMap elemAt filter foldl' functionArgs genList
     genericClosure head intersectAttrs isAttrs isBool isFunction isList isPath isString
     length listToAttrs map mapAttrs removeAttrs sort substring tail typeOf unsafeGetAttrPos
     zipAttrsWith;
@@ -125,8 +125,12 @@ let
     if isFunction m || (isAttrs m && m ? __functor) then normalize ctx file key (applyModuleArgs file key ctx m)
     else if !isAttrs m then
       throw "The module `${key}' (in `${file}') is a ${typeOf m}, but a module must be an attribute set, a function or a path."
+    # A whole module under mkIf or mkOverride is its config (as in nixpkgs); other
+    # properties are refused.
+    else if isProperty m && (m._type == "if" || m._type == "override") then
+      normalized ctx file key { } m
     else if isProperty m then
-      throw "The module `${key}' (in `${file}') is a `${m._type}' property (mkIf/mkMerge/...); put it under `config' instead."
+      throw "The module `${key}' (in `${file}') is a `${m._type}' property (mkMerge/mkOrder); put it under `config' instead."
     else if m ? config || m ? options then
       let extra = attrNames (removeAttrs m structuredKeys); in
       if extra != [ ] then
@@ -436,16 +440,44 @@ let
         ++ concatMap (n: let c = children.${n}; in if c.isOption then [ ] else c.level.unmatched) (attrNames children);
     };
 
-  unmatchedError = prefix: unmatched:
+  unmatchedError = prefix: options: unmatched:
     let
       first = head unmatched;
       same = filter (d: d.path == first.path) unmatched;
+      # An option in `config': the value, or one of its attributes (one level down;
+      # tryEval so that a throwing value only loses the hint).
+      optionLike = v: let r = builtins.tryEval (isOption v); in r.success && r.value;
+      looksLikeOption = optionLike first.value
+        || (let r = builtins.tryEval (isAttrs first.value); in r.success && r.value && any optionLike (attrValues first.value));
       hint =
-        if isOption first.value then
+        if looksLikeOption then
           "\n\nIt seems as if you're trying to declare an option by placing it into `config' rather than `options'!"
         else "";
+      # Up to three declared siblings closest to the misspelt name (edit distance); in a
+      # large set only those at most 2 edits away.
+      parent = lib.lists.init first.path;
+      name = last first.path;
+      siblings = attrNames (lib.attrsets.attrByPath parent { } options);
+      candidates = if parent == [ ] then filter (n: n != "_module") siblings else siblings;
+      near = lib.lists.take 3 (lib.lists.sortOn (lib.strings.levenshtein name)
+        (if length candidates < 100 then candidates else filter (lib.strings.levenshteinAtMost 2 name) candidates));
+      quote = n: "`${showOption (prefix ++ parent ++ [ n ])}'";
+      suggestion =
+        if near == [ ] then ""
+        else if length near == 1 then "\n\nDid you mean ${quote (head near)}?"
+        else "\n\nDid you mean ${builtins.concatStringsSep ", " (map quote (lib.lists.init near))} or ${quote (last near)}?";
+      definitions = addErrorContext "while evaluating the error message for definitions for `${showOption (prefix ++ first.path)}', which is an option that does not exist"
+        (addErrorContext "while evaluating a definition from `${toString first.file}'" (showDefs same));
+      # No options at all (`_module' is always there): the options were probably
+      # written where definitions go.
+      noOptions = attrNames options == [ "_module" ];
+      base = "The option `${showOption (prefix ++ first.path)}' does not exist. Definition values:${definitions}";
     in
-    "The option `${showOption (prefix ++ first.path)}' does not exist. Definition values:${showDefs same}${hint}";
+    if noOptions && prefix == [ ] then
+      "${base}\n\nIt seems as if you're trying to declare an option by placing it into `config' rather than `options'!"
+    else if noOptions then
+      "${base}\n\nHowever there are no options defined in `${showOption prefix}'. Are you sure you've declared your options properly? This can happen if you e.g. declared your options in `types.submodule' under `config' rather than `options'."
+    else "${base}${hint}${suggestion}";
 
   # The options every evaluation has; declared once and shared by all evaluations.
   internalOptions._module = {
@@ -550,7 +582,7 @@ let
 
       checkUnmatched =
         if declared._module.check && freeformType == null && merged.unmatched != [ ]
-        then throw (unmatchedError prefix merged.unmatched)
+        then throw (unmatchedError prefix options merged.unmatched)
         else null;
       checked = builtins.seq checkUnmatched;
     in

@@ -436,4 +436,35 @@ rec {
     else if !builtins.isInt v then throw "toIntBase10: Could not convert ${escapeNixString str} to int."
     else if head m == "-" then 0 - v
     else v;
+
+  # The edit distance between two strings: the fewest insertions, deletions and
+  # substitutions of one character that turn `a` into `b` (one row of the table at a time).
+  # levenshtein "enble" "enable" => 1
+  levenshtein = a: b:
+    let
+      as = charsOf a;
+      bs = charsOf b;
+      lb = length bs;
+      step = row: ca:
+        let
+          next = builtins.foldl'
+            (acc: j:
+              let
+                cost = if ca == elemAt bs j then 0 else 1;
+                v = lib.trivial.min (lib.trivial.min (elemAt row (j + 1) + 1) (acc.last + 1)) (elemAt row j + cost);
+              in
+              { last = v; cells = acc.cells ++ [ v ]; })
+            { last = head row + 1; cells = [ (head row + 1) ]; }
+            (genList (j: j) lb);
+        in
+        next.cells;
+    in
+    lib.lists.last (builtins.foldl' step (genList (j: j) (lb + 1)) as);
+
+  # Whether the edit distance is at most `k`; strings whose lengths differ by more than
+  # `k` are ruled out without computing it.
+  # levenshteinAtMost 2 "enble" "enabled" => true
+  levenshteinAtMost = k: a: b:
+    let d = stringLength a - stringLength b; in
+    (if d < 0 then 0 - d else d) <= k && levenshtein a b <= k;
 }
