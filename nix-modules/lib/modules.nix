@@ -78,7 +78,7 @@ let
   */
   mkOrder = priority: content: { _type = "order"; inherit priority content; };
 
-  propertyTypes = { "if" = true; merge = true; override = true; order = true; };
+  propertyTypes = { "if" = true; merge = true; override = true; order = true; definition = true; };
   isProperty = v: isAttrs v && propertyTypes ? ${v._type or ""};
 
   last = l: elemAt l (length l - 1);
@@ -125,6 +125,17 @@ let
     if isFunction m || (isAttrs m && m ? __functor) then normalize ctx file key (applyModuleArgs file key ctx m)
     else if !isAttrs m then
       throw "The module `${key}' (in `${file}') is a ${typeOf m}, but a module must be an attribute set, a function or a path."
+    # Some other typed value (a flake, an evaluated configuration, a type, ...).
+    else if m ? _type && !(isProperty m) && m._type != "module" then
+      let
+        into = ", while trying to load a module into ${toString file}"
+          + (if ctx.base._prefix or [ ] == [ ] then "" else ", while trying to load a module into `${showOption ctx.base._prefix}'");
+        help = {
+          configuration = "\n\nIf you really mean to import this configuration, instead please only import the modules that make up the configuration: an evaluated configuration carries its own special arguments and cannot be loaded again. Bind the modules to a name (let, a file or an attribute) and import those.";
+          flake = "\n\nPerhaps you forgot to select an attribute name? Instead of `inputs.someflake', write something like `inputs.someflake.nixosModules.default' (the module the flake exports).";
+        };
+      in
+      throw "Expected a module, but found a value of type ${lib.strings.escapeNixString m._type}${into}.\nA module is typically loaded by adding it to the `imports = [ ... ];' attribute of an existing module, or in the `modules = [ ... ];' argument of various functions. Please make sure that each of the list items is a module, and not a different kind of value.${help.${m._type} or ""}"
     # A whole module under mkIf or mkOverride is its config (as in nixpkgs); other
     # properties are refused.
     else if isProperty m && (m._type == "if" || m._type == "override") then
@@ -141,7 +152,7 @@ let
 
   normalized = ctx: file: key: m: cfg:
     if m ? _class && ctx.class != null && m._class != ctx.class then
-      throw "The module `${moduleFile file m}' was imported into `${ctx.class}' instead of `${m._class}'."
+      throw "The module `${moduleFile file m}` (class: ${lib.strings.escapeNixString m._class}) cannot be imported into a module evaluation that expects class ${lib.strings.escapeNixString ctx.class}: it was written for `${m._class}' (its `_class'), not `${ctx.class}'. Import the module meant for ${ctx.class}, or fix its `_class'."
     else {
       key = if m ? key then toString m.key else key;
       file = moduleFile file m;
@@ -231,6 +242,10 @@ let
        then [ { deferred = true; prio = v.priority; inherit def order; content = v.content; } ]
        else peel loc def prio order v.content)
     else if t == "order" then peel loc def prio (if order == null then v.priority else order) v.content
+    # mkDefinition: another file (and no position) for the definition; recognised only
+    # where mkIf and mkMerge may stand, not under mkOverride or mkOrder (as nixpkgs).
+    else if t == "definition" && prio == null && order == null then
+      peel loc (def // { file = v.file; pos = null; }) prio order v.value
     else [
       (def // {
         value = v;
@@ -412,7 +427,14 @@ let
     let
       loc = prefix ++ rel;
       declEntries = d:
-        if isAttrs d.value then mapAttrs (n: v: { inherit (d) file; value = v; pos = unsafeGetAttrPos n d.value; }) d.value
+        # A typed value where a declaration belongs: a bare type (mkOption forgotten),
+        # a whole evaluation, ...
+        if isAttrs d.value && d.value ? _type then
+          throw ("In module ${toString d.file}: expected an option declaration at option path `${showOption loc}` but got an attribute set with type ${d.value._type}"
+            + (if d.value._type == "option-type" then
+                "\n\nWhen declaring an option, you must wrap the type in a `mkOption` call, e.g.\n    ${lib.strings.escapeNixIdentifier (last loc)} = lib.mkOption {\n      type = <the type you wrote>;\n      description = ...;\n    };"
+               else ""))
+        else if isAttrs d.value then mapAttrs (n: v: { inherit (d) file; value = v; pos = unsafeGetAttrPos n d.value; }) d.value
         else throw "The option declaration `${showOption loc}' in `${locOf d}' is neither an option (mkOption) nor an attribute set of options.";
       declsByName =
         if length decls == 1 then mapAttrs (n: e: [ e ]) (declEntries (head decls))
@@ -584,7 +606,8 @@ let
         if declared._module.check && freeformType == null && merged.unmatched != [ ]
         then throw (unmatchedError prefix options merged.unmatched)
         else null;
-      checked = builtins.seq checkUnmatched;
+      # The class is forced: a type merge that found two classes throws here.
+      checked = v: builtins.seq class (builtins.seq checkUnmatched v);
     in
     {
       _type = "configuration";
@@ -606,7 +629,9 @@ let
     let prio = option.highestPrio or defaultOverridePriority; in
     mkAliasIfDef option (wrap (mkMerge (map (mkOverride prio) option.definitions)));
 
-  doRename = { from, to, visible, warn, use, withPriority ? true }:
+  # condition: whether the definitions go to `to` at all (false: `to` gets none, so an
+  # attrsOf-of-submodules entry on the way is not created).
+  doRename = { from, to, visible, warn, use, withPriority ? true, condition ? true }:
     { config, options, ... }:
     let
       fromOpt = getAttrFromPath from options;
@@ -624,7 +649,7 @@ let
         (if warn && options ? warnings then {
           warnings = if fromOpt.isDefined then [ "The option `${showOption from}' defined in ${showFiles fromOpt.files} has been renamed to `${showOption to}'." ] else [ ];
         } else { })
-        (setAttrByPath to ((if withPriority then mkAliasAndWrapDefsWithPriority else mkAliasAndWrapDefinitions) (x: x) fromOpt))
+        (mkIf condition (setAttrByPath to ((if withPriority then mkAliasAndWrapDefsWithPriority else mkAliasAndWrapDefinitions) (x: x) fromOpt)))
       ];
     };
 in
@@ -637,6 +662,14 @@ in
   /* Priority 1500, the priority of option defaults. Type: a -> Definition.
      Example: mkOptionDefault 1 */
   mkOptionDefault = mkOverride optionDefaultPriority;
+
+  /* A definition that says where it comes from: `file` replaces the module's file in
+     messages. `value` may use mkOverride/mkOrder; mkIf and mkMerge go around it.
+
+     Type: mkDefinition :: { file, value } -> Definition
+
+     Example: mkDefinition { file = "generated.nix"; value = 42; } */
+  mkDefinition = args@{ file, value, ... }: args // { _type = "definition"; };
   /* Priority 1000: loses against plain definitions (100). Type: a -> Definition.
      Example: mkDefault "x" */
   mkDefault = mkOverride 1000;

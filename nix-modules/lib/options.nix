@@ -91,9 +91,15 @@ let
   take' = n: l: builtins.genList (i: builtins.elemAt l i) (if n < length l then n else length l);
 
   # A definition's location: `FILE:LINE:COL' from its captured position, else its file.
+  # A module's `_file' set to a name that is not a path (e.g. "generated config") is
+  # what the user wants to see: it wins over the position in the source.
   defLocation = def:
-    let pos = def.pos or null; in
-    if pos != null then "${pos.file}:${toString pos.line}:${toString pos.column}" else def.file;
+    let
+      pos = def.pos or null;
+      file = toString def.file;
+      named = file != "" && substring 0 1 file != "/" && substring 0 1 file != "<";
+    in
+    if pos != null && (!named || toString pos.file == file) then "${pos.file}:${toString pos.line}:${toString pos.column}" else file;
 
   prioritySuggestion = ''
     Use `lib.mkForce value` or `lib.mkDefault value` to change the priority on any of these definitions.'';

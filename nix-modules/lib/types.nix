@@ -88,7 +88,7 @@ let
 
   mergeDefs = loc: type: defs: lib.modules.mergeDefinitions loc type defs;
 
-  propertyTypes = { "if" = true; merge = true; override = true; order = true; };
+  propertyTypes = { "if" = true; merge = true; override = true; order = true; definition = true; };
   isProperty = v: isAttrs v && propertyTypes ? ${v._type or ""};
 
   # Merge plain definitions (no properties) of one element: check, then merge; a value
@@ -686,7 +686,10 @@ let
               if a.shorthandOnlyDefinesConfig == b.shorthandOnlyDefinesConfig then a.shorthandOnlyDefinesConfig
               else throw "A submoduleWith option is declared multiple times with conflicting shorthandOnlyDefinesConfig values";
             description = if a.description == null then b.description else a.description;
-            class = if a.class == null then b.class else a.class;
+            class =
+              if a.class == null then b.class
+              else if b.class == null || a.class == b.class then a.class
+              else throw "A submoduleWith option is declared multiple times with conflicting class values \"${toString b.class}\" and \"${toString a.class}\".";
           };
         };
       };
