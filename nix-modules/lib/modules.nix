@@ -223,7 +223,10 @@ let
          then mapAttrs (n: x: { inherit (def) file; value = x; pos = unsafeGetAttrPos n v; }) v
          else mapAttrs (n: x: { inherit (def) file; value = wrap x; pos = unsafeGetAttrPos n v; }) v) ]
     else
-      throw "The option `${showOption loc}' is a set of options, but it is defined as a value that is not an attribute set. Definition values:${showDefs [ (def // { value = v; }) ]}";
+      throw (if def.atRoot or false then
+        # The root of a module's (or submodule's) definitions, worded as nixpkgs words it.
+        "In module `${toString def.file}', you're trying to define a value of type `${typeOf v}'\nrather than an attribute set for the option\n`${builtins.concatStringsSep "." loc}'!\n\nThis usually happens if `${builtins.concatStringsSep "." loc}' has option definitions inside that are not matched. Definition values:${showDefs [ (def // { value = v; }) ]}"
+      else "The option `${showOption loc}' is a set of options, but it is defined as a value that is not an attribute set. Definition values:${showDefs [ (def // { value = v; }) ]}");
 
   # Resolve a definition's properties into plain definitions with their priority and order.
   # The content of an override (mkDefault, mkForce, an option's default) is not looked at
@@ -339,7 +342,8 @@ let
           in
           if clash then
             # Files only, as nixpkgs prints them (tools match this text).
-            throw "The option `${showOption loc}' in `${toString d.file}' is already declared in ${showFiles (map (x: toString x.file) (filter (x: isOption x.value) res.decls))}."
+            # (Worded as nixpkgs words it: the earlier declaration first.)
+            throw "The option `${showOption loc}' in ${showFiles (map (x: toString x.file) (filter (x: isOption x.value) res.decls))} is already declared in `${toString d.file}'."
           else res // {
             attrs = res.attrs // o // (if both "type" then { type = mergedType; } else { });
             decls = res.decls ++ [ d ];
@@ -439,7 +443,7 @@ let
       declsByName =
         if length decls == 1 then mapAttrs (n: e: [ e ]) (declEntries (head decls))
         else zipAttrsWith (n: vs: vs) (map declEntries decls);
-      pushed = concatMap (d: pushDown loc d null d.value) defs;
+      pushed = concatMap (d: pushDown loc (if rel == [ ] then d // { atRoot = true; } else d) null d.value) defs;
       defsByName =
         if pushed == [ ] then { }
         else if length pushed == 1 then mapAttrs (n: e: [ e ]) (head pushed)
@@ -691,6 +695,15 @@ in
   /* Wrap a module so definitions without a file get `file`.
      Type: setDefaultModuleLocation :: String -> Module -> Module */
   setDefaultModuleLocation = file: m: { _file = file; imports = [ m ]; };
+
+  /* Import a file that is a function of `staticArg` returning a module, and give the
+     module the file's name as its location. (No key: the same file applied to other
+     arguments is another module.)
+
+     Type: importApply :: Path -> a -> Module
+
+     Example: imports = [ (importApply ./service.nix { port = 8080; }) ]; */
+  importApply = modulePath: staticArg: lib.modules.setDefaultModuleLocation modulePath (import modulePath staticArg);
 
   /* nixpkgs-compatible pushDownProperties: a definition's properties moved onto its
      attributes. Type: pushDownProperties :: Any -> [AttrSet] */
