@@ -102,8 +102,10 @@ let
   # ----------------------------------------------------------------------------------
   # Loading modules
 
-  shorthandDrop = [ "_class" "_file" "key" "disabledModules" "imports" "meta" "freeformType" ];
-  structuredKeys = shorthandDrop ++ [ "options" "config" ];
+  # `meta' stays in a shorthand module's config; a structured module's `meta' is added to
+  # its config (as nixpkgs does: it is a definition of the `meta' option, if declared).
+  shorthandDrop = [ "_class" "_file" "key" "disabledModules" "imports" "freeformType" ];
+  structuredKeys = shorthandDrop ++ [ "options" "config" "meta" ];
 
   # Call a module function with the arguments it names (all of them for `args: ...`).
   # Arguments come from `base` (lib, config, options, specialArgs, and specialArgs'
@@ -147,7 +149,7 @@ let
       if extra != [ ] then
         let pos = unsafeGetAttrPos (head extra) m; in
         throw "Module `${if pos != null then "${pos.file}:${toString pos.line}:${toString pos.column}" else moduleFile file m}' has an unsupported attribute `${head extra}'. This is caused by introducing a top-level `config' or `options' attribute. Add configuration attributes immediately on the top level instead, or move all of them (namely: ${builtins.concatStringsSep " " extra}) into the explicit `config' attribute."
-      else normalized ctx file key m (m.config or { })
+      else normalized ctx file key m (if m ? meta then mkMerge [ (m.config or { }) { meta = m.meta; } ] else m.config or { })
     else normalized ctx file key m (removeAttrs m shorthandDrop);
 
   normalized = ctx: file: key: m: cfg:

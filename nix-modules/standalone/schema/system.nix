@@ -60,6 +60,22 @@ in
     };
   };
 
+  # NixOS modules carry `meta' (maintainers, docs); a module's `meta' is a definition of
+  # this option, so two modules with maintainers merge as on NixOS.
+  options.meta = mkOption {
+    type = types.submodule {
+      freeformType = types.lazyAttrsOf types.raw;
+      options.maintainers = mkOption {
+        type = types.listOf types.raw;
+        default = [ ];
+        description = "Maintainers of the modules that set it. Accepted for NixOS compatibility.";
+      };
+    };
+    default = { };
+    internal = true;
+    description = "Module metadata (`meta.maintainers`, `meta.doc`, ...). Accepted for NixOS compatibility; nothing on a standalone host reads it.";
+  };
+
   options.nixpkgs = mkOption {
     type = types.lazyAttrsOf types.raw;
     default = { };
