@@ -359,7 +359,11 @@ let
       type =
         if res.extra == [ ] then type0
         else if type0.getSubModules or null == null then
-          throw "The option `${showOption loc}' is declared in ${showFiles (map locOf res.decls)} with sub-options, but its type `${type0.description}' has no sub-modules."
+          let
+            optionFiles = map (d: toString d.file) (filter (d: isOption d.value) res.decls);
+            nested = concatMap (e: map (n: "\n- option(s) with prefix `${showOption (loc ++ [ n ])}' in module `${toString e._file}'") (attrNames e.options)) res.extra;
+          in
+          throw "The option `${showOption loc}' in module ${showFiles optionFiles} would be a parent of the following options, but its type `${res.attrs.type.description or "<no description>"}' does not support nested options.${builtins.concatStringsSep "" nested}"
         else type0.substSubModules (type0.getSubModules ++ res.extra);
     };
 

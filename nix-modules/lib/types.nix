@@ -379,12 +379,12 @@ let
           same = all (d: kind d.value == k) (tail defs);
         in
         if !same then
-          throw "The option `${showOption loc}' has conflicting definition types (${concatStringsSep ", " (map (d: kind d.value) defs)}):${showDefs defs}"
+          throw "The option `${showOption loc}' has conflicting option types in ${showFiles (lib.lists.unique (map (d: toString d.file) defs))}: ${concatStringsSep ", " (map (d: kind d.value) defs)}.${showDefs defs}"
         else if k == "set" then (types.attrsOf types.anything).merge loc defs
         else if k == "list" then
           (if length defs == 1 then (types.listOf types.anything).merge loc defs
            else if all (d: d.value == (head defs).value) (tail defs) then (head defs).value
-           else throw "The option `${showOption loc}' has conflicting list definitions (lists are not merged by `anything'; use listOf):${showDefs defs}")
+           else throw "The option `${showOption loc}' has conflicting definition values:${showDefs defs}\nLists are not merged by `anything': declare the option with `listOf' to concatenate them.")
         else if k == "lambda" then
           (arg: (mergeDefs (loc ++ [ "<function body>" ]) types.anything (map (d: d // { value = d.value arg; }) defs)).mergedValue)
         else mergeEqualOption loc defs;
@@ -403,6 +403,14 @@ let
 
     /* Type: any value, merged with mergeDefaultOption. */
     unspecified = simple { name = "unspecified"; description = "unspecified value"; descriptionClass = "noun"; };
+
+    /* Type: an option declaration (the result of mkOption, not an evaluated option
+       from `options`), for options whose value declares another option. */
+    optionDeclaration = simple {
+      name = "optionDeclaration"; description = "option declaration"; descriptionClass = "noun";
+      check = x: isAttrs x && (x._type or null) == "option" && !(x ? value);
+      merge = mergeOneOption;
+    };
 
     /* Type: an option type (used by _module.freeformType). */
     optionType = simple {

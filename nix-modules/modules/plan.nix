@@ -37,7 +37,7 @@ let
     else v;
 
   standaloneConfiguration = cfg:
-    jsonable (removeAttrs cfg [ "_module" "assertions" "warnings" ] // {
+    jsonable (removeAttrs cfg [ "_module" "assertions" "warnings" "meta" ] // {
       system = removeAttrs (cfg.system or { }) [ "build" ];
     });
 

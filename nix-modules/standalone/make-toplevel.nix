@@ -323,7 +323,7 @@ let
     else if builtins.isList v then map jsonable v
     else v;
   configJSON = builtins.toFile "config.json" (builtins.unsafeDiscardStringContext (toJSON (jsonable
-    (removeAttrs config [ "_module" "assertions" "warnings" ] // {
+    (removeAttrs config [ "_module" "assertions" "warnings" "meta" ] // {
       system = removeAttrs (config.system or { }) [ "build" ];
     }))));
 
