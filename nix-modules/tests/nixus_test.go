@@ -161,3 +161,53 @@ func TestNixOSSystemRecordsItsConfiguration(t *testing.T) {
 		t.Errorf("the system records another configuration than the plan shows (-plan +recorded):\n%s", d)
 	}
 }
+
+// Nixus's record shapes ({ address; } for A/AAAA, { domain; } for CNAME/NS, { text; }
+// for TXT, a bare MX host at preference 10 or { preference; domain; }, a bare CAA issuer
+// or { tag; value; flags.issuerCritical; }) and its SOA options (soa.serial, soa.ttl,
+// name) render exactly the zone of nixmesh's own forms.
+func TestNixusDNSShapesAreTheSameZone(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	nodes := `nodes.db.host = "root@198.18.9.3";`
+	ours := `{ ... }: { ` + nodes + `
+	  dns.zones."lab.test" = { primaryNode = "db"; soa.master = "db.lab.test."; serial = 7; };
+	  dns.records."web.lab.test." = { A = "198.18.0.12"; AAAA = "fd00::12"; TXT = "hi"; };
+	  dns.records."www.lab.test.".CNAME = "web.lab.test.";
+	  dns.records."lab.test." = {
+	    NS = "db.lab.test.";
+	    MX = [ "10 mail.lab.test." "20 mx2.lab.test." ];
+	    CAA = [ "0 issue \"letsencrypt.org\"" "128 issuewild \"x.org\"" ];
+	  };
+	}`
+	nixus := `{ ... }: { ` + nodes + `
+	  dns.zones."lab.test" = { name = "lab.test"; primaryNode = "db"; soa.master = "db.lab.test."; soa.serial = 7; };
+	  dns.records."web.lab.test." = { A = { address = "198.18.0.12"; }; AAAA = [ { address = "fd00::12"; } ]; TXT = { text = "hi"; }; };
+	  dns.records."www.lab.test.".CNAME = { domain = "web.lab.test."; };
+	  dns.records."lab.test." = {
+	    NS = { domain = "db.lab.test."; };
+	    MX = [ "mail.lab.test." { domain = "mx2.lab.test."; preference = 20; } ];
+	    CAA = [ "letsencrypt.org" { tag = "issuewild"; value = "x.org"; flags.issuerCritical = true; } ];
+	  };
+	}`
+	zone := func(module string) string {
+		expr := `(import ` + testutil.NixModules() + ` { } (` + module + `)).config.dns.rendered."lab.test".data`
+		var s string
+		mustEvalArgs(t, []string{"--eval", "--strict", "--json", "-E", expr}, &s)
+		return s
+	}
+	a, b := zone(ours), zone(nixus)
+	if a != b {
+		t.Errorf("the Nixus shapes give another zone:\n%s", cmp.Diff(a, b))
+	}
+	for _, want := range []string{"lab.test. IN MX 10 mail.lab.test.", "lab.test. IN CAA 128 issuewild \"x.org\"", " 7 3600 900 "} {
+		if !strings.Contains(b, want) {
+			t.Errorf("zone lacks %q:\n%s", want, b)
+		}
+	}
+	// soa.ttl is the SOA record's own TTL.
+	withTTL := zone(strings.Replace(nixus, "soa.serial = 7;", "soa.serial = 7; soa.ttl = 60;", 1))
+	if !strings.Contains(withTTL, "@ 60 IN SOA db.lab.test.") {
+		t.Errorf("soa.ttl not in the SOA line:\n%s", withTTL)
+	}
+}

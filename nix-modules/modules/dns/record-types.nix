@@ -30,14 +30,16 @@ let
   ipv6Type = types.str // { name = "ipv6"; description = "IPv6 address"; check = network.isIPv6; };
 
   u16 = types.ints.u16;
+  caaRe = "[0-9]{1,3}[[:space:]]+[A-Za-z0-9]+[[:space:]]+\"[^\"]*\"";
   # A number 0..65535 in a shorthand string (as u16 for the structured form).
   u16Re = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})";
 
   # A structured value, or its shorthand string (`pattern`), rendered the same way.
+  # `options`: the submodule's options, or a module (for options that read each other).
   structured = { shorthand, shorthandDescription, options }:
     types.either
       (types.strMatching shorthand // { description = shorthandDescription; })
-      (types.submodule { inherit options; });
+      (types.submodule (if builtins.isFunction options then options else { inherit options; }));
 
   # TXT: strings longer than 255 bytes are split into several <character-string>s of one
   # record (RFC 1035 3.3); `"` and `\` are escaped.
@@ -45,12 +47,22 @@ let
   quote = s: "\"" + builtins.replaceStrings [ "\\" "\"" ] [ "\\\\" "\\\"" ] s + "\"";
 
   words = s: builtins.filter (w: builtins.isString w && w != "") (builtins.split "[[:space:]]+" s);
+
+  # Nixus's way to write a value as an attribute set with one field (`{ address = ...; }`
+  # for A, `{ domain = ...; }` for CNAME and NS, `{ text = ...; }` for TXT): accepted and
+  # turned into the plain value.
+  nixusField = field: final: types.coercedTo
+    (types.addCheck types.attrs (v: builtins.attrNames v == [ field ]) // {
+      description = "Nixus's { ${field} = ...; }";
+    })
+    (v: v.${field})
+    final;
 in
 {
   A = {
     description = "IPv4 addresses of the name.";
     example = [ "198.18.0.12" ];
-    value = ipv4Type;
+    value = nixusField "address" ipv4Type;
     single = false;
     render = v: v;
   };
@@ -58,7 +70,7 @@ in
   AAAA = {
     description = "IPv6 addresses of the name.";
     example = "2001:db8::12";
-    value = ipv6Type;
+    value = nixusField "address" ipv6Type;
     single = false;
     render = network.canonicalIP;
   };
@@ -66,7 +78,7 @@ in
   CNAME = {
     description = "The canonical name this name is an alias of. Nothing else may be defined at a name with a CNAME.";
     example = "web.example.org.";
-    value = domainType;
+    value = nixusField "domain" domainType;
     single = true;
     render = absolute;
   };
@@ -74,22 +86,32 @@ in
   NS = {
     description = "Name servers of the name (a delegation, or the zone's own servers at its apex).";
     example = [ "ns1.example.org." ];
-    value = domainType;
+    value = nixusField "domain" domainType;
     single = false;
     render = absolute;
   };
 
   MX = {
-    description = "Mail exchangers: \"PREFERENCE HOST\" or { preference; exchange; }.";
+    description = "Mail exchangers: \"PREFERENCE HOST\", a bare \"HOST\" (preference 10), or { preference; exchange; } (Nixus's `domain` for `exchange`).";
     example = [ "10 mail.example.org." { preference = 20; exchange = "backup-mx.example.org."; } ];
-    value = structured {
+    # A bare host name (Nixus's string form) has preference 10, as in Nixus.
+    value = types.coercedTo (domainType // { description = "bare host name (preference 10)"; }) (h: "10 ${h}") (structured {
       shorthand = "${u16Re}[[:space:]]+${nameRe}";
       shorthandDescription = "\"PREFERENCE HOST\"";
-      options = {
-        preference = mkOption { type = u16; description = "Lower is preferred."; };
-        exchange = mkOption { type = domainType; description = "The mail server's name."; };
+      options = { config, ... }: {
+        options = {
+          preference = mkOption { type = u16; default = 10; description = "Lower is preferred."; };
+          exchange = mkOption {
+            type = domainType;
+            default = if config.domain != null then config.domain
+              else throw "An MX record given as an attribute set needs `exchange' (the mail server's name; Nixus's `domain').";
+            defaultText = lib.literalExpression "domain";
+            description = "The mail server's name.";
+          };
+          domain = mkOption { type = types.nullOr domainType; default = null; description = "Nixus's name for `exchange`."; };
+        };
       };
-    };
+    });
     single = false;
     render = v:
       if builtins.isString v then let w = words v; in "${elemAt w 0} ${absolute (elemAt w 1)}"
@@ -99,7 +121,7 @@ in
   TXT = {
     description = "Text records; each string is one record (split into 255-byte pieces where longer).";
     example = [ "v=spf1 mx -all" ];
-    value = types.str;
+    value = nixusField "text" types.str;
     single = false;
     render = v: concatStringsSep " " (map quote (chunks v));
   };
@@ -127,19 +149,28 @@ in
   CAA = {
     description = "Certification authority authorisation: \"FLAGS TAG \\\"VALUE\\\"\" or { flags; tag; value; }.";
     example = [ "0 issue \"letsencrypt.org\"" ];
-    value = structured {
-      shorthand = "[0-9]{1,3}[[:space:]]+[A-Za-z0-9]+[[:space:]]+\"[^\"]*\"";
+    # A bare string (Nixus's string form) is an `issue` property.
+    value = types.coercedTo
+      (types.addCheck types.str (v: match caaRe v == null && match "[^\"]*" v != null) // { description = "bare issuer (an issue property)"; })
+      (v: "0 issue ${quote v}")
+      (structured {
+      shorthand = caaRe;
       shorthandDescription = "\"FLAGS TAG \\\"VALUE\\\"\"";
       options = {
-        flags = mkOption { type = types.ints.u8; default = 0; description = "128 marks the property critical."; };
+        # Nixus writes { issuerCritical = true; } for 128.
+        flags = mkOption {
+          type = types.either types.ints.u8 (types.submodule { options.issuerCritical = mkOption { type = types.bool; default = false; description = "The critical flag (128)."; }; });
+          default = 0;
+          description = "128 marks the property critical (Nixus: { issuerCritical = true; }).";
+        };
         tag = mkOption { type = types.strMatching "[A-Za-z0-9]+"; example = "issue"; description = "issue, issuewild, iodef, ..."; };
         value = mkOption { type = types.str; example = "letsencrypt.org"; description = "The property's value."; };
       };
-    };
+    });
     single = false;
     render = v:
       if builtins.isString v then
         let m = match "([0-9]+)[[:space:]]+([A-Za-z0-9]+)[[:space:]]+(.*)" v; in "${elemAt m 0} ${elemAt m 1} ${elemAt m 2}"
-      else "${toString v.flags} ${v.tag} ${quote v.value}";
+      else "${toString (if builtins.isAttrs v.flags then (if v.flags.issuerCritical then 128 else 0) else v.flags)} ${v.tag} ${quote v.value}";
   };
 }
