@@ -55,6 +55,16 @@ let
     description = "tag (letters, digits, `_', `-' and `.', no spaces)";
   };
 
+  # Nixus's node options with no meaning here, and what to use instead (given the node).
+  nixusOnly = {
+    deployScriptPhases = n: "is Nixus's hook into its bash deploy script; nixmesh deploys with its engine, whose phases are fixed. For checks after the activation use `nodes.${n}.healthChecks', for files on the host `nodes.${n}.secrets', for commands `nixmesh exec'.";
+    preparationPhases = n: "is Nixus's hook into its bash deploy script; nixmesh has none. Secrets are `nodes.${n}.secrets' (fetched before anything changes on the host); other preparation belongs in the configuration (system.activationScripts).";
+    preparationScript = n: "is the script Nixus builds from preparationPhases; nixmesh has none. Secrets are `nodes.${n}.secrets'; checks `nodes.${n}.healthChecks'.";
+    postDeployScript = n: "is Nixus's hook after a node's deploy; nixmesh reports each node's result in its table (`nixmesh deploy --json' for scripts) and runs `nodes.${n}.healthChecks' before confirming. Run follow-up commands with `nixmesh exec'.";
+    closurePaths = n: "lists what Nixus copies; nixmesh copies the node's system (with the switcher in it) and nothing else. Put further paths into the configuration (e.g. environment.etc, or packages of the system).";
+    deployFrom = n: "gives Nixus per-deploy-host addresses; nixmesh has one `nodes.${n}.host' (and `port', `sshOptions'). Choose it per deploying machine in Nix, e.g. host = if builtins.getEnv \"NIXMESH_FROM\" == \"laptop\" then ... else ...; (needs --impure with flakes), or with one deployment file per deploying machine.";
+  };
+
   nodeModule = { name, config, options, ... }:
     let
       hostEvaluation = nixmesh.evalHost {
@@ -204,20 +214,17 @@ let
           '';
         };
 
-        # Nixus's hooks into its generated bash script: nixmesh's engine has no such
-        # script to extend. Declared only to say what to use instead.
-        deployScriptPhases = mkOption {
+      }
+      # Nixus's node options that mean nothing here (hooks into its generated bash script,
+      # its per-deploy-host addresses): declared only to say what to use instead.
+      // builtins.mapAttrs
+        (_: _: mkOption {
           type = types.unspecified;
-          default = { };
           internal = true;
-          description = "Nixus only; see the assertion's message.";
-        };
-        preparationPhases = mkOption {
-          type = types.unspecified;
-          default = { };
-          internal = true;
-          description = "Nixus only; see the assertion's message.";
-        };
+          description = "Nixus only; defining it is an error that says what to use instead.";
+        })
+        nixusOnly
+      // {
 
         hasFastConnection = mkOption {
           type = types.bool;
@@ -334,14 +341,12 @@ let
             parsed = builtins.match "(([^@]*)@)?(.*)" config.host;
             user = if parsed == null then null else builtins.elemAt parsed 1;
           in
-          lib.optional (config.deployScriptPhases != { }) {
-            assertion = false;
-            message = "`nodes.${name}.deployScriptPhases' (in ${showDefinitions options.deployScriptPhases}) is Nixus's hook into its bash deploy script; nixmesh deploys with its engine, whose phases are fixed. For checks after the activation use `nodes.${name}.healthChecks', for files on the host `nodes.${name}.secrets', for commands `nixmesh exec'.";
-          }
-          ++ lib.optional (config.preparationPhases != { }) {
-            assertion = false;
-            message = "`nodes.${name}.preparationPhases' (in ${showDefinitions options.preparationPhases}) is Nixus's hook into its bash deploy script; nixmesh has none. Secrets are `nodes.${name}.secrets' (fetched before anything changes on the host); other preparation belongs in the configuration (system.activationScripts).";
-          }
+          lib.concatLists (lib.mapAttrsToList
+            (option: why: lib.optional options.${option}.isDefined {
+              assertion = false;
+              message = "`nodes.${name}.${option}' (in ${showDefinitions options.${option}}) ${why name}";
+            })
+            nixusOnly)
           ++ lib.optional (builtins.match "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?" name == null) {
             assertion = false;
             message = "`nodes.${name}' (in ${showDefinitions options.host}): `${name}' cannot be a host name (1 to 63 letters, digits and `-', not starting or ending with `-'), and a node's name becomes its host name, its DNS name and its name on the VPNs. Rename the node.";
@@ -419,5 +424,18 @@ in
         system is evaluated.
       '';
     };
+
+    # Nixus's name of the deploying machine (choosing nodes.<n>.deployFrom.<host>):
+    # declared only to say what to use instead.
+    deployHost = mkOption {
+      type = types.unspecified;
+      internal = true;
+      description = "Nixus only; defining it is an error that says what to use instead.";
+    };
+  };
+
+  config.assertions = lib.optional options.deployHost.isDefined {
+    assertion = false;
+    message = "The option `deployHost' (in ${showDefinitions options.deployHost}) picks Nixus's per-deploy-host addresses (`nodes.<node>.deployFrom'); nixmesh has one `nodes.<node>.host' per node. Choose it per deploying machine in Nix (e.g. from builtins.getEnv, or one deployment file per deploying machine).";
   };
 }
