@@ -94,36 +94,63 @@ let
   # --- checks ---------------------------------------------------------------------------
 
   # Each node's `assertions`, and each host's own assertions and warnings (NixOS has
-  # them; the standalone schema may), prefixed with the node's name.
+  # them; the standalone schema may), prefixed with the node's name; only the nodes in
+  # the evaluation's `checkScope` (all unless a worker evaluates a share, see forNodes).
   prefixed = name: a: a // { message = "[${name}] ${a.message}"; };
 
-  fromNodes = lib.concatLists (lib.mapAttrsToList (name: node: map (prefixed name) node.assertions) config.nodes);
+  checksOf = config:
+    let
+      scoped = if config.checkScope == null then config.nodes
+        else lib.filterAttrs (name: _: builtins.elem name config.checkScope) config.nodes;
 
-  fromHosts = attr: lib.concatLists (lib.mapAttrsToList
-    (name: node:
-      let values = node.config.${attr} or [ ]; in
-      map
-        (v: if attr == "warnings" then "[${name}] ${v}" else prefixed name v)
-        (if builtins.isList values then values else [ ]))
-    config.nodes);
+      fromNodes = lib.concatLists (lib.mapAttrsToList (name: node: map (prefixed name) node.assertions) scoped);
 
-  # Network-level problems first: while one stands (a node name misspelt, say), the hosts'
-  # own configurations may not even evaluate, so their assertions are only read after.
-  failedOf = list: map (a: a.message) (builtins.filter (a: !a.assertion) list);
-  failedMessages =
-    let network = failedOf (config.assertions ++ fromNodes); in
-    if network != [ ] then network else failedOf (fromHosts "assertions");
+      fromHosts = attr: lib.concatLists (lib.mapAttrsToList
+        (name: node:
+          let values = node.config.${attr} or [ ]; in
+          map
+            (v: if attr == "warnings" then "[${name}] ${v}" else prefixed name v)
+            (if builtins.isList values then values else [ ]))
+        scoped);
 
-  allWarnings = config.warnings ++ fromHosts "warnings";
+      # Network-level problems first: while one stands (a node name misspelt, say), the
+      # hosts' own configurations may not even evaluate, so their assertions are only
+      # read after.
+      failedOf = list: map (a: a.message) (builtins.filter (a: !a.assertion) list);
+      failedMessages =
+        let network = failedOf (config.assertions ++ fromNodes); in
+        if network != [ ] then network else failedOf (fromHosts "assertions");
 
-  # One shared thunk, so that the warnings are printed once per evaluation.
-  checkResult =
+      allWarnings = config.warnings ++ fromHosts "warnings";
+    in
+    # One shared thunk, so that the warnings are printed once per evaluation.
     if failedMessages != [ ] then
       throw ("\nFailed assertions:\n" + lib.concatMapStrings (m: "- ${m}\n") failedMessages)
     else
       builtins.foldl' (acc: w: builtins.trace "warning: ${w}" acc) true allWarnings;
 
+  checkResult = checksOf config;
+
   checked = value: builtins.seq checkResult value;
+
+  # The engine's worker evaluation: the plan without other nodes, and the listed nodes'
+  # systems instantiated (their .drv paths), after the network-level checks and those of
+  # the listed nodes' hosts (checkScope). Every node in exactly one worker's list checks
+  # exactly what one whole evaluation checks; no worker holds more hosts than its list.
+  #   nix-instantiate --eval --strict --json --read-write-mode -E '(import ./deploy.nix).forNodes [ "web" "db" ]'
+  forNodes = names:
+    let
+      scopedEvaluation = evaluation.extendModules { modules = [ { checkScope = names; } ]; };
+      c = scopedEvaluation.config;
+      unknown = builtins.filter (n: !(c.nodes ? ${n})) names;
+    in
+    if unknown != [ ] then throw "forNodes: no node ${lib.concatStringsSep ", " unknown} in this deployment"
+    else builtins.seq (checksOf c) {
+      plan = removeAttrs c.plan [ "nodes" ] // {
+        nodes = lib.genAttrs names (n: c.plan.nodes.${n});
+      };
+      drvPaths = lib.genAttrs names (n: c.nodes.${n}.system.drvPath);
+    };
 
   # A derivation whose instantiation (drvPath/outPath) first runs the checks.
   checkedDrv = drv: drv // {
@@ -136,7 +163,11 @@ let
   inherit (config) deployScript;
 in
 checkedDrv deployScript // {
-  inherit config options lib;
+  inherit config options lib forNodes;
+
+  # Each node's name, enable and tags, without evaluating any host: what the engine
+  # selects nodes by before it evaluates them (in workers, see forNodes).
+  nodeIndex = builtins.mapAttrs (_: node: { inherit (node) enable tags; }) config.nodes;
 
   plan = checked config.plan;
 

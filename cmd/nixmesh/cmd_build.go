@@ -15,6 +15,7 @@ type buildOptions struct {
 	Selectors []string
 	NixArgs   []string
 	Parallel  int
+	workers   workerOptions
 }
 
 func newBuildCommand(g *globalOptions) *cobra.Command {
@@ -22,8 +23,9 @@ func newBuildCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "build [NODE|@TAG|GLOB...] [-- NIX-ARGS...]",
 		Short: "Build the selected nodes' systems",
-		Long: `Evaluate the deployment once, instantiate the selected nodes' systems in one
-nix-instantiate call, and build them in parallel. Prints "NODE<TAB>STORE-PATH" for each
+		Long: `Evaluate the selected nodes (each once, in worker processes: --eval-workers at a
+time, --eval-batch nodes each) with their checks, instantiate their systems, and build
+them in parallel. Prints "NODE<TAB>STORE-PATH" for each
 node that built; exits with 4 naming every node that did not.`,
 		Example: `  nixmesh build                     every enabled node
   nixmesh build 'web-*' --parallel 4`,
@@ -33,6 +35,7 @@ node that built; exits with 4 naming every node that did not.`,
 		},
 	}
 	cmd.Flags().IntVarP(&opts.Parallel, "parallel", "j", 0, "build at most `N` nodes at once (0: one per CPU)")
+	opts.workers.flags(cmd)
 	return cmd
 }
 
@@ -40,11 +43,7 @@ func runBuild(ctx context.Context, opts buildOptions, out io.Writer) error {
 	if opts.Parallel < 0 {
 		return usageErrorf("--parallel must not be negative")
 	}
-	ev, _, names, err := opts.global.planAndSelect(ctx, opts.NixArgs, opts.Selectors)
-	if err != nil {
-		return err
-	}
-	drvs, err := ev.Instantiate(ctx, names)
+	ev, _, names, drvs, err := opts.global.evalSelected(ctx, opts.NixArgs, opts.Selectors, opts.workers)
 	if err != nil {
 		return err
 	}

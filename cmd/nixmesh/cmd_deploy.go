@@ -34,6 +34,7 @@ type deployOptions struct {
 	Atomic            bool   // --atomic: confirm all hosts or none
 	InstallBootloader bool   // --install-bootloader
 	DryActivate       bool   // --dry-activate
+	workers           workerOptions
 }
 
 func newDeployCommand(g *globalOptions) *cobra.Command {
@@ -41,7 +42,7 @@ func newDeployCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "deploy [NODE|@TAG|GLOB...] [-- NIX-ARGS...]",
 		Short: "Build the selected nodes' systems and deploy them over SSH",
-		Long: `Evaluate the deployment once, build the selected nodes' systems in parallel, then
+		Long: `Evaluate the selected nodes (each once, in worker processes), build their systems in parallel, then
 deploy them, --parallel hosts at a time. Each host goes through:
 
   connect   SSH, with ~/.ssh/config, ssh-agent and identity files; the host key must be
@@ -106,6 +107,7 @@ did not build, 5 a host failed, 6 a host rolled back (none failed), 130 interrup
 	f.BoolVar(&opts.Atomic, "atomic", false, "fleet-atomic: confirm no host until every selected host is activated and healthy; if one fails, every host rolls back")
 	f.StringVar(&opts.Trace, "trace", "", "append one JSON line per command run on a host (node, argv, exit code, seconds) to `FILE`; secrets never appear in it")
 	f.StringVar(&opts.Plan, "plan", "", "deploy the plan `FILE` frozen by `nix-build deploy.nix` (what ./result runs): its systems are built, nothing is evaluated")
+	opts.workers.flags(cmd)
 	return cmd
 }
 
@@ -145,15 +147,11 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 		}
 		paths = frozen.Systems
 	} else {
-		ev, n, selected, err := opts.global.planAndSelect(ctx, opts.NixArgs, opts.Selectors)
+		ev, n, selected, drvs, err := opts.global.evalSelected(ctx, opts.NixArgs, opts.Selectors, opts.workers)
 		if err != nil {
 			return err
 		}
 		network, names = n, selected
-		drvs, err := ev.Instantiate(ctx, names)
-		if err != nil {
-			return err
-		}
 		// buildOnTarget nodes are built by their hosts: only their output paths here.
 		local, remote := map[string]string{}, map[string]string{}
 		for name, drv := range drvs {

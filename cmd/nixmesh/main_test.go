@@ -340,12 +340,43 @@ func TestBuildEvaluatesOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// One pass over the index (no host evaluated), then worker processes of forNodes
+	// that together evaluate each selected node exactly once, and nothing else.
 	calls := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(calls) != 2 {
-		t.Fatalf("nix-instantiate ran %d times, want 2:\n%s", len(calls), b)
+	if len(calls) < 2 || !strings.HasSuffix(calls[0], "-A nodeIndex") {
+		t.Fatalf("calls (want the index first, then workers):\n%s", b)
 	}
-	if !strings.HasSuffix(calls[0], "-A plan") || !strings.HasSuffix(calls[1], "-A systems.gateway -A systems.web -A systems.web2") {
-		t.Errorf("calls:\n%s", b)
+	seen := map[string]int{}
+	for _, c := range calls[1:] {
+		if !strings.Contains(c, "forNodes [") || !strings.Contains(c, "-A result") {
+			t.Errorf("not a worker call: %s", c)
+		}
+		for _, n := range []string{"gateway", "web", "web2", "old"} {
+			if strings.Contains(c, `"`+n+`"`) {
+				seen[n]++
+			}
+		}
+	}
+	if seen["gateway"] != 1 || seen["web"] != 1 || seen["web2"] != 1 || seen["old"] != 0 {
+		t.Errorf("node evaluations %v, want gateway, web, web2 once each and old never:\n%s", seen, b)
+	}
+}
+
+// With --eval-batch 1 every selected node has a worker of its own; the plan and the
+// systems are the same as with one worker for all.
+func TestBuildWorkerBatches(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	code1, out1, stderr1 := nixmesh(t, "-f", fixture(t, "basic"), "build", "--eval-batch", "1", "gateway,web*")
+	codeAll, outAll, _ := nixmesh(t, "-f", fixture(t, "basic"), "build", "--eval-workers", "1", "--eval-batch", "10", "gateway,web*")
+	if code1 != 0 || codeAll != 0 || out1 != outAll || strings.Count(out1, "\n") != 3 {
+		t.Errorf("batch 1: exit %d\n%s\none worker: exit %d\n%s", code1, out1, codeAll, outAll)
+	}
+	if !strings.Contains(stderr1, "evaluated 3 node(s) in 3 process(es)") {
+		t.Errorf("no progress line for 3 workers:\n%s", stderr1)
+	}
+	if code, _, stderr := nixmesh(t, "-f", fixture(t, "basic"), "build", "--eval-batch", "-1"); code != exitUsage || !strings.Contains(stderr, "--eval-batch") {
+		t.Errorf("--eval-batch -1: exit %d, %s", code, stderr)
 	}
 }
 

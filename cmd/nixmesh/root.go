@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -202,6 +203,51 @@ func (g *globalOptions) planAndSelect(ctx context.Context, nixArgs, selectors []
 		return nil, nil, nil, err
 	}
 	return ev, network, names, nil
+}
+
+// evalOptions for the commands that evaluate hosts (build, deploy): how many worker
+// processes evaluate them and how many nodes each takes (see eval.EvalNodes).
+type workerOptions struct {
+	EvalWorkers int
+	EvalBatch   int
+}
+
+func (w *workerOptions) flags(cmd *cobra.Command) {
+	cmd.Flags().IntVar(&w.EvalWorkers, "eval-workers", 0, "evaluate the selected nodes in at most `N` processes at once (0: one per CPU)")
+	cmd.Flags().IntVar(&w.EvalBatch, "eval-batch", 0, "give each evaluation process at most `N` nodes, then a new one (0: an even share, at most 10); bounds the memory of one process")
+}
+
+// evalSelected selects nodes from the deployment's index (names, tags, enable: no host
+// evaluated) and evaluates only those, in worker processes, each node once: their plan
+// (with the network level), checks and instantiated systems.
+func (g *globalOptions) evalSelected(ctx context.Context, nixArgs, selectors []string, w workerOptions) (*eval.Evaluator, *eval.Network, []string, map[string]string, error) {
+	if w.EvalWorkers < 0 || w.EvalBatch < 0 {
+		return nil, nil, nil, nil, usageErrorf("--eval-workers and --eval-batch must not be negative")
+	}
+	ev, err := g.evaluator(nixArgs)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	index, err := ev.Index(ctx)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	names, err := selectNodes(index, selectors)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	network, drvs, stats, err := ev.EvalNodes(ctx, names, w.EvalWorkers, w.EvalBatch)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if g.Verbose || stats.Workers > 1 {
+		fmt.Fprintf(g.Stderr, "evaluated %d node(s) in %d process(es): %s, peak %d MiB in one process\n",
+			len(names), stats.Workers, stats.Wall.Round(time.Millisecond), stats.PeakRSSKB/1024)
+	}
+	if err := g.notApplied(network, names); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return ev, network, names, drvs, nil
 }
 
 // notApplied warns, per selected node, about the options it sets that its kind of host

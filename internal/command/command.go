@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // ProcessError is the error of an external command that could not run or exited non-zero.
@@ -44,6 +45,9 @@ type Cmd struct {
 	Dir    string    // "": current directory
 	Stdin  io.Reader // nil: no input
 	Stderr io.Writer // nil: stderr is only kept; else it is also streamed here, line by line
+	// Usage, when set, receives the finished process's resource usage (CPU times, peak
+	// RSS), whether it succeeded or not.
+	Usage func(*syscall.Rusage)
 }
 
 // Output runs the command and returns its stdout. On failure the error is a *ProcessError
@@ -71,6 +75,11 @@ func Run(ctx context.Context, c Cmd, out io.Writer) error {
 		cmd.Stderr = &stderr
 	}
 	err := cmd.Run()
+	if c.Usage != nil && cmd.ProcessState != nil {
+		if u, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			c.Usage(u)
+		}
+	}
 	if err == nil {
 		return nil
 	}

@@ -425,6 +425,19 @@ in
       '';
     };
 
+    checkScope = mkOption {
+      type = types.nullOr (types.listOf types.str);
+      default = null;
+      internal = true;
+      description = ''
+        The nodes whose host configurations this evaluation's checks read; null: all.
+        The engine evaluates a large deployment in worker processes, each for a share of
+        the nodes (`forNodes` in nix-modules/default.nix): each worker checks the
+        network level and its own nodes' hosts, so that together the workers check
+        everything once and none holds every host in memory.
+      '';
+    };
+
     # Nixus's name of the deploying machine (choosing nodes.<n>.deployFrom.<host>):
     # declared only to say what to use instead.
     deployHost = mkOption {

@@ -163,7 +163,13 @@ let
   # and a primary group. Read from the host's evaluated config; this module's own keys do
   # not make a user declared. Only the problems read it, never the emitted configuration
   # (which it depends on).
-  declaresUser = target: user:
+  # Whether a node's host configuration is read by this evaluation's checks (all nodes,
+  # unless the engine evaluates a share of them: `checkScope`, see nodes.nix).
+  inScope = node: config.checkScope == null || builtins.elem node config.checkScope;
+
+  # Outside the scope a user counts as declared: the worker of its node checks it.
+  declaresUser = target: user: !(inScope target) || declaresUser' target user;
+  declaresUser' = target: user:
     let
       u = config.nodes.${target}.config.users.users.${user} or null;
       system = u.isSystemUser or false || ((u.uid or null) != null && u.uid < 1000);
@@ -186,12 +192,12 @@ let
           (kh: (kh.publicKey or null) == key && builtins.any (n: builtins.elem n (kh.hostNames or [ ])) names)
           known;
       in
-      lib.optional (!(builtins.elem g.publicKey keys))
+      lib.optional (inScope g.target && !(builtins.elem g.publicKey keys))
         (problem [ "nodes" g.target "configuration" "users" "users" g.user "openssh" "authorizedKeys" "keys" ]
           (cross.hostDefinitionFiles (target.hostOptions.users.users or { }) (v: v ? ${g.user}))
           "lacks the key `${g.key}' of host `${g.source}', which `ssh.access.${g.source}.keys.${g.key}.hasAccessTo.${g.target}.${g.user}' grants; a module of node `${g.target}' overrides the list (e.g. with mkForce).")
       ++ lib.concatMap
-        (keyName: lib.optional (!vouches cfg.access.${g.target}.hostKeys.${keyName})
+        (keyName: lib.optional (inScope g.source && !vouches cfg.access.${g.target}.hostKeys.${keyName})
           (problem [ "nodes" g.source "configuration" "programs" "ssh" "knownHosts" ]
             (cross.hostDefinitionFiles (source.hostOptions.programs.ssh.knownHosts or { }) (_: true))
             "has no entry with host key `${keyName}' of `${g.target}' under the name `${g.target}', though `${g.source}' is granted access to it; a module of node `${g.source}' overrides the known hosts."))

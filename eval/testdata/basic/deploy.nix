@@ -1,6 +1,6 @@
 # A hand-written stand-in for `import ./nix-modules { } module`: the attributes the Go
-# side reads (plan, systems.<name>, optionsList), built with plain Nix so eval's tests do
-# not depend on the framework. `--arg breakWeb true` makes web's system fail to build.
+# side reads (plan, systems.<name>, optionsList, nodeIndex, forNodes), built with plain
+# Nix so eval's tests do not depend on the framework. `--arg breakWeb true` makes web's system fail to build.
 { breakWeb ? false, webPort ? 22 }:
 let
   system = name: fail: derivation {
@@ -30,7 +30,15 @@ let
     };
   } // builtins.removeAttrs attrs [ "ip" ];
 in
-{
+rec {
+  # What the engine selects by, and what its worker processes evaluate (forNodes: the
+  # plan without the other nodes, and the listed nodes' .drv paths).
+  nodeIndex = builtins.mapAttrs (_: n: { inherit (n) enable tags; }) plan.nodes;
+  forNodes = names: {
+    plan = plan // { nodes = builtins.listToAttrs (map (n: { name = n; value = plan.nodes.${n}; }) names); };
+    drvPaths = builtins.listToAttrs (map (n: { name = n; value = systems.${n}.drvPath; }) names);
+  };
+
   plan = {
     version = 1;
     nodes = {
