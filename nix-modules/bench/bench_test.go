@@ -11,14 +11,19 @@ package bench
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/nixmesh/nixmesh/eval"
 	"github.com/nixmesh/nixmesh/internal/testutil"
 )
 
@@ -60,5 +65,97 @@ func BenchmarkEvalNetwork(b *testing.B) {
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(n), "cpu-ns/node")
 			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 		})
+	}
+}
+
+// BenchmarkWorkers compares, on 20, 80 and 200 nodes that each carry a host module of
+// 3,000 options (network.nix, heavy), today's former way of evaluating (one process for
+// the whole plan, one for every system's instantiation) with the engine's workers
+// (eval.EvalNodes: each node once, at most a batch of nodes per process, one process
+// per CPU at a time). It prints wall time, CPU time and the largest peak RSS of one
+// process for both ways, and the ratios the aims are stated in (80 nodes within 2.5x
+// the wall time of 20, peak RSS at 80 within 1.5x that at 20), in the same run:
+//
+//	go test -run '^$' -bench Workers -benchtime 1x ./nix-modules/bench/
+func BenchmarkWorkers(b *testing.B) {
+	testutil.RequireNix(b)
+	testutil.SetNixEnv(b)
+	type cost struct {
+		wall, cpu time.Duration
+		rssKB     int64
+	}
+	sizes := []int{20, 80, 200}
+	before, after := map[int]cost{}, map[int]cost{}
+	for _, n := range sizes {
+		args := []string{"--argstr", "nodes", strconv.Itoa(n), "--argstr", "heavy", "3000"}
+		b.Run("nodes="+strconv.Itoa(n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				// The former way: the whole plan, then every system, in two processes.
+				var c cost
+				start := time.Now()
+				run := func(argv ...string) []byte {
+					cmd := exec.Command("nix-instantiate", append(argv, args...)...)
+					var stdout, stderr bytes.Buffer
+					cmd.Stdout, cmd.Stderr = &stdout, &stderr
+					if err := cmd.Run(); err != nil {
+						b.Fatalf("%v: %v\n%s", argv, err, stderr.String())
+					}
+					c.cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+					if u, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && u.Maxrss > c.rssKB {
+						c.rssKB = u.Maxrss
+					}
+					return stdout.Bytes()
+				}
+				run("--eval", "--strict", "--json", "-A", "plan", networkFile())
+				// Every system in one process. (Not with one -A per node, as the engine did:
+				// nix-instantiate calls a deployment that is a function anew for every -A,
+				// which made that instantiation quadratic in the number of nodes.)
+				all := `{ ... }@args: { r = let d = import ` + networkFile() + ` args; in map (n: d.systems.${n}.drvPath) (builtins.attrNames d.config.nodes); }`
+				if got := strings.Count(string(run("--eval", "--strict", "--json", "--read-write-mode", "-E", all, "-A", "r")), ".drv\""); got != n {
+					b.Fatalf("instantiated %d systems, want %d", got, n)
+				}
+				c.wall = time.Since(start)
+				before[n] = c
+
+				// The workers.
+				ev := &eval.Evaluator{File: networkFile(), NixArgs: args, Env: testutil.NixEnv()}
+				start = time.Now()
+				index, err := ev.Index(context.Background())
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, drvs, stats, err := ev.EvalNodes(context.Background(), index.Names(), 0, 0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(drvs) != n || len(stats.Evaluated) != n {
+					b.Fatalf("workers gave %d systems for %d nodes", len(drvs), n)
+				}
+				for name, k := range stats.Evaluated {
+					if k != 1 {
+						b.Fatalf("node %s evaluated %d times", name, k)
+					}
+				}
+				after[n] = cost{wall: time.Since(start), cpu: stats.CPU, rssKB: stats.PeakRSSKB}
+			}
+			b.ReportMetric(after[n].wall.Seconds(), "workers-wall-s")
+			b.ReportMetric(float64(after[n].rssKB)/1024, "workers-peak-MiB")
+			b.ReportMetric(before[n].wall.Seconds(), "former-wall-s")
+			b.ReportMetric(float64(before[n].rssKB)/1024, "former-peak-MiB")
+		})
+	}
+	base := sizes[0]
+	if _, ok := after[base]; !ok {
+		return
+	}
+	fmt.Printf("%-6s  %-26s  %-26s  %s\n", "nodes", "former (wall, cpu, peak)", "workers (wall, cpu, peak)", "workers vs 20 nodes: wall, peak")
+	for _, n := range sizes {
+		f, w := before[n], after[n]
+		if w.wall == 0 {
+			continue
+		}
+		fmt.Printf("%-6d  %5.1fs %6.1fs %6d MiB    %5.1fs %6.1fs %6d MiB    %.2fx, %.2fx\n", n,
+			f.wall.Seconds(), f.cpu.Seconds(), f.rssKB/1024, w.wall.Seconds(), w.cpu.Seconds(), w.rssKB/1024,
+			w.wall.Seconds()/after[base].wall.Seconds(), float64(w.rssKB)/float64(after[base].rssKB))
 	}
 }

@@ -4,9 +4,25 @@
 # of it large.
 #
 #   nix-instantiate --eval --strict --json -A plan nix-modules/bench/network.nix --argstr nodes 500
-{ nodes ? "10" }:
+# `--argstr heavy N` adds to every node a host module of N options (declared, defaulted,
+# a hundred of them read into a managed file): a stand-in for the weight of NixOS's
+# thousands of options, for the worker benchmark (nix-modules/bench, BenchmarkWorkers).
+{ nodes ? "10", heavy ? "0" }:
 let
   count = builtins.fromJSON nodes;
+  weight = builtins.fromJSON heavy;
+
+  heavyModule = { lib, config, ... }: {
+    options.bench = builtins.listToAttrs (builtins.genList
+      (o: {
+        name = "option${toString o}";
+        value = lib.mkOption { type = lib.types.str; default = "value ${toString o}"; description = "Synthetic option ${toString o}."; };
+      })
+      weight);
+    config.environment.etc."bench/heavy".text = lib.concatMapStrings
+      (o: config.bench."option${toString o}" + "\n")
+      (builtins.genList (o: o * (weight / 100)) 100);
+  };
 
   mod = a: b: a - (a / b) * b;
 
@@ -51,10 +67,11 @@ import ../default.nix { } {
   defaults = { name, ... }: {
     successTimeout = 30;
     configuration = {
+      imports = if weight > 0 then [ heavyModule ] else [ ];
       networking.hostName = name;
       users.users.operator = {
         isNormalUser = true;
-        uid = 999;
+        uid = 1999;
         openssh.authorizedKeys.keys = [ (key "operator@laptop") ];
       };
       environment.etc.motd.text = "${name} is managed by nixmesh\n";
