@@ -57,25 +57,33 @@ func BenchmarkDeploy(b *testing.B) {
 	for _, n := range benchSizes {
 		for _, tool := range benchTools {
 			b.Run(fmt.Sprintf("%s/hosts=%d", tool.name, n), func(b *testing.B) {
-				var total time.Duration
+				var total, deployerCPU, hostsCPU time.Duration
 				for i := 0; i < b.N; i++ {
 					b.StopTimer()
 					f := newFleet(b, n)
 					b.StartTimer()
+					machine0 := machineCPU(b)
 					start := time.Now()
 					r := tool.deploy(b, f)
 					d := time.Since(start)
+					machine := machineCPU(b) - machine0
 					b.StopTimer()
 					if r.code != 0 {
 						b.Fatalf("%s on %d hosts exited with %d:\n%s", tool.name, n, r.code, r.output)
 					}
 					f.checkDeployed(b)
 					total += d
+					deployerCPU += r.cpu
+					hostsCPU += machine - r.cpu
 				}
 				avg := total / time.Duration(b.N)
 				b.ReportMetric(avg.Seconds(), "s/deploy")
 				b.ReportMetric(avg.Seconds()/float64(n), "s/host")
+				perHost := func(d time.Duration) time.Duration { return d / time.Duration(b.N) / time.Duration(n) }
+				b.ReportMetric(float64(perHost(deployerCPU).Milliseconds()), "deployer-cpu-ms/host")
 				recordTime(fmt.Sprintf("%s/%d", tool.name, n), avg)
+				recordTime(fmt.Sprintf("cpu-deployer:%s/%d", tool.name, n), perHost(deployerCPU))
+				recordTime(fmt.Sprintf("cpu-hosts:%s/%d", tool.name, n), perHost(hostsCPU))
 			})
 		}
 	}
@@ -88,18 +96,24 @@ func BenchmarkDeploy(b *testing.B) {
 				b.Fatalf("first deploy exited with %d:\n%s", r.code, r.output)
 			}
 			before := f.switchCounters(b)
-			var total time.Duration
+			var total, deployerCPU, hostsCPU time.Duration
 			for i := 0; i < b.N; i++ {
 				b.StartTimer()
+				machine0 := machineCPU(b)
 				start := time.Now()
 				r := tool.deploy(b, f)
 				d := time.Since(start)
+				machine := machineCPU(b) - machine0
 				b.StopTimer()
 				if r.code != 0 {
 					b.Fatalf("redeploy exited with %d:\n%s", r.code, r.output)
 				}
 				total += d
+				deployerCPU += r.cpu
+				hostsCPU += machine - r.cpu
 			}
+			recordTime(fmt.Sprintf("cpu-deployer:%s-noop/%d", tool.name, n), deployerCPU/time.Duration(b.N)/time.Duration(n))
+			recordTime(fmt.Sprintf("cpu-hosts:%s-noop/%d", tool.name, n), hostsCPU/time.Duration(b.N)/time.Duration(n))
 			if after := f.switchCounters(b); after != before {
 				b.Errorf("the no-op redeploy started switches: %s -> %s", before, after)
 			}
@@ -154,7 +168,56 @@ func printBenchTable(b *testing.B) {
 			fmt.Fprintf(&sb, "%-40s %6.2fs\n", fmt.Sprintf("%s no-op redeploy, %d hosts", tool, big), d.Seconds())
 		}
 	}
+	// CPU per host: the deployer's (the tool's process and what it waited for) and the
+	// rest of the machine's (the lab hosts: sshd, imports, activations), per deploy.
+	fmt.Fprintf(&sb, "\nCPU per host, deployer / hosts (ms)\n%-16s", "run")
+	for _, t := range benchTools {
+		fmt.Fprintf(&sb, "%16s", t.name)
+	}
+	sb.WriteString("\n")
+	rows := []string{}
+	for _, n := range benchSizes {
+		rows = append(rows, strconv.Itoa(n))
+	}
+	rows = append(rows, fmt.Sprintf("noop/%d", big))
+	for _, row := range rows {
+		fmt.Fprintf(&sb, "%-16s", row)
+		for _, t := range benchTools {
+			key := t.name + "/" + row
+			if strings.HasPrefix(row, "noop/") {
+				key = t.name + "-noop/" + strings.TrimPrefix(row, "noop/")
+			}
+			dep, ok1 := m["cpu-deployer:"+key]
+			hosts, ok2 := m["cpu-hosts:"+key]
+			if ok1 && ok2 {
+				fmt.Fprintf(&sb, "%16s", fmt.Sprintf("%d / %d", dep.Milliseconds(), hosts.Milliseconds()))
+			} else {
+				fmt.Fprintf(&sb, "%16s", "-")
+			}
+		}
+		sb.WriteString("\n")
+	}
 	fmt.Print(sb.String())
+}
+
+// machineCPU is the CPU time all processes of this machine have used so far (from
+// /proc/stat: user, nice, system, irq, softirq), to take the lab hosts' share of a
+// deploy as the machine's minus the deployer's.
+func machineCPU(b *testing.B) time.Duration {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		b.Fatal(err)
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	f := strings.Fields(line)
+	var ticks int64
+	for _, i := range []int{1, 2, 3, 6, 7} { // user nice system irq softirq
+		if i < len(f) {
+			v, _ := strconv.ParseInt(f[i], 10, 64)
+			ticks += v
+		}
+	}
+	return time.Duration(ticks) * (time.Second / 100) // USER_HZ is 100 on Linux
 }
 
 // ---------------------------------------------------------------------------------------
@@ -219,6 +282,7 @@ func (f *fleet) runResult(b *testing.B) run {
 func (f *fleet) baseline(b *testing.B) run {
 	systems := f.systems
 	var out strings.Builder
+	var cpu time.Duration
 	for _, h := range f.lab.Hosts() {
 		sys := systems[h.Name]
 		target := "root@" + h.Address.String()
@@ -231,12 +295,13 @@ func (f *fleet) baseline(b *testing.B) run {
 			cmd.Env = append(f.dep.env(), "NIX_SSHOPTS=-p "+strconv.Itoa(h.Port))
 			r := runQuiet(b, cmd)
 			out.WriteString(r.output)
+			cpu += r.cpu
 			if r.code != 0 {
-				return run{code: r.code, output: out.String()}
+				return run{code: r.code, output: out.String(), cpu: cpu}
 			}
 		}
 	}
-	return run{output: out.String()}
+	return run{output: out.String(), cpu: cpu}
 }
 
 // buildSystems maps each host to its built system (the deployment's `systems.<name>`).
@@ -288,6 +353,9 @@ func runQuiet(b *testing.B, cmd *exec.Cmd) run {
 	b.Helper()
 	out, err := cmd.CombinedOutput()
 	r := run{output: string(out)}
+	if cmd.ProcessState != nil {
+		r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
 	if err != nil {
 		ee, ok := err.(*exec.ExitError)
 		if !ok {

@@ -203,6 +203,9 @@ func writeVariant(t testing.TB, dir, name string, p params) string {
 type run struct {
 	code   int
 	output string
+	// cpu is the CPU time of the process and every descendant it waited for (the
+	// deployer's share of a deploy), where the runner measured it.
+	cpu time.Duration
 }
 
 // startLogged starts cmd in a session of its own, with stdout and stderr combined,
