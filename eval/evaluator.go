@@ -203,9 +203,18 @@ func (e *Evaluator) Build(ctx context.Context, drvs map[string]string, parallel 
 		errs = append(errs, &HostError{Host: host, Phase: "build", Err: err})
 		mu.Unlock()
 	}
+	// Systems built already (a no-op redeploy, a second build) need no nix-store process
+	// each: two queries for all of them say which outputs are valid.
+	built := e.alreadyBuilt(ctx, names, drvs)
 	g := new(errgroup.Group)
 	g.SetLimit(parallel)
 	for _, name := range names {
+		if out, ok := built[name]; ok {
+			paths[name] = out
+			p.Status(name, "already built")
+			p.Done(name, nil)
+			continue
+		}
 		if err := ctx.Err(); err != nil {
 			fail(name, err)
 			p.Done(name, err)
@@ -236,6 +245,41 @@ func (e *Evaluator) Build(ctx context.Context, drvs map[string]string, parallel 
 		return errs[i].(*HostError).Host < errs[j].(*HostError).Host
 	})
 	return paths, errors.Join(errs...)
+}
+
+// alreadyBuilt returns node → output path for the derivations whose (single) output is
+// already a valid store path, asking Nix twice for all of them: their outputs, then which
+// of those are invalid. Any surprise (a derivation with several outputs, a failed query)
+// returns what is known so far, and those nodes are realised as usual.
+func (e *Evaluator) alreadyBuilt(ctx context.Context, names []string, drvs map[string]string) map[string]string {
+	built := map[string]string{}
+	if len(names) == 0 {
+		return built
+	}
+	argv := []string{"nix-store", "-q", "--outputs"}
+	for _, n := range names {
+		argv = append(argv, drvs[n])
+	}
+	out, err := command.Output(ctx, command.Cmd{Argv: argv, Env: e.Env})
+	outs := command.Lines(string(out))
+	if err != nil || len(outs) != len(names) {
+		return built
+	}
+	argv = append([]string{"nix-store", "--check-validity", "--print-invalid"}, outs...)
+	out, err = command.Output(ctx, command.Cmd{Argv: argv, Env: e.Env})
+	if err != nil {
+		return built
+	}
+	invalid := map[string]bool{}
+	for _, l := range command.Lines(string(out)) {
+		invalid[l] = true
+	}
+	for i, n := range names {
+		if !invalid[outs[i]] {
+			built[n] = outs[i]
+		}
+	}
+	return built
 }
 
 func (e *Evaluator) realise(ctx context.Context, drv string, log io.Writer) (string, error) {

@@ -153,7 +153,8 @@ func TestBuild(t *testing.T) {
 		if rerr != nil || strings.TrimSpace(string(b)) != h {
 			t.Errorf("%s: path %q holds %q (%v)", h, paths[h], b, rerr)
 		}
-		if rec.done[h] != nil || fmt.Sprint(rec.status[h]) != "[building]" {
+		// (Built by an earlier run of the tests, it is found valid and not built again.)
+		if st := fmt.Sprint(rec.status[h]); rec.done[h] != nil || st != "[building]" && st != "[already built]" {
 			t.Errorf("%s: progress done=%v status=%v", h, rec.done[h], rec.status[h])
 		}
 	}

@@ -391,3 +391,33 @@ func TestInterruptedExit130(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
 	}
 }
+
+// A second build of built systems starts no nix-store --realise: two queries for all
+// nodes find their outputs valid.
+func TestBuildSkipsBuiltSystems(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	if code, _, stderr := nixmesh(t, "-f", fixture(t, "basic"), "build", "gateway,web2"); code != 0 {
+		t.Fatalf("first build: exit %d: %s", code, stderr)
+	}
+	real, err := exec.LookPath("nix-store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	log := filepath.Join(bin, "calls")
+	script := "#!/bin/sh\necho \"$*\" >> " + log + "\nexec " + real + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "nix-store"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	code, stdout, stderr := nixmesh(t, "-f", fixture(t, "basic"), "build", "gateway,web2")
+	if code != 0 || strings.Count(stdout, "\n") != 2 {
+		t.Fatalf("second build: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	b, _ := os.ReadFile(log)
+	calls := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(calls) != 2 || !strings.HasPrefix(calls[0], "-q --outputs ") || !strings.HasPrefix(calls[1], "--check-validity --print-invalid ") {
+		t.Errorf("nix-store calls for built systems (want the two queries only):\n%s", b)
+	}
+}
