@@ -313,6 +313,7 @@ func prove(t *testing.T, fd frontDoor, traceDir string) {
 		{"SecretRestored", func(t *testing.T) { faultSecretRestored(t, fd, w, base, baseModule) }},
 		{"SubstituteOnTarget", func(t *testing.T) { substituteOnTarget(t, fd, w, base, baseModule) }},
 		{"BuildOnTarget", func(t *testing.T) { buildOnTarget(t, fd, w, base, baseModule) }},
+		{"RemoteBuilder", func(t *testing.T) { remoteBuilder(t, fd, w) }},
 		{"RunnerKilled", func(t *testing.T) { faultRunnerKilled(t, fd, w, base, baseModule) }},
 		{"CrashBeforeConfirmation", func(t *testing.T) { faultCrash(t, fd, w, base, baseModule, false) }},
 		{"CrashAfterConfirmation", func(t *testing.T) { faultCrash(t, fd, w, base, baseModule, true) }},

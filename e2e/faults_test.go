@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -620,6 +621,38 @@ func buildOnTarget(t *testing.T, fd frontDoor, w *world, base map[string]string,
 		t.Errorf("web's system %s was built on this machine", want["web"])
 	}
 	restoreBase(t, fd, w, base, baseModule)
+}
+
+// remoteBuilder (nixmesh build; the same flags work for deploy): with --builders naming
+// the lab host gateway and --max-jobs 0, web's new system is built by gateway (Nix's
+// remote build over SSH) and copied back here; gateway's store holds it.
+func remoteBuilder(t *testing.T, fd frontDoor, w *world) {
+	if fd.name != "FrontDoor2" {
+		t.Skip("--builders is a flag of nixmesh build and deploy")
+	}
+	p := w.base
+	p.Marker = "built-by-a-remote-builder"
+	module := writeVariant(t, w.dir, "remote-builder", p)
+	want := variantSystems(t, w, module)
+	if _, err := command.Output(ctxOf(t), command.Cmd{Argv: []string{"nix-store", "--check-validity", want["web"]}, Env: testutil.NixEnv()}); err == nil {
+		t.Fatalf("web's system %s is built already; the step needs a new one", want["web"])
+	}
+	// The builder asks no binary cache (its default would be cache.nixos.org).
+	defer hostNixConf(t, w, "gateway", "substituters =\n")()
+	gw := w.host(t, "gateway")
+	builders := fmt.Sprintf("ssh://root@%s %s", gw.Address, "x86_64-linux")
+	args := append([]string{"build", "web", "-f", w.deployFile, "--builders", builders, "--max-jobs", "0", "--"}, w.nixArgs(module)...)
+	code, stdout, stderr := w.nixmesh(t, args...)
+	if code != 0 || !strings.Contains(stdout, "web\t"+want["web"]) {
+		t.Fatalf("exit %d; want web built at %s\nstdout: %s\nstderr: %s", code, want["web"], stdout, stderr)
+	}
+	if out, err := hostExec(ctxOf(t), w.lab, "gateway", nil, "nix-store", "--check-validity", want["web"]); err != nil {
+		t.Errorf("gateway's store lacks %s, so it did not build it: %v %s", want["web"], err, out)
+	}
+	// And here: the builder sent it back.
+	if _, err := command.Output(ctxOf(t), command.Cmd{Argv: []string{"nix-store", "--check-validity", want["web"]}, Env: testutil.NixEnv()}); err != nil {
+		t.Errorf("%s is not in this machine's store after the remote build: %v", want["web"], err)
+	}
 }
 
 // hostNixConf gives a lab host an /etc/nix/nix.conf for a step; the returned function

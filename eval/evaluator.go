@@ -32,6 +32,9 @@ type Evaluator struct {
 	Stderr io.Writer
 	// Env is the environment of Nix's processes; nil inherits nixmesh's.
 	Env []string
+	// RealiseArgs are added to every `nix-store --realise` (remote builders, max-jobs:
+	// `--option builders "ssh://root@b x86_64-linux"`, `--max-jobs 0`).
+	RealiseArgs []string
 }
 
 // Plan evaluates the deployment's `plan` in one nix-instantiate and decodes it.
@@ -285,7 +288,7 @@ func (e *Evaluator) alreadyBuilt(ctx context.Context, names []string, drvs map[s
 func (e *Evaluator) realise(ctx context.Context, drv string, log io.Writer) (string, error) {
 	lw := &filterNoise{W: log}
 	out, err := command.Output(ctx, command.Cmd{
-		Argv:   []string{"nix-store", "--realise", drv},
+		Argv:   append(append([]string{"nix-store", "--realise"}, e.RealiseArgs...), drv),
 		Env:    e.Env,
 		Stderr: lw,
 	})

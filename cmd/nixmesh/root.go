@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -210,11 +211,28 @@ func (g *globalOptions) planAndSelect(ctx context.Context, nixArgs, selectors []
 type workerOptions struct {
 	EvalWorkers int
 	EvalBatch   int
+	// Builders and MaxJobs go to the builds (nix-store --realise): Nix's remote builders.
+	Builders string
+	MaxJobs  int
 }
 
 func (w *workerOptions) flags(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&w.EvalWorkers, "eval-workers", 0, "evaluate the selected nodes in at most `N` processes at once (0: one per CPU)")
 	cmd.Flags().IntVar(&w.EvalBatch, "eval-batch", 0, "give each evaluation process at most `N` nodes, then a new one (0: an even share, at most 10); bounds the memory of one process")
+	cmd.Flags().StringVar(&w.Builders, "builders", "", "Nix remote `BUILDERS` for the systems' builds, as nix.conf's builders setting (e.g. 'ssh://root@build1 x86_64-linux - 4'; several separated by ;); nix.conf's own builders apply without it")
+	cmd.Flags().IntVar(&w.MaxJobs, "max-jobs", -1, "`N` local build jobs (0: build only on the --builders); -1: nix.conf's")
+}
+
+// realiseArgs are the nix-store --realise arguments for --builders and --max-jobs.
+func (w workerOptions) realiseArgs() []string {
+	var args []string
+	if w.Builders != "" {
+		args = append(args, "--option", "builders", w.Builders)
+	}
+	if w.MaxJobs >= 0 {
+		args = append(args, "--max-jobs", strconv.Itoa(w.MaxJobs))
+	}
+	return args
 }
 
 // evalSelected selects nodes from the deployment's index (names, tags, enable: no host
@@ -228,6 +246,7 @@ func (g *globalOptions) evalSelected(ctx context.Context, nixArgs, selectors []s
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
+	ev.RealiseArgs = w.realiseArgs()
 	index, err := ev.Index(ctx)
 	if err != nil {
 		return nil, nil, nil, nil, err
