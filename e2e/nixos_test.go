@@ -260,10 +260,46 @@ func TestNixOSShapedHost(t *testing.T) {
 				t.Errorf("after SIGTERM: running %s, want the old %s", current(), before)
 			}
 		}},
+		{"SystemdRunUnits", func(t *testing.T) {
+			// As on NixOS (systemd is PID 1): the runner and the guard start as transient
+			// units through systemd-run, here a stand-in that records its arguments and
+			// starts the command detached. It is put first on root's PATH through the
+			// host's private /root (.bashrc, read for commands over SSH), never in /usr,
+			// which the lab shares with this machine.
+			standIn := `#!/bin/sh
+# systemd-run stand-in (nixmesh e2e): record, then run the command detached.
+echo "$*" >> /var/lib/nixos-fake/systemd-run
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do shift; done
+shift
+setsid nohup "$@" </dev/null >/dev/null 2>&1 &
+exit 0
+`
+			mustHostExec(t, l, host, "sh", "-c", `mkdir -p /root/fakebin /run/systemd/system /var/lib/nixos-fake && cp -a /root/.bashrc /root/.bashrc.e2e 2>/dev/null; printf 'export PATH=/root/fakebin:$PATH\n' | cat - /root/.bashrc.e2e > /root/.bashrc 2>/dev/null || printf 'export PATH=/root/fakebin:$PATH\n' > /root/.bashrc`)
+			defer hostExec(testContext(t), l, host, nil, "sh", "-c", "rm -rf /root/fakebin /run/systemd; if [ -e /root/.bashrc.e2e ]; then mv /root/.bashrc.e2e /root/.bashrc; else rm -f /root/.bashrc; fi")
+			if err := writeHostFile(t, l, host, "/root/fakebin/systemd-run", standIn); err != nil {
+				t.Fatal(err)
+			}
+			if r := deploy(sys["second"], false); r.code != 0 || word(r) != "ok" || current() != sys["second"] {
+				t.Fatalf("deploy through systemd-run: exit %d, %q, running %s\n%s", r.code, word(r), current(), r.output)
+			}
+			calls, _ := hostExec(testContext(t), l, host, nil, "cat", "/var/lib/nixos-fake/systemd-run")
+			for _, want := range []string{"--collect --unit nixmesh-switch-", "--property KillMode=process", "__run", "-guard ", "__guard"} {
+				if !strings.Contains(calls, want) {
+					t.Errorf("systemd-run was not called with %q; its calls:\n%s", want, calls)
+				}
+			}
+		}},
 	}
 	for _, s := range steps {
 		if !t.Run(s.name, s.f) {
 			t.FailNow()
 		}
 	}
+}
+
+// writeHostFile writes content to path on a lab host (through sh on the host).
+func writeHostFile(t *testing.T, l *lab.Lab, host, path, content string) error {
+	t.Helper()
+	_, err := hostExec(testContext(t), l, host, []byte(content), "sh", "-c", `cat > "$1" && chmod 755 "$1"`, "sh", path)
+	return err
 }
