@@ -317,17 +317,7 @@ func TestExitCodes(t *testing.T) {
 func TestBuildEvaluatesOnce(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
-	real, err := exec.LookPath("nix-instantiate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := t.TempDir()
-	log := filepath.Join(bin, "calls")
-	script := "#!/bin/sh\necho \"$*\" >> " + log + "\nexec " + real + " \"$@\"\n"
-	if err := os.WriteFile(filepath.Join(bin, "nix-instantiate"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	log := logCalls(t, "nix-instantiate")
 
 	code, stdout, stderr := nixmesh(t, "-f", fixture(t, "basic"), "build", "gateway,web*")
 	if code != 0 {
@@ -400,17 +390,7 @@ func TestBuildSkipsBuiltSystems(t *testing.T) {
 	if code, _, stderr := nixmesh(t, "-f", fixture(t, "basic"), "build", "gateway,web2"); code != 0 {
 		t.Fatalf("first build: exit %d: %s", code, stderr)
 	}
-	real, err := exec.LookPath("nix-store")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := t.TempDir()
-	log := filepath.Join(bin, "calls")
-	script := "#!/bin/sh\necho \"$*\" >> " + log + "\nexec " + real + " \"$@\"\n"
-	if err := os.WriteFile(filepath.Join(bin, "nix-store"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	log := logCalls(t, "nix-store")
 	code, stdout, stderr := nixmesh(t, "-f", fixture(t, "basic"), "build", "gateway,web2")
 	if code != 0 || strings.Count(stdout, "\n") != 2 {
 		t.Fatalf("second build: exit %d\n%s\n%s", code, stdout, stderr)
@@ -420,4 +400,22 @@ func TestBuildSkipsBuiltSystems(t *testing.T) {
 	if len(calls) != 2 || !strings.HasPrefix(calls[0], "-q --outputs ") || !strings.HasPrefix(calls[1], "--check-validity --print-invalid ") {
 		t.Errorf("nix-store calls for built systems (want the two queries only):\n%s", b)
 	}
+}
+
+// logCalls puts a wrapper of tool first on PATH for the rest of the test: it appends its
+// arguments to the returned file, one call per line, then runs the real tool.
+func logCalls(t *testing.T, tool string) string {
+	t.Helper()
+	real, err := exec.LookPath(tool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	log := filepath.Join(bin, "calls")
+	script := "#!/bin/sh\necho \"$*\" >> " + log + "\nexec " + real + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(bin, tool), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return log
 }
