@@ -368,6 +368,9 @@ func TestBuildWorkerBatches(t *testing.T) {
 	if code, _, stderr := nixmesh(t, "-f", fixture(t, "basic"), "build", "--eval-batch", "-1"); code != exitUsage || !strings.Contains(stderr, "--eval-batch") {
 		t.Errorf("--eval-batch -1: exit %d, %s", code, stderr)
 	}
+	if code, _, stderr := nixmesh(t, "-f", fixture(t, "basic"), "build", "--max-jobs", "many"); code != exitUsage || !strings.Contains(stderr, "--max-jobs \"many\"") {
+		t.Errorf("--max-jobs many: exit %d, %s", code, stderr)
+	}
 }
 
 func TestInterruptedExit130(t *testing.T) {

@@ -213,14 +213,14 @@ type workerOptions struct {
 	EvalBatch   int
 	// Builders and MaxJobs go to the builds (nix-store --realise): Nix's remote builders.
 	Builders string
-	MaxJobs  int
+	MaxJobs  string // "": nix.conf's
 }
 
 func (w *workerOptions) flags(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&w.EvalWorkers, "eval-workers", 0, "evaluate the selected nodes in at most `N` processes at once (0: one per CPU)")
 	cmd.Flags().IntVar(&w.EvalBatch, "eval-batch", 0, "give each evaluation process at most `N` nodes, then a new one (0: an even share, at most 10); bounds the memory of one process")
 	cmd.Flags().StringVar(&w.Builders, "builders", "", "Nix remote `BUILDERS` for the systems' builds, as nix.conf's builders setting (e.g. 'ssh://root@build1 x86_64-linux - 4'; several separated by ;); nix.conf's own builders apply without it")
-	cmd.Flags().IntVar(&w.MaxJobs, "max-jobs", -1, "`N` local build jobs (0: build only on the --builders); -1: nix.conf's")
+	cmd.Flags().StringVar(&w.MaxJobs, "max-jobs", "", "`N` local build jobs, or auto (one per CPU); 0: build only on the --builders (default: nix.conf's)")
 }
 
 // realiseArgs are the nix-store --realise arguments for --builders and --max-jobs.
@@ -229,8 +229,8 @@ func (w workerOptions) realiseArgs() []string {
 	if w.Builders != "" {
 		args = append(args, "--option", "builders", w.Builders)
 	}
-	if w.MaxJobs >= 0 {
-		args = append(args, "--max-jobs", strconv.Itoa(w.MaxJobs))
+	if w.MaxJobs != "" {
+		args = append(args, "--max-jobs", w.MaxJobs)
 	}
 	return args
 }
@@ -241,6 +241,9 @@ func (w workerOptions) realiseArgs() []string {
 func (g *globalOptions) evalSelected(ctx context.Context, nixArgs, selectors []string, w workerOptions) (*eval.Evaluator, *eval.Network, []string, map[string]string, error) {
 	if w.EvalWorkers < 0 || w.EvalBatch < 0 {
 		return nil, nil, nil, nil, usageErrorf("--eval-workers and --eval-batch must not be negative")
+	}
+	if n, err := strconv.Atoi(w.MaxJobs); w.MaxJobs != "" && w.MaxJobs != "auto" && (err != nil || n < 0) {
+		return nil, nil, nil, nil, usageErrorf("--max-jobs %q: give a number of jobs (0 or more) or auto", w.MaxJobs)
 	}
 	ev, err := g.evaluator(nixArgs)
 	if err != nil {
