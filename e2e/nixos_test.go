@@ -223,6 +223,21 @@ func TestNixOSShapedHost(t *testing.T) {
 				t.Errorf("boot was not asked to install the bootloader:\n%s", calls)
 			}
 		}},
+		{"RollbackAfterFailedBoot", func(t *testing.T) {
+			// The host runs the confirmed badboot, whose generation left the profile. A
+			// switch that fails now goes back to what ran before it (badboot), not to the
+			// profile's system.
+			if current() != sys["badboot"] {
+				t.Skip("needs the state FailingBoot leaves")
+			}
+			r := deploy(sys["broken"], false)
+			if r.code == 0 || word(r) != "rolled-back" {
+				t.Errorf("exit %d, %q, want rolled-back\n%s", r.code, word(r), r.output)
+			}
+			if current() != sys["badboot"] {
+				t.Errorf("rolled back to %s, want the system that ran before, %s", current(), sys["badboot"])
+			}
+		}},
 		{"RunnerSIGTERM", func(t *testing.T) {
 			// From a confirmed system that is also the boot default.
 			if r := deploy(sys["first"], false); r.code != 0 || current() != sys["first"] || profile() != sys["first"] {
