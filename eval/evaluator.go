@@ -3,6 +3,7 @@ package eval
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -92,34 +93,32 @@ func (e *Evaluator) evalError(ctx context.Context, err error) error {
 }
 
 // Instantiate instantiates the system of every named node in ONE nix-instantiate call
-// (`-A systems.a -A systems.b ...`) and returns each node's .drv path.
+// and returns each node's .drv path. (One evaluation for all: with one `-A systems.NAME`
+// per node, nix-instantiate would call a deployment that is a function once per node.)
 func (e *Evaluator) Instantiate(ctx context.Context, names []string) (map[string]string, error) {
 	if len(names) == 0 {
 		return map[string]string{}, nil
 	}
-	argv := []string{"nix-instantiate"}
+	argv := []string{"nix-instantiate", "--eval", "--strict", "--json", "--read-write-mode"}
 	if e.ShowTrace {
 		argv = append(argv, "--show-trace")
 	}
-	argv = append(argv, e.File)
-	for _, n := range names {
-		argv = append(argv, "-A", "systems."+AttrName(n))
-	}
+	argv = append(argv, "-E", deploymentExpr(e.File, "map (n: d.systems.${n}.drvPath) "+nixList(names)), "-A", "result")
 	argv = append(argv, e.NixArgs...)
 	out, err := e.runEval(ctx, argv)
 	if err != nil {
 		return nil, err
 	}
-	lines := command.Lines(string(out))
-	if len(lines) != len(names) {
-		return nil, fmt.Errorf("nix-instantiate printed %d derivations for %d nodes", len(lines), len(names))
+	var paths []string
+	if err := json.Unmarshal(out, &paths); err != nil || len(paths) != len(names) {
+		return nil, fmt.Errorf("nix-instantiate gave %s for %d nodes, not one .drv path each", strings.TrimSpace(string(out)), len(names))
 	}
 	drvs := make(map[string]string, len(names))
 	for i, n := range names {
-		if !strings.HasPrefix(lines[i], "/") || !strings.HasSuffix(lines[i], ".drv") {
-			return nil, fmt.Errorf("nix-instantiate printed %q for node %s, not a .drv path", lines[i], n)
+		if !strings.HasPrefix(paths[i], "/") || !strings.HasSuffix(paths[i], ".drv") {
+			return nil, fmt.Errorf("node %s: %q is not a .drv path", n, paths[i])
 		}
-		drvs[n] = lines[i]
+		drvs[n] = paths[i]
 	}
 	return drvs, nil
 }

@@ -189,17 +189,28 @@ func (e *Evaluator) EvalNodes(ctx context.Context, names []string, workers, batc
 // called with the Nix arguments it declares (as nix-instantiate calls a file), then its
 // forNodes.
 func forNodesExpr(file string, names []string) string {
-	quoted := make([]string, len(names))
-	for i, n := range names {
+	return deploymentExpr(file, "d.forNodes "+nixList(names))
+}
+
+// deploymentExpr is an expression whose attribute `result` is body, in which `d` is the
+// deployment file called with the Nix arguments it declares, as nix-instantiate calls a
+// file. (A function at the top, whose attribute is selected with -A: nix-instantiate
+// calls it with the --arg values even when there are none.)
+func deploymentExpr(file, body string) string {
+	f, _ := json.Marshal(file)
+	return `{ ... }@args: let f = import (/. + ` + string(f) + `); ` +
+		`d = if builtins.isFunction f then f (builtins.intersectAttrs (builtins.functionArgs f) args) else f; ` +
+		`in { result = ` + body + `; }`
+}
+
+// nixList is a Nix list of strings.
+func nixList(items []string) string {
+	quoted := make([]string, len(items))
+	for i, n := range items {
 		b, _ := json.Marshal(n)
 		quoted[i] = string(b)
 	}
-	f, _ := json.Marshal(file)
-	// (A function at the top, whose attribute is selected with -A: nix-instantiate calls
-	// it with the --arg values even when there are none.)
-	return `{ ... }@args: let f = import (/. + ` + string(f) + `); ` +
-		`d = if builtins.isFunction f then f (builtins.intersectAttrs (builtins.functionArgs f) args) else f; ` +
-		`in { result = d.forNodes [ ` + strings.Join(quoted, " ") + ` ]; }`
+	return "[ " + strings.Join(quoted, " ") + " ]"
 }
 
 // onceLines forwards whole lines to w, each distinct line once.
