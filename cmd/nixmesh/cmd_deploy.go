@@ -87,7 +87,8 @@ did not build, 5 a host failed, 6 a host rolled back (none failed), 130 interrup
   nixmesh deploy --json | jq .            one JSON event per line
   nixmesh deploy --trace cmds.jsonl       record every command run on the hosts
   nixmesh deploy --atomic @vpn            all of the vpn hosts switch, or none does
-  nixmesh deploy -i ~/.ssh/deploy_ed25519 --accept-new-host-keys`,
+  nixmesh deploy -i ~/.ssh/deploy_ed25519 --accept-new-host-keys
+  nixmesh deploy --builders 'ssh://root@build1 x86_64-linux' --max-jobs 0   build on build1`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Selectors, opts.NixArgs = splitArgs(cmd, args)
 			return runDeploy(cmd.Context(), opts, cmd.OutOrStdout())
