@@ -35,26 +35,43 @@ func TestLabEndToEnd(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 
-	// A copy of the example in a subnet of its own.
-	octet := 100 + os.Getpid()%100
-	subnet := fmt.Sprintf("198.19.%d.0/24", octet)
+	// A copy of the example in a subnet of its own. Other tests' labs come and go in
+	// 198.19.0.0/16 meanwhile: a subnet that turns out taken when the lab comes up is
+	// given up for the next candidate.
 	name := fmt.Sprintf("cx%d", os.Getpid())
 	lab := filepath.Join(work, "lab")
-	if out, err := exec.Command("cp", "-r", filepath.Join(root, "examples", "lab"), lab).CombinedOutput(); err != nil {
-		t.Fatalf("cp: %v\n%s", err, out)
-	}
-	deployFile := filepath.Join(lab, "deploy.nix")
-	b, err := os.ReadFile(deployFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := strings.ReplaceAll(string(b), "../../nix-modules", testutil.NixModules())
-	text = strings.ReplaceAll(text, "198.18.0.", fmt.Sprintf("198.19.%d.", octet))
-	if err := os.WriteFile(deployFile, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	os.Remove(filepath.Join(lab, "dns-serials.json"))
 	hosts := filepath.Join(lab, "lab-generated.nix")
+	deployFile := filepath.Join(lab, "deploy.nix")
+	octet := 0
+	for attempt := 0; octet == 0; attempt++ {
+		candidate := 100 + (os.Getpid()+attempt*37)%100
+		os.RemoveAll(lab)
+		if out, err := exec.Command("cp", "-r", filepath.Join(root, "examples", "lab"), lab).CombinedOutput(); err != nil {
+			t.Fatalf("cp: %v\n%s", err, out)
+		}
+		b, err := os.ReadFile(deployFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.ReplaceAll(string(b), "../../nix-modules", testutil.NixModules())
+		text = strings.ReplaceAll(text, "198.18.0.", fmt.Sprintf("198.19.%d.", candidate))
+		if err := os.WriteFile(deployFile, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(filepath.Join(lab, "dns-serials.json"))
+		up := exec.Command(bin, "lab", "up", "--name", name, "--subnet", fmt.Sprintf("198.19.%d.0/24", candidate), "-f", deployFile, "--write-nix", hosts)
+		up.Dir = lab
+		out, err := up.CombinedOutput()
+		switch {
+		case err == nil:
+			octet = candidate
+		case strings.Contains(string(out), "overlaps a route") && attempt < 20:
+			t.Logf("198.19.%d.0/24 is taken (another test's lab); trying another", candidate)
+		default:
+			t.Fatalf("nixmesh lab up: %v\n%s", err, out)
+		}
+	}
+	t.Cleanup(func() { exec.Command(bin, "lab", "down", "--name", name).Run() })
 	addr := func(last int) string { return fmt.Sprintf("198.19.%d.%d", octet, last) }
 
 	run := func(stdin []byte, args ...string) string {
@@ -72,9 +89,6 @@ func TestLabEndToEnd(t *testing.T) {
 		t.Helper()
 		return run(nil, "lab", "ssh", "--name", name, host, "--", script)
 	}
-
-	run(nil, "lab", "up", "--name", name, "--subnet", subnet, "-f", deployFile, "--write-nix", hosts)
-	t.Cleanup(func() { exec.Command(bin, "lab", "down", "--name", name).Run() })
 
 	// The WireGuard private keys, until the secrets feature delivers them.
 	for _, h := range []string{"gateway", "web", "db"} {
