@@ -422,3 +422,24 @@ func logCalls(t *testing.T, tool string) string {
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	return log
 }
+
+// The workers' checks are scoped to their nodes and add up to the whole: a module of db
+// that undoes web's grant (db's authorized keys) fails every build that evaluates db,
+// in whichever batch db lands, and none that does not.
+func TestBuildChecksEachSelectedHost(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	file := crossFixture("bad/ssh-grant-keys-overridden.nix")
+	for _, args := range [][]string{{"build"}, {"build", "--eval-batch", "1"}, {"build", "db"}} {
+		code, _, stderr := nixmesh(t, append([]string{"-f", file}, args...)...)
+		if code != exitEval || !strings.Contains(stderr, "lacks the key `deploy' of host `web'") ||
+			!strings.Contains(stderr, "nodes.db.configuration.users.users.root.openssh.authorizedKeys.keys") {
+			t.Errorf("%v: exit %d (want %d naming db's keys):\n%s", args, code, exitEval, stderr)
+		}
+	}
+	for _, node := range []string{"gateway", "web"} {
+		if code, stdout, stderr := nixmesh(t, "-f", file, "build", "--eval-batch", "1", node); code != 0 || !strings.HasPrefix(stdout, node+"\t") {
+			t.Errorf("build %s (db not selected): exit %d\n%s%s", node, code, stdout, stderr)
+		}
+	}
+}
