@@ -42,8 +42,8 @@ func newDeployCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "deploy [NODE|@TAG|GLOB...] [-- NIX-ARGS...]",
 		Short: "Build the selected nodes' systems and deploy them over SSH",
-		Long: `Evaluate the selected nodes (each once, in worker processes), build their systems in parallel, then
-deploy them, --parallel hosts at a time. Each host goes through:
+		Long: `Evaluate the selected nodes (each once, in worker processes), build their systems in
+parallel, then deploy them, --parallel hosts at a time. Each host goes through:
 
   connect   SSH, with ~/.ssh/config, ssh-agent and identity files; the host key must be
             in known_hosts or declared in the plan (an unknown or changed key stops the host

@@ -62,7 +62,7 @@ let
     preparationScript = n: "is the script Nixus builds from preparationPhases; nixmesh has none. Secrets are `nodes.${n}.secrets'; checks `nodes.${n}.healthChecks'.";
     postDeployScript = n: "is Nixus's hook after a node's deploy; nixmesh reports each node's result in its table (`nixmesh deploy --json' for scripts) and runs `nodes.${n}.healthChecks' before confirming. Run follow-up commands with `nixmesh exec'.";
     closurePaths = n: "lists what Nixus copies; nixmesh copies the node's system (with the switcher in it) and nothing else. Put further paths into the configuration (e.g. environment.etc, or packages of the system).";
-    deployFrom = n: "gives Nixus per-deploy-host addresses; nixmesh has one `nodes.${n}.host' (and `port', `sshOptions'). Choose it per deploying machine in Nix, e.g. host = if builtins.getEnv \"NIXMESH_FROM\" == \"laptop\" then ... else ...; (needs --impure with flakes), or with one deployment file per deploying machine.";
+    deployFrom = n: "gives Nixus per-deploy-host addresses; nixmesh has one `nodes.${n}.host' (and `port', `sshOptions'). Choose it per deploying machine in Nix, e.g. host = if builtins.getEnv \"NIXMESH_FROM\" == \"laptop\" then ... else ...; (a flake's pure evaluation sees no environment), or with one deployment file per deploying machine.";
   };
 
   nodeModule = { name, config, options, ... }:
