@@ -60,6 +60,29 @@ type WorkerStats struct {
 // network level), their .drv paths, and the workers' cost. workers or batch <= 0 mean
 // one worker per batch of ceil(len/ncpu) nodes, at most 10.
 func (e *Evaluator) EvalNodes(ctx context.Context, names []string, workers, batch int) (*Network, map[string]string, *WorkerStats, error) {
+	return e.evalInWorkers(ctx, names, workers, batch, true)
+}
+
+// EvalPlan is EvalNodes without the systems: the plan of the named nodes (with the
+// network level), checked as EvalNodes checks it, nothing instantiated. With no names
+// one worker evaluates and checks the network level alone.
+func (e *Evaluator) EvalPlan(ctx context.Context, names []string, workers, batch int) (*Network, *WorkerStats, error) {
+	n, _, stats, err := e.evalInWorkers(ctx, names, workers, batch, false)
+	return n, stats, err
+}
+
+// ConnectionPlan evaluates the deployment's connectionPlan: the network level (with
+// its checks) and every node's connection settings, no host evaluated; the nodes have
+// no configuration. It is what the commands that only reach hosts need.
+func (e *Evaluator) ConnectionPlan(ctx context.Context) (*Network, error) {
+	out, err := e.evalJSON(ctx, e.File, "connectionPlan")
+	if err != nil {
+		return nil, err
+	}
+	return DecodePlan(out)
+}
+
+func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, workers, batch int, systems bool) (*Network, map[string]string, *WorkerStats, error) {
 	if workers <= 0 {
 		workers = defaultWorkers()
 	}
@@ -82,6 +105,10 @@ func (e *Evaluator) EvalNodes(ctx context.Context, names []string, workers, batc
 		}
 		batches = append(batches, sorted[i:end])
 	}
+	if len(batches) == 0 {
+		// The network level alone: still evaluated, and checked.
+		batches = [][]string{{}}
+	}
 	type result struct {
 		Plan     json.RawMessage   `json:"plan"`
 		DrvPaths map[string]string `json:"drvPaths"`
@@ -101,7 +128,11 @@ func (e *Evaluator) EvalNodes(ctx context.Context, names []string, workers, batc
 			if e.ShowTrace {
 				argv = append(argv, "--show-trace")
 			}
-			argv = append(argv, "-E", forNodesExpr(e.File, b), "-A", "result")
+			expr := forNodesExpr(e.File, b)
+			if !systems {
+				expr = planForNodesExpr(e.File, b)
+			}
+			argv = append(argv, "-E", expr, "-A", "result")
 			argv = append(argv, e.NixArgs...)
 			var usage *syscall.Rusage
 			out, err := command.Output(gctx, command.Cmd{
@@ -166,7 +197,10 @@ func (e *Evaluator) EvalNodes(ctx context.Context, names []string, workers, batc
 		}
 	}
 	for _, n := range names {
-		if _, ok := drvs[n]; !ok {
+		if _, ok := drvs[n]; !ok && systems {
+			return nil, nil, stats, fmt.Errorf("no worker evaluated node %s", n)
+		}
+		if _, ok := nodes[n]; !ok {
 			return nil, nil, stats, fmt.Errorf("no worker evaluated node %s", n)
 		}
 	}
@@ -190,6 +224,12 @@ func (e *Evaluator) EvalNodes(ctx context.Context, names []string, workers, batc
 // forNodes.
 func forNodesExpr(file string, names []string) string {
 	return deploymentExpr(file, "d.forNodes "+nixList(names))
+}
+
+// planForNodesExpr is forNodesExpr without the systems: forNodes' plan alone (lazily,
+// so nothing is instantiated).
+func planForNodesExpr(file string, names []string) string {
+	return deploymentExpr(file, "{ plan = (d.forNodes "+nixList(names)+").plan; }")
 }
 
 // deploymentExpr is an expression whose attribute `result` is body, in which `d` is the

@@ -169,6 +169,11 @@ checkedDrv deployScript // {
   # selects nodes by before it evaluates them (in workers, see forNodes).
   nodeIndex = builtins.mapAttrs (_: node: { inherit (node) enable tags; }) config.nodes;
 
+  # The plan's network level and every node's connection settings, with the network
+  # level's checks; no host evaluated (a node's entry has no configuration): what the
+  # commands that only reach hosts read (exec, ssh, verify, secrets, graph).
+  connectionPlan = let scoped = (forNodes [ ]).plan; in scoped // { nodes = config.planConnections; };
+
   plan = checked config.plan;
 
   nodes = builtins.mapAttrs (_: node: checkedDrv node.deployScript) config.nodes;

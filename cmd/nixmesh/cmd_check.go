@@ -19,6 +19,7 @@ type checkOptions struct {
 	NixArgs          []string
 	UpdateDNSSerials bool
 	JSON             bool
+	workers          workerOptions
 }
 
 // checkReport is `check --json`: what was checked, or every problem with its option path
@@ -46,9 +47,11 @@ func newCheckCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check [-- NIX-ARGS...]",
 		Short: "Check the cross-host features (SSH access, VPNs, DNS)",
-		Long: `Evaluate the deployment once and check its cross-host features: the Nix modules'
+		Long: `Evaluate the whole deployment and check its cross-host features: the Nix modules'
 checks (they fail the evaluation), among them whether every host's final configuration
-still carries what the features put there (a host module may override it). Each problem
+still carries what the features put there (a host module may override it). Every host
+is evaluated once, in worker processes that each take a batch of hosts, so a large
+fleet is checked in bounded memory (--eval-workers, --eval-batch). Each problem
 is printed with its option path and file; the exit code is 3 if there is any. The same
 checks stop 'nixmesh deploy' and './result' before any host is touched.
 
@@ -70,6 +73,7 @@ SOA serial: run it after each deployment.`,
 	}
 	cmd.Flags().BoolVar(&opts.UpdateDNSSerials, "update-dns-serials", false, "record the zones' hashes and serials in dns.serialsFile")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON: counts, or the problems with option, file, line")
+	opts.workers.evalFlags(cmd)
 	return cmd
 }
 
@@ -78,7 +82,7 @@ func runCheck(ctx context.Context, opts checkOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	network, err := ev.Plan(ctx)
+	network, err := checkAll(ctx, opts.global, ev, opts.workers)
 	var evalErr *eval.EvalError
 	if opts.JSON && errors.As(err, &evalErr) {
 		rep := checkReport{Problems: []checkProblem{}}
@@ -137,4 +141,23 @@ func writeJSON(out io.Writer, v any) error {
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// checkAll evaluates and checks every node in worker processes (each the network level
+// and its share of the hosts; together everything, each host once, no process holding
+// all of them) and returns the whole plan.
+func checkAll(ctx context.Context, g *globalOptions, ev *eval.Evaluator, w workerOptions) (*eval.Network, error) {
+	if w.EvalWorkers < 0 || w.EvalBatch < 0 {
+		return nil, usageErrorf("--eval-workers and --eval-batch must not be negative")
+	}
+	index, err := ev.Index(ctx)
+	if err != nil {
+		return nil, err
+	}
+	network, stats, err := ev.EvalPlan(ctx, index.Names(), w.EvalWorkers, w.EvalBatch)
+	if err != nil {
+		return nil, err
+	}
+	g.workerReport(len(index.Nodes), stats)
+	return network, nil
 }

@@ -22,6 +22,7 @@ type diffOptions struct {
 	NixArgs    []string
 	Identities []string
 	KnownHosts []string
+	workers    workerOptions
 }
 
 func newDiffCommand(g *globalOptions) *cobra.Command {
@@ -52,6 +53,7 @@ not be read.`,
 		},
 	}
 	f := cmd.Flags()
+	opts.workers.evalFlags(cmd)
 	f.StringArrayVarP(&opts.Identities, "identity", "i", nil, "private key `FILE` to offer first (repeatable)")
 	f.StringArrayVar(&opts.KnownHosts, "known-hosts", nil, "extra known_hosts `FILE` to trust (repeatable)")
 	return cmd
@@ -68,7 +70,7 @@ if [ -r "$f" ]; then echo config:; cat "$f"; fi
 `
 
 func runDiff(ctx context.Context, opts diffOptions, out io.Writer) error {
-	_, network, names, err := opts.global.planAndSelect(ctx, opts.NixArgs, opts.Selectors)
+	network, names, err := opts.global.planSelected(ctx, opts.NixArgs, opts.Selectors, opts.workers)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ type evalOptions struct {
 	Selectors []string
 	NixArgs   []string
 	JSON      bool
+	workers   workerOptions
 }
 
 func newEvalCommand(g *globalOptions) *cobra.Command {
@@ -21,9 +22,10 @@ func newEvalCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "eval [NODE|@TAG|GLOB...] [-- NIX-ARGS...]",
 		Short: "Show each host's resolved configuration",
-		Long: `Evaluate the deployment once and show, for each selected node, how it is reached
-(connection), what the cross-host features set on it (SSH access, known hosts,
-WireGuard, /etc/hosts, DNS) and its whole configuration.`,
+		Long: `Evaluate the selected nodes and show, for each, how it is reached (connection), what
+the cross-host features set on it (SSH access, known hosts, WireGuard, /etc/hosts, DNS)
+and its whole configuration. Only the selected nodes' hosts are evaluated (in worker
+processes, as build does), each once; nothing is instantiated.`,
 		Example: `  nixmesh eval                      every enabled node, as a readable tree
   nixmesh eval web @db --json       node web and nodes tagged db, as JSON
   nixmesh eval -f lab.nix -- --arg production true`,
@@ -33,11 +35,12 @@ WireGuard, /etc/hosts, DNS) and its whole configuration.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print {NODE: {connection, configuration}} as JSON")
+	opts.workers.evalFlags(cmd)
 	return cmd
 }
 
 func runEval(ctx context.Context, opts evalOptions, out io.Writer) error {
-	_, network, names, err := opts.global.planAndSelect(ctx, opts.NixArgs, opts.Selectors)
+	network, names, err := opts.global.planSelected(ctx, opts.NixArgs, opts.Selectors, opts.workers)
 	if err != nil {
 		return err
 	}

@@ -154,7 +154,7 @@ func runExec(ctx context.Context, opts execOptions, out io.Writer) error {
 	if stderr == nil {
 		stderr = io.Discard
 	}
-	_, network, names, err := opts.global.planAndSelect(ctx, nixArgs, opts.Selectors)
+	network, names, err := opts.global.connectionsAndSelect(ctx, nixArgs, opts.Selectors)
 	if err != nil {
 		return err
 	}
@@ -362,7 +362,7 @@ func runSSH(ctx context.Context, opts sshOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, network, names, err := opts.global.planAndSelect(ctx, nixArgs, []string{opts.Node})
+	network, names, err := opts.global.connectionsAndSelect(ctx, nixArgs, []string{opts.Node})
 	if err != nil {
 		return err
 	}

@@ -92,7 +92,7 @@ func runGraph(ctx context.Context, opts graphOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	network, err := ev.Plan(ctx)
+	network, err := ev.ConnectionPlan(ctx)
 	if err != nil {
 		return err
 	}

@@ -50,7 +50,7 @@ missing. The command fails if any secret is not up to date or a host cannot be c
 }
 
 func runSecrets(ctx context.Context, opts secretsOptions, out io.Writer) error {
-	_, network, names, err := opts.global.planAndSelect(ctx, opts.NixArgs, opts.Selectors)
+	network, names, err := opts.global.connectionsAndSelect(ctx, opts.NixArgs, opts.Selectors)
 	if err != nil {
 		return err
 	}

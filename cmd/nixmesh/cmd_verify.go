@@ -72,7 +72,7 @@ error.`,
 }
 
 func runVerify(ctx context.Context, opts verifyOptions, out io.Writer) error {
-	_, network, names, err := opts.global.planAndSelect(ctx, opts.NixArgs, opts.Selectors)
+	network, names, err := opts.global.connectionsAndSelect(ctx, opts.NixArgs, opts.Selectors)
 	if err != nil {
 		return err
 	}

@@ -443,3 +443,65 @@ func TestBuildChecksEachSelectedHost(t *testing.T) {
 		}
 	}
 }
+
+// Each command evaluates what it reads and no more: eval and diff the selected hosts
+// (in workers, nothing instantiated), check every host, exec/ssh/verify/secrets/graph
+// the network level and the nodes' connection settings (no host at all). So db's
+// broken host fails `eval db`, `eval` and `check`, and nothing else; a network-level
+// failure fails them all.
+func TestCommandsEvaluateWhatTheyRead(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	file := filepath.Join(testutil.RepoRoot(), "cmd", "nixmesh", "testdata", "one-host-broken.nix")
+	log := logCalls(t, "nix-instantiate")
+	calls := func() string {
+		b, _ := os.ReadFile(log)
+		os.Remove(log)
+		return string(b)
+	}
+	const dbError = "nodes.db.configuration.users.users.x.uid"
+
+	code, stdout, stderr := nixmesh(t, "-f", file, "eval", "--json", "@front")
+	if code != 0 || !strings.Contains(stdout, `"hostname": "198.18.0.12"`) || strings.Contains(stdout, `"db"`) {
+		t.Errorf("eval @front: exit %d\n%s%s", code, stdout, stderr)
+	}
+	c := calls()
+	if !strings.Contains(c, "-A nodeIndex") || !strings.Contains(c, `forNodes [ "web" ]).plan`) || strings.Contains(c, `"db"`) {
+		t.Errorf("eval @front evaluated more than web's plan:\n%s", c)
+	}
+
+	for _, args := range [][]string{{"eval", "db"}, {"eval"}, {"check"}, {"check", "--eval-batch", "1"}} {
+		code, _, stderr := nixmesh(t, append([]string{"-f", file}, args...)...)
+		if code != exitEval || !strings.Contains(stderr, dbError) || !strings.Contains(stderr, "one-host-broken.nix:14") {
+			t.Errorf("%v: exit %d (want %d naming db's uid and its line):\n%s", args, code, exitEval, stderr)
+		}
+	}
+	calls()
+
+	// No host evaluated: db's connection settings are there, its configuration is not.
+	code, stdout, stderr = nixmesh(t, "-f", file, "graph", "--format", "json")
+	if code != 0 || !strings.Contains(stdout, `"web"`) {
+		t.Errorf("graph: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = nixmesh(t, "-f", file, "secrets", "db")
+	if code != 0 {
+		t.Errorf("secrets db: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if c := calls(); strings.Count(c, "\n") != 2 || strings.Count(c, "-A connectionPlan") != 2 {
+		t.Errorf("graph and secrets: want one connectionPlan evaluation each:\n%s", c)
+	}
+	g, _ := globals(t, file)
+	network, names, err := g.connectionsAndSelect(context.Background(), nil, []string{"db"})
+	if err != nil || len(names) != 1 || network.Nodes["db"].Port != 2222 || network.Nodes["db"].User != "db" ||
+		network.Nodes["db"].Hostname != "198.18.0.13" || network.Nodes["db"].Configuration.Raw != nil {
+		t.Errorf("connections of db: %v %v %+v", err, names, network.Nodes["db"])
+	}
+
+	// A network-level failure stops every command, the connection-only ones too.
+	for _, args := range [][]string{{"eval", "web"}, {"check"}, {"graph"}, {"secrets"}} {
+		code, _, stderr := nixmesh(t, append(append([]string{"-f", file}, args...), "--", "--arg", "failNetwork", "true")...)
+		if code != exitEval || !strings.Contains(stderr, "the network level fails on purpose") {
+			t.Errorf("%v with a failing network level: exit %d:\n%s", args, code, stderr)
+		}
+	}
+}

@@ -184,26 +184,64 @@ func splitArgs(cmd *cobra.Command, args []string) (selectors, nixArgs []string) 
 	return args, nil
 }
 
-// selectNodes applies the selectors to the network.
-// planAndSelect evaluates the deployment's plan once and selects the nodes the command
-// works on; the evaluator is returned for the commands that go on to build.
-func (g *globalOptions) planAndSelect(ctx context.Context, nixArgs, selectors []string) (*eval.Evaluator, *eval.Network, []string, error) {
+// connectionsAndSelect evaluates the deployment's network level and its nodes'
+// connection settings (no host evaluated) and selects the nodes the command works on:
+// for the commands that reach hosts but need not know their configurations (exec,
+// ssh, verify, secrets).
+func (g *globalOptions) connectionsAndSelect(ctx context.Context, nixArgs, selectors []string) (*eval.Network, []string, error) {
 	ev, err := g.evaluator(nixArgs)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	network, err := ev.Plan(ctx)
+	network, err := ev.ConnectionPlan(ctx)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	names, err := selectNodes(network, selectors)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
+	return network, names, nil
+}
+
+// planSelected selects nodes from the deployment's index and evaluates the plan of
+// those alone (with the network level and their checks) in worker processes, nothing
+// instantiated: for the commands that read the selected hosts' configurations (eval,
+// diff). The network has only the selected nodes.
+func (g *globalOptions) planSelected(ctx context.Context, nixArgs, selectors []string, w workerOptions) (*eval.Network, []string, error) {
+	if w.EvalWorkers < 0 || w.EvalBatch < 0 {
+		return nil, nil, usageErrorf("--eval-workers and --eval-batch must not be negative")
+	}
+	ev, err := g.evaluator(nixArgs)
+	if err != nil {
+		return nil, nil, err
+	}
+	index, err := ev.Index(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	names, err := selectNodes(index, selectors)
+	if err != nil {
+		return nil, nil, err
+	}
+	network, stats, err := ev.EvalPlan(ctx, names, w.EvalWorkers, w.EvalBatch)
+	if err != nil {
+		return nil, nil, err
+	}
+	g.workerReport(len(names), stats)
 	if err := g.notApplied(network, names); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	return ev, network, names, nil
+	return network, names, nil
+}
+
+// workerReport says what the evaluation workers cost, when there were several (or with
+// --verbose).
+func (g *globalOptions) workerReport(nodes int, stats *eval.WorkerStats) {
+	if g.Verbose || stats.Workers > 1 {
+		fmt.Fprintf(g.Stderr, "evaluated %d node(s) in %d process(es): %s, peak %d MiB in one process\n",
+			nodes, stats.Workers, stats.Wall.Round(time.Millisecond), stats.PeakRSSKB/1024)
+	}
 }
 
 // evalOptions for the commands that evaluate hosts (build, deploy): how many worker
@@ -217,10 +255,15 @@ type workerOptions struct {
 }
 
 func (w *workerOptions) flags(cmd *cobra.Command) {
-	cmd.Flags().IntVar(&w.EvalWorkers, "eval-workers", 0, "evaluate the selected nodes in at most `N` processes at once (0: one per CPU)")
-	cmd.Flags().IntVar(&w.EvalBatch, "eval-batch", 0, "give each evaluation process at most `N` nodes, then a new one (0: an even share, at most 10); bounds the memory of one process")
+	w.evalFlags(cmd)
 	cmd.Flags().StringVar(&w.Builders, "builders", "", "Nix remote `BUILDERS` for the systems' builds, as nix.conf's builders setting (e.g. 'ssh://root@build1 x86_64-linux - 4'; several separated by ;); nix.conf's own builders apply without it")
 	cmd.Flags().StringVar(&w.MaxJobs, "max-jobs", "", "`N` local build jobs, or auto (one per CPU); 0: build only on the --builders (default: nix.conf's)")
+}
+
+// evalFlags are the worker flags of the commands that evaluate hosts without building.
+func (w *workerOptions) evalFlags(cmd *cobra.Command) {
+	cmd.Flags().IntVar(&w.EvalWorkers, "eval-workers", 0, "evaluate the selected nodes in at most `N` processes at once (0: one per CPU)")
+	cmd.Flags().IntVar(&w.EvalBatch, "eval-batch", 0, "give each evaluation process at most `N` nodes, then a new one (0: an even share, at most 10); bounds the memory of one process")
 }
 
 // realiseArgs are the nix-store --realise arguments for --builders and --max-jobs.
@@ -262,10 +305,7 @@ func (g *globalOptions) evalSelected(ctx context.Context, nixArgs, selectors []s
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	if g.Verbose || stats.Workers > 1 {
-		fmt.Fprintf(g.Stderr, "evaluated %d node(s) in %d process(es): %s, peak %d MiB in one process\n",
-			len(names), stats.Workers, stats.Wall.Round(time.Millisecond), stats.PeakRSSKB/1024)
-	}
+	g.workerReport(len(names), stats)
 	if err := g.notApplied(network, names); err != nil {
 		return nil, nil, nil, nil, err
 	}

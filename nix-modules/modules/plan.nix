@@ -49,7 +49,9 @@ let
     if node.kind == "nixos" then nixosProjection node.config
     else standaloneConfiguration node.config;
 
-  planNode = name: node:
+  # A node's connection settings: what reaching the host needs, read without evaluating
+  # it (`connectionPlan`, for exec, ssh, verify, secrets and graph).
+  connectionOf = name: node:
     let address = splitHost node.host; in
     {
       inherit name;
@@ -57,13 +59,16 @@ let
         successTimeout switchTimeout keepGenerations ignoreFailingSystemdUnits substituteOnTarget rebootIfUnreachable buildOnTarget;
       inherit (node) kind;
       inherit (address) user hostname;
-      configuration = configurationOf node;
-      # The enabled health checks (modules/health.nix): run before the confirmation.
-      healthChecks = node.healthChecks.list;
-      # The options this node sets that its kind of host does not apply (standalone:
-      # everything outside the schema); the CLI warns about them, `--strict` refuses.
-      notApplied = if node.kind == "standalone" then node.config.system.build.notApplied else [ ];
     };
+
+  planNode = name: node: config.planConnections.${name} // {
+    configuration = configurationOf node;
+    # The enabled health checks (modules/health.nix): run before the confirmation.
+    healthChecks = node.healthChecks.list;
+    # The options this node sets that its kind of host does not apply (standalone:
+    # everything outside the schema); the CLI warns about them, `--strict` refuses.
+    notApplied = if node.kind == "standalone" then node.config.system.build.notApplied else [ ];
+  };
 in
 {
   options = {
@@ -75,6 +80,16 @@ in
         docs/internals.md): connection settings and host configuration per node, and the
         network-level declarations of the cross-host modules. Read it with
         `nix-instantiate --eval --strict --json -A plan deploy.nix`.
+      '';
+    };
+
+    planConnections = mkOption {
+      type = types.unspecified;
+      readOnly = true;
+      internal = true;
+      description = ''
+        Each node's plan entry without what needs its host evaluated (configuration,
+        health checks, notApplied): the connection settings.
       '';
     };
 
@@ -91,6 +106,8 @@ in
       '';
     };
   };
+
+  config.planConnections = builtins.mapAttrs connectionOf config.nodes;
 
   config.plan = config.planExtra // {
     version = 1;

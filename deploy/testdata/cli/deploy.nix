@@ -1,5 +1,5 @@
 # A deployment in the shape the framework returns (plan, systems, and the engine's
-# nodeIndex and forNodes), written by hand so the
+# nodeIndex, forNodes and connectionPlan), written by hand so the
 # CLI's deploy can be tested against test sshd hosts before and beside the framework.
 # ports and hostKeys are comma-separated, one entry per node (web0, web1, ...).
 # secretFile and secretPath, when set, give web0 a secret read from that file;
@@ -32,6 +32,8 @@ let
 in
 rec {
   nodeIndex = builtins.mapAttrs (_: n: { inherit (n) enable tags; }) plan.nodes;
+  # exec, ssh, verify, secrets and graph read this (the real one has no configurations).
+  connectionPlan = plan;
   forNodes = names: {
     plan = plan // { nodes = builtins.listToAttrs (map (n: { name = n; value = plan.nodes.${n}; }) names); };
     drvPaths = builtins.listToAttrs (map (n: { name = n; value = systems.${n}.drvPath; }) names);

@@ -5,10 +5,15 @@ let
     port = 70000;
   };
   pos = builtins.unsafeGetAttrPos "port" definition;
-in
-{
-  plan = throw ''
+  failure = throw ''
     A definition for option `nodes.web.port' is not of type `16 bit unsigned integer; between 0 and 65535 (both inclusive)'. Definition values:
     - In `${pos.file}:${toString pos.line}:${toString pos.column}': 70000'';
+in
+{
+  # The index reads no port; everything that reads web's plan entry fails.
+  nodeIndex.web = { enable = true; tags = [ ]; };
+  forNodes = names: { plan = failure; drvPaths = failure; };
+  connectionPlan = failure;
+  plan = failure;
   systems = { };
 }
