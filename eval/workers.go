@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"sort"
 	"strconv"
@@ -14,12 +15,10 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/nixmesh/nixmesh/internal/command"
 )
 
-// Index evaluates the deployment's nodeIndex: every node's name, enable and tags, no
+// Index evaluates the deployment's nodeIndex: every node's name, enable, tags and kind, no
 // host evaluated. The Network it returns has only those fields (and no network level);
 // it is what nodes are selected by before EvalNodes evaluates them.
 func (e *Evaluator) Index(ctx context.Context) (*Network, error) {
@@ -30,44 +29,105 @@ func (e *Evaluator) Index(ctx context.Context) (*Network, error) {
 	var idx map[string]struct {
 		Enable bool     `json:"enable"`
 		Tags   []string `json:"tags"`
+		Kind   string   `json:"kind"`
 	}
 	if err := json.Unmarshal(out, &idx); err != nil {
 		return nil, fmt.Errorf("nodeIndex: %w", err)
 	}
 	n := &Network{Version: PlanVersion, Nodes: map[string]*Node{}, Network: map[string]json.RawMessage{}}
 	for name, x := range idx {
-		n.Nodes[name] = &Node{Name: name, Enable: x.Enable, Tags: x.Tags}
+		n.Nodes[name] = &Node{Name: name, Enable: x.Enable, Tags: x.Tags, Kind: x.Kind}
 	}
 	return n, nil
 }
 
+// WorkerLimits bound the evaluation workers of EvalNodes and EvalPlan.
+type WorkerLimits struct {
+	// Workers is how many processes run at once; <= 0: one per CPU.
+	Workers int
+	// Batch is how many nodes one process takes; <= 0: chosen by memory, an even
+	// share of the nodes among the workers, at most 10.
+	Batch int
+	// Memory is what the running workers may use together, in bytes: a worker's batch
+	// is as large as its share fits and no worker starts whose estimate would exceed
+	// it (one always runs). 0: DefaultMemoryBudget; < 0: no limit.
+	Memory int64
+	// PerNode is the estimate of one node's memory until a worker has been measured
+	// (then the largest peak RSS per node seen so far is); <= 0: StandaloneNodeMemory.
+	PerNode int64
+}
+
+// Estimates of what evaluating one node costs in memory before one has been measured
+// (a NixOS host is hundreds of MB; a standalone one, tens).
+const (
+	NixOSNodeMemory      = 512 << 20
+	StandaloneNodeMemory = 64 << 20
+)
+
+// MemoryPrior is the per-node memory estimate for the named nodes of an index: a NixOS
+// node's if any of them is one.
+func (n *Network) MemoryPrior(names []string) int64 {
+	for _, name := range names {
+		if node := n.Nodes[name]; node != nil && node.Kind == "nixos" {
+			return NixOSNodeMemory
+		}
+	}
+	return StandaloneNodeMemory
+}
+
+// DefaultMemoryBudget is the workers' memory budget when none is given: what the
+// kernel says is available (MemAvailable) less 1 GiB for everything else, at least
+// 512 MiB; no limit (-1) where /proc/meminfo cannot be read.
+func DefaultMemoryBudget() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == "MemAvailable:" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				return -1
+			}
+			return max(kb<<10-1<<30, 512<<20)
+		}
+	}
+	return -1
+}
+
 // WorkerStats is what the worker processes of one EvalNodes cost: wall time, their CPU
-// time together, the largest peak RSS of any one of them, and how often each node was
+// time together, the largest peak RSS of any one of them, how many ran at most at once,
+// the memory budget they were held to (-1: none), and how often each node was
 // evaluated (always once; benchmarks and tests check it).
 type WorkerStats struct {
-	Workers   int
-	Wall      time.Duration
-	CPU       time.Duration
-	PeakRSSKB int64
-	Evaluated map[string]int
+	Workers    int
+	MaxRunning int
+	Budget     int64
+	Wall       time.Duration
+	CPU        time.Duration
+	PeakRSSKB  int64
+	Evaluated  map[string]int
 }
 
 // EvalNodes evaluates the named nodes in worker processes: each worker is one
-// nix-instantiate of nix-modules' forNodes for a batch of at most `batch` nodes (the
-// network level once, then those nodes' plans, checks and instantiated systems), at most
-// `workers` at a time; a worker ends with its batch, so no process holds more than
-// `batch` hosts whatever the fleet's size. It returns the plan of those nodes (with the
-// network level), their .drv paths, and the workers' cost. workers or batch <= 0 mean
-// one worker per batch of ceil(len/ncpu) nodes, at most 10.
-func (e *Evaluator) EvalNodes(ctx context.Context, names []string, workers, batch int) (*Network, map[string]string, *WorkerStats, error) {
-	return e.evalInWorkers(ctx, names, workers, batch, true)
+// nix-instantiate of nix-modules' forNodes for a batch of nodes (the network level once,
+// then those nodes' plans, checks and instantiated systems); a worker ends with its
+// batch, so no process holds more than its batch of hosts whatever the fleet's size.
+// How many run at once and how many nodes each takes follow the limits: by default one
+// worker per CPU, batches of an even share (at most 10) made smaller, and starts held
+// back, so that the workers' estimated memory stays within the budget; the estimate is
+// the largest peak RSS per node measured so far. It returns the plan of those nodes
+// (with the network level), their .drv paths, and the workers' cost.
+func (e *Evaluator) EvalNodes(ctx context.Context, names []string, limits WorkerLimits) (*Network, map[string]string, *WorkerStats, error) {
+	return e.evalInWorkers(ctx, names, limits, true)
 }
 
 // EvalPlan is EvalNodes without the systems: the plan of the named nodes (with the
 // network level), checked as EvalNodes checks it, nothing instantiated. With no names
 // one worker evaluates and checks the network level alone.
-func (e *Evaluator) EvalPlan(ctx context.Context, names []string, workers, batch int) (*Network, *WorkerStats, error) {
-	n, _, stats, err := e.evalInWorkers(ctx, names, workers, batch, false)
+func (e *Evaluator) EvalPlan(ctx context.Context, names []string, limits WorkerLimits) (*Network, *WorkerStats, error) {
+	n, _, stats, err := e.evalInWorkers(ctx, names, limits, false)
 	return n, stats, err
 }
 
@@ -82,93 +142,152 @@ func (e *Evaluator) ConnectionPlan(ctx context.Context) (*Network, error) {
 	return DecodePlan(out)
 }
 
-func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, workers, batch int, systems bool) (*Network, map[string]string, *WorkerStats, error) {
+// batchSize is how many of the remaining nodes the next worker takes: the fixed batch
+// if one is given, else the even share, made smaller so that a worker's estimate
+// (perNode each) fits its part of the budget (budget/workers; budget < 0: none), at
+// least one node.
+func batchSize(remaining, share, fixed, workers int, budget, perNode int64) int {
+	b := share
+	if fixed > 0 {
+		b = fixed
+	} else if budget >= 0 && perNode > 0 {
+		fit := budget / int64(workers) / perNode
+		if fit < int64(b) {
+			b = int(max(fit, 1))
+		}
+	}
+	return max(min(b, remaining), 1)
+}
+
+type workerResult struct {
+	Plan     json.RawMessage   `json:"plan"`
+	DrvPaths map[string]string `json:"drvPaths"`
+}
+
+func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits WorkerLimits, systems bool) (*Network, map[string]string, *WorkerStats, error) {
+	workers := limits.Workers
 	if workers <= 0 {
 		workers = defaultWorkers()
 	}
-	if batch <= 0 {
-		batch = (len(names) + workers - 1) / workers
-		if batch > 10 {
-			batch = 10
-		}
-		if batch < 1 {
-			batch = 1
-		}
+	budget := limits.Memory
+	if budget == 0 {
+		budget = DefaultMemoryBudget()
 	}
+	perNode := limits.PerNode
+	if perNode <= 0 {
+		perNode = StandaloneNodeMemory
+	}
+	share := min((len(names)+workers-1)/workers, 10)
 	sorted := append([]string(nil), names...)
 	sort.Strings(sorted)
-	var batches [][]string
-	for i := 0; i < len(sorted); i += batch {
-		end := i + batch
-		if end > len(sorted) {
-			end = len(sorted)
-		}
-		batches = append(batches, sorted[i:end])
-	}
-	if len(batches) == 0 {
-		// The network level alone: still evaluated, and checked.
-		batches = [][]string{{}}
-	}
-	type result struct {
-		Plan     json.RawMessage   `json:"plan"`
-		DrvPaths map[string]string `json:"drvPaths"`
-	}
-	results := make([]result, len(batches))
-	stats := &WorkerStats{Workers: len(batches), Evaluated: map[string]int{}}
-	var mu sync.Mutex
+
+	stats := &WorkerStats{Budget: budget, Evaluated: map[string]int{}}
 	// Every worker prints the network level's warnings; they are shown once.
 	stderr := &onceLines{w: e.Stderr}
 	start := time.Now()
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(workers)
-	for i, b := range batches {
-		i, b := i, b
-		g.Go(func() error {
-			argv := []string{"nix-instantiate", "--eval", "--strict", "--json", "--read-write-mode"}
-			if e.ShowTrace {
-				argv = append(argv, "--show-trace")
-			}
-			expr := forNodesExpr(e.File, b)
-			if !systems {
-				expr = planForNodesExpr(e.File, b)
-			}
-			argv = append(argv, "-E", expr, "-A", "result")
-			argv = append(argv, e.NixArgs...)
-			var usage *syscall.Rusage
-			out, err := command.Output(gctx, command.Cmd{
-				Argv:   argv,
-				Env:    e.Env,
-				Stderr: &nixStderr{W: stderr, Prefix: "nix: "},
-				Usage:  func(u *syscall.Rusage) { usage = u },
-			})
-			if usage != nil {
-				mu.Lock()
-				stats.CPU += time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
-				if usage.Maxrss > stats.PeakRSSKB {
-					stats.PeakRSSKB = usage.Maxrss
-				}
-				mu.Unlock()
-			}
-			if err != nil {
-				err = e.evalError(gctx, err)
-				if ee, ok := err.(*EvalError); ok && isRecursion(ee) {
-					e.explainRecursion(gctx, argv, ee)
-				}
-				return err
-			}
-			if err := json.Unmarshal(out, &results[i]); err != nil {
-				return fmt.Errorf("worker for %s: %w", strings.Join(b, ", "), err)
-			}
-			mu.Lock()
-			for _, n := range b {
-				stats.Evaluated[n]++
-			}
-			mu.Unlock()
-			return nil
-		})
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	type done struct {
+		batch    []string
+		estimate int64
+		result   workerResult
+		rssKB    int64
+		cpu      time.Duration
+		err      error
 	}
-	if err := g.Wait(); err != nil {
-		return nil, nil, stats, err
+	finished := make(chan done)
+	run := func(batch []string, estimate int64) {
+		d := done{batch: batch, estimate: estimate}
+		argv := []string{"nix-instantiate", "--eval", "--strict", "--json", "--read-write-mode"}
+		if e.ShowTrace {
+			argv = append(argv, "--show-trace")
+		}
+		expr := forNodesExpr(e.File, batch)
+		if !systems {
+			expr = planForNodesExpr(e.File, batch)
+		}
+		argv = append(argv, "-E", expr, "-A", "result")
+		argv = append(argv, e.NixArgs...)
+		var usage *syscall.Rusage
+		out, err := command.Output(wctx, command.Cmd{
+			Argv:   argv,
+			Env:    e.Env,
+			Stderr: &nixStderr{W: stderr, Prefix: "nix: "},
+			Usage:  func(u *syscall.Rusage) { usage = u },
+		})
+		if usage != nil {
+			d.rssKB = usage.Maxrss
+			d.cpu = time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
+		}
+		if err != nil {
+			err = e.evalError(wctx, err)
+			if ee, ok := err.(*EvalError); ok && isRecursion(ee) {
+				e.explainRecursion(wctx, argv, ee)
+			}
+			d.err = err
+		} else if err := json.Unmarshal(out, &d.result); err != nil {
+			d.err = fmt.Errorf("worker for %s: %w", strings.Join(batch, ", "), err)
+		}
+		finished <- d
+	}
+
+	// The scheduler: start workers while there are nodes, a free slot and room in the
+	// budget (one always runs), then take one finished worker and learn from it.
+	var results []workerResult
+	var firstErr error
+	next, running := 0, 0
+	var reserved int64
+	measured := false
+	for {
+		for firstErr == nil && running < workers && (next < len(sorted) || (len(sorted) == 0 && stats.Workers == 0)) {
+			b := 0
+			if len(sorted) > 0 {
+				b = batchSize(len(sorted)-next, share, limits.Batch, workers, budget, perNode)
+			}
+			estimate := int64(max(b, 1)) * perNode
+			if running > 0 && budget >= 0 && reserved+estimate > budget {
+				break
+			}
+			batch := sorted[next : next+b]
+			next += b
+			running++
+			reserved += estimate
+			stats.Workers++
+			stats.MaxRunning = max(stats.MaxRunning, running)
+			go run(batch, estimate)
+		}
+		if running == 0 {
+			break
+		}
+		d := <-finished
+		running--
+		reserved -= d.estimate
+		stats.CPU += d.cpu
+		stats.PeakRSSKB = max(stats.PeakRSSKB, d.rssKB)
+		if d.rssKB > 0 && len(d.batch) > 0 {
+			// What one node cost at most (the process's own share included): the
+			// estimate from now on, once measured.
+			seen := d.rssKB << 10 / int64(len(d.batch))
+			if !measured || seen > perNode {
+				perNode = seen
+			}
+			measured = true
+		}
+		if d.err != nil {
+			if firstErr == nil {
+				firstErr = d.err
+				cancel()
+			}
+			continue
+		}
+		results = append(results, d.result)
+		for _, n := range d.batch {
+			stats.Evaluated[n]++
+		}
+	}
+	if firstErr != nil {
+		return nil, nil, stats, firstErr
 	}
 	stats.Wall = time.Since(start)
 

@@ -165,9 +165,10 @@ in
 checkedDrv deployScript // {
   inherit config options lib forNodes;
 
-  # Each node's name, enable and tags, without evaluating any host: what the engine
-  # selects nodes by before it evaluates them (in workers, see forNodes).
-  nodeIndex = builtins.mapAttrs (_: node: { inherit (node) enable tags; }) config.nodes;
+  # Each node's name, enable, tags and kind, without evaluating any host: what the
+  # engine selects nodes by before it evaluates them (in workers, see forNodes), and
+  # its first guess of their weight (a NixOS host is far heavier than a standalone one).
+  nodeIndex = builtins.mapAttrs (_: node: { inherit (node) enable tags kind; }) config.nodes;
 
   # The plan's network level and every node's connection settings, with the network
   # level's checks; no host evaluated (a node's entry has no configuration): what the

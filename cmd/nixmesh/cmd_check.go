@@ -147,14 +147,18 @@ func writeJSON(out io.Writer, v any) error {
 // and its share of the hosts; together everything, each host once, no process holding
 // all of them) and returns the whole plan.
 func checkAll(ctx context.Context, g *globalOptions, ev *eval.Evaluator, w workerOptions) (*eval.Network, error) {
-	if w.EvalWorkers < 0 || w.EvalBatch < 0 {
-		return nil, usageErrorf("--eval-workers and --eval-batch must not be negative")
+	if err := w.check(); err != nil {
+		return nil, err
 	}
 	index, err := ev.Index(ctx)
 	if err != nil {
 		return nil, err
 	}
-	network, stats, err := ev.EvalPlan(ctx, index.Names(), w.EvalWorkers, w.EvalBatch)
+	limits, err := w.limits(index, index.Names())
+	if err != nil {
+		return nil, err
+	}
+	network, stats, err := ev.EvalPlan(ctx, index.Names(), limits)
 	if err != nil {
 		return nil, err
 	}

@@ -371,6 +371,42 @@ func TestBuildWorkerBatches(t *testing.T) {
 	if code, _, stderr := nixmesh(t, "-f", fixture(t, "basic"), "build", "--max-jobs", "many"); code != exitUsage || !strings.Contains(stderr, "--max-jobs \"many\"") {
 		t.Errorf("--max-jobs many: exit %d, %s", code, stderr)
 	}
+
+	// A memory budget with room for less than one node: a worker per node, one at a
+	// time, the same systems.
+	codeMem, outMem, stderrMem := nixmesh(t, "-f", fixture(t, "basic"), "build", "--eval-memory", "1K", "gateway,web*")
+	if codeMem != 0 || outMem != outAll || !strings.Contains(stderrMem, "evaluated 3 node(s) in 3 process(es), at most 1 at once") ||
+		!strings.Contains(stderrMem, "(memory budget 1 KiB)") {
+		t.Errorf("--eval-memory 1K: exit %d\n%s%s", codeMem, outMem, stderrMem)
+	}
+	log := logCalls(t, "nix-instantiate")
+	if code, _, stderr := nixmesh(t, "-f", fixture(t, "basic"), "eval", "--eval-memory", "lots"); code != exitUsage || !strings.Contains(stderr, "--eval-memory \"lots\"") {
+		t.Errorf("--eval-memory lots: exit %d, %s", code, stderr)
+	}
+	if b, _ := os.ReadFile(log); len(b) != 0 {
+		t.Errorf("a bad --eval-memory still evaluated:\n%s", b)
+	}
+}
+
+func TestParseMemory(t *testing.T) {
+	for n, want := range map[int64]string{512: "512 B", 1 << 10: "1 KiB", 3 << 29: "1.5 GiB", 22<<30 + 1<<20: "22.0 GiB", 200 << 20: "200 MiB"} {
+		if got := formatSize(n); got != want {
+			t.Errorf("formatSize(%d) = %q, want %q", n, got, want)
+		}
+	}
+	for in, want := range map[string]int64{
+		"": 0, "none": -1, "512": 512, "1K": 1 << 10, "1KiB": 1 << 10, "1kb": 1 << 10,
+		"512M": 512 << 20, "512MiB": 512 << 20, "8GiB": 8 << 30, "1.5G": 3 << 29, "2T": 2 << 40, " 4 GiB ": 4 << 30,
+	} {
+		if got, err := parseMemory(in); err != nil || got != want {
+			t.Errorf("parseMemory(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"lots", "-1G", "0", "4X", "G"} {
+		if got, err := parseMemory(in); err == nil {
+			t.Errorf("parseMemory(%q) = %d, want an error", in, got)
+		}
+	}
 }
 
 func TestInterruptedExit130(t *testing.T) {

@@ -209,8 +209,8 @@ func (g *globalOptions) connectionsAndSelect(ctx context.Context, nixArgs, selec
 // instantiated: for the commands that read the selected hosts' configurations (eval,
 // diff). The network has only the selected nodes.
 func (g *globalOptions) planSelected(ctx context.Context, nixArgs, selectors []string, w workerOptions) (*eval.Network, []string, error) {
-	if w.EvalWorkers < 0 || w.EvalBatch < 0 {
-		return nil, nil, usageErrorf("--eval-workers and --eval-batch must not be negative")
+	if err := w.check(); err != nil {
+		return nil, nil, err
 	}
 	ev, err := g.evaluator(nixArgs)
 	if err != nil {
@@ -224,7 +224,11 @@ func (g *globalOptions) planSelected(ctx context.Context, nixArgs, selectors []s
 	if err != nil {
 		return nil, nil, err
 	}
-	network, stats, err := ev.EvalPlan(ctx, names, w.EvalWorkers, w.EvalBatch)
+	limits, err := w.limits(index, names)
+	if err != nil {
+		return nil, nil, err
+	}
+	network, stats, err := ev.EvalPlan(ctx, names, limits)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -239,8 +243,12 @@ func (g *globalOptions) planSelected(ctx context.Context, nixArgs, selectors []s
 // --verbose).
 func (g *globalOptions) workerReport(nodes int, stats *eval.WorkerStats) {
 	if g.Verbose || stats.Workers > 1 {
-		fmt.Fprintf(g.Stderr, "evaluated %d node(s) in %d process(es): %s, peak %d MiB in one process\n",
-			nodes, stats.Workers, stats.Wall.Round(time.Millisecond), stats.PeakRSSKB/1024)
+		budget := "no memory limit"
+		if stats.Budget >= 0 {
+			budget = "memory budget " + formatSize(stats.Budget)
+		}
+		fmt.Fprintf(g.Stderr, "evaluated %d node(s) in %d process(es), at most %d at once: %s, peak %d MiB in one process (%s)\n",
+			nodes, stats.Workers, stats.MaxRunning, stats.Wall.Round(time.Millisecond), stats.PeakRSSKB/1024, budget)
 	}
 }
 
@@ -249,6 +257,7 @@ func (g *globalOptions) workerReport(nodes int, stats *eval.WorkerStats) {
 type workerOptions struct {
 	EvalWorkers int
 	EvalBatch   int
+	EvalMemory  string // "": the default budget; "none": no limit
 	// Builders and MaxJobs go to the builds (nix-store --realise): Nix's remote builders.
 	Builders string
 	MaxJobs  string // "": nix.conf's
@@ -263,7 +272,75 @@ func (w *workerOptions) flags(cmd *cobra.Command) {
 // evalFlags are the worker flags of the commands that evaluate hosts without building.
 func (w *workerOptions) evalFlags(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&w.EvalWorkers, "eval-workers", 0, "evaluate the selected nodes in at most `N` processes at once (0: one per CPU)")
-	cmd.Flags().IntVar(&w.EvalBatch, "eval-batch", 0, "give each evaluation process at most `N` nodes, then a new one (0: an even share, at most 10); bounds the memory of one process")
+	cmd.Flags().IntVar(&w.EvalBatch, "eval-batch", 0, "give each evaluation process at most `N` nodes, then a new one (0: an even share, at most 10, fewer where memory is short); bounds the memory of one process")
+	cmd.Flags().StringVar(&w.EvalMemory, "eval-memory", "", "the memory the evaluation processes may use together, e.g. 8GiB (units K, M, G, T: powers of 1024); smaller batches and fewer processes at once keep to it, one always runs; none: no limit (default: available memory less 1 GiB)")
+}
+
+// limits are the worker limits for the named nodes of the index: the memory budget of
+// --eval-memory and a first per-node estimate from their kinds.
+func (w workerOptions) limits(index *eval.Network, names []string) (eval.WorkerLimits, error) {
+	if err := w.check(); err != nil {
+		return eval.WorkerLimits{}, err
+	}
+	memory, _ := parseMemory(w.EvalMemory)
+	return eval.WorkerLimits{Workers: w.EvalWorkers, Batch: w.EvalBatch, Memory: memory, PerNode: index.MemoryPrior(names)}, nil
+}
+
+// formatSize writes a byte count in the largest binary unit it fills, e.g. "1.5 GiB".
+func formatSize(n int64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	v, i := float64(n), 0
+	for v >= 1024 && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	if i == 0 || v >= 100 || v == float64(int64(v)) {
+		return fmt.Sprintf("%.0f %s", v, units[i])
+	}
+	return fmt.Sprintf("%.1f %s", v, units[i])
+}
+
+// check refuses worker flags that make no sense, before anything is evaluated.
+func (w workerOptions) check() error {
+	if w.EvalWorkers < 0 || w.EvalBatch < 0 {
+		return usageErrorf("--eval-workers and --eval-batch must not be negative")
+	}
+	if _, err := parseMemory(w.EvalMemory); err != nil {
+		return usageErrorf("--eval-memory %q: %v", w.EvalMemory, err)
+	}
+	return nil
+}
+
+// parseMemory reads a size: bytes, or a number with K, M, G or T (powers of 1024;
+// "KiB", "KB" and "k" are the same); "" is 0 (the default budget), "none" -1 (no
+// limit).
+func parseMemory(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	switch strings.ToLower(t) {
+	case "":
+		return 0, nil
+	case "none", "unlimited":
+		return -1, nil
+	}
+	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	number, unit := t, ""
+	if i >= 0 {
+		number, unit = t[:i], strings.TrimSpace(t[i:])
+	}
+	v, err := strconv.ParseFloat(number, 64)
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("want a size such as 4GiB, 512M or none")
+	}
+	scale := map[string]float64{"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+	u := strings.ToLower(unit)
+	if u != "b" {
+		u = strings.TrimSuffix(strings.TrimSuffix(u, "b"), "i")
+	}
+	f, ok := scale[u]
+	if !ok {
+		return 0, fmt.Errorf("unknown unit %q: want K, M, G or T", unit)
+	}
+	return int64(v * f), nil
 }
 
 // realiseArgs are the nix-store --realise arguments for --builders and --max-jobs.
@@ -282,8 +359,8 @@ func (w workerOptions) realiseArgs() []string {
 // evaluated) and evaluates only those, in worker processes, each node once: their plan
 // (with the network level), checks and instantiated systems.
 func (g *globalOptions) evalSelected(ctx context.Context, nixArgs, selectors []string, w workerOptions) (*eval.Evaluator, *eval.Network, []string, map[string]string, error) {
-	if w.EvalWorkers < 0 || w.EvalBatch < 0 {
-		return nil, nil, nil, nil, usageErrorf("--eval-workers and --eval-batch must not be negative")
+	if err := w.check(); err != nil {
+		return nil, nil, nil, nil, err
 	}
 	if n, err := strconv.Atoi(w.MaxJobs); w.MaxJobs != "" && w.MaxJobs != "auto" && (err != nil || n < 0) {
 		return nil, nil, nil, nil, usageErrorf("--max-jobs %q: give a number of jobs (0 or more) or auto", w.MaxJobs)
@@ -301,7 +378,11 @@ func (g *globalOptions) evalSelected(ctx context.Context, nixArgs, selectors []s
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	network, drvs, stats, err := ev.EvalNodes(ctx, names, w.EvalWorkers, w.EvalBatch)
+	limits, err := w.limits(index, names)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	network, drvs, stats, err := ev.EvalNodes(ctx, names, limits)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}

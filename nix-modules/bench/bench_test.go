@@ -83,6 +83,7 @@ func BenchmarkWorkers(b *testing.B) {
 	type cost struct {
 		wall, cpu time.Duration
 		rssKB     int64
+		processes int
 	}
 	sizes := []int{20, 80, 200}
 	before, after := map[int]cost{}, map[int]cost{}
@@ -124,7 +125,7 @@ func BenchmarkWorkers(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				_, drvs, stats, err := ev.EvalNodes(context.Background(), index.Names(), 0, 0)
+				_, drvs, stats, err := ev.EvalNodes(context.Background(), index.Names(), eval.WorkerLimits{})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -136,7 +137,7 @@ func BenchmarkWorkers(b *testing.B) {
 						b.Fatalf("node %s evaluated %d times", name, k)
 					}
 				}
-				after[n] = cost{wall: time.Since(start), cpu: stats.CPU, rssKB: stats.PeakRSSKB}
+				after[n] = cost{wall: time.Since(start), cpu: stats.CPU, rssKB: stats.PeakRSSKB, processes: stats.Workers}
 			}
 			b.ReportMetric(after[n].wall.Seconds(), "workers-wall-s")
 			b.ReportMetric(float64(after[n].rssKB)/1024, "workers-peak-MiB")
@@ -158,4 +159,19 @@ func BenchmarkWorkers(b *testing.B) {
 			f.wall.Seconds(), f.cpu.Seconds(), f.rssKB/1024, w.wall.Seconds(), w.cpu.Seconds(), w.rssKB/1024,
 			w.wall.Seconds()/after[base].wall.Seconds(), float64(w.rssKB)/float64(after[base].rssKB))
 	}
+
+	// The memory budget at work: 80 nodes held to 400 MiB for all workers together
+	// (200 MiB each), against the default budget's run above.
+	const budget = 400 << 20
+	ev := &eval.Evaluator{File: networkFile(), NixArgs: []string{"--argstr", "nodes", "80", "--argstr", "heavy", "3000"}, Env: testutil.NixEnv()}
+	index, err := ev.Index(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, _, stats, err := ev.EvalNodes(context.Background(), index.Names(), eval.WorkerLimits{Memory: budget, PerNode: index.MemoryPrior(index.Names())})
+	if err != nil {
+		b.Fatal(err)
+	}
+	fmt.Printf("80 nodes, budget %d MiB: %.1fs wall, %d processes, at most %d at once, largest peak %d MiB (default budget: %d processes, peak %d MiB)\n",
+		budget>>20, stats.Wall.Seconds(), stats.Workers, stats.MaxRunning, stats.PeakRSSKB/1024, after[80].processes, after[80].rssKB/1024)
 }

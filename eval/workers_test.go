@@ -1,0 +1,91 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/nixmesh/nixmesh/internal/testutil"
+)
+
+// The next worker's batch: the even share, smaller where a worker's part of the budget
+// holds fewer nodes, never below one, never above what is left; a fixed batch wins.
+func TestBatchSize(t *testing.T) {
+	const mib = 1 << 20
+	for _, tt := range []struct {
+		remaining, share, fixed, workers int
+		budget, perNode                  int64
+		want                             int
+	}{
+		{40, 10, 0, 4, -1, 64 * mib, 10},          // no limit: the share
+		{40, 10, 0, 4, 40000 * mib, 64 * mib, 10}, // plenty: the share
+		{40, 10, 0, 4, 4096 * mib, 512 * mib, 2},  // 1 GiB per worker: two 512 MiB nodes
+		{40, 10, 0, 4, 1024 * mib, 512 * mib, 1},  // not even one fits a worker's part: one
+		{3, 10, 0, 4, 40000 * mib, 64 * mib, 3},   // what is left
+		{40, 10, 5, 4, 1024 * mib, 512 * mib, 5},  // --eval-batch is taken as given
+		{0, 10, 0, 4, -1, 64 * mib, 1},            // never zero
+	} {
+		if got := batchSize(tt.remaining, tt.share, tt.fixed, tt.workers, tt.budget, tt.perNode); got != tt.want {
+			t.Errorf("batchSize(%d left, share %d, fixed %d, %d workers, budget %d MiB, %d MiB/node) = %d, want %d",
+				tt.remaining, tt.share, tt.fixed, tt.workers, tt.budget/mib, tt.perNode/mib, got, tt.want)
+		}
+	}
+}
+
+// The memory budget shapes the workers: with room for one node at a time, every node
+// gets a worker of its own and they run one after another; without a limit they run
+// side by side. Either way each node is evaluated once and the plan is the same.
+func TestWorkersKeepToTheMemoryBudget(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	ev := &Evaluator{File: fixture(t, "basic")}
+	names := []string{"gateway", "old", "web", "web2"}
+
+	tight, _, stats, err := ev.EvalNodes(context.Background(), names, WorkerLimits{Workers: 2, Memory: 1, PerNode: NixOSNodeMemory})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Workers != 4 || stats.MaxRunning != 1 || stats.Budget != 1 {
+		t.Errorf("a 1-byte budget: %d workers, at most %d at once (budget %d), want 4 one at a time", stats.Workers, stats.MaxRunning, stats.Budget)
+	}
+
+	loose, _, stats, err := ev.EvalNodes(context.Background(), names, WorkerLimits{Workers: 2, Memory: -1, Batch: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Workers != 4 || stats.MaxRunning != 2 || stats.Budget != -1 {
+		t.Errorf("no limit: %d workers, at most %d at once (budget %d), want 4, two at a time", stats.Workers, stats.MaxRunning, stats.Budget)
+	}
+	for _, n := range names {
+		if stats.Evaluated[n] != 1 {
+			t.Errorf("node %s evaluated %d times", n, stats.Evaluated[n])
+		}
+		if tight.Nodes[n] == nil || loose.Nodes[n] == nil || tight.Nodes[n].Port != loose.Nodes[n].Port {
+			t.Errorf("node %s: %+v vs %+v", n, tight.Nodes[n], loose.Nodes[n])
+		}
+	}
+
+	// A budget that holds two NixOS-sized estimates per worker: batches of two at first.
+	_, _, stats, err = ev.EvalNodes(context.Background(), names, WorkerLimits{Workers: 1, Memory: 2 * NixOSNodeMemory, PerNode: NixOSNodeMemory})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Workers > 2 || stats.Evaluated["web2"] != 1 {
+		t.Errorf("budget of two nodes: %d workers (want at most 2), evaluated %v", stats.Workers, stats.Evaluated)
+	}
+}
+
+// A failing worker stops the others from starting and its error is the one returned.
+func TestWorkersStopAtTheFirstError(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	ev := &Evaluator{File: fixture(t, "bad-port")}
+	_, _, stats, err := ev.EvalNodes(context.Background(), []string{"web", "web2", "web3"}, WorkerLimits{Workers: 1, Batch: 1})
+	var ee *EvalError
+	if !errors.As(err, &ee) || len(ee.Diagnostics) != 1 || ee.Diagnostics[0].OptionPath != "nodes.web.port" {
+		t.Fatalf("err = %v, want web's port", err)
+	}
+	if stats.Workers != 1 || len(stats.Evaluated) != 0 {
+		t.Errorf("stats %+v", stats)
+	}
+}
