@@ -108,13 +108,32 @@ func TestRealLibNixOSStandIn(t *testing.T) {
 				if len(nodes) < 3 {
 					t.Fatalf("plan has %d nodes", len(nodes))
 				}
+				// What the engine's workers and connection-only commands read, on NixOS
+				// hosts: the index (kinds, for the memory estimate), the connection plan
+				// (no configuration), one node's worker evaluation.
+				var index map[string]struct{ Kind string }
+				mustEvalArgs(t, []string{"--eval", "--strict", "--json", "-A", "nodeIndex", file, "--arg", "nixpkgs", nixpkgs}, &index)
+				var conn struct{ Nodes map[string]map[string]any }
+				mustEvalArgs(t, []string{"--eval", "--strict", "--json", "-A", "connectionPlan", file, "--arg", "nixpkgs", nixpkgs}, &conn)
+				if len(index) != len(nodes) || len(conn.Nodes) != len(nodes) {
+					t.Errorf("index has %d nodes, connectionPlan %d, plan %d", len(index), len(conn.Nodes), len(nodes))
+				}
 				for node, n := range nodes {
-					if kind := n.(map[string]any)["kind"]; kind != "nixos" {
-						t.Errorf("%s: kind %v, want nixos", node, kind)
+					if kind := n.(map[string]any)["kind"]; kind != "nixos" || index[node].Kind != "nixos" || conn.Nodes[node]["kind"] != "nixos" {
+						t.Errorf("%s: kind %v (index %q, connections %v), want nixos", node, kind, index[node].Kind, conn.Nodes[node]["kind"])
+					}
+					if _, has := conn.Nodes[node]["configuration"]; has || conn.Nodes[node]["hostname"] != n.(map[string]any)["hostname"] {
+						t.Errorf("%s: connection entry %v", node, conn.Nodes[node])
 					}
 					out, err := exec.Command("nix-instantiate", "-A", "systems."+node, "--arg", "nixpkgs", nixpkgs, file).CombinedOutput()
 					if err != nil {
 						t.Errorf("%s's NixOS system does not instantiate: %v\n%s", node, err, out)
+					}
+					var worker struct{ DrvPaths map[string]string }
+					mustEvalArgs(t, []string{"--eval", "--strict", "--json", "--read-write-mode", "-E",
+						`{ nixpkgs }: { r = (import ` + file + ` { inherit nixpkgs; }).forNodes [ "` + node + `" ]; }`, "-A", "r", "--arg", "nixpkgs", nixpkgs}, &worker)
+					if !strings.HasSuffix(worker.DrvPaths[node], ".drv") || !strings.Contains(string(out), worker.DrvPaths[node]) {
+						t.Errorf("%s: the worker's system %q is not the one systems.%s instantiates:\n%s", node, worker.DrvPaths[node], node, out)
 					}
 				}
 			})
