@@ -24,13 +24,14 @@ func newBuildCommand(g *globalOptions) *cobra.Command {
 		Use:   "build [NODE|@TAG|GLOB...] [-- NIX-ARGS...]",
 		Short: "Build the selected nodes' systems",
 		Long: `Evaluate the selected nodes (each once, in worker processes: --eval-workers at a
-time, --eval-batch nodes each) with their checks, instantiate their systems, and build
-them in parallel (systems already in the store are not built again; --builders hands
-the builds to Nix's remote builders). Prints "NODE<TAB>STORE-PATH" for each node that
+time, --eval-batch nodes each, within --eval-memory together) with their checks,
+instantiate their systems, and build them in parallel (systems already in the store
+are not built again; --builders hands the builds to Nix's remote builders). Prints "NODE<TAB>STORE-PATH" for each node that
 built; exits with 4 naming every node that did not.`,
 		Example: `  nixmesh build                     every enabled node
   nixmesh build 'web-*' --parallel 4
   nixmesh build --eval-batch 5      at most 5 hosts in one evaluation process (memory)
+  nixmesh build --eval-memory 6GiB  the evaluation processes use at most 6 GiB together
   nixmesh build --builders 'ssh://root@build1 x86_64-linux' --max-jobs 0
                                     build everything on build1, copy the results here`,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -91,7 +91,8 @@ func newExecCommand(g *globalOptions) *cobra.Command {
 		Short: "Run a command on the selected hosts in parallel",
 		Long: `Run a command on the selected nodes' hosts at once, over the deploy engine's SSH
 transport: each node's user, port, sshOptions, ssh_config, identities and host keys
-(known_hosts and the declared ones) as for 'nixmesh deploy'. Nothing is built.
+(known_hosts and the declared ones) as for 'nixmesh deploy'. Nothing is built, and no
+host configuration is evaluated (only the network level and the nodes' settings).
 
 The command comes after '--'. One argument is a command line for the host's login
 shell, as with ssh ('systemctl status nsd | head -3' works); several are the exact

@@ -26,9 +26,10 @@ func newGraphCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "graph [--format dot|mermaid|svg|png|json] [-o FILE] [-- NIX-ARGS...]",
 		Short: "Draw the nodes, SSH access, VPNs and DNS zones",
-		Long: `Evaluate the deployment once and draw its cross-host topology: every node, each SSH
-grant as an edge "key@host → user@host", each VPN as a cluster with its star or mesh
-links, and which nodes serve which DNS zone (primary, secondaries).
+		Long: `Evaluate the deployment's network level (no host configuration) and draw its
+cross-host topology: every node, each SSH grant as an edge "key@host → user@host", each
+VPN as a cluster with its star or mesh links, and which nodes serve which DNS zone
+(primary, secondaries).
 
 Formats: dot (Graphviz), mermaid (for Markdown), svg and png (need Graphviz's dot on
 PATH), json (the graph as data). Without --format, the extension of -o FILE picks the
