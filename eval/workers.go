@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -55,6 +56,11 @@ type WorkerLimits struct {
 	// PerNode is the estimate of one node's memory until a worker has been measured
 	// (then the largest peak RSS per node seen so far is); <= 0: StandaloneNodeMemory.
 	PerNode int64
+	// KeepGoing finds every failing node instead of stopping at the first error (for
+	// `check`): after a worker fails, the network level is evaluated alone; if it
+	// fails, that is the one error; if not, the nodes of a failed batch are evaluated
+	// one by one, and the distinct errors of all are returned together.
+	KeepGoing bool
 }
 
 // Estimates of what evaluating one node costs in memory before one has been measured
@@ -189,6 +195,7 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 	defer cancel()
 
 	type done struct {
+		probe    bool // the network level alone, after a failure (KeepGoing)
 		batch    []string
 		estimate int64
 		result   workerResult
@@ -197,8 +204,8 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 		err      error
 	}
 	finished := make(chan done)
-	run := func(batch []string, estimate int64) {
-		d := done{batch: batch, estimate: estimate}
+	run := func(batch []string, estimate int64, probe bool) {
+		d := done{batch: batch, estimate: estimate, probe: probe}
 		argv := []string{"nix-instantiate", "--eval", "--strict", "--json", "--read-write-mode"}
 		if e.ShowTrace {
 			argv = append(argv, "--show-trace")
@@ -239,8 +246,30 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 	next, running := 0, 0
 	var reserved int64
 	measured := false
+	// KeepGoing: the failures so far (distinct), the nodes to evaluate one by one, and
+	// the network-level probe's state (0 none yet, 1 running, 2 passed).
+	var failures []error
+	seenFailure := map[string]bool{}
+	var singles []string
+	probe := 0
+	start1 := func(batch []string, estimate int64, isProbe bool) {
+		running++
+		reserved += estimate
+		stats.Workers++
+		stats.MaxRunning = max(stats.MaxRunning, running)
+		go run(batch, estimate, isProbe)
+	}
 	for {
-		for firstErr == nil && running < workers && (next < len(sorted) || (len(sorted) == 0 && stats.Workers == 0)) {
+		for firstErr == nil && probe != 1 && running < workers && (len(singles) > 0 || next < len(sorted) || (len(sorted) == 0 && stats.Workers == 0)) {
+			if len(singles) > 0 {
+				if running > 0 && budget >= 0 && reserved+perNode > budget {
+					break
+				}
+				batch := singles[:1]
+				singles = singles[1:]
+				start1(batch, perNode, false)
+				continue
+			}
 			b := 0
 			if len(sorted) > 0 {
 				b = batchSize(len(sorted)-next, share, limits.Batch, workers, budget, perNode)
@@ -251,11 +280,7 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 			}
 			batch := sorted[next : next+b]
 			next += b
-			running++
-			reserved += estimate
-			stats.Workers++
-			stats.MaxRunning = max(stats.MaxRunning, running)
-			go run(batch, estimate)
+			start1(batch, estimate, false)
 		}
 		if running == 0 {
 			break
@@ -274,11 +299,32 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 			}
 			measured = true
 		}
-		if d.err != nil {
+		switch {
+		case d.err != nil && (!limits.KeepGoing || d.probe || len(d.batch) == 0 || ctx.Err() != nil):
+			// The first error ends it all (a failing probe, or a worker of no nodes:
+			// the network level's own; an interruption).
 			if firstErr == nil {
 				firstErr = d.err
 				cancel()
 			}
+			continue
+		case d.probe:
+			probe = 2
+			continue
+		case d.err != nil && firstErr == nil:
+			if len(d.batch) > 1 {
+				// Which of them failed is found one by one (after the probe).
+				singles = append(singles, d.batch...)
+			} else if key := failureKey(d.err); !seenFailure[key] {
+				seenFailure[key] = true
+				failures = append(failures, d.err)
+			}
+			if probe == 0 {
+				probe = 1
+				start1(nil, perNode, true)
+			}
+			continue
+		case d.err != nil:
 			continue
 		}
 		results = append(results, d.result)
@@ -286,10 +332,13 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 			stats.Evaluated[n]++
 		}
 	}
+	stats.Wall = time.Since(start)
 	if firstErr != nil {
 		return nil, nil, stats, firstErr
 	}
-	stats.Wall = time.Since(start)
+	if len(failures) > 0 {
+		return nil, nil, stats, joinFailures(failures)
+	}
 
 	// One plan: the network level of the first worker (every worker computes the same),
 	// the nodes of all.
@@ -336,6 +385,52 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 		return nil, nil, stats, err
 	}
 	return network, drvs, stats, nil
+}
+
+// failureKey tells errors apart: the same diagnostics (or, without any, the same
+// output of Nix) are the same failure.
+func failureKey(err error) string {
+	var ee *EvalError
+	if !errors.As(err, &ee) {
+		return err.Error()
+	}
+	if len(ee.Diagnostics) == 0 {
+		if ee.Proc != nil {
+			return ee.Proc.Stderr
+		}
+		return ee.Error()
+	}
+	var b strings.Builder
+	for _, d := range ee.Diagnostics {
+		fmt.Fprintf(&b, "%s\x00%s\x00%s\x00", d.Message, d.OptionPath, d.Location())
+	}
+	return b.String()
+}
+
+// joinFailures makes the failures of several workers one error: one EvalError with
+// all their diagnostics (and Nix's output of each, for --show-trace) when they all
+// are evaluation errors, else errors.Join.
+func joinFailures(failures []error) error {
+	if len(failures) == 1 {
+		return failures[0]
+	}
+	merged := &EvalError{Proc: &command.ProcessError{}}
+	var stderr []string
+	for _, f := range failures {
+		var ee *EvalError
+		if !errors.As(f, &ee) {
+			return errors.Join(failures...)
+		}
+		merged.Diagnostics = append(merged.Diagnostics, ee.Diagnostics...)
+		if ee.Proc != nil {
+			if merged.Proc.Argv == nil {
+				*merged.Proc = *ee.Proc
+			}
+			stderr = append(stderr, strings.TrimRight(ee.Proc.Stderr, "\n"))
+		}
+	}
+	merged.Proc.Stderr = strings.Join(stderr, "\n") + "\n"
+	return merged
 }
 
 // forNodesExpr is the worker's expression (its attribute `result`): the deployment file

@@ -51,7 +51,8 @@ func newCheckCommand(g *globalOptions) *cobra.Command {
 checks (they fail the evaluation), among them whether every host's final configuration
 still carries what the features put there (a host module may override it). Every host
 is evaluated once, in worker processes that each take a batch of hosts, so a large
-fleet is checked in bounded memory (--eval-workers, --eval-batch). Each problem
+fleet is checked in bounded memory (--eval-workers, --eval-batch, --eval-memory), and
+every host that fails is reported, not only the first. Each problem
 is printed with its option path and file; the exit code is 3 if there is any. The same
 checks stop 'nixmesh deploy' and './result' before any host is touched.
 
@@ -145,7 +146,8 @@ func writeJSON(out io.Writer, v any) error {
 
 // checkAll evaluates and checks every node in worker processes (each the network level
 // and its share of the hosts; together everything, each host once, no process holding
-// all of them) and returns the whole plan.
+// all of them) and returns the whole plan; failing, the problems of every failing host
+// (or the network level's, which fails them all).
 func checkAll(ctx context.Context, g *globalOptions, ev *eval.Evaluator, w workerOptions) (*eval.Network, error) {
 	if err := w.check(); err != nil {
 		return nil, err
@@ -158,6 +160,8 @@ func checkAll(ctx context.Context, g *globalOptions, ev *eval.Evaluator, w worke
 	if err != nil {
 		return nil, err
 	}
+	// Every failing host, not only the first.
+	limits.KeepGoing = true
 	network, stats, err := ev.EvalPlan(ctx, index.Names(), limits)
 	if err != nil {
 		return nil, err

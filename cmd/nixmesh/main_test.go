@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -496,6 +497,7 @@ func TestCommandsEvaluateWhatTheyRead(t *testing.T) {
 		return string(b)
 	}
 	const dbError = "nodes.db.configuration.users.users.x.uid"
+	dbLine := fmt.Sprintf("one-host-broken.nix:%d", lineOf(t, file, `"not a number"`))
 
 	code, stdout, stderr := nixmesh(t, "-f", file, "eval", "--json", "@front")
 	if code != 0 || !strings.Contains(stdout, `"hostname": "198.18.0.12"`) || strings.Contains(stdout, `"db"`) {
@@ -508,7 +510,7 @@ func TestCommandsEvaluateWhatTheyRead(t *testing.T) {
 
 	for _, args := range [][]string{{"eval", "db"}, {"eval"}, {"check"}, {"check", "--eval-batch", "1"}} {
 		code, _, stderr := nixmesh(t, append([]string{"-f", file}, args...)...)
-		if code != exitEval || !strings.Contains(stderr, dbError) || !strings.Contains(stderr, "one-host-broken.nix:14") {
+		if code != exitEval || !strings.Contains(stderr, dbError) || !strings.Contains(stderr, dbLine) {
 			t.Errorf("%v: exit %d (want %d naming db's uid and its line):\n%s", args, code, exitEval, stderr)
 		}
 	}
@@ -539,5 +541,46 @@ func TestCommandsEvaluateWhatTheyRead(t *testing.T) {
 		if code != exitEval || !strings.Contains(stderr, "the network level fails on purpose") {
 			t.Errorf("%v with a failing network level: exit %d:\n%s", args, code, stderr)
 		}
+	}
+}
+
+// lineOf is the number of the first line of file that contains text.
+func lineOf(t *testing.T, file, text string) int {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, text) {
+			return i + 1
+		}
+	}
+	t.Fatalf("%s has no line with %q", file, text)
+	return 0
+}
+
+// check finds every broken host, not only the first: two hosts that fail differently,
+// in one batch or in two, are both reported (text and --json); a failing network level
+// is reported once, alone.
+func TestCheckFindsEveryBrokenHost(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	file := filepath.Join(testutil.RepoRoot(), "cmd", "nixmesh", "testdata", "one-host-broken.nix")
+	const dbError, cacheError = "nodes.db.configuration.users.users.x.uid", "nodes.cache.configuration.networking.hostName"
+	for _, batch := range []string{"1", "2", "10"} {
+		code, _, stderr := nixmesh(t, "-f", file, "check", "--eval-batch", batch, "--", "--arg", "secondBroken", "true")
+		if code != exitEval || strings.Count(stderr, "option: "+dbError+"\n") != 1 || strings.Count(stderr, "option: "+cacheError+"\n") != 1 {
+			t.Errorf("--eval-batch %s: exit %d, want 3 with both hosts' problems once each:\n%s", batch, code, stderr)
+		}
+	}
+	code, stdout, stderr := nixmesh(t, "-f", file, "check", "--json", "--", "--arg", "secondBroken", "true")
+	var rep checkReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != exitEval || len(rep.Problems) != 2 {
+		t.Errorf("check --json: exit %d, %v, report %+v\n%s", code, err, rep, stderr)
+	}
+	code, _, stderr = nixmesh(t, "-f", file, "check", "--eval-batch", "1", "--", "--arg", "secondBroken", "true", "--arg", "failNetwork", "true")
+	if code != exitEval || strings.Count(stderr, "the network level fails on purpose") != 1 || strings.Contains(stderr, dbError) {
+		t.Errorf("a failing network level: exit %d, want it reported once and alone:\n%s", code, stderr)
 	}
 }
