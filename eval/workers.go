@@ -388,7 +388,8 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 }
 
 // failureKey tells errors apart: the same diagnostics (or, without any, the same
-// output of Nix) are the same failure.
+// output of Nix) are the same failure. It begins with the first diagnostic's option
+// path, the order failures are reported in.
 func failureKey(err error) string {
 	var ee *EvalError
 	if !errors.As(err, &ee) {
@@ -402,7 +403,7 @@ func failureKey(err error) string {
 	}
 	var b strings.Builder
 	for _, d := range ee.Diagnostics {
-		fmt.Fprintf(&b, "%s\x00%s\x00%s\x00", d.Message, d.OptionPath, d.Location())
+		fmt.Fprintf(&b, "%s\x00%s\x00%s\x00", d.OptionPath, d.Message, d.Location())
 	}
 	return b.String()
 }
@@ -414,6 +415,8 @@ func joinFailures(failures []error) error {
 	if len(failures) == 1 {
 		return failures[0]
 	}
+	// In a fixed order (the workers finish in any): by what each is about.
+	sort.SliceStable(failures, func(i, j int) bool { return failureKey(failures[i]) < failureKey(failures[j]) })
 	merged := &EvalError{Proc: &command.ProcessError{}}
 	var stderr []string
 	for _, f := range failures {

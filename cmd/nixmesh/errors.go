@@ -184,7 +184,10 @@ func printDiagnostics(w io.Writer, prefix string, ds []eval.Diagnostic, stderr s
 		fmt.Fprintf(w, "error: %sevaluation failed; Nix said:\n%s", prefix, indent(tail(stderr, 20), "  "))
 		return
 	}
-	for _, d := range ds {
+	for i, d := range ds {
+		if i > 0 {
+			fmt.Fprintln(w) // several problems: one paragraph each
+		}
 		fmt.Fprintf(w, "error: %s%s\n", prefix, indentRest(d.Message, "  "))
 		if d.OptionPath != "" {
 			fmt.Fprintf(w, "  option: %s\n", d.OptionPath)

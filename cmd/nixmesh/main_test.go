@@ -573,6 +573,10 @@ func TestCheckFindsEveryBrokenHost(t *testing.T) {
 		if code != exitEval || strings.Count(stderr, "option: "+dbError+"\n") != 1 || strings.Count(stderr, "option: "+cacheError+"\n") != 1 {
 			t.Errorf("--eval-batch %s: exit %d, want 3 with both hosts' problems once each:\n%s", batch, code, stderr)
 		}
+		// In the order of their option paths, whichever worker finished first.
+		if strings.Index(stderr, cacheError) > strings.Index(stderr, dbError) {
+			t.Errorf("--eval-batch %s: db's problem before cache's:\n%s", batch, stderr)
+		}
 	}
 	code, stdout, stderr := nixmesh(t, "-f", file, "check", "--json", "--", "--arg", "secondBroken", "true")
 	var rep checkReport
