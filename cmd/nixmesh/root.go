@@ -209,34 +209,8 @@ func (g *globalOptions) connectionsAndSelect(ctx context.Context, nixArgs, selec
 // instantiated: for the commands that read the selected hosts' configurations (eval,
 // diff). The network has only the selected nodes.
 func (g *globalOptions) planSelected(ctx context.Context, nixArgs, selectors []string, w workerOptions) (*eval.Network, []string, error) {
-	if err := w.check(); err != nil {
-		return nil, nil, err
-	}
-	ev, err := g.evaluator(nixArgs)
-	if err != nil {
-		return nil, nil, err
-	}
-	index, err := ev.Index(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	names, err := selectNodes(index, selectors)
-	if err != nil {
-		return nil, nil, err
-	}
-	limits, err := w.limits(index, names)
-	if err != nil {
-		return nil, nil, err
-	}
-	network, stats, err := ev.EvalPlan(ctx, names, limits)
-	if err != nil {
-		return nil, nil, err
-	}
-	g.workerReport(len(names), stats)
-	if err := g.notApplied(network, names); err != nil {
-		return nil, nil, err
-	}
-	return network, names, nil
+	_, network, names, _, err := g.selectAndEvaluate(ctx, nixArgs, selectors, w, false)
+	return network, names, err
 }
 
 // workerReport says what the evaluation workers cost, when there were several (or with
@@ -359,11 +333,16 @@ func (w workerOptions) realiseArgs() []string {
 // evaluated) and evaluates only those, in worker processes, each node once: their plan
 // (with the network level), checks and instantiated systems.
 func (g *globalOptions) evalSelected(ctx context.Context, nixArgs, selectors []string, w workerOptions) (*eval.Evaluator, *eval.Network, []string, map[string]string, error) {
-	if err := w.check(); err != nil {
-		return nil, nil, nil, nil, err
-	}
 	if n, err := strconv.Atoi(w.MaxJobs); w.MaxJobs != "" && w.MaxJobs != "auto" && (err != nil || n < 0) {
 		return nil, nil, nil, nil, usageErrorf("--max-jobs %q: give a number of jobs (0 or more) or auto", w.MaxJobs)
+	}
+	return g.selectAndEvaluate(ctx, nixArgs, selectors, w, true)
+}
+
+// selectAndEvaluate is evalSelected, with the systems instantiated or not.
+func (g *globalOptions) selectAndEvaluate(ctx context.Context, nixArgs, selectors []string, w workerOptions, systems bool) (*eval.Evaluator, *eval.Network, []string, map[string]string, error) {
+	if err := w.check(); err != nil {
+		return nil, nil, nil, nil, err
 	}
 	ev, err := g.evaluator(nixArgs)
 	if err != nil {
@@ -382,7 +361,14 @@ func (g *globalOptions) evalSelected(ctx context.Context, nixArgs, selectors []s
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	network, drvs, stats, err := ev.EvalNodes(ctx, names, limits)
+	var network *eval.Network
+	var drvs map[string]string
+	var stats *eval.WorkerStats
+	if systems {
+		network, drvs, stats, err = ev.EvalNodes(ctx, names, limits)
+	} else {
+		network, stats, err = ev.EvalPlan(ctx, names, limits)
+	}
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
