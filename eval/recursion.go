@@ -15,6 +15,11 @@ var (
 	definitionFrame = regexp.MustCompile("… while evaluating the definition of `([^`']*)' in `([^`']*)':")
 	optionFrame     = regexp.MustCompile("… while evaluating the option `([^`']*)':")
 	nodeOfPath      = regexp.MustCompile(`^nodes\.("[^"]*"|[^.]+)\.`)
+	// The module systems' hint (the bundled lib's and nixpkgs') for a recursion while
+	// modules are collected, and the frames that say where.
+	importsHint  = regexp.MustCompile("you probably reference `config` in `imports`")
+	importsFrame = regexp.MustCompile(`… while evaluating the attribute 'imports'`)
+	atFrame      = regexp.MustCompile(`^\s*at (.*):(\d+):(\d+):$`)
 )
 
 // isRecursion reports whether a failure is Nix's bare "infinite recursion encountered",
@@ -39,8 +44,65 @@ func (e *Evaluator) explainRecursion(ctx context.Context, argv []string, ee *Eva
 	explainRecursionFrom(pe.Stderr, &ee.Diagnostics[0])
 }
 
+// explainImportsRecursion rewrites the diagnostic of a recursion that the module system
+// marks as one while the modules were collected (a module's imports reading config):
+// it names the cause, the `imports' in the user's file and the node. It reports whether
+// the trace was of that kind.
+func explainImportsRecursion(stderr string, d *Diagnostic) bool {
+	lines := strings.Split(stderr, "\n")
+	hint := -1
+	for i, l := range lines {
+		if importsHint.MatchString(l) {
+			hint = i
+			break
+		}
+	}
+	if hint < 0 {
+		return false
+	}
+	file, line, col, node := "", 0, 0, ""
+	for i := hint; i < len(lines); i++ {
+		if file == "" && importsFrame.MatchString(lines[i]) {
+			// The frame's position: the next "at FILE:LINE:COL:" line (after a blank).
+			for j := i + 1; j < len(lines) && j <= i+3; j++ {
+				if m := atFrame.FindStringSubmatch(lines[j]); m != nil {
+					if !strings.HasSuffix(m[1], "/lib/modules.nix") {
+						file = m[1]
+						fmt.Sscan(m[2], &line)
+						fmt.Sscan(m[3], &col)
+					}
+					break
+				}
+			}
+		}
+		if m := definitionFrame.FindStringSubmatch(lines[i]); m != nil && node == "" {
+			if n := nodeOfPath.FindStringSubmatch(m[1]); n != nil {
+				node = strings.Trim(n[1], `"`)
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteString("infinite recursion encountered while the modules were collected: a module's `imports' depends on `config'")
+	if node != "" {
+		fmt.Fprintf(&b, " (in node %s's host configuration)", node)
+	}
+	b.WriteString(". Which modules are imported decides which options exist, so it cannot depend on their values: import the module unconditionally and switch what it does with an enable option and mkIf.")
+	d.Message = b.String()
+	if file != "" {
+		d.File, d.Line, d.Col = file, line, col
+		d.OptionPath = ""
+		if node != "" {
+			d.OptionPath = "nodes." + node + ".configuration.imports"
+		}
+	}
+	return true
+}
+
 // explainRecursionFrom does explainRecursion's rewriting from a --show-trace stderr.
 func explainRecursionFrom(stderr string, d *Diagnostic) {
+	if explainImportsRecursion(stderr, d) {
+		return
+	}
 	type def struct{ path, at string }
 	var defs []def
 	var options []string

@@ -401,6 +401,20 @@ func failureKey(err error) string {
 		}
 		return ee.Error()
 	}
+	if isRecursion(ee) {
+		// One loop seen from two of its nodes (two workers) is listed in two orders:
+		// the same failure when the same definitions form it.
+		var loop []string
+		for _, l := range strings.Split(ee.Diagnostics[0].Message, "\n") {
+			if strings.HasPrefix(l, "- `") {
+				loop = append(loop, l)
+			}
+		}
+		if len(loop) > 0 {
+			sort.Strings(loop)
+			return "\x01recursion\x00" + strings.Join(loop, "\x00")
+		}
+	}
 	var b strings.Builder
 	for _, d := range ee.Diagnostics {
 		fmt.Fprintf(&b, "%s\x00%s\x00%s\x00", d.OptionPath, d.Message, d.Location())

@@ -202,4 +202,44 @@ func TestCheckRecursionBetweenNodes(t *testing.T) {
 	if code != exitEval || strings.Contains(stderr, "at:     "+testutil.NixModules()) {
 		t.Errorf("exit %d (want %d), stderr:\n%s", code, exitEval, stderr)
 	}
+	// Each node in a worker of its own meets the same loop from its side: one problem.
+	code, _, stderr = nixmesh(t, "check", "--eval-batch", "1", "-f", file)
+	if code != exitEval || strings.Count(stderr, "infinite recursion encountered") != 1 {
+		t.Errorf("--eval-batch 1: exit %d, want the loop reported once:\n%s", code, stderr)
+	}
+}
+
+// A host module whose imports read config: the module system can only say "infinite
+// recursion"; nixmesh says that imports cannot depend on config, names the node and
+// points at the `imports' line.
+func TestCheckRecursionInImports(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	file := filepath.Join(t.TempDir(), "deploy.nix")
+	src := `import ` + testutil.NixModules() + `/default.nix { } {
+  nodes.web = {
+    host = "root@198.18.0.12";
+    configuration = { config, lib, ... }: {
+      imports = lib.optional config.networking.firewall.enable ./extra.nix;
+    };
+  };
+}
+`
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := nixmesh(t, "check", "-f", file)
+	for _, want := range []string{
+		"a module's `imports' depends on `config' (in node web's host configuration)",
+		"import the module unconditionally",
+		"option: nodes.web.configuration.imports\n",
+		"at:     " + file + ":5:7\n",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q", want)
+		}
+	}
+	if code != exitEval {
+		t.Errorf("exit %d (want %d), stderr:\n%s", code, exitEval, stderr)
+	}
 }

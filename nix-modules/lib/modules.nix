@@ -107,6 +107,9 @@ let
   shorthandDrop = [ "_class" "_file" "key" "disabledModules" "imports" "freeformType" ];
   structuredKeys = shorthandDrop ++ [ "options" "config" "meta" ];
 
+  # Added to the trace of an error while the modules are collected (see `ctx` below).
+  importsHint = "if you get an infinite recursion here, you probably reference `config` in `imports`; import unconditionally instead and switch what the module does with an enable option and `mkIf`.";
+
   # Call a module function with the arguments it names (all of them for `args: ...`).
   # Arguments come from `base` (lib, config, options, specialArgs, and specialArgs'
   # contents) or else lazily from `config._module.args`.
@@ -197,7 +200,12 @@ let
         else if isString d then
           (if substring 0 1 d == "/" || ctx.modulesPath == null then d else "${toString ctx.modulesPath}/${d}")
         else if isAttrs d && d ? key then toString d.key
-        else throw "Each disabledModules item must be a path, string, or an attribute set with a key attribute; `${from.file}' has a ${typeOf d}.";
+        else if isAttrs d then
+          throw "Module `${toString from.file}' contains a disabledModules item that is an attribute set, presumably a module, that does not have a `key' attribute. Only the modules with a key can be disabled: give that module a `key' and disable it by that key, or disable the file it comes from."
+        else if builtins.isFunction d || builtins.isList d || d == null then
+          throw "Each disabledModules item must be a path, a string, a module's key or an attribute set with a key attribute; `${toString from.file}' has a ${typeOf d}."
+        # Any other value a module's key can be (a number, say), as its string.
+        else toString d;
       disabled = listToAttrs (concatMap (m: map (d: { name = disabledKey m d; value = true; }) m.disabledModules) everything);
       keep = m: !(disabled ? ${m.key});
     in
@@ -261,7 +269,14 @@ let
 
   # Keep the entries of the highest priority (lowest number), expanding deferred ones only
   # at that priority; when they all vanish (mkIf false inside), the next priority wins.
-  selectPrio = loc: entries:
+  # highestPrio is the best priority written, found without looking into any content (as
+  # nixpkgs does: reading it forces no definition's value).
+  selectPrio = loc: entries: {
+    highestPrio = foldl' (a: p: if p.prio < a then p.prio else a) 9999 entries;
+    kept = keptAtBest loc entries;
+  };
+
+  keptAtBest = loc: entries:
     let
       best = foldl' (a: p: if p.prio < a then p.prio else a) 9999 entries;
       atBest = filter (p: p.prio == best) entries;
@@ -269,9 +284,9 @@ let
         (p: if p.deferred or false then peel loc p.def p.prio p.order p.content else [ p ])
         atBest;
     in
-    if entries == [ ] then { highestPrio = 9999; kept = [ ]; }
-    else if expanded == [ ] then selectPrio loc (filter (p: p.prio != best) entries)
-    else { highestPrio = best; kept = expanded; };
+    if entries == [ ] then [ ]
+    else if expanded == [ ] then keptAtBest loc (filter (p: p.prio != best) entries)
+    else expanded;
 
   /* Merge the definitions of one option of type `type` at path `loc`.
      Returns { mergedValue, isDefined, optionalValue ({ value } or { }), defsFinal,
@@ -579,9 +594,12 @@ let
         ++ (if args != { } then [ { _file = "<evalModules args>"; config._module.args = args; } ] else [ ])
         ++ (if !check then [ { _file = "<evalModules check>"; config._module.check = mkOverride 1000 false; } ] else [ ]);
 
+      # The modules get `config` with a hint for the commonest cause of a recursion while
+      # the modules are collected: their imports depending on the configuration. (Only
+      # an error while `config` itself is computed carries it.)
       ctx = {
-        base = { inherit lib options config specialArgs; _prefix = prefix; _class = class; } // specialArgs;
-        config = declared;
+        base = { inherit lib options specialArgs; config = addErrorContext importsHint config; _prefix = prefix; _class = class; } // specialArgs;
+        config = addErrorContext importsHint declared;
         modulesPath = specialArgs.modulesPath or null;
         inherit class;
       };
@@ -710,6 +728,26 @@ in
 
      Example: imports = [ (importApply ./service.nix { port = 8080; }) ]; */
   importApply = modulePath: staticArg: lib.modules.setDefaultModuleLocation modulePath (import modulePath staticArg);
+
+  /* The definitions of an attrsOf/lazyAttrsOf option merged attribute by attribute,
+     each with the priority that won: { <name> = { value; highestPrio; }; }. Lazy: an
+     attribute's value is merged only when read.
+
+     Type: mergeAttrDefinitionsWithPrio :: Option -> AttrSet
+
+     Example: (mergeAttrDefinitionsWithPrio options._module.args).pkgs.highestPrio */
+  mergeAttrDefinitionsWithPrio = opt:
+    let
+      elemType = opt.type.nestedTypes.elemType;
+      # Every definition's attributes, each as a definition of its own.
+      perAttr = concatMap (d: pushDown opt.loc { inherit (d) file; } null d.value) opt.definitionsWithLocations;
+    in
+    assert builtins.elem opt.type.name [ "attrsOf" "lazyAttrsOf" ];
+    builtins.zipAttrsWith
+      (k: defs:
+        let merged = mergeDefinitions (opt.loc ++ [ k ]) elemType defs; in
+        { value = merged.mergedValue; inherit (merged) highestPrio; })
+      perAttr;
 
   /* nixpkgs-compatible pushDownProperties: a definition's properties moved onto its
      attributes. Type: pushDownProperties :: Any -> [AttrSet] */
