@@ -89,6 +89,7 @@ var (
 	optionPath = regexp.MustCompile(`^(?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"]*"|<[A-Za-z_]+>|\*)(?:\.(?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"]*"|<[A-Za-z_]+>|\*))*$`)
 	// FILE:LINE:COL or FILE:LINE inside a location.
 	fileLineCol = regexp.MustCompile(`^(.+?):(\d+)(?::(\d+))?$`)
+	viaOption   = regexp.MustCompile(`^(.+?), via option [^:]*((?::\d+){0,2})$`)
 	// The module system's name for an element of a list-typed option's definition,
 	// `opt."[definition 1-entry 2]"': the option itself is opt.
 	listEntry = regexp.MustCompile(`\."\[definition \d+-entry \d+\]"`)
@@ -275,6 +276,11 @@ func inFramework(file string) bool {
 // parseLocation reads a module-system location: an absolute path (or one ending in
 // .nix), optionally followed by :LINE or :LINE:COL.
 func parseLocation(tok string) (file string, line, col int, ok bool) {
+	// A definition a deferred module (a node's configuration, `defaults') brought:
+	// "FILE, via option OPTION", perhaps with :LINE:COL; the file is FILE.
+	if m := viaOption.FindStringSubmatch(tok); m != nil {
+		tok = m[1] + m[2]
+	}
 	file = tok
 	if m := fileLineCol.FindStringSubmatch(tok); m != nil {
 		file = m[1]

@@ -248,3 +248,20 @@ func TestExplainRecursionFallbacks(t *testing.T) {
 		t.Errorf("no frames: %+v", d)
 	}
 }
+
+// A definition a deferred module brought names its file "FILE, via option OPTION" (the
+// module systems add the option; nixpkgs' without a position): the location is FILE.
+func TestParseLocationViaOption(t *testing.T) {
+	for tok, want := range map[string][3]any{
+		"/src/deploy.nix, via option nodes.web.configuration":      {"/src/deploy.nix", 0, 0},
+		"/src/deploy.nix, via option nodes.web.configuration:11":   {"/src/deploy.nix", 11, 0},
+		"/src/deploy.nix, via option nodes.web.configuration:11:7": {"/src/deploy.nix", 11, 7},
+		"/src/deploy.nix:4:39": {"/src/deploy.nix", 4, 39},
+		"/src/my dir/deploy.nix, via option nodes.web.configuration": {"", 0, 0},
+	} {
+		file, line, col, ok := parseLocation(tok)
+		if file != want[0] || line != want[1] || col != want[2] || ok != (want[0] != "") {
+			t.Errorf("parseLocation(%q) = %q, %d, %d, %v; want %v", tok, file, line, col, ok, want)
+		}
+	}
+}

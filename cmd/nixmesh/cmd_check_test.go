@@ -243,3 +243,16 @@ func TestCheckRecursionInImports(t *testing.T) {
 		t.Errorf("exit %d (want %d), stderr:\n%s", code, exitEval, stderr)
 	}
 }
+
+// A host option's definition is brought by the node's configuration (a deferred module,
+// whose definitions the module system names "FILE, via option ..."): the problem still
+// points at FILE:LINE, with the source line.
+func TestCheckHostProblemLocation(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	file := crossFixture("bad/ssh-grant-keys-overridden.nix")
+	code, _, stderr := nixmesh(t, "check", "-f", file)
+	if code != exitEval || !strings.Contains(stderr, "at:     "+file+":11\n") || !strings.Contains(stderr, "lib.mkForce [ ];") || strings.Contains(stderr, "via option") {
+		t.Errorf("exit %d, want the problem at %s:11 with its line:\n%s", code, file, stderr)
+	}
+}

@@ -129,7 +129,7 @@ let
   normalize = ctx: file: key: m:
     if isFunction m || (isAttrs m && m ? __functor) then normalize ctx file key (applyModuleArgs file key ctx m)
     else if !isAttrs m then
-      throw "The module `${key}' (in `${file}') is a ${typeOf m}, but a module must be an attribute set, a function or a path."
+      throw "Module ${file} (${key}) does not look like a module: it is a ${typeOf m}, but a module must be an attribute set, a function or a path."
     # Some other typed value (a flake, an evaluated configuration, a type, ...).
     else if m ? _type && !(isProperty m) && m._type != "module" then
       let

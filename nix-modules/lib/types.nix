@@ -777,8 +777,10 @@ let
       description = "module";
       descriptionClass = "noun";
       check = x: isAttrs x || isFunction x || types.path.check x;
-      merge = _loc: defs: {
-        imports = staticModules ++ map (d: { _file = d.file; imports = [ d.value ]; }) defs;
+      merge = loc: defs: {
+        # Each definition keeps its file and says which option brought it: messages read
+        # "FILE, via option OPTION".
+        imports = staticModules ++ map (d: { _file = "${toString d.file}, via option ${showOption loc}"; imports = [ d.value ]; }) defs;
       };
       getSubOptions = _: { };
       getSubModules = null;

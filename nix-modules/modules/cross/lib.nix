@@ -92,13 +92,21 @@ rec {
   definitionFiles = o:
     let declared = map toString (o.declarations or [ ]); in
     if o ? definitionsWithLocations then
-      map location (filter (d: !(builtins.elem (toString d.file) declared)) o.definitionsWithLocations)
-    else filter (f: !(builtins.elem f declared)) (o.files or [ ]);
+      map location (filter (d: !(builtins.elem (plainFile d.file) declared)) o.definitionsWithLocations)
+    else filter (f: !(builtins.elem f declared)) (map plainFile (o.files or [ ]));
 
   # A definition's `FILE:LINE` (or `FILE`).
   location = d:
     let pos = d.pos or null; in
-    if pos != null && pos ? line then "${toString d.file}:${toString pos.line}" else toString d.file;
+    if pos != null && pos ? line then "${plainFile (pos.file or d.file)}:${toString pos.line}" else plainFile d.file;
+
+  # A definition's file without what the module system adds for a definition that a
+  # deferred module brought (a node's configuration, `defaults'): "FILE, via option X"
+  # is FILE.
+  # plainFile "/src/deploy.nix, via option nodes.web.configuration" => "/src/deploy.nix"
+  plainFile = f:
+    let m = match "(.*), via option .*" (toString f); in
+    if m == null then toString f else elemAt m 0;
 
   # Locations reduced to one per file, the lowest line kept, in order of first appearance.
   # firstPerFile [ "/a.nix:9" "/b.nix" "/a.nix:4" ] => [ "/a.nix:4" "/b.nix" ]
@@ -119,7 +127,7 @@ rec {
   # hostDefinitionFiles hostOptions.users.users (v: v ? root) => [ "/src/gateway.nix" ]
   hostDefinitionFiles = option: pred:
     knownFiles (map location (filter
-      (d: !(ownFile (toString d.file)) && builtins.isAttrs d.value && pred d.value)
+      (d: !(ownFile (plainFile d.file)) && builtins.isAttrs d.value && pred d.value)
       (option.definitionsWithLocations or [ ])));
 
   # Where the definitions of an attribute-set option define the attribute `name`: the
