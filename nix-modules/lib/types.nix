@@ -417,10 +417,21 @@ let
       name = "optionType"; description = "optionType"; descriptionClass = "noun";
       check = isOptionType;
       merge = loc: defs:
-        foldl' (a: d:
-          let m = a.typeMerge d.value.functor; in
+        let
+          # A submodule type keeps where it was defined: its modules' declarations and
+          # definitions are reported with the defining file.
+          located = d:
+            let t = d.value; in
+            if (t.getSubModules or null) != null
+            then t.substSubModules (map (lib.modules.setDefaultModuleLocation d.file) t.getSubModules)
+            else t;
+        in
+        # One definition: the type as it is (a type that needs no merge is not rebuilt).
+        if length defs == 1 then (head defs).value
+        else foldl' (a: d:
+          let m = a.typeMerge (located d).functor; in
           if m == null then throw "The option `${showOption loc}' has conflicting type definitions that cannot be merged.${showDefs defs}" else m)
-          (head defs).value (tail defs);
+          (located (head defs)) (tail defs);
     };
 
     /* Type: a list whose elements have type `elemType`; definitions are concatenated.
