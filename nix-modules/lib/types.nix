@@ -690,8 +690,14 @@ let
         # Not defined at all: the modules' own defaults.
         emptyValue = { value = (evalWith [ ] [ (nameModule "<name>") ]).config; };
         getSubOptions = prefix:
-          let o = (docEval prefix).options; in
-          removeAttrs o [ "_module" ];
+          let
+            e = docEval prefix;
+            freeform = e._module.freeformType or null;
+          in
+          removeAttrs e.options [ "_module" ]
+          # What a freeform type declares for the attributes it takes (documentation
+          # tools read it; not an option of this submodule).
+          // (if freeform == null then { } else { _freeformOptions = freeform.getSubOptions prefix; });
         getSubModules = modules;
         substSubModules = m: types.submoduleWith (attrs // { modules = m; });
         nestedTypes = { };
