@@ -189,7 +189,7 @@ let
     else normalize ctx parentFile "${parentKey}:anon-${toString n}" m;
 
   # All modules of an evaluation, in breadth-first order, without duplicates (by key) and
-  # without disabled modules.
+  # without disabled modules (`modules`), and their import tree (`graph n`).
   collectModules = ctx: modules:
     let
       start = genList (i: loadModule ctx unknownFile "" (i + 1) (elemAt modules i)) (length modules);
@@ -208,9 +208,21 @@ let
         else toString d;
       disabled = listToAttrs (concatMap (m: map (d: { name = disabledKey m d; value = true; }) m.disabledModules) everything);
       keep = m: !(disabled ? ${m.key});
+      # The import tree of the first `n` modules (the user's): each module's key, file,
+      # whether it is disabled, and the modules it imports (listed even under a
+      # disabled one; a module already on the way down is not followed again).
+      graphNode = path: m: {
+        inherit (m) key file;
+        disabled = disabled ? ${m.key};
+        imports = if builtins.elem m.key path then [ ] else map (graphNode (path ++ [ m.key ])) (children m);
+      };
     in
-    if disabled == { } then everything
-    else genericClosure { startSet = filter keep start; operator = m: filter keep (children m); };
+    {
+      modules =
+        if disabled == { } then everything
+        else genericClosure { startSet = filter keep start; operator = m: filter keep (children m); };
+      graph = n: map (graphNode [ ]) (lib.lists.take n start);
+    };
 
   # ----------------------------------------------------------------------------------
   # Definitions
@@ -604,7 +616,8 @@ let
         inherit class;
       };
 
-      collected = collectModules ctx (modules ++ extraModules);
+      collection = collectModules ctx (modules ++ extraModules);
+      collected = collection.modules;
 
       merged = mergeLevel prefix [ ]
         (map (m: { inherit (m) file; value = m.options; }) collected)
@@ -640,6 +653,8 @@ let
     {
       _type = "configuration";
       inherit options extendModules class;
+      # How the given modules import each other (see collectModules).
+      graph = collection.graph (length modules);
       config = checked (removeAttrs config [ "_module" ]);
       _module = checked config._module;
       type = moduleType;

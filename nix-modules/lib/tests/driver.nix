@@ -9,7 +9,7 @@
 #
 # Each case evaluates lib.evalModules { modules = FILES from ./modules; } with
 # specialArgs.fixtureSpecial = "from-specialArgs" and reads PATH from
-#   { config; options; _module; docs = optionAttrSetToDocList options;
+#   { config; options; _module; graph; docs = optionAttrSetToDocList options;
 #     docsByName = { NAME = doc entry; }; }
 # A path element that is a number selects a list element.
 { cases, mode ? "batch" }:
@@ -26,7 +26,7 @@ let
       docs = lib.optionAttrSetToDocList r.options;
     in
     {
-      inherit (r) config options _module;
+      inherit (r) config options _module graph;
       inherit docs;
       docsByName = listToAttrs (map (d: { inherit (d) name; value = d; }) docs);
     };
