@@ -605,7 +605,13 @@ let
       merge = loc: defs:
         if all (d: t1.check d.value) defs then t1.merge loc defs
         else if all (d: t2.check d.value) defs then t2.merge loc defs
-        else mergeOneOption loc defs;
+        # Neither type takes them all: merged as one value, with the warning nixpkgs
+        # gives (it happens where `either` is a freeformType, which gets the unmatched
+        # attributes as one attribute set).
+        else lib.trivial.warn
+          ("One or more definitions did not pass the type-check of the 'either' type: `${showOption loc}' is neither ${t1.description} nor ${t2.description}. Definition values:${showDefs defs}\n"
+            + "A freeformType takes all attributes no option declares as one set: write it as types.attrsOf (types.either ...). Elsewhere, give the option the type its values have. (nixpkgs makes this an error from 26.05.)")
+          (mergeOneOption loc defs);
       typeMerge = f':
         let
           m1 = t1.typeMerge (elemAt f'.wrapped 0).functor;
