@@ -408,11 +408,14 @@ func TestLabHosts(t *testing.T) {
 	})
 
 	t.Run("sshd restarts", func(t *testing.T) {
-		hostRun(t, l, h2.Name, "sh", "-c", "kill $(cat /run/sshd.pid)")
+		old := hostRun(t, l, h2.Name, "cat", "/run/sshd.pid")
+		hostRun(t, l, h2.Name, "sh", "-c", "kill "+old)
 		deadline := time.Now().Add(10 * time.Second)
 		for {
+			// A new sshd (not the old one still finishing its last connection) answers.
 			out, err := command.Output(ctx, command.Cmd{Argv: sshArgs(l, h2, l.OperatorKey(), "hostname")})
-			if err == nil && strings.TrimSpace(string(out)) == h2.Name {
+			pid, _ := l.Exec(ctx, h2.Name, "cat", "/run/sshd.pid")
+			if err == nil && strings.TrimSpace(string(out)) == h2.Name && strings.TrimSpace(string(pid)) != old {
 				break
 			}
 			if time.Now().After(deadline) {
