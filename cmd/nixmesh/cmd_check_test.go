@@ -216,7 +216,7 @@ func TestCheckRecursionInImports(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
 	file := filepath.Join(t.TempDir(), "deploy.nix")
-	src := `import ` + testutil.NixModules() + `/default.nix { } {
+	writeFile(t, file, `import `+testutil.NixModules()+`/default.nix { } {
   nodes.web = {
     host = "root@198.18.0.12";
     configuration = { config, lib, ... }: {
@@ -224,10 +224,7 @@ func TestCheckRecursionInImports(t *testing.T) {
     };
   };
 }
-`
-	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`)
 	code, _, stderr := nixmesh(t, "check", "-f", file)
 	for _, want := range []string{
 		"a module's `imports' depends on `config' (in node web's host configuration)",
@@ -254,5 +251,13 @@ func TestCheckHostProblemLocation(t *testing.T) {
 	code, _, stderr := nixmesh(t, "check", "-f", file)
 	if code != exitEval || !strings.Contains(stderr, "at:     "+file+":11\n") || !strings.Contains(stderr, "lib.mkForce [ ];") || strings.Contains(stderr, "via option") {
 		t.Errorf("exit %d, want the problem at %s:11 with its line:\n%s", code, file, stderr)
+	}
+}
+
+// writeFile writes a test's file or fails the test.
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

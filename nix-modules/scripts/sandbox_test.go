@@ -67,9 +67,20 @@ func newSandbox(t *testing.T) *sandbox {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting the sandbox: %v", err)
 	}
+	nsPID := 0
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill() // --kill-child takes the whole PID namespace with it
 		_ = cmd.Wait()
+		// ...but not at once: the namespace's init (and with it every process in the
+		// namespace, a runner writing into dir) dies after unshare. Wait for it, so that
+		// removing dir does not race a last write.
+		for deadline := time.Now().Add(10 * time.Second); nsPID > 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			// Gone, or a zombie: it exits only after the namespace's other processes.
+			stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", nsPID))
+			if i := bytes.LastIndexByte(stat, ')'); err != nil || (i > 0 && i+2 < len(stat) && stat[i+2] == 'Z') {
+				break
+			}
+		}
 	})
 	line := make([]byte, len("ready\n"))
 	if _, err := out.Read(line); err != nil || string(line) != "ready\n" {
@@ -81,7 +92,7 @@ func newSandbox(t *testing.T) *sandbox {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nsPID, err := strconv.Atoi(strings.TrimSpace(string(children)))
+	nsPID, err = strconv.Atoi(strings.TrimSpace(string(children)))
 	if err != nil {
 		t.Fatalf("finding the sandbox's init among %q: %v", children, err)
 	}
