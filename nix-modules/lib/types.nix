@@ -428,8 +428,10 @@ let
         in
         # One definition: the type as it is (a type that needs no merge is not rebuilt).
         if length defs == 1 then (head defs).value
+        # Each later definition's type is merged with those before it (as nixpkgs
+        # does: a merged submodule lists the later definition's modules first).
         else foldl' (a: d:
-          let m = a.typeMerge (located d).functor; in
+          let m = (located d).typeMerge a.functor; in
           if m == null then throw "The option `${showOption loc}' has conflicting type definitions that cannot be merged.${showDefs defs}" else m)
           (located (head defs)) (tail defs);
     };
