@@ -375,3 +375,31 @@ func TestModuleCasesHarness(t *testing.T) {
 		t.Errorf("failing cases reported ok: %+v", res)
 	}
 }
+
+// either, where neither of its types takes every definition (a freeformType of either,
+// which gets the unmatched attributes as one set): the value is kept, with a warning
+// that says what to write instead; NIX_ABORT_ON_WARN makes the warning an error.
+func TestEitherWarnsWhenNeitherTypeTakesAll(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	expr := `let lib = import ` + filepath.Join(testutil.NixModules(), "lib") + `; in (lib.evalModules { modules = [
+	  { options.free = lib.mkOption { type = lib.types.submodule { freeformType = lib.types.either lib.types.int lib.types.bool; }; }; }
+	  { free.port = 80; }
+	]; }).config.free.port`
+	run := func(env ...string) (string, string, error) {
+		cmd := exec.Command("nix-instantiate", "--eval", "--strict", "-E", expr)
+		cmd.Env = append(testutil.NixEnv(), env...)
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		err := cmd.Run()
+		return strings.TrimSpace(out.String()), errOut.String(), err
+	}
+	out, stderr, err := run()
+	if err != nil || out != "80" || !strings.Contains(stderr, "did not pass the type-check of the 'either' type") ||
+		!strings.Contains(stderr, "types.attrsOf (types.either") {
+		t.Errorf("want 80 with the warning: %v, %q\n%s", err, out, stderr)
+	}
+	if _, stderr, err := run("NIX_ABORT_ON_WARN=1"); err == nil || !strings.Contains(stderr, "'either' type") {
+		t.Errorf("NIX_ABORT_ON_WARN=1: want an error, got %v\n%s", err, stderr)
+	}
+}
