@@ -149,7 +149,7 @@ func (h *hostRun) copyClosure(ctx context.Context) error {
 		return nil
 	}
 	h.emit(Event{Time: time.Now(), Host: h.t.Name, Phase: PhaseCopy, Kind: KindProgress,
-		Message:    fmt.Sprintf("%d of %d paths missing (%s)", len(missing), len(closure), humanBytes(total)),
+		Message:    fmt.Sprintf("%d of %d paths missing (%s)", len(missing), len(closure), HumanBytes(total)),
 		TotalPaths: len(missing), TotalBytes: total})
 
 	importArgv := h.asRoot("nix-store", "--import")
@@ -236,7 +236,7 @@ func (h *hostRun) copyClosure(ctx context.Context) error {
 	}
 	h.res.CopiedPaths, h.res.CopiedBytes = len(missing), total
 	h.emit(Event{Time: time.Now(), Host: h.t.Name, Phase: PhaseCopy, Kind: KindDone,
-		Message: fmt.Sprintf("copied %d paths (%s)", len(missing), humanBytes(total)),
+		Message: fmt.Sprintf("copied %d paths (%s)", len(missing), HumanBytes(total)),
 		Paths:   len(missing), TotalPaths: len(missing), Bytes: total, TotalBytes: total})
 	return nil
 }
@@ -291,13 +291,14 @@ func (p *progressReader) Read(b []byte) (int, error) {
 		p.done, p.lastEmit = done, time.Now()
 		bytes := min(p.n, p.total)
 		p.h.emit(Event{Time: p.lastEmit, Host: p.h.t.Name, Phase: PhaseCopy, Kind: KindProgress,
-			Message: fmt.Sprintf("%d/%d paths, %s/%s", done, len(p.sizes), humanBytes(bytes), humanBytes(p.total)),
+			Message: fmt.Sprintf("%d/%d paths, %s/%s", done, len(p.sizes), HumanBytes(bytes), HumanBytes(p.total)),
 			Paths:   done, TotalPaths: len(p.sizes), Bytes: bytes, TotalBytes: p.total})
 	}
 	return n, err
 }
 
-func humanBytes(n int64) string {
+// HumanBytes writes a byte count in binary units, e.g. "1.5 GiB" (bytes below 1 KiB).
+func HumanBytes(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

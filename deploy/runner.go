@@ -244,7 +244,7 @@ func (r Report) WriteTable(w io.Writer) error {
 			reason = reason[:i] // the commands are printed below
 		}
 		if h.Result == ResultOK && h.CopiedPaths > 0 {
-			copied := fmt.Sprintf("copied %d paths (%s)", h.CopiedPaths, humanBytes(h.CopiedBytes))
+			copied := fmt.Sprintf("copied %d paths (%s)", h.CopiedPaths, HumanBytes(h.CopiedBytes))
 			if reason != "" {
 				copied += "; " + reason // a warning of the switch
 			}
@@ -276,7 +276,7 @@ func (r Report) WriteTable(w io.Writer) error {
 			if len(h.Commands) == 0 {
 				continue
 			}
-			fmt.Fprintf(w, "\n%s: %s -> %s, %d paths to copy (%s)\n", h.Host, orNone(h.CurrentSystem), h.NewSystem, h.CopiedPaths, humanBytes(h.CopiedBytes))
+			fmt.Fprintf(w, "\n%s: %s -> %s, %d paths to copy (%s)\n", h.Host, orNone(h.CurrentSystem), h.NewSystem, h.CopiedPaths, HumanBytes(h.CopiedBytes))
 			if d := h.Diff; d != nil {
 				fmt.Fprintf(w, "  closure: %d paths added, %d removed\n", d.Added, d.Removed)
 				for _, c := range d.Changes {

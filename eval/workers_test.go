@@ -65,13 +65,18 @@ func TestWorkersKeepToTheMemoryBudget(t *testing.T) {
 		}
 	}
 
-	// A budget that holds two NixOS-sized estimates per worker: batches of two at first.
+	// A budget that holds two NixOS-sized estimates: the one worker's even share (all
+	// four) is cut to batches of two, so two processes; without a budget, one.
 	_, _, stats, err = ev.EvalNodes(context.Background(), names, WorkerLimits{Workers: 1, Memory: 2 * NixOSNodeMemory, PerNode: NixOSNodeMemory})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stats.Workers > 2 || stats.Evaluated["web2"] != 1 {
-		t.Errorf("budget of two nodes: %d workers (want at most 2), evaluated %v", stats.Workers, stats.Evaluated)
+	if stats.Workers != 2 || stats.Evaluated["web2"] != 1 {
+		t.Errorf("budget of two nodes: %d workers (want 2), evaluated %v", stats.Workers, stats.Evaluated)
+	}
+	_, _, stats, err = ev.EvalNodes(context.Background(), names, WorkerLimits{Workers: 1, Memory: -1, PerNode: NixOSNodeMemory})
+	if err != nil || stats.Workers != 1 {
+		t.Errorf("no budget: %d workers (want 1), %v", stats.Workers, err)
 	}
 }
 

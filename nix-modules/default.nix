@@ -138,10 +138,12 @@ let
   # the listed nodes' hosts (checkScope). Every node in exactly one worker's list checks
   # exactly what one whole evaluation checks; no worker holds more hosts than its list.
   #   nix-instantiate --eval --strict --json --read-write-mode -E '(import ./deploy.nix).forNodes [ "web" "db" ]'
+  # The network evaluation whose checks read only the hosts of `names`.
+  scopedTo = names: (evaluation.extendModules { modules = [ { checkScope = names; } ]; }).config;
+
   forNodes = names:
     let
-      scopedEvaluation = evaluation.extendModules { modules = [ { checkScope = names; } ]; };
-      c = scopedEvaluation.config;
+      c = scopedTo names;
       unknown = builtins.filter (n: !(c.nodes ? ${n})) names;
     in
     if unknown != [ ] then throw "forNodes: no node ${lib.concatStringsSep ", " unknown} in this deployment"
@@ -173,7 +175,10 @@ checkedDrv deployScript // {
   # The plan's network level and every node's connection settings, with the network
   # level's checks; no host evaluated (a node's entry has no configuration): what the
   # commands that only reach hosts read (exec, ssh, verify, secrets, graph).
-  connectionPlan = let scoped = (forNodes [ ]).plan; in scoped // { nodes = config.planConnections; };
+  # (One evaluation, scoped to no host, gives both; the unscoped `config` would be a
+  # second evaluation of the network level.)
+  connectionPlan = let c = scopedTo [ ]; in
+    builtins.seq (checksOf c) (removeAttrs c.plan [ "nodes" ] // { nodes = c.planConnections; });
 
   plan = checked config.plan;
 

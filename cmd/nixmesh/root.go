@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nixmesh/nixmesh/deploy"
 	"github.com/nixmesh/nixmesh/eval"
 	"github.com/nixmesh/nixmesh/internal/command"
 )
@@ -219,7 +220,7 @@ func (g *globalOptions) workerReport(nodes int, stats *eval.WorkerStats) {
 	if g.Verbose || stats.Workers > 1 {
 		budget := "no memory limit"
 		if stats.Budget >= 0 {
-			budget = "memory budget " + formatSize(stats.Budget)
+			budget = "memory budget " + deploy.HumanBytes(stats.Budget)
 		}
 		fmt.Fprintf(g.Stderr, "evaluated %d node(s) in %d process(es), at most %d at once: %s, peak %d MiB in one process (%s)\n",
 			nodes, stats.Workers, stats.MaxRunning, stats.Wall.Round(time.Millisecond), stats.PeakRSSKB/1024, budget)
@@ -258,20 +259,6 @@ func (w workerOptions) limits(index *eval.Network, names []string) (eval.WorkerL
 	}
 	memory, _ := parseMemory(w.EvalMemory)
 	return eval.WorkerLimits{Workers: w.EvalWorkers, Batch: w.EvalBatch, Memory: memory, PerNode: index.MemoryPrior(names)}, nil
-}
-
-// formatSize writes a byte count in the largest binary unit it fills, e.g. "1.5 GiB".
-func formatSize(n int64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	v, i := float64(n), 0
-	for v >= 1024 && i < len(units)-1 {
-		v /= 1024
-		i++
-	}
-	if i == 0 || v >= 100 || v == float64(int64(v)) {
-		return fmt.Sprintf("%.0f %s", v, units[i])
-	}
-	return fmt.Sprintf("%.1f %s", v, units[i])
 }
 
 // check refuses worker flags that make no sense, before anything is evaluated.

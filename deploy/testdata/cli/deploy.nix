@@ -1,5 +1,5 @@
 # A deployment in the shape the framework returns (plan, systems, and the engine's
-# nodeIndex, forNodes and connectionPlan), written by hand so the
+# nodeIndex, forNodes and connectionPlan from eval/testdata/engine-views.nix), by hand so the
 # CLI's deploy can be tested against test sshd hosts before and beside the framework.
 # ports and hostKeys are comma-separated, one entry per node (web0, web1, ...).
 # secretFile and secretPath, when set, give web0 a secret read from that file;
@@ -29,16 +29,7 @@ let
     configuration = { };
   };
   indexed = f: builtins.listToAttrs (builtins.genList (i: { name = "web${toString i}"; value = f i; }) (builtins.length portList));
-in
-rec {
-  nodeIndex = builtins.mapAttrs (_: n: { inherit (n) enable tags; }) plan.nodes;
-  # exec, ssh, verify, secrets and graph read this (the real one has no configurations).
-  connectionPlan = plan;
-  forNodes = names: {
-    plan = plan // { nodes = builtins.listToAttrs (map (n: { name = n; value = plan.nodes.${n}; }) names); };
-    drvPaths = builtins.listToAttrs (map (n: { name = n; value = systems.${n}.drvPath; }) names);
-  };
-
+  standIn = rec {
   plan = {
     version = 1;
     nodes = indexed node;
@@ -68,4 +59,6 @@ rec {
     });
   };
   systems = indexed (i: system);
-}
+};
+in
+import ../../../eval/testdata/engine-views.nix { inherit (standIn) plan systems; } // standIn

@@ -1,6 +1,6 @@
 # A hand-written stand-in for `import ./nix-modules { } module`: the attributes the Go
-# side reads (plan, systems.<name>, optionsList, nodeIndex, forNodes,
-# connectionPlan), built with plain
+# side reads (plan, systems.<name>, optionsList; nodeIndex, forNodes and
+# connectionPlan from ../engine-views.nix), built with plain
 # Nix so eval's tests do not depend on the framework. `--arg breakWeb true` makes web's system fail to build.
 { breakWeb ? false, webPort ? 22 }:
 let
@@ -30,18 +30,7 @@ let
       networking.hosts = { "10.77.0.1" = [ "gateway.vpn" ]; };
     };
   } // builtins.removeAttrs attrs [ "ip" ];
-in
-rec {
-  # What the engine selects by, and what its worker processes evaluate (forNodes: the
-  # plan without the other nodes, and the listed nodes' .drv paths).
-  nodeIndex = builtins.mapAttrs (_: n: { inherit (n) enable tags; }) plan.nodes;
-  # exec, ssh, verify, secrets and graph read this (the real one has no configurations).
-  connectionPlan = plan;
-  forNodes = names: {
-    plan = plan // { nodes = builtins.listToAttrs (map (n: { name = n; value = plan.nodes.${n}; }) names); };
-    drvPaths = builtins.listToAttrs (map (n: { name = n; value = systems.${n}.drvPath; }) names);
-  };
-
+  standIn = rec {
   plan = {
     version = 1;
     nodes = {
@@ -125,4 +114,6 @@ rec {
       readOnly = false;
     }
   ];
-}
+};
+in
+import ../engine-views.nix { inherit (standIn) plan systems; } // standIn
