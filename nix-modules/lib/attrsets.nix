@@ -38,10 +38,11 @@ rec {
   # Example: setAttrByPath [ "a" "b" ] 1 => { a = { b = 1; }; }
   setAttrByPath = path: value: lib.foldr (k: acc: { ${k} = acc; }) value path;
 
-  # The value at a path; fails naming the path when it is missing.
+  # The value at a path; aborts naming the path when it is missing (as nixpkgs does:
+  # tryEval cannot catch it).
   getAttrFromPath = path: set:
     attrByPath path
-      (throw "cannot find attribute '${concatStringsSep "." path}'")
+      (abort "cannot find attribute '${concatStringsSep "." path}'")
       set;
 
   # The values of the listed attributes, in list order.
@@ -248,11 +249,31 @@ rec {
     if path == [ ] then "<root attribute path>"
     else concatStringsSep "." (map lib.escapeNixIdentifier path);
 
-  # An option path for messages: like showAttrPath, but the placeholders of the
-  # module system ("<name>", "*", "<function body>") stay unquoted and [ ] gives "".
-  # Example: showOption [ "nodes" "a.b" "port" ] => "nodes.\"a.b\".port"
-  showOption = parts:
-    concatStringsSep "." (map
-      (p: if p == "<name>" || p == "*" || p == "<function body>" then p else lib.escapeNixIdentifier p)
-      parts);
+  # genAttrs with names and values both from f: f gives a nameValuePair per element.
+  # Example: genAttrs' [ "a" ] (x: nameValuePair "x-${x}" 1) => { x-a = 1; }
+  "genAttrs'" = xs: f: builtins.listToAttrs (map f xs);
+
+  # f PATH VALUE for every leaf of a nested set (a leaf: any non-set value, or a set
+  # for which pred PATH SET is false), depth first in name order.
+  # Example: mapAttrsToListRecursive (p: v: "${concatStringsSep "." p}=${toString v}") { a.b = 1; c = 2; }
+  #   => [ "a.b=1" "c=2" ]
+  mapAttrsToListRecursive = mapAttrsToListRecursiveCond (_: _: true);
+  mapAttrsToListRecursiveCond = pred: f: set:
+    let
+      visit = path: v: if isAttrs v && pred path v then walk path v else [ (f path v) ];
+      walk = path: s: builtins.concatMap (n: visit (path ++ [ n ]) s.${n}) (attrNames s);
+    in
+    walk [ ] set;
+
+  # The longest prefix of attrPath that exists in v.
+  # Example: longestValidPathPrefix [ "a" "b" "c" ] { a.b = 1; } => [ "a" "b" ]
+  longestValidPathPrefix = attrPath: v:
+    let
+      n = builtins.length attrPath;
+      go = s: i:
+        if i == n then attrPath
+        else let attr = elemAt attrPath i; in
+        if s ? ${attr} then go s.${attr} (i + 1) else lib.lists.take i attrPath;
+    in
+    go v 0;
 }

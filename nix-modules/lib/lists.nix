@@ -235,4 +235,23 @@ rec {
   #   => [ "13" "14" "23" "24" ]
   crossLists = f: lists:
     foldl' (fs: args: concatMap (g: map g args) fs) [ f ] lists;
+
+  # The list with element `idx` replaced (the index must exist).
+  # Example: replaceElemAt [ 1 2 3 ] 0 "a" => [ "a" 2 3 ]
+  replaceElemAt = list: idx: newElem:
+    assert lib.asserts.assertMsg (idx >= 0 && idx < length list)
+      "'lists.replaceElemAt' called with index ${toString idx} on a list of size ${toString (length list)}";
+    genList (i: if i == idx then newElem else elemAt list i) (length list);
+
+  # The concatenation of an attribute set's list values, in name order.
+  # Example: concatAttrValues { b = [ 2 ]; a = [ 1 ]; } => [ 1 2 ]
+  concatAttrValues = set: concatLists (builtins.attrValues set);
+
+  # List prefixes (only as lib.lists.hasPrefix / removePrefix: at the top of lib and
+  # in lib.strings these names are the string functions, as in nixpkgs).
+  # Example: lists.hasPrefix [ 1 ] [ 1 2 ] => true; lists.removePrefix [ 1 ] [ 1 2 ] => [ 2 ]
+  hasPrefix = list1: list2: take (length list1) list2 == list1;
+  removePrefix = list1: list2:
+    if hasPrefix list1 list2 then drop (length list1) list2
+    else throw "lib.lists.removePrefix: First argument is not a list prefix of the second argument";
 }

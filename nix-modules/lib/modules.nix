@@ -22,7 +22,10 @@
 #   { _type = "if"; condition; content; }      { _type = "merge"; contents; }
 #   { _type = "override"; priority; content; } { _type = "order"; priority; content; }
 # Error messages: see options.nix for the exact location format.
-{ lib }:
+#
+# `lib` is the lib's internal view (every helper); `publicLib` is what modules get as
+# their `lib` argument: nixpkgs' surface (see default.nix).
+{ lib, publicLib ? lib }:
 let
   inherit (builtins)
     addErrorContext all any attrNames attrValues concatMap elemAt filter foldl' functionArgs genList
@@ -610,7 +613,7 @@ let
       # the modules are collected: their imports depending on the configuration. (Only
       # an error while `config` itself is computed carries it.)
       ctx = {
-        base = { inherit lib options specialArgs; config = addErrorContext importsHint config; _prefix = prefix; _class = class; } // specialArgs;
+        base = { lib = publicLib; inherit options specialArgs; config = addErrorContext importsHint config; _prefix = prefix; _class = class; } // specialArgs;
         config = addErrorContext importsHint declared;
         modulesPath = specialArgs.modulesPath or null;
         inherit class;
@@ -816,6 +819,32 @@ in
     warn = true;
     use = builtins.trace "Obsolete option `${showOption from}' is used. It was renamed to `${showOption to}'.";
   };
+
+  /* A rename made in release `sinceRelease` (e.g. 2411): a hidden alias, with the
+     obsolescence warning only once that release is the oldest supported one.
+     Type: mkRenamedOptionModuleWith :: { from; to; sinceRelease; } -> Module */
+  mkRenamedOptionModuleWith = { from, to, sinceRelease }:
+    let late = lib.trivial.oldestSupportedReleaseIsAtLeast sinceRelease; in
+    doRename {
+      inherit from to;
+      visible = false;
+      warn = late;
+      use = lib.trivial.warnIf late "Obsolete option `${showOption from}' is used. It was renamed to `${showOption to}'.";
+    };
+
+  # A JSON or TOML file as a module: its content is the configuration (lib.modules'
+  # own importJSON/importTOML; the top-level ones return the parsed value).
+  # Example: imports = [ (lib.modules.importJSON ./settings.json) ];
+  importJSON = file: { _file = file; config = lib.trivial.importJSON file; };
+  importTOML = file: { _file = file; config = lib.trivial.importTOML file; };
+
+  # nixpkgs' deprecated name of mkAliasOptionModule (it warns when used).
+  mkAliasOptionModuleMD = lib.trivial.warn "mkAliasOptionModuleMD is deprecated and will be removed in 26.05; please use mkAliasOptionModule." lib.modules.mkAliasOptionModule;
+
+  /* Define `content` only if `assertion` holds, else fail with the message.
+     Type: mkAssert :: bool -> string -> a -> a */
+  mkAssert = assertion: message: content:
+    mkIf (if assertion then true else builtins.throw "\nFailed assertion: ${message}") content;
 
   /* Replace several options by one: `from` (a list of paths) become hidden options;
      when any of them is defined, `to` is defined as `mergeFn config`.

@@ -33,7 +33,7 @@ let
   showPart = part:
     if part == "*" || match "<.+>" part != null || match identifierRe part != null
     then part
-    else escapeString part;
+    else lib.strings.escapeNixString part; # nixpkgs' quoting: every `$' escaped
 
   # Render any Nix value as Nix-like text. `depth` bounds nesting (deeper values print as
   # `…`), `multiline` chooses between one line and an indented layout.
@@ -449,4 +449,22 @@ in
     else
       let text = builtins.tryEval (pretty { multiline = true; depth = 100; } "" v); in
       { _type = "literalExpression"; text = if text.success then text.value else "<error>"; };
+
+  # Documentation text that is code in the given language (a Markdown code block).
+  # literalCode "nix" "pkgs.hello" => literalMD "```nix\npkgs.hello\n```\n"
+  literalCode = languageTag: text: lib.options.literalMD "```${languageTag}\n${text}\n```\n";
+
+  # A value made safe for documentation: derivations become a stand-in naming them
+  # (nothing gets built), `_args` is dropped from sets.
+  scrubOptionValue = x:
+    if isDerivation x then { type = "derivation"; drvPath = x.name; outPath = x.name; name = x.name; }
+    else if builtins.isList x then map lib.options.scrubOptionValue x
+    else if builtins.isAttrs x then builtins.mapAttrs (_: lib.options.scrubOptionValue) (removeAttrs x [ "_args" ])
+    else x;
+
+  # "OPTION, with values defined in:" and one line per file.
+  showOptionWithDefLocs = opt: ''
+    ${lib.options.showOption opt.loc}, with values defined in:
+    ${concatStringsSep "\n" (map (file: "  - ${file}") opt.files)}
+  '';
 }

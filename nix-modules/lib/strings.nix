@@ -10,11 +10,24 @@ let
   upperLetters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
   charsOf = s: genList (i: substring i 1 s) (stringLength s);
+
+  # { CHAR = CODE; } for tab, newline, carriage return and printable ASCII (32-126).
+  asciiCodes = builtins.listToAttrs (map
+    (code: {
+      name = fromJSON "\"\\u00${fixedHex code}\"";
+      value = code;
+    })
+    ([ 9 10 13 ] ++ genList (i: i + 32) 95));
+  fixedHex = code:
+    let d = "0123456789abcdef"; in
+    substring (code / 16) 1 d + substring (code - (code / 16) * 16) 1 d;
 in
 rec {
   inherit (builtins) concatStringsSep stringLength substring replaceStrings match split
     toJSON fromJSON readFile isString compareVersions splitVersion parseDrvName
-    unsafeDiscardStringContext hasContext storeDir;
+    unsafeDiscardStringContext hasContext storeDir appendContext
+    # nixpkgs' lib.strings passes these builtins on as well.
+    elem elemAt filter genList head tail isAttrs isInt isList isPath typeOf;
 
   # The letters, as lists of one-character strings.
   lowerChars = charsOf lowerLetters;
@@ -287,7 +300,8 @@ rec {
     # Render a scalar for key=value formats: strings as they are, ints, bools as
     # true/false, null as "null", paths and derivations as their path.
     mkValueStringDefault = { }: v:
-      let fail = what: throw "generators.mkValueStringDefault: ${what} not supported: ${toPretty { multiline = false; } v}"; in
+      # abort, not throw: nixpkgs aborts here (tryEval cannot catch it).
+      let fail = what: abort "generators.mkValueStringDefault: ${what} not supported: ${toPretty { multiline = false; } v}"; in
       if builtins.isInt v then toString v
       else if lib.isDerivation v then toString v
       else if isString v then v
@@ -342,6 +356,56 @@ rec {
        else toKeyValue { inherit mkKeyValue listsAsDuplicateKeys; } globalSection
          + (if sections == { } then "" else "\n"))
       + toINI { inherit mkSectionName mkKeyValue listsAsDuplicateKeys; } sections;
+
+    # git-config syntax: a nested set `{ a.b.c = v; }` is the section [a "b"] with key c;
+    # strings quoted and escaped, lists as repeated keys, indented by a tab.
+    # Example: toGitINI { user.name = "me"; url."git@x:".insteadOf = "x"; }
+    #   => "[url \"git@x:\"]\n\tinsteadOf = \"x\"\n\n[user]\n\tname = \"me\"\n"
+    toGitINI =
+      let
+        sectionName = name:
+          let parts = splitString "." name; in
+          if hasInfix "\"" name || length parts == 1 then name
+          else "${head parts} \"${concatStringsSep "." (builtins.tail parts)}\"";
+        quoted = replaceStrings [ "\n" "\t" "\"" "\\" ] [ "\\n" "\\t" "\\\"" "\\\\" ];
+        valueString = v: mkValueStringDefault { } (if isString v then "\"${quoted v}\"" else v);
+        keyValue = k: v:
+          let line = x: "\t" + mkKeyValueDefault { mkValueString = valueString; } " = " k x; in
+          if builtins.isList v then concatStringsSep "\n" (map line v) else line v;
+        plainSet = v: builtins.isAttrs v && !(lib.attrsets.isDerivation v);
+        # { a = { b = { c = v; }; }; } -> { "a.b" = { c = v; }; } for sets holding sets.
+        flatten = attrs:
+          let
+            nested = filter (n: builtins.isAttrs attrs.${n} && builtins.any plainSet (builtins.attrValues attrs.${n})) (builtins.attrNames attrs);
+            walk = path: v:
+              if plainSet v then builtins.concatMap (n: walk (path ++ [ n ]) v.${n}) (builtins.attrNames v)
+              else [ (lib.attrsets.setAttrByPath [ (concatStringsSep "." (lib.lists.init path)) (lib.lists.last path) ] v) ];
+          in
+          builtins.removeAttrs attrs nested
+          // builtins.foldl' lib.attrsets.recursiveUpdate { } (walk [ ] (lib.attrsets.getAttrs nested attrs));
+      in
+      attrs: toINI { mkSectionName = sectionName; mkKeyValue = keyValue; } (flatten attrs);
+
+    # The value with everything deeper than depthLimit replaced: by an error when it is
+    # evaluated (throwOnDepthLimit), or by "<unevaluated>". For printing values that
+    # might be infinite. __functor, __functionArgs, __toString and __pretty are kept.
+    withRecursion = { depthLimit, throwOnDepthLimit ? true }:
+      assert builtins.isInt depthLimit;
+      let
+        special = [ "__functor" "__functionArgs" "__toString" "__pretty" ];
+        cap = depth: x:
+          if depthLimit != null && depth > depthLimit then
+            (if throwOnDepthLimit
+             then builtins.throw "Exceeded maximum eval-depth limit of ${toString depthLimit} while trying to evaluate with `generators.withRecursion'!"
+             else "<unevaluated>")
+          else x;
+        walk = depth: v:
+          let next = x: walk (depth + 1) (cap (depth + 1) x); in
+          if builtins.isAttrs v then builtins.mapAttrs (n: x: if builtins.elem n special then x else next x) v
+          else if builtins.isList v then map next v
+          else cap (depth + 1) v;
+      in
+      walk 0;
 
     # JSON (YAML is a superset of JSON).
     toJSON = { }: builtins.toJSON;
@@ -467,4 +531,116 @@ rec {
   levenshteinAtMost = k: a: b:
     let d = stringLength a - stringLength b; in
     (if d < 0 then 0 - d else d) <= k && levenshtein a b <= k;
+
+  # ---------------------------------------------------------------- added to match nixpkgs' lib.strings
+
+  # concatStringsSep under a shorter name.   join ", " [ "a" "b" ] => "a, b"
+  join = concatStringsSep;
+
+  # The string repeated n times (lib.strings.replicate; at the top of lib, replicate is
+  # the list function, as in nixpkgs).   strings.replicate 3 "ab" => "ababab"
+  replicate = n: s: concatStrings (lib.lists.replicate n s);
+
+  # The code of a character: printable ASCII, tab, newline and carriage return.
+  # charToInt "A" => 65
+  charToInt = c: builtins.getAttr c asciiCodes;
+
+  # Escape the given characters as C-style \xNN.   escapeC [ " " ] "a b" => "a\x20b"
+  escapeC = chars: replaceStrings chars (map (c: "\\x${fixedWidthString 2 "0" (toLower (lib.trivial.toHexString (charToInt c)))}") chars);
+
+  # Percent-encode everything but RFC 3986's unreserved characters (ASCII only).
+  # escapeURL "a b/c" => "a%20b%2Fc"
+  escapeURL =
+    let
+      unreserved = lowerChars ++ upperChars ++ charsOf "0123456789-_.~";
+      escaped = builtins.removeAttrs asciiCodes unreserved;
+      names = builtins.attrNames escaped;
+    in
+    replaceStrings names (map (c: "%${fixedWidthString 2 "0" (lib.trivial.toHexString escaped.${c})}") names);
+
+  # toString of a float, with a warning when the text does not read back as the same number.
+  floatToString = float:
+    let text = toString float; in
+    lib.trivial.warnIf (float != fromJSON text) "Imprecise conversion from float to string ${text}" text;
+
+  # Whether toString accepts the value the way nixpkgs' string options expect
+  # (string-like, null, numbers, booleans, and lists of those).
+  isConvertibleWithToString = x:
+    isStringLike x || builtins.elem (builtins.typeOf x) [ "null" "int" "float" "bool" ]
+    || (builtins.isList x && builtins.all isConvertibleWithToString x);
+
+  # The `include` directories of packages' dev outputs, colon separated.
+  makeIncludePath = makeSearchPathOutput "dev" "include";
+
+  # The name in a URL's last component up to the separator (which must occur).
+  # nameFromURL "https://example.org/foo-1.0.tar.gz" "-" => "foo"
+  nameFromURL = url: sep:
+    let
+      file = lib.lists.last (splitString "/" url);
+      name = head (splitString sep file);
+    in
+    assert name != file; name;
+
+  # Split where pred PREVIOUS CURRENT holds (characters; PREVIOUS is "" at the start);
+  # keepSplit keeps the character split at as the start of the next part.
+  # splitStringBy (p: c: c == "-") false "a-b" => [ "a" "b" ]
+  splitStringBy = pred: keepSplit: str:
+    let
+      n = stringLength str;
+      go = i: part: parts:
+        if i == n then parts ++ [ part ]
+        else
+          let
+            c = substring i 1 str;
+            p = if i > 0 then substring (i - 1) 1 str else "";
+          in
+          if pred p c then go (i + 1) (if keepSplit then c else "") (parts ++ [ part ])
+          else go (i + 1) (part + c) parts;
+    in
+    if n == 0 then [ (addContextFrom str "") ] else map (addContextFrom str) (go 0 "" [ ]);
+
+  # First letter upper case, the rest lower case.   toSentenceCase "hELLO" => "Hello"
+  toSentenceCase = str:
+    lib.trivial.throwIfNot (isString str) "toSentenceCase does only accepts string values, but got ${builtins.typeOf str}"
+      (addContextFrom str (toUpper (substring 0 1 str) + toLower (substring 1 (stringLength str) str)));
+
+  # camelCase from words split at "-", "_", " " and at lower-to-upper changes.
+  # toCamelCase "hello-world_foo Bar" => "helloWorldFooBar"
+  toCamelCase = str:
+    lib.trivial.throwIfNot (isString str) "toCamelCase does only accepts string values, but got ${builtins.typeOf str}" (
+      let
+        words = splitStringBy (_: c: builtins.elem c [ "-" "_" " " ]) false str;
+        parts = lib.lists.flatten (map (splitStringBy (p: c: match "[a-z]" p != null && match "[A-Z]" c != null) true) words);
+        first = if parts == [ ] then "" else toLower (head parts);
+        rest = if builtins.length parts > 1 then map toSentenceCase (builtins.tail parts) else [ ];
+      in
+      concatStrings (map (addContextFrom str) ([ first ] ++ rest))
+    );
+
+  # Build-system flags.   cmakeBool "X" true => "-DX:BOOL=TRUE"; mesonEnable "x" false => "-Dx=disabled"
+  cmakeOptionType = type: feature: value:
+    assert builtins.elem (toUpper type) [ "BOOL" "FILEPATH" "PATH" "STRING" "INTERNAL" "LIST" ];
+    assert isString feature;
+    assert isString value;
+    "-D${feature}:${toUpper type}=${value}";
+  cmakeBool = condition: flag:
+    assert isString condition;
+    assert builtins.isBool flag;
+    cmakeOptionType "bool" condition (toUpper (lib.trivial.boolToString flag));
+  cmakeFeature = feature: value:
+    assert isString feature;
+    assert isString value;
+    cmakeOptionType "string" feature value;
+  mesonOption = feature: value:
+    assert isString feature;
+    assert isString value;
+    "-D${feature}=${value}";
+  mesonBool = condition: flag:
+    assert isString condition;
+    assert builtins.isBool flag;
+    mesonOption condition (lib.trivial.boolToString flag);
+  mesonEnable = feature: flag:
+    assert isString feature;
+    assert builtins.isBool flag;
+    mesonOption feature (if flag then "enabled" else "disabled");
 }

@@ -1,5 +1,6 @@
 # Small general-purpose functions: combinators, booleans, numbers, function metadata,
-# warnings and assertions, fixed points, and version information.
+# warnings and version information (assertions, fixed points and tracing are in
+# asserts.nix, fixed-points.nix and debug.nix).
 # Names, argument orders and semantics follow nixpkgs' `lib`; the code is our own.
 { lib }:
 let
@@ -126,6 +127,21 @@ rec {
   inherit (builtins) seq deepSeq genericClosure typeOf isBool isInt isFloat isPath
     add sub mul div lessThan pathExists;
 
+  inherit (builtins) ceil floor readFile;
+
+  # Whether evaluation is pure (no builtins.currentSystem then).
+  inPureEvalMode = !(builtins ? currentSystem);
+
+  # Parse hexadecimal digits, with or without "0x", to an integer.
+  # Example: fromHexString "0xff" => 255; fromHexString "FF" => 255
+  fromHexString = str:
+    let m = builtins.match "(0x)?([0-7]?[0-9A-Fa-f]{1,15})" str; in
+    if m != null then (builtins.fromTOML "v=0x${builtins.elemAt m 1}").v
+    else
+      # nixpkgs warns that such input will be rejected, and parses it like this.
+      warn "fromHexString: ${lib.generators.toPretty { } str} is not a valid input and will be rejected in 26.05"
+        (builtins.fromTOML "v=0x${lib.strings.removePrefix "0x" (lib.strings.toLower str)}").v;
+
   # Read and parse a JSON file.   importJSON :: path -> any
   importJSON = path: builtins.fromJSON (builtins.readFile path);
 
@@ -157,64 +173,11 @@ rec {
   # Emit every warning in the list, then return the value.
   showWarnings = warnings: value: lib.foldr (w: acc: warn w acc) value warnings;
 
-  # Trace helpers.
-  traceIf = cond: msg: v: if cond then trace msg v else v;
-  traceVal = v: trace v v;
-  traceValFn = f: v: trace (f v) v;
-  traceSeq = x: y: trace (deepSeq x x) y;
-  traceValSeq = v: traceSeq v v;
-
-  # ---------------------------------------------------------------- assertions
-
-  # assert with a message: `assert assertMsg (x > 0) "x must be positive"; ...`
-  assertMsg = pred: msg: pred || builtins.throw msg;
-
-  # Check that `val` is one of `xs`, naming the option `name` on failure.
-  assertOneOf = name: val: xs:
-    assertMsg (builtins.elem val xs)
-      "${name} must be one of ${builtins.toJSON xs}, but is: ${builtins.toJSON val}";
-
-  # Check that every element of `vals` is one of `xs`.
-  assertEachOneOf = name: vals: xs:
-    assertMsg (builtins.all (v: builtins.elem v xs) vals)
-      "each element in ${name} must be one of ${builtins.toJSON xs}, but is: ${builtins.toJSON vals}";
-
   # Throw unless every element of `given` is in `valid`; else return the value.
   checkListOfEnum = msg: valid: given:
     let unexpected = builtins.filter (v: !(builtins.elem v valid)) given; in
     if unexpected == [ ] then id
     else builtins.throw "${msg}: ${builtins.concatStringsSep ", " (map builtins.toString unexpected)} unexpected; valid ones: ${builtins.concatStringsSep ", " (map builtins.toString valid)}";
-
-  # ---------------------------------------------------------------- fixed points
-
-  # The fixed point of f: f (fix f).
-  # Example: fix (self: { a = 1; b = self.a + 1; }) => { a = 1; b = 2; }
-  fix = f: let x = f x; in x;
-
-  # Like fix, but the result carries `__unfix__` to re-open it.
-  "fix'" = f: let x = f x // { __unfix__ = f; }; in x;
-
-  # Overlay-style extension: `extends g f` is f with g's attributes laid over it.
-  extends = g: f: final:
-    let prev = f final; in prev // g final prev;
-
-  # Compose two overlays (final: prev: ...), applying f first.
-  composeExtensions = f: g: final: prev:
-    let
-      fApplied = f final prev;
-      prev' = prev // fApplied;
-    in
-    fApplied // g final prev';
-
-  # Compose a list of overlays, first to last.
-  composeManyExtensions = lib.foldr composeExtensions (_: _: { });
-
-  # An attribute set that can be extended with `.extend (final: prev: ...)`.
-  makeExtensible = makeExtensibleWithCustomName "extend";
-  makeExtensibleWithCustomName = extenderName: rattrs:
-    fix' (self: (rattrs self) // {
-      ${extenderName} = f: makeExtensibleWithCustomName extenderName (extends f rattrs);
-    });
 
   # ---------------------------------------------------------------- versions
 
@@ -223,6 +186,8 @@ rec {
   versionSuffix = "pre-nixmesh";
   version = release + versionSuffix;
   codeName = "Nixmesh";
+  # nixpkgs' deprecated alias of version.
+  nixpkgsVersion = warn "lib.nixpkgsVersion is a deprecated alias of lib.version." version;
   oldestSupportedRelease = 2311;
 
   # Whether `release` (an int like 2311) is at most the oldest supported release.

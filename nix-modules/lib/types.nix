@@ -158,6 +158,28 @@ let
   types = {
     inherit isOptionType mkOptionType defaultFunctor defaultTypeMerge isStringLike;
 
+    # A type's description, parenthesized unless `unparenthesize` accepts its class.
+    optionDescriptionPhrase = phrase;
+
+    # Colon-separated strings (PATH-like variables).
+    envVar = separatedString ":";
+
+    # Values serializable as JSON (null allowed) or TOML (no null).
+    json = types.serializableValueWith { typeName = "JSON"; };
+    toml = types.serializableValueWith { typeName = "TOML"; nullable = false; };
+
+    # The type both `a` and `b` merge into (typeMerge), or a "merge-error" value.
+    mergeTypes = a: b:
+      assert isOptionType a && isOptionType b;
+      let merged = a.typeMerge b.functor; in
+      if merged == null then lib.options.setType "merge-error" { error = "Cannot merge types"; } else merged;
+
+    # A module that turns the option checks off, for evaluations that only document.
+    noCheckForDocsModule = {
+      _file = "<built-in module that disables checks for the purpose of documentation generation>";
+      config._module.check = lib.modules.mkForce false;
+    };
+
     /* Type: a boolean; several equal definitions are accepted. */
     bool = simple { name = "bool"; description = "boolean"; descriptionClass = "noun"; check = isBool; merge = mergeEqualOption; };
 

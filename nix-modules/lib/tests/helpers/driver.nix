@@ -59,7 +59,7 @@ let
   errorCases = load "errors";
   fixtures =
     if section != null then [ section ]
-    else [ "trivial" "lists" "strings" "attrsets" "network" "exports" ];
+    else [ "trivial" "lists" "strings" "attrsets" "sections" "filesystem" "network" "exports" ];
 in
 {
   report = {

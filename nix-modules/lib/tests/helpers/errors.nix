@@ -39,6 +39,10 @@ let network = import ../../network.nix { inherit lib; }; in
     expr = network.intToIPv4 4294967296;
     message = "intToIPv4: 4294967296 is not in the IPv4 range";
   };
+  generatorsValueStringRejectsLists = {
+    expr = lib.generators.mkValueStringDefault { } [ 1 ];
+    message = "generators.mkValueStringDefault: lists not supported";
+  };
   getAttrFromPathMissing = {
     expr = lib.getAttrFromPath [ "a" "x" ] { a = { }; };
     message = "cannot find attribute 'a.x'";

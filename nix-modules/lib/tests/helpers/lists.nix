@@ -1,6 +1,7 @@
 # Cases for lib/lists.nix. Each: { expr; expected; } or { expr; throws = true; }.
 { lib }:
 with lib;
+with lib.lists; # the section's own names (nixpkgs keeps some only there)
 {
   foldrOrder = { expr = foldr (x: acc: [ x ] ++ acc) [ ] [ 1 2 3 ]; expected = [ 1 2 3 ]; };
   foldrSum = { expr = foldr (a: b: a + b) 0 [ 1 2 3 ]; expected = 6; };
@@ -60,7 +61,7 @@ with lib;
   toposortChain = { expr = toposort (a: b: a < b) [ 3 1 2 ]; expected = { result = [ 1 2 3 ]; }; };
   toposortEmpty = { expr = toposort (a: b: a < b) [ ]; expected = { result = [ ]; }; };
   toposortPaths = {
-    expr = toposort hasPrefix [ "/" "/a/b/c" "/a/b" "/a" ];
+    expr = toposort lib.strings.hasPrefix [ "/" "/a/b/c" "/a/b" "/a" ];
     expected = { result = [ "/" "/a" "/a/b" "/a/b/c" ]; };
   };
   toposortCycle = {
@@ -68,7 +69,7 @@ with lib;
     expected = { cycle = [ "x" "y" ]; loops = [ "x" ]; };
   };
   listDfsMinimal = {
-    expr = listDfs true hasPrefix [ "/home/user" "other" "/" "/home" ];
+    expr = listDfs true lib.strings.hasPrefix [ "/home/user" "other" "/" "/home" ];
     expected = { minimal = "/"; visited = [ "/home/user" ]; rest = [ "/home" "other" ]; };
   };
   sortInts = { expr = sort (a: b: a < b) [ 3 1 2 ]; expected = [ 1 2 3 ]; };

@@ -1,6 +1,7 @@
 # Cases for lib/trivial.nix. Each: { expr; expected; } or { expr; throws = true; }.
 { lib }:
 with lib;
+with lib.trivial; with lib.asserts; with lib.fixedPoints; with lib.debug;
 {
   idReturnsArg = { expr = id 5; expected = 5; };
   constIgnoresSecond = { expr = map (const 1) [ "a" "b" ]; expected = [ 1 1 ]; };
@@ -84,7 +85,7 @@ with lib;
     expected = [ 10 11 ];
   };
   versionStrings = {
-    expr = [ (isString version) (hasPrefix release version) (isInOldestRelease 2305) (isInOldestRelease 9999) ];
+    expr = [ (isString version) (hasPrefix trivial.release version) (isInOldestRelease 2305) (isInOldestRelease 9999) ];
     expected = [ true true true false ];
   };
   inNixShellIsBool = { expr = builtins.isBool inNixShell; expected = true; };

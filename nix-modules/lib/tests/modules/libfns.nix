@@ -1,14 +1,18 @@
 # Library functions of the module system, called directly.
 { lib, ... }:
-let inherit (lib) types; in
+let
+  inherit (lib) types;
+  # The lib's own helpers (not part of nixpkgs' surface, so not in `lib`).
+  own = (import ../../surface.nix).internal;
+in
 {
   options.fns = lib.mkOption { type = lib.types.raw; };
   config.fns = {
     showOption = lib.showOption [ "dns" "records" "web.lab.test." "A" "<name>" "*" ];
-    showValue = lib.showValue { a = [ 1 "two" null true 1.5 ]; f = x: x; p = /tmp; };
-    toPretty = lib.toPretty { } { a = { b = "c"; }; };
-    toPrettyMultiline = lib.toPretty { } "l1\nl2";
-    showDefs = lib.showDefs [ { file = "f.nix"; value = 1; } { file = "g.nix"; pos = { file = "g.nix"; line = 3; column = 7; }; value = "s"; } ];
+    showValue = own.showValue { a = [ 1 "two" null true 1.5 ]; f = x: x; p = /tmp; };
+    toPretty = own.toPretty { } { a = { b = "c"; }; };
+    toPrettyMultiline = own.toPretty { } "l1\nl2";
+    showDefs = lib.options.showDefs [ { file = "f.nix"; value = 1; } { file = "g.nix"; pos = { file = "g.nix"; line = 3; column = 7; }; value = "s"; } ];
     mergeDefinitions = (lib.mergeDefinitions [ "x" ] types.int [
       { file = "a"; value = lib.mkDefault 1; }
       { file = "b"; value = 2; }
@@ -49,7 +53,7 @@ let inherit (lib) types; in
       (types.uniq types.str)
       (types.lazyAttrsOf types.str)
     ];
-    optionsToListIsAlias = lib.optionsToList { a = lib.mkOption { type = types.int; default = 1; } // { loc = [ "a" ]; }; };
+    optionsToListIsAlias = own.optionsToList { a = lib.mkOption { type = types.int; default = 1; } // { loc = [ "a" ]; }; };
     evalType = (lib.evalModules { modules = [ ]; }).type.description;
     typeMergeEnum = ((types.enum [ "a" ]).typeMerge (types.enum [ "b" ]).functor).description;
     typeMergeStrInt = (types.str.typeMerge types.int.functor) == null;
