@@ -78,7 +78,7 @@ func TestHelpers(t *testing.T) {
 	report := helpersLoadReport(t, "")
 
 	// Guard against a fixture file silently dropping out of the run.
-	const minCases = 250
+	const minCases = 320
 	if len(report.Results) < minCases {
 		t.Fatalf("driver reported %d cases, want at least %d", len(report.Results), minCases)
 	}
@@ -92,7 +92,7 @@ func TestHelpers(t *testing.T) {
 			}
 		})
 	}
-	for _, s := range []string{"trivial", "lists", "strings", "attrsets", "network", "exports"} {
+	for _, s := range []string{"trivial", "lists", "strings", "attrsets", "sections", "filesystem", "network", "exports"} {
 		if perSection[s] == 0 {
 			t.Errorf("no cases reported for section %q", s)
 		}

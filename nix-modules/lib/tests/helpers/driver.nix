@@ -7,11 +7,15 @@
 #   nix-instantiate --eval --strict --json driver.nix -A errorValue --argstr errorCase NAME
 #     -> forces errors.nix's case NAME; the caller checks that it fails with its message
 #   nix-instantiate ... -A report --argstr section NAME   -> one fixture file only
+#   nix-instantiate ... -A report --argstr section NAME --argstr case CASE   -> one case
+#   ... --arg lib 'import /path/to/nixpkgs/lib'   -> the same cases on another lib (the
+#   real-lib parity test, surface_test.go)
 #
 # A case is { expr; expected; } (expr must evaluate to expected) or { expr; throws = true; }
 # (expr, deeply forced, must fail with throw/assert).
 { errorCase ? null
 , section ? null
+, case ? null
 , lib ? import ../../default.nix
 }:
 let
@@ -54,7 +58,8 @@ let
 
   runSection = section:
     let cases = load section; in
-    map (name: runCase section name cases.${name}) (attrNames cases);
+    map (name: runCase section name cases.${name})
+      (if case != null then [ case ] else attrNames cases);
 
   errorCases = load "errors";
   fixtures =
