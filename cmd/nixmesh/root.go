@@ -135,7 +135,7 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 	pf.StringVar(&g.Flake, "flake", "", "the deployment `REF[#NAME]`: nixmeshConfigurations.NAME (default: default) of a flake, e.g. --flake . or --flake .#staging")
 	pf.BoolVar(&g.ShowTrace, "show-trace", false, "on an evaluation error, print Nix's full trace")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "print every line Nix logs")
-	pf.BoolVar(&g.Strict, "strict", false, "treat options that a node's kind of host does not apply as errors (exit 3)")
+	pf.BoolVar(&g.Strict, "strict", false, "treat options that a node's kind of host does not apply as errors (exit 3); for the commands that evaluate hosts: check, eval, diff, build, deploy")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
 	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
 		g.FileExplicit = g.FileExplicit || cmd.Flags().Changed("file")
