@@ -249,6 +249,8 @@ let
           in
           lib.optional (!validName zoneNameRe zc.soa.master)
             (problem (p ++ [ "soa" "master" ]) zc.files "is \"${zc.soa.master}\", which is not a domain name: the zone would not load. Set the primary name server's name, e.g. \"ns.${normalise z}.\".")
+          ++ lib.optional (validName zoneNameRe zc.soa.master && builtins.match "[^.]+" zc.soa.master != null)
+            (problem (p ++ [ "soa" "master" ]) zc.files "is \"${zc.soa.master}\", a single label: names here are absolute, so it would be the top-level name \"${zc.soa.master}.\". Write the full name, e.g. \"${zc.soa.master}.${normalise z}.\" (or \"${zc.soa.master}.\" if you mean that).")
           ++ lib.optional (!emailOk)
             (problem (p ++ [ "soa" "email" ]) zc.files "is \"${zc.soa.email}\", which is neither user@domain nor a domain name: the zone would not load. Set the administrator's address, e.g. \"hostmaster@${normalise z}\".")
         )
@@ -320,7 +322,37 @@ let
         (problem (r.path ++ [ r.type ]) r.files "points at `${target}', which is an alias (CNAME to ${(builtins.head aliases).data}); an ${r.type} record must name the canonical name (RFC 2181 10.3): use ${(builtins.head aliases).data}"))
     (builtins.filter (r: r.zone != null && (r.type == "MX" || r.type == "NS")) validRecords);
 
-  problems = zoneProblems ++ nameProblems ++ outsideProblems ++ cnameProblems ++ aliasTargetProblems;
+  # CNAME chains that come back to where they began (a name that is its own alias, or a
+  # ring of aliases): every lookup of them fails. Each ring is reported once, at its first
+  # name in sort order.
+  cnameLoopProblems =
+    let
+      aliasOf = name:
+        let cs = builtins.filter (r: r.type == "CNAME") (byName.${name} or [ ]); in
+        if cs == [ ] then null else normalise (builtins.head cs).data;
+      ringFrom = start:
+        let
+          follow = seen: n:
+            let next = aliasOf n; in
+            if next == null || builtins.length seen > 64 then null
+            else if next == start then seen ++ [ n ]
+            else if builtins.elem next seen then null
+            else follow (seen ++ [ n ]) next;
+        in
+        follow [ ] start;
+      aliased = builtins.filter (n: aliasOf n != null) (builtins.attrNames byName);
+    in
+    lib.concatMap
+      (name:
+        let ring = ringFrom name; in
+        lib.optional (ring != null && name == builtins.head (builtins.sort builtins.lessThan ring))
+          (let r = builtins.head (builtins.filter (x: x.type == "CNAME") byName.${name}); in
+          problem (r.path ++ [ "CNAME" ]) (lib.concatMap (n: lib.concatMap (x: x.files) (builtins.filter (x: x.type == "CNAME") byName.${n})) ring)
+            (if builtins.length ring == 1 then "makes `${name}' an alias of itself: every lookup of it fails. Point it at the canonical name."
+             else "is part of a ring of aliases (${lib.concatStringsSep " -> " (ring ++ [ name ])}): every lookup of them fails. Point one of them at a canonical name.")))
+      aliased;
+
+  problems = zoneProblems ++ nameProblems ++ outsideProblems ++ cnameProblems ++ aliasTargetProblems ++ cnameLoopProblems;
 
   # --- group and render -------------------------------------------------------------------
 

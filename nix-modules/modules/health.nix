@@ -118,7 +118,7 @@ let
             interval = 2;
           };
         })
-        (config.vpn.resolved or { }));
+        (lib.getAttrs (config.vpn.problemFree or [ ]) (config.vpn.resolved or { })));
       dns = lib.concatLists (lib.mapAttrsToList
         (z: zone: lib.optional ((zone.primaryNode == name || builtins.elem name zone.secondaryNodes) && zone.serial != null) {
           name = "dns-${zone.name}";

@@ -351,6 +351,23 @@ let
             assertion = false;
             message = "`nodes.${name}' (in ${showDefinitions options.host}): `${name}' cannot be a host name (1 to 63 letters, digits and `-', not starting or ending with `-'), and a node's name becomes its host name, its DNS name and its name on the VPNs. Rename the node.";
           }
+          # sshOptions that set what `host' and `port' say: ssh would take whichever
+          # comes first, and the deployer's known-hosts check the other.
+          ++ (let
+            opts = config.sshOptions;
+            at = i: builtins.elemAt opts i;
+            portLike = o: builtins.match "(-o)? *[Pp][Oo][Rr][Tt]( *= *| +).*" o != null;
+            # (Forced first, so that a list of the wrong type is reported as such.)
+            setsPort = builtins.deepSeq opts (lib.any
+              (i: at i == "-p" || builtins.match "-p[0-9]+" (at i) != null
+                || portLike (at i) && lib.hasPrefix "-o" (at i)
+                || at i == "-o" && i + 1 < builtins.length opts && portLike (at (i + 1)))
+              (lib.range 0 (builtins.length opts - 1)));
+          in
+          lib.optional setsPort {
+            assertion = false;
+            message = "`nodes.${name}.sshOptions' (in ${showDefinitions options.sshOptions}) sets the SSH port; set `nodes.${name}.port' instead (the deployer uses it for the connection and for the host-key check).";
+          })
           ++ lib.optional (user != null && user != "root" && config.privilegeEscalationCommand == [ ]) {
             assertion = false;
             message = "`nodes.${name}.privilegeEscalationCommand' is empty (in ${showDefinitions options.privilegeEscalationCommand}), but `nodes.${name}.host' logs in as `${user}', not root (in ${showDefinitions options.host}): activation needs root. Set it, e.g. to [ \"sudo\" \"-n\" ], or log in as root.";

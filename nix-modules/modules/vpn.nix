@@ -28,7 +28,8 @@
 #     };
 #   }
 #
-# Only networks without problems are resolved; problems become `assertions`.
+# Only networks without problems are resolved (their names: `vpn.problemFree`); problems
+# become `assertions`, and reading `vpn.resolved.<net>` of such a network throws them.
 #
 # Peers. star: the server peers with every client (allowedIPs = the client's address);
 # each client peers with the server only, with allowedIPs = the whole subnet, so clients
@@ -547,6 +548,15 @@ let
 
   resolved = builtins.mapAttrs resolve (lib.filterAttrs (net: _: problemsOf.${net} == [ ]) networks);
 
+  # What the option `vpn.resolved` shows: every network, where one with problems throws
+  # them when it is read. A module that reads `config.vpn.resolved.NET...` (a DNS record
+  # with a member's address, say) then reports what is wrong with NET, where a missing
+  # attribute would hide it. Backends iterate the networks of `vpn.problemFree` only.
+  shownResolved = builtins.mapAttrs
+    (net: _: resolved.${net} or (throw (lib.concatMapStringsSep "\n" cross.showProblem problemsOf.${net}
+      + "\n(met while reading `vpn.resolved.${net}': a network with problems has no addresses or peers to read)")))
+    networks;
+
   # --- group and emit (backend-neutral part) ----------------------------------------------
 
   # node -> [ { net; member } ] over every resolved network.
@@ -609,8 +619,20 @@ in
     internal = true;
     readOnly = true;
     description = ''
-      The networks without problems, normalised for the backends: addresses assigned,
-      peers worked out (shape: see the comment at the top of modules/vpn.nix).
+      Every network, normalised for the backends and for modules that read a member's
+      address: addresses assigned, peers worked out (shape: see the comment at the top of
+      modules/vpn.nix). A network with problems throws them when read; backends
+      iterate the networks named in `vpn.problemFree`.
+    '';
+  };
+
+  options.vpn.problemFree = mkOption {
+    type = types.unspecified;
+    internal = true;
+    readOnly = true;
+    description = ''
+      The names of the networks without problems: those whose `vpn.resolved` entry a
+      backend may read (the others throw their problems when read).
     '';
   };
 
@@ -630,7 +652,8 @@ in
   };
 
   config = {
-    vpn.resolved = resolved;
+    vpn.resolved = shownResolved;
+    vpn.problemFree = builtins.attrNames resolved;
     vpn.problems = problems;
     assertions = cross.toAssertions problems;
 

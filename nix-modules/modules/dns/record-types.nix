@@ -11,7 +11,9 @@
 # }
 #
 # Domain names inside record data (CNAME, NS, MX, SRV targets) are absolute; a missing
-# trailing dot is added, so "mail.example.org" means "mail.example.org.".
+# trailing dot is added, so "mail.example.org" means "mail.example.org.". A single label
+# needs its dot ("localhost."): "web" alone is refused, being almost surely meant as
+# web.<zone>.
 { lib, network }:
 let
   inherit (lib) mkOption types;
@@ -20,8 +22,12 @@ let
   labelRe = "([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)";
   nameRe = "(${labelRe}[.])*${labelRe}[.]?";
 
-  domainType = types.strMatching nameRe // {
-    description = "domain name (labels of letters, digits, `-' and `_', joined by dots; trailing dot optional)";
+  # A name inside record data is absolute, so a single label ("web") would mean the
+  # top-level name "web.": almost always a name meant relative to the zone. It must then
+  # be written with its dot ("localhost."); two labels or more need none.
+  targetRe = "(${labelRe}[.])+${labelRe}[.]?|${labelRe}[.]";
+  domainType = types.strMatching targetRe // {
+    description = "absolute domain name (e.g. \"web.example.org\"; a single label only with its dot: \"localhost.\")";
   };
 
   absolute = n: if lib.hasSuffix "." n then n else "${n}.";
@@ -96,7 +102,7 @@ in
     example = [ "10 mail.example.org." { preference = 20; exchange = "backup-mx.example.org."; } ];
     # A bare host name (Nixus's string form) has preference 10, as in Nixus.
     value = types.coercedTo (domainType // { description = "bare host name (preference 10)"; }) (h: "10 ${h}") (structured {
-      shorthand = "${u16Re}[[:space:]]+${nameRe}";
+      shorthand = "${u16Re}[[:space:]]+(${targetRe})";
       shorthandDescription = "\"PREFERENCE HOST\"";
       options = { config, ... }: {
         options = {
@@ -130,7 +136,7 @@ in
     description = "Service locations: \"PRIORITY WEIGHT PORT TARGET\" or { priority; weight; port; target; }.";
     example = [ "0 5 5060 sip.example.org." ];
     value = structured {
-      shorthand = "${u16Re}[[:space:]]+${u16Re}[[:space:]]+${u16Re}[[:space:]]+${nameRe}";
+      shorthand = "${u16Re}[[:space:]]+${u16Re}[[:space:]]+${u16Re}[[:space:]]+(${targetRe})";
       shorthandDescription = "\"PRIORITY WEIGHT PORT TARGET\"";
       options = {
         priority = mkOption { type = u16; default = 0; description = "Lower is tried first."; };

@@ -4,7 +4,7 @@
 # private key file and peers. The backend-neutral parts (hosts entries, firewall,
 # forwarding) are vpn.nix's.
 #
-# A backend of your own follows the same pattern: extend the enum, read `vpn.resolved`,
+# A backend of your own follows the same pattern: extend the enum, read `vpn.resolved` (the networks `vpn.problemFree` names),
 # write the host options of your VPN through `nodes.<node>.configuration`.
 { config, lib, ... }:
 let
@@ -28,7 +28,7 @@ let
         };
       })
       (builtins.attrValues r.members)))
-    config.vpn.resolved));
+    (lib.getAttrs config.vpn.problemFree config.vpn.resolved)));
   # What each member's final configuration must carry (checked once the networks have no
   # problems): its interface, its address and the peers its topology asks for. A host
   # module may override them (with mkForce, say), which would silently cut the VPN.
@@ -54,7 +54,7 @@ let
             (builtins.filter (p: !hasPeer p) member.peers))
       # Only the hosts this evaluation checks (see `checkScope` in nodes.nix).
       (builtins.filter (m: config.checkScope == null || builtins.elem m.node config.checkScope) (builtins.attrValues r.members))))
-    config.vpn.resolved);
+    (lib.getAttrs config.vpn.problemFree config.vpn.resolved));
 in
 {
   config.assertions = lib.optionals (config.vpn.problems == [ ]) (cross.toAssertions appliedProblems);

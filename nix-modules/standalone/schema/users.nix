@@ -8,9 +8,12 @@
 # rule of the supported range; newer ones let a normal user have such a uid) with a
 # primary group set. A user that only
 # receives authorized keys is therefore an error here as it is on NixOS.
-{ lib, config, ... }:
+{ lib, config, options, ... }:
 let
   inherit (lib) mkOption mkDefault mkIf types;
+  cross = import ../../modules/cross/lib.nix { inherit lib; };
+  # `nodes.web.configuration.users.users.alice' (in `FILE:LINE'): where a user or group is.
+  where = option: name: "${cross.showPath (option.loc ++ [ name ])}${cross.inFiles (cross.attrDefinitionFiles option name)}";
   freeform = types.lazyAttrsOf types.anything;
 
   userModule = { name, config, ... }: {
@@ -113,6 +116,28 @@ let
     };
   };
   xor = a: b: (a || b) && !(a && b);
+
+  cfg = config.users;
+
+  # Ids declared twice, one sentence each (null ids are not compared).
+  duplicateIds = what: option: set: idOf:
+    let
+      byId = builtins.groupBy (n: toString (idOf set.${n})) (builtins.filter (n: idOf set.${n} != null) (builtins.attrNames set));
+    in
+    lib.mapAttrsToList (id: names: "${lib.concatMapStringsSep " and " (where option) names} have the same ${what} ${id}")
+      (lib.filterAttrs (_: names: builtins.length names > 1) byId);
+  duplicates = duplicateIds "uid" options.users.users cfg.users (u: u.uid) ++ duplicateIds "gid" options.users.groups cfg.groups (g: g.gid);
+
+  # The groups NixOS declares itself (users-groups.nix, and systemd's journal group): a
+  # user may have them as primary group without declaring them.
+  nixosBaseGroups = [
+    "root" "wheel" "disk" "kmem" "tty" "floppy" "uucp" "lp" "cdrom" "tape" "audio" "video"
+    "dialout" "nogroup" "users" "nixbld" "utmp" "adm" "input" "kvm" "render" "sgx" "shadow"
+    "clock" "systemd-journal"
+  ];
+  usersWithoutGroup = lib.filterAttrs
+    (_: u: u.group != "" && !(cfg.groups ? ${u.group}) && !(builtins.elem u.group nixosBaseGroups))
+    cfg.users;
 in
 {
   config.users.users.root = {
@@ -122,7 +147,16 @@ in
     group = "root";
   };
 
-  config.assertions = lib.concatLists (lib.mapAttrsToList
+  config.assertions = [
+    {
+      assertion = !cfg.enforceIdUniqueness || duplicates == [ ];
+      message = "UIDs and GIDs must be unique! (as on NixOS): ${lib.concatStringsSep "; " duplicates}.";
+    }
+    {
+      assertion = usersWithoutGroup == { };
+      message = "The following users have a primary group that is undefined: ${lib.concatMapStringsSep ", " (n: "${n} (group `${usersWithoutGroup.${n}.group}', ${where options.users.users n})") (builtins.attrNames usersWithoutGroup)} (as on NixOS, where a user's group must be declared; a group that exists on the host already is left as it is). Declare it: ${lib.concatStringsSep " " (lib.unique (lib.mapAttrsToList (_: u: "users.groups.${u.group} = { };") usersWithoutGroup))}";
+    }
+  ] ++ lib.concatLists (lib.mapAttrsToList
     (_: user: [
       {
         assertion = xor (user.isSystemUser || (user.uid != null && user.uid < 1000)) user.isNormalUser;
@@ -141,6 +175,11 @@ in
       default = { };
       example = { alice = { isNormalUser = true; extraGroups = [ "wheel" ]; openssh.authorizedKeys.keys = [ "ssh-ed25519 AAAA... alice@laptop" ]; }; };
       description = "Additional user accounts to be created automatically by the system.";
+    };
+    enforceIdUniqueness = mkOption {
+      type = types.bool;
+      default = true;
+      description = "Whether to require that no two users/groups share the same uid/gid.";
     };
     groups = mkOption {
       type = types.attrsOf (types.submodule groupModule);
