@@ -467,5 +467,27 @@ in
   config.assertions = lib.optional options.deployHost.isDefined {
     assertion = false;
     message = "The option `deployHost' (in ${showDefinitions options.deployHost}) picks Nixus's per-deploy-host addresses (`nodes.<node>.deployFrom'); nixmesh has one `nodes.<node>.host' per node. Choose it per deploying machine in Nix (e.g. from builtins.getEnv, or one deployment file per deploying machine).";
-  };
+  }
+  # Two enabled nodes on one machine (same address and port, whatever the user): each
+  # deploy would replace the other's system there.
+  ++ (
+    let
+      enabled = builtins.filter (n: config.nodes.${n}.enable) (builtins.attrNames config.nodes);
+      machineOf = n:
+        let
+          host = config.nodes.${n}.host;
+          target = builtins.elemAt (builtins.match "(([^@]*)@)?(.*)" host) 2;
+        in
+        "${lib.toLower target}:${toString config.nodes.${n}.port}";
+      # Nodes that reach one address differently (through other jump hosts, say:
+      # sshOptions) may well be different machines.
+      byMachine = builtins.groupBy (n: machineOf n + builtins.toJSON config.nodes.${n}.sshOptions) enabled;
+    in
+    lib.mapAttrsToList
+      (machine: names: {
+        assertion = false;
+        message = "${lib.concatMapStringsSep " and " (n: "`nodes.${n}.host' (node defined in ${nodeLocations n})") names} reach the same machine (${machineOf (builtins.head names)}, with the same sshOptions): each deploy would replace the other's system there. Give each node its own host, or disable one (`enable = false').";
+      })
+      (lib.filterAttrs (_: names: builtins.length names > 1) byMachine)
+  );
 }

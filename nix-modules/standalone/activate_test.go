@@ -349,6 +349,7 @@ func TestExistingUserIsNotChangedButReported(t *testing.T) {
 	host := buildHost(t, writeFixture(t, `{
 	  networking.hostName = "existing";
 	  users.users.daemon = { isSystemUser = true; group = "daemon"; uid = 4321; home = "/var/lib/daemon-declared"; createHome = true; };
+	  users.groups.daemon = { }; # the host has it: declared as NixOS asks, left as it is
 	}`))
 	sb := newSandbox(t)
 	before := sb.read(t, "etc/passwd")

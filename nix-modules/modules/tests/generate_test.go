@@ -2,6 +2,7 @@ package modulestests
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"math/rand"
 	"net/netip"
@@ -55,6 +56,20 @@ func randomKey(r *rand.Rand, n int) string {
 	b := make([]byte, n)
 	r.Read(b)
 	return base64.StdEncoding.EncodeToString(b)
+}
+
+// randomSSHKey is an OpenSSH public key blob of type typ in the wire format (the type
+// name, then keyLen random bytes, each length-prefixed), so that it passes the check
+// that a blob begins with its own type.
+func randomSSHKey(r *rand.Rand, typ string, keyLen int) string {
+	key := make([]byte, keyLen)
+	r.Read(key)
+	var b []byte
+	for _, part := range [][]byte{[]byte(typ), key} {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(part)))
+		b = append(b, part...)
+	}
+	return typ + " " + base64.StdEncoding.EncodeToString(b)
 }
 
 func pick[T any](r *rand.Rand, list []T) T { return list[r.Intn(len(list))] }
@@ -122,9 +137,9 @@ func generate(seed int64) *generated {
 	for _, h := range g.nodes {
 		a := map[string]any{}
 		if r.Intn(4) != 0 {
-			keys := map[string]string{"ed25519": "ssh-ed25519 " + randomKey(r, 51)}
+			keys := map[string]string{"ed25519": randomSSHKey(r, "ssh-ed25519", 32)}
 			if r.Intn(3) == 0 {
-				keys["rsa"] = "ssh-rsa " + randomKey(r, 90)
+				keys["rsa"] = randomSSHKey(r, "ssh-rsa", 80)
 			}
 			g.hostKeys[h] = keys
 			a["hostKeys"] = keys
@@ -151,7 +166,7 @@ func generate(seed int64) *generated {
 		keys := map[string]any{}
 		for k := 0; k < 1+r.Intn(2); k++ {
 			keyName := fmt.Sprintf("k%d", k)
-			pub := fmt.Sprintf("ssh-ed25519 %s %s@%s", randomKey(r, 51), keyName, h)
+			pub := fmt.Sprintf("%s %s@%s", randomSSHKey(r, "ssh-ed25519", 32), keyName, h)
 			has := map[string]any{}
 			for _, t := range subset(r, withKeys, 1) {
 				us := map[string]any{}
