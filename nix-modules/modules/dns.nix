@@ -352,7 +352,13 @@ let
              else "is part of a ring of aliases (${lib.concatStringsSep " -> " (ring ++ [ name ])}): every lookup of them fails. Point one of them at a canonical name.")))
       aliased;
 
-  problems = zoneProblems ++ nameProblems ++ outsideProblems ++ cnameProblems ++ aliasTargetProblems ++ cnameLoopProblems;
+  # SRV records are looked up at _service._proto.name (RFC 2782): one elsewhere is never
+  # found.
+  srvNameProblems = map
+    (r: problem (r.path ++ [ "SRV" ]) r.files "is set for `${r.name}', but SRV records are looked up at _service._proto.name (RFC 2782), e.g. _http._tcp.${r.zone}: no client would find this one. Rename it.")
+    (builtins.filter (r: r.type == "SRV" && builtins.match "_[A-Za-z0-9-]+[.]_[A-Za-z0-9-]+([.].*)?" r.name == null) validRecords);
+
+  problems = zoneProblems ++ nameProblems ++ outsideProblems ++ cnameProblems ++ aliasTargetProblems ++ cnameLoopProblems ++ srvNameProblems;
 
   # --- group and render -------------------------------------------------------------------
 

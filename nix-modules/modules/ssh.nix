@@ -38,29 +38,9 @@ let
   # `builtins.readFile ./id_ed25519.pub` is a public key as it stands.
   publicKeyLine = types.strMatching
     "(ssh-ed25519|ssh-rsa|ssh-dss|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh[.]com|sk-ecdsa-sha2-nistp256@openssh[.]com) [A-Za-z0-9+/]+={0,3}( [^\n]*)?\n?";
-  # The base64 blob of an OpenSSH key begins with its own type name, encoded (here the
-  # part of it that is whole base64 groups): a key pasted under the wrong type, or a
-  # made-up or truncated blob, fails the check. An ed25519 blob has a fixed length.
-  blobPrefixes = {
-    "ssh-ed25519" = "AAAAC3NzaC1lZDI1NTE5";
-    "ssh-rsa" = "AAAAB3NzaC1y";
-    "ssh-dss" = "AAAAB3NzaC1k";
-    "ecdsa-sha2-nistp256" = "AAAAE2VjZHNhLXNoYTItbmlzdHAy";
-    "ecdsa-sha2-nistp384" = "AAAAE2VjZHNhLXNoYTItbmlzdHAz";
-    "ecdsa-sha2-nistp521" = "AAAAE2VjZHNhLXNoYTItbmlzdHA1";
-    "sk-ssh-ed25519@openssh.com" = "AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29t";
-    "sk-ecdsa-sha2-nistp256@openssh.com" = "AAAAInNrLWVjZHNhLXNoYTItbmlzdHAyNTZAb3BlbnNzaC5j";
-  };
-  blobFitsType = line:
-    let m = builtins.match "([^ ]+) ([^ \n]+)( [^\n]*)?\n?" line; in
-    m != null && (
-      let type = builtins.elemAt m 0; blob = builtins.elemAt m 1; in
-      lib.hasPrefix (blobPrefixes.${type} or "-") blob
-      && (type != "ssh-ed25519" || builtins.stringLength blob == 68));
-
   publicKeyType = publicKeyLine // {
     description = "OpenSSH public key (`TYPE BASE64 [COMMENT]', one line, BASE64 being a key of that TYPE)";
-    check = v: publicKeyLine.check v && blobFitsType v;
+    check = v: publicKeyLine.check v && cross.sshKeyFitsType v;
     merge = loc: defs: lib.removeSuffix "\n" (publicKeyLine.merge loc defs);
   };
 
@@ -117,7 +97,8 @@ let
         '';
       };
       hostNames = mkOption {
-        type = types.listOf types.str;
+        # A known_hosts line lists names separated by commas and ends them at a space.
+        type = types.listOf (types.strMatching "[^ ,\t\n]+" // { description = "host name or address (no spaces or commas)"; });
         default = [ ];
         example = [ "web.example.org" "203.0.113.7" ];
         description = ''

@@ -86,8 +86,10 @@ let
       && builtins.substring 0 (builtins.stringLength builtins.storeDir + 1) x != builtins.storeDir + "/";
   };
 
-  endpointType = types.strMatching "([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+]):[0-9]{1,5}" // {
-    description = "endpoint `host:port' (IPv6 host in brackets)";
+  endpointPattern = types.strMatching "([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+]):[0-9]{1,5}";
+  endpointType = types.addCheck endpointPattern
+    (v: let port = builtins.fromJSON (builtins.head (builtins.match ".*:0*([0-9]+)" v)); in port >= 1 && port <= 65535) // {
+    description = "endpoint `host:port' (IPv6 host in brackets, port 1 to 65535)";
   };
 
   interfaceType = types.strMatching "[A-Za-z0-9_.+=-]{1,15}" // {

@@ -64,7 +64,7 @@ func TestActivationAppliesTheHost(t *testing.T) {
 		}
 	}
 	checkFile("etc/ssh/authorized_keys.d/alice", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA+key+A alice@a\n", 0o444)
-	checkFile("etc/ssh/ssh_known_hosts", "beta,198.18.0.21 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBeta\n", 0o444)
+	checkFile("etc/ssh/ssh_known_hosts", "beta,198.18.0.21 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEr+9QI3aBiRWd4m03cAXkMQbi/iJFfTT88YIerJwcYl\n", 0o444)
 	checkFile("etc/nixmesh-test/copied.conf", "secret = A\n", 0o640)
 	checkFile("etc/motd", "managed motd\n", 0o644)
 	checkFile("etc/hostname", "alpha\n", 0o644)

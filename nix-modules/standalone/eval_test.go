@@ -53,7 +53,7 @@ func TestSchemaDefaultsFollowNixOS(t *testing.T) {
 	host := writeFixture(t, `{
 	  users.users.alice.isNormalUser = true;
 	  users.users.bob = { home = "/srv/bob"; isSystemUser = true; group = "nogroup"; };
-	  programs.ssh.knownHosts.gw = { extraHostNames = [ "198.18.0.1" ]; publicKey = "ssh-ed25519 K"; };
+	  programs.ssh.knownHosts.gw = { extraHostNames = [ "198.18.0.1" ]; publicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEr+9QI3aBiRWd4m03cAXkMQbi/iJFfTT88YIerJwcYl"; };
 	  environment.etc.foo.text = "x";
 	}`)
 	var cfg struct {
@@ -199,14 +199,34 @@ func TestEvaluationErrorsNameTheProblem(t *testing.T) {
 			"cycle: a -> b -> a"},
 		{"unknown dep", `{ system.activationScripts.a = { deps = [ "nope" ]; text = ""; }; }`,
 			"`a' depends on `nope', which is not defined"},
-		{"duplicate file", `{ environment.etc."ssh/ssh_known_hosts".text = "x"; programs.ssh.knownHosts.h.publicKey = "k"; }`,
+		{"duplicate file", `{ environment.etc."ssh/ssh_known_hosts".text = "x"; programs.ssh.knownHosts.h.publicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEr+9QI3aBiRWd4m03cAXkMQbi/iJFfTT88YIerJwcYl"; }`,
 			"The file `/etc/ssh/ssh_known_hosts' is defined more than once, by: environment.etc.\"ssh/ssh_known_hosts\", known hosts"},
 		{"secret in store", `{ networking.wireguard.interfaces.wg0 = { privateKey = "x"; }; }`,
 			"networking.wireguard.interfaces.wg0.privateKey' puts a secret into the Nix store"},
 		{"bad mode", `{ environment.etc.x = { text = "x"; mode = "rw"; }; }`,
 			"environment.etc.\"x\".mode' has the value `rw'"},
 		{"escaping target", `{ environment.etc.x = { text = "x"; target = "../passwd"; }; }`,
+			"the target \"../passwd\" leaves /etc"},
+		{"dot component in target", `{ environment.etc.x = { text = "x"; target = "a/./b"; }; }`,
 			"not a relative path under /etc"},
+		{"managed /etc/passwd", `{ environment.etc.passwd.text = "root:x:0:0::/root:/bin/sh\n"; }`,
+			"/etc/passwd is written by the activation"},
+		{"backwards port range", `{ networking.firewall.allowedUDPPortRanges = [ { from = 2; to = 1; } ]; }`,
+			"the range { from = 2; to = 1; } ends before it starts"},
+		{"invalid user name", `{ users.users."a b" = { isSystemUser = true; group = "users"; }; }`,
+			"The username \"a b\" is not valid"},
+		{"wireguard interface name too long", `{ networking.wireguard.interfaces.wireguard-backbone = { ips = [ "10.9.0.1/24" ]; privateKeyFile = "/k"; }; }`,
+			"cannot be a network interface name"},
+		{"wireguard peer key", `{ networking.wireguard.interfaces.wg0 = { ips = [ "10.9.0.1/24" ]; privateKeyFile = "/k"; peers = [ { publicKey = "xyz"; allowedIPs = [ "10.9.0.2/32" ]; } ]; }; }`,
+			"the peer key \"xyz\" is not a WireGuard public key"},
+		{"wireguard address", `{ networking.wireguard.interfaces.wg0 = { ips = [ "10.9.0.300/24" ]; privateKeyFile = "/k"; }; }`,
+			"\"10.9.0.300/24\" is not an address with its prefix length"},
+		{"wireguard ports", `{ networking.wireguard.interfaces = { wg0 = { ips = [ "10.9.0.1/24" ]; privateKeyFile = "/k"; listenPort = 51820; }; wg1 = { ips = [ "10.8.0.1/24" ]; privateKeyFile = "/k"; listenPort = 51820; }; }; }`,
+			"listen on the same UDP port 51820"},
+		{"known host key", `{ programs.ssh.knownHosts.h.publicKey = "ssh-rsa AAAA"; }`,
+			"\"ssh-rsa AAAA\" is not an OpenSSH public key"},
+		{"users with one uid", `{ users.users.a = { isNormalUser = true; uid = 1200; }; users.users.b = { isNormalUser = true; uid = 1200; }; }`,
+			"have the same uid 1200"},
 		{"no content", `{ environment.etc.x = { }; }`,
 			"neither `text' nor `source'"},
 		{"both user kinds", `{ users.users.u = { isNormalUser = true; isSystemUser = true; }; }`,

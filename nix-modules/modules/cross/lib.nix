@@ -20,6 +20,30 @@ rec {
   # (tests/lib-names-nixpkgs-22.11.txt); what is newer is carried here.
   network = import ../../lib/network.nix { inherit lib; };
 
+  # Whether a line is an OpenSSH public key whose base64 blob is a key of the type the
+  # line names: the blob begins with the type name, encoded (here the part of it that is
+  # whole base64 groups), and an ed25519 blob has a fixed length. So a key pasted under
+  # the wrong type, or a made-up or truncated blob, is refused.
+  # sshKeyFitsType "ssh-rsa AAAA" => false
+  sshKeyFitsType = line:
+    let
+      prefixes = {
+        "ssh-ed25519" = "AAAAC3NzaC1lZDI1NTE5";
+        "ssh-rsa" = "AAAAB3NzaC1y";
+        "ssh-dss" = "AAAAB3NzaC1k";
+        "ecdsa-sha2-nistp256" = "AAAAE2VjZHNhLXNoYTItbmlzdHAy";
+        "ecdsa-sha2-nistp384" = "AAAAE2VjZHNhLXNoYTItbmlzdHAz";
+        "ecdsa-sha2-nistp521" = "AAAAE2VjZHNhLXNoYTItbmlzdHA1";
+        "sk-ssh-ed25519@openssh.com" = "AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29t";
+        "sk-ecdsa-sha2-nistp256@openssh.com" = "AAAAInNrLWVjZHNhLXNoYTItbmlzdHAyNTZAb3BlbnNzaC5j";
+      };
+      m = match "([^ ]+) ([A-Za-z0-9+/]+={0,3})( [^\n]*)?\n?" line;
+    in
+    builtins.isString line && m != null && (
+      let type = elemAt m 0; blob = elemAt m 1; in
+      lib.hasPrefix (prefixes.${type} or "-") blob
+      && (type != "ssh-ed25519" || stringLength blob == 68));
+
   # The list sorted by the key `f` gives each element (strings or numbers), stable; the
   # key is computed once per element. (nixpkgs' `lib.sortOn` exists only since 2023-12.)
   # sortOn builtins.stringLength [ "ccc" "a" "bb" ] => [ "a" "bb" "ccc" ]

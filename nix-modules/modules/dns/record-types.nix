@@ -26,8 +26,11 @@ let
   # top-level name "web.": almost always a name meant relative to the zone. It must then
   # be written with its dot ("localhost."); two labels or more need none.
   targetRe = "(${labelRe}[.])+${labelRe}[.]?|${labelRe}[.]";
-  domainType = types.strMatching targetRe // {
-    description = "absolute domain name (e.g. \"web.example.org\"; a single label only with its dot: \"localhost.\")";
+  # ...and its last label is not all digits (no top-level name is): "198.18.0.11" is an
+  # address, and MX, NS, CNAME and SRV must name a host, not an address (RFC 1912 2.4).
+  numericTop = v: match "(.*[.])?[0-9]+[.]?" v != null;
+  domainType = types.addCheck (types.strMatching targetRe) (v: !numericTop v) // {
+    description = "absolute domain name, not an address (e.g. \"web.example.org\"; a single label only with its dot: \"localhost.\")";
   };
 
   absolute = n: if lib.hasSuffix "." n then n else "${n}.";
@@ -42,9 +45,10 @@ let
 
   # A structured value, or its shorthand string (`pattern`), rendered the same way.
   # `options`: the submodule's options, or a module (for options that read each other).
-  structured = { shorthand, shorthandDescription, options }:
+  # `endsInName`: the shorthand's last word is a host name (MX, SRV), checked as domainType.
+  structured = { shorthand, shorthandDescription, options, endsInName ? false }:
     types.either
-      (types.strMatching shorthand // { description = shorthandDescription; })
+      (types.addCheck (types.strMatching shorthand) (v: !endsInName || !numericTop (lib.last (words v))) // { description = shorthandDescription; })
       (types.submodule (if builtins.isFunction options then options else { inherit options; }));
 
   # TXT: strings longer than 255 bytes are split into several <character-string>s of one
@@ -103,6 +107,7 @@ in
     # A bare host name (Nixus's string form) has preference 10, as in Nixus.
     value = types.coercedTo (domainType // { description = "bare host name (preference 10)"; }) (h: "10 ${h}") (structured {
       shorthand = "${u16Re}[[:space:]]+(${targetRe})";
+      endsInName = true;
       shorthandDescription = "\"PREFERENCE HOST\"";
       options = { config, ... }: {
         options = {
@@ -137,6 +142,7 @@ in
     example = [ "0 5 5060 sip.example.org." ];
     value = structured {
       shorthand = "${u16Re}[[:space:]]+${u16Re}[[:space:]]+${u16Re}[[:space:]]+(${targetRe})";
+      endsInName = true;
       shorthandDescription = "\"PRIORITY WEIGHT PORT TARGET\"";
       options = {
         priority = mkOption { type = u16; default = 0; description = "Lower is tried first."; };
@@ -157,7 +163,9 @@ in
     example = [ "0 issue \"letsencrypt.org\"" ];
     # A bare string (Nixus's string form) is an `issue` property.
     value = types.coercedTo
-      (types.addCheck types.str (v: match caaRe v == null && match "[^\"]*" v != null) // { description = "bare issuer (an issue property)"; })
+      # RFC 8659's issuer: a domain name, then optional `; key=value' parameters ("" or ";"
+      # forbid every CA). "issue letsencrypt.org" is none: the tag belongs in the long form.
+      (types.addCheck types.str (v: match caaRe v == null && match "([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)?[[:space:]]*(;[^\"]*)?" v != null) // { description = "bare issuer domain (an issue property)"; })
       (v: "0 issue ${quote v}")
       (structured {
       shorthand = caaRe;

@@ -21,6 +21,63 @@ let
   builtinStages = [ "specialfs" "users" "groups" "etc" "hostname" "binsh" "usrbinenv" "var" "wrappers" "nix" ];
   depsOf = n: builtins.filter (d: scripts ? ${d}) (scripts.${n}.deps or [ ]);
 
+  network = import ../../lib/network.nix { inherit lib; };
+
+  # WireGuard settings that NixOS accepts and `ip`/`wg` then refuse on the host, in the
+  # middle of the activation: caught here instead.
+  wg = config.networking.wireguard.interfaces;
+  wgPath = name: rest: pathOf options.networking.wireguard.interfaces ([ name ] ++ rest);
+  wgWhere = name: whereDefined options.networking.wireguard.interfaces name;
+  isWgKey = k: builtins.isString k && builtins.match "[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=" k != null;
+  isEndpoint = e:
+    let m = builtins.match "([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+]):0*([0-9]{1,5})" e; in
+    m != null && (let port = builtins.fromJSON (builtins.elemAt m 1); in port >= 1 && port <= 65535);
+  wgProblems = lib.concatLists (lib.mapAttrsToList
+    (name: i:
+      lib.optional (builtins.match "[A-Za-z0-9_=+.-]{1,15}" name == null)
+        "${wgPath name [ ]}${wgWhere name}: `${name}' cannot be a network interface name (1 to 15 letters, digits and _=+.-)."
+      ++ map (ip: "${wgPath name [ "ips" ]}${wgWhere name}: \"${ip}\" is not an address with its prefix length (e.g. \"10.77.0.2/24\").")
+        (builtins.filter (ip: !network.isCIDR ip) i.ips)
+      ++ lib.concatMap
+        (peer:
+          lib.optional (!isWgKey peer.publicKey)
+            "${wgPath name [ "peers" ]}${wgWhere name}: the peer key \"${toString peer.publicKey}\" is not a WireGuard public key (44 characters of base64, as `wg pubkey' prints)."
+          ++ lib.optional (peer.endpoint != null && !isEndpoint peer.endpoint)
+            "${wgPath name [ "peers" ]}${wgWhere name}: the endpoint \"${peer.endpoint}\" of peer ${toString peer.publicKey} is not `host:port' (port 1 to 65535, an IPv6 host in brackets)."
+          ++ map (a: "${wgPath name [ "peers" ]}${wgWhere name}: the allowed IP \"${a}\" of peer ${toString peer.publicKey} is not an address with its prefix length.")
+            (builtins.filter (a: !network.isCIDR a) peer.allowedIPs))
+        i.peers)
+    wg)
+  ++ lib.mapAttrsToList
+    (port: names: "${lib.concatMapStringsSep " and " (n: "${wgPath n [ "listenPort" ]}${wgWhere n}") names} listen on the same UDP port ${port}: only one interface can have it.")
+    (lib.filterAttrs (_: names: builtins.length names > 1)
+      (builtins.groupBy (n: toString wg.${n}.listenPort) (builtins.filter (n: wg.${n}.listenPort != null) (builtins.attrNames wg))));
+
+  # Known hosts whose key is no key of its type: ssh would skip the line and then refuse
+  # the host (or ask), with strict checking.
+  knownHostProblems = lib.concatLists (lib.mapAttrsToList
+    (name: h: lib.optional (h.publicKey != null && !cross.sshKeyFitsType h.publicKey)
+      "${pathOf options.programs.ssh.knownHosts [ name "publicKey" ]}${whereDefined options.programs.ssh.knownHosts name}: \"${h.publicKey}\" is not an OpenSSH public key (TYPE BASE64, BASE64 being a key of that TYPE, e.g. the contents of /etc/ssh/ssh_host_ed25519_key.pub).")
+    config.programs.ssh.knownHosts);
+
+  # /etc files the users activation owns, and targets that leave /etc.
+  usersFiles = [ "passwd" "shadow" "group" "gshadow" "subuid" "subgid" ];
+  etcProblems = lib.concatLists (lib.mapAttrsToList
+    (name: e:
+      let parts = builtins.filter (p: p != "" && p != ".") (lib.splitString "/" e.target); in
+      lib.optional (e.enable && builtins.elem ".." parts)
+        "${pathOf options.environment.etc [ name ]}${whereDefined options.environment.etc name}: the target \"${e.target}\" leaves /etc (\"..\"); files are placed below /etc only."
+      ++ lib.optional (e.enable && parts == [ (builtins.head (parts ++ [ "" ])) ] && builtins.elem (builtins.head parts) usersFiles)
+        "${pathOf options.environment.etc [ name ]}${whereDefined options.environment.etc name}: /etc/${builtins.head parts} is written by the activation from `users.users' and `users.groups'; a managed file there would replace every account of the host. Declare the users and groups instead.")
+    etc);
+
+  # Port ranges given backwards (iptables refuses them).
+  rangeProblems = lib.concatMap
+    (proto: map
+      (r: "${cross.showPath (options.networking.firewall."allowed${proto}PortRanges".loc)}${cross.inFiles (cross.definitionFiles options.networking.firewall."allowed${proto}PortRanges")}: the range { from = ${toString r.from}; to = ${toString r.to}; } ends before it starts.")
+      (builtins.filter (r: r.from > r.to) config.networking.firewall."allowed${proto}PortRanges"))
+    [ "TCP" "UDP" ];
+
   # A cycle through `start`, as the list of snippets start -> ... -> start, or null.
   cycleFrom = start:
     let
@@ -57,5 +114,7 @@ in
         assertion = false;
         message = "${pathOf options.system.activationScripts [ (builtins.head c) "deps" ]}${whereDefined options.system.activationScripts (builtins.head c)}: the activation scripts depend on each other in a cycle: ${lib.concatStringsSep " -> " c}. No order can run them: break the cycle.";
       })
-      cycles;
+      cycles
+    ++ map (message: { assertion = false; inherit message; })
+      ((if config.networking.wireguard.enable then wgProblems else [ ]) ++ etcProblems ++ rangeProblems ++ knownHostProblems);
 }

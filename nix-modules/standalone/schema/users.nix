@@ -159,6 +159,11 @@ in
   ] ++ lib.concatLists (lib.mapAttrsToList
     (_: user: [
       {
+        # NixOS's rule (shadow's is_valid_name, without the trailing $).
+        assertion = builtins.match "[a-zA-Z0-9_.][a-zA-Z0-9_.-]*" user.name != null;
+        message = "The username \"${user.name}\" is not valid, it does not match the regex \"[a-zA-Z0-9_.][a-zA-Z0-9_.-]*\" (as on NixOS).";
+      }
+      {
         assertion = xor (user.isSystemUser || (user.uid != null && user.uid < 1000)) user.isNormalUser;
         message = "Exactly one of users.users.${user.name}.isSystemUser and users.users.${user.name}.isNormalUser must be set (as on NixOS; a uid below 1000 counts as a system user).";
       }

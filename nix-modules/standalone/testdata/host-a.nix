@@ -13,7 +13,7 @@
   users.users.carol = { isNormalUser = true; openssh.authorizedKeys.keys = [ "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICarol carol@a" ]; };
   users.groups.nixmeshtest.gid = 1600;
   users.groups.svcgroup = { };
-  programs.ssh.knownHosts.beta = { hostNames = [ "beta" "198.18.0.21" ]; publicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBeta"; };
+  programs.ssh.knownHosts.beta = { hostNames = [ "beta" "198.18.0.21" ]; publicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEr+9QI3aBiRWd4m03cAXkMQbi/iJFfTT88YIerJwcYl"; };
   environment.etc."nixmesh-test/linked.conf".text = "linked = A\n";
   environment.etc."nixmesh-test/copied.conf" = { text = "secret = A\n"; mode = "0640"; group = "nixmeshtest"; };
   environment.etc."nixmesh-test/only-in-a".text = "only A\n";

@@ -1,4 +1,4 @@
-# expect-path: nodes.web.configuration.users.users.bob
+# expect-path: nodes.web.configuration.users.users.alice
 # expect: UIDs and GIDs must be unique
 # expect: have the same uid 1500
 # expect-line: 10
