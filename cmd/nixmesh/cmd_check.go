@@ -46,10 +46,12 @@ func newCheckCommand(g *globalOptions) *cobra.Command {
 	opts := checkOptions{global: g}
 	cmd := &cobra.Command{
 		Use:   "check [-- NIX-ARGS...]",
-		Short: "Check the cross-host features (SSH access, VPNs, DNS)",
-		Long: `Evaluate the whole deployment and check its cross-host features: the Nix modules'
-checks (they fail the evaluation), among them whether every host's final configuration
-still carries what the features put there (a host module may override it). Every host
+		Short: "Check the whole deployment: every host, its system, the cross-host features",
+		Long: `Evaluate the whole deployment and check it: every host's configuration and its
+system (instantiated, not built, so what only the system's evaluation finds is found
+here too), and the cross-host features (SSH access, VPNs, DNS) with the Nix modules'
+checks, among them whether every host's final configuration still carries what the
+features put there (a host module may override it). Every host
 is evaluated once, in worker processes that each take a batch of hosts, so a large
 fleet is checked in bounded memory (--eval-workers, --eval-batch, --eval-memory), and
 every host that fails is reported, not only the first. Each problem
@@ -146,7 +148,7 @@ func writeJSON(out io.Writer, v any) error {
 
 // checkAll evaluates and checks every node in worker processes (each the network level
 // and its share of the hosts; together everything, each host once, no process holding
-// all of them) and returns the whole plan; failing, the problems of every failing host
+// all of them), instantiates their systems, and returns the whole plan; failing, the problems of every failing host
 // (or the network level's, which fails them all).
 func checkAll(ctx context.Context, g *globalOptions, ev *eval.Evaluator, w workerOptions) (*eval.Network, error) {
 	if err := w.check(); err != nil {
@@ -162,7 +164,10 @@ func checkAll(ctx context.Context, g *globalOptions, ev *eval.Evaluator, w worke
 	}
 	// Every failing host, not only the first.
 	limits.KeepGoing = true
-	network, stats, err := ev.EvalPlan(ctx, index.Names(), limits)
+	// The systems are instantiated too (nothing is built): what only the system's
+	// evaluation finds (a standalone /etc file's mode, a NixOS build-time check) is
+	// found here, as `nix flake check' finds it.
+	network, _, stats, err := ev.EvalNodes(ctx, index.Names(), limits)
 	if err != nil {
 		return nil, err
 	}

@@ -558,6 +558,21 @@ func lineOf(t *testing.T, file, text string) int {
 // check finds every broken host, not only the first: two hosts that fail differently,
 // in one batch or in two, are both reported (text and --json); a failing network level
 // is reported once, alone.
+// TestCheckEvaluatesTheSystems: check instantiates the systems (nothing built), so a
+// mistake that only a system's evaluation finds fails check as it would fail build.
+func TestCheckEvaluatesTheSystems(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	file := filepath.Join(testutil.RepoRoot(), "cmd", "nixmesh", "testdata", "system-only-mistake.nix")
+	code, _, stderr := nixmesh(t, "-f", file, "check")
+	if code != exitEval || !strings.Contains(stderr, "nodes.web.configuration.environment.etc.\"web/config\".mode' has the value `rw-r--r--'") {
+		t.Errorf("check: exit %d, want 3 naming the mode:\n%s", code, stderr)
+	}
+	if code, _, stderr := nixmesh(t, "-f", file, "check", "--", "--arg", "badMode", "false"); code != 0 {
+		t.Errorf("check of the fixed deployment: exit %d:\n%s", code, stderr)
+	}
+}
+
 func TestCheckFindsEveryBrokenHost(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)

@@ -72,6 +72,9 @@ in
   config.system.build.toplevel = builtins.seq checked (import ./make-toplevel.nix ({
     inherit config notApplied;
     nodeName = config.system.name;
+    # The evaluation's prefix (`nodes.web.configuration' in a deployment), for messages.
+    optionPrefix = let p = lib.lists.take (builtins.length options.system.name.loc - 2) options.system.name.loc; in
+      if p == [ ] then "" else "${lib.options.showOption p}.";
   } // lib.optionalAttrs (hostSystem != null) { system = hostSystem; }));
   # For tests and tools: what dry-activate reports as not applied.
   config.system.build.notApplied = notApplied;
