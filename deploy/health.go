@@ -179,7 +179,7 @@ func (h *hostRun) checkOnce(ctx context.Context, c eval.HealthCheck, hostConn fu
 		if c.Host != nil && *c.Host != "" {
 			host = *c.Host
 		}
-		addr := net.JoinHostPort(host, strconv.Itoa(c.Port))
+		addr := net.JoinHostPort(unbracket(host), strconv.Itoa(c.Port))
 		var d net.Dialer
 		conn, err := d.DialContext(ctx, "tcp", addr)
 		if err != nil {
@@ -294,4 +294,13 @@ func checkDescription(c eval.HealthCheck) string {
 		return fmt.Sprintf("GET %s -> %d", c.URL, c.Status)
 	}
 	return c.Kind
+}
+
+// unbracket removes the brackets of an IPv6 address written "[fd00::1]" (a health
+// check's host may be written so), which net.JoinHostPort would add a second time.
+func unbracket(host string) string {
+	if len(host) > 1 && host[0] == '[' && host[len(host)-1] == ']' {
+		return host[1 : len(host)-1]
+	}
+	return host
 }

@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -115,5 +116,20 @@ func TestFailedCheckIsNeverConfirmed(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(f.ctl, "flaky-reject")); err == nil {
 		t.Error("the first reject was never tried; the test proves nothing")
+	}
+}
+
+// A TCP check's host may be an IPv6 address in brackets; the address dialled has them once.
+func TestTCPCheckHostBrackets(t *testing.T) {
+	for in, want := range map[string]string{
+		"[fd00::1]":       "[fd00::1]:80",
+		"fd00::1":         "[fd00::1]:80",
+		"web.example.org": "web.example.org:80",
+		"198.18.0.12":     "198.18.0.12:80",
+		"[fe80::1%eth0]":  "[fe80::1%eth0]:80",
+	} {
+		if got := net.JoinHostPort(unbracket(in), "80"); got != want {
+			t.Errorf("host %q: dials %q, want %q", in, got, want)
+		}
 	}
 }

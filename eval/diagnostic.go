@@ -300,7 +300,8 @@ func parseLocation(tok string) (file string, line, col int, ok bool) {
 
 // nixStderr streams an evaluation's stderr to W with a "nix: " prefix, line by line,
 // until Nix starts reporting an error: the error becomes a Diagnostic instead of a raw
-// dump. Nix's reminder about --add-root is dropped.
+// dump. Nix's reminder about --add-root is dropped; the deployment's warnings (traced
+// "warning: ...") are shown as "warning: ...".
 type nixStderr struct {
 	W       io.Writer
 	Prefix  string
@@ -324,6 +325,12 @@ func (s *nixStderr) Write(b []byte) (int, error) {
 			s.inError = true
 		}
 		if s.inError || s.W == nil || noise(line) {
+			continue
+		}
+		// The deployment's own warnings (its `warnings', a host's) are the user's, not
+		// Nix's: shown as such.
+		if w, ok := strings.CutPrefix(line, "trace: warning: "); ok {
+			fmt.Fprintf(s.W, "warning: %s\n", w)
 			continue
 		}
 		fmt.Fprintf(s.W, "%s%s\n", s.Prefix, line)

@@ -227,8 +227,8 @@ func TestNixStderrStreamsUntilError(t *testing.T) {
 	var out strings.Builder
 	w := &nixStderr{W: &out, Prefix: "nix: "}
 	w.Write([]byte("trace: one\nwarning: you did not specify '--add-root'; the result might be removed\nwarn"))
-	w.Write([]byte("ing: two\nerror: boom\n       at /x.nix:1:1:\n"))
-	want := "nix: trace: one\nnix: warning: two\n"
+	w.Write([]byte("ing: two\ntrace: warning: the deployment's own\nerror: boom\n       at /x.nix:1:1:\n"))
+	want := "nix: trace: one\nnix: warning: two\nwarning: the deployment's own\n"
 	if out.String() != want {
 		t.Errorf("streamed %q, want %q", out.String(), want)
 	}

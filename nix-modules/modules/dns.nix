@@ -55,6 +55,8 @@ let
 
   labelRe = "([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)";
   recordNameRe = "([*][.])?(${labelRe}[.])*${labelRe}[.]?";
+  # A time in a zone: 32-bit, of which RFC 2181 (8) allows the positive half.
+  seconds = types.ints.between 0 2147483647 // { description = "seconds (0 to 2147483647)"; };
   zoneNameRe = "(${labelRe}[.])*${labelRe}[.]?";
 
   normalise = n: lib.toLower (lib.removeSuffix "." n);
@@ -87,7 +89,7 @@ let
       recordTypes
     // {
       ttl = mkOption {
-        type = types.nullOr types.ints.unsigned;
+        type = types.nullOr seconds;
         default = null;
         example = 300;
         description = "The TTL of this name's records; null: the zone's `ttl`.";
@@ -124,7 +126,7 @@ let
         description = "Nodes that serve copies of the zone, transferred from the primary.";
       };
       ttl = mkOption {
-        type = types.ints.unsigned;
+        type = seconds;
         default = 3600;
         description = "The zone's default TTL (`$TTL`), in seconds.";
       };
@@ -156,11 +158,11 @@ let
           defaultText = lib.literalExpression "\"hostmaster@<zone>\"";
           description = "The zone administrator's address, `user@domain` or in SOA form (SOA RNAME).";
         };
-        refresh = mkOption { type = types.ints.unsigned; default = 3600; description = "Seconds between the secondaries' checks for a new serial."; };
-        retry = mkOption { type = types.ints.unsigned; default = 900; description = "Seconds before a failed refresh is retried."; };
-        expire = mkOption { type = types.ints.unsigned; default = 604800; description = "Seconds after which a secondary that cannot refresh stops answering."; };
-        negativeTtl = mkOption { type = types.ints.unsigned; default = 300; description = "Seconds that resolvers cache a negative answer (SOA MINIMUM)."; };
-        ttl = mkOption { type = types.nullOr types.ints.unsigned; default = null; description = "The SOA record's own TTL; null: the zone's `ttl` (Nixus's `soa.ttl`)."; };
+        refresh = mkOption { type = seconds; default = 3600; description = "Seconds between the secondaries' checks for a new serial."; };
+        retry = mkOption { type = seconds; default = 900; description = "Seconds before a failed refresh is retried."; };
+        expire = mkOption { type = seconds; default = 604800; description = "Seconds after which a secondary that cannot refresh stops answering."; };
+        negativeTtl = mkOption { type = seconds; default = 300; description = "Seconds that resolvers cache a negative answer (SOA MINIMUM)."; };
+        ttl = mkOption { type = types.nullOr seconds; default = null; description = "The SOA record's own TTL; null: the zone's `ttl` (Nixus's `soa.ttl`)."; };
         serial = mkOption {
           type = types.nullOr (types.ints.between 1 4294967295);
           default = null;
@@ -358,7 +360,38 @@ let
     (r: problem (r.path ++ [ "SRV" ]) r.files "is set for `${r.name}', but SRV records are looked up at _service._proto.name (RFC 2782), e.g. _http._tcp.${r.zone}: no client would find this one. Rename it.")
     (builtins.filter (r: r.type == "SRV" && builtins.match "_[A-Za-z0-9-]+[.]_[A-Za-z0-9-]+([.].*)?" r.name == null) validRecords);
 
-  problems = zoneProblems ++ nameProblems ++ outsideProblems ++ cnameProblems ++ aliasTargetProblems ++ cnameLoopProblems ++ srvNameProblems;
+  # A target (of MX, NS, SRV, CNAME) inside a zone served here that has nothing at its
+  # name: mail, delegations, services and aliases pointing at it would all fail. MX, NS
+  # and SRV need an address (A or AAAA), a CNAME any record. Names covered by a wildcard
+  # of the zone, or below a delegation (NS records under the apex), are not judged.
+  danglingTargetProblems =
+    let
+      targetOf = r: normalise (lib.last (builtins.filter (w: builtins.isString w && w != "") (builtins.split "[[:space:]]+" r.data)));
+      ancestorsBelow = zone: name:
+        let
+          labels = lib.splitString "." name;
+          n = builtins.length labels;
+          zoneLabels = builtins.length (lib.splitString "." zone);
+        in
+        map (i: lib.concatStringsSep "." (lib.drop i labels)) (lib.range 1 (n - zoneLabels - 1));
+      judged = zone: t:
+        !(byName ? "*.${zone}")
+        && !(builtins.any (a: builtins.any (x: x.type == "NS") (byName.${a} or [ ]) || byName ? "*.${a}") (ancestorsBelow zone t));
+      has = t: types: builtins.any (x: builtins.elem x.type types) (byName.${t} or [ ]);
+    in
+    lib.concatMap
+      (r:
+        let
+          t = targetOf r;
+          zone = let z = zoneOf t; in if z == null then null else normalise z;
+          needs = if r.type == "CNAME" then null else [ "A" "AAAA" ];
+          missing = if needs == null then !(byName ? ${t}) else !(has t needs) && !(has t [ "CNAME" ]);
+        in
+        lib.optional (t != "" && zone != null && judged zone t && missing)
+          (problem (r.path ++ [ r.type ]) r.files "points at `${t}', which has ${if needs == null then "no records" else "no address (A or AAAA)"} in zone `${zone}', served here: ${if r.type == "CNAME" then "lookups of the alias" else "whatever uses this ${r.type}"} would fail. Add ${if needs == null then "records" else "an A or AAAA record"} for ${t}, or fix the name."))
+      (builtins.filter (r: r.zone != null && builtins.elem r.type [ "MX" "NS" "SRV" "CNAME" ]) validRecords);
+
+  problems = zoneProblems ++ nameProblems ++ outsideProblems ++ cnameProblems ++ aliasTargetProblems ++ cnameLoopProblems ++ srvNameProblems ++ danglingTargetProblems;
 
   # --- group and render -------------------------------------------------------------------
 

@@ -70,12 +70,14 @@ let
   tcpCheck = types.submodule {
     options = retryOptions // {
       port = mkOption {
-        type = types.port;
+        type = types.ints.between 1 65535; # nothing listens on port 0
         example = 443;
         description = "The TCP port that must accept a connection.";
       };
       host = mkOption {
-        type = types.nullOr types.str;
+        type = types.nullOr (types.strMatching "[A-Za-z0-9_.-]+|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?]|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*" // {
+          description = "host name or address (an IPv6 address bare or in brackets)";
+        });
         default = null;
         example = "web.example.org";
         description = "The host to connect to from the deploying machine; null: the node's address (`host` without user).";
@@ -86,7 +88,8 @@ let
   httpCheck = types.submodule {
     options = retryOptions // {
       url = mkOption {
-        type = types.str;
+        # Fetched by the deployer's HTTP client, which needs the scheme.
+        type = types.strMatching "https?://[^[:space:]]+" // { description = "http:// or https:// URL"; };
         example = "https://web.example.org/health";
         description = "The URL fetched (GET) from the deploying machine.";
       };

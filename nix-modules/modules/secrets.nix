@@ -33,9 +33,12 @@ let
   isAbsoluteString = x: builtins.isString x && builtins.match "/.*" x != null;
 
   # A path on the host, outside the Nix store.
+  # Not a directory's (trailing `/'), and not in the kernel's file systems, where no
+  # file can be written.
+  kernelFs = x: builtins.match "/(proc|sys|dev)(/.*)?" x != null;
   hostPathType = types.strMatching "/.*" // {
-    description = "absolute path on the host, outside the Nix store";
-    check = x: isAbsoluteString x && !inStore x;
+    description = "absolute path of a file on the host, outside the Nix store and /proc, /sys, /dev (no trailing `/')";
+    check = x: isAbsoluteString x && !inStore x && !(lib.hasSuffix "/" x) && !kernelFs x;
   };
 
   # Where a secret is read on the deploying machine. A Nix path value (./key) is accepted
@@ -212,6 +215,15 @@ let
         ++ map (why: { assertion = false; message = "${opt}.path'${cross.inFiles s.pathFiles}: ${why}. Choose another path (the default is /var/lib/nixmesh/secrets/${n})."; })
           (clashes s.path))
       names
+    # A secret inside another's path: that one would have to be a file and a directory.
+    ++ lib.concatMap
+      (n:
+        let s = secrets.${n}; inner = builtins.filter (o: lib.hasPrefix "${s.path}/" secrets.${o}.path) names; in
+        map (o: {
+          assertion = false;
+          message = "`nodes.${node}.secrets.${o}.path'${cross.inFiles secrets.${o}.pathFiles}: is ${secrets.${o}.path}, inside ${s.path}, the file of `nodes.${node}.secrets.${n}': a path cannot be a file and a directory. Give one of them another path.";
+        }) inner)
+      names
     ++ lib.concatLists (lib.mapAttrsToList
       (p: ns: lib.optional (builtins.length ns > 1) {
         assertion = false;
@@ -241,6 +253,15 @@ in
       config.assertions = secretAssertions name config;
     }));
   };
+
+  # A secret every user of its host can read (the mode's last digit has the read bit):
+  # perhaps meant, more often a copied mode; said, not refused.
+  config.warnings = lib.concatLists (lib.mapAttrsToList
+    (node: n: lib.concatLists (lib.mapAttrsToList
+      (name: sec: lib.optional (builtins.elem (lib.last (lib.stringToCharacters sec.mode)) [ "4" "5" "6" "7" ])
+        "`nodes.${node}.secrets.${name}.mode' is ${sec.mode}: every user of ${node} can read this secret at ${sec.path}. Use 0400 or 0440 (with `group') unless it is meant to be public.")
+      n.secrets))
+    config.nodes);
 
   config.planExtra.network.secrets = builtins.mapAttrs
     (_: node: builtins.mapAttrs (_: planSecret) node.secrets)

@@ -654,6 +654,15 @@ in
   };
 
   config = {
+    # Keys for a network or member that does not exist: left from a removed member, or a
+    # typo that leaves the intended member without its key. Said, not refused (the file
+    # is written by `nixmesh keys wireguard').
+    warnings = lib.concatLists (lib.mapAttrsToList
+      (net: keys:
+        if !(networks ? ${net}) then [ "`vpn.publicKeys.${net}' names no network of `vpn.networks' (${lib.concatStringsSep ", " (builtins.attrNames networks)}); its keys are not used." ]
+        else map (m: "`vpn.publicKeys.${net}.${m}': `${m}' is no member of `vpn.networks.${net}'; the key is not used.")
+          (builtins.filter (m: !(networks.${net}.members ? ${m})) (builtins.attrNames keys)))
+      cfg.publicKeys);
     vpn.resolved = shownResolved;
     vpn.problemFree = builtins.attrNames resolved;
     vpn.problems = problems;

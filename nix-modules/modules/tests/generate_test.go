@@ -297,6 +297,9 @@ func generate(seed int64) *generated {
 		case 3:
 			mx := fmt.Sprintf("%d mx%d.%s.", 10*r.Intn(5), i, zone)
 			add(owner, name, "MX", mx, mx)
+			// The mail server has an address (a target without one is an error).
+			a := fmt.Sprintf("192.0.2.%d", 1+r.Intn(250))
+			add("", fmt.Sprintf("mx%d.%s", i, zone), "A", a, a)
 		}
 	}
 
