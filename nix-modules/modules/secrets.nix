@@ -203,9 +203,9 @@ let
       (n:
         let s = secrets.${n}; opt = "`nodes.${node}.secrets.${n}"; in
         lib.optional (s.command == null && s.file == null)
-          { assertion = false; message = "${opt}' has no source: set `command' (e.g. [ \"pass\" \"show\" \"${n}\" ]) or `file' (an absolute path, as a string)."; }
+          { assertion = false; message = "${opt}'${cross.inFiles s.pathFiles} has no source: set `command' (e.g. [ \"pass\" \"show\" \"${n}\" ]) or `file' (an absolute path, as a string)."; }
         ++ lib.optional (s.command != null && s.file != null)
-          { assertion = false; message = "${opt}' has both `command' and `file': keep one."; }
+          { assertion = false; message = "${opt}'${cross.inFiles s.pathFiles} has both `command' and `file': keep one."; }
         ++ lib.optionals (config.nodes.${node}.kind == "standalone") (map
           (r: {
             assertion = false;

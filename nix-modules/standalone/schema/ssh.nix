@@ -1,6 +1,7 @@
-{ lib, config, ... }:
+{ lib, config, options, ... }:
 let
   inherit (lib) mkOption types;
+  cross = import ../../modules/cross/lib.nix { inherit lib; };
   knownHostModule = { name, config, ... }: {
     freeformType = types.lazyAttrsOf types.anything;
     options = {
@@ -42,7 +43,8 @@ in
   config.assertions = lib.mapAttrsToList
     (name: h: {
       assertion = (h.publicKey == null) != (h.publicKeyFile == null);
-      message = "knownHost ${name} must contain either a publicKey or publicKeyFile";
+      message = let o = options.programs.ssh.knownHosts; in
+        "${cross.showPath (o.loc ++ [ name ])}${cross.inFiles (cross.attrDefinitionFiles o name)}: knownHost ${name} must contain either a publicKey or publicKeyFile (as on NixOS)";
     })
     config.programs.ssh.knownHosts;
 

@@ -157,19 +157,20 @@ in
       message = "The following users have a primary group that is undefined: ${lib.concatMapStringsSep ", " (n: "${n} (group `${usersWithoutGroup.${n}.group}', ${where options.users.users n})") (builtins.attrNames usersWithoutGroup)} (as on NixOS, where a user's group must be declared; a group that exists on the host already is left as it is). Declare it: ${lib.concatStringsSep " " (lib.unique (lib.mapAttrsToList (_: u: "users.groups.${u.group} = { };") usersWithoutGroup))}";
     }
   ] ++ lib.concatLists (lib.mapAttrsToList
-    (_: user: [
+    # Each message starts with where the user is declared; then NixOS's words.
+    (key: user: [
       {
         # NixOS's rule (shadow's is_valid_name, without the trailing $).
         assertion = builtins.match "[a-zA-Z0-9_.][a-zA-Z0-9_.-]*" user.name != null;
-        message = "The username \"${user.name}\" is not valid, it does not match the regex \"[a-zA-Z0-9_.][a-zA-Z0-9_.-]*\" (as on NixOS).";
+        message = "${where options.users.users key}: The username \"${user.name}\" is not valid, it does not match the regex \"[a-zA-Z0-9_.][a-zA-Z0-9_.-]*\" (as on NixOS).";
       }
       {
         assertion = xor (user.isSystemUser || (user.uid != null && user.uid < 1000)) user.isNormalUser;
-        message = "Exactly one of users.users.${user.name}.isSystemUser and users.users.${user.name}.isNormalUser must be set (as on NixOS; a uid below 1000 counts as a system user).";
+        message = "${where options.users.users key}: Exactly one of users.users.${user.name}.isSystemUser and users.users.${user.name}.isNormalUser must be set (as on NixOS; a uid below 1000 counts as a system user).";
       }
       {
         assertion = user.group != "";
-        message = "users.users.${user.name}.group is unset (as on NixOS): set it, e.g. users.users.${user.name}.group = \"users\";";
+        message = "${where options.users.users key}: users.users.${user.name}.group is unset (as on NixOS): set it, e.g. users.users.${user.name}.group = \"users\";";
       }
     ])
     config.users.users);

@@ -1,8 +1,12 @@
 # networking.wireguard. Activation creates each interface (kernel WireGuard, or a
 # wireguard-go process where the kernel lacks it), sets keys, peers, addresses and routes
 # for the peers' allowed IPs, updates it in place, and removes interfaces no longer declared.
-{ lib, config, ... }:
+{ lib, config, options, ... }:
 let
+  cross = import ../../modules/cross/lib.nix { inherit lib; };
+  # "`nodes.web.configuration.networking.wireguard.interfaces.wg0' (in `FILE:LINE')"
+  where = name: let o = options.networking.wireguard.interfaces; in
+    "${cross.showPath (o.loc ++ [ name ])}${cross.inFiles (cross.attrDefinitionFiles o name)}";
   inherit (lib) mkOption types;
   freeform = types.lazyAttrsOf types.anything;
 
@@ -101,16 +105,16 @@ in
     (name: i: [
       {
         assertion = (i.privateKey != null) != (i.privateKeyFile != null);
-        message = "Either networking.wireguard.interfaces.${name}.privateKey or networking.wireguard.interfaces.${name}.privateKeyFile must be set.";
+        message = "${where name}: Either networking.wireguard.interfaces.${name}.privateKey or networking.wireguard.interfaces.${name}.privateKeyFile must be set.";
       }
       {
         assertion = i.generatePrivateKeyFile -> i.privateKey == null;
-        message = "networking.wireguard.interfaces.${name}.generatePrivateKeyFile must not be set if networking.wireguard.interfaces.${name}.privateKey is set.";
+        message = "${where name}: networking.wireguard.interfaces.${name}.generatePrivateKeyFile must not be set if networking.wireguard.interfaces.${name}.privateKey is set.";
       }
     ] ++ map
       (peer: {
         assertion = peer.presharedKey == null || peer.presharedKeyFile == null;
-        message = "networking.wireguard.interfaces.${name} peer \"${peer.publicKey}\" has both presharedKey and presharedKeyFile set, but only one can be used.";
+        message = "${where name}: networking.wireguard.interfaces.${name} peer \"${peer.publicKey}\" has both presharedKey and presharedKeyFile set, but only one can be used.";
       })
       i.peers)
     config.networking.wireguard.interfaces));
