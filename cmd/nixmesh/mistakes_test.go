@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nixmesh/nixmesh/internal/testutil"
+)
+
+// TestMistakes runs `nixmesh check` on examples/lab with each plausible mistake of
+// testdata/mistakes.txt added as a module, and holds it to the line's expectation: an
+// error with the option path and file:line (most), an error without a location (and why),
+// a warning, or acceptance (and why it is no mistake nixmesh can know). A mistake that
+// starts to pass, or an error that loses its location, fails here.
+func TestMistakes(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	deploy := filepath.Join(testutil.RepoRoot(), "examples", "lab", "deploy.nix")
+	f, err := os.Open(filepath.Join(testutil.RepoRoot(), "cmd", "nixmesh", "testdata", "mistakes.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dir := t.TempDir()
+	counts := map[string]int{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") || strings.TrimSpace(line) == "" {
+			continue
+		}
+		parts := strings.SplitN(line, " | ", 3)
+		if len(parts) != 3 {
+			t.Fatalf("mistakes.txt: malformed line %q", line)
+		}
+		name, expect, module := parts[0], parts[1], parts[2]
+		kind, detail, _ := strings.Cut(expect, ": ")
+		counts[kind]++
+		t.Run(name, func(t *testing.T) {
+			file := filepath.Join(dir, name+".nix")
+			if err := os.WriteFile(file, []byte("{ lib, config, ... }: "+module+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, _, stderr := nixmesh(t, "-f", deploy, "check", "--", "--arg", "extraModule", file)
+			located := strings.Contains(stderr, "\n  option: ") && strings.Contains(stderr, "\n  at:     ")
+			switch kind {
+			case "error":
+				if code != exitEval || !located {
+					t.Errorf("exit %d, want 3 with the option path and file:line:\n%s", code, stderr)
+				}
+			case "error-unlocated":
+				if code != exitEval {
+					t.Errorf("exit %d, want 3:\n%s", code, stderr)
+				}
+			case "warning":
+				if code != 0 || !strings.Contains(stderr, "warning: ") || !strings.Contains(stderr, detail) {
+					t.Errorf("exit %d, want 0 with a warning containing %q:\n%s", code, detail, stderr)
+				}
+			case "accepted":
+				if code != 0 {
+					t.Errorf("exit %d, want it accepted (%s):\n%s", code, detail, stderr)
+				}
+			default:
+				t.Fatalf("mistakes.txt: unknown expectation %q", expect)
+			}
+		})
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if counts["error"] < 100 {
+		t.Errorf("only %d mistakes expected to fail with a location; the list is meant to hold more", counts["error"])
+	}
+	t.Logf("mistakes: %v", counts)
+}
