@@ -565,10 +565,10 @@ func TestCheckEvaluatesTheSystems(t *testing.T) {
 	testutil.SetNixEnv(t)
 	file := filepath.Join(testutil.RepoRoot(), "cmd", "nixmesh", "testdata", "system-only-mistake.nix")
 	code, _, stderr := nixmesh(t, "-f", file, "check")
-	if code != exitEval || !strings.Contains(stderr, "nodes.web.configuration.environment.etc.\"web/config\".mode' has the value `rw-r--r--'") {
-		t.Errorf("check: exit %d, want 3 naming the mode:\n%s", code, stderr)
+	if code != exitEval || !strings.Contains(stderr, "nodes.web.configuration.environment.etc.\"web/config\".target' has the value `web/./config'") {
+		t.Errorf("check: exit %d, want 3 naming the target:\n%s", code, stderr)
 	}
-	if code, _, stderr := nixmesh(t, "-f", file, "check", "--", "--arg", "badMode", "false"); code != 0 {
+	if code, _, stderr := nixmesh(t, "-f", file, "check", "--", "--arg", "bad", "false"); code != 0 {
 		t.Errorf("check of the fixed deployment: exit %d:\n%s", code, stderr)
 	}
 }

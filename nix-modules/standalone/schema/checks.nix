@@ -65,7 +65,9 @@ let
   etcProblems = lib.concatLists (lib.mapAttrsToList
     (name: e:
       let parts = builtins.filter (p: p != "" && p != ".") (lib.splitString "/" e.target); in
-      lib.optional (e.enable && builtins.elem ".." parts)
+      lib.optional (e.enable && builtins.match "symlink|direct-symlink|0?[0-7]{3}|[0-7]{4}" e.mode == null)
+        "${pathOf options.environment.etc [ name "mode" ]}${whereDefined options.environment.etc name}: is \"${e.mode}\"; use \"symlink\" or an octal mode such as \"0644\"."
+      ++ lib.optional (e.enable && builtins.elem ".." parts)
         "${pathOf options.environment.etc [ name ]}${whereDefined options.environment.etc name}: the target \"${e.target}\" leaves /etc (\"..\"); files are placed below /etc only."
       ++ lib.optional (e.enable && parts == [ (builtins.head (parts ++ [ "" ])) ] && builtins.elem (builtins.head parts) usersFiles)
         "${pathOf options.environment.etc [ name ]}${whereDefined options.environment.etc name}: /etc/${builtins.head parts} is written by the activation from `users.users' and `users.groups'; a managed file there would replace every account of the host. Declare the users and groups instead.")
