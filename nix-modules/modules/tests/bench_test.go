@@ -18,11 +18,12 @@ var cpuTime = regexp.MustCompile(`"cpuTime": ([0-9.]+)`)
 // one's key may log in as root on every one, itself included), one n-member VPN of the
 // given topology in a /16, and 5n A records in one zone (1,000 at n = 200).
 func scaleSpec(n int, topology string) map[string]any {
-	key := func(i int, salt byte) string {
+	keyBytes := func(i int, salt byte) []byte {
 		b := make([]byte, 32)
 		b[0], b[1], b[2] = byte(i), byte(i>>8), salt
-		return base64.StdEncoding.EncodeToString(b)
+		return b
 	}
+	key := func(i int, salt byte) string { return base64.StdEncoding.EncodeToString(keyBytes(i, salt)) }
 	nodes := map[string]any{}
 	members := map[string]any{}
 	for i := 0; i < n; i++ {
@@ -38,9 +39,9 @@ func scaleSpec(n int, topology string) map[string]any {
 			has[fmt.Sprintf("n%03d", j)] = map[string]any{"root": true}
 		}
 		access[fmt.Sprintf("n%03d", i)] = map[string]any{
-			"hostKeys": map[string]any{"ed25519": "ssh-ed25519 " + key(i, 2)},
+			"hostKeys": map[string]any{"ed25519": sshKey("ssh-ed25519", keyBytes(i, 2))},
 			"keys": map[string]any{"admin": map[string]any{
-				"publicKey":   "ssh-ed25519 " + key(i, 3) + " admin@n" + strconv.Itoa(i),
+				"publicKey":   sshKey("ssh-ed25519", keyBytes(i, 3)) + " admin@n" + strconv.Itoa(i),
 				"hasAccessTo": has,
 			}},
 		}

@@ -64,6 +64,11 @@ func randomKey(r *rand.Rand, n int) string {
 func randomSSHKey(r *rand.Rand, typ string, keyLen int) string {
 	key := make([]byte, keyLen)
 	r.Read(key)
+	return sshKey(typ, key)
+}
+
+// sshKey is "TYPE BASE64" for the key bytes, in OpenSSH's wire format.
+func sshKey(typ string, key []byte) string {
 	var b []byte
 	for _, part := range [][]byte{[]byte(typ), key} {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(part)))
