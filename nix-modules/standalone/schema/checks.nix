@@ -64,7 +64,7 @@ let
   usersFiles = [ "passwd" "shadow" "group" "gshadow" "subuid" "subgid" ];
   etcProblems = lib.concatLists (lib.mapAttrsToList
     (name: e:
-      let parts = builtins.filter (p: p != "" && p != ".") (lib.splitString "/" e.target); in
+      let parts = builtins.filter (p: builtins.isString p && p != "" && p != ".") (builtins.split "/" e.target); in
       lib.optional (e.enable && builtins.match "symlink|direct-symlink|0?[0-7]{3}|[0-7]{4}" e.mode == null)
         "${pathOf options.environment.etc [ name "mode" ]}${whereDefined options.environment.etc name}: is \"${e.mode}\"; use \"symlink\" or an octal mode such as \"0644\"."
       ++ lib.optional (e.enable && builtins.elem ".." parts)
