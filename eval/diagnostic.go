@@ -118,8 +118,41 @@ func ParseDiagnostics(stderr string) []Diagnostic {
 		for j < len(lines) && (lines[j] == "" || lines[j][0] == ' ' || lines[j][0] == '\t') {
 			j++
 		}
-		ds = append(ds, parseBlock(lines[i:j]))
+		ds = append(ds, splitAssertions(parseBlock(lines[i:j]))...)
 		i = j - 1
+	}
+	return ds
+}
+
+// splitAssertions makes "Failed assertions:" with several items one Diagnostic per item,
+// each with its own option path and location (the items name them), so that every
+// problem is shown, and reported by `check --json`, where it is. One item stays as it is.
+func splitAssertions(d Diagnostic) []Diagnostic {
+	const header = "Failed assertions:\n"
+	if !strings.HasPrefix(d.Message, header) {
+		return []Diagnostic{d}
+	}
+	var items [][]string
+	for _, l := range strings.Split(strings.TrimPrefix(d.Message, header), "\n") {
+		if strings.HasPrefix(l, "- ") || len(items) == 0 {
+			items = append(items, []string{l})
+			continue
+		}
+		items[len(items)-1] = append(items[len(items)-1], l)
+	}
+	if len(items) < 2 {
+		return []Diagnostic{d}
+	}
+	ds := make([]Diagnostic, 0, len(items))
+	for _, item := range items {
+		block := []string{"error: Failed assertions:"}
+		for _, l := range item {
+			block = append(block, "       "+l)
+		}
+		one := parseBlock(block)
+		one.Message = strings.TrimRight(one.Message, "\n ")
+		one.Trace = d.Trace
+		ds = append(ds, one)
 	}
 	return ds
 }

@@ -265,3 +265,22 @@ func TestParseLocationViaOption(t *testing.T) {
 		}
 	}
 }
+
+// Several failed assertions are one Diagnostic each, with each one's option and file.
+func TestFailedAssertionsSplit(t *testing.T) {
+	ds := ParseDiagnostics("error:\n       Failed assertions:\n       - `dns.records.\"a.test\".CNAME' (in `/x/deploy.nix:3'): makes it an alias of itself.\n       - [web] `nodes.web.configuration.users.users.bob' (in `/x/web.nix:7'): Exactly one of\n       isSystemUser and isNormalUser must be set.\n")
+	if len(ds) != 2 {
+		t.Fatalf("got %d diagnostics, want 2: %+v", len(ds), ds)
+	}
+	if ds[0].OptionPath != `dns.records."a.test".CNAME` || ds[0].File != "/x/deploy.nix" || ds[0].Line != 3 {
+		t.Errorf("first: %+v", ds[0])
+	}
+	if ds[1].OptionPath != "nodes.web.configuration.users.users.bob" || ds[1].File != "/x/web.nix" || ds[1].Line != 7 ||
+		!strings.HasSuffix(ds[1].Message, "Exactly one of\nisSystemUser and isNormalUser must be set.") {
+		t.Errorf("second (with its continuation line): %+v", ds[1])
+	}
+	// One assertion stays one diagnostic, as Nix wrote it.
+	if ds := ParseDiagnostics("error:\n       Failed assertions:\n       - [web] port 23 is telnet's\n"); len(ds) != 1 {
+		t.Errorf("one assertion: %+v", ds)
+	}
+}
