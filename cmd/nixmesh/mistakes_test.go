@@ -18,6 +18,27 @@ import (
 func TestMistakes(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
+	runMistakes(t, nil, true)
+}
+
+// TestMistakesOnNixpkgsLib: the same with the network level on nixpkgs' own lib (the
+// oldest and the newest NIXMESH_NIXPKGS_LIB entry; not run without), where a NixOS
+// deployment evaluates it: the same outcome for every mistake.
+func TestMistakesOnNixpkgsLib(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	libs := testutil.NixpkgsLibs(t)
+	for _, lib := range []string{libs[0], libs[len(libs)-1]} {
+		t.Run(testutil.LibName(lib), func(t *testing.T) {
+			runMistakes(t, []string{"--arg", "lib", "import " + lib}, false)
+		})
+	}
+}
+
+// runMistakes checks every line of testdata/mistakes.txt, with extra Nix arguments;
+// located: also require the option path and file:line of the errors (the bundled lib
+// records positions; nixpkgs' names files only).
+func runMistakes(t *testing.T, nixArgs []string, located bool) {
 	deploy := filepath.Join(testutil.RepoRoot(), "examples", "lab", "deploy.nix")
 	f, err := os.Open(filepath.Join(testutil.RepoRoot(), "cmd", "nixmesh", "testdata", "mistakes.txt"))
 	if err != nil {
@@ -44,11 +65,12 @@ func TestMistakes(t *testing.T) {
 			if err := os.WriteFile(file, []byte("{ lib, config, ... }: "+module+"\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			code, _, stderr := nixmesh(t, "-f", deploy, "check", "--", "--arg", "extraModule", file)
-			located := strings.Contains(stderr, "\n  option: ") && strings.Contains(stderr, "\n  at:     ")
+			args := append([]string{"-f", deploy, "check", "--", "--arg", "extraModule", file}, nixArgs...)
+			code, _, stderr := nixmesh(t, args...)
+			where := strings.Contains(stderr, "\n  option: ") && strings.Contains(stderr, "\n  at:     ")
 			switch kind {
 			case "error":
-				if code != exitEval || !located {
+				if code != exitEval || located && !where {
 					t.Errorf("exit %d, want 3 with the option path and file:line:\n%s", code, stderr)
 				}
 			case "error-unlocated":
