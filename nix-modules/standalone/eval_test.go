@@ -204,7 +204,7 @@ func TestEvaluationErrorsNameTheProblem(t *testing.T) {
 		{"secret in store", `{ networking.wireguard.interfaces.wg0 = { privateKey = "x"; }; }`,
 			"networking.wireguard.interfaces.wg0.privateKey' puts a secret into the Nix store"},
 		{"bad mode", `{ environment.etc.x = { text = "x"; mode = "rw"; }; }`,
-			"environment.etc.\"x\".mode' has the value `rw'"},
+			"host.nix:1'): is \"rw\"; use \"symlink\" or an octal mode"}, // with where (the toplevel checks it too)
 		{"escaping target", `{ environment.etc.x = { text = "x"; target = "../passwd"; }; }`,
 			"the target \"../passwd\" leaves /etc"},
 		{"dot component in target", `{ environment.etc.x = { text = "x"; target = "a/./b"; }; }`,
