@@ -306,7 +306,7 @@ func TestSecretsInThePlan(t *testing.T) {
 
 func TestSecretDeclarationErrors(t *testing.T) {
 	for _, c := range []struct{ def, want string }{
-		{`secrets.k.file = ./deploy.nix;`, "The option `nodes.web.secrets.k.file' is the Nix path"},
+		{`secrets.k.file = ./deploy.nix;`, "deploy.nix:1') is the Nix path"},
 		{`secrets.k = { };`, "has no source: set `command'"},
 		{`secrets.k = { command = [ "a" ]; file = "/a"; };`, "has both `command' and `file'"},
 		{`secrets.k = { command = [ "a" ]; restartOnChange = [ "nope" ]; };`, "names `nope', which is not one of the node's activation scripts"},

@@ -96,7 +96,7 @@ let
         apply = v:
           if builtins.isPath v then
             throw ''
-              The option `nodes.${node}.secrets.${name}.file' is the Nix path ${toString v}: a path value is copied into the world-readable Nix store as soon as it is used. Write it as a string instead: file = "${toString v}"; (or, relative to this file: file = toString ./<file>;)''
+              The option `nodes.${node}.secrets.${name}.file'${cross.inFiles (cross.definitionFiles options.file)} is the Nix path ${toString v}: a path value is copied into the world-readable Nix store as soon as it is used. Write it as a string instead: file = "${toString v}"; (or, relative to this file: file = toString ./<file>;)''
           else v;
         description = ''
           A file on the deploying machine whose contents are the secret: an absolute path
