@@ -76,7 +76,7 @@ let
     check = network.isIP;
   };
 
-  keyType = types.strMatching "[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=" // {
+  keyType = types.strMatching cross.wireGuardKeyRe // {
     description = "WireGuard public key (44 characters of base64, as printed by `wg pubkey')";
   };
 
@@ -86,13 +86,11 @@ let
       && builtins.substring 0 (builtins.stringLength builtins.storeDir + 1) x != builtins.storeDir + "/";
   };
 
-  endpointPattern = types.strMatching "([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+]):[0-9]{1,5}";
-  endpointType = types.addCheck endpointPattern
-    (v: let port = builtins.fromJSON (builtins.head (builtins.match ".*:0*([0-9]+)" v)); in port >= 1 && port <= 65535) // {
+  endpointType = types.addCheck (types.strMatching cross.endpointRe) cross.isEndpoint // {
     description = "endpoint `host:port' (IPv6 host in brackets, port 1 to 65535)";
   };
 
-  interfaceType = types.strMatching "[A-Za-z0-9_.+=-]{1,15}" // {
+  interfaceType = types.strMatching cross.interfaceNameRe // {
     description = "network interface name (1 to 15 letters, digits, `_', `.', `+', `=', `-')";
   };
 

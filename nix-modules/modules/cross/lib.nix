@@ -20,6 +20,21 @@ rec {
   # (tests/lib-names-nixpkgs-22.11.txt); what is newer is carried here.
   network = import ../../lib/network.nix { inherit lib; };
 
+  # `path.to.option.name' (in `FILE:LINE'): an entry of an attribute-set option and where
+  # it is defined, for messages.
+  showEntry = option: name: "${showPath (option.loc ++ [ name ])}${inFiles (attrDefinitionFiles option name)}";
+
+  # WireGuard's own formats, for the VPN module's types and the standalone host's checks.
+  # A public (or private) key: 32 bytes in base64, the last character's padding bits zero.
+  wireGuardKeyRe = "[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=";
+  # A network interface name (Linux: at most 15 characters).
+  interfaceNameRe = "[A-Za-z0-9_.+=-]{1,15}";
+  # `host:port', an IPv6 host in brackets, port 1 to 65535.
+  endpointRe = "([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+]):0*([0-9]{1,5})";
+  isEndpoint = e:
+    let m = if builtins.isString e then match endpointRe e else null; in
+    m != null && (let port = builtins.fromJSON (elemAt m 1); in port >= 1 && port <= 65535);
+
   # Whether a line is an OpenSSH public key whose base64 blob is a key of the type the
   # line names: the blob begins with the type name, encoded (here the part of it that is
   # whole base64 groups), and an ed25519 blob has a fixed length. So a key pasted under

@@ -28,21 +28,17 @@ let
   wg = config.networking.wireguard.interfaces;
   wgPath = name: rest: pathOf options.networking.wireguard.interfaces ([ name ] ++ rest);
   wgWhere = name: whereDefined options.networking.wireguard.interfaces name;
-  isWgKey = k: builtins.isString k && builtins.match "[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=" k != null;
-  isEndpoint = e:
-    let m = builtins.match "([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+]):0*([0-9]{1,5})" e; in
-    m != null && (let port = builtins.fromJSON (builtins.elemAt m 1); in port >= 1 && port <= 65535);
   wgProblems = lib.concatLists (lib.mapAttrsToList
     (name: i:
-      lib.optional (builtins.match "[A-Za-z0-9_=+.-]{1,15}" name == null)
+      lib.optional (builtins.match cross.interfaceNameRe name == null)
         "${wgPath name [ ]}${wgWhere name}: `${name}' cannot be a network interface name (1 to 15 letters, digits and _=+.-)."
       ++ map (ip: "${wgPath name [ "ips" ]}${wgWhere name}: \"${ip}\" is not an address with its prefix length (e.g. \"10.77.0.2/24\").")
         (builtins.filter (ip: !network.isCIDR ip) i.ips)
       ++ lib.concatMap
         (peer:
-          lib.optional (!isWgKey peer.publicKey)
+          lib.optional (!(builtins.isString peer.publicKey && builtins.match cross.wireGuardKeyRe peer.publicKey != null))
             "${wgPath name [ "peers" ]}${wgWhere name}: the peer key \"${toString peer.publicKey}\" is not a WireGuard public key (44 characters of base64, as `wg pubkey' prints)."
-          ++ lib.optional (peer.endpoint != null && !isEndpoint peer.endpoint)
+          ++ lib.optional (peer.endpoint != null && !cross.isEndpoint peer.endpoint)
             "${wgPath name [ "peers" ]}${wgWhere name}: the endpoint \"${peer.endpoint}\" of peer ${toString peer.publicKey} is not `host:port' (port 1 to 65535, an IPv6 host in brackets)."
           ++ map (a: "${wgPath name [ "peers" ]}${wgWhere name}: the allowed IP \"${a}\" of peer ${toString peer.publicKey} is not an address with its prefix length.")
             (builtins.filter (a: !network.isCIDR a) peer.allowedIPs))

@@ -43,8 +43,7 @@ in
   config.assertions = lib.mapAttrsToList
     (name: h: {
       assertion = (h.publicKey == null) != (h.publicKeyFile == null);
-      message = let o = options.programs.ssh.knownHosts; in
-        "${cross.showPath (o.loc ++ [ name ])}${cross.inFiles (cross.attrDefinitionFiles o name)}: knownHost ${name} must contain either a publicKey or publicKeyFile (as on NixOS)";
+      message = "${cross.showEntry options.programs.ssh.knownHosts name}: knownHost ${name} must contain either a publicKey or publicKeyFile (as on NixOS)";
     })
     config.programs.ssh.knownHosts;
 

@@ -12,8 +12,7 @@
 let
   inherit (lib) mkOption mkDefault mkIf types;
   cross = import ../../modules/cross/lib.nix { inherit lib; };
-  # `nodes.web.configuration.users.users.alice' (in `FILE:LINE'): where a user or group is.
-  where = option: name: "${cross.showPath (option.loc ++ [ name ])}${cross.inFiles (cross.attrDefinitionFiles option name)}";
+  where = cross.showEntry; # `nodes.web.configuration.users.users.alice' (in `FILE:LINE')
   freeform = types.lazyAttrsOf types.anything;
 
   userModule = { name, config, ... }: {

@@ -4,9 +4,7 @@
 { lib, config, options, ... }:
 let
   cross = import ../../modules/cross/lib.nix { inherit lib; };
-  # "`nodes.web.configuration.networking.wireguard.interfaces.wg0' (in `FILE:LINE')"
-  where = name: let o = options.networking.wireguard.interfaces; in
-    "${cross.showPath (o.loc ++ [ name ])}${cross.inFiles (cross.attrDefinitionFiles o name)}";
+  where = cross.showEntry options.networking.wireguard.interfaces;
   inherit (lib) mkOption types;
   freeform = types.lazyAttrsOf types.anything;
 
