@@ -342,30 +342,39 @@ func TestRollbackAfterAFailedActivation(t *testing.T) {
 	}
 }
 
-// A declared user that already exists (the sandbox's /etc is a copy of this machine's,
-// where Debian's `daemon` lives in /usr/sbin) is not changed, and the activation says
-// how it differs from the declaration instead of staying silent.
+// A declared user that already exists on the host is not changed, and the activation
+// says how it differs from the declaration instead of staying silent. The user is put
+// into the sandbox's copy of /etc first, so the test does not depend on this machine's
+// users.
 func TestExistingUserIsNotChangedButReported(t *testing.T) {
 	host := buildHost(t, writeFixture(t, `{
 	  networking.hostName = "existing";
-	  users.users.daemon = { isSystemUser = true; group = "daemon"; uid = 4321; home = "/var/lib/daemon-declared"; createHome = true; };
-	  users.groups.daemon = { }; # the host has it: declared as NixOS asks, left as it is
+	  users.users.nmexisting = { isSystemUser = true; group = "nmexisting"; uid = 4321; home = "/var/lib/nmexisting-declared"; createHome = true; };
+	  users.groups.nmexisting = { }; # the host has it: declared as NixOS asks, left as it is
 	}`))
 	sb := newSandbox(t)
-	before := sb.read(t, "etc/passwd")
-	if !strings.Contains(before, "\ndaemon:") && !strings.HasPrefix(before, "daemon:") {
-		t.Skip("this machine has no daemon user to collide with")
+	for file, line := range map[string]string{
+		"etc/passwd": "nmexisting:x:4999:4999:pre-existing:/var/lib/nmexisting-old:/usr/sbin/nologin\n",
+		"etc/group":  "nmexisting:x:4999:\n",
+	} {
+		f, err := os.OpenFile(sb.path(file), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteString(line); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
 	}
+	before := sb.read(t, "etc/passwd")
 	out := sb.mustRun(t, stc(host, "test"))
 	assertContains(t, "output", out,
-		"warning: user daemon already exists with uid ",
-		"not the declared 4321; existing users are not changed",
-		"warning: user daemon already exists with home ",
-		"not the declared /var/lib/daemon-declared; existing users are not changed")
+		"warning: user nmexisting already exists with uid 4999, not the declared 4321; existing users are not changed",
+		"warning: user nmexisting already exists with home /var/lib/nmexisting-old, not the declared /var/lib/nmexisting-declared; existing users are not changed")
 	if after := sb.read(t, "etc/passwd"); after != before {
 		t.Errorf("/etc/passwd changed:\n%s", after)
 	}
-	if _, err := os.Stat(sb.path("var/lib/daemon-declared")); err == nil {
+	if _, err := os.Stat(sb.path("var/lib/nmexisting-declared")); err == nil {
 		t.Errorf("the declared home of an existing user was created")
 	}
 }
