@@ -324,24 +324,44 @@ let
         (if any (p: p.order != defaultOrderPriority) kept then sort (a: b: a.order < b.order) kept else kept);
 
   # Check and merge definitions that are already plain, filtered and ordered.
+  # `checkedAndMerged` is the v2 result ({ headError; value; valueMeta; }, see types.nix):
+  # the type's own for a type with a v2 merge, else built from the check and merge.
   mergeFinal = loc: type: highestPrio: defsFinal:
     let
       isDefined = defsFinal != [ ];
+      v2 = type.merge ? v2;
+      checkedAndMerged =
+        if v2 then
+          let r = checkV2MergeCoherence loc type (type.merge.v2 { inherit loc; defs = defsFinal; }); in
+          r // { valueMeta = r.valueMeta // { _internal = { inherit type; }; }; }
+        else { headError = null; value = mergedValue; valueMeta = { }; };
       mergedValue =
         # Not defined: the type's empty value where it has one ([] for lists, the
         # defaults for a submodule, ...), as nixpkgs does.
         if !isDefined then
           (if type.emptyValue ? value then type.emptyValue.value
            else throw "The option `${showOption loc}' was accessed but has no value defined. Try setting the option.")
+        else if v2 then
+          (if checkedAndMerged.headError or null != null
+           then throw "A definition for option `${showOption loc}' is not of type `${type.description}'. TypeError: ${checkedAndMerged.headError.message}"
+           else checkedAndMerged.value)
         else if all (d: type.check d.value) defsFinal then type.merge loc defsFinal
         else
           throw "A definition for option `${showOption loc}' is not of type `${type.description}'. Definition values:${showDefs (filter (d: !(type.check d.value)) defsFinal)}";
     in
     {
-      inherit defsFinal isDefined mergedValue highestPrio;
+      inherit defsFinal isDefined mergedValue highestPrio checkedAndMerged;
       defsFinal' = { values = defsFinal; inherit highestPrio; };
       optionalValue = if isDefined then { value = mergedValue; } else { };
     };
+
+  # A type with a v2 merge must have a check that says it agrees with that merge: a
+  # check replaced by `type // { check = ...; }` would be silently ignored, as the v2
+  # merge checks the definitions itself. Returns `result` when the check agrees.
+  checkV2MergeCoherence = loc: type: result:
+    if type.check.isV2MergeCoherent or false then result
+    else throw ("The option `${showOption loc}' has a type `${type.description}' with an ad-hoc override of its check (`type // { check = ...; }'), which is incompatible with the v2 merge mechanism of this type: the override would be ignored.\n"
+      + "Please use `lib.types.addCheck' instead of `// { check = ...; }': lib.types.addCheck TYPE (value: ...).");
 
   # ----------------------------------------------------------------------------------
   # Options
@@ -373,9 +393,9 @@ let
               || (both "type" && mergedType == null);
           in
           if clash then
-            # Files only, as nixpkgs prints them (tools match this text).
-            # (Worded as nixpkgs words it: the earlier declaration first.)
-            throw "The option `${showOption loc}' in ${showFiles (map (x: toString x.file) (filter (x: isOption x.value) res.decls))} is already declared in `${toString d.file}'."
+            # Files only, as nixpkgs prints them (tools match this text): the
+            # declaration met last (in merge order) first.
+            throw "The option `${showOption loc}' in `${toString d.file}' is already declared in ${showFiles (map (x: toString x.file) (filter (x: isOption x.value) res.decls))}."
           else res // {
             attrs = res.attrs // o // (if both "type" then { type = mergedType; } else { });
             decls = res.decls ++ [ d ];
@@ -454,6 +474,7 @@ let
       declarationPositions = map declPos md.decls;
       value = addErrorContext "while evaluating the option `${showOption loc}':" (optionValue loc md merged);
       inherit (merged) isDefined highestPrio;
+      inherit (merged.checkedAndMerged) valueMeta;
       definitions = map (d: d.value) merged.defsFinal;
       files = map (d: d.file) merged.defsFinal;
       # [{ file; value; pos; }], pos = { file; line; column; } or null (nixmesh extension)
@@ -604,10 +625,12 @@ let
         });
       moduleType = lib.types.submoduleWith { inherit (evalArgs) modules; inherit specialArgs class; };
 
+      # After the given modules, in nixpkgs' order (its legacy `args`/`check`, then the
+      # module of `_module.*`).
       extraModules =
-        [ (internalModule { inherit specialArgs extendModules moduleType; }) ]
-        ++ (if args != { } then [ { _file = "<evalModules args>"; config._module.args = args; } ] else [ ])
-        ++ (if !check then [ { _file = "<evalModules check>"; config._module.check = mkOverride 1000 false; } ] else [ ]);
+        (if args != { } then [ { _file = "<evalModules args>"; config._module.args = args; } ] else [ ])
+        ++ (if !check then [ { _file = "<evalModules check>"; config._module.check = mkOverride 1000 false; } ] else [ ])
+        ++ [ (internalModule { inherit specialArgs extendModules moduleType; }) ];
 
       # The modules get `config` with a hint for the commonest cause of a recursion while
       # the modules are collected: their imports depending on the configuration. (Only
@@ -622,9 +645,15 @@ let
       collection = collectModules ctx (modules ++ extraModules);
       collected = collection.modules;
 
+      # Merged in the reverse of the collection's order, as nixpkgs merges them: the
+      # definitions of a list option come imports-of-imports first, the modules given
+      # last before those given first (`[ A B ]`, A importing A1: A1's, B's, A's).
+      # Lists, `lines` and the order of declarations and definitions in messages are
+      # then the ones NixOS gives.
+      mergeOrder = lib.lists.reverseList collected;
       merged = mergeLevel prefix [ ]
-        (map (m: { inherit (m) file; value = m.options; }) collected)
-        (map (m: { inherit (m) file; pos = null; value = m.config; }) collected);
+        (map (m: { inherit (m) file; value = m.options; }) mergeOrder)
+        (map (m: { inherit (m) file; pos = null; value = m.config; }) mergeOrder);
 
       options = merged.options;
       declared = merged.config;
@@ -698,9 +727,22 @@ let
         (mkIf condition (setAttrByPath to ((if withPriority then mkAliasAndWrapDefsWithPriority else mkAliasAndWrapDefinitions) (x: x) fromOpt)))
       ];
     };
+
+  /* Apply `f` to the value(s) a definition defines, keeping every property around them
+     (mkIf, mkMerge, mkOverride, mkOrder, mkDefinition).
+
+     Type: mapDefinitionValue :: (a -> b) -> Definition -> Definition
+
+     Example: mapDefinitionValue toString (mkForce 3) => mkForce "3" */
+  mapDefinitionValue = f: def:
+    let t = if isAttrs def then def._type or null else null; in
+    if t == "merge" then def // { contents = map (mapDefinitionValue f) def.contents; }
+    else if t == "if" || t == "override" || t == "order" then def // { content = mapDefinitionValue f def.content; }
+    else if t == "definition" then def // { value = mapDefinitionValue f def.value; }
+    else f def;
 in
 {
-  inherit evalModules mergeDefinitions;
+  inherit evalModules mergeDefinitions checkV2MergeCoherence mapDefinitionValue;
   inherit mkIf mkMerge mkOverride mkOrder;
   inherit defaultOverridePriority defaultOrderPriority;
   defaultPriority = defaultOverridePriority;
@@ -716,6 +758,7 @@ in
 
      Example: mkDefinition { file = "generated.nix"; value = 42; } */
   mkDefinition = args@{ file, value, ... }: args // { _type = "definition"; };
+
   /* Priority 1000: loses against plain definitions (100). Type: a -> Definition.
      Example: mkDefault "x" */
   mkDefault = mkOverride 1000;

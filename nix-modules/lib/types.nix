@@ -10,6 +10,17 @@
 # attrsOf, ...) merge their elements through `lib.modules.mergeDefinitions`, so
 # mkIf/mkMerge/mkOverride work inside lists and attribute sets, and pass every
 # element's position along (see options.nix for the location format in errors).
+#
+# The v2 merge protocol (nixpkgs 25.11 and later, followed here): the wrapping types'
+# `merge` is also an attribute set, still callable as `merge loc defs`, with
+# `v2 = { loc, defs }: { headError; value; valueMeta; }`. Such a type checks its
+# definitions in that call (headError: null, or { message } for the error
+# "A definition ... is not of type `T'. TypeError: MESSAGE"), and returns next to the
+# value what the merge learnt: `valueMeta.attrs.NAME` / `valueMeta.list` (the elements'
+# own valueMeta), a submodule's evaluation (`valueMeta.configuration`). Options show it
+# as `options.X.valueMeta`. The `check` of such a type says it agrees with the merge
+# (`isV2MergeCoherent`); a check replaced with `type // { check = ...; }` does not, and
+# using it is an error that points to `types.addCheck`, as in nixpkgs.
 { lib }:
 let
   inherit (builtins)
@@ -32,6 +43,23 @@ let
     let n = stringLength builtins.storeDir; in
     substring 0 (n + 1) s == builtins.storeDir + "/"
     && match "[0-9a-df-np-sv-z]{32}-[^/]+(/.*)?" (substring (n + 1) (stringLength s) s) != null;
+
+  # --- the v2 merge protocol ------------------------------------------------------------
+
+  # A `check` that agrees with its type's v2 merge.
+  coherentCheck = f: { __functor = _: f; isV2MergeCoherent = true; };
+  # A `merge` with a v2 part; called as `merge loc defs` it gives the v2 value (through
+  # `self`, so an override of `v2` is what a plain call runs too).
+  mergeV2 = v2: { __functor = self: loc: defs: (self.v2 { inherit loc defs; }).value; inherit v2; };
+  # The headError of definitions a check does not accept (null when all pass).
+  defsError = check: loc: defs:
+    let bad = filter (d: !(check d.value)) defs; in
+    if bad == [ ] then null else { message = "Definition values: ${showDefs bad}"; };
+  coherent = lib.modules.checkV2MergeCoherence;
+  # A type's v2 result, also for a type without v2 (checked with its check).
+  checkedMerge = loc: t: defs:
+    if t.merge ? v2 then coherent loc t (t.merge.v2 { inherit loc defs; })
+    else { headError = defsError t.check loc defs; value = t.merge loc defs; valueMeta = { }; };
 
   # Description with parentheses unless the inner type's class is one of `ok`.
   phrase = ok: t:
@@ -92,9 +120,10 @@ let
   isProperty = v: isAttrs v && propertyTypes ? ${v._type or ""};
 
   # Merge plain definitions (no properties) of one element: check, then merge; a value
-  # of the wrong type goes through mergeDefinitions for the usual error message.
+  # of the wrong type goes through mergeDefinitions for the usual error message, and so
+  # does every value of a type with a v2 merge (which checks as it merges).
   mergeOne = loc: type: defs:
-    if all (d: type.check d.value) defs then type.merge loc defs
+    if !(type.merge ? v2) && all (d: type.check d.value) defs then type.merge loc defs
     else (mergeDefs loc type defs).mergedValue;
 
   # Per-attribute definitions of a list of attribute-set definitions, with positions.
@@ -135,9 +164,7 @@ let
 
   separatedString = sep: mkOptionType {
     name = "separatedString";
-    description =
-      if sep == "" then "Concatenated string"
-      else "strings concatenated with ${toJSON sep}";
+    description = "strings concatenated with ${toJSON sep}";
     descriptionClass = "noun";
     check = isString;
     merge = _: defs: concatStringsSep sep (map (d: d.value) defs);
@@ -344,9 +371,18 @@ let
       merge = _: defs: any (d: d.value) defs;
     };
 
-    /* Type: `t` whose values must also pass `check` (the merge stays t's).
+    /* Type: `t` whose values must also pass `check` (the merge stays t's; with a v2
+       merge, a definition `check` refuses is the type error when `t` finds none).
        Example: addCheck types.int (x: x >= 0) */
-    addCheck = t: check: t // { check = x: t.check x && check x; };
+    addCheck = t: check:
+      if t.merge ? v2 then
+        t // {
+          check = coherentCheck (x: t.check x && check x);
+          merge = mergeV2 ({ loc, defs }:
+            let r = coherent loc t (t.merge.v2 { inherit loc defs; }); in
+            r // { headError = if r.headError != null then r.headError else defsError check loc defs; });
+        }
+      else t // { check = x: t.check x && check x; };
 
     /* Type: a value of `t` that can be a field of /etc/passwd: no `:' and no newline.
        Example: passwdEntry types.path */
@@ -464,22 +500,29 @@ let
       name = "listOf";
       description = "list of ${phrase (c: c == "noun" || c == "composite") elemType}";
       descriptionClass = "composite";
-      check = isList;
-      merge = loc: defs:
+      check = coherentCheck isList;
+      merge = mergeV2 ({ loc, defs }:
         let
           entryLoc = n: m: loc ++ [ "[definition ${toString n}-entry ${toString (m + 1)}]" ];
           entryDef = def: v: { inherit (def) file; pos = def.pos or null; value = v; };
-          # Lists without mkIf/mkMerge/... elements (the usual case) skip the
-          # per-element priority handling.
-          one = n: def:
-            if all (v: !(isProperty v)) def.value then
-              genList (m: mergeOne (entryLoc n m) elemType [ (entryDef def (elemAt def.value m)) ]) (length def.value)
+          entry = n: def: m: mergeDefs (entryLoc n m) elemType [ (entryDef def (elemAt def.value m)) ];
+          # Every element's own merge (its value when the element type has a v2 merge or
+          # the list has mkIf/mkMerge/... elements; always its valueMeta).
+          merges = genList (i: let def = elemAt defs i; in genList (entry (i + 1) def) (length def.value)) (length defs);
+          entries = filter (e: e.isDefined) (concatLists merges);
+          # Plain elements of a type without v2 (the usual case) skip the per-element
+          # priority handling.
+          one = i: def:
+            if !(elemType.merge ? v2) && all (v: !(isProperty v)) def.value then
+              genList (m: mergeOne (entryLoc (i + 1) m) elemType [ (entryDef def (elemAt def.value m)) ]) (length def.value)
             else
-              map (x: x.value) (filter (x: x ? value) (genList
-                (m: (mergeDefs (entryLoc n m) elemType [ (entryDef def (elemAt def.value m)) ]).optionalValue)
-                (length def.value)));
+              map (e: e.mergedValue) (filter (e: e.isDefined) (elemAt merges i));
         in
-        concatLists (genList (i: one (i + 1) (elemAt defs i)) (length defs));
+        {
+          headError = defsError isList loc defs;
+          value = concatLists (genList (i: one i (elemAt defs i)) (length defs));
+          valueMeta.list = map (e: e.checkedAndMerged.valueMeta) entries;
+        });
       emptyValue = { value = [ ]; };
       getSubOptions = prefix: elemType.getSubOptions (prefix ++ [ "*" ]);
       getSubModules = elemType.getSubModules;
@@ -490,12 +533,96 @@ let
 
     /* Type: a non-empty list. Example: nonEmptyListOf str */
     nonEmptyListOf = elemType:
-      let l = types.listOf elemType; in
+      let l = types.addCheck (types.listOf elemType) (x: x != [ ]); in
       l // {
         description = "non-empty ${phrase (c: c == "noun") l}";
-        check = x: isList x && x != [ ];
         emptyValue = { };
         substSubModules = m: types.nonEmptyListOf (elemType.substSubModules m);
+      };
+
+    /* Type: an ordered list of named values, `[ { NAME = VALUE; } ... ]`, each VALUE of
+       `elemType`. A definition is such a list, or an attribute set (each attribute one
+       entry). Entries are ordered by their mkOrder priority (mkBefore/mkAfter on an
+       entry, or on a value), then as defined; a name may occur several times; mkOverride
+       on a value competes with the other entries of that name. With `asAttrs`, the value
+       is an attribute set instead, several values of one name combined by
+       `mergeAttrValues NAME VALUES` (default: the list of them). valueMeta has the
+       entries' own (`attrList`), the ordered list (`attrListValue`) and the entries as
+       definitions (`definitions`, each with its file, to feed into another option).
+       Two declarations of such an option do not merge.
+       Example: attrListOf str; attrListWith { elemType = str; asAttrs = true; } */
+    attrListOf = elemType: types.attrListWith { inherit elemType; };
+
+    attrListWith = { elemType, asAttrs ? false, mergeAttrValues ? (_: values: values) }@args:
+      let
+        description = "attribute list of ${phrase (c: c == "noun" || c == "composite") elemType}";
+        accepts = x: isList x || isAttrs x;
+        inherit (lib.modules) defaultOrderPriority defaultOverridePriority mkOverride mkOrder mkDefinition;
+      in
+      mkOptionType {
+        name = "attrListOf";
+        inherit description;
+        descriptionClass = "composite";
+        check = coherentCheck accepts;
+        merge = mergeV2 ({ loc, defs }:
+          let
+            # A value's own mkOrder and mkOverride, in either nesting: the order is taken
+            # off (it sorts the entries), the override stays (the element's merge applies it).
+            unwrap = v:
+              let t = v._type or null; in
+              # (Field by field: an entry whose override loses is never looked into.)
+              if t == "order" then
+                let inner = unwrap v.content; in
+                { order = v.priority; inherit (inner) override value; }
+              else if t == "override" then
+                let inner = unwrap v.content; in
+                { override = v.priority; inherit (inner) order; value = mkOverride v.priority inner.value; }
+              else { value = v; order = defaultOrderPriority; override = defaultOverridePriority; };
+
+            bad = file: raw: why:
+              throw "A definition for option `${showOption loc}' is not of type `${description}'. ${why}.${showDefs [ { inherit file; value = raw; } ]}";
+
+            # One element of a list definition: a single-key attribute set, itself
+            # perhaps under mkOrder.
+            fromElement = file: raw:
+              let
+                ordered = (raw._type or null) == "order";
+                item = if ordered then raw.content else raw;
+                names = if isAttrs item then attrNames item else [ ];
+                u = unwrap item.${head names};
+              in
+              if !(isAttrs item) then bad file raw "Each list element must be an attribute set, but got ${typeOf item}"
+              else if length names != 1 then bad file raw "Each list element must be a single-key attribute set, but got ${toString (length names)} keys"
+              else u // { inherit file; name = head names; order = if ordered then raw.priority else u.order; };
+
+            entriesOf = d:
+              if isList d.value then map (fromElement d.file) d.value
+              else map (n: unwrap d.value.${n} // { inherit (d) file; name = n; }) (attrNames d.value);
+
+            all' = concatMap entriesOf defs;
+            # The strongest override per name; weaker entries of that name drop out.
+            strongest = foldl' (acc: e: if e.override < (acc.${e.name} or defaultOverridePriority) then acc // { ${e.name} = e.override; } else acc) { } all';
+            kept = builtins.sort (a: b: a.order < b.order)
+              (filter (e: e.override == (strongest.${e.name} or defaultOverridePriority)) all');
+            merged = filter (e: e.merge.isDefined)
+              (map (e: e // { merge = mergeDefs (loc ++ [ e.name ]) elemType [ { inherit (e) file value; } ]; }) kept);
+            ordered = map (e: { ${e.name} = e.merge.mergedValue; }) merged;
+          in
+          {
+            headError = defsError accepts loc defs;
+            value = if asAttrs then zipAttrsWith mergeAttrValues ordered else ordered;
+            valueMeta = {
+              attrList = map (e: e.merge.checkedAndMerged.valueMeta) merged;
+              attrListValue = ordered;
+              definitions = map (e: mkDefinition { inherit (e) file; value = mkOrder e.order { ${e.name} = e.merge.mergedValue; }; }) merged;
+            };
+          });
+        emptyValue = { value = if asAttrs then { } else [ ]; };
+        getSubOptions = prefix: elemType.getSubOptions (prefix ++ [ "*" ]);
+        getSubModules = elemType.getSubModules;
+        substSubModules = m: types.attrListWith (args // { elemType = elemType.substSubModules m; });
+        typeMerge = _: null;
+        nestedTypes.elemType = elemType;
       };
 
     /* Type: an attribute set whose values have type `elemType`; definitions are merged
@@ -518,26 +645,38 @@ let
       description = (if lazy then "lazy attribute set" else "attribute set")
         + " of ${phrase (c: c == "noun" || c == "composite") elemType}";
       descriptionClass = "composite";
-      check = isAttrs;
-      merge = loc: defs:
-        if lazy then
-          mapAttrs
-            (n: ds:
-              if length ds == 1 && !(isProperty (head ds).value) then mergeOne (loc ++ [ n ]) elemType ds
-              else
-                let m = mergeDefs (loc ++ [ n ]) elemType ds; in
-                if m.isDefined then m.mergedValue else (elemType.emptyValue.value or m.mergedValue))
-            (attrDefs defs)
-        else
-          let
-            merged = mapAttrs
-              (n: ds:
-                if length ds == 1 && !(isProperty (head ds).value)
-                then { value = mergeOne (loc ++ [ n ]) elemType ds; }
-                else (mergeDefs (loc ++ [ n ]) elemType ds).optionalValue)
-              (attrDefs defs);
-          in
-          listToAttrs (concatMap (n: let v = merged.${n}; in if v ? value then [ { name = n; value = v.value; } ] else [ ]) (attrNames merged));
+      check = coherentCheck isAttrs;
+      merge = mergeV2 ({ loc, defs }:
+        let
+          perAttr = attrDefs defs;
+          # Every attribute's own merge (its value when the element type has a v2 merge
+          # or a definition has properties; always its valueMeta).
+          merges = mapAttrs (n: ds: mergeDefs (loc ++ [ n ]) elemType ds) perAttr;
+          plain = ds: !(elemType.merge ? v2) && length ds == 1 && !(isProperty (head ds).value);
+        in
+        {
+          headError = defsError isAttrs loc defs;
+          value =
+            if lazy then
+              mapAttrs
+                (n: ds:
+                  if plain ds then mergeOne (loc ++ [ n ]) elemType ds
+                  else
+                    let m = merges.${n}; in
+                    if m.isDefined then m.mergedValue else (elemType.emptyValue.value or m.mergedValue))
+                perAttr
+            else
+              let
+                merged = mapAttrs
+                  (n: ds: if plain ds then { value = mergeOne (loc ++ [ n ]) elemType ds; } else merges.${n}.optionalValue)
+                  perAttr;
+              in
+              listToAttrs (concatMap (n: let v = merged.${n}; in if v ? value then [ { name = n; value = v.value; } ] else [ ]) (attrNames merged));
+          # Each attribute's own merge (evaluated only when read); attrsOf leaves out
+          # the attributes that end up undefined (mkIf false), as its value does.
+          valueMeta.attrs = mapAttrs (n: m: m.checkedAndMerged.valueMeta)
+            (if lazy then merges else lib.attrsets.filterAttrs (n: m: m.isDefined) merges);
+        });
       emptyValue = { value = { }; };
       getSubOptions = prefix: elemType.getSubOptions (prefix ++ [ "<${placeholder}>" ]);
       getSubModules = elemType.getSubModules;
@@ -618,24 +757,42 @@ let
       nestedTypes.elemType = elemType;
     };
 
-    /* Type: a value of type t1 or t2. Definitions are merged with t1 when all match t1,
-       else with t2 when all match t2, else must be a single definition.
+    /* Type: a value of type t1 or t2. Definitions are merged with t1 when t1 takes them
+       all (its check, or its v2 merge, finds no error), else with t2 when t2 does; else
+       they are a type error ("neither ... nor ..."), or, where `either` is merged
+       without that check (a freeformType of its own), one value with a warning.
        Example: either str (listOf str) */
     either = t1: t2: mkOptionType {
       name = "either";
-      description = "${phrase (c: c == "noun" || c == "conjunction") t1} or ${phrase (c: c == "noun" || c == "conjunction" || c == "composite") t2}";
+      # "positive integer, meaning >0, or string": a left side with a clause of its own
+      # gets a comma instead of parentheses.
+      description =
+        (if t1.descriptionClass or null == "nonRestrictiveClause" then "${t1.description},"
+         else phrase (c: c == "noun" || c == "conjunction") t1)
+        + " or ${phrase (c: c == "noun" || c == "conjunction" || c == "composite") t2}";
       descriptionClass = "conjunction";
-      check = x: t1.check x || t2.check x;
-      merge = loc: defs:
-        if all (d: t1.check d.value) defs then t1.merge loc defs
-        else if all (d: t2.check d.value) defs then t2.merge loc defs
-        # Neither type takes them all: merged as one value, with the warning nixpkgs
-        # gives (it happens where `either` is a freeformType, which gets the unmatched
-        # attributes as one attribute set).
-        else lib.trivial.warn
-          ("One or more definitions did not pass the type-check of the 'either' type: `${showOption loc}' is neither ${t1.description} nor ${t2.description}. Definition values:${showDefs defs}\n"
-            + "A freeformType takes all attributes no option declares as one set: write it as types.attrsOf (types.either ...). Elsewhere, give the option the type its values have. (nixpkgs makes this an error from 26.05.)")
-          (mergeOneOption loc defs);
+      check = coherentCheck (x: t1.check x || t2.check x);
+      merge = mergeV2 ({ loc, defs }:
+        let
+          r1 = checkedMerge loc t1 defs;
+          r2 = checkedMerge loc t2 defs;
+          neither = {
+            message = "The option `${showOption loc}' is neither ${t1.description} nor ${t2.description}. Definition values:${showDefs defs}";
+          };
+        in
+        if r1.headError == null then r1
+        else if r2.headError == null then r2
+        else {
+          headError = neither;
+          valueMeta.headError = neither;
+          # Neither type takes them all: merged as one value, with the warning nixpkgs
+          # gives (it happens where `either` is a freeformType, which gets the unmatched
+          # attributes as one attribute set).
+          value = lib.trivial.warn
+            ("One or more definitions did not pass the type-check of the 'either' type: ${neither.message}\n"
+              + "A freeformType takes all attributes no option declares as one set: write it as types.attrsOf (types.either ...). Elsewhere, give the option the type its values have. (nixpkgs makes this an error from 26.05.)")
+            (mergeOneOption loc defs);
+        });
       typeMerge = f':
         let
           m1 = t1.typeMerge (elemAt f'.wrapped 0).functor;
@@ -653,14 +810,29 @@ let
 
     /* Type: `finalType`, also accepting `coercedType` values converted by `coerceFunc`.
        Example: coercedTo str (s: [ s ]) (listOf str) */
-    coercedTo = coercedType: coerceFunc: finalType: mkOptionType {
+    coercedTo = coercedType: coerceFunc: finalType:
+      let accepts = x: (coercedType.check x && finalType.check (coerceFunc x)) || finalType.check x; in
+      if coercedType.getSubModules != null then
+        throw "types.coercedTo: the type to convert from cannot have submodules (it is ${coercedType.description})"
+      else mkOptionType {
       name = "coercedTo";
       description = "${phrase (c: c == "noun") finalType} or ${phrase (c: c == "noun") coercedType} convertible to it";
-      check = x: (coercedType.check x && finalType.check (coerceFunc x)) || finalType.check x;
-      merge = loc: defs:
-        finalType.merge loc (map
-          (d: if !(finalType.check d.value) && coercedType.check d.value then d // { value = coerceFunc d.value; } else d)
-          defs);
+      check = coherentCheck accepts;
+      # Every definition coercedType takes is converted (also one finalType would take
+      # as it is), as nixpkgs does.
+      merge = mergeV2 ({ loc, defs }:
+        let
+          takes = d:
+            if coercedType.merge ? v2 then (coherent loc coercedType (coercedType.merge.v2 { inherit loc; defs = [ d ]; })).headError == null
+            else coercedType.check d.value;
+          finalDefs = map (d: if takes d then d // { value = coerceFunc d.value; } else d) defs;
+        in
+        if finalType.merge ? v2 then coherent loc finalType (finalType.merge.v2 { inherit loc; defs = finalDefs; })
+        else {
+          headError = defsError accepts loc defs;
+          value = finalType.merge loc finalDefs;
+          valueMeta = { };
+        });
       emptyValue = finalType.emptyValue;
       getSubOptions = finalType.getSubOptions;
       getSubModules = finalType.getSubModules;
@@ -703,6 +875,7 @@ let
           modules = modules ++ extra;
         };
         docEval = prefix: evalWith prefix [ (nameModule (if prefix == [ ] then "<name>" else last' prefix)) ];
+        isModule = x: isAttrs x || isFunction x || types.path.check x;
       in
       mkOptionType {
         name = "submodule";
@@ -714,9 +887,16 @@ let
             if freeform == null then "submodule"
             else "open submodule of ${phrase (c: c == "noun" || c == "composite") freeform}";
         descriptionClass = null;
-        check = x: isAttrs x || isFunction x || types.path.check x;
-        merge = loc: defs:
-          (evalWith loc ([ (nameModule (if loc == [ ] then "<name>" else last' loc)) ] ++ asModules defs)).config;
+        check = coherentCheck isModule;
+        # valueMeta.configuration: the whole evaluation (options with their values and
+        # definitions), as the option's value is its `config`.
+        merge = mergeV2 ({ loc, defs }:
+          let configuration = evalWith loc ([ (nameModule (if loc == [ ] then "<name>" else last' loc)) ] ++ asModules defs); in
+          {
+            headError = defsError isModule loc defs;
+            value = configuration.config;
+            valueMeta = { inherit configuration; };
+          });
         # Not defined at all: the modules' own defaults.
         emptyValue = { value = (evalWith [ ] [ (nameModule "<name>") ]).config; };
         getSubOptions = prefix:
@@ -744,7 +924,7 @@ let
             class =
               if a.class == null then b.class
               else if b.class == null || a.class == b.class then a.class
-              else throw "A submoduleWith option is declared multiple times with conflicting class values \"${toString b.class}\" and \"${toString a.class}\".";
+              else throw "A submoduleWith option is declared multiple times with conflicting class values \"${toString a.class}\" and \"${toString b.class}\".";
           };
         };
       };

@@ -12,9 +12,14 @@
 #   { config; options; _module; graph; docs = optionAttrSetToDocList options;
 #     docsByName = { NAME = doc entry; }; }
 # A path element that is a number selects a list element.
-{ cases, mode ? "batch" }:
+#   lib    the lib to evaluate with: the bundled one unless a path is given (the
+#          opt-in run of the cases on nixpkgs' own lib, TestModuleSystemCasesOnNixpkgsLib)
+{ cases, mode ? "batch", lib ? "" }:
 let
-  lib = import ../default.nix;
+  lib' = lib;
+in
+let
+  lib = if lib' == "" then import ../default.nix else import lib';
   inherit (builtins) elemAt foldl' fromJSON head isList listToAttrs map tryEval deepSeq;
 
   root = c:

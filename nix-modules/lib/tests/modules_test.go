@@ -8,6 +8,9 @@
 //	match  PATH  JSON              FILE...   the value at PATH contains JSON (objects: subset)
 //	error  PATH  "substr"|[...]    FILE...   evaluating PATH fails; stderr has every substring
 //
+// A value or match line ending in "# bundled: REASON" tests what only the bundled lib
+// has; the others hold with nixpkgs' own lib too (TestModuleSystemCasesOnNixpkgsLib).
+//
 // PATH is a dotted path into { config, options, _module, docs, docsByName } (quote parts
 // that contain dots: config.dns."a.test".x; numbers index lists). "$M" in JSON stands
 // for the absolute path of modules/. Value cases run in one batched nix-instantiate
@@ -40,6 +43,9 @@ type msCase struct {
 	line     int
 	expected any      // value/match
 	substrs  []string // error
+	// bundledOnly: the line ends in "# bundled: REASON": what it tests is the bundled
+	// lib's own (left out of the run on nixpkgs' lib).
+	bundledOnly bool
 }
 
 func msTestsDir() string { return filepath.Join(testutil.NixModules(), "lib", "tests") }
@@ -108,6 +114,13 @@ func msParseCases(t *testing.T) []msCase {
 			t.Fatalf("cases.txt:%d: %v", n, err)
 		}
 		rest = strings.ReplaceAll(rest[pathEnd+1:], "$M", modulesDir)
+		bundledOnly := false
+		if i := strings.LastIndex(rest, " # bundled:"); i >= 0 {
+			if strings.TrimSpace(rest[i+len(" # bundled:"):]) == "" {
+				t.Fatalf("cases.txt:%d: `# bundled:' needs the reason", n)
+			}
+			rest, bundledOnly = rest[:i], true
+		}
 		dec := json.NewDecoder(strings.NewReader(rest))
 		var expected any
 		if err := dec.Decode(&expected); err != nil {
@@ -128,6 +141,8 @@ func msParseCases(t *testing.T) []msCase {
 			Files: files,
 			kind:  kind,
 			line:  n,
+
+			bundledOnly: bundledOnly,
 		}
 		switch kind {
 		case "value", "match":
@@ -164,13 +179,19 @@ func msParseCases(t *testing.T) []msCase {
 
 // msRunDriver evaluates cases with driver.nix and returns stdout and stderr.
 func msRunDriver(ctx context.Context, mode string, cases []msCase) ([]byte, []byte, error) {
+	return msRunDriverWith(ctx, "", mode, cases)
+}
+
+// msRunDriverWith is msRunDriver with another lib (a directory with default.nix; ""
+// for the bundled one).
+func msRunDriverWith(ctx context.Context, lib, mode string, cases []msCase) ([]byte, []byte, error) {
 	arg, err := json.Marshal(cases)
 	if err != nil {
 		return nil, nil, err
 	}
 	cmd := exec.CommandContext(ctx, "nix-instantiate", "--eval", "--strict", "--json",
 		filepath.Join(msTestsDir(), "driver.nix"),
-		"--argstr", "mode", mode, "--argstr", "cases", string(arg))
+		"--argstr", "mode", mode, "--argstr", "cases", string(arg), "--argstr", "lib", lib)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
@@ -312,6 +333,68 @@ func TestModuleSystemCases(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestModuleSystemCasesOnNixpkgsLib runs the value cases of cases.txt with nixpkgs' own
+// lib (each NIXMESH_NIXPKGS_LIB entry): each expected value is nixpkgs' behaviour, not
+// only the bundled lib's idea of it (the order of definitions, say). Cases marked
+// `bundled` test what only the bundled lib has (positions of definitions, its own
+// messages and introspection); they are left out here. Opt-in: needs nixpkgs' lib.
+func TestModuleSystemCasesOnNixpkgsLib(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	libs := testutil.NixpkgsLibs(t)
+	var values []msCase
+	for _, c := range msParseCases(t) {
+		if c.kind != "error" && !c.bundledOnly {
+			values = append(values, c)
+		}
+	}
+	for _, libDir := range libs {
+		t.Run(testutil.LibName(libDir), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			results := map[string]struct {
+				OK    bool `json:"ok"`
+				Value any  `json:"value"`
+			}{}
+			out, stderr, err := msRunDriverWith(ctx, libDir, "batch", values)
+			if err == nil {
+				err = json.Unmarshal(out, &results)
+			}
+			if err != nil {
+				// A case that aborts (nixpkgs' lib aborts where tryEval cannot catch it)
+				// stops the batch: then every case on its own.
+				t.Logf("batched evaluation on %s failed (%v), running the cases one by one:\n%s", libDir, err, stderr)
+				for _, c := range values {
+					c := c
+					t.Run(c.Name, func(t *testing.T) {
+						t.Parallel() // runs after the batch's context is gone: its own
+						ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+						defer cancel()
+						out, stderr, err := msRunDriverWith(ctx, libDir, "single", []msCase{c})
+						if err != nil {
+							t.Fatalf("cases.txt:%d: %s of %v does not evaluate with nixpkgs' lib (mark the case `bundled' if it tests what only the bundled lib has):\n%s", c.line, strings.Join(c.Path, "."), c.Files, stderr)
+						}
+						var got any
+						if err := json.Unmarshal(out, &got); err != nil {
+							t.Fatal(err)
+						}
+						msCheckValue(t, c, got)
+					})
+				}
+				return
+			}
+			for _, c := range values {
+				r := results[c.Name]
+				if !r.OK {
+					t.Errorf("cases.txt:%d: %s of %v does not evaluate with nixpkgs' lib (mark the case `bundled' if it tests what only the bundled lib has)", c.line, strings.Join(c.Path, "."), c.Files)
+					continue
+				}
+				msCheckValue(t, c, r.Value)
+			}
+		})
+	}
 }
 
 func TestModuleCasesSplitPath(t *testing.T) {
