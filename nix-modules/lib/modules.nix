@@ -113,9 +113,11 @@ let
   # Added to the trace of an error while the modules are collected (see `ctx` below).
   importsHint = "if you get an infinite recursion here, you probably reference `config` in `imports`; import unconditionally instead and switch what the module does with an enable option and `mkIf`.";
 
-  # Call a module function with the arguments it names (all of them for `args: ...`).
-  # Arguments come from `base` (lib, config, options, specialArgs, and specialArgs'
-  # contents) or else lazily from `config._module.args`.
+  # Call a module function with every argument of `base` (lib, config, options,
+  # specialArgs, and specialArgs' contents) and the others it names, lazily from
+  # `config._module.args`. A function without `...` is called with them all too, so
+  # `{ config }: ...` fails here as it fails on NixOS ("called with unexpected
+  # argument 'lib'").
   applyModuleArgs = file: key: ctx: f:
     let
       fn = if isFunction f then f else f.__functor f;
@@ -126,7 +128,7 @@ let
           (ctx.config._module.args.${name} or (throw
             "The module argument \"${name}\" does not exist: the module in ${which} asks for it, but it is neither a special argument nor set in `_module.args' (available: ${builtins.concatStringsSep ", " (attrNames ctx.base ++ attrNames ctx.config._module.args)}).")));
     in
-    fn (if fargs == { } then ctx.base else mapAttrs (name: _: lookup name) fargs);
+    fn (if fargs == { } then ctx.base else ctx.base // mapAttrs (name: _: lookup name) (removeAttrs fargs (attrNames ctx.base)));
 
   # A module as the rest of the evaluation sees it.
   normalize = ctx: file: key: m:
@@ -258,22 +260,30 @@ let
   # here: it becomes a deferred entry whose priority is already known, and `selectPrio`
   # expands it only when that priority can win. So `default = throw "..."` is never
   # forced once the option is set, as with nixpkgs.
+  #
+  # The properties nest at an option as nixpkgs lets them: mkMerge and mkIf (and
+  # mkDefinition) outermost, then one mkOverride, then one mkOrder. Anything inside
+  # those is the value itself, so `mkForce (mkIf c x)`, `mkBefore (mkForce x)` or
+  # `default = mkIf c x` are type errors here as on NixOS (not quietly accepted, to fail
+  # only there). (At attribute-set levels mkIf and mkMerge do go inside mkOverride:
+  # pushDown moves them down to the options.)
   peel = loc: def: prio: order: v:
-    let t = if isAttrs v then v._type or null else null; in
-    if t == "merge" then concatMap (peel loc def prio order) v.contents
-    else if t == "if" then
+    let
+      t = if isAttrs v then v._type or null else null;
+      outermost = prio == null && order == null;
+    in
+    if outermost && t == "merge" then concatMap (peel loc def prio order) v.contents
+    else if outermost && t == "if" then
       (if v.condition == true then peel loc def prio order v.content
        else if v.condition == false then [ ]
        else throw "mkIf called with a non-Boolean condition (${typeOf v.condition}) in a definition of option `${showOption loc}':${showDefs [ def ]}")
-    else if t == "override" then
-      (if prio == null
-       then [ { deferred = true; prio = v.priority; inherit def order; content = v.content; } ]
-       else peel loc def prio order v.content)
-    else if t == "order" then peel loc def prio (if order == null then v.priority else order) v.content
-    # mkDefinition: another file (and no position) for the definition; recognised only
-    # where mkIf and mkMerge may stand, not under mkOverride or mkOrder (as nixpkgs).
-    else if t == "definition" && prio == null && order == null then
-      peel loc (def // { file = v.file; pos = null; }) prio order v.value
+    # mkDefinition: another file (and no position) for the definition; inside it, only
+    # mkOverride and mkOrder.
+    else if outermost && t == "definition" then
+      peelDefinition loc (def // { file = v.file; pos = null; }) v.value
+    else if outermost && t == "override" then
+      [ { deferred = true; prio = v.priority; inherit def order; content = v.content; } ]
+    else if order == null && t == "order" then peel loc def prio v.priority v.content
     else [
       (def // {
         value = v;
@@ -281,6 +291,12 @@ let
         order = if order == null then defaultOrderPriority else order;
       })
     ];
+
+  peelDefinition = loc: def: v:
+    let t = if isAttrs v then v._type or null else null; in
+    if t == "merge" || t == "if" || t == "definition" then
+      [ (def // { value = v; prio = defaultOverridePriority; order = defaultOrderPriority; }) ]
+    else peel loc def null null v;
 
   # Keep the entries of the highest priority (lowest number), expanding deferred ones only
   # at that priority; when they all vanish (mkIf false inside), the next priority wins.
@@ -343,17 +359,25 @@ let
            else throw "The option `${showOption loc}' was accessed but has no value defined. Try setting the option.")
         else if v2 then
           (if checkedAndMerged.headError or null != null
-           then throw "A definition for option `${showOption loc}' is not of type `${type.description}'. TypeError: ${checkedAndMerged.headError.message}"
+           then throw "A definition for option `${showOption loc}' is not of type `${type.description}'. TypeError: ${checkedAndMerged.headError.message}${nestingHint defsFinal}"
            else checkedAndMerged.value)
         else if all (d: type.check d.value) defsFinal then type.merge loc defsFinal
         else
-          throw "A definition for option `${showOption loc}' is not of type `${type.description}'. Definition values:${showDefs (filter (d: !(type.check d.value)) defsFinal)}";
+          let bad = filter (d: !(type.check d.value)) defsFinal; in
+          throw "A definition for option `${showOption loc}' is not of type `${type.description}'. Definition values:${showDefs bad}${nestingHint bad}";
     in
     {
       inherit defsFinal isDefined mergedValue highestPrio checkedAndMerged;
       defsFinal' = { values = defsFinal; inherit highestPrio; };
       optionalValue = if isDefined then { value = mergedValue; } else { };
     };
+
+  # Said after a type error whose value is a property left where NixOS takes it as the
+  # value (see `peel`).
+  nestingHint = defs:
+    if any (d: isProperty d.value) defs then
+      "\nThe value is a property (mkIf, mkMerge, mkOverride/mkDefault/mkForce, mkOrder/mkBefore/mkAfter) nested where the module system takes it as the value, on NixOS too: mkMerge and mkIf go outermost, then one mkOverride, then one mkOrder (write `mkIf c (mkForce x)', not `mkForce (mkIf c x)'; an option's default takes no mkIf or mkMerge)."
+    else "";
 
   # A type with a v2 merge must have a check that says it agrees with that merge: a
   # check replaced by `type // { check = ...; }` would be silently ignored, as the v2

@@ -272,10 +272,12 @@ let
       check = x: isString x && match "[[:space:]]*" x == null; merge = mergeEqualOption;
     };
 
-    /* Type: a string on one line (a final newline is allowed). */
+    /* Type: a string on one line: no carriage return, and a final newline allowed but
+       removed from the value. */
     singleLineStr = simple {
       name = "singleLineStr"; description = "(optionally newline-terminated) single-line string"; descriptionClass = "noun";
-      check = x: isString x && match "[^\n]*\n?" x != null; merge = mergeEqualOption;
+      check = x: isString x && match "[^\n\r]*\n?" x != null;
+      merge = loc: defs: lib.strings.removeSuffix "\n" (mergeEqualOption loc defs);
     };
 
     /* Type: a string matching a POSIX extended regular expression (whole string).

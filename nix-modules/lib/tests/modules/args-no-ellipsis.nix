@@ -1,4 +1,5 @@
-# A function without `...`: only the arguments it names are passed.
+# A function without `...`: called with every module argument, as nixpkgs calls it, so
+# it fails ("called with unexpected argument").
 { config }: {
   list = [ "no-ellipsis-${toString config.int}" ];
 }
