@@ -402,10 +402,15 @@ let
 
   mergeOptionDecls' = loc: decls:
     let
+      # As nixpkgs folds them: an attribute two declarations both give (other than the
+      # clashing ones below and a mergeable type) comes from the one met first, and the
+      # modules of the resulting submodule type are each declaration's in reverse
+      # (each one's put before those met earlier).
       step = res: d:
         if !isOption d.value then
           res // {
-            extra = res.extra ++ [ { _file = d.file; options = d.value; } ];
+            extra = true;
+            subs = [ { _file = d.file; options = d.value; } ] ++ res.subs;
             decls = res.decls ++ [ d ];
           }
         else
@@ -415,30 +420,33 @@ let
             mergedType = if both "type" then res.attrs.type.typeMerge o.type.functor else null;
             clash = both "default" || both "example" || both "description" || both "apply"
               || (both "type" && mergedType == null);
+            ownSubs = o.type.getSubModules or null;
           in
           if clash then
             # Files only, as nixpkgs prints them (tools match this text): the
             # declaration met last (in merge order) first.
             throw "The option `${showOption loc}' in `${toString d.file}' is already declared in ${showFiles (map (x: toString x.file) (filter (x: isOption x.value) res.decls))}."
           else res // {
-            attrs = res.attrs // o // (if both "type" then { type = mergedType; } else { });
+            attrs = o // res.attrs // (if both "type" then { type = mergedType; } else { });
             decls = res.decls ++ [ d ];
             defaultDecl = if o ? default then d else res.defaultDecl;
+            subs = (if ownSubs == null then [ ] else map (m: { _file = d.file; imports = [ m ]; }) ownSubs) ++ res.subs;
           };
-      res = foldl' step { attrs = { }; extra = [ ]; decls = [ ]; defaultDecl = null; } decls;
+      res = foldl' step { attrs = { }; extra = false; subs = [ ]; decls = [ ]; defaultDecl = null; } decls;
       type0 = res.attrs.type or lib.types.unspecified;
     in
     {
       inherit (res) attrs decls defaultDecl;
       type =
-        if res.extra == [ ] then type0
-        else if type0.getSubModules or null == null then
+        if type0.getSubModules or null != null then type0.substSubModules res.subs
+        else if !res.extra then type0
+        else
           let
             optionFiles = map (d: toString d.file) (filter (d: isOption d.value) res.decls);
-            nested = concatMap (e: map (n: "\n- option(s) with prefix `${showOption (loc ++ [ n ])}' in module `${toString e._file}'") (attrNames e.options)) res.extra;
+            extras = filter (d: !isOption d.value) res.decls;
+            nested = concatMap (e: map (n: "\n- option(s) with prefix `${showOption (loc ++ [ n ])}' in module `${toString e.file}'") (attrNames e.value)) extras;
           in
-          throw "The option `${showOption loc}' in module ${showFiles optionFiles} would be a parent of the following options, but its type `${res.attrs.type.description or "<no description>"}' does not support nested options.${builtins.concatStringsSep "" nested}"
-        else type0.substSubModules (type0.getSubModules ++ res.extra);
+          throw "The option `${showOption loc}' in module ${showFiles optionFiles} would be a parent of the following options, but its type `${res.attrs.type.description or "<no description>"}' does not support nested options.${builtins.concatStringsSep "" nested}";
     };
 
   locOf = d: lib.options.showDefLocation d;
