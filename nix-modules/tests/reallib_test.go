@@ -2,10 +2,8 @@ package nixmodulestests
 
 import (
 	"bytes"
-	"encoding/json"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -33,9 +31,8 @@ func evalPlanArgs(t *testing.T, file string, extra ...string) map[string]any {
 }
 
 // comparable drops what legitimately differs between libs: `files' (nixpkgs' lib knows
-// no file for an inline module's definitions) and the order of list elements (the two
-// module systems collect definitions in different orders; no option the framework sets
-// gives list order a meaning).
+// no file for an inline module's definitions). Lists are compared in order: the bundled
+// lib merges modules in nixpkgs' order, so a list option comes out the same on both.
 func comparable(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
@@ -48,28 +45,12 @@ func comparable(v any) any {
 		return out
 	case []any:
 		out := make([]any, len(x))
-		keys := make([]string, len(x))
 		for i, e := range x {
 			out[i] = comparable(e)
-			b, _ := json.Marshal(out[i])
-			keys[i] = string(b)
 		}
-		sort.Sort(byKey{out, keys})
 		return out
 	}
 	return v
-}
-
-type byKey struct {
-	v    []any
-	keys []string
-}
-
-func (b byKey) Len() int           { return len(b.v) }
-func (b byKey) Less(i, j int) bool { return b.keys[i] < b.keys[j] }
-func (b byKey) Swap(i, j int) {
-	b.v[i], b.v[j] = b.v[j], b.v[i]
-	b.keys[i], b.keys[j] = b.keys[j], b.keys[i]
 }
 
 // TestRealLibSameResults evaluates each deployment's plan with nixpkgs' real lib at the
