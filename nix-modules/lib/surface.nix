@@ -90,6 +90,8 @@ let
     # the lib's own, or gone from nixpkgs
     "cartesianProductOfSets" "mapAttrsFlatten" "literalExample" "mkPackageOptionMD" "optionsToList" "showDefLocation"
     "showValue" "toPretty" "defaultPriority" "literalCode" "checkV2MergeCoherence"
+    # nixpkgs has it in lib.modules only
+    "mapDefinitionValue"
   ];
 
   publicSections =
