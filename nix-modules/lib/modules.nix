@@ -128,7 +128,7 @@ let
           (ctx.config._module.args.${name} or (throw
             "The module argument \"${name}\" does not exist: the module in ${which} asks for it, but it is neither a special argument nor set in `_module.args' (available: ${builtins.concatStringsSep ", " (attrNames ctx.base ++ attrNames ctx.config._module.args)}).")));
     in
-    fn (if fargs == { } then ctx.base else ctx.base // mapAttrs (name: _: lookup name) (removeAttrs fargs (attrNames ctx.base)));
+    fn (if fargs == { } then ctx.base else ctx.base // mapAttrs (name: _: lookup name) fargs);
 
   # A module as the rest of the evaluation sees it.
   normalize = ctx: file: key: m:
@@ -342,35 +342,50 @@ let
   # Check and merge definitions that are already plain, filtered and ordered.
   # `checkedAndMerged` is the v2 result ({ headError; value; valueMeta; }, see types.nix):
   # the type's own for a type with a v2 merge, else built from the check and merge.
+  # (Two functions, so that the common case allocates no more than it used to.)
   mergeFinal = loc: type: highestPrio: defsFinal:
+    if type.merge ? v2 then mergeFinalV2 loc type highestPrio defsFinal
+    else
+      let
+        isDefined = defsFinal != [ ];
+        mergedValue =
+          if !isDefined then emptyOrThrow loc type
+          else if all (d: type.check d.value) defsFinal then type.merge loc defsFinal
+          else
+            let bad = filter (d: !(type.check d.value)) defsFinal; in
+            throw "A definition for option `${showOption loc}' is not of type `${type.description}'. Definition values:${showDefs bad}${nestingHint bad}";
+      in
+      {
+        inherit defsFinal isDefined mergedValue highestPrio;
+        defsFinal' = { values = defsFinal; inherit highestPrio; };
+        optionalValue = if isDefined then { value = mergedValue; } else { };
+        checkedAndMerged = { headError = null; value = mergedValue; valueMeta = { }; };
+      };
+
+  mergeFinalV2 = loc: type: highestPrio: defsFinal:
     let
       isDefined = defsFinal != [ ];
-      v2 = type.merge ? v2;
-      checkedAndMerged =
-        if v2 then
-          let r = checkV2MergeCoherence loc type (type.merge.v2 { inherit loc; defs = defsFinal; }); in
-          r // { valueMeta = r.valueMeta // { _internal = { inherit type; }; }; }
-        else { headError = null; value = mergedValue; valueMeta = { }; };
+      # (checkV2MergeCoherence, inlined: this runs for every attrsOf, listOf, submodule.)
+      r = if type.check.isV2MergeCoherent or false then type.merge.v2 { inherit loc; defs = defsFinal; }
+        else checkV2MergeCoherence loc type null;
       mergedValue =
-        # Not defined: the type's empty value where it has one ([] for lists, the
-        # defaults for a submodule, ...), as nixpkgs does.
-        if !isDefined then
-          (if type.emptyValue ? value then type.emptyValue.value
-           else throw "The option `${showOption loc}' was accessed but has no value defined. Try setting the option.")
-        else if v2 then
-          (if checkedAndMerged.headError or null != null
-           then throw "A definition for option `${showOption loc}' is not of type `${type.description}'. TypeError: ${checkedAndMerged.headError.message}${nestingHint defsFinal}"
-           else checkedAndMerged.value)
-        else if all (d: type.check d.value) defsFinal then type.merge loc defsFinal
-        else
-          let bad = filter (d: !(type.check d.value)) defsFinal; in
-          throw "A definition for option `${showOption loc}' is not of type `${type.description}'. Definition values:${showDefs bad}${nestingHint bad}";
+        if !isDefined then emptyOrThrow loc type
+        else if r.headError or null != null
+        then throw "A definition for option `${showOption loc}' is not of type `${type.description}'. TypeError: ${r.headError.message}${nestingHint defsFinal}"
+        else r.value;
     in
     {
-      inherit defsFinal isDefined mergedValue highestPrio checkedAndMerged;
+      inherit defsFinal isDefined mergedValue highestPrio;
       defsFinal' = { values = defsFinal; inherit highestPrio; };
       optionalValue = if isDefined then { value = mergedValue; } else { };
+      checkedAndMerged = { inherit (r) headError value; valueMeta = r.valueMeta // { _internal = { inherit type; }; }; };
     };
+
+  # Not defined: the type's empty value where it has one ([] for lists, the defaults for
+  # a submodule, ...), as nixpkgs does.
+  emptyOrThrow = loc: type:
+    if type.emptyValue ? value then type.emptyValue.value
+    else throw "The option `${showOption loc}' was accessed but has no value defined. Try setting the option.";
 
   # Said after a type error whose value is a property left where NixOS takes it as the
   # value (see `peel`).

@@ -53,8 +53,8 @@ let
   mergeV2 = v2: { __functor = self: loc: defs: (self.v2 { inherit loc defs; }).value; inherit v2; };
   # The headError of definitions a check does not accept (null when all pass).
   defsError = check: loc: defs:
-    let bad = filter (d: !(check d.value)) defs; in
-    if bad == [ ] then null else { message = "Definition values: ${showDefs bad}"; };
+    if all (d: check d.value) defs then null
+    else { message = "Definition values: ${showDefs (filter (d: !(check d.value)) defs)}"; };
   coherent = lib.modules.checkV2MergeCoherence;
   # A type's v2 result, also for a type without v2 (checked with its check).
   checkedMerge = loc: t: defs:
