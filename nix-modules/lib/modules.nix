@@ -362,16 +362,17 @@ let
         checkedAndMerged = { headError = null; value = mergedValue; valueMeta = { }; };
       };
 
+  # (The coherence check is inlined in the two functions below, which run for every
+  # attrsOf, listOf and submodule, and so are the helpers: each curried argument is a
+  # function call to Nix.)
   mergeFinalV2 = loc: type: highestPrio: defsFinal:
     let
       isDefined = defsFinal != [ ];
-      # (checkV2MergeCoherence, inlined: this runs for every attrsOf, listOf, submodule.)
       r = if type.check.isV2MergeCoherent or false then type.merge.v2 { inherit loc; defs = defsFinal; }
         else checkV2MergeCoherence loc type null;
       mergedValue =
         if !isDefined then emptyOrThrow loc type
-        else if r.headError or null != null
-        then throw "A definition for option `${showOption loc}' is not of type `${type.description}'. TypeError: ${r.headError.message}${nestingHint defsFinal}"
+        else if r.headError or null != null then throw (v2Error loc type defsFinal r)
         else r.value;
     in
     {
@@ -380,6 +381,24 @@ let
       optionalValue = if isDefined then { value = mergedValue; } else { };
       checkedAndMerged = { inherit (r) headError value; valueMeta = r.valueMeta // { _internal = { inherit type; }; }; };
     };
+
+  # The merge of plain definitions (no property; defined) of a type with a v2 merge, for
+  # the elements of attrsOf and listOf: mergeDefinitions' result without its bookkeeping.
+  mergePlainV2 = loc: type: defs:
+    let
+      r = if type.check.isV2MergeCoherent or false then type.merge.v2 { inherit loc defs; }
+        else checkV2MergeCoherence loc type null;
+      mergedValue = if r.headError or null != null then throw (v2Error loc type defs r) else r.value;
+    in
+    {
+      isDefined = true;
+      inherit mergedValue;
+      optionalValue = { value = mergedValue; };
+      checkedAndMerged = { inherit (r) headError value; valueMeta = r.valueMeta // { _internal = { inherit type; }; }; };
+    };
+
+  v2Error = loc: type: defs: r:
+    "A definition for option `${showOption loc}' is not of type `${type.description}'. TypeError: ${r.headError.message}${nestingHint defs}";
 
   # Not defined: the type's empty value where it has one ([] for lists, the defaults for
   # a submodule, ...), as nixpkgs does.
@@ -445,7 +464,7 @@ let
             attrs = o // res.attrs // (if both "type" then { type = mergedType; } else { });
             decls = res.decls ++ [ d ];
             defaultDecl = if o ? default then d else res.defaultDecl;
-            subs = (if ownSubs == null then [ ] else map (m: { _file = d.file; imports = [ m ]; }) ownSubs) ++ res.subs;
+            subs = (if ownSubs == null then [ ] else ownSubs) ++ res.subs;
           };
       res = foldl' step { attrs = { }; extra = false; subs = [ ]; decls = [ ]; defaultDecl = null; } decls;
       type0 = res.attrs.type or lib.types.unspecified;
@@ -789,7 +808,7 @@ let
     else f def;
 in
 {
-  inherit evalModules mergeDefinitions checkV2MergeCoherence mapDefinitionValue;
+  inherit evalModules mergeDefinitions checkV2MergeCoherence mergePlainV2 mapDefinitionValue;
   inherit mkIf mkMerge mkOverride mkOrder;
   inherit defaultOverridePriority defaultOrderPriority;
   defaultPriority = defaultOverridePriority;

@@ -67,7 +67,7 @@ let
     attrsets = [ "cartesianProductOfSets" "mapAttrsFlatten" ];
     options = [ "defaultTypeMerge" "isOptionType" "isType" "literalExample" "mkOptionType" "mkPackageOptionMD"
       "optionsToList" "setType" "showDefLocation" "showValue" "toPretty" ];
-    modules = [ "defaultPriority" "checkV2MergeCoherence" ];
+    modules = [ "defaultPriority" "checkV2MergeCoherence" "mergePlainV2" ];
     types = [ "isStringLike" "string" ];
   };
 
@@ -89,7 +89,7 @@ let
     "toGNUCommandLine" "toGNUCommandLineShell" "toCommandLine" "toCommandLineGNU" "toCommandLineShell" "toCommandLineShellGNU"
     # the lib's own, or gone from nixpkgs
     "cartesianProductOfSets" "mapAttrsFlatten" "literalExample" "mkPackageOptionMD" "optionsToList" "showDefLocation"
-    "showValue" "toPretty" "defaultPriority" "literalCode" "checkV2MergeCoherence"
+    "showValue" "toPretty" "defaultPriority" "literalCode" "checkV2MergeCoherence" "mergePlainV2"
     # nixpkgs has it in lib.modules only
     "mapDefinitionValue"
   ];

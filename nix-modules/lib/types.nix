@@ -48,18 +48,21 @@ let
 
   # A `check` that agrees with its type's v2 merge.
   coherentCheck = f: { __functor = _: f; isV2MergeCoherent = true; };
+  # Made once, not with every type.
+  listCheck = coherentCheck isList;
+  attrsCheck = coherentCheck isAttrs;
   # A `merge` with a v2 part; called as `merge loc defs` it gives the v2 value (through
   # `self`, so an override of `v2` is what a plain call runs too).
   mergeV2 = v2: { __functor = self: loc: defs: (self.v2 { inherit loc defs; }).value; inherit v2; };
   # The headError of definitions a check does not accept (null when all pass).
-  defsError = check: loc: defs:
+  defsError = check: defs:
     if all (d: check d.value) defs then null
     else { message = "Definition values: ${showDefs (filter (d: !(check d.value)) defs)}"; };
   coherent = lib.modules.checkV2MergeCoherence;
   # A type's v2 result, also for a type without v2 (checked with its check).
   checkedMerge = loc: t: defs:
     if t.merge ? v2 then coherent loc t (t.merge.v2 { inherit loc defs; })
-    else { headError = defsError t.check loc defs; value = t.merge loc defs; valueMeta = { }; };
+    else { headError = defsError t.check defs; value = t.merge loc defs; valueMeta = { }; };
 
   # Description with parentheses unless the inner type's class is one of `ok`.
   phrase = ok: t:
@@ -382,7 +385,7 @@ let
           check = coherentCheck (x: t.check x && check x);
           merge = mergeV2 ({ loc, defs }:
             let r = coherent loc t (t.merge.v2 { inherit loc defs; }); in
-            r // { headError = if r.headError != null then r.headError else defsError check loc defs; });
+            r // { headError = if r.headError != null then r.headError else defsError check defs; });
         }
       else t // { check = x: t.check x && check x; };
 
@@ -502,12 +505,15 @@ let
       name = "listOf";
       description = "list of ${phrase (c: c == "noun" || c == "composite") elemType}";
       descriptionClass = "composite";
-      check = coherentCheck isList;
+      check = listCheck;
       merge = mergeV2 ({ loc, defs }:
         let
           entryLoc = n: m: loc ++ [ "[definition ${toString n}-entry ${toString (m + 1)}]" ];
           entryDef = def: v: { inherit (def) file; pos = def.pos or null; value = v; };
-          entry = n: def: m: mergeDefs (entryLoc n m) elemType [ (entryDef def (elemAt def.value m)) ];
+          entry = n: def: m:
+            let v = elemAt def.value m; in
+            if elemType.merge ? v2 && !(isProperty v) then lib.modules.mergePlainV2 (entryLoc n m) elemType [ (entryDef def v) ]
+            else mergeDefs (entryLoc n m) elemType [ (entryDef def v) ];
           # Every element's own merge (its value when the element type has a v2 merge or
           # the list has mkIf/mkMerge/... elements; always its valueMeta).
           merges = genList (i: let def = elemAt defs i; in genList (entry (i + 1) def) (length def.value)) (length defs);
@@ -521,7 +527,7 @@ let
               map (e: e.mergedValue) (filter (e: e.isDefined) (elemAt merges i));
         in
         {
-          headError = defsError isList loc defs;
+          headError = defsError isList defs;
           value = concatLists (genList (i: one i (elemAt defs i)) (length defs));
           valueMeta.list = map (e: e.checkedAndMerged.valueMeta) entries;
         });
@@ -611,7 +617,7 @@ let
             ordered = map (e: { ${e.name} = e.merge.mergedValue; }) merged;
           in
           {
-            headError = defsError accepts loc defs;
+            headError = defsError accepts defs;
             value = if asAttrs then zipAttrsWith mergeAttrValues ordered else ordered;
             valueMeta = {
               attrList = map (e: e.merge.checkedAndMerged.valueMeta) merged;
@@ -647,17 +653,21 @@ let
       description = (if lazy then "lazy attribute set" else "attribute set")
         + " of ${phrase (c: c == "noun" || c == "composite") elemType}";
       descriptionClass = "composite";
-      check = coherentCheck isAttrs;
+      check = attrsCheck;
       merge = mergeV2 ({ loc, defs }:
         let
           perAttr = attrDefs defs;
           # Every attribute's own merge (its value when the element type has a v2 merge
           # or a definition has properties; always its valueMeta).
-          merges = mapAttrs (n: ds: mergeDefs (loc ++ [ n ]) elemType ds) perAttr;
+          merges = mapAttrs
+            (n: ds:
+              if elemType.merge ? v2 && length ds == 1 && !(isProperty (head ds).value) then lib.modules.mergePlainV2 (loc ++ [ n ]) elemType ds
+              else mergeDefs (loc ++ [ n ]) elemType ds)
+            perAttr;
           plain = ds: !(elemType.merge ? v2) && length ds == 1 && !(isProperty (head ds).value);
         in
         {
-          headError = defsError isAttrs loc defs;
+          headError = defsError isAttrs defs;
           value =
             if lazy then
               mapAttrs
@@ -831,7 +841,7 @@ let
         in
         if finalType.merge ? v2 then coherent loc finalType (finalType.merge.v2 { inherit loc; defs = finalDefs; })
         else {
-          headError = defsError accepts loc defs;
+          headError = defsError accepts defs;
           value = finalType.merge loc finalDefs;
           valueMeta = { };
         });
@@ -895,7 +905,7 @@ let
         merge = mergeV2 ({ loc, defs }:
           let configuration = evalWith loc ([ (nameModule (if loc == [ ] then "<name>" else last' loc)) ] ++ asModules defs); in
           {
-            headError = defsError isModule loc defs;
+            headError = defsError isModule defs;
             value = configuration.config;
             valueMeta = { inherit configuration; };
           });
