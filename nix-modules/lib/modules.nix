@@ -464,7 +464,9 @@ let
             attrs = o // res.attrs // (if both "type" then { type = mergedType; } else { });
             decls = res.decls ++ [ d ];
             defaultDecl = if o ? default then d else res.defaultDecl;
-            subs = (if ownSubs == null then [ ] else ownSubs) ++ res.subs;
+            # Each wrapped with its declaration's file, as nixpkgs does: that puts them a
+            # level deeper in the collection, and so in nixpkgs' order.
+            subs = (if ownSubs == null then [ ] else map (m: { _file = d.file; imports = [ m ]; }) ownSubs) ++ res.subs;
           };
       res = foldl' step { attrs = { }; extra = false; subs = [ ]; decls = [ ]; defaultDecl = null; } decls;
       type0 = res.attrs.type or lib.types.unspecified;
