@@ -17,8 +17,9 @@ import (
 // TestRandomModulesMatchNixpkgs evaluates random sets of modules, the same with the
 // bundled lib and with nixpkgs' own (the newest NIXMESH_NIXPKGS_LIB entry), and wants
 // the same result from both: each set's values, or an error from both. The modules
-// define list, int, lines, attrsOf and nested-submodule options, through imports two
-// levels deep, with mkIf, mkMerge, mkOverride and mkOrder in random nestings (some
+// define list, int, lines, attrsOf and nested-submodule options (that submodule declared
+// a second time in a third of the sets), through imports two levels deep, with mkIf,
+// mkMerge, mkOverride and mkOrder in random nestings (some
 // nestings nixpkgs refuses: then both must fail). This is what found that the bundled
 // lib merged modules in the opposite order to nixpkgs (lists and lines came out
 // reversed against NixOS) and accepted mkForce (mkIf ..) and mkIf in a default, which
@@ -109,6 +110,8 @@ let
       sub = mkOption { type = types.submodule { options.l = mkOption { type = types.listOf types.int; default = [ ]; }; }; default = { }; };
     };
   };
+  # A second declaration of sub, its type with a module of its own that defines the list.
+  decl2 = { options.sub = mkOption { type = types.submodule { config.l = [ 7 ]; }; }; };
   run = n: mods:
     let
       r = builtins.tryEval (
@@ -120,8 +123,16 @@ in [
 `)
 	for i := 0; i < n; i++ {
 		fmt.Fprintf(&b, "  (run %d [", i)
-		for m := 0; m < 1+r.Intn(4); m++ {
-			b.WriteString(" " + randomModule(r, 0))
+		mods := make([]string, 1+r.Intn(4))
+		for m := range mods {
+			mods[m] = randomModule(r, 0)
+		}
+		if r.Intn(3) == 0 {
+			at := r.Intn(len(mods) + 1)
+			mods = append(mods[:at], append([]string{"decl2"}, mods[at:]...)...)
+		}
+		for _, m := range mods {
+			b.WriteString(" " + m)
 		}
 		b.WriteString(" ])\n")
 	}
