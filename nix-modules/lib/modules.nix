@@ -397,6 +397,14 @@ let
       checkedAndMerged = { inherit (r) headError value; valueMeta = r.valueMeta // { _internal = { inherit type; }; }; };
     };
 
+  # Its value alone (what the value of attrsOf and listOf needs; no record).
+  mergePlainV2Value = loc: type: defs:
+    let
+      r = if type.check.isV2MergeCoherent or false then type.merge.v2 { inherit loc defs; }
+        else checkV2MergeCoherence loc type null;
+    in
+    if r.headError or null != null then throw (v2Error loc type defs r) else r.value;
+
   v2Error = loc: type: defs: r:
     "A definition for option `${showOption loc}' is not of type `${type.description}'. TypeError: ${r.headError.message}${nestingHint defs}";
 
@@ -810,7 +818,7 @@ let
     else f def;
 in
 {
-  inherit evalModules mergeDefinitions checkV2MergeCoherence mergePlainV2 mapDefinitionValue;
+  inherit evalModules mergeDefinitions checkV2MergeCoherence mergePlainV2 mergePlainV2Value mapDefinitionValue;
   inherit mkIf mkMerge mkOverride mkOrder;
   inherit defaultOverridePriority defaultOrderPriority;
   defaultPriority = defaultOverridePriority;

@@ -67,7 +67,7 @@ let
     attrsets = [ "cartesianProductOfSets" "mapAttrsFlatten" ];
     options = [ "defaultTypeMerge" "isOptionType" "isType" "literalExample" "mkOptionType" "mkPackageOptionMD"
       "optionsToList" "setType" "showDefLocation" "showValue" "toPretty" ];
-    modules = [ "defaultPriority" "checkV2MergeCoherence" "mergePlainV2" ];
+    modules = [ "defaultPriority" "checkV2MergeCoherence" "mergePlainV2" "mergePlainV2Value" ];
     types = [ "isStringLike" "string" ];
   };
 
@@ -89,7 +89,7 @@ let
     "toGNUCommandLine" "toGNUCommandLineShell" "toCommandLine" "toCommandLineGNU" "toCommandLineShell" "toCommandLineShellGNU"
     # the lib's own, or gone from nixpkgs
     "cartesianProductOfSets" "mapAttrsFlatten" "literalExample" "mkPackageOptionMD" "optionsToList" "showDefLocation"
-    "showValue" "toPretty" "defaultPriority" "literalCode" "checkV2MergeCoherence" "mergePlainV2"
+    "showValue" "toPretty" "defaultPriority" "literalCode" "checkV2MergeCoherence" "mergePlainV2" "mergePlainV2Value"
     # nixpkgs has it in lib.modules only
     "mapDefinitionValue"
   ];

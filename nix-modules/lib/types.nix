@@ -501,36 +501,41 @@ let
 
     /* Type: a list whose elements have type `elemType`; definitions are concatenated.
        Example: listOf str */
-    listOf = elemType: mkOptionType {
+    listOf = elemType:
+      let
+        entryLoc = loc: n: m: loc ++ [ "[definition ${toString n}-entry ${toString (m + 1)}]" ];
+        entryDef = def: v: { inherit (def) file; pos = def.pos or null; value = v; };
+        # One element's own merge (mergeDefinitions' result, or its lighter form for a
+        # plain element of a type with a v2 merge).
+        entry = loc: n: def: m:
+          let v = elemAt def.value m; in
+          if elemType.merge ? v2 && !(isProperty v) then lib.modules.mergePlainV2 (entryLoc loc n m) elemType [ (entryDef def v) ]
+          else mergeDefs (entryLoc loc n m) elemType [ (entryDef def v) ];
+        # Plain elements of a type without v2 (the usual case) skip the per-element
+        # priority handling.
+        one = loc: i: def:
+          if !(elemType.merge ? v2) && all (v: !(isProperty v)) def.value then
+            genList (m: mergeOne (entryLoc loc (i + 1) m) elemType [ (entryDef def (elemAt def.value m)) ]) (length def.value)
+          else if elemType.merge ? v2 && all (v: !(isProperty v)) def.value then
+            genList (m: lib.modules.mergePlainV2Value (entryLoc loc (i + 1) m) elemType [ (entryDef def (elemAt def.value m)) ]) (length def.value)
+          else
+            map (e: e.mergedValue) (filter (e: e.isDefined) (genList (entry loc (i + 1) def) (length def.value)));
+        # The elements' own valueMeta, from merges of their own: computed only when read,
+        # and not kept alive by the value (a submodule element's evaluation would be).
+        meta = loc: defs:
+          map (e: e.checkedAndMerged.valueMeta)
+            (filter (e: e.isDefined) (concatLists (genList (i: let def = elemAt defs i; in genList (entry loc (i + 1) def) (length def.value)) (length defs))));
+      in
+      mkOptionType {
       name = "listOf";
       description = "list of ${phrase (c: c == "noun" || c == "composite") elemType}";
       descriptionClass = "composite";
       check = listCheck;
-      merge = mergeV2 ({ loc, defs }:
-        let
-          entryLoc = n: m: loc ++ [ "[definition ${toString n}-entry ${toString (m + 1)}]" ];
-          entryDef = def: v: { inherit (def) file; pos = def.pos or null; value = v; };
-          entry = n: def: m:
-            let v = elemAt def.value m; in
-            if elemType.merge ? v2 && !(isProperty v) then lib.modules.mergePlainV2 (entryLoc n m) elemType [ (entryDef def v) ]
-            else mergeDefs (entryLoc n m) elemType [ (entryDef def v) ];
-          # Every element's own merge (its value when the element type has a v2 merge or
-          # the list has mkIf/mkMerge/... elements; always its valueMeta).
-          merges = genList (i: let def = elemAt defs i; in genList (entry (i + 1) def) (length def.value)) (length defs);
-          entries = filter (e: e.isDefined) (concatLists merges);
-          # Plain elements of a type without v2 (the usual case) skip the per-element
-          # priority handling.
-          one = i: def:
-            if !(elemType.merge ? v2) && all (v: !(isProperty v)) def.value then
-              genList (m: mergeOne (entryLoc (i + 1) m) elemType [ (entryDef def (elemAt def.value m)) ]) (length def.value)
-            else
-              map (e: e.mergedValue) (filter (e: e.isDefined) (elemAt merges i));
-        in
-        {
-          headError = defsError isList defs;
-          value = concatLists (genList (i: one i (elemAt defs i)) (length defs));
-          valueMeta.list = map (e: e.checkedAndMerged.valueMeta) entries;
-        });
+      merge = mergeV2 ({ loc, defs }: {
+        headError = defsError isList defs;
+        value = concatLists (genList (i: one loc i (elemAt defs i)) (length defs));
+        valueMeta.list = meta loc defs;
+      });
       emptyValue = { value = [ ]; };
       getSubOptions = prefix: elemType.getSubOptions (prefix ++ [ "*" ]);
       getSubModules = elemType.getSubModules;
@@ -648,47 +653,54 @@ let
        declarations merge when their element types merge, their laziness agrees and
        their placeholders agree (or one is the default).
        Example: attrsWith { elemType = types.str; placeholder = "user"; } */
-    attrsWith = { elemType, lazy ? false, placeholder ? "name" }: mkOptionType {
+    attrsWith = { elemType, lazy ? false, placeholder ? "name" }:
+      let
+        plain = ds: length ds == 1 && !(isProperty (head ds).value);
+        # One attribute's own merge (mergeDefinitions' result, or its lighter form for a
+        # plain definition of a type with a v2 merge).
+        full = loc: n: ds:
+          if elemType.merge ? v2 && plain ds then lib.modules.mergePlainV2 (loc ++ [ n ]) elemType ds
+          else mergeDefs (loc ++ [ n ]) elemType ds;
+        value = loc: defs:
+          let perAttr = attrDefs defs; in
+          if lazy then
+            mapAttrs
+              (n: ds:
+                if plain ds then
+                  (if elemType.merge ? v2 then lib.modules.mergePlainV2Value (loc ++ [ n ]) elemType ds else mergeOne (loc ++ [ n ]) elemType ds)
+                else
+                  let m = full loc n ds; in
+                  if m.isDefined then m.mergedValue else (elemType.emptyValue.value or m.mergedValue))
+              perAttr
+          else
+            let
+              merged = mapAttrs
+                (n: ds:
+                  if plain ds then
+                    { value = if elemType.merge ? v2 then lib.modules.mergePlainV2Value (loc ++ [ n ]) elemType ds else mergeOne (loc ++ [ n ]) elemType ds; }
+                  else (full loc n ds).optionalValue)
+                perAttr;
+            in
+            listToAttrs (concatMap (n: let v = merged.${n}; in if v ? value then [ { name = n; value = v.value; } ] else [ ]) (attrNames merged));
+        # Each attribute's own valueMeta, from merges of its own: computed only when read,
+        # and not kept alive by the value (a submodule's evaluation would be). attrsOf
+        # leaves out the attributes that end up undefined (mkIf false), as its value does.
+        meta = loc: defs:
+          let merges = mapAttrs (full loc) (attrDefs defs); in
+          mapAttrs (n: m: m.checkedAndMerged.valueMeta)
+            (if lazy then merges else lib.attrsets.filterAttrs (n: m: m.isDefined) merges);
+      in
+      mkOptionType {
       name = if lazy then "lazyAttrsOf" else "attrsOf";
       description = (if lazy then "lazy attribute set" else "attribute set")
         + " of ${phrase (c: c == "noun" || c == "composite") elemType}";
       descriptionClass = "composite";
       check = attrsCheck;
-      merge = mergeV2 ({ loc, defs }:
-        let
-          perAttr = attrDefs defs;
-          # Every attribute's own merge (its value when the element type has a v2 merge
-          # or a definition has properties; always its valueMeta).
-          merges = mapAttrs
-            (n: ds:
-              if elemType.merge ? v2 && length ds == 1 && !(isProperty (head ds).value) then lib.modules.mergePlainV2 (loc ++ [ n ]) elemType ds
-              else mergeDefs (loc ++ [ n ]) elemType ds)
-            perAttr;
-          plain = ds: !(elemType.merge ? v2) && length ds == 1 && !(isProperty (head ds).value);
-        in
-        {
-          headError = defsError isAttrs defs;
-          value =
-            if lazy then
-              mapAttrs
-                (n: ds:
-                  if plain ds then mergeOne (loc ++ [ n ]) elemType ds
-                  else
-                    let m = merges.${n}; in
-                    if m.isDefined then m.mergedValue else (elemType.emptyValue.value or m.mergedValue))
-                perAttr
-            else
-              let
-                merged = mapAttrs
-                  (n: ds: if plain ds then { value = mergeOne (loc ++ [ n ]) elemType ds; } else merges.${n}.optionalValue)
-                  perAttr;
-              in
-              listToAttrs (concatMap (n: let v = merged.${n}; in if v ? value then [ { name = n; value = v.value; } ] else [ ]) (attrNames merged));
-          # Each attribute's own merge (evaluated only when read); attrsOf leaves out
-          # the attributes that end up undefined (mkIf false), as its value does.
-          valueMeta.attrs = mapAttrs (n: m: m.checkedAndMerged.valueMeta)
-            (if lazy then merges else lib.attrsets.filterAttrs (n: m: m.isDefined) merges);
-        });
+      merge = mergeV2 ({ loc, defs }: {
+        headError = defsError isAttrs defs;
+        value = value loc defs;
+        valueMeta.attrs = meta loc defs;
+      });
       emptyValue = { value = { }; };
       getSubOptions = prefix: elemType.getSubOptions (prefix ++ [ "<${placeholder}>" ]);
       getSubModules = elemType.getSubModules;
@@ -888,6 +900,7 @@ let
         };
         docEval = prefix: evalWith prefix [ (nameModule (if prefix == [ ] then "<name>" else last' prefix)) ];
         isModule = x: isAttrs x || isFunction x || types.path.check x;
+        evalDefs = loc: defs: evalWith loc ([ (nameModule (if loc == [ ] then "<name>" else last' loc)) ] ++ asModules defs);
       in
       mkOptionType {
         name = "submodule";
@@ -901,14 +914,13 @@ let
         descriptionClass = null;
         check = coherentCheck isModule;
         # valueMeta.configuration: the whole evaluation (options with their values and
-        # definitions), as the option's value is its `config`.
-        merge = mergeV2 ({ loc, defs }:
-          let configuration = evalWith loc ([ (nameModule (if loc == [ ] then "<name>" else last' loc)) ] ++ asModules defs); in
-          {
-            headError = defsError isModule defs;
-            value = configuration.config;
-            valueMeta = { inherit configuration; };
-          });
+        # definitions), whose `config` is the option's value. An evaluation of its own,
+        # made only when read: the value does not keep every submodule's options alive.
+        merge = mergeV2 ({ loc, defs }: {
+          headError = defsError isModule defs;
+          value = (evalDefs loc defs).config;
+          valueMeta = { configuration = evalDefs loc defs; };
+        });
         # Not defined at all: the modules' own defaults.
         emptyValue = { value = (evalWith [ ] [ (nameModule "<name>") ]).config; };
         getSubOptions = prefix:
