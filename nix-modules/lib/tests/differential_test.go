@@ -17,7 +17,8 @@ import (
 // TestRandomModulesMatchNixpkgs evaluates random sets of modules, the same with the
 // bundled lib and with nixpkgs' own (the newest NIXMESH_NIXPKGS_LIB entry), and wants
 // the same result from both: each set's values, or an error from both. The modules
-// define list, int, lines, attrsOf and nested-submodule options (that submodule declared
+// define list, int, lines, attrsOf, lazyAttrsOf, either, nullOr and nested-submodule
+// options (that submodule declared
 // a second time in a third of the sets), through imports two levels deep, with mkIf,
 // mkMerge, mkOverride and mkOrder in random nestings (some
 // nestings nixpkgs refuses: then both must fail). This is what found that the bundled
@@ -108,6 +109,9 @@ let
       s = mkOption { type = types.lines; default = ""; };
       a = mkOption { type = types.attrsOf types.int; default = { }; };
       sub = mkOption { type = types.submodule { options.l = mkOption { type = types.listOf types.int; default = [ ]; }; }; default = { }; };
+      e = mkOption { type = types.either types.int (types.listOf types.int); default = [ ]; };
+      n = mkOption { type = types.nullOr (types.listOf types.int); default = null; };
+      z = mkOption { type = types.lazyAttrsOf types.int; default = { }; };
     };
   };
   # A second declaration of sub, its type with a module of its own that defines the list.
@@ -116,7 +120,7 @@ let
     let
       r = builtins.tryEval (
         let c = (lib.evalModules { modules = [ decl ] ++ mods; }).config;
-            v = { inherit (c) l i s a; sl = c.sub.l; };
+            v = { inherit (c) l i s a e n z; sl = c.sub.l; };
         in builtins.deepSeq v v);
     in if r.success then r.value else "ERROR";
 in [
@@ -142,7 +146,8 @@ in [
 
 func randomModule(r *rand.Rand, depth int) string {
 	var defs []string
-	for _, o := range []struct{ path, kind string }{{"l", "list"}, {"i", "int"}, {"s", "lines"}, {"a", "attrs"}, {"sub.l", "list"}} {
+	for _, o := range []struct{ path, kind string }{{"l", "list"}, {"i", "int"}, {"s", "lines"}, {"a", "attrs"}, {"sub.l", "list"},
+		{"e", "list"}, {"n", "list"}, {"z", "attrs"}} {
 		p := 0.5
 		if o.kind == "int" {
 			p = 0.12 // an int defined twice is an error: keep most sets valid
@@ -160,7 +165,15 @@ func randomModule(r *rand.Rand, depth int) string {
 	return fmt.Sprintf("{ imports = [ %s ]; config = { %s }; }", strings.Join(imports, " "), strings.Join(defs, " "))
 }
 
+// randomDefinition wraps a value in properties: mostly in the nestings the module system
+// takes (mkIf and mkMerge outside, then mkOverride, then mkOrder), sometimes (one in ten
+// inner wrappers) in one it refuses.
 func randomDefinition(r *rand.Rand, kind string, depth int) string {
+	return randomNested(r, kind, depth, 0)
+}
+
+// level: 0 outside any property or inside mkIf/mkMerge, 1 inside mkOverride, 2 inside mkOrder.
+func randomNested(r *rand.Rand, kind string, depth, level int) string {
 	var v string
 	switch kind {
 	case "list":
@@ -183,15 +196,19 @@ func randomDefinition(r *rand.Rand, kind string, depth int) string {
 	if depth >= 2 {
 		return v
 	}
-	switch x := r.Float64(); {
-	case x < 0.12:
-		return fmt.Sprintf("(mkIf %t %s)", r.Intn(2) == 0, randomDefinition(r, kind, depth+1))
-	case x < 0.20:
-		return fmt.Sprintf("(mkMerge [ %s %s ])", randomDefinition(r, kind, depth+1), randomDefinition(r, kind, depth+1))
-	case x < 0.28:
-		return fmt.Sprintf("(mkOverride %d %s)", []int{50, 100, 1000, 1500}[r.Intn(4)], randomDefinition(r, kind, depth+1))
-	case x < 0.36:
-		return fmt.Sprintf("(mkOrder %d %s)", []int{500, 1000, 1500}[r.Intn(3)], randomDefinition(r, kind, depth+1))
+	if r.Intn(10) == 0 {
+		level = 0 // any property, wherever
+	}
+	x := r.Float64()
+	switch {
+	case level == 0 && x < 0.12:
+		return fmt.Sprintf("(mkIf %t %s)", r.Intn(2) == 0, randomNested(r, kind, depth+1, 0))
+	case level == 0 && x < 0.20:
+		return fmt.Sprintf("(mkMerge [ %s %s ])", randomNested(r, kind, depth+1, 0), randomNested(r, kind, depth+1, 0))
+	case level == 0 && x < 0.28:
+		return fmt.Sprintf("(mkOverride %d %s)", []int{50, 100, 1000, 1500}[r.Intn(4)], randomNested(r, kind, depth+1, 1))
+	case level <= 1 && x < 0.36:
+		return fmt.Sprintf("(mkOrder %d %s)", []int{500, 1000, 1500}[r.Intn(3)], randomNested(r, kind, depth+1, 2))
 	}
 	return v
 }
