@@ -289,6 +289,8 @@ let
         value = v;
         prio = if prio == null then defaultOverridePriority else prio;
         order = if order == null then defaultOrderPriority else order;
+        # Whether an mkOrder was taken off (a submodule refuses such a definition).
+        ordered = order != null;
       })
     ];
 

@@ -918,7 +918,13 @@ let
         # made only when read: the value does not keep every submodule's options alive.
         merge = mergeV2 ({ loc, defs }: {
           headError = defsError isModule defs;
-          value = (evalDefs loc defs).config;
+          # nixpkgs' submodule cannot take a definition under mkOrder (NixOS fails with
+          # "called with unexpected argument 'priority'"): refused here too, and said why.
+          value =
+            let ordered = filter (d: d.ordered or false) defs; in
+            if ordered != [ ] then
+              throw "The option `${showOption loc}' is a submodule; a definition of it is under mkOrder/mkBefore/mkAfter, which NixOS's module system cannot take for a submodule (it fails with \"called with unexpected argument 'priority'\"). Order the options inside instead.${showDefs ordered}"
+            else (evalDefs loc defs).config;
           valueMeta = { configuration = evalDefs loc defs; };
         });
         # Not defined at all: the modules' own defaults.
