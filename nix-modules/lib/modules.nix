@@ -2,18 +2,22 @@
 # (mkIf, mkMerge, mkOverride, mkOrder and their shorthands) and rename helpers.
 #
 # How an evaluation runs (evalModules):
-#   1. collect  — load every module (paths imported, functions called with the arguments
-#                 they ask for), follow `imports` breadth-first with builtins.genericClosure,
-#                 de-duplicated by `key`, minus `disabledModules`;
-#   2. merge    — walk the declared option tree level by level. At each level the
-#                 definitions are "pushed down": mkIf/mkMerge/mkOverride around attribute
-#                 sets are moved onto the attributes, and every attribute becomes a
-#                 definition `{ file; value; pos; }` for the next level, where `pos` is
+#   1. collect  — load every module (paths imported, functions called with every
+#                 module argument, as nixpkgs calls them), follow `imports`
+#                 breadth-first with builtins.genericClosure, de-duplicated by `key`,
+#                 minus `disabledModules`;
+#   2. merge    — in the reverse of the collection's order (as nixpkgs: it decides the
+#                 order of list and `lines` values), walk the declared option tree level
+#                 by level. At each level the definitions are "pushed down":
+#                 mkIf/mkMerge/mkOverride around attribute sets are moved onto the
+#                 attributes, and every attribute becomes a definition
+#                 `{ file; value; pos; }` for the next level, where `pos` is
 #                 `builtins.unsafeGetAttrPos name set` (a lazy thunk: computed only when an
 #                 error prints it);
 #   3. options  — at each declared option, the definitions are peeled (mkIf resolved,
-#                 mkMerge flattened, priority and order read), only those with the best
-#                 priority are kept, sorted by order, checked against the type and merged.
+#                 mkMerge flattened, priority and order read, nested as nixpkgs allows),
+#                 only those with the best priority are kept, sorted by order, checked
+#                 against the type and merged (types with a v2 merge check themselves).
 # Definitions that match no declaration are either merged by `_module.freeformType` or
 # reported ("The option `a.b' does not exist.") unless `_module.check` is false.
 #
