@@ -7,7 +7,7 @@
 # `--argstr heavy N` adds to every node a host module of N options (declared, defaulted,
 # a hundred of them read into a managed file): a stand-in for the weight of NixOS's
 # thousands of options, for the worker benchmark (nix-modules/bench, BenchmarkWorkers).
-{ nodes ? "10", heavy ? "0" }:
+{ nodes ? "10", heavy ? "0", nixosWeight ? "" }:
 let
   count = builtins.fromJSON nodes;
   weight = builtins.fromJSON heavy;
@@ -67,7 +67,8 @@ import ../default.nix { } {
   defaults = { name, ... }: {
     successTimeout = 30;
     configuration = {
-      imports = if weight > 0 then [ heavyModule ] else [ ];
+      imports = (if weight > 0 then [ heavyModule ] else [ ])
+        ++ (if nixosWeight != "" then [ (/. + nixosWeight + "/default.nix") ] else [ ]);
       networking.hostName = name;
       users.users.operator = {
         isNormalUser = true;
