@@ -7,6 +7,10 @@
 # `--argstr heavy N` adds to every node a host module of N options (declared, defaulted,
 # a hundred of them read into a managed file): a stand-in for the weight of NixOS's
 # thousands of options, for the worker benchmark (nix-modules/bench, BenchmarkWorkers).
+# `--argstr nixosWeight DIR` imports DIR (a host module written by weight_test.go: a
+# nixpkgs-like package set instantiated per node and 1500 NixOS-service-shaped modules)
+# into every node: seconds and ~170 MB per node, the weight of a real NixOS
+# configuration, for BenchmarkWorkersNixOSWeight.
 { nodes ? "10", heavy ? "0", nixosWeight ? "" }:
 let
   count = builtins.fromJSON nodes;
