@@ -199,6 +199,15 @@ func compareWorkers(b *testing.B, weightArgs []string, budget int64) {
 			w.wall.Seconds()/after[base].wall.Seconds(), float64(w.rssKB)/float64(after[base].rssKB))
 	}
 
+	// Why the wall-time aim (80 nodes within 2.5x of 20) is out of reach: with every
+	// node evaluated once the work is linear in the nodes, and both sizes keep every
+	// core busy, so the wall-time ratio follows the CPU ratio.
+	if w20, w80 := after[base], after[80]; w20.cpu > 0 && w80.cpu > 0 {
+		fmt.Printf("CPU per node: %.0f ms at %d nodes, %.0f ms at 80; CPU 80/%d = %.2fx (wall %.2fx): below 2.5x only if a node got cheaper as the fleet grew\n",
+			w20.cpu.Seconds()*1000/float64(base), base, w80.cpu.Seconds()*1000/80, base,
+			w80.cpu.Seconds()/w20.cpu.Seconds(), w80.wall.Seconds()/w20.wall.Seconds())
+	}
+
 	// The memory budget at work: 80 nodes held to a budget for all workers together,
 	// against the default budget's run above.
 	ev := &eval.Evaluator{File: networkFile(), NixArgs: append([]string{"--argstr", "nodes", "80"}, weightArgs...), Env: testutil.NixEnv()}
