@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 
 	"golang.org/x/sync/errgroup"
 
@@ -55,21 +56,31 @@ func (e *Evaluator) OptionsList(ctx context.Context) ([]byte, error) {
 }
 
 func (e *Evaluator) evalJSON(ctx context.Context, file, attr string) ([]byte, error) {
+	return e.evalJSONUsage(ctx, file, attr, nil)
+}
+
+// evalJSONUsage is evalJSON that also hands the process's resource usage to usage.
+func (e *Evaluator) evalJSONUsage(ctx context.Context, file, attr string, usage func(*syscall.Rusage)) ([]byte, error) {
 	argv := []string{"nix-instantiate", "--eval", "--strict", "--json"}
 	if e.ShowTrace {
 		argv = append(argv, "--show-trace")
 	}
 	argv = append(argv, file, "-A", attr)
 	argv = append(argv, e.NixArgs...)
-	return e.runEval(ctx, argv)
+	return e.runEvalUsage(ctx, argv, usage)
 }
 
 // runEval runs an evaluating nix-instantiate and turns its failure into an *EvalError.
 func (e *Evaluator) runEval(ctx context.Context, argv []string) ([]byte, error) {
+	return e.runEvalUsage(ctx, argv, nil)
+}
+
+func (e *Evaluator) runEvalUsage(ctx context.Context, argv []string, usage func(*syscall.Rusage)) ([]byte, error) {
 	out, err := command.Output(ctx, command.Cmd{
 		Argv:   argv,
 		Env:    e.Env,
 		Stderr: &nixStderr{W: e.Stderr, Prefix: "nix: "},
+		Usage:  usage,
 	})
 	if err != nil {
 		err = e.evalError(ctx, err)

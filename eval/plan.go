@@ -21,6 +21,9 @@ type Network struct {
 	// Network holds each cross-host module's network-level declarations under its own key
 	// ("ssh", "vpn", "dns", ...), undecoded: crossmodules owns their shapes.
 	Network map[string]json.RawMessage `json:"network"`
+	// IndexCost is what evaluating the index cost (Index sets it): the measure of the
+	// network level that every evaluation worker spends (WorkerLimits.Network).
+	IndexCost NetworkCost `json:"-"`
 }
 
 // Names returns every node's name, sorted.

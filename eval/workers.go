@@ -21,9 +21,13 @@ import (
 
 // Index evaluates the deployment's nodeIndex: every node's name, enable, tags and kind, no
 // host evaluated. The Network it returns has only those fields (and no network level);
-// it is what nodes are selected by before EvalNodes evaluates them.
+// it is what nodes are selected by before EvalNodes evaluates them. What its evaluation
+// cost is kept (IndexCost): every worker evaluates as much of the network.
 func (e *Evaluator) Index(ctx context.Context) (*Network, error) {
-	out, err := e.evalJSON(ctx, e.File, "nodeIndex")
+	var cost NetworkCost
+	out, err := e.evalJSONUsage(ctx, e.File, "nodeIndex", func(u *syscall.Rusage) {
+		cost = NetworkCost{CPU: time.Duration(u.Utime.Nano() + u.Stime.Nano()), Memory: u.Maxrss << 10}
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +39,7 @@ func (e *Evaluator) Index(ctx context.Context) (*Network, error) {
 	if err := json.Unmarshal(out, &idx); err != nil {
 		return nil, fmt.Errorf("nodeIndex: %w", err)
 	}
-	n := &Network{Version: PlanVersion, Nodes: map[string]*Node{}, Network: map[string]json.RawMessage{}}
+	n := &Network{Version: PlanVersion, Nodes: map[string]*Node{}, Network: map[string]json.RawMessage{}, IndexCost: cost}
 	for name, x := range idx {
 		n.Nodes[name] = &Node{Name: name, Enable: x.Enable, Tags: x.Tags, Kind: x.Kind}
 	}
@@ -56,11 +60,23 @@ type WorkerLimits struct {
 	// PerNode is the estimate of one node's memory until a worker has been measured
 	// (then the largest peak RSS per node seen so far is); <= 0: StandaloneNodeMemory.
 	PerNode int64
+	// Network is what evaluating the network level costs one process (Index measures
+	// it: IndexCost): every worker pays it, and it grows with the fleet, so where it is
+	// large against a node's evaluation batches grow to spread it (batchCap); zero:
+	// unknown, batches of at most 10.
+	Network NetworkCost
 	// KeepGoing finds every failing node instead of stopping at the first error (for
 	// `check`): after a worker fails, the network level is evaluated alone; if it
 	// fails, that is the one error; if not, the nodes of a failed batch are evaluated
 	// one by one, and the distinct errors of all are returned together.
 	KeepGoing bool
+}
+
+// NetworkCost is what one evaluation process spends on the network level (every node's
+// network-level options, not its host): CPU time and peak RSS in bytes.
+type NetworkCost struct {
+	CPU    time.Duration
+	Memory int64
 }
 
 // Estimates of what evaluating one node costs in memory before one has been measured
@@ -149,20 +165,45 @@ func (e *Evaluator) ConnectionPlan(ctx context.Context) (*Network, error) {
 }
 
 // batchSize is how many of the remaining nodes the next worker takes: the fixed batch
-// if one is given, else the even share, made smaller so that a worker's estimate
-// (perNode each) fits its part of the budget (budget/workers; budget < 0: none), at
-// least one node.
-func batchSize(remaining, share, fixed, workers int, budget, perNode int64) int {
+// if one is given, else the even share, made smaller so that a worker's estimate (the
+// network level's memory, then perNode for each node) fits its part of the budget
+// (budget/workers; budget < 0: none), at least one node.
+func batchSize(remaining, share, fixed, workers int, budget, network, perNode int64) int {
 	b := share
 	if fixed > 0 {
 		b = fixed
 	} else if budget >= 0 && perNode > 0 {
-		fit := budget / int64(workers) / perNode
+		fit := (budget/int64(workers) - network) / perNode
 		if fit < int64(b) {
 			b = int(max(fit, 1))
 		}
 	}
 	return max(min(b, remaining), 1)
+}
+
+// Batches hold at most minBatchCap nodes until workers have been measured, and at
+// least that many after (unless memory is short, see batchSize).
+const minBatchCap = 10
+
+// batchCap is the most nodes a worker takes when no batch is fixed, from what has been
+// measured: the network level's CPU and memory (which every worker spends, and which
+// grow with the fleet) and a node's. A large fleet of light nodes would spend most of
+// its time evaluating the network level again and again in batches of ten (1,000
+// standalone nodes: 100 workers each evaluating 1,000 nodes' network options), so the
+// batch grows until the network level is at most a quarter of the batch's CPU, but only
+// while the batch's nodes hold no more memory than the network level itself: a worker
+// holds at most about twice what any worker must. At NixOS weight a node costs far more
+// than the network level and the cap stays at ten.
+func batchCap(network NetworkCost, nodeCPU time.Duration, nodeMemory int64) int {
+	if network.CPU <= 0 || nodeCPU <= 0 {
+		return minBatchCap
+	}
+	byCPU := int64(4*network.CPU/nodeCPU) + 1
+	byMemory := int64(minBatchCap)
+	if nodeMemory > 0 {
+		byMemory = network.Memory / nodeMemory
+	}
+	return int(max(min(byCPU, byMemory, 1<<20), minBatchCap))
 }
 
 type workerResult struct {
@@ -183,7 +224,14 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 	if perNode <= 0 {
 		perNode = StandaloneNodeMemory
 	}
-	share := min((len(names)+workers-1)/workers, 10)
+	// A worker's memory: the network level's, then perNode for each node (the largest
+	// seen per node, beyond the network level, once measured). Its CPU per node is
+	// learnt the same way, for batchCap.
+	netCost := limits.Network
+	var nodeCPU time.Duration
+	var measuredNodes int
+	var measuredCPU time.Duration
+	evenShare := (len(names) + workers - 1) / workers
 	sorted := append([]string(nil), names...)
 	sort.Strings(sorted)
 
@@ -262,19 +310,20 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 	for {
 		for firstErr == nil && probe != 1 && running < workers && (len(singles) > 0 || next < len(sorted) || (len(sorted) == 0 && stats.Workers == 0)) {
 			if len(singles) > 0 {
-				if running > 0 && budget >= 0 && reserved+perNode > budget {
+				if running > 0 && budget >= 0 && reserved+netCost.Memory+perNode > budget {
 					break
 				}
 				batch := singles[:1]
 				singles = singles[1:]
-				start1(batch, perNode, false)
+				start1(batch, netCost.Memory+perNode, false)
 				continue
 			}
 			b := 0
 			if len(sorted) > 0 {
-				b = batchSize(len(sorted)-next, share, limits.Batch, workers, budget, perNode)
+				share := min(evenShare, batchCap(netCost, nodeCPU, perNode))
+				b = batchSize(len(sorted)-next, share, limits.Batch, workers, budget, netCost.Memory, perNode)
 			}
-			estimate := int64(max(b, 1)) * perNode
+			estimate := netCost.Memory + int64(max(b, 1))*perNode
 			if running > 0 && budget >= 0 && reserved+estimate > budget {
 				break
 			}
@@ -290,14 +339,19 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 		reserved -= d.estimate
 		stats.CPU += d.cpu
 		stats.PeakRSSKB = max(stats.PeakRSSKB, d.rssKB)
-		if d.rssKB > 0 && len(d.batch) > 0 {
-			// What one node cost at most (the process's own share included): the
-			// estimate from now on, once measured.
-			seen := d.rssKB << 10 / int64(len(d.batch))
+		if d.rssKB > 0 && len(d.batch) > 0 && d.err == nil {
+			// What one node cost at most beyond the network level (with none known,
+			// the process's own share included; at least 1 MiB): the estimate from
+			// now on, once measured.
+			seen := max((d.rssKB<<10-netCost.Memory)/int64(len(d.batch)), 1<<20)
 			if !measured || seen > perNode {
 				perNode = seen
 			}
 			measured = true
+			// And its CPU, on average, beyond the network level (at least 1 ms).
+			measuredNodes += len(d.batch)
+			measuredCPU += max(d.cpu-netCost.CPU, 0)
+			nodeCPU = max(measuredCPU/time.Duration(measuredNodes), time.Millisecond)
 		}
 		switch {
 		case d.err != nil && (!limits.KeepGoing || d.probe || len(d.batch) == 0 || ctx.Err() != nil):
@@ -321,7 +375,7 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 			}
 			if probe == 0 {
 				probe = 1
-				start1(nil, perNode, true)
+				start1(nil, max(netCost.Memory, perNode), true)
 			}
 			continue
 		case d.err != nil:

@@ -4,30 +4,62 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/nixmesh/nixmesh/internal/testutil"
 )
 
 // The next worker's batch: the even share, smaller where a worker's part of the budget
-// holds fewer nodes, never below one, never above what is left; a fixed batch wins.
+// (less the network level's memory) holds fewer nodes, never below one, never above
+// what is left; a fixed batch wins.
 func TestBatchSize(t *testing.T) {
 	const mib = 1 << 20
 	for _, tt := range []struct {
 		remaining, share, fixed, workers int
-		budget, perNode                  int64
+		budget, network, perNode         int64
 		want                             int
 	}{
-		{40, 10, 0, 4, -1, 64 * mib, 10},          // no limit: the share
-		{40, 10, 0, 4, 40000 * mib, 64 * mib, 10}, // plenty: the share
-		{40, 10, 0, 4, 4096 * mib, 512 * mib, 2},  // 1 GiB per worker: two 512 MiB nodes
-		{40, 10, 0, 4, 1024 * mib, 512 * mib, 1},  // not even one fits a worker's part: one
-		{3, 10, 0, 4, 40000 * mib, 64 * mib, 3},   // what is left
-		{40, 10, 5, 4, 1024 * mib, 512 * mib, 5},  // --eval-batch is taken as given
-		{0, 10, 0, 4, -1, 64 * mib, 1},            // never zero
+		{40, 10, 0, 4, -1, 0, 64 * mib, 10},                 // no limit: the share
+		{40, 10, 0, 4, 40000 * mib, 0, 64 * mib, 10},        // plenty: the share
+		{40, 10, 0, 4, 4096 * mib, 0, 512 * mib, 2},         // 1 GiB per worker: two 512 MiB nodes
+		{40, 10, 0, 4, 4096 * mib, 512 * mib, 256 * mib, 2}, // 1 GiB per worker, half of it the network level
+		{40, 10, 0, 4, 1024 * mib, 0, 512 * mib, 1},         // not even one fits a worker's part: one
+		{40, 10, 0, 4, 1024 * mib, 2048 * mib, 1 * mib, 1},  // nor the network level alone: one
+		{3, 10, 0, 4, 40000 * mib, 0, 64 * mib, 3},          // what is left
+		{40, 10, 5, 4, 1024 * mib, 0, 512 * mib, 5},         // --eval-batch is taken as given
+		{0, 10, 0, 4, -1, 0, 64 * mib, 1},                   // never zero
 	} {
-		if got := batchSize(tt.remaining, tt.share, tt.fixed, tt.workers, tt.budget, tt.perNode); got != tt.want {
-			t.Errorf("batchSize(%d left, share %d, fixed %d, %d workers, budget %d MiB, %d MiB/node) = %d, want %d",
-				tt.remaining, tt.share, tt.fixed, tt.workers, tt.budget/mib, tt.perNode/mib, got, tt.want)
+		if got := batchSize(tt.remaining, tt.share, tt.fixed, tt.workers, tt.budget, tt.network, tt.perNode); got != tt.want {
+			t.Errorf("batchSize(%d left, share %d, fixed %d, %d workers, budget %d MiB, network %d MiB, %d MiB/node) = %d, want %d",
+				tt.remaining, tt.share, tt.fixed, tt.workers, tt.budget/mib, tt.network/mib, tt.perNode/mib, got, tt.want)
+		}
+	}
+}
+
+// The batch cap: ten until a node has been measured; where the network level costs
+// much against a node (a large fleet of light nodes), as many nodes as make it a
+// quarter of the batch's CPU, but no more than hold the network level's memory; at
+// NixOS weight, ten.
+func TestBatchCap(t *testing.T) {
+	const mib = 1 << 20
+	ms := time.Millisecond
+	for _, tt := range []struct {
+		what       string
+		network    NetworkCost
+		nodeCPU    time.Duration
+		nodeMemory int64
+		want       int
+	}{
+		{"nothing measured", NetworkCost{}, 0, 64 * mib, 10},
+		{"network unknown", NetworkCost{}, 30 * ms, 6 * mib, 10},
+		{"node not yet measured", NetworkCost{CPU: 900 * ms, Memory: 260 * mib}, 0, 64 * mib, 10},
+		{"1000 light nodes: memory bounds it", NetworkCost{CPU: 900 * ms, Memory: 260 * mib}, 30 * ms, 6 * mib, 43},
+		{"1000 light nodes, small ones: CPU bounds it", NetworkCost{CPU: 900 * ms, Memory: 260 * mib}, 30 * ms, 1 * mib, 121},
+		{"NixOS weight", NetworkCost{CPU: 300 * ms, Memory: 100 * mib}, 1500 * ms, 170 * mib, 10},
+		{"a small fleet", NetworkCost{CPU: 50 * ms, Memory: 40 * mib}, 30 * ms, 6 * mib, 10},
+	} {
+		if got := batchCap(tt.network, tt.nodeCPU, tt.nodeMemory); got != tt.want {
+			t.Errorf("%s: batchCap(%v, %v, %d MiB) = %d, want %d", tt.what, tt.network, tt.nodeCPU, tt.nodeMemory/mib, got, tt.want)
 		}
 	}
 }

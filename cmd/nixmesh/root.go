@@ -252,13 +252,14 @@ func (w *workerOptions) evalFlags(cmd *cobra.Command) {
 }
 
 // limits are the worker limits for the named nodes of the index: the memory budget of
-// --eval-memory and a first per-node estimate from their kinds.
+// --eval-memory, a first per-node estimate from their kinds, and what the index's
+// evaluation cost (the network level every worker evaluates).
 func (w workerOptions) limits(index *eval.Network, names []string) (eval.WorkerLimits, error) {
 	if err := w.check(); err != nil {
 		return eval.WorkerLimits{}, err
 	}
 	memory, _ := parseMemory(w.EvalMemory)
-	return eval.WorkerLimits{Workers: w.EvalWorkers, Batch: w.EvalBatch, Memory: memory, PerNode: index.MemoryPrior(names)}, nil
+	return eval.WorkerLimits{Workers: w.EvalWorkers, Batch: w.EvalBatch, Memory: memory, PerNode: index.MemoryPrior(names), Network: index.IndexCost}, nil
 }
 
 // check refuses worker flags that make no sense, before anything is evaluated.
