@@ -61,14 +61,16 @@ type WorkerLimits struct {
 	// (then the largest peak RSS per node seen so far is); <= 0: StandaloneNodeMemory.
 	PerNode int64
 	// Network is what evaluating the network level costs one process (Index measures
-	// it: IndexCost): every worker pays it, and it grows with the fleet, so where it is
-	// large against a node's evaluation batches grow to spread it (batchCap); zero:
-	// unknown, batches of at most 10.
+	// it: IndexCost). One worker evaluates it in full, but the others may pay much of it
+	// (a node reading every other node's settings evaluates them all), and it grows
+	// with the fleet, so where it is large against a node's evaluation batches grow to
+	// spread it (batchCap); zero: unknown, batches of at most 10.
 	Network NetworkCost
 	// KeepGoing finds every failing node instead of stopping at the first error (for
-	// `check`): after a worker fails, the network level is evaluated alone; if it
-	// fails, that is the one error; if not, the nodes of a failed batch are evaluated
-	// one by one, and the distinct errors of all are returned together.
+	// `check`): a failing network level is the one error (when the worker that
+	// evaluated it with its nodes fails, the network level is evaluated alone to tell);
+	// if it passes, the nodes of a failed batch are evaluated one by one, and the
+	// distinct errors of all are returned together.
 	KeepGoing bool
 }
 
@@ -133,14 +135,16 @@ type WorkerStats struct {
 }
 
 // EvalNodes evaluates the named nodes in worker processes: each worker is one
-// nix-instantiate of nix-modules' forNodes for a batch of nodes (the network level once,
-// then those nodes' plans, checks and instantiated systems); a worker ends with its
-// batch, so no process holds more than its batch of hosts whatever the fleet's size.
-// How many run at once and how many nodes each takes follow the limits: by default one
-// worker per CPU, batches of an even share (at most 10) made smaller, and starts held
-// back, so that the workers' estimated memory stays within the budget; the estimate is
-// the largest peak RSS per node measured so far. It returns the plan of those nodes
-// (with the network level), their .drv paths, and the workers' cost.
+// nix-instantiate of nix-modules' forNodes for a batch of nodes (those nodes' plans,
+// checks and instantiated systems; the first worker also evaluates and checks the
+// network level, once for the run); a worker ends with its batch, so no process holds
+// more than its batch of hosts whatever the fleet's size. How many run at once and how
+// many nodes each takes follow the limits: by default one worker per CPU, batches of an
+// even share (at most 10, more where the network level outweighs them: batchCap) made
+// smaller, and starts held back, so that the workers' estimated memory stays within the
+// budget; the estimate is the network level's and the largest peak RSS per node
+// measured so far. It returns the plan of those nodes (with the network level), their
+// .drv paths, and the workers' cost.
 func (e *Evaluator) EvalNodes(ctx context.Context, names []string, limits WorkerLimits) (*Network, map[string]string, *WorkerStats, error) {
 	return e.evalInWorkers(ctx, names, limits, true)
 }
@@ -225,8 +229,9 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 		perNode = StandaloneNodeMemory
 	}
 	// A worker's memory: the network level's, then perNode for each node (the largest
-	// seen per node, beyond the network level, once measured). Its CPU per node is
-	// learnt the same way, for batchCap.
+	// seen per node once measured: beyond the network level for the worker that
+	// evaluated it, with the process's own share for the others, whose fixed part is
+	// not known). Its CPU per node is learnt the same way, for batchCap.
 	netCost := limits.Network
 	var nodeCPU time.Duration
 	var measuredNodes int
@@ -236,14 +241,21 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 	sort.Strings(sorted)
 
 	stats := &WorkerStats{Budget: budget, Evaluated: map[string]int{}}
-	// Every worker prints the network level's warnings; they are shown once.
+	// Warnings are shown once, whichever workers print them.
 	stderr := &onceLines{w: e.Stderr}
 	start := time.Now()
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	// The first worker also evaluates and checks the network level (its plan's network
+	// part is the run's); the others evaluate only their nodes, so the network level,
+	// which grows with the fleet, is evaluated once per run. A network-level problem can
+	// make a node's evaluation fail far from its cause, so a node worker's failure is
+	// reported only once the network level is known to pass; a failing network level is
+	// the one error.
 	type done struct {
-		probe    bool // the network level alone, after a failure (KeepGoing)
+		network  bool // this worker evaluated the network level
+		probe    bool // the network level alone, after its worker failed (KeepGoing)
 		batch    []string
 		estimate int64
 		result   workerResult
@@ -252,15 +264,15 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 		err      error
 	}
 	finished := make(chan done)
-	run := func(batch []string, estimate int64, probe bool) {
-		d := done{batch: batch, estimate: estimate, probe: probe}
+	run := func(batch []string, estimate int64, network, probe bool) {
+		d := done{batch: batch, estimate: estimate, network: network, probe: probe}
 		argv := []string{"nix-instantiate", "--eval", "--strict", "--json", "--read-write-mode"}
 		if e.ShowTrace {
 			argv = append(argv, "--show-trace")
 		}
-		expr := forNodesExpr(e.File, batch)
+		expr := forNodesExpr(e.File, batch, network)
 		if !systems {
-			expr = planForNodesExpr(e.File, batch)
+			expr = planForNodesExpr(e.File, batch, network)
 		}
 		argv = append(argv, "-E", expr, "-A", "result")
 		argv = append(argv, e.NixArgs...)
@@ -287,39 +299,53 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 		finished <- d
 	}
 
+	// The network level's state.
+	const (
+		netRunning = iota // its worker runs (or has not started)
+		netPassed         // its worker, or the probe, passed: netResult has it
+		netProbing        // its worker failed (KeepGoing): the probe tells whether it was the network level
+	)
+	netState, netStarted := netRunning, false
+	var netResult *workerResult
+
 	// The scheduler: start workers while there are nodes, a free slot and room in the
 	// budget (one always runs), then take one finished worker and learn from it.
 	var results []workerResult
 	var firstErr error
+	// heldErr: a node worker's failure while the network level was unknown (nothing
+	// more starts; it is the error if the network level passes).
+	var heldErr error
 	next, running := 0, 0
 	var reserved int64
 	measured := false
-	// KeepGoing: the failures so far (distinct), the nodes to evaluate one by one, and
-	// the network-level probe's state (0 none yet, 1 running, 2 passed).
+	// KeepGoing: the failures so far (distinct), and the nodes to evaluate one by one
+	// (once the network level has passed).
 	var failures []error
 	seenFailure := map[string]bool{}
 	var singles []string
-	probe := 0
-	start1 := func(batch []string, estimate int64, isProbe bool) {
+	start1 := func(batch []string, estimate int64, network, isProbe bool) {
 		running++
 		reserved += estimate
 		stats.Workers++
 		stats.MaxRunning = max(stats.MaxRunning, running)
-		go run(batch, estimate, isProbe)
+		go run(batch, estimate, network, isProbe)
 	}
 	for {
-		for firstErr == nil && probe != 1 && running < workers && (len(singles) > 0 || next < len(sorted) || (len(sorted) == 0 && stats.Workers == 0)) {
-			if len(singles) > 0 {
+		for firstErr == nil && heldErr == nil && netState != netProbing && running < workers {
+			if len(singles) > 0 && netState == netPassed {
 				if running > 0 && budget >= 0 && reserved+netCost.Memory+perNode > budget {
 					break
 				}
 				batch := singles[:1]
 				singles = singles[1:]
-				start1(batch, netCost.Memory+perNode, false)
+				start1(batch, netCost.Memory+perNode, false, false)
 				continue
 			}
+			if netStarted && next >= len(sorted) {
+				break
+			}
 			b := 0
-			if len(sorted) > 0 {
+			if next < len(sorted) {
 				share := min(evenShare, batchCap(netCost, nodeCPU, perNode))
 				b = batchSize(len(sorted)-next, share, limits.Batch, workers, budget, netCost.Memory, perNode)
 			}
@@ -329,7 +355,8 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 			}
 			batch := sorted[next : next+b]
 			next += b
-			start1(batch, estimate, false)
+			start1(batch, estimate, !netStarted, false)
+			netStarted = true
 		}
 		if running == 0 {
 			break
@@ -340,50 +367,74 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 		stats.CPU += d.cpu
 		stats.PeakRSSKB = max(stats.PeakRSSKB, d.rssKB)
 		if d.rssKB > 0 && len(d.batch) > 0 && d.err == nil {
-			// What one node cost at most beyond the network level (with none known,
-			// the process's own share included; at least 1 MiB): the estimate from
-			// now on, once measured.
-			seen := max((d.rssKB<<10-netCost.Memory)/int64(len(d.batch)), 1<<20)
+			// What one node cost at most, and its CPU on average (at least 1 MiB and
+			// 1 ms): the estimates from now on.
+			rss, cpu := d.rssKB<<10, d.cpu
+			if d.network {
+				rss, cpu = rss-netCost.Memory, max(cpu-netCost.CPU, 0)
+			}
+			seen := max(rss/int64(len(d.batch)), 1<<20)
 			if !measured || seen > perNode {
 				perNode = seen
 			}
 			measured = true
-			// And its CPU, on average, beyond the network level (at least 1 ms).
 			measuredNodes += len(d.batch)
-			measuredCPU += max(d.cpu-netCost.CPU, 0)
+			measuredCPU += cpu
 			nodeCPU = max(measuredCPU/time.Duration(measuredNodes), time.Millisecond)
 		}
 		switch {
-		case d.err != nil && (!limits.KeepGoing || d.probe || len(d.batch) == 0 || ctx.Err() != nil):
-			// The first error ends it all (a failing probe, or a worker of no nodes:
-			// the network level's own; an interruption).
+		case d.err != nil && ctx.Err() != nil:
+			// Interrupted.
 			if firstErr == nil {
 				firstErr = d.err
 				cancel()
 			}
-			continue
+		case d.err != nil && firstErr != nil:
+			// After the end was decided.
+		case d.probe && d.err != nil:
+			// The network level fails: the one error.
+			firstErr = d.err
+			cancel()
 		case d.probe:
-			probe = 2
-			continue
-		case d.err != nil && firstErr == nil:
+			netState, netResult = netPassed, &d.result
+		case d.err != nil && d.network && (!limits.KeepGoing || len(d.batch) == 0):
+			// It checked the network level before its nodes: its error is the one.
+			firstErr = d.err
+			cancel()
+		case d.err != nil && d.network:
+			// The network level or one of its nodes: the probe tells, its nodes are
+			// evaluated one by one if the network level passes.
+			singles = append(singles, d.batch...)
+			netState = netProbing
+			start1(nil, max(netCost.Memory, perNode), true, true)
+		case d.err != nil && !limits.KeepGoing:
+			if netState == netPassed {
+				firstErr = d.err
+				cancel()
+			} else if heldErr == nil {
+				heldErr = d.err
+			}
+		case d.err != nil:
 			if len(d.batch) > 1 {
-				// Which of them failed is found one by one (after the probe).
+				// Which of them failed is found one by one (once the network level
+				// has passed).
 				singles = append(singles, d.batch...)
 			} else if key := failureKey(d.err); !seenFailure[key] {
 				seenFailure[key] = true
 				failures = append(failures, d.err)
 			}
-			if probe == 0 {
-				probe = 1
-				start1(nil, max(netCost.Memory, perNode), true)
+		default:
+			if d.network {
+				netState, netResult = netPassed, &d.result
 			}
-			continue
-		case d.err != nil:
-			continue
+			results = append(results, d.result)
+			for _, n := range d.batch {
+				stats.Evaluated[n]++
+			}
 		}
-		results = append(results, d.result)
-		for _, n := range d.batch {
-			stats.Evaluated[n]++
+		if heldErr != nil && firstErr == nil && netState == netPassed {
+			firstErr = heldErr
+			cancel()
 		}
 	}
 	stats.Wall = time.Since(start)
@@ -394,12 +445,16 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 		return nil, nil, stats, joinFailures(failures)
 	}
 
-	// One plan: the network level of the first worker (every worker computes the same),
-	// the nodes of all.
+	// One plan: the network level of the worker that evaluated it, the nodes of all.
 	var plan map[string]json.RawMessage
+	if netResult != nil {
+		if err := json.Unmarshal(netResult.Plan, &plan); err != nil {
+			return nil, nil, stats, fmt.Errorf("worker plan: %w", err)
+		}
+	}
 	nodes := map[string]json.RawMessage{}
 	drvs := map[string]string{}
-	for i, r := range results {
+	for _, r := range results {
 		var p map[string]json.RawMessage
 		if err := json.Unmarshal(r.Plan, &p); err != nil {
 			return nil, nil, stats, fmt.Errorf("worker plan: %w", err)
@@ -413,9 +468,6 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 		}
 		for n, d := range r.DrvPaths {
 			drvs[n] = d
-		}
-		if i == 0 {
-			plan = p
 		}
 	}
 	for _, n := range names {
@@ -507,14 +559,24 @@ func joinFailures(failures []error) error {
 // forNodesExpr is the worker's expression (its attribute `result`): the deployment file
 // called with the Nix arguments it declares (as nix-instantiate calls a file), then its
 // forNodes.
-func forNodesExpr(file string, names []string) string {
-	return deploymentExpr(file, "d.forNodes "+nixList(names))
+// forNodes. Without network, forNodesWith { network = false; }: the nodes alone, the
+// network level's checks and plan left to another worker (a nix-modules older than
+// forNodesWith evaluates them anyway).
+func forNodesExpr(file string, names []string, network bool) string {
+	return deploymentExpr(file, forNodesCall(network)+" "+nixList(names))
 }
 
 // planForNodesExpr is forNodesExpr without the systems: forNodes' plan alone (lazily,
 // so nothing is instantiated).
-func planForNodesExpr(file string, names []string) string {
-	return deploymentExpr(file, "{ plan = (d.forNodes "+nixList(names)+").plan; }")
+func planForNodesExpr(file string, names []string, network bool) string {
+	return deploymentExpr(file, "{ plan = ("+forNodesCall(network)+" "+nixList(names)+").plan; }")
+}
+
+func forNodesCall(network bool) string {
+	if network {
+		return "d.forNodes"
+	}
+	return "(if d ? forNodesWith then d.forNodesWith { network = false; } else d.forNodes)"
 }
 
 // deploymentExpr is an expression whose attribute `result` is body, in which `d` is the

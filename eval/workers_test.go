@@ -1,8 +1,14 @@
 package eval
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,4 +131,93 @@ func TestWorkersStopAtTheFirstError(t *testing.T) {
 	if stats.Workers != 1 || len(stats.Evaluated) != 0 {
 		t.Errorf("stats %+v", stats)
 	}
+}
+
+// workersDeployment writes a deployment of four standalone nodes (a, b, c, z) on the
+// framework itself, whose network level prints a warning naming the nodes it was
+// evaluated with (so each worker that evaluates the network level prints its own
+// line); `--arg networkFails true` makes the network level fail slowly (after about a
+// second of work), `--arg breakZ true` makes node z's host fail at once.
+func workersDeployment(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := `{ networkFails ? false, breakZ ? false }:
+import ` + testutil.NixModules() + ` { } ({ config, lib, ... }: {
+  nodes = builtins.mapAttrs (n: ip: {
+    host = "root@198.18.0.${toString ip}";
+    configuration.environment.etc.who.text = if n == "z" && breakZ then throw "node z broke" else n;
+  }) { a = 1; b = 2; c = 3; z = 4; };
+  warnings = [ "network level evaluated with ${builtins.toJSON config.checkScope}" ];
+  assertions = [{
+    assertion = !networkFails || builtins.foldl' builtins.add 0 (builtins.genList (i: i) 4000000) < 0;
+    message = "the network level is broken";
+  }];
+})
+`
+	p := filepath.Join(dir, "deploy.nix")
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// One worker evaluates the network level (its checks, warnings and plan), the others
+// only their nodes: over a large fleet the network level costs more than a light
+// node, and it used to be evaluated by every worker.
+func TestWorkersEvaluateTheNetworkLevelOnce(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	var stderr bytes.Buffer
+	ev := &Evaluator{File: workersDeployment(t), Stderr: &stderr}
+	names := []string{"a", "b", "c", "z"}
+	plan, drvs, stats, err := ev.EvalNodes(context.Background(), names, WorkerLimits{Workers: 2, Batch: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(stderr.String(), "network level evaluated with"); got != 1 || stats.Workers != 4 {
+		t.Errorf("%d workers; the network level was evaluated by %d of them, want 1:\n%s", stats.Workers, got, stderr.String())
+	}
+	for _, n := range names {
+		if stats.Evaluated[n] != 1 || drvs[n] == "" || plan.Nodes[n] == nil || !strings.HasPrefix(plan.Nodes[n].Hostname, "198.18.0.") {
+			t.Errorf("node %s: evaluated %d times, drv %q, plan %+v", n, stats.Evaluated[n], drvs[n], plan.Nodes[n])
+		}
+	}
+	if plan.Network == nil || plan.Version != PlanVersion {
+		t.Errorf("the plan lacks the network level: %+v", plan)
+	}
+}
+
+// A failing network level is the one error, also where a node worker fails first (the
+// network level fails after a second of work, node z at once): a node's failure is
+// reported only once the network level has passed.
+func TestWorkersReportTheNetworkLevelFirst(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	file := workersDeployment(t)
+	names := []string{"a", "b", "c", "z"}
+	for _, keepGoing := range []bool{false, true} {
+		ev := &Evaluator{File: file, NixArgs: []string{"--arg", "networkFails", "true", "--arg", "breakZ", "true"}, Stderr: io.Discard}
+		_, _, _, err := ev.EvalNodes(context.Background(), names, WorkerLimits{Workers: 2, Batch: 1, KeepGoing: keepGoing})
+		if text := errText(err); err == nil || !strings.Contains(text, "the network level is broken") || strings.Contains(text, "node z broke") {
+			t.Errorf("keep going %v: err = %s, want the network level's failure alone", keepGoing, errText(err))
+		}
+		// With the network level sound, z's failure is the error.
+		ev.NixArgs = []string{"--arg", "breakZ", "true"}
+		_, _, stats, err := ev.EvalNodes(context.Background(), names, WorkerLimits{Workers: 2, Batch: 1, KeepGoing: keepGoing})
+		if err == nil || !strings.Contains(errText(err), "node z broke") {
+			t.Errorf("keep going %v: err = %s, want node z's failure", keepGoing, errText(err))
+		}
+		if keepGoing && stats.Evaluated["c"] != 1 {
+			t.Errorf("keep going: c evaluated %d times, want 1", stats.Evaluated["c"])
+		}
+	}
+}
+
+// errText is an error with what Nix printed, where it is an evaluation's.
+func errText(err error) string {
+	var ee *EvalError
+	if errors.As(err, &ee) && ee.Proc != nil {
+		return err.Error() + "\n" + ee.Proc.Stderr
+	}
+	return fmt.Sprint(err)
 }

@@ -98,7 +98,9 @@ let
   # the evaluation's `checkScope` (all unless a worker evaluates a share, see forNodes).
   prefixed = name: a: a // { message = "[${name}] ${a.message}"; };
 
-  checksOf = config:
+  # withNetwork: the network level's own assertions and warnings too (a worker that
+  # evaluates only its nodes leaves them to the one that evaluates the network level).
+  checksOfWith = withNetwork: config:
     let
       scoped = if config.checkScope == null then config.nodes
         else lib.filterAttrs (name: _: builtins.elem name config.checkScope) config.nodes;
@@ -118,10 +120,10 @@ let
       # read after.
       failedOf = list: map (a: a.message) (builtins.filter (a: !a.assertion) list);
       failedMessages =
-        let network = failedOf (config.assertions ++ fromNodes); in
+        let network = failedOf ((if withNetwork then config.assertions else [ ]) ++ fromNodes); in
         if network != [ ] then network else failedOf (fromHosts "assertions");
 
-      allWarnings = config.warnings ++ fromHosts "warnings";
+      allWarnings = (if withNetwork then config.warnings else [ ]) ++ fromHosts "warnings";
     in
     # One shared thunk, so that the warnings are printed once per evaluation.
     if failedMessages != [ ] then
@@ -129,30 +131,40 @@ let
     else
       builtins.foldl' (acc: w: builtins.trace "warning: ${w}" acc) true allWarnings;
 
+  checksOf = checksOfWith true;
+
   checkResult = checksOf config;
 
   checked = value: builtins.seq checkResult value;
 
   # The engine's worker evaluation: the plan without other nodes, and the listed nodes'
   # systems instantiated (their .drv paths), after the network-level checks and those of
-  # the listed nodes' hosts (checkScope). Every node in exactly one worker's list checks
-  # exactly what one whole evaluation checks; no worker holds more hosts than its list.
+  # the listed nodes' hosts (checkScope). Every node in exactly one worker's list, and
+  # one worker with the network level, check exactly what one whole evaluation checks;
+  # no worker holds more hosts than its list.
   #   nix-instantiate --eval --strict --json --read-write-mode -E '(import ./deploy.nix).forNodes [ "web" "db" ]'
   # The network evaluation whose checks read only the hosts of `names`.
   scopedTo = names: (evaluation.extendModules { modules = [ { checkScope = names; } ]; }).config;
 
-  forNodes = names:
+  # forNodesWith { network = false; } is the same for the listed nodes alone: neither the
+  # network level's checks nor its part of the plan, which one worker of a run evaluates
+  # for all (over a large fleet they cost more than a light node's evaluation); what
+  # the nodes themselves read of the network is evaluated as they read it.
+  forNodesWith = { network ? true }: names:
     let
       c = scopedTo names;
       unknown = builtins.filter (n: !(c.nodes ? ${n})) names;
+      nodePlans = lib.genAttrs names (n: c.plan.nodes.${n});
     in
     if unknown != [ ] then throw "forNodes: no node ${lib.concatStringsSep ", " unknown} in this deployment"
-    else builtins.seq (checksOf c) {
-      plan = removeAttrs c.plan [ "nodes" ] // {
-        nodes = lib.genAttrs names (n: c.plan.nodes.${n});
-      };
+    else builtins.seq (checksOfWith network c) {
+      plan =
+        if network then removeAttrs c.plan [ "nodes" ] // { nodes = nodePlans; }
+        else { inherit (c.plan) version; nodes = nodePlans; };
       drvPaths = lib.genAttrs names (n: c.nodes.${n}.system.drvPath);
     };
+
+  forNodes = forNodesWith { };
 
   # A derivation whose instantiation (drvPath/outPath) first runs the checks.
   checkedDrv = drv: drv // {
@@ -165,7 +177,7 @@ let
   inherit (config) deployScript;
 in
 checkedDrv deployScript // {
-  inherit config options lib forNodes;
+  inherit config options lib forNodes forNodesWith;
 
   # Each node's name, enable, tags and kind, without evaluating any host: what the
   # engine selects nodes by before it evaluates them (in workers, see forNodes), and

@@ -449,9 +449,9 @@ in
       description = ''
         The nodes whose host configurations this evaluation's checks read; null: all.
         The engine evaluates a large deployment in worker processes, each for a share of
-        the nodes (`forNodes` in nix-modules/default.nix): each worker checks the
-        network level and its own nodes' hosts, so that together the workers check
-        everything once and none holds every host in memory.
+        the nodes (`forNodes` in nix-modules/default.nix): each worker checks its own
+        nodes and their hosts, one of them the network level too, so that together the
+        workers check everything once and none holds every host in memory.
       '';
     };
 
