@@ -58,24 +58,30 @@ func TestExtendIsALease(t *testing.T) {
 
 	id := s.start(next, "--success-timeout", "2")
 	s.waitState(id, "waiting-confirmation")
-	// Renew a 3 s lease every second for 6 s: three times the success timeout.
-	for i := 0; i < 6; i++ {
-		if r := s.sh(`bash "$S" extend "$1" 3`, id); r.code != 0 {
+	// Renew a 6 s lease every 1.5 s for 9 s: past the success timeout and past the
+	// first lease, so only renewals that each count keep it waiting. The lease is
+	// four times the renewal gap: a loaded machine (CI runs packages side by side)
+	// can take seconds for one script call, and that must not end the lease.
+	began := time.Now()
+	for time.Since(began) < 9*time.Second {
+		if r := s.sh(`bash "$S" extend "$1" 6`, id); r.code != 0 {
 			t.Fatalf("extend: exit %d: %s\n%s", r.code, r.stderr, s.log(id))
 		}
-		time.Sleep(time.Second)
+		time.Sleep(1500 * time.Millisecond)
 	}
 	if st := s.status(id); st["state"] != "waiting-confirmation" {
-		t.Fatalf("after 6s of renewed leases the switch is %v, want still waiting", st)
+		t.Fatalf("after %s of renewed leases the switch is %v, want still waiting", time.Since(began).Round(time.Second), st)
 	}
 	if r := s.confirmNew(id); r.code != 0 {
 		t.Fatalf("confirm within the lease: exit %d\n%s", r.code, r.stderr)
 	}
 
 	// Not renewed: rolled back once the lease runs out.
-	id = s.start(old, "--success-timeout", "1")
+	// The extend must land within the success timeout, hence 4 s (room for a loaded
+	// machine); the lease it takes is longer, so the reason tells which ran out.
+	id = s.start(old, "--success-timeout", "4")
 	s.waitState(id, "waiting-confirmation")
-	s.mustSh(`bash "$S" extend "$1" 2`, id)
+	s.mustSh(`bash "$S" extend "$1" 5`, id)
 	st := s.waitState(id, "rolled-back", "failed", "success")
 	if st["state"] != "rolled-back" || !strings.Contains(st["reason"], "stopped renewing") {
 		t.Errorf("lease not renewed: %v\n%s", st, s.log(id))
