@@ -190,8 +190,9 @@ func batchSize(remaining, share, fixed, workers int, budget, network, perNode in
 const minBatchCap = 10
 
 // batchCap is the most nodes a worker takes when no batch is fixed, from what has been
-// measured: the network level's CPU and memory (which every worker spends, and which
-// grow with the fleet) and a node's. A large fleet of light nodes would spend most of
+// measured: the network level's CPU and memory as the index measured them (which grow
+// with the fleet: the most a worker spends on it, since one worker checks it whole and
+// the others evaluate the parts their nodes read) and a node's. A large fleet of light nodes would spend most of
 // its time evaluating the network level again and again in batches of ten (1,000
 // standalone nodes: 100 workers each evaluating 1,000 nodes' network options), so the
 // batch grows until the network level is at most a quarter of the batch's CPU, but only

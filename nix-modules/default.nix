@@ -100,6 +100,8 @@ let
 
   # withNetwork: the network level's own assertions and warnings too (a worker that
   # evaluates only its nodes leaves them to the one that evaluates the network level).
+  # The cross-host checks of the scoped hosts' configurations (`hostAssertions`) are
+  # every worker's.
   checksOfWith = withNetwork: config:
     let
       scoped = if config.checkScope == null then config.nodes
@@ -120,7 +122,7 @@ let
       # read after.
       failedOf = list: map (a: a.message) (builtins.filter (a: !a.assertion) list);
       failedMessages =
-        let network = failedOf ((if withNetwork then config.assertions else [ ]) ++ fromNodes); in
+        let network = failedOf ((if withNetwork then config.assertions else [ ]) ++ config.hostAssertions ++ fromNodes); in
         if network != [ ] then network else failedOf (fromHosts "assertions");
 
       allWarnings = (if withNetwork then config.warnings else [ ]) ++ fromHosts "warnings";

@@ -332,14 +332,21 @@ func TestBuildEvaluatesOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	// One pass over the index (no host evaluated), then worker processes of forNodes
-	// that together evaluate each selected node exactly once, and nothing else.
+	// that together evaluate each selected node exactly once, one of them with the
+	// network level, and nothing else.
 	calls := strings.Split(strings.TrimSpace(string(b)), "\n")
 	if len(calls) < 2 || !strings.HasSuffix(calls[0], "-A nodeIndex") {
 		t.Fatalf("calls (want the index first, then workers):\n%s", b)
 	}
 	seen := map[string]int{}
+	network := 0
 	for _, c := range calls[1:] {
-		if !strings.Contains(c, "forNodes [") || !strings.Contains(c, "-A result") {
+		switch {
+		case !strings.Contains(c, "-A result"):
+			t.Errorf("not a worker call: %s", c)
+		case strings.Contains(c, "d.forNodes ["):
+			network++
+		case !strings.Contains(c, "d.forNodesWith { network = false; }"):
 			t.Errorf("not a worker call: %s", c)
 		}
 		for _, n := range []string{"gateway", "web", "web2", "old"} {
@@ -350,6 +357,9 @@ func TestBuildEvaluatesOnce(t *testing.T) {
 	}
 	if seen["gateway"] != 1 || seen["web"] != 1 || seen["web2"] != 1 || seen["old"] != 0 {
 		t.Errorf("node evaluations %v, want gateway, web, web2 once each and old never:\n%s", seen, b)
+	}
+	if network != 1 {
+		t.Errorf("%d workers evaluated the network level, want 1:\n%s", network, b)
 	}
 }
 

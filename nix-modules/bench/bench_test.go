@@ -96,27 +96,85 @@ func BenchmarkWorkersNixOSWeight(b *testing.B) {
 	compareWorkers(b, []string{"--argstr", "nixosWeight", dir}, 3<<30)
 }
 
+// cost is what one way of evaluating N nodes took.
+type cost struct {
+	wall, cpu time.Duration
+	rssKB     int64
+	processes int
+	skipped   string // the former way not run: why
+}
+
+// formerWay evaluates and instantiates n nodes of network.nix (args) the former way:
+// the whole plan, then every system, in two processes, each holding every node.
+func formerWay(b *testing.B, args []string, n int) cost {
+	var c cost
+	start := time.Now()
+	run := func(argv ...string) []byte {
+		cmd := exec.Command("nix-instantiate", append(argv, args...)...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			b.Fatalf("%v: %v\n%s", argv, err, stderr.String())
+		}
+		c.cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		if u, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && u.Maxrss > c.rssKB {
+			c.rssKB = u.Maxrss
+		}
+		return stdout.Bytes()
+	}
+	run("--eval", "--strict", "--json", "-A", "plan", networkFile())
+	// Every system in one process. (Not with one -A per node, as the engine did:
+	// nix-instantiate calls a deployment that is a function anew for every -A, which
+	// made that instantiation quadratic in the nodes.)
+	all := `{ ... }@args: { r = let d = import ` + networkFile() + ` args; in map (n: d.systems.${n}.drvPath) (builtins.attrNames d.config.nodes); }`
+	if got := strings.Count(string(run("--eval", "--strict", "--json", "--read-write-mode", "-E", all, "-A", "r")), ".drv\""); got != n {
+		b.Fatalf("instantiated %d systems, want %d", got, n)
+	}
+	c.wall = time.Since(start)
+	return c
+}
+
+// workersWay evaluates and instantiates n nodes of network.nix (args) as build and
+// deploy do: the index, then eval.EvalNodes with the limits the CLI gives it (the
+// index's network cost and memory prior; batch and memory budget as given), and checks that every
+// node was evaluated exactly once.
+func workersWay(b *testing.B, args []string, n int, limits eval.WorkerLimits) (cost, *eval.WorkerStats) {
+	ev := &eval.Evaluator{File: networkFile(), NixArgs: args, Env: testutil.NixEnv()}
+	start := time.Now()
+	index, err := ev.Index(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	limits.Network, limits.PerNode = index.IndexCost, index.MemoryPrior(index.Names())
+	_, drvs, stats, err := ev.EvalNodes(context.Background(), index.Names(), limits)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(drvs) != n || len(stats.Evaluated) != n {
+		b.Fatalf("workers gave %d systems for %d nodes", len(drvs), n)
+	}
+	for name, k := range stats.Evaluated {
+		if k != 1 {
+			b.Fatalf("node %s evaluated %d times", name, k)
+		}
+	}
+	return cost{wall: time.Since(start), cpu: stats.CPU + index.IndexCost.CPU, rssKB: stats.PeakRSSKB, processes: stats.Workers}, stats
+}
+
 // compareWorkers runs the former way and the workers on 20, 80 and 200 nodes of
 // network.nix with the given arguments, prints the table, then the workers on 80 nodes
 // held to the given memory budget.
 func compareWorkers(b *testing.B, weightArgs []string, budget int64) {
 	testutil.RequireNix(b)
 	testutil.SetNixEnv(b)
-	type cost struct {
-		wall, cpu time.Duration
-		rssKB     int64
-		processes int
-		skipped   string // the former way not run: why
-	}
 	sizes := []int{20, 80, 200}
 	before, after := map[int]cost{}, map[int]cost{}
 	for _, n := range sizes {
 		args := append([]string{"--argstr", "nodes", strconv.Itoa(n)}, weightArgs...)
 		b.Run("nodes="+strconv.Itoa(n), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				// The former way: the whole plan, then every system, in two processes,
-				// each holding every node. Not run where that cannot fit: its memory
-				// grows with the nodes, as the smallest size's run shows.
+				// The former way is not run where it cannot fit: its memory grows with
+				// the nodes, as the smallest size's run shows.
 				var c cost
 				if base, ok := before[sizes[0]]; ok && base.rssKB > 0 {
 					need := base.rssKB << 10 * int64(n) / int64(sizes[0])
@@ -124,53 +182,11 @@ func compareWorkers(b *testing.B, weightArgs []string, budget int64) {
 						c.skipped = fmt.Sprintf("not run: needs about %.0f GiB in one process", float64(need)/(1<<30))
 					}
 				}
-				start := time.Now()
-				run := func(argv ...string) []byte {
-					cmd := exec.Command("nix-instantiate", append(argv, args...)...)
-					var stdout, stderr bytes.Buffer
-					cmd.Stdout, cmd.Stderr = &stdout, &stderr
-					if err := cmd.Run(); err != nil {
-						b.Fatalf("%v: %v\n%s", argv, err, stderr.String())
-					}
-					c.cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-					if u, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && u.Maxrss > c.rssKB {
-						c.rssKB = u.Maxrss
-					}
-					return stdout.Bytes()
-				}
 				if c.skipped == "" {
-					run("--eval", "--strict", "--json", "-A", "plan", networkFile())
-					// Every system in one process. (Not with one -A per node, as the engine
-					// did: nix-instantiate calls a deployment that is a function anew for
-					// every -A, which made that instantiation quadratic in the nodes.)
-					all := `{ ... }@args: { r = let d = import ` + networkFile() + ` args; in map (n: d.systems.${n}.drvPath) (builtins.attrNames d.config.nodes); }`
-					if got := strings.Count(string(run("--eval", "--strict", "--json", "--read-write-mode", "-E", all, "-A", "r")), ".drv\""); got != n {
-						b.Fatalf("instantiated %d systems, want %d", got, n)
-					}
-					c.wall = time.Since(start)
+					c = formerWay(b, args, n)
 				}
 				before[n] = c
-
-				// The workers.
-				ev := &eval.Evaluator{File: networkFile(), NixArgs: args, Env: testutil.NixEnv()}
-				start = time.Now()
-				index, err := ev.Index(context.Background())
-				if err != nil {
-					b.Fatal(err)
-				}
-				_, drvs, stats, err := ev.EvalNodes(context.Background(), index.Names(), eval.WorkerLimits{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				if len(drvs) != n || len(stats.Evaluated) != n {
-					b.Fatalf("workers gave %d systems for %d nodes", len(drvs), n)
-				}
-				for name, k := range stats.Evaluated {
-					if k != 1 {
-						b.Fatalf("node %s evaluated %d times", name, k)
-					}
-				}
-				after[n] = cost{wall: time.Since(start), cpu: stats.CPU, rssKB: stats.PeakRSSKB, processes: stats.Workers}
+				after[n], _ = workersWay(b, args, n, eval.WorkerLimits{})
 			}
 			b.ReportMetric(after[n].wall.Seconds(), "workers-wall-s")
 			b.ReportMetric(float64(after[n].rssKB)/1024, "workers-peak-MiB")
@@ -210,15 +226,40 @@ func compareWorkers(b *testing.B, weightArgs []string, budget int64) {
 
 	// The memory budget at work: 80 nodes held to a budget for all workers together,
 	// against the default budget's run above.
-	ev := &eval.Evaluator{File: networkFile(), NixArgs: append([]string{"--argstr", "nodes", "80"}, weightArgs...), Env: testutil.NixEnv()}
-	index, err := ev.Index(context.Background())
-	if err != nil {
-		b.Fatal(err)
-	}
-	_, _, stats, err := ev.EvalNodes(context.Background(), index.Names(), eval.WorkerLimits{Memory: budget, PerNode: index.MemoryPrior(index.Names())})
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, stats := workersWay(b, append([]string{"--argstr", "nodes", "80"}, weightArgs...), 80, eval.WorkerLimits{Memory: budget})
 	fmt.Printf("80 nodes, budget %d MiB: %.1fs wall, %d processes, at most %d at once, largest peak %d MiB (default budget: %d processes, peak %d MiB)\n",
 		budget>>20, stats.Wall.Seconds(), stats.Workers, stats.MaxRunning, stats.PeakRSSKB/1024, after[80].processes, after[80].rssKB/1024)
+}
+
+// BenchmarkLightFleet evaluates 1,000 light standalone nodes (network.nix without a
+// host module: a few users, files and hosts entries each), where the network level
+// (1,000 nodes' options, merged and checked) costs more than ten nodes: the former way,
+// the workers in batches of ten (--eval-batch 10), and the workers as the CLI runs
+// them (batches sized from the network level's measured cost), in one run:
+//
+//	go test -run '^$' -bench LightFleet -benchtime 1x ./nix-modules/bench/
+func BenchmarkLightFleet(b *testing.B) {
+	testutil.RequireNix(b)
+	testutil.SetNixEnv(b)
+	const n = 1000
+	args := []string{"--argstr", "nodes", strconv.Itoa(n)}
+	var former, ten, sized cost
+	for i := 0; i < b.N; i++ {
+		former = formerWay(b, args, n)
+		ten, _ = workersWay(b, args, n, eval.WorkerLimits{Batch: 10})
+		sized, _ = workersWay(b, args, n, eval.WorkerLimits{})
+	}
+	b.ReportMetric(sized.wall.Seconds(), "workers-wall-s")
+	b.ReportMetric(former.wall.Seconds(), "former-wall-s")
+	fmt.Printf("%d light nodes   %-32s  %s\n", n, "wall, cpu, largest peak, processes", "wall vs former")
+	for _, r := range []struct {
+		name string
+		c    cost
+	}{{"former way", former}, {"workers, batches of 10", ten}, {"workers, sized batches", sized}} {
+		processes := r.c.processes
+		if processes == 0 {
+			processes = 2
+		}
+		fmt.Printf("%-24s  %5.1fs %6.1fs %6d MiB %4d   %.2fx\n", r.name, r.c.wall.Seconds(), r.c.cpu.Seconds(), r.c.rssKB/1024, processes, r.c.wall.Seconds()/former.wall.Seconds())
+	}
 }

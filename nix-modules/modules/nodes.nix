@@ -455,6 +455,20 @@ in
       '';
     };
 
+    hostAssertions = mkOption {
+      type = types.listOf assertionType;
+      default = [ ];
+      internal = true;
+      description = ''
+        The cross-host features' checks of the hosts' final configurations (a grant's
+        key still in the target's authorized keys, a VPN member's interface as the
+        network asks for it, a granted user declared), for the nodes in `checkScope`
+        only. Reported with the `assertions`; kept apart because every worker checks
+        these for its own nodes, while the network level's `assertions` are checked
+        once per run, by one worker.
+      '';
+    };
+
     # Nixus's name of the deploying machine (choosing nodes.<n>.deployFrom.<host>):
     # declared only to say what to use instead.
     deployHost = mkOption {

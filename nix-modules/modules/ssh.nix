@@ -155,10 +155,15 @@ let
           [ (problem (grantPath g ++ [ g.user ]) g.files "`${g.user}' is not a valid user name (letters, digits, `_', `-', `.'; not starting with a digit or `-').") ]
         else if (cfg.access.${g.target}.hostKeys or { }) == { } then
           [ (problem (grantPath g ++ [ g.user ]) g.files "host `${g.source}' is granted access to host `${g.target}', but `${g.target}' has no host keys, so `${g.source}' could not verify it. Set `ssh.access.${g.target}.hostKeys', e.g. ssh.access.${g.target}.hostKeys.ed25519 = \"ssh-ed25519 AAAA...\" (the contents of /etc/ssh/ssh_host_ed25519_key.pub on ${g.target}).") ]
-        else if !(declaresUser g.target g.user) then
-          [ (problem (grantPath g ++ [ g.user ]) g.files "grants access to user `${g.user}' on `${g.target}', which `${g.target}' does not declare. nixmesh adds keys to users but never creates one (NixOS would reject a user that is neither a normal nor a system user, or has no group): declare it, e.g. nodes.${g.target}.configuration.users.users.${g.user} = { isNormalUser = true; };") ]
         else [ ])
       grants;
+
+  # A granted user the target host does not declare: read from the hosts in scope, so
+  # every worker checks its own nodes' (see `hostAssertions` in nodes.nix).
+  userProblems = lib.concatMap
+    (g: lib.optional (!(declaresUser g.target g.user))
+      (problem (grantPath g ++ [ g.user ]) g.files "grants access to user `${g.user}' on `${g.target}', which `${g.target}' does not declare. nixmesh adds keys to users but never creates one (NixOS would reject a user that is neither a normal nor a system user, or has no group): declare it, e.g. nodes.${g.target}.configuration.users.users.${g.user} = { isNormalUser = true; };"))
+    validGrants;
 
   # Whether the target host declares `user` as NixOS requires (users-groups.nix's
   # assertions): exactly one of normal and system user (a uid below 1000 counts as system)
@@ -296,8 +301,13 @@ in
 
   config = {
     ssh.grants = validGrants;
-    ssh.problems = problems;
-    assertions = cross.toAssertions (if problems != [ ] then problems else appliedProblems);
+    ssh.problems = problems ++ userProblems;
+    # The declarations' problems are the network level's (checked once per run); what
+    # reads the hosts' configurations is every worker's, for its own nodes: undeclared
+    # users with them, the applied grants once nothing else is wrong.
+    assertions = cross.toAssertions problems;
+    hostAssertions = cross.toAssertions
+      (userProblems ++ lib.optionals (problems == [ ] && userProblems == [ ]) appliedProblems);
 
     planExtra.network.ssh = builtins.mapAttrs
       (host: access: {

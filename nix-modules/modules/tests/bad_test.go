@@ -3,6 +3,7 @@ package modulestests
 import (
 	"context"
 	"errors"
+	"io"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -13,8 +14,9 @@ import (
 	nixmodulestests "github.com/nixmesh/nixmesh/nix-modules/tests"
 )
 
-// TestBadInput evaluates every bad/*.nix and requires a failure that names the option
-// path, the fixture's file and the expected message. (Every cross-host check is the Nix
+// TestBadInput evaluates every bad/*.nix, as one evaluation and in workers, and
+// requires a failure that names the option path, the fixture's file and the expected
+// message. (Every cross-host check is the Nix
 // modules'; there is no second copy in Go to agree with.)
 func TestBadInput(t *testing.T) {
 	testutil.RequireNix(t)
@@ -26,7 +28,7 @@ func TestBadInput(t *testing.T) {
 	if len(fixtures) < 20 {
 		t.Fatalf("only %d bad fixtures; at least 20 are required", len(fixtures))
 	}
-	for _, fx := range fixtures {
+	for i, fx := range fixtures {
 		t.Run(fx.Name, func(t *testing.T) {
 			t.Parallel()
 			if fx.OptPath == "" {
@@ -48,6 +50,24 @@ func TestBadInput(t *testing.T) {
 			}
 			if d := evalErr.Diagnostics[0]; d.OptionPath != fx.OptPath || filepath.Base(d.File) != fx.File {
 				t.Errorf("diagnostic names %s in %s, want %s in %s", d.OptionPath, d.File, fx.OptPath, fx.File)
+			}
+
+			// What build and deploy (and, every other fixture, check) see: the workers,
+			// one node each, where one worker checks the network level and every worker
+			// the cross-host checks of its own node's host. A check that neither kind
+			// of worker runs would let this fixture evaluate.
+			keepGoing := i%2 == 1
+			ev := &eval.Evaluator{File: fx.Path, Stderr: io.Discard}
+			index, err := ev.Index(context.Background())
+			if err == nil {
+				_, _, _, err = ev.EvalNodes(context.Background(), index.Names(), eval.WorkerLimits{Workers: 2, Batch: 1, KeepGoing: keepGoing})
+			}
+			evalErr = nil
+			if !errors.As(err, &evalErr) || len(evalErr.Diagnostics) == 0 {
+				t.Fatalf("workers (keep going: %v): %v, want an *eval.EvalError with diagnostics", keepGoing, err)
+			}
+			if d := evalErr.Diagnostics[0]; d.OptionPath != fx.OptPath || filepath.Base(d.File) != fx.File {
+				t.Errorf("workers (keep going: %v): diagnostic names %s in %s, want %s in %s", keepGoing, d.OptionPath, d.File, fx.OptPath, fx.File)
 			}
 		})
 	}

@@ -57,7 +57,8 @@ let
     (lib.getAttrs config.vpn.problemFree config.vpn.resolved));
 in
 {
-  config.assertions = lib.optionals (config.vpn.problems == [ ]) (cross.toAssertions appliedProblems);
+  # Read the hosts in scope: every worker checks its own (see `hostAssertions`).
+  config.hostAssertions = lib.optionals (config.vpn.problems == [ ]) (cross.toAssertions appliedProblems);
 
   options.vpn.networks = mkOption {
     type = types.attrsOf (types.submodule {
