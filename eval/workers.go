@@ -192,8 +192,8 @@ const minBatchCap = 10
 // batchCap is the most nodes a worker takes when no batch is fixed, from what has been
 // measured: the network level's CPU and memory as the index measured them (which grow
 // with the fleet: the most a worker spends on it, since one worker checks it whole and
-// the others evaluate the parts their nodes read) and a node's. A large fleet of light nodes would spend most of
-// its time evaluating the network level again and again in batches of ten (1,000
+// the others evaluate the parts their nodes read) and a node's. A large fleet of light
+// nodes would spend most of its time on the network level in batches of ten (1,000
 // standalone nodes: 100 workers each evaluating 1,000 nodes' network options), so the
 // batch grows until the network level is at most a quarter of the batch's CPU, but only
 // while the batch's nodes hold no more memory than the network level itself: a worker
@@ -559,7 +559,6 @@ func joinFailures(failures []error) error {
 
 // forNodesExpr is the worker's expression (its attribute `result`): the deployment file
 // called with the Nix arguments it declares (as nix-instantiate calls a file), then its
-// forNodes.
 // forNodes. Without network, forNodesWith { network = false; }: the nodes alone, the
 // network level's checks and plan left to another worker (a nix-modules older than
 // forNodesWith evaluates them anyway).
