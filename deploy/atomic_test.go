@@ -24,7 +24,7 @@ func TestAtomicDeploy(t *testing.T) {
 		ta, tb := hostTarget(a, "a"), hostTarget(b, "b")
 		ta.Toplevel, tb.Toplevel = sa, sb
 		for _, tg := range []*Target{&ta, &tb} {
-			tg.SuccessTimeout, tg.SwitchTimeout = 3*time.Second, 20*time.Second
+			tg.SuccessTimeout, tg.SwitchTimeout = 10*time.Second, 30*time.Second
 		}
 		return []Target{ta, tb}
 	}
@@ -33,7 +33,7 @@ func TestAtomicDeploy(t *testing.T) {
 	}
 	// The first deploy only sets the scene: a success timeout with room for a loaded
 	// machine (CI runs packages side by side; 3 s for a new SSH connection was too
-	// little there). The atomic runs below need the short one.
+	// little there). The atomic runs below keep one shorter than b's health check.
 	first := targets(good, good)
 	for i := range first {
 		first[i].SuccessTimeout = 60 * time.Second
@@ -42,20 +42,21 @@ func TestAtomicDeploy(t *testing.T) {
 		t.Fatalf("first deploy: %+v, %v", rep, err)
 	}
 
-	// Both ready: both confirmed. b takes longer than a's success timeout (3 s) to get
-	// ready, so a's wait is held open by the lease.
+	// Both ready: both confirmed. b takes longer than a's success timeout (10 s: the
+	// first lease has to land within it, which took over 3 s on a loaded CI machine) to
+	// get ready, so a's wait is held open by the lease.
 	o.Atomic = true
 	log := &eventLog{}
 	o.Events = log.add
 	tg := targets(other, other)
-	tg[1].HealthChecks = []eval.HealthCheck{{Name: "slow", Kind: "command", Command: "sleep 6", Timeout: 15, Retries: 1}}
+	tg[1].HealthChecks = []eval.HealthCheck{{Name: "slow", Kind: "command", Command: "sleep 14", Timeout: 25, Retries: 1}}
 	start := time.Now()
 	rep, err := Run(context.Background(), o, tg)
 	if err != nil || rep.Hosts[0].Result != ResultOK || rep.Hosts[1].Result != ResultOK {
 		t.Fatalf("atomic, both good: %+v, %v", rep.Hosts, err)
 	}
-	if took := time.Since(start); took < 6*time.Second {
-		t.Errorf("the deploy took %s; b's check alone takes 6 s: the test proves nothing", took)
+	if took := time.Since(start); took < 14*time.Second {
+		t.Errorf("the deploy took %s; b's check alone takes 14 s: the test proves nothing", took)
 	}
 	if !log.hasMessage("a", "waiting for the other hosts of the fleet") {
 		t.Errorf("a did not wait for b: %+v", log.events)
