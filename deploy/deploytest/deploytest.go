@@ -129,8 +129,8 @@ func RequireSSHD(t *testing.T) {
 	}
 }
 
-// StartHost starts an sshd that authorizes client. privateStore selects the mount
-// namespace with empty /nix and /var/lib.
+// StartHost starts an sshd that authorizes client, in a mount namespace with an empty
+// /root; privateStore gives it empty /nix and /var/lib too.
 func StartHost(t *testing.T, client *Client, privateStore bool) *Host {
 	t.Helper()
 	RequireSSHD(t)
@@ -166,11 +166,15 @@ LogLevel ERROR
 	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
 		t.Fatal(err)
 	}
-	argv := []string{"/usr/sbin/sshd", "-D", "-e", "-f", cfgPath}
+	// Every host gets a /root of its own, empty: the sessions run through root's login
+	// shell, and a machine's own ~/.bashrc (this one's starts pyenv, 0.6 s) would
+	// otherwise run before every remote command.
+	mounts := "mount -t tmpfs tmpfs /root"
 	if privateStore {
-		argv = []string{"unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
-			"mount -t tmpfs tmpfs /nix && mount -t tmpfs tmpfs /var/lib && exec " + shellQuote(argv)}
+		mounts += " && mount -t tmpfs tmpfs /nix && mount -t tmpfs tmpfs /var/lib"
 	}
+	argv := []string{"unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+		mounts + " && exec " + shellQuote([]string{"/usr/sbin/sshd", "-D", "-e", "-f", cfgPath})}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stderr = h.stderr
 	// If the test binary dies without its cleanups (a panic, a timeout), sshd goes too.

@@ -17,8 +17,9 @@ import (
 )
 
 // A sandbox is a private mount, PID and network namespace in which the switcher runs as
-// it would on a host: tmpfs over /var/lib, /run and /nix/var/nix/profiles, so nothing it
-// writes reaches this machine's real state; its own /proc, so its process checks see
+// it would on a host: tmpfs over /var/lib, /run, /nix/var/nix/profiles and /root, so
+// nothing it writes reaches this machine's real state (nor does a session over its sshd
+// run this machine's ~/.bashrc); its own /proc, so its process checks see
 // only the sandbox; its own loopback, for a real sshd. The namespace's init is a child
 // of `unshare --kill-child`; killing unshare (at cleanup, or when the test binary dies,
 // through Pdeathsig) ends every process in the sandbox and with them the mounts.
@@ -37,6 +38,7 @@ mount -t tmpfs tmpfs /var/lib
 mkdir -p /var/lib/nixmesh
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /nix/var/nix/profiles
+mount -t tmpfs tmpfs /root
 echo ready
 exec >/dev/null 2>&1
 while :; do sleep 3600 & wait; done
