@@ -314,15 +314,15 @@ echo 3 > /var/lib/nixmesh/switch/counter; ln -s 3 /var/lib/nixmesh/switch/lock; 
 	}
 }
 
-// 50 confirmed switches in a row with --keep 3: no more than 3 generations and switch
+// 20 confirmed switches in a row with --keep 3: no more than 3 generations and switch
 // directories stay, and no runner or guard is left running.
-func TestFiftySwitchesLeaveNothingBehind(t *testing.T) {
+func TestTwentySwitchesLeaveNothingBehind(t *testing.T) {
 	t.Parallel()
 	s := newSandbox(t)
 	a := s.fakeSystem("a", fake{})
 	b := s.fakeSystem("b", fake{})
 	s.setConfirmed(a)
-	const n, keep = 50, 3
+	const n, keep = 20, 3
 	last := ""
 	for i := 0; i < n; i++ {
 		sys := b
