@@ -56,14 +56,17 @@ func TestExtendIsALease(t *testing.T) {
 	next := s.fakeSystem("new", fake{})
 	s.setConfirmed(old)
 
-	id := s.start(next, "--success-timeout", "2")
+	// The first extend must land within the success timeout: 5 s, room for a loaded
+	// machine (CI runs packages side by side; 2 s ran out there between the status
+	// that saw the wait and the extend).
+	id := s.start(next, "--success-timeout", "5")
 	s.waitState(id, "waiting-confirmation")
-	// Renew a 6 s lease every 1.5 s for 9 s: past the success timeout and past the
+	// Renew a 6 s lease every 1.5 s for 10 s: past the success timeout and past the
 	// first lease, so only renewals that each count keep it waiting. The lease is
-	// four times the renewal gap: a loaded machine (CI runs packages side by side)
-	// can take seconds for one script call, and that must not end the lease.
+	// four times the renewal gap: one script call can take seconds on a loaded
+	// machine, and that must not end the lease.
 	began := time.Now()
-	for time.Since(began) < 9*time.Second {
+	for time.Since(began) < 10*time.Second {
 		if r := s.sh(`bash "$S" extend "$1" 6`, id); r.code != 0 {
 			t.Fatalf("extend: exit %d: %s\n%s", r.code, r.stderr, s.log(id))
 		}
@@ -77,11 +80,11 @@ func TestExtendIsALease(t *testing.T) {
 	}
 
 	// Not renewed: rolled back once the lease runs out.
-	// The extend must land within the success timeout, hence 4 s (room for a loaded
+	// The extend must land within the success timeout, hence 8 s (room for a loaded
 	// machine); the lease it takes is longer, so the reason tells which ran out.
-	id = s.start(old, "--success-timeout", "4")
+	id = s.start(old, "--success-timeout", "8")
 	s.waitState(id, "waiting-confirmation")
-	s.mustSh(`bash "$S" extend "$1" 5`, id)
+	s.mustSh(`bash "$S" extend "$1" 10`, id)
 	st := s.waitState(id, "rolled-back", "failed", "success")
 	if st["state"] != "rolled-back" || !strings.Contains(st["reason"], "stopped renewing") {
 		t.Errorf("lease not renewed: %v\n%s", st, s.log(id))
