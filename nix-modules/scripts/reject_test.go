@@ -61,13 +61,14 @@ func TestExtendIsALease(t *testing.T) {
 	// that saw the wait and the extend).
 	id := s.start(next, "--success-timeout", "5")
 	s.waitState(id, "waiting-confirmation")
-	// Renew a 6 s lease every 1.5 s for 10 s: past the success timeout and past the
+	// Renew a 10 s lease every 1.5 s for 14 s: past the success timeout and past the
 	// first lease, so only renewals that each count keep it waiting. The lease is
-	// four times the renewal gap: one script call can take seconds on a loaded
-	// machine, and that must not end the lease.
+	// several times the renewal gap: one script call can take seconds on a loaded
+	// machine (CI ran this test in 26 s instead of 15), and neither the renewals nor
+	// the status and confirm after the last one may run past it.
 	began := time.Now()
-	for time.Since(began) < 10*time.Second {
-		if r := s.sh(`bash "$S" extend "$1" 6`, id); r.code != 0 {
+	for time.Since(began) < 14*time.Second {
+		if r := s.sh(`bash "$S" extend "$1" 10`, id); r.code != 0 {
 			t.Fatalf("extend: exit %d: %s\n%s", r.code, r.stderr, s.log(id))
 		}
 		time.Sleep(1500 * time.Millisecond)
