@@ -31,14 +31,8 @@ func TestAtomicDeploy(t *testing.T) {
 	active := func(h *testHost) string {
 		return strings.TrimSpace(remote(t, client, h, "readlink /var/lib/nixmesh/current-system"))
 	}
-	// The first deploy only sets the scene: a success timeout with room for a loaded
-	// machine (CI runs packages side by side; 3 s for a new SSH connection was too
-	// little there). The atomic runs below keep one shorter than b's health check.
-	first := targets(good, good)
-	for i := range first {
-		first[i].SuccessTimeout = 60 * time.Second
-	}
-	if rep, err := Run(context.Background(), o, first); err != nil {
+	// The first deploy only sets the scene.
+	if rep, err := Run(context.Background(), o, targets(good, good)); err != nil {
 		t.Fatalf("first deploy: %+v, %v", rep, err)
 	}
 

@@ -16,8 +16,8 @@ import (
 
 // TestBadInput evaluates every bad/*.nix, as one evaluation and in workers, and
 // requires a failure that names the option path, the fixture's file and the expected
-// message. (Every cross-host check is the Nix
-// modules'; there is no second copy in Go to agree with.)
+// message. (Every cross-host check is the Nix modules'; there is no second copy in Go
+// to agree with.)
 func TestBadInput(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
