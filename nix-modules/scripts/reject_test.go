@@ -56,18 +56,18 @@ func TestExtendIsALease(t *testing.T) {
 	next := s.fakeSystem("new", fake{})
 	s.setConfirmed(old)
 
-	// The first extend must land within the success timeout: 5 s, room for a loaded
-	// machine (CI runs packages side by side; 2 s ran out there between the status
-	// that saw the wait and the extend).
-	id := s.start(next, "--success-timeout", "5")
+	// The first extend must land within the success timeout: 15 s, room for a loaded
+	// machine (CI runs packages side by side; 2 s and then 5 s ran out there between
+	// the status that saw the wait and the extend).
+	id := s.start(next, "--success-timeout", "15")
 	s.waitState(id, "waiting-confirmation")
-	// Renew a 10 s lease every 1.5 s for 14 s: past the success timeout and past the
+	// Renew a 10 s lease every 1.5 s for 20 s: past the success timeout and past the
 	// first lease, so only renewals that each count keep it waiting. The lease is
 	// several times the renewal gap: one script call can take seconds on a loaded
 	// machine (CI ran this test in 26 s instead of 15), and neither the renewals nor
 	// the status and confirm after the last one may run past it.
 	began := time.Now()
-	for time.Since(began) < 14*time.Second {
+	for time.Since(began) < 20*time.Second {
 		if r := s.sh(`bash "$S" extend "$1" 10`, id); r.code != 0 {
 			t.Fatalf("extend: exit %d: %s\n%s", r.code, r.stderr, s.log(id))
 		}
@@ -81,11 +81,11 @@ func TestExtendIsALease(t *testing.T) {
 	}
 
 	// Not renewed: rolled back once the lease runs out.
-	// The extend must land within the success timeout, hence 8 s (room for a loaded
+	// The extend must land within the success timeout, hence 15 s (room for a loaded
 	// machine); the lease it takes is longer, so the reason tells which ran out.
-	id = s.start(old, "--success-timeout", "8")
+	id = s.start(old, "--success-timeout", "15")
 	s.waitState(id, "waiting-confirmation")
-	s.mustSh(`bash "$S" extend "$1" 10`, id)
+	s.mustSh(`bash "$S" extend "$1" 20`, id)
 	st := s.waitState(id, "rolled-back", "failed", "success")
 	if st["state"] != "rolled-back" || !strings.Contains(st["reason"], "stopped renewing") {
 		t.Errorf("lease not renewed: %v\n%s", st, s.log(id))
