@@ -84,8 +84,8 @@ func (p *darkProxy) pipe(dst, src net.Conn) {
 func (p *darkProxy) port() int { return p.ln.Addr().(*net.TCPAddr).Port }
 
 // darkConnection connects to a test host through a darkProxy, with the SSH options
-// adjusted by tune; the connection is closed at cleanup.
-func darkConnection(t *testing.T, tune func(*SSHOptions)) (*darkProxy, *Conn) {
+// adjusted by tune and the node's sshOptions; the connection is closed at cleanup.
+func darkConnection(t *testing.T, tune func(*SSHOptions), sshOptions ...string) (*darkProxy, *Conn) {
 	t.Helper()
 	client := newTestClient(t)
 	h := startHost(t, client, false)
@@ -93,7 +93,7 @@ func darkConnection(t *testing.T, tune func(*SSHOptions)) (*darkProxy, *Conn) {
 	o := sshOptionsFor(t, client)
 	o.DeclaredHostKeys = map[string][]string{"dark": {h.HostKeyLine}}
 	tune(&o)
-	d, _, err := newDialer(o, Target{Name: "dark", User: "root", Hostname: "127.0.0.1", Port: p.port()})
+	d, _, err := newDialer(o, Target{Name: "dark", User: "root", Hostname: "127.0.0.1", Port: p.port(), SSHOptions: sshOptions})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,6 +109,22 @@ func darkConnection(t *testing.T, tune func(*SSHOptions)) (*darkProxy, *Conn) {
 // on it fails within a few intervals instead of hanging.
 func TestKeepaliveClosesADarkConnection(t *testing.T) {
 	p, conn := darkConnection(t, func(o *SSHOptions) { o.KeepaliveInterval, o.KeepaliveCountMax = 200*time.Millisecond, 3 })
+	commandOnDarkHostFails(t, p, conn, 20*time.Second)
+}
+
+// The node's sshOptions set the keepalives as ssh's ServerAliveInterval and
+// ServerAliveCountMax do: a deployer whose own setting would wait an hour notices the
+// dark host after a second or two.
+func TestServerAliveFromSSHOptions(t *testing.T) {
+	p, conn := darkConnection(t, func(o *SSHOptions) { o.KeepaliveInterval = time.Hour },
+		"-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=2")
+	commandOnDarkHostFails(t, p, conn, 20*time.Second)
+}
+
+// commandOnDarkHostFails checks that conn lives while the host answers, and that a
+// command waiting on it fails within bound once the host goes dark.
+func commandOnDarkHostFails(t *testing.T, p *darkProxy, conn *Conn, bound time.Duration) {
+	t.Helper()
 	// A healthy connection is kept: its keepalives are answered.
 	time.Sleep(1500 * time.Millisecond)
 	if _, err := conn.Run(context.Background(), remoteCmd{Argv: []string{"true"}}); err != nil {
@@ -128,8 +144,8 @@ func TestKeepaliveClosesADarkConnection(t *testing.T) {
 			t.Fatal("the command succeeded on a dark host")
 		}
 		t.Logf("failed after %v: %v", time.Since(began).Round(10*time.Millisecond), err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("a command on a dark host still waits after 20s (keepalive every 200ms, 3 missed)")
+	case <-time.After(bound):
+		t.Fatalf("a command on a dark host still waits after %v", bound)
 	}
 }
 

@@ -53,10 +53,7 @@ func scanKey(ctx context.Context, o SSHOptions, t Target, algorithms []string) (
 	if err != nil {
 		return HostKeyScan{}, err
 	}
-	timeout := o.ConnectTimeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
+	timeout := durationOr(d.endpoint.ConnectTimeout, durationOr(o.ConnectTimeout, 10*time.Second))
 	hctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	addr := d.endpoint.Addr()

@@ -91,6 +91,35 @@ type Endpoint struct {
 	IdentityFiles []string // in the order they are offered, defaults included
 	ProxyJump     []string // jump hosts, first dialled first ("user@host:port" or aliases)
 	KnownHosts    []string // files consulted, the user's writable one first
+	// What the node's sshOptions or ssh_config say of ConnectTimeout, ConnectionAttempts,
+	// ServerAliveInterval and ServerAliveCountMax (as OpenSSH reads them); 0: unset, the
+	// SSHOptions' value applies.
+	ConnectTimeout    time.Duration
+	ConnectAttempts   int
+	KeepaliveInterval time.Duration
+	KeepaliveCountMax int
+}
+
+// The connection settings of one endpoint: its own (sshOptions, ssh_config), else the
+// deployer's (SSHOptions), else the defaults.
+func (e Endpoint) connectTimeout(o SSHOptions) time.Duration {
+	return durationOr(e.ConnectTimeout, durationOr(o.ConnectTimeout, 15*time.Second))
+}
+
+func (e Endpoint) connectAttempts(o SSHOptions) int {
+	return intOr(e.ConnectAttempts, intOr(o.ConnectAttempts, 3))
+}
+
+func (e Endpoint) keepalive(o SSHOptions) (time.Duration, int) {
+	return durationOr(e.KeepaliveInterval, durationOr(o.KeepaliveInterval, 5*time.Second)),
+		intOr(e.KeepaliveCountMax, intOr(o.KeepaliveCountMax, 3))
+}
+
+func intOr(n, def int) int {
+	if n <= 0 {
+		return def
+	}
+	return n
 }
 
 // Addr is host:port as dialled.
@@ -157,8 +186,8 @@ type cliOptions struct {
 	ignored []string
 }
 
-// parseSSHArgs understands -o Key=Value (or "Key Value"), -p, -l, -i and -J; anything else
-// is reported in ignored. Command-line options take precedence over ssh_config, as in ssh.
+// parseSSHArgs understands -o Key=Value (or "Key Value") for the keys connectionKeys and
+// resolveEndpoint read, -p, -l, -i and -J; anything else is reported in ignored. Command-line options take precedence over ssh_config, as in ssh.
 func parseSSHArgs(args []string) cliOptions {
 	c := cliOptions{kv: map[string][]string{}}
 	short := map[string]string{"-p": "port", "-l": "user", "-i": "identityfile", "-J": "proxyjump"}
@@ -187,7 +216,8 @@ func parseSSHArgs(args []string) cliOptions {
 			}
 			k = strings.ToLower(strings.TrimSpace(k))
 			switch k {
-			case "hostname", "user", "port", "identityfile", "proxyjump", "userknownhostsfile":
+			case "hostname", "user", "port", "identityfile", "proxyjump", "userknownhostsfile",
+				"connecttimeout", "connectionattempts", "serveraliveinterval", "serveralivecountmax":
 				c.kv[k] = append(c.kv[k], strings.TrimSpace(rest))
 			default:
 				c.ignored = append(c.ignored, "-o "+v)
@@ -271,7 +301,38 @@ func resolveEndpoint(o SSHOptions, cfg *sshConfig, t Target) (Endpoint, []string
 		}
 	}
 	e.KnownHosts = dedupe(append(e.KnownHosts, o.ExtraKnownHostsFiles...))
+	if err := e.readConnectionSettings(cli, cfg); err != nil {
+		return e, nil, err
+	}
 	return e, cli.ignored, nil
+}
+
+// readConnectionSettings takes ConnectTimeout, ConnectionAttempts, ServerAliveInterval
+// and ServerAliveCountMax from the node's sshOptions, else from ssh_config, as whole
+// numbers (seconds for the first and third), as OpenSSH does. 0 or "none" leaves a
+// setting to the deployer: it always keeps connections alive, so that nothing waits on
+// a host that went dark.
+func (e *Endpoint) readConnectionSettings(cli cliOptions, cfg *sshConfig) error {
+	for _, s := range []struct {
+		key string
+		set func(n int)
+	}{
+		{"ConnectTimeout", func(n int) { e.ConnectTimeout = time.Duration(n) * time.Second }},
+		{"ConnectionAttempts", func(n int) { e.ConnectAttempts = n }},
+		{"ServerAliveInterval", func(n int) { e.KeepaliveInterval = time.Duration(n) * time.Second }},
+		{"ServerAliveCountMax", func(n int) { e.KeepaliveCountMax = n }},
+	} {
+		v := firstNonEmpty(cli.first(strings.ToLower(s.key)), cfg.get(e.Alias, s.key))
+		if v == "" || strings.EqualFold(v, "none") {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 86400 {
+			return fmt.Errorf("invalid SSH option %s %q: want a whole number (seconds for timeouts and intervals)", s.key, v)
+		}
+		s.set(n)
+	}
+	return nil
 }
 
 func firstNonEmpty(s ...string) string {
@@ -398,10 +459,7 @@ func newDialer(o SSHOptions, t Target) (*dialer, []string, error) {
 
 // Dial opens a new connection, retrying errors classified as retryable.
 func (d *dialer) Dial(ctx context.Context) (*Conn, error) {
-	attempts := d.opts.ConnectAttempts
-	if attempts <= 0 {
-		attempts = 3
-	}
+	attempts := d.endpoint.connectAttempts(d.opts)
 	var err error
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
@@ -474,10 +532,7 @@ func (d *dialer) jumpEndpoint(spec string) (Endpoint, error) {
 }
 
 func (d *dialer) handshake(ctx context.Context, via *ssh.Client, e Endpoint) (*ssh.Client, error) {
-	timeout := d.opts.ConnectTimeout
-	if timeout <= 0 {
-		timeout = 15 * time.Second
-	}
+	timeout := e.connectTimeout(d.opts)
 	hctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
@@ -524,11 +579,8 @@ func (d *dialer) handshake(ctx context.Context, via *ssh.Client, e Endpoint) (*s
 	}
 	conn.SetDeadline(time.Time{})
 	client := ssh.NewClient(sc, chans, reqs)
-	countMax := d.opts.KeepaliveCountMax
-	if countMax <= 0 {
-		countMax = 3
-	}
-	go keepalive(client, durationOr(d.opts.KeepaliveInterval, 5*time.Second), countMax)
+	interval, countMax := e.keepalive(d.opts)
+	go keepalive(client, interval, countMax)
 	return client, nil
 }
 

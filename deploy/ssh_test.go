@@ -9,7 +9,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -326,4 +329,123 @@ func writeKnownHostsLine(t *testing.T, line string) string {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// ConnectTimeout, ConnectionAttempts, ServerAliveInterval and ServerAliveCountMax come
+// from the node's sshOptions, else from ssh_config, else from the deployer's settings;
+// a value that is not a whole number is an error naming the option.
+func TestConnectionSettingsFromSSHOptionsAndConfig(t *testing.T) {
+	home := t.TempDir()
+	os.MkdirAll(filepath.Join(home, ".ssh"), 0o700)
+	os.WriteFile(filepath.Join(home, ".ssh", "config"), []byte(`
+Host slow
+  ConnectTimeout 40
+  ConnectionAttempts 5
+  ServerAliveInterval 9
+Host broken
+  ConnectTimeout 5s
+`), 0o600)
+	o := SSHOptions{Home: home, SystemDir: t.TempDir(), ConnectTimeout: 2 * time.Second}
+	cfg, err := loadSSHConfig(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, ignored, err := resolveEndpoint(o, cfg, Target{Name: "s", Hostname: "slow",
+		SSHOptions: []string{"-o", "ConnectTimeout=7", "-o", "ServerAliveCountMax 4"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ignored) != 0 {
+		t.Errorf("ignored %q: the connection settings are understood", ignored)
+	}
+	if got := e.connectTimeout(o); got != 7*time.Second {
+		t.Errorf("ConnectTimeout = %v, want 7s (sshOptions over ssh_config's 40)", got)
+	}
+	if got := e.connectAttempts(o); got != 5 {
+		t.Errorf("ConnectionAttempts = %d, want ssh_config's 5", got)
+	}
+	if iv, n := e.keepalive(o); iv != 9*time.Second || n != 4 {
+		t.Errorf("keepalive = %v x %d, want ssh_config's 9s x sshOptions' 4", iv, n)
+	}
+
+	// Nothing said: the deployer's own settings, then the defaults.
+	e, _, _ = resolveEndpoint(o, cfg, Target{Name: "p", Hostname: "plain"})
+	if got := e.connectTimeout(o); got != 2*time.Second {
+		t.Errorf("ConnectTimeout = %v, want the deployer's 2s", got)
+	}
+	if iv, n := e.keepalive(o); e.connectAttempts(o) != 3 || iv != 5*time.Second || n != 3 {
+		t.Errorf("defaults: %d attempts, keepalive %v x %d; want 3, 5s x 3", e.connectAttempts(o), iv, n)
+	}
+	// 0 and none leave it to the deployer (it always keeps connections alive).
+	e, _, _ = resolveEndpoint(o, cfg, Target{Name: "p", Hostname: "plain", SSHOptions: []string{"-o", "ServerAliveInterval=0", "-o", "ConnectTimeout=none"}})
+	if iv, _ := e.keepalive(o); iv != 5*time.Second || e.connectTimeout(o) != 2*time.Second {
+		t.Errorf("ServerAliveInterval=0, ConnectTimeout=none: keepalive %v, timeout %v; want 5s, 2s", iv, e.connectTimeout(o))
+	}
+
+	for _, c := range []struct {
+		target Target
+		option string
+	}{
+		{Target{Name: "b", Hostname: "broken"}, `ConnectTimeout "5s"`},
+		{Target{Name: "p", Hostname: "plain", SSHOptions: []string{"-o", "ConnectionAttempts=-1"}}, `ConnectionAttempts "-1"`},
+		{Target{Name: "p", Hostname: "plain", SSHOptions: []string{"-oServerAliveCountMax=many"}}, `ServerAliveCountMax "many"`},
+	} {
+		_, _, err := resolveEndpoint(o, cfg, c.target)
+		if err == nil || !strings.Contains(err.Error(), c.option) {
+			t.Errorf("%v: err = %v, want one naming %s", c.target.SSHOptions, err, c.option)
+		}
+	}
+}
+
+// A host that accepts the TCP connection and never speaks SSH (a hung sshd, a
+// half-dead machine) costs ConnectionAttempts x ConnectTimeout as the node's sshOptions
+// say, not the default 3 x 15s.
+func TestConnectTimeoutAndAttemptsBoundTheDial(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted atomic.Int32
+	var held []net.Conn
+	var mu sync.Mutex
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range held {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			mu.Lock()
+			held = append(held, c) // say nothing, close nothing
+			mu.Unlock()
+		}
+	}()
+	o := SSHOptions{Home: t.TempDir(), SystemDir: t.TempDir(), AgentSocket: "none"}
+	d, _, err := newDialer(o, Target{Name: "mute", User: "root", Hostname: "127.0.0.1",
+		Port: ln.Addr().(*net.TCPAddr).Port, SSHOptions: []string{"-o", "ConnectTimeout=1", "-o", "ConnectionAttempts=2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	_, err = d.Dial(context.Background())
+	took := time.Since(began)
+	if !errors.Is(err, ErrConnect) {
+		t.Fatalf("err = %v, want ErrConnect", err)
+	}
+	if n := accepted.Load(); n != 2 {
+		t.Errorf("%d connection attempts, want ConnectionAttempts=2", n)
+	}
+	// Two 1 s handshakes and a 1 s pause between them; the default would take 30 s.
+	if took > 12*time.Second {
+		t.Errorf("the dial took %v, want about 3s (ConnectTimeout=1 twice)", took)
+	}
+	t.Logf("failed after %v: %v", took.Round(10*time.Millisecond), err)
 }

@@ -140,6 +140,7 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 			h.res.MidSwitch = true
 			return h.fail(ResultFailed, err, fmt.Sprintf("no final state within %s (last state %s); check: %s", budget, orUnknown(w.last.State), h.res.StatusCommand))
 		}
+		asked := time.Now()
 		st, err := w.next(ctx)
 		if ctx.Err() != nil {
 			return h.leftMidSwitch(ctx.Err(), w.last)
@@ -152,7 +153,7 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 			h.event(KindProgress, "status poll failed: "+err.Error())
 			if errors.Is(err, errNoConnection) {
 				if unreachableSince.IsZero() {
-					unreachableSince = time.Now()
+					unreachableSince = asked // the failed attempt began then
 				}
 				if gone := time.Since(unreachableSince); gone >= durationOr(h.opts.UnreachableAfter, 15*time.Second) {
 					return h.unreachable(id, w.last, gone, err)

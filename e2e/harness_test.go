@@ -99,7 +99,8 @@ type deployer struct {
 	bin  string // a directory put first on PATH
 }
 
-// newDeployer writes HOME/.ssh/config for the lab. OpenSSH reads ~/.ssh/config from the
+// newDeployer writes HOME/.ssh/config for the lab (it also tells the deployer how long to
+// wait for a silent host, as a fleet's ssh_config would). OpenSSH reads ~/.ssh/config from the
 // user's home in the password database, not from $HOME, so front door 1 gets an `ssh` on
 // PATH that passes the file with -F; nix-copy-closure uses that `ssh` too. The Go
 // deployer reads $HOME/.ssh/config itself.
@@ -119,6 +120,10 @@ Host *
   GlobalKnownHostsFile /dev/null
   StrictHostKeyChecking yes
   BatchMode yes
+  # A crashed or downed lab host drops what is sent to it: these bound how long each
+  # fault step waits on it (both the Go transport and OpenSSH read them).
+  ConnectTimeout 5
+  ServerAliveInterval 3
 `, l.OperatorKey(), l.KnownHostsFile())
 	writeFile(t, filepath.Join(d.home, ".ssh", "config"), config, 0o600)
 	sshPath, err := exec.LookPath("ssh")

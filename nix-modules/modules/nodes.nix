@@ -138,7 +138,11 @@ let
           example = [ "-o" "ProxyJump=bastion.example.org" ];
           description = ''
             Extra arguments for every `ssh` invocation towards this node, in `ssh`'s own
-            syntax.
+            syntax. nixmesh's SSH client (deploy, exec, ssh, keys, secrets --check) reads
+            `-l`, `-i`, `-J` and `-o` HostName, User, IdentityFile, ProxyJump,
+            UserKnownHostsFile, ConnectTimeout, ConnectionAttempts, ServerAliveInterval and
+            ServerAliveCountMax, ahead of the same keys in ssh_config, and reports any other
+            option as ignored. The port belongs in `port`.
           '';
         };
 
@@ -368,6 +372,27 @@ let
             assertion = false;
             message = "`nodes.${name}.sshOptions' (in ${showDefinitions options.sshOptions}) sets the SSH port; set `nodes.${name}.port' instead (the deployer uses it for the connection and for the host-key check).";
           })
+          # The connection settings the deployer reads itself (ConnectTimeout and the
+          # like) must be what ssh takes: whole numbers (seconds), or none.
+          ++ (let
+            opts = config.sshOptions;
+            count = builtins.length opts;
+            at = i: builtins.elemAt opts i;
+            # what each -o gives: "-oKey=value", or "-o" then "Key=value"
+            given = lib.concatMap
+              (i: if at i == "-o" then lib.optional (i + 1 < count) (at (i + 1))
+                else lib.optional (lib.hasPrefix "-o" (at i)) (lib.removePrefix "-o" (at i)))
+              (lib.range 0 (count - 1));
+            numeric = [ "connecttimeout" "connectionattempts" "serveraliveinterval" "serveralivecountmax" ];
+            split = o: builtins.match " *([A-Za-z]+)( *= *| +)(.*)" o;
+            wrong = o: let m = split o; in m != null
+              && builtins.elem (lib.toLower (builtins.head m)) numeric
+              && builtins.match "[0-9]+|[Nn][Oo][Nn][Ee]" (builtins.elemAt m 2) == null;
+          in
+          map (o: {
+            assertion = false;
+            message = "`nodes.${name}.sshOptions' (in ${showDefinitions options.sshOptions}) sets ${builtins.head (split o)} to `${builtins.elemAt (split o) 2}': ssh and the deployer take a whole number there (seconds for a timeout or an interval), e.g. -o ${builtins.head (split o)}=10.";
+          }) (builtins.filter wrong given))
           ++ lib.optional (user != null && user != "root" && config.privilegeEscalationCommand == [ ]) {
             assertion = false;
             message = "`nodes.${name}.privilegeEscalationCommand' is empty (in ${showDefinitions options.privilegeEscalationCommand}), but `nodes.${name}.host' logs in as `${user}', not root (in ${showDefinitions options.host}): activation needs root. Set it, e.g. to [ \"sudo\" \"-n\" ], or log in as root.";
