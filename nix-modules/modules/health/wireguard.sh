@@ -23,12 +23,16 @@ wg show "$iface" allowed-ips | while read -r _ ips _; do
   ping -c 1 -W 1 "$ip" >/dev/null 2>&1 &
 done
 wait
-sleep 1
-now=$(date +%s)
-if wg show "$iface" latest-handshakes | awk -v now="$now" '$2 > 0 && now - $2 < 180 { ok = 1 } END { exit !ok }'; then
-  wg show "$iface" latest-handshakes | awk -v now="$now" '$2 > 0 && now - $2 < 180 { n++ } END { printf "%d peer(s) handshook within 3 minutes\n", n }'
-  exit 0
-fi
+# A peer that answered its ping has handshaken already; one that did not may still be
+# finishing its handshake: look again a second later.
+for pause in 0 1; do
+  sleep "$pause"
+  now=$(date +%s)
+  if wg show "$iface" latest-handshakes | awk -v now="$now" '$2 > 0 && now - $2 < 180 { ok = 1 } END { exit !ok }'; then
+    wg show "$iface" latest-handshakes | awk -v now="$now" '$2 > 0 && now - $2 < 180 { n++ } END { printf "%d peer(s) handshook within 3 minutes\n", n }'
+    exit 0
+  fi
+done
 echo "no peer of $iface completed a handshake (wrong key on one side, or no peer reachable):"
 wg show "$iface" latest-handshakes | sed 's/^/  /'
 exit 1
