@@ -269,7 +269,8 @@ func prove(t *testing.T, fd frontDoor, traceDir string) {
 
 		{"DeployerKilled", func(t *testing.T) {
 			p := w.base
-			p.SlowOn = "web" // its activation takes seconds: no confirmation can beat the kill
+			p.SlowOn = "web"      // its activation takes seconds: no confirmation can beat the kill
+			p.SuccessTimeout = 10 // nobody confirms: web rolls back 10 s after its activation
 			before := latestSwitches(t, w)
 			cmd := fd.command(t, w, writeVariant(t, w.dir, "slow", p))
 			lines, wait := startLogged(t, cmd, "  |")

@@ -82,15 +82,17 @@ func faultRunnerKilled(t *testing.T, fd frontDoor, w *world, base map[string]str
 	p.Marker = "runner-killed"
 	p.SlowOn = "web"
 	_, id, wait := startUntilSwitch(t, fd, w, writeVariant(t, w.dir, "runner-killed", p), "web")
-	runner := ""
-	for bound := time.Now().Add(30 * time.Second); runner == "" && time.Now().Before(bound); time.Sleep(100 * time.Millisecond) {
-		out, _ := hostExec(ctxOf(t), w.lab, "web", nil, "cat", "/var/lib/nixmesh/switch/"+id+"/runner")
-		if f := strings.Fields(out); len(f) > 0 {
-			runner = f[0]
+	// Kill it once it activates (the variant's activation takes seconds), so that there
+	// is something to roll back.
+	runner, state := "", ""
+	for bound := time.Now().Add(30 * time.Second); (runner == "" || state != "activating") && time.Now().Before(bound); time.Sleep(100 * time.Millisecond) {
+		out, _ := hostExec(ctxOf(t), w.lab, "web", nil, "sh", "-c", "cat /var/lib/nixmesh/switch/"+id+"/state; cat /var/lib/nixmesh/switch/"+id+"/runner")
+		if f := strings.Fields(out); len(f) > 1 {
+			state, runner = f[0], f[1]
 		}
 	}
-	if runner == "" {
-		t.Fatalf("web: switch %s has no runner record", id)
+	if runner == "" || state != "activating" {
+		t.Fatalf("web: switch %s has no runner record, or never activated (state %q)", id, state)
 	}
 	mustHostExec(t, w.lab, "web", "kill", "-KILL", runner)
 	t.Logf("web: killed the runner (pid %s) of switch %s", runner, id)
@@ -207,6 +209,7 @@ func faultInterrupted(t *testing.T, fd frontDoor, w *world, base map[string]stri
 	p := w.base
 	p.Marker = "interrupted"
 	p.SlowOn = "web"
+	p.SuccessTimeout = 10 // nobody confirms web: it rolls back 10 s after its activation
 	cmd, id, wait := startUntilSwitch(t, fd, w, writeVariant(t, w.dir, "interrupted", p), "web")
 	if err := syscall.Kill(cmd.Process.Pid, syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -607,8 +610,11 @@ func buildOnTarget(t *testing.T, fd frontDoor, w *world, base map[string]string,
 	p.BuildOn = "web"
 	module := writeVariant(t, w.dir, "build-on-target", p)
 	want := variantSystems(t, w, module)
-	// The host's Nix asks no binary cache (its default would be cache.nixos.org).
-	defer hostNixConf(t, w, "web", "substituters =\n")()
+	// The host's Nix asks no binary cache (its default would be cache.nixos.org), and
+	// builds as root: a lab host shares this machine's users and PIDs, so with build
+	// users its builder would run as nixbld1, whose processes any build on this machine
+	// (the other door's) kills before it starts.
+	defer hostNixConf(t, w, "web", "substituters =\nbuild-users-group =\nsandbox = false\n")()
 	r := fd.deploy(t, w, module)
 	res := results(r.output)
 	if r.code != 0 || resultWord(res["web"]) != "ok" || !strings.Contains(r.output, "built on the host: "+want["web"]) {

@@ -175,6 +175,7 @@ type params struct {
 	WrongVPNKeyOn    string `json:"wrongVpnKeyOn,omitempty"`
 	SubstituteOn     string `json:"substituteOn,omitempty"`
 	BuildOn          string `json:"buildOn,omitempty"`
+	SuccessTimeout   int    `json:"successTimeout,omitempty"`
 	ExtraRecord      *struct {
 		Name    string `json:"name"`
 		Address string `json:"address"`

@@ -21,6 +21,9 @@
 #                     peers then cannot handshake with it)
 #   substituteOn      (optional) a node with substituteOnTarget = true
 #   buildOn           (optional) a node with buildOnTarget = true
+#   successTimeout    (optional) every node's successTimeout, for the steps in which
+#                     nobody confirms (the deployer killed or interrupted): the hosts
+#                     roll back that much sooner; their systems do not change
 { lib, ... }:
 let
   p = builtins.fromJSON (builtins.readFile ./params.json);
@@ -56,6 +59,7 @@ in
 
     (lib.genAttrs names (name: {
       keepGenerations = lib.mkIf (p ? keep) p.keep;
+      successTimeout = lib.mkIf (p ? successTimeout) (lib.mkForce p.successTimeout);
       substituteOnTarget = on "substituteOn" name;
       buildOnTarget = on "buildOn" name;
       configuration = lib.mkMerge [

@@ -269,6 +269,38 @@ func TestSameSystemStartCarriesOn(t *testing.T) {
 	}
 }
 
+// Two deployers of the same deployment: the second start comes right after the first
+// deployer confirmed, before the runner moved on (held here by SIGSTOP). It carries on
+// with the confirmed switch; a switch whose verdict is a rollback is not joined.
+func TestSameSystemStartJoinsAConfirmedSwitch(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	old := s.fakeSystem("old", fake{})
+	next := s.fakeSystem("new", fake{})
+	s.setConfirmed(old)
+	id := s.start(next, "--success-timeout", "600")
+	s.waitState(id, "waiting-confirmation")
+	s.mustSh(`d=/var/lib/nixmesh/switch/"$1"; read -r pid _ < "$d/runner"; kill -STOP "$pid"; ln -s confirmed "$d/verdict"`, id)
+	r := s.sh(`bash "$S" start "$1" --success-timeout 600`, next)
+	s.mustSh(`read -r pid _ < /var/lib/nixmesh/switch/"$1"/runner; kill -CONT "$pid"`, id)
+	if r.code != 0 || strings.TrimSpace(r.stdout) != id || !strings.Contains(r.stderr, "carrying on") {
+		t.Fatalf("start of the same system after its confirmation: exit %d, id %q, stderr %q; want switch %s carried on", r.code, r.stdout, r.stderr, id)
+	}
+	s.assertEnd(id, "success", next, "new test", "new boot")
+
+	// A switch that is about to roll back (its window closed) is not joined.
+	third := s.fakeSystem("third", fake{})
+	id = s.start(third, "--success-timeout", "600")
+	s.waitState(id, "waiting-confirmation")
+	s.mustSh(`d=/var/lib/nixmesh/switch/"$1"; read -r pid _ < "$d/runner"; kill -STOP "$pid"; ln -s timeout "$d/verdict"`, id)
+	r = s.sh(`bash "$S" start "$1" --success-timeout 600`, third)
+	s.mustSh(`read -r pid _ < /var/lib/nixmesh/switch/"$1"/runner; kill -CONT "$pid"`, id)
+	if r.code != 3 {
+		t.Errorf("start of the same system while it rolls back: exit %d (stderr %q), want 3", r.code, r.stderr)
+	}
+	s.assertEnd(id, "rolled-back", next, "new test", "new boot", "third test", "new test")
+}
+
 func TestLateRunnerDoesNothing(t *testing.T) {
 	t.Parallel()
 	s := newSandbox(t)
