@@ -278,11 +278,16 @@ func TestSameSystemStartJoinsAConfirmedSwitch(t *testing.T) {
 	old := s.fakeSystem("old", fake{})
 	next := s.fakeSystem("new", fake{})
 	s.setConfirmed(old)
+	// startAgain starts system once more while switch id's runner is held with the
+	// verdict given, then lets the runner go on.
+	startAgain := func(id, verdict, system string) result {
+		s.mustSh(`d=/var/lib/nixmesh/switch/"$1"; read -r pid _ < "$d/runner"; kill -STOP "$pid"; ln -s "$2" "$d/verdict"`, id, verdict)
+		defer s.mustSh(`read -r pid _ < /var/lib/nixmesh/switch/"$1"/runner; kill -CONT "$pid"`, id)
+		return s.sh(`bash "$S" start "$1" --success-timeout 600`, system)
+	}
 	id := s.start(next, "--success-timeout", "600")
 	s.waitState(id, "waiting-confirmation")
-	s.mustSh(`d=/var/lib/nixmesh/switch/"$1"; read -r pid _ < "$d/runner"; kill -STOP "$pid"; ln -s confirmed "$d/verdict"`, id)
-	r := s.sh(`bash "$S" start "$1" --success-timeout 600`, next)
-	s.mustSh(`read -r pid _ < /var/lib/nixmesh/switch/"$1"/runner; kill -CONT "$pid"`, id)
+	r := startAgain(id, "confirmed", next)
 	if r.code != 0 || strings.TrimSpace(r.stdout) != id || !strings.Contains(r.stderr, "carrying on") {
 		t.Fatalf("start of the same system after its confirmation: exit %d, id %q, stderr %q; want switch %s carried on", r.code, r.stdout, r.stderr, id)
 	}
@@ -292,10 +297,7 @@ func TestSameSystemStartJoinsAConfirmedSwitch(t *testing.T) {
 	third := s.fakeSystem("third", fake{})
 	id = s.start(third, "--success-timeout", "600")
 	s.waitState(id, "waiting-confirmation")
-	s.mustSh(`d=/var/lib/nixmesh/switch/"$1"; read -r pid _ < "$d/runner"; kill -STOP "$pid"; ln -s timeout "$d/verdict"`, id)
-	r = s.sh(`bash "$S" start "$1" --success-timeout 600`, third)
-	s.mustSh(`read -r pid _ < /var/lib/nixmesh/switch/"$1"/runner; kill -CONT "$pid"`, id)
-	if r.code != 3 {
+	if r = startAgain(id, "timeout", third); r.code != 3 {
 		t.Errorf("start of the same system while it rolls back: exit %d (stderr %q), want 3", r.code, r.stderr)
 	}
 	s.assertEnd(id, "rolled-back", next, "new test", "new boot", "third test", "new test")
