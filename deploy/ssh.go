@@ -186,8 +186,9 @@ type cliOptions struct {
 	ignored []string
 }
 
-// parseSSHArgs understands -o Key=Value (or "Key Value") for the keys connectionKeys and
-// resolveEndpoint read, -p, -l, -i and -J; anything else is reported in ignored. Command-line options take precedence over ssh_config, as in ssh.
+// parseSSHArgs understands -o Key=Value (or "Key Value") for the keys resolveEndpoint
+// reads, -p, -l, -i and -J; anything else is reported in ignored. Command-line options
+// take precedence over ssh_config, as in ssh.
 func parseSSHArgs(args []string) cliOptions {
 	c := cliOptions{kv: map[string][]string{}}
 	short := map[string]string{"-p": "port", "-l": "user", "-i": "identityfile", "-J": "proxyjump"}
@@ -308,31 +309,69 @@ func resolveEndpoint(o SSHOptions, cfg *sshConfig, t Target) (Endpoint, []string
 }
 
 // readConnectionSettings takes ConnectTimeout, ConnectionAttempts, ServerAliveInterval
-// and ServerAliveCountMax from the node's sshOptions, else from ssh_config, as whole
-// numbers (seconds for the first and third), as OpenSSH does. 0 or "none" leaves a
-// setting to the deployer: it always keeps connections alive, so that nothing waits on
-// a host that went dark.
+// and ServerAliveCountMax from the node's sshOptions, else from ssh_config, in OpenSSH's
+// syntax: the timeout and the interval are times ("10", "10s", "1m30s"; the timeout may
+// be "none"), the two others whole numbers. 0 or none leaves a setting to the deployer:
+// it always keeps connections alive, so that nothing waits on a host that went dark.
 func (e *Endpoint) readConnectionSettings(cli cliOptions, cfg *sshConfig) error {
 	for _, s := range []struct {
-		key string
-		set func(n int)
+		key    string
+		isTime bool
+		set    func(n int)
 	}{
-		{"ConnectTimeout", func(n int) { e.ConnectTimeout = time.Duration(n) * time.Second }},
-		{"ConnectionAttempts", func(n int) { e.ConnectAttempts = n }},
-		{"ServerAliveInterval", func(n int) { e.KeepaliveInterval = time.Duration(n) * time.Second }},
-		{"ServerAliveCountMax", func(n int) { e.KeepaliveCountMax = n }},
+		{"ConnectTimeout", true, func(n int) { e.ConnectTimeout = time.Duration(n) * time.Second }},
+		{"ConnectionAttempts", false, func(n int) { e.ConnectAttempts = n }},
+		{"ServerAliveInterval", true, func(n int) { e.KeepaliveInterval = time.Duration(n) * time.Second }},
+		{"ServerAliveCountMax", false, func(n int) { e.KeepaliveCountMax = n }},
 	} {
 		v := firstNonEmpty(cli.first(strings.ToLower(s.key)), cfg.get(e.Alias, s.key))
-		if v == "" || strings.EqualFold(v, "none") {
+		if v == "" || s.isTime && strings.EqualFold(v, "none") {
 			continue
 		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 86400 {
-			return fmt.Errorf("invalid SSH option %s %q: want a whole number (seconds for timeouts and intervals)", s.key, v)
+		n, ok := sshSeconds(v, s.isTime)
+		if !ok {
+			want := "a whole number"
+			if s.isTime {
+				want = "a time in seconds, or with units (10, 10s, 1m30s)"
+			}
+			return fmt.Errorf("invalid SSH option %s %q: want %s, as ssh does", s.key, v, want)
 		}
 		s.set(n)
 	}
 	return nil
+}
+
+// sshSeconds reads a whole number or, with units, one of OpenSSH's time values: numbers
+// each followed by s, m, h, d or w (either case), added up ("1m30s" is 90). Values over
+// a week are refused (nothing here waits that long).
+func sshSeconds(v string, units bool) (int, bool) {
+	if n, err := strconv.Atoi(v); err == nil {
+		return n, n >= 0 && n <= 7*86400
+	}
+	if !units {
+		return 0, false
+	}
+	scale := map[byte]int{'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 7 * 86400}
+	total, digits := 0, 0
+	num := 0
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c >= '0' && c <= '9':
+			num = num*10 + int(c-'0')
+			digits++
+			if digits > 7 {
+				return 0, false
+			}
+		case scale[c|0x20] > 0 && digits > 0:
+			total += num * scale[c|0x20]
+			num, digits = 0, 0
+		default:
+			return 0, false
+		}
+	}
+	total += num
+	return total, total <= 7*86400
 }
 
 func firstNonEmpty(s ...string) string {

@@ -333,7 +333,8 @@ func writeKnownHostsLine(t *testing.T, line string) string {
 
 // ConnectTimeout, ConnectionAttempts, ServerAliveInterval and ServerAliveCountMax come
 // from the node's sshOptions, else from ssh_config, else from the deployer's settings;
-// a value that is not a whole number is an error naming the option.
+// they read as ssh reads them (times with units for the timeout and the interval), and a
+// value ssh would refuse is an error naming the option.
 func TestConnectionSettingsFromSSHOptionsAndConfig(t *testing.T) {
 	home := t.TempDir()
 	os.MkdirAll(filepath.Join(home, ".ssh"), 0o700)
@@ -342,8 +343,11 @@ Host slow
   ConnectTimeout 40
   ConnectionAttempts 5
   ServerAliveInterval 9
+Host units
+  ConnectTimeout 1m30s
+  ServerAliveInterval 10S
 Host broken
-  ConnectTimeout 5s
+  ConnectTimeout 5.5
 `), 0o600)
 	o := SSHOptions{Home: home, SystemDir: t.TempDir(), ConnectTimeout: 2 * time.Second}
 	cfg, err := loadSSHConfig(o)
@@ -368,6 +372,11 @@ Host broken
 		t.Errorf("keepalive = %v x %d, want ssh_config's 9s x sshOptions' 4", iv, n)
 	}
 
+	e, _, err = resolveEndpoint(o, cfg, Target{Name: "u", Hostname: "units"})
+	if iv, _ := e.keepalive(o); err != nil || e.connectTimeout(o) != 90*time.Second || iv != 10*time.Second {
+		t.Errorf("ConnectTimeout 1m30s, ServerAliveInterval 10S: %v, %v (%v); want 1m30s, 10s", e.connectTimeout(o), iv, err)
+	}
+
 	// Nothing said: the deployer's own settings, then the defaults.
 	e, _, _ = resolveEndpoint(o, cfg, Target{Name: "p", Hostname: "plain"})
 	if got := e.connectTimeout(o); got != 2*time.Second {
@@ -386,7 +395,9 @@ Host broken
 		target Target
 		option string
 	}{
-		{Target{Name: "b", Hostname: "broken"}, `ConnectTimeout "5s"`},
+		{Target{Name: "b", Hostname: "broken"}, `ConnectTimeout "5.5"`},
+		{Target{Name: "p", Hostname: "plain", SSHOptions: []string{"-o", "ConnectionAttempts=none"}}, `ConnectionAttempts "none"`},
+		{Target{Name: "p", Hostname: "plain", SSHOptions: []string{"-o", "ServerAliveInterval=5sec"}}, `ServerAliveInterval "5sec"`},
 		{Target{Name: "p", Hostname: "plain", SSHOptions: []string{"-o", "ConnectionAttempts=-1"}}, `ConnectionAttempts "-1"`},
 		{Target{Name: "p", Hostname: "plain", SSHOptions: []string{"-oServerAliveCountMax=many"}}, `ServerAliveCountMax "many"`},
 	} {

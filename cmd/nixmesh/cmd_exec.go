@@ -320,7 +320,8 @@ func newSSHCommand(g *globalOptions) *cobra.Command {
 		Short: "Log in to a node's host, or run one command there, with its settings",
 		Long: `Log in to a node's host over the deploy engine's SSH transport: the node's user,
 port and sshOptions, ssh_config (HostName, Port, User, IdentityFile, ProxyJump,
-ConnectTimeout, ConnectionAttempts, ServerAliveInterval/CountMax), the agent and identities, and its host key checked against known_hosts and the keys the
+ConnectTimeout, ConnectionAttempts, ServerAliveInterval/CountMax), the agent and
+identities, and its host key checked against known_hosts and the keys the
 deployment declares, exactly as 'nixmesh deploy' reaches it. Any node, not only lab
 hosts; a disabled node too, by its name.
 

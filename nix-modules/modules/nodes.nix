@@ -373,7 +373,8 @@ let
             message = "`nodes.${name}.sshOptions' (in ${showDefinitions options.sshOptions}) sets the SSH port; set `nodes.${name}.port' instead (the deployer uses it for the connection and for the host-key check).";
           })
           # The connection settings the deployer reads itself (ConnectTimeout and the
-          # like) must be what ssh takes: whole numbers (seconds), or none.
+          # like) in ssh's own syntax: a time (10, 10s, 1m30s; none for the timeout) or
+          # a whole number, as ssh would take them.
           ++ (let
             opts = config.sshOptions;
             count = builtins.length opts;
@@ -383,15 +384,21 @@ let
               (i: if at i == "-o" then lib.optional (i + 1 < count) (at (i + 1))
                 else lib.optional (lib.hasPrefix "-o" (at i)) (lib.removePrefix "-o" (at i)))
               (lib.range 0 (count - 1));
-            numeric = [ "connecttimeout" "connectionattempts" "serveraliveinterval" "serveralivecountmax" ];
+            time = "([0-9]+[sSmMhHdDwW]?)+";
+            syntax = {
+              connecttimeout = { re = "${time}|[Nn][Oo][Nn][Ee]"; what = "a time (10, 10s, 1m30s) or none"; };
+              serveraliveinterval = { re = time; what = "a time (10, 10s, 1m30s)"; };
+              connectionattempts = { re = "[0-9]+"; what = "a whole number"; };
+              serveralivecountmax = { re = "[0-9]+"; what = "a whole number"; };
+            };
             split = o: builtins.match " *([A-Za-z]+)( *= *| +)(.*)" o;
-            wrong = o: let m = split o; in m != null
-              && builtins.elem (lib.toLower (builtins.head m)) numeric
-              && builtins.match "[0-9]+|[Nn][Oo][Nn][Ee]" (builtins.elemAt m 2) == null;
+            rule = o: syntax.${lib.toLower (builtins.head (split o))} or null;
+            wrong = o: split o != null && rule o != null
+              && builtins.match (rule o).re (builtins.elemAt (split o) 2) == null;
           in
           map (o: {
             assertion = false;
-            message = "`nodes.${name}.sshOptions' (in ${showDefinitions options.sshOptions}) sets ${builtins.head (split o)} to `${builtins.elemAt (split o) 2}': ssh and the deployer take a whole number there (seconds for a timeout or an interval), e.g. -o ${builtins.head (split o)}=10.";
+            message = "`nodes.${name}.sshOptions' (in ${showDefinitions options.sshOptions}) sets ${builtins.head (split o)} to `${builtins.elemAt (split o) 2}': ssh and the deployer take ${(rule o).what} there.";
           }) (builtins.filter wrong given))
           ++ lib.optional (user != null && user != "root" && config.privilegeEscalationCommand == [ ]) {
             assertion = false;
