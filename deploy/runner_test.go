@@ -97,8 +97,8 @@ func TestRunSuccessConfirmsOverNewConnectionThenUnchanged(t *testing.T) {
 		t.Fatalf("switcher calls: %q", calls(t, f.ctl))
 	}
 	// The fake switcher is an older one, without `wait` (it answers with a usage error):
-	// asked once, then polled.
-	if callsFor(t, f.ctl, h, "wait") != 1 || callsFor(t, f.ctl, h, "status") == 0 || !log.hasMessage("host0", "polling its status") {
+	// asked once with --resting and once without, then polled.
+	if callsFor(t, f.ctl, h, "wait") != 2 || callsFor(t, f.ctl, h, "status") == 0 || !log.hasMessage("host0", "polling its status") {
 		t.Errorf("no fallback from wait to status polls: %q", calls(t, f.ctl))
 	}
 	// SSH_CONNECTION is "client-ip client-port server-ip server-port": a different client

@@ -105,6 +105,7 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 	if id == "" || strings.ContainsAny(id, " \n/") {
 		return h.fail(ResultFailed, fmt.Errorf("the switcher printed no usable switch id (%q)", id), "")
 	}
+	started := time.Now()
 	h.res.SwitchID = id
 	h.res.StatusCommand = h.sshLine(h.switcher("status", id))
 	h.res.LogCommand = h.sshLine(h.switcher("log", id))
@@ -164,11 +165,13 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 		}
 		unreachableSince = time.Time{}
 		w.observe(st)
-		// A long activation (NixOS restarting units) says it is still under way.
+		// A long activation (NixOS restarting units) says it is still under way (counted
+		// from the start: a wait that rests returns no earlier look at it).
 		if st.State == "activating" {
 			if activatingSince.IsZero() {
-				activatingSince, lastNote = time.Now(), time.Now()
-			} else if time.Since(lastNote) >= 10*time.Second {
+				activatingSince, lastNote = started, started
+			}
+			if time.Since(lastNote) >= 10*time.Second {
 				lastNote = time.Now()
 				h.event(KindProgress, fmt.Sprintf("still activating (%s; limit %s)", time.Since(activatingSince).Round(time.Second), switchTimeout))
 			}
@@ -333,24 +336,33 @@ type switchWatch struct {
 	id       string
 	deadline time.Time
 	last     switchStatus
-	// polling is set once the switcher turned out to have no `wait` (an older one): it
-	// is then asked for its status, PollInterval apart.
-	polling bool
+	// plainWait is set once the switcher turned out to have a `wait` without --resting,
+	// polling once it turned out to have no `wait` at all (older ones): the first then
+	// returns at every state, the second is asked for its status, PollInterval apart.
+	plainWait, polling bool
 }
 
-// next returns the switch's status once it has moved on from a passing state (starting,
-// activating, confirmed, rolling-back), or at once when it is resting (waiting for a
-// confirmation, or final): `nixmesh-switch wait`, bounded by PollTimeout and the overall
-// deadline. A switcher without `wait` answers with a usage error; it is polled from then
-// on.
+// next returns the switch's status once it rests (waits for a confirmation, or has
+// ended), or when the wait's bound passed (the state then, say still activating):
+// `nixmesh-switch wait --resting`, bounded by PollTimeout and the overall deadline. An
+// older switcher answers --resting with a usage error: its plain `wait` returns at every
+// change of state. One without `wait` at all is polled from then on.
 func (w *switchWatch) next(ctx context.Context) (switchStatus, error) {
-	if w.polling {
-		return w.h.query(ctx, durationOr(w.h.opts.PollTimeout, 15*time.Second), "status", w.id)
-	}
 	pollTimeout := durationOr(w.h.opts.PollTimeout, 15*time.Second)
+	if w.polling {
+		return w.h.query(ctx, pollTimeout, "status", w.id)
+	}
 	// The switcher gives up waiting a little before the connection would be given up on.
 	block := min(pollTimeout*2/3, time.Until(w.deadline))
-	st, err := w.h.query(ctx, pollTimeout, "wait", w.id, "--timeout", strconv.Itoa(max(1, int(block/time.Second))))
+	args := []string{"wait", w.id, "--timeout", strconv.Itoa(max(1, int(block/time.Second)))}
+	if !w.plainWait {
+		st, err := w.h.query(ctx, pollTimeout, append(args, "--resting")...)
+		if pe := processErr(err); pe == nil || pe.ExitCode != switchExitUsage {
+			return st, err
+		}
+		w.plainWait = true
+	}
+	st, err := w.h.query(ctx, pollTimeout, args...)
 	if pe := processErr(err); pe != nil && pe.ExitCode == switchExitUsage {
 		w.polling = true
 		w.h.event(KindProgress, "the switcher has no wait command (an older version): polling its status")

@@ -54,6 +54,7 @@ func recordTime(key string, d time.Duration) {
 // lab or the systems' build. It prints a table with the ratios at the end.
 func BenchmarkDeploy(b *testing.B) {
 	require(b)
+	nixmeshBinary(b) // built now: a build inside the first timed deploy would count as its CPU
 	for _, n := range benchSizes {
 		for _, tool := range benchTools {
 			b.Run(fmt.Sprintf("%s/hosts=%d", tool.name, n), func(b *testing.B) {

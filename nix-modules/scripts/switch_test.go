@@ -420,11 +420,54 @@ func TestWait(t *testing.T) {
 		{id + ` --timeout soon`, 2},
 		{id + ` --timeout`, 2},
 		{id + ` --until success`, 2},
+		{id + ` --resting --timeout`, 2},
+		{id + ` --resting=1`, 2},
 		{id + ` ` + id, 2},
 	} {
 		if r := s.sh(`bash "$S" wait ` + c.args); r.code != c.code {
 			t.Errorf("wait %s: exit %d, want %d (%s)", c.args, r.code, c.code, r.stderr)
 		}
+	}
+}
+
+// wait --resting blocks through every passing state (here activating, then rolling
+// back) until the switch rests: one command where a plain wait returns at each change.
+func TestWaitResting(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	old := s.fakeSystem("old", fake{gated: true})
+	next := s.fakeSystem("new", fake{gated: true, exitCode: 1})
+	s.setConfirmed(old)
+
+	id := s.start(next, "--success-timeout", "60")
+	s.waitState(id, "activating")
+	s.mustSh(`{ timeout 60 bash "$S" wait "$1" --timeout 600 > "$D/plain.out"; echo $? > "$D/plain.rc"; } </dev/null >/dev/null 2>&1 &`, id)
+	s.mustSh(`{ timeout 60 bash "$S" wait "$1" --resting --timeout 600 > "$D/resting.out"; echo $? > "$D/resting.rc"; } </dev/null >/dev/null 2>&1 &`, id)
+
+	// The new system's activation fails; the rollback to the old one is held by its gate.
+	s.release("new")
+	if rc := s.waitFile("plain.rc"); rc != "0" {
+		t.Fatalf("plain wait: exit %s", rc)
+	}
+	if out, _ := os.ReadFile(filepath.Join(s.dir, "plain.out")); parseStatus(string(out))["state"] != "rolling-back" {
+		t.Fatalf("plain wait returned %q; want state rolling-back", out)
+	}
+	// Still rolling back: the resting wait has nothing to return yet (it reads the state
+	// every 50 ms; a second is plenty for a broken one to have answered).
+	time.Sleep(time.Second)
+	if data, err := os.ReadFile(filepath.Join(s.dir, "resting.out")); err == nil && len(data) > 0 {
+		t.Fatalf("wait --resting returned while the switch was rolling back: %q", data)
+	}
+	s.release("old")
+	if rc := s.waitFile("resting.rc"); rc != "0" {
+		t.Fatalf("wait --resting: exit %s", rc)
+	}
+	if out, _ := os.ReadFile(filepath.Join(s.dir, "resting.out")); parseStatus(string(out))["state"] != "rolled-back" {
+		t.Fatalf("wait --resting returned %q; want state rolled-back", out)
+	}
+	// At rest it answers at once.
+	if r := s.sh(`timeout 60 bash "$S" wait "$1" --resting --timeout 600`, id); r.code != 0 || parseStatus(r.stdout)["state"] != "rolled-back" {
+		t.Fatalf("wait --resting after the rollback: exit %d, %q", r.code, r.stdout)
 	}
 }
 
