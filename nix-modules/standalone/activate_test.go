@@ -134,6 +134,38 @@ func TestActivationIsIdempotent(t *testing.T) {
 	}
 }
 
+// Managed files changed behind nixmesh's back are put back, each for its own reason: the
+// same size with other bytes, another mode, another owner, a link elsewhere. The files
+// are looked at all at once (one stat, one checksum run); a probe that loses track of
+// one of them, or compares sizes instead of bytes, leaves it changed.
+func TestActivationRepairsDrift(t *testing.T) {
+	a := buildHost(t, fixture("host-a.nix"))
+	sb := newSandbox(t)
+	sb.mustRun(t, stc(a, "test"))
+	out := sb.mustRun(t, `printf 'secret = B\n' > /etc/nixmesh-test/copied.conf && chmod 0600 /etc/motd &&
+		chown 1:1 /etc/ssh/ssh_known_hosts && ln -sfn /etc/hostname /etc/nixmesh-test/linked.conf && `+stc(a, "test"))
+	for _, f := range []string{"/etc/nixmesh-test/copied.conf", "/etc/motd", "/etc/ssh/ssh_known_hosts", "/etc/nixmesh-test/linked.conf"} {
+		assertContains(t, "activation after the drift", out, "change file "+f+" (")
+	}
+	assertNotContains(t, "activation after the drift", out, "change file /etc/ssh/authorized_keys.d/alice", "change file /etc/hostname")
+	if got := sb.read(t, "etc/nixmesh-test/copied.conf"); got != "secret = A\n" {
+		t.Errorf("copied.conf is %q after the repair", got)
+	}
+	if info, err := os.Stat(sb.path("etc/motd")); err != nil || info.Mode().Perm() != 0o644 {
+		t.Errorf("motd after the repair: %v, %v; want mode 0644", info, err)
+	}
+	if uid := statUID(t, sb.path("etc/ssh/ssh_known_hosts")); uid != 0 {
+		t.Errorf("ssh_known_hosts belongs to uid %d after the repair, want 0", uid)
+	}
+	if link, err := os.Readlink(sb.path("etc/nixmesh-test/linked.conf")); err != nil || !strings.HasPrefix(link, "/nix/store/") {
+		t.Errorf("linked.conf points at %q (%v) after the repair", link, err)
+	}
+	// And the next run finds nothing to do.
+	if again := sb.mustRun(t, stc(a, "test")); strings.Contains(again, "change file") {
+		t.Errorf("a third activation still changes files:\n%s", again)
+	}
+}
+
 func TestRollbackRestoresTheOlderGenerationExactly(t *testing.T) {
 	a := buildHost(t, fixture("host-a.nix"))
 	b := buildHost(t, fixture("host-b.nix"))

@@ -296,3 +296,12 @@ func statGID(t *testing.T, p string) uint32 {
 }
 
 func repoNixModules() string { return testutil.NixModules() }
+
+func statUID(t *testing.T, p string) uint32 {
+	t.Helper()
+	info, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.Sys().(*syscall.Stat_t).Uid
+}
