@@ -74,7 +74,7 @@ func TestActivationAppliesTheHost(t *testing.T) {
 	} else if got := mustRead(t, link); got != "linked = A\n" {
 		t.Errorf("linked.conf points at %q", got)
 	}
-	if gid := statGID(t, sb.path("etc/nixmesh-test/copied.conf")); gid != 1600 {
+	if _, gid := statOwner(t, sb.path("etc/nixmesh-test/copied.conf")); gid != 1600 {
 		t.Errorf("copied.conf has group %d, want nixmeshtest (1600)", gid)
 	}
 
@@ -154,7 +154,7 @@ func TestActivationRepairsDrift(t *testing.T) {
 	if info, err := os.Stat(sb.path("etc/motd")); err != nil || info.Mode().Perm() != 0o644 {
 		t.Errorf("motd after the repair: %v, %v; want mode 0644", info, err)
 	}
-	if uid := statUID(t, sb.path("etc/ssh/ssh_known_hosts")); uid != 0 {
+	if uid, _ := statOwner(t, sb.path("etc/ssh/ssh_known_hosts")); uid != 0 {
 		t.Errorf("ssh_known_hosts belongs to uid %d after the repair, want 0", uid)
 	}
 	if link, err := os.Readlink(sb.path("etc/nixmesh-test/linked.conf")); err != nil || !strings.HasPrefix(link, "/nix/store/") {

@@ -286,22 +286,15 @@ func mustRead(t *testing.T, p string) string {
 	return string(b)
 }
 
-func statGID(t *testing.T, p string) uint32 {
+// statOwner returns the uid and gid of p.
+func statOwner(t *testing.T, p string) (uid, gid uint32) {
 	t.Helper()
 	info, err := os.Stat(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return info.Sys().(*syscall.Stat_t).Gid
+	st := info.Sys().(*syscall.Stat_t)
+	return st.Uid, st.Gid
 }
 
 func repoNixModules() string { return testutil.NixModules() }
-
-func statUID(t *testing.T, p string) uint32 {
-	t.Helper()
-	info, err := os.Stat(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.Sys().(*syscall.Stat_t).Uid
-}
