@@ -245,9 +245,14 @@ func (h *hostRun) failOrInterrupted(ctx context.Context, err error) HostResult {
 	return h.fail(ResultFailed, err, "")
 }
 
-// currentScript prints the active system and the system profile (each may be empty).
-const currentScript = `c=$(readlink -e /var/lib/nixmesh/current-system || readlink -e /run/current-system || true); ` +
-	`p=$(readlink -e /nix/var/nix/profiles/system || true); printf 'current=%s\nprofile=%s\n' "$c" "$p"`
+// currentScript prints the active system and the system profile (each may be empty),
+// fully resolved. It starts no program: `cd -P` resolves a link as `readlink -e` would
+// (a system is a directory) and leaves the result in $PWD, so the host's shell does the
+// whole check with builtins (one shell per host instead of five processes).
+const currentScript = `c= p=; ` +
+	`if cd -P /var/lib/nixmesh/current-system 2>/dev/null || cd -P /run/current-system 2>/dev/null; then c=$PWD; fi; ` +
+	`if cd -P /nix/var/nix/profiles/system 2>/dev/null; then p=$PWD; fi; ` +
+	`printf 'current=%s\nprofile=%s\n' "$c" "$p"`
 
 // check reads the host's current system and profile, and reports whether the action
 // would change anything.
