@@ -472,6 +472,11 @@ func faultChangedHostKey(t *testing.T, fd frontDoor, w *world, base map[string]s
 func faultVPNHandshake(t *testing.T, fd frontDoor, w *world, base map[string]string, baseModule string) {
 	p := w.base
 	p.WrongVPNKeyOn = "gateway"
+	// The feature's check, tuned like any other (default: 8 attempts 2 s apart).
+	p.VPNCheck = &struct {
+		Retries  int `json:"retries"`
+		Interval int `json:"interval"`
+	}{Retries: 3, Interval: 1}
 	module := writeVariant(t, w.dir, "wrong-vpn-key", p)
 	r := fd.deploy(t, w, module)
 	res := results(r.output)
@@ -479,8 +484,8 @@ func faultVPNHandshake(t *testing.T, fd frontDoor, w *world, base map[string]str
 		t.Errorf("exit %d, want 6 (rolled back)", r.code)
 	}
 	for _, n := range []string{"web", "db"} {
-		if resultWord(res[n]) != "rolled-back" || !strings.Contains(res[n], "health check vpn-backbone failed") {
-			t.Errorf("%s: %q, want rolled back by its vpn-backbone check", n, res[n])
+		if resultWord(res[n]) != "rolled-back" || !strings.Contains(res[n], "health check vpn-backbone failed") || !strings.Contains(res[n], "(3 attempts)") {
+			t.Errorf("%s: %q, want rolled back by its vpn-backbone check after its 3 attempts", n, res[n])
 		}
 	}
 	if w := resultWord(res["gateway"]); w != "unchanged" {

@@ -173,6 +173,10 @@ type params struct {
 	Marker           string `json:"marker,omitempty"`
 	OperatorUID      *int   `json:"operatorUid,omitempty"`
 	WrongVPNKeyOn    string `json:"wrongVpnKeyOn,omitempty"`
+	VPNCheck         *struct {
+		Retries  int `json:"retries"`
+		Interval int `json:"interval"`
+	} `json:"vpnCheck,omitempty"`
 	SubstituteOn     string `json:"substituteOn,omitempty"`
 	BuildOn          string `json:"buildOn,omitempty"`
 	SuccessTimeout   int    `json:"successTimeout,omitempty"`

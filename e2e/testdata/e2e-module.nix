@@ -19,6 +19,8 @@
 #   extraRecord       (optional) { name, address }: one more A record in lab.test
 #   wrongVpnKeyOn     (optional) a node whose backbone public key is declared wrong (its
 #                     peers then cannot handshake with it)
+#   vpnCheck          (optional) { retries, interval }: every node's vpn-backbone check
+#                     tuned (the feature's check is a healthChecks.commands entry)
 #   substituteOn      (optional) a node with substituteOnTarget = true
 #   buildOn           (optional) a node with buildOnTarget = true
 #   successTimeout    (optional) every node's successTimeout, for the steps in which
@@ -62,6 +64,9 @@ in
       successTimeout = lib.mkIf (p ? successTimeout) (lib.mkForce p.successTimeout);
       substituteOnTarget = on "substituteOn" name;
       buildOnTarget = on "buildOn" name;
+      healthChecks.commands = lib.mkIf (p ? vpnCheck) {
+        vpn-backbone = { inherit (p.vpnCheck) retries interval; };
+      };
       configuration = lib.mkMerge [
         {
           users.users.root.openssh.authorizedKeys.keys =

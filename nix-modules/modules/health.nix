@@ -14,7 +14,8 @@
 # the table names the check and its output.
 #
 # The cross-host features add checks of their own for what they declared on the node
-# (named after the feature, `features.<feature>` turns them off per node):
+# (named after the feature, `features.<feature>` turns them off per node; each is a
+# `commands` entry at default priority, so `commands.vpn-<net>.retries` and the like tune it):
 #   vpn-<net>    (vpn)  a WireGuard member: a peer handshakes (./health/wireguard.sh)
 #   dns-<zone>   (dns)  a zone's primary or secondary answers the SOA with the zone's
 #                       serial (./health/dns.sh; passes, saying so, without dig/drill)
