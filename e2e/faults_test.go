@@ -615,11 +615,11 @@ func buildOnTarget(t *testing.T, fd frontDoor, w *world, base map[string]string,
 	p.BuildOn = "web"
 	module := writeVariant(t, w.dir, "build-on-target", p)
 	want := variantSystems(t, w, module)
-	// The host's Nix asks no binary cache (its default would be cache.nixos.org), and
-	// builds as root: a lab host shares this machine's users and PIDs, so with build
-	// users its builder would run as nixbld1, whose processes any build on this machine
-	// (the other door's) kills before it starts.
-	defer hostNixConf(t, w, "web", "substituters =\nbuild-users-group =\nsandbox = false\n")()
+	// The host's Nix asks no binary cache (its default would be cache.nixos.org); it
+	// builds in its sandbox as its own nixbld users, whose uids the lab made its own: a
+	// build on this machine (the other door's) kills its own nixbld1's processes, not
+	// the host's.
+	defer hostNixConf(t, w, "web", "substituters =\n")()
 	r := fd.deploy(t, w, module)
 	res := results(r.output)
 	if r.code != 0 || resultWord(res["web"]) != "ok" || !strings.Contains(r.output, "built on the host: "+want["web"]) {

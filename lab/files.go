@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -154,6 +155,9 @@ func prepareHost(ctx context.Context, h HostState, template string, overlay bool
 			return "", err
 		}
 	}
+	if err := isolateBuildUsers(template, etc, h.Address); err != nil {
+		return "", fmt.Errorf("giving the host build users of its own: %w", err)
+	}
 	key := filepath.Join(etc, "ssh", "ssh_host_ed25519_key")
 	if err := run(ctx, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "root@"+h.Name, "-f", key); err != nil {
 		return "", fmt.Errorf("generating the host key: %w", err)
@@ -215,4 +219,95 @@ func withStderr(err error) error {
 		}
 	}
 	return err
+}
+
+// buildUserBase is the first uid of the lab hosts' build users: far above any range
+// useradd allocates from, so no user of the machine or of a deployment has one.
+const buildUserBase = 1 << 30
+
+// buildUsersPerHost is how many uids each host's build users may take.
+const buildUsersPerHost = 256
+
+// isolateBuildUsers gives a host's Nix build users (the members of its build-users-group,
+// nixbld unless the template's nix.conf names another) uids of their own, derived from the
+// host's address. A lab host is a copy of this machine's /etc, so its builders would
+// otherwise run as this machine's nixbld1.., and before every build Nix kills all
+// processes of the build user it takes: a build on this machine, whose PID namespace
+// sees the hosts' processes, would kill a lab host's builder. Only passwd changes (the
+// uid field); names, the group and its gid stay. Nothing to do without such a group.
+func isolateBuildUsers(template, etc, address string) error {
+	addr, err := netip.ParseAddr(address)
+	if err != nil || !addr.Is4() {
+		return fmt.Errorf("host address %q is not an IPv4 address", address)
+	}
+	groupName := buildUsersGroup(filepath.Join(template, "nix", "nix.conf"))
+	if groupName == "" {
+		return nil
+	}
+	groups, err := os.ReadFile(filepath.Join(template, "group"))
+	if os.IsNotExist(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	members, gid := map[string]bool{}, ""
+	for _, l := range strings.Split(string(groups), "\n") {
+		f := strings.Split(l, ":")
+		if len(f) == 4 && f[0] == groupName {
+			gid = f[2]
+			for _, m := range strings.Split(f[3], ",") {
+				if m != "" {
+					members[m] = true
+				}
+			}
+		}
+	}
+	if gid == "" {
+		return nil
+	}
+	passwd, err := os.ReadFile(filepath.Join(template, "passwd"))
+	if err != nil {
+		return err
+	}
+	a := addr.As4()
+	slot := uint32(a[1]&1)<<16 | uint32(a[2])<<8 | uint32(a[3]) // the address within a /15
+	next := uint32(buildUserBase) + slot*buildUsersPerHost
+	lines := strings.Split(string(passwd), "\n")
+	changed := 0
+	for i, l := range lines {
+		f := strings.Split(l, ":")
+		if len(f) != 7 || !(members[f[0]] || f[3] == gid) {
+			continue
+		}
+		if changed == buildUsersPerHost {
+			return fmt.Errorf("more than %d build users in group %s", buildUsersPerHost, groupName)
+		}
+		f[2] = strconv.FormatUint(uint64(next), 10)
+		next++
+		changed++
+		lines[i] = strings.Join(f, ":")
+	}
+	if changed == 0 {
+		return nil
+	}
+	p := filepath.Join(etc, "passwd")
+	_ = os.Remove(p) // a clone's copy, or nothing yet in an overlay's upper directory
+	return os.WriteFile(p, []byte(strings.Join(lines, "\n")), 0o644)
+}
+
+// buildUsersGroup is the build-users-group a root Nix uses with this nix.conf: the
+// last setting of it, else nixbld (Nix's default for root).
+func buildUsersGroup(nixConf string) string {
+	group := "nixbld"
+	b, err := os.ReadFile(nixConf)
+	if err != nil {
+		return group
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(l, "=")
+		if ok && strings.TrimSpace(k) == "build-users-group" {
+			group = strings.TrimSpace(v)
+		}
+	}
+	return group
 }

@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -329,6 +330,37 @@ func TestLabHosts(t *testing.T) {
 		}
 		if routes := hostRun(t, l, h1.Name, "ip", "-4", "route"); strings.Contains(routes, "default") {
 			t.Errorf("a host has a default route:\n%s", routes)
+		}
+	})
+
+	t.Run("build users of its own", func(t *testing.T) {
+		// The hosts' nixbld users must not be this machine's: Nix kills every process of
+		// the build user it takes before a build, and this machine sees the hosts' processes.
+		mine, err := user.Lookup("nixbld1")
+		if err != nil {
+			testutil.SkipOrFail(t, "this machine has no nixbld1 build user (%v)", err)
+			return
+		}
+		seen := map[string]string{mine.Uid: "this machine"}
+		for _, h := range hosts {
+			uid := hostRun(t, l, h.Name, "id", "-u", "nixbld1")
+			if other, dup := seen[uid]; dup {
+				t.Errorf("%s's nixbld1 has uid %s, as %s's", h.Name, uid, other)
+			}
+			seen[uid] = h.Name
+			if n, _ := strconv.Atoi(uid); n < buildUserBase {
+				t.Errorf("%s's nixbld1 has uid %s, in the range of ordinary users", h.Name, uid)
+			}
+			if u, err := user.LookupId(uid); err == nil {
+				t.Errorf("%s's nixbld1 uid %s is this machine's %s", h.Name, uid, u.Username)
+			}
+			// The group still holds them, and a process started as one runs with that uid.
+			if got := hostRun(t, l, h.Name, "id", "-gn", "nixbld1"); got != "nixbld" {
+				t.Errorf("%s: nixbld1's group is %q", h.Name, got)
+			}
+			if got := hostRun(t, l, h.Name, "setpriv", "--reuid=nixbld1", "--regid=nixbld", "--clear-groups", "id", "-u"); got != uid {
+				t.Errorf("%s: a process of nixbld1 runs as uid %s, want %s", h.Name, got, uid)
+			}
 		}
 	})
 
