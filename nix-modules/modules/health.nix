@@ -55,7 +55,8 @@ let
   commandCheck = types.submodule {
     options = retryOptions // {
       command = mkOption {
-        type = types.str;
+        # An empty one would always pass (`sh -c ""` exits 0).
+        type = types.nonEmptyStr;
         example = "systemctl is-active nginx";
         description = "A shell command line run on the host, as root; exit 0 is healthy.";
       };

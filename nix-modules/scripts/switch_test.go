@@ -441,9 +441,16 @@ func TestWaitResting(t *testing.T) {
 
 	id := s.start(next, "--success-timeout", "60")
 	s.waitState(id, "activating")
-	s.mustSh(`{ timeout 60 bash "$S" wait "$1" --timeout 600 > "$D/plain.out"; echo $? > "$D/plain.rc"; } </dev/null >/dev/null 2>&1 &`, id)
-	s.mustSh(`{ timeout 60 bash "$S" wait "$1" --resting --timeout 600 > "$D/resting.out"; echo $? > "$D/resting.rc"; } </dev/null >/dev/null 2>&1 &`, id)
+	s.mustSh(`{ echo 1 > "$D/plain.started"; timeout 60 bash "$S" wait "$1" --timeout 600 > "$D/plain.out"; echo $? > "$D/plain.rc"; } </dev/null >/dev/null 2>&1 &`, id)
+	s.mustSh(`{ echo 1 > "$D/resting.started"; timeout 60 bash "$S" wait "$1" --resting --timeout 600 > "$D/resting.out"; echo $? > "$D/resting.rc"; } </dev/null >/dev/null 2>&1 &`, id)
 
+	// Both waits must have read "activating" before it changes: a plain wait that starts
+	// late (a loaded machine) sees rolling-back first and waits for the next change,
+	// which the old system's gate holds. Each says when it runs; then a second for its
+	// first read.
+	s.waitFile("plain.started")
+	s.waitFile("resting.started")
+	time.Sleep(time.Second)
 	// The new system's activation fails; the rollback to the old one is held by its gate.
 	s.release("new")
 	if rc := s.waitFile("plain.rc"); rc != "0" {
