@@ -473,10 +473,7 @@ func faultVPNHandshake(t *testing.T, fd frontDoor, w *world, base map[string]str
 	p := w.base
 	p.WrongVPNKeyOn = "gateway"
 	// The feature's check, tuned like any other (default: 8 attempts 2 s apart).
-	p.VPNCheck = &struct {
-		Retries  int `json:"retries"`
-		Interval int `json:"interval"`
-	}{Retries: 3, Interval: 1}
+	p.VPNCheck = &vpnCheck{Retries: 3, Interval: 1}
 	module := writeVariant(t, w.dir, "wrong-vpn-key", p)
 	r := fd.deploy(t, w, module)
 	res := results(r.output)

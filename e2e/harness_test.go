@@ -161,29 +161,32 @@ func (d *deployer) ssh(ctx context.Context, h lab.Host, argv ...string) ([]byte,
 // reads params.json next to it.
 
 type params struct {
-	OperatorKey      string `json:"operatorKey"`
-	DeployKey        string `json:"deployKey"`
-	DeployKeyFile    string `json:"deployKeyFile"`
-	BackupKey        string `json:"backupKey"`
-	BackupKeyFile    string `json:"backupKeyFile"`
-	RemoveDeployerOn string `json:"removeDeployerOn,omitempty"`
-	BadZoneOn        string `json:"badZoneOn,omitempty"`
-	SlowOn           string `json:"slowOn,omitempty"`
-	Keep             int    `json:"keep,omitempty"`
-	Marker           string `json:"marker,omitempty"`
-	OperatorUID      *int   `json:"operatorUid,omitempty"`
-	WrongVPNKeyOn    string `json:"wrongVpnKeyOn,omitempty"`
-	VPNCheck         *struct {
-		Retries  int `json:"retries"`
-		Interval int `json:"interval"`
-	} `json:"vpnCheck,omitempty"`
-	SubstituteOn     string `json:"substituteOn,omitempty"`
-	BuildOn          string `json:"buildOn,omitempty"`
-	SuccessTimeout   int    `json:"successTimeout,omitempty"`
+	OperatorKey      string    `json:"operatorKey"`
+	DeployKey        string    `json:"deployKey"`
+	DeployKeyFile    string    `json:"deployKeyFile"`
+	BackupKey        string    `json:"backupKey"`
+	BackupKeyFile    string    `json:"backupKeyFile"`
+	RemoveDeployerOn string    `json:"removeDeployerOn,omitempty"`
+	BadZoneOn        string    `json:"badZoneOn,omitempty"`
+	SlowOn           string    `json:"slowOn,omitempty"`
+	Keep             int       `json:"keep,omitempty"`
+	Marker           string    `json:"marker,omitempty"`
+	OperatorUID      *int      `json:"operatorUid,omitempty"`
+	WrongVPNKeyOn    string    `json:"wrongVpnKeyOn,omitempty"`
+	VPNCheck         *vpnCheck `json:"vpnCheck,omitempty"`
+	SubstituteOn     string    `json:"substituteOn,omitempty"`
+	BuildOn          string    `json:"buildOn,omitempty"`
+	SuccessTimeout   int       `json:"successTimeout,omitempty"`
 	ExtraRecord      *struct {
 		Name    string `json:"name"`
 		Address string `json:"address"`
 	} `json:"extraRecord,omitempty"`
+}
+
+// vpnCheck tunes every node's vpn-backbone health check.
+type vpnCheck struct {
+	Retries  int `json:"retries"`
+	Interval int `json:"interval"`
 }
 
 // writeVariant writes DIR/variants/NAME/{module.nix,params.json} and returns the module.
