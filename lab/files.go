@@ -233,8 +233,9 @@ const buildUsersPerHost = 256
 // host's address. A lab host is a copy of this machine's /etc, so its builders would
 // otherwise run as this machine's nixbld1.., and before every build Nix kills all
 // processes of the build user it takes: a build on this machine, whose PID namespace
-// sees the hosts' processes, would kill a lab host's builder. Only passwd changes (the
-// uid field); names, the group and its gid stay. Nothing to do without such a group.
+// sees the hosts' processes, would kill a lab host's builder. Only passwd changes: the
+// build users' uid fields, and each old uid kept by a user "machine-<name>"; names, the
+// group and its gid stay. Nothing to do without such a group.
 func isolateBuildUsers(template, etc, address string) error {
 	addr, err := netip.ParseAddr(address)
 	if err != nil || !addr.Is4() {
@@ -274,6 +275,7 @@ func isolateBuildUsers(template, etc, address string) error {
 	next := uint32(buildUserBase) + slot*buildUsersPerHost
 	lines := strings.Split(string(passwd), "\n")
 	changed := 0
+	var reserved []string
 	for i, l := range lines {
 		f := strings.Split(l, ":")
 		if len(f) != 7 || !(members[f[0]] || f[3] == gid) {
@@ -282,6 +284,11 @@ func isolateBuildUsers(template, etc, address string) error {
 		if changed == buildUsersPerHost {
 			return fmt.Errorf("more than %d build users in group %s", buildUsersPerHost, groupName)
 		}
+		// The machine's uid stays taken on the host, by a user of no group Nix reads:
+		// freed, the host's useradd would hand it to a deployment's system user, whose
+		// processes a build on this machine would then kill.
+		reserved = append(reserved, strings.Join([]string{"machine-" + f[0], "x", f[2], "65534",
+			"this machine's " + f[0] + " (uid kept from the host's users)", "/var/empty", "/usr/sbin/nologin"}, ":"))
 		f[2] = strconv.FormatUint(uint64(next), 10)
 		next++
 		changed++
@@ -289,6 +296,11 @@ func isolateBuildUsers(template, etc, address string) error {
 	}
 	if changed == 0 {
 		return nil
+	}
+	if n := len(lines); n > 0 && lines[n-1] == "" {
+		lines = append(append(lines[:n-1], reserved...), "")
+	} else {
+		lines = append(lines, reserved...)
 	}
 	p := filepath.Join(etc, "passwd")
 	_ = os.Remove(p) // a clone's copy, or nothing yet in an overlay's upper directory

@@ -57,6 +57,10 @@ func TestIsolateBuildUsers(t *testing.T) {
 		"alice:x:1000:1000::/home/alice:/bin/bash",
 		"nixbld2:x:" + strconv.Itoa(first+1) + ":995:Nix build user 2:/var/empty:/usr/sbin/nologin",
 		"builder:x:" + strconv.Itoa(first+2) + ":100::/var/empty:/usr/sbin/nologin",
+		// The machine's uids stay taken (the host's useradd must not reuse them).
+		"machine-nixbld1:x:999:65534:this machine's nixbld1 (uid kept from the host's users):/var/empty:/usr/sbin/nologin",
+		"machine-nixbld2:x:998:65534:this machine's nixbld2 (uid kept from the host's users):/var/empty:/usr/sbin/nologin",
+		"machine-builder:x:997:65534:this machine's builder (uid kept from the host's users):/var/empty:/usr/sbin/nologin",
 		"",
 	}, "\n")
 	if got := read(t, filepath.Join(etc, "passwd")); got != want {

@@ -354,6 +354,11 @@ func TestLabHosts(t *testing.T) {
 			if u, err := user.LookupId(uid); err == nil {
 				t.Errorf("%s's nixbld1 uid %s is this machine's %s", h.Name, uid, u.Username)
 			}
+			// The machine's uid stays taken there: useradd on the host must not give it
+			// to a deployment's system user.
+			if got := hostRun(t, l, h.Name, "getent", "passwd", mine.Uid); !strings.HasPrefix(got, "machine-nixbld1:") {
+				t.Errorf("%s: uid %s is %q on the host, want machine-nixbld1 keeping it", h.Name, mine.Uid, got)
+			}
 			// The group still holds them, and a process started as one runs with that uid.
 			if got := hostRun(t, l, h.Name, "id", "-gn", "nixbld1"); got != "nixbld" {
 				t.Errorf("%s: nixbld1's group is %q", h.Name, got)
