@@ -37,6 +37,36 @@ type Evaluator struct {
 	// RealiseArgs are added to every `nix-store --realise` (remote builders, max-jobs:
 	// `--option builders "ssh://root@b x86_64-linux"`, `--max-jobs 0`).
 	RealiseArgs []string
+
+	// outputs: the output path of each .drv a worker instantiated (drv → out), so that
+	// Build and Outputs need not ask the store for them.
+	outputsMu sync.Mutex
+	outputs   map[string]string
+}
+
+func (e *Evaluator) rememberOutput(drv, out string) {
+	e.outputsMu.Lock()
+	defer e.outputsMu.Unlock()
+	if e.outputs == nil {
+		e.outputs = map[string]string{}
+	}
+	e.outputs[drv] = out
+}
+
+// knownOutputs returns the remembered outputs of the named nodes' derivations, in
+// names' order, and whether all of them are known.
+func (e *Evaluator) knownOutputs(names []string, drvs map[string]string) ([]string, bool) {
+	e.outputsMu.Lock()
+	defer e.outputsMu.Unlock()
+	outs := make([]string, len(names))
+	for i, n := range names {
+		out, ok := e.outputs[drvs[n]]
+		if !ok {
+			return nil, false
+		}
+		outs[i] = out
+	}
+	return outs, true
 }
 
 // Plan evaluates the deployment's `plan` in one nix-instantiate and decodes it.
@@ -261,25 +291,29 @@ func (e *Evaluator) Build(ctx context.Context, drvs map[string]string, parallel 
 }
 
 // alreadyBuilt returns node → output path for the derivations whose (single) output is
-// already a valid store path, asking Nix twice for all of them: their outputs, then which
-// of those are invalid. Any surprise (a derivation with several outputs, a failed query)
-// returns what is known so far, and those nodes are realised as usual.
+// already a valid store path: their outputs as the workers printed them (else one query
+// for all), then one query for which of those are invalid. Any surprise (a derivation
+// with several outputs, a failed query) returns what is known so far, and those nodes
+// are realised as usual.
 func (e *Evaluator) alreadyBuilt(ctx context.Context, names []string, drvs map[string]string) map[string]string {
 	built := map[string]string{}
 	if len(names) == 0 {
 		return built
 	}
-	argv := []string{"nix-store", "-q", "--outputs"}
-	for _, n := range names {
-		argv = append(argv, drvs[n])
+	outs, ok := e.knownOutputs(names, drvs)
+	if !ok {
+		argv := []string{"nix-store", "-q", "--outputs"}
+		for _, n := range names {
+			argv = append(argv, drvs[n])
+		}
+		out, err := command.Output(ctx, command.Cmd{Argv: argv, Env: e.Env})
+		outs = command.Lines(string(out))
+		if err != nil || len(outs) != len(names) {
+			return built
+		}
 	}
+	argv := append([]string{"nix-store", "--check-validity", "--print-invalid"}, outs...)
 	out, err := command.Output(ctx, command.Cmd{Argv: argv, Env: e.Env})
-	outs := command.Lines(string(out))
-	if err != nil || len(outs) != len(names) {
-		return built
-	}
-	argv = append([]string{"nix-store", "--check-validity", "--print-invalid"}, outs...)
-	out, err = command.Output(ctx, command.Cmd{Argv: argv, Env: e.Env})
 	if err != nil {
 		return built
 	}
@@ -365,11 +399,15 @@ func (p *plainProgress) Writer(host string) io.Writer {
 	return &command.PrefixWriter{W: p.w, Prefix: "[" + host + "] "}
 }
 
-// Outputs returns each derivation's default output path without building it
-// (`nix-store -q --outputs`), by node.
+// Outputs returns each derivation's default output path without building it (as the
+// workers printed it, else `nix-store -q --outputs`), by node.
 func (e *Evaluator) Outputs(ctx context.Context, drvs map[string]string) (map[string]string, error) {
 	out := make(map[string]string, len(drvs))
 	for node, drv := range drvs {
+		if o, ok := e.knownOutputs([]string{node}, drvs); ok {
+			out[node] = o[0]
+			continue
+		}
 		o, err := command.Output(ctx, command.Cmd{Argv: []string{"nix-store", "-q", "--outputs", drv}, Env: e.Env})
 		if err != nil {
 			return nil, fmt.Errorf("the output of %s: %w", drv, err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -252,4 +253,59 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// After the workers, a build of systems already in the store asks the store one thing:
+// which of the outputs the workers printed are valid (no `nix-store -q --outputs`), and
+// Outputs asks nothing.
+func TestBuildUsesTheWorkersOutputs(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	real, err := exec.LookPath("nix-store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	log := filepath.Join(dir, "calls")
+	wrapper := "#!/bin/sh\necho \"$*\" >> " + log + "\nexec " + real + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "nix-store"), []byte(wrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+":"+os.Getenv("PATH"))
+	names := []string{"gateway", "web2"}
+	ev := &Evaluator{File: fixture(t, "basic")}
+	_, drvs, _, err := ev.EvalNodes(context.Background(), names, WorkerLimits{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Built once (by an earlier test or now), then again: already built.
+	if _, err := ev.Build(context.Background(), drvs, 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(log)
+	rec := newRecorder()
+	paths, err := ev.Build(context.Background(), drvs, 2, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err := ev.Outputs(context.Background(), drvs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		want, err := command.Output(context.Background(), command.Cmd{Argv: []string{real, "-q", "--outputs", drvs[n]}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := strings.TrimSpace(string(want)); paths[n] != w || outs[n] != w {
+			t.Errorf("%s: Build gave %q, Outputs %q, the store says %q", n, paths[n], outs[n], w)
+		}
+		if st := fmt.Sprint(rec.status[n]); st != "[already built]" {
+			t.Errorf("%s: status %s, want already built", n, st)
+		}
+	}
+	calls, _ := os.ReadFile(log)
+	if got := strings.Split(strings.TrimSpace(string(calls)), "\n"); len(got) != 1 || !strings.HasPrefix(got[0], "--check-validity") {
+		t.Errorf("nix-store calls of the second build and Outputs:\n%s\nwant one --check-validity", calls)
+	}
 }

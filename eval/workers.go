@@ -214,6 +214,8 @@ func batchCap(network NetworkCost, nodeCPU time.Duration, nodeMemory int64) int 
 type workerResult struct {
 	Plan     json.RawMessage   `json:"plan"`
 	DrvPaths map[string]string `json:"drvPaths"`
+	// OutPaths: each system's output (a nix-modules older than this prints none).
+	OutPaths map[string]string `json:"outPaths"`
 }
 
 func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits WorkerLimits, systems bool) (*Network, map[string]string, *WorkerStats, error) {
@@ -469,6 +471,9 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 		}
 		for n, d := range r.DrvPaths {
 			drvs[n] = d
+			if out := r.OutPaths[n]; out != "" {
+				e.rememberOutput(d, out)
+			}
 		}
 	}
 	for _, n := range names {

@@ -140,7 +140,7 @@ let
   checked = value: builtins.seq checkResult value;
 
   # The engine's worker evaluation: the plan without other nodes, and the listed nodes'
-  # systems instantiated (their .drv paths), after the network-level checks and those of
+  # systems instantiated (their .drv and output paths), after the network-level checks and those of
   # the listed nodes' hosts (checkScope). Every node in exactly one worker's list, and
   # one worker with the network level, check exactly what one whole evaluation checks;
   # no worker holds more hosts than its list.
@@ -164,6 +164,8 @@ let
         if network then removeAttrs c.plan [ "nodes" ] // { nodes = nodePlans; }
         else { inherit (c.plan) version; nodes = nodePlans; };
       drvPaths = lib.genAttrs names (n: c.nodes.${n}.system.drvPath);
+      # Their outputs too: the engine asks the store only which are valid (a no-op).
+      outPaths = lib.genAttrs names (n: c.nodes.${n}.system.outPath);
     };
 
   forNodes = forNodesWith { };

@@ -110,11 +110,14 @@ func TestRealLibNixOSStandIn(t *testing.T) {
 					if err != nil {
 						t.Errorf("%s's NixOS system does not instantiate: %v\n%s", node, err, out)
 					}
-					var worker struct{ DrvPaths map[string]string }
+					var worker struct{ DrvPaths, OutPaths map[string]string }
 					mustEvalArgs(t, []string{"--eval", "--strict", "--json", "--read-write-mode", "-E",
 						`{ nixpkgs }: { r = (import ` + file + ` { inherit nixpkgs; }).forNodes [ "` + node + `" ]; }`, "-A", "r", "--arg", "nixpkgs", nixpkgs}, &worker)
 					if !strings.HasSuffix(worker.DrvPaths[node], ".drv") || !strings.Contains(string(out), worker.DrvPaths[node]) {
 						t.Errorf("%s: the worker's system %q is not the one systems.%s instantiates:\n%s", node, worker.DrvPaths[node], node, out)
+					}
+					if o, err := exec.Command("nix-store", "-q", "--outputs", worker.DrvPaths[node]).Output(); err != nil || strings.TrimSpace(string(o)) != worker.OutPaths[node] {
+						t.Errorf("%s: the worker's output %q, the store's %q (%v)", node, worker.OutPaths[node], o, err)
 					}
 				}
 			})
