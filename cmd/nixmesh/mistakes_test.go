@@ -67,11 +67,18 @@ func runMistakes(t *testing.T, nixArgs []string, located bool) {
 			}
 			args := append([]string{"-f", deploy, "check", "--", "--arg", "extraModule", file}, nixArgs...)
 			code, _, stderr := nixmesh(t, args...)
-			where := strings.Contains(stderr, "\n  option: ") && strings.Contains(stderr, "\n  at:     ")
+			// The location is the user's (the mistake's module or the deployment's own
+			// files), never the framework's declaration of the option.
+			at := ""
+			if _, rest, ok := strings.Cut(stderr, "\n  at:     "); ok {
+				at, _, _ = strings.Cut(rest, "\n")
+			}
+			framework := filepath.Join(testutil.RepoRoot(), "nix-modules") + "/"
+			where := strings.Contains(stderr, "\n  option: ") && at != "" && !strings.HasPrefix(at, framework)
 			switch kind {
 			case "error":
 				if code != exitEval || located && !where {
-					t.Errorf("exit %d, want 3 with the option path and file:line:\n%s", code, stderr)
+					t.Errorf("exit %d, want 3 with the option path and the user's file:line:\n%s", code, stderr)
 				}
 			case "error-unlocated":
 				if code != exitEval {

@@ -52,13 +52,37 @@ let
     };
   };
 
-  commandCheck = types.submodule {
+  showPos = p: "${p.file}:${toString p.line}:${toString p.column}";
+
+  # A node's command check, `node` the node's name: `command` is required, except where a
+  # cross-host feature gave the check of that name one (its default). A missing command
+  # is reported with where the check is defined and the node's feature checks, since the
+  # usual cause is tuning (`commands.vpn-x.retries = 5`) a feature check the node does
+  # not get: a mistyped name, or a node that is no member.
+  commandCheck = node: types.submodule ({ name, options, ... }: {
     options = retryOptions // {
       command = mkOption {
-        # An empty one would always pass (`sh -c ""` exits 0).
-        type = types.nonEmptyStr;
+        # An empty one would always pass (`sh -c ""` exits 0). The null default only
+        # lets a missing one be reported as above instead of "used but not defined".
+        type = types.nullOr types.nonEmptyStr // { inherit (types.nonEmptyStr) description; };
+        default = null;
+        defaultText = lib.literalMD "none: required, except for a feature's check (vpn-, dns-, ssh-)";
+        apply = command:
+          if command != null then command
+          else
+            let
+              # What the user wrote of the check (not the options' defaults, priority 1500).
+              written = builtins.filter (o: (o.highestPrio or 1500) < 1500) (lib.attrValues (removeAttrs options [ "command" "_module" ]));
+              defs = lib.concatMap (o: o.definitionsWithLocations or [ ]) written;
+              where = lib.concatStringsSep ", " (lib.unique (map (d: if d.pos or null != null then showPos d.pos else d.file) defs));
+              features = builtins.attrNames (featureChecks node);
+            in
+            throw ("The option `nodes.${node}.healthChecks.commands.${name}.command' is used but not defined: "
+              + "the check `${name}' (defined in ${if where == "" then "an unknown place" else where}) needs a command, "
+              + "and node `${node}' gets no feature check of that name to tune "
+              + "(its feature checks: ${if features == [ ] then "none" else lib.concatStringsSep ", " features}).");
         example = "systemctl is-active nginx";
-        description = "A shell command line run on the host, as root; exit 0 is healthy.";
+        description = "A shell command line run on the host, as root; exit 0 is healthy. Required, except to tune a check a feature adds (`vpn-<net>`, `dns-<zone>`, `ssh-<user>`).";
       };
       feature = mkOption {
         type = types.nullOr (types.enum [ "vpn" "dns" "ssh" ]);
@@ -67,7 +91,7 @@ let
         description = "The cross-host feature that added this check (null: the user).";
       };
     };
-  };
+  });
 
   tcpCheck = types.submodule {
     options = retryOptions // {
@@ -177,7 +201,7 @@ let
         };
       };
       commands = mkOption {
-        type = types.attrsOf commandCheck;
+        type = types.attrsOf (commandCheck name);
         default = { };
         example = lib.literalExpression ''{ nginx.command = "systemctl is-active nginx"; }'';
         description = "Commands run on the host after the activation, by name.";
