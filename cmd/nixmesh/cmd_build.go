@@ -26,8 +26,9 @@ func newBuildCommand(g *globalOptions) *cobra.Command {
 		Long: `Evaluate the selected nodes (each once, in worker processes: --eval-workers at a
 time, --eval-batch nodes each, within --eval-memory together) with their checks,
 instantiate their systems, and build them in parallel (systems already in the store
-are not built again; --builders hands the builds to Nix's remote builders). Prints "NODE<TAB>STORE-PATH" for each node that
-built; exits with 4 naming every node that did not.`,
+are not built again; --builders hands the builds to Nix's remote builders). Prints
+"NODE<TAB>STORE-PATH" for each node that built; exits with 4 naming every node that
+did not.`,
 		Example: `  nixmesh build                     every enabled node
   nixmesh build 'web-*' --parallel 4
   nixmesh build --eval-batch 5      at most 5 hosts in one evaluation process (memory)

@@ -18,13 +18,19 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Every command a user can run shows examples in its --help.
+// Every command a user can run shows examples in its --help, in lines a terminal holds.
 func TestEveryCommandHasExamples(t *testing.T) {
 	root := newRootCommand(&globalOptions{})
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		if !c.Hidden && c.Name() != "help" && c.Name() != "completion" && c.Example == "" {
 			t.Errorf("`%s --help` shows no examples", c.CommandPath())
+		}
+		// Its text is wrapped for a terminal (the flags' lines are cobra's).
+		for _, l := range strings.Split(c.Long+"\n"+c.Example, "\n") {
+			if len([]rune(l)) > 100 {
+				t.Errorf("`%s --help` has a line of %d characters: %q", c.CommandPath(), len([]rune(l)), l)
+			}
 		}
 		for _, sub := range c.Commands() {
 			walk(sub)
