@@ -162,11 +162,18 @@ func (d *Display) Status(name, status string) {
 	d.render()
 }
 
-// Done marks the host's build finished (eval.Progress): "built" when err is nil, else
-// failed with err's first line. Other work ends with Finish and a summary of its own.
+// Done marks the host's build finished (eval.Progress): "built" when err is nil (or
+// "already built" when that was its status: nothing was built), else failed with err's
+// first line. Other work ends with Finish and a summary of its own.
 func (d *Display) Done(name string, err error) {
 	if err == nil {
-		d.Finish(name, "built", true)
+		d.mu.Lock()
+		summary := "built"
+		if d.host(name).status == "already built" {
+			summary = "already built"
+		}
+		d.mu.Unlock()
+		d.Finish(name, summary, true)
 		return
 	}
 	d.Finish(name, "failed: "+firstLine(err.Error()), false)
@@ -189,7 +196,9 @@ func (d *Display) Finish(name, summary string, ok bool) {
 		h.state = failed
 	}
 	if !d.opts.Live {
-		d.plain(name, summary)
+		if summary != h.status { // the line just printed is not printed twice
+			d.plain(name, summary)
+		}
 		return
 	}
 	if !ok && !d.opts.Verbose {

@@ -20,7 +20,9 @@ func clock() func() time.Time { return newClock().now }
 
 func TestPlain(t *testing.T) {
 	var out strings.Builder
-	d := New(&out, []string{"web", "db"}, Options{Now: clock()})
+	d := New(&out, []string{"web", "db", "gw"}, Options{Now: clock()})
+	d.Status("gw", "already built")
+	d.Done("gw", nil)
 	d.Status("web", "building")
 	fmt.Fprint(d.Writer("web"), "line one\nline ")
 	fmt.Fprint(d.Writer("web"), "two\n")
@@ -28,7 +30,7 @@ func TestPlain(t *testing.T) {
 	d.Done("db", errors.New("builder failed\nmore"))
 	d.Printf("summary %d", 1)
 	d.Close()
-	want := "[web] building\n[web] line one\n[web] line two\n[web] built\n[db] failed: builder failed\nsummary 1\n"
+	want := "[gw] already built\n[web] building\n[web] line one\n[web] line two\n[web] built\n[db] failed: builder failed\nsummary 1\n"
 	if out.String() != want {
 		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
 	}
