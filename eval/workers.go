@@ -60,6 +60,11 @@ type WorkerLimits struct {
 	// PerNode is the estimate of one node's memory until a worker has been measured
 	// (then the largest peak RSS per node seen so far is); <= 0: StandaloneNodeMemory.
 	PerNode int64
+	// PerNodeCPU is the estimate of one node's evaluation CPU (<= 0:
+	// StandaloneNodeCPU). With the network level's CPU (a worker's fixed cost) it says
+	// how many workers are worth starting (usefulWorkers): light nodes few enough to
+	// cost less than a process's start get fewer, larger batches. Not with a fixed Batch.
+	PerNodeCPU time.Duration
 	// Network is what evaluating the network level costs one process (Index measures
 	// it: IndexCost). One worker evaluates it in full, but the others may pay much of it
 	// (a node reading every other node's settings evaluates them all), and it grows
@@ -87,6 +92,37 @@ const (
 	NixOSNodeMemory      = 512 << 20
 	StandaloneNodeMemory = 64 << 20
 )
+
+// Estimates of what evaluating one node costs in CPU (a standalone node of the examples
+// takes 10-15 ms here; a NixOS host, seconds).
+const (
+	NixOSNodeCPU      = 2 * time.Second
+	StandaloneNodeCPU = 15 * time.Millisecond
+)
+
+// CPUPrior is the per-node CPU estimate for the named nodes of an index: a NixOS node's
+// if any of them is one.
+func (n *Network) CPUPrior(names []string) time.Duration {
+	if n.MemoryPrior(names) == NixOSNodeMemory {
+		return NixOSNodeCPU
+	}
+	return StandaloneNodeCPU
+}
+
+// usefulWorkers is how many of at most `workers` processes are worth starting for n
+// nodes of perNode CPU each, when every process first pays `fixed` (starting Nix and
+// the network level; 0: unknown, all of them): one more only while it shortens the
+// wall time (the nodes' share it takes over) by at least the CPU it costs, i.e. k
+// workers while n*perNode >= fixed*k*(k-1). Five light nodes get one process, not two
+// that each spend more on starting than on their nodes.
+func usefulWorkers(n int, perNode, fixed time.Duration, workers int) int {
+	k := 1
+	nodes := time.Duration(n) * perNode
+	for k < workers && (fixed <= 0 || nodes >= fixed*time.Duration(k*(k+1))) {
+		k++
+	}
+	return k
+}
 
 // MemoryPrior is the per-node memory estimate for the named nodes of an index: a NixOS
 // node's if any of them is one.
@@ -139,7 +175,8 @@ type WorkerStats struct {
 // checks and instantiated systems; the first worker also evaluates and checks the
 // network level, once for the run); a worker ends with its batch, so no process holds
 // more than its batch of hosts whatever the fleet's size. How many run at once and how
-// many nodes each takes follow the limits: by default one worker per CPU, batches of an
+// many nodes each takes follow the limits: by default one worker per CPU (fewer where
+// the nodes are too light to pay for a process's start: usefulWorkers), batches of an
 // even share (at most 10, more where the network level outweighs them: batchCap) made
 // smaller, and starts held back, so that the workers' estimated memory stays within the
 // budget; the estimate is the network level's and the largest peak RSS per node
@@ -239,7 +276,17 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 	var nodeCPU time.Duration
 	var measuredNodes int
 	var measuredCPU time.Duration
-	evenShare := (len(names) + workers - 1) / workers
+	// Light nodes few enough not to pay for a second process's start share fewer
+	// workers, their batches not capped (the cap is for nodes whose weight is unknown).
+	useful := workers
+	if limits.Batch <= 0 {
+		perNodeCPU := limits.PerNodeCPU
+		if perNodeCPU <= 0 {
+			perNodeCPU = StandaloneNodeCPU
+		}
+		useful = usefulWorkers(len(names), perNodeCPU, netCost.CPU, workers)
+	}
+	evenShare := (len(names) + useful - 1) / useful
 	sorted := append([]string(nil), names...)
 	sort.Strings(sorted)
 
@@ -349,7 +396,10 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 			}
 			b := 0
 			if next < len(sorted) {
-				share := min(evenShare, batchCap(netCost, nodeCPU, perNode))
+				share := evenShare
+				if useful == workers {
+					share = min(share, batchCap(netCost, nodeCPU, perNode))
+				}
 				b = batchSize(len(sorted)-next, share, limits.Batch, workers, budget, netCost.Memory, perNode)
 			}
 			estimate := netCost.Memory + int64(max(b, 1))*perNode

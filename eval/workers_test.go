@@ -221,3 +221,51 @@ func errText(err error) string {
 	}
 	return fmt.Sprint(err)
 }
+
+// A worker more only where it saves as much wall time as the CPU its start costs.
+func TestUsefulWorkers(t *testing.T) {
+	ms := time.Millisecond
+	for _, tt := range []struct {
+		what    string
+		n       int
+		perNode time.Duration
+		fixed   time.Duration
+		workers int
+		want    int
+	}{
+		{"fixed cost unknown: all", 5, 15 * ms, 0, 4, 4},
+		{"five light nodes: one", 5, 15 * ms, 100 * ms, 2, 1},
+		{"twenty light nodes: their share is worth a second start", 20, 15 * ms, 100 * ms, 2, 2},
+		{"twenty light nodes, eight cores: two", 20, 15 * ms, 100 * ms, 8, 2},
+		{"a thousand light nodes, eight cores: all", 1000, 15 * ms, 100 * ms, 8, 8},
+		{"two NixOS nodes: both", 2, 2 * time.Second, 300 * ms, 4, 4},
+		{"one worker allowed", 1000, 15 * ms, 100 * ms, 1, 1},
+	} {
+		if got := usefulWorkers(tt.n, tt.perNode, tt.fixed, tt.workers); got != tt.want {
+			t.Errorf("%s: usefulWorkers(%d, %v, %v, %d) = %d, want %d", tt.what, tt.n, tt.perNode, tt.fixed, tt.workers, got, tt.want)
+		}
+	}
+}
+
+// Light nodes that would not pay for a second process's start are evaluated in one;
+// heavy ones (or an unknown fixed cost) are spread over the workers.
+func TestLightNodesShareOneWorker(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	ev := &Evaluator{File: fixture(t, "basic")}
+	names := []string{"gateway", "old", "web", "web2"}
+	fixed := NetworkCost{CPU: 100 * time.Millisecond, Memory: 30 << 20}
+	_, _, stats, err := ev.EvalNodes(context.Background(), names, WorkerLimits{Workers: 2, Network: fixed})
+	if err != nil || stats.Workers != 1 {
+		t.Errorf("four light nodes: %d workers (want 1), %v", stats.Workers, err)
+	}
+	_, _, stats, err = ev.EvalNodes(context.Background(), names, WorkerLimits{Workers: 2, Network: fixed, PerNodeCPU: NixOSNodeCPU})
+	if err != nil || stats.Workers != 2 || stats.MaxRunning != 2 {
+		t.Errorf("four NixOS-weight nodes: %d workers, %d at once (want 2, 2), %v", stats.Workers, stats.MaxRunning, err)
+	}
+	for _, n := range names {
+		if stats.Evaluated[n] != 1 {
+			t.Errorf("node %s evaluated %d times", n, stats.Evaluated[n])
+		}
+	}
+}

@@ -246,7 +246,7 @@ func (w *workerOptions) flags(cmd *cobra.Command) {
 
 // evalFlags are the worker flags of the commands that evaluate hosts without building.
 func (w *workerOptions) evalFlags(cmd *cobra.Command) {
-	cmd.Flags().IntVar(&w.EvalWorkers, "eval-workers", 0, "evaluate the selected nodes in at most `N` processes at once (0: one per CPU)")
+	cmd.Flags().IntVar(&w.EvalWorkers, "eval-workers", 0, "evaluate the selected nodes in at most `N` processes at once (0: one per CPU; fewer when the nodes are too light to pay for starting one)")
 	cmd.Flags().IntVar(&w.EvalBatch, "eval-batch", 0, "give each evaluation process at most `N` nodes, then a new one (0: an even share, at most 10 at first, more where the network level outweighs light nodes, fewer where memory is short); bounds the memory of one process")
 	cmd.Flags().StringVar(&w.EvalMemory, "eval-memory", "", "the memory the evaluation processes may use together, e.g. 8GiB (units K, M, G, T: powers of 1024); smaller batches and fewer processes at once keep to it, one always runs; none: no limit (default: available memory less 1 GiB)")
 }
@@ -259,7 +259,7 @@ func (w workerOptions) limits(index *eval.Network, names []string) (eval.WorkerL
 		return eval.WorkerLimits{}, err
 	}
 	memory, _ := parseMemory(w.EvalMemory)
-	return eval.WorkerLimits{Workers: w.EvalWorkers, Batch: w.EvalBatch, Memory: memory, PerNode: index.MemoryPrior(names), Network: index.IndexCost}, nil
+	return eval.WorkerLimits{Workers: w.EvalWorkers, Batch: w.EvalBatch, Memory: memory, PerNode: index.MemoryPrior(names), PerNodeCPU: index.CPUPrior(names), Network: index.IndexCost}, nil
 }
 
 // check refuses worker flags that make no sense, before anything is evaluated.

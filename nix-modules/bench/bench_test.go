@@ -145,7 +145,7 @@ func workersWay(b *testing.B, args []string, n int, limits eval.WorkerLimits) (c
 	if err != nil {
 		b.Fatal(err)
 	}
-	limits.Network, limits.PerNode = index.IndexCost, index.MemoryPrior(index.Names())
+	limits.Network, limits.PerNode, limits.PerNodeCPU = index.IndexCost, index.MemoryPrior(index.Names()), index.CPUPrior(index.Names())
 	_, drvs, stats, err := ev.EvalNodes(context.Background(), index.Names(), limits)
 	if err != nil {
 		b.Fatal(err)
