@@ -60,13 +60,15 @@ let
       prefix = [ "nodes" specialArgs.name "configuration" ];
     in
     if pkgsPath == null then
-      standalone { inherit modules specialArgs prefix; }
+      standalone { inherit specialArgs prefix; modules = modules ++ hostChecks; }
     else
       import (pkgsPath + "/nixos/lib/eval-config.nix") {
         inherit system specialArgs prefix;
         # The remote switcher goes into every NixOS system (standalone ones carry it too).
-        modules = modules ++ [ ./nixos/switcher.nix ];
+        modules = modules ++ hostChecks ++ [ ./nixos/switcher.nix ];
       };
+  # nixmesh's own checks of every host, whatever its kind.
+  hostChecks = [ ./modules/host/private-keys.nix ];
 
   # The engine the deploy script runs (see `nixmesh` above). Built for the machine that
   # evaluates, which is the one that runs ./result.
