@@ -181,9 +181,16 @@ let
         readOnly = true;
         description = "Where `primaryNode` is defined (for messages).";
       };
+      secondaryFiles = mkOption {
+        type = types.listOf types.str;
+        internal = true;
+        readOnly = true;
+        description = "Where `secondaryNodes` is defined (for messages).";
+      };
     };
-    config.files = cross.filesOf (removeAttrs options [ "files" "primaryFiles" "soa" "name" ]);
+    config.files = cross.filesOf (removeAttrs options [ "files" "primaryFiles" "secondaryFiles" "soa" "name" ]);
     config.primaryFiles = cross.knownFiles (cross.definitionFiles options.primaryNode ++ cross.definitionFiles options.secondaryNodes);
+    config.secondaryFiles = cross.knownFiles (cross.definitionFiles options.secondaryNodes);
   };
 
   nodeDnsModule = { name, config, ... }: {
@@ -276,7 +283,11 @@ let
             else if config.nodes.${s}.dns.address == null then
               [ (problem [ "nodes" s "dns" "address" ] zc.primaryFiles "is null, but `${s}' is a secondary of zone `${z}' and its `host' is not an IP address. Set the address its name server listens on.") ]
             else [ ])
-          zc.secondaryNodes)
+          (lib.unique zc.secondaryNodes)
+        # A node listed twice serves the zone once: more likely another node was meant.
+        ++ map
+          (s: problem (p ++ [ "secondaryNodes" ]) zc.secondaryFiles "lists \"${s}\" more than once; a node is a zone's secondary once. Was another node meant?")
+          (lib.unique (builtins.filter (s: lib.count (x: x == s) zc.secondaryNodes > 1) zc.secondaryNodes)))
     cfg.zones);
 
   nameProblems = lib.concatMap
