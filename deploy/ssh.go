@@ -220,8 +220,13 @@ func parseSSHArgs(args []string) cliOptions {
 			case "hostname", "user", "port", "identityfile", "proxyjump", "userknownhostsfile",
 				"connecttimeout", "connectionattempts", "serveraliveinterval", "serveralivecountmax":
 				c.kv[k] = append(c.kv[k], strings.TrimSpace(rest))
+			case "stricthostkeychecking":
+				// "yes" is what nixmesh always does: an unknown or changed key stops the host.
+				if !strings.EqualFold(strings.TrimSpace(rest), "yes") {
+					c.ignored = append(c.ignored, "-o "+strings.TrimSpace(v))
+				}
 			default:
-				c.ignored = append(c.ignored, "-o "+v)
+				c.ignored = append(c.ignored, "-o "+strings.TrimSpace(v))
 			}
 		case len(a) >= 2 && short[a[:2]] != "":
 			k := short[a[:2]]
@@ -234,6 +239,13 @@ func parseSSHArgs(args []string) cliOptions {
 	}
 	return c
 }
+
+// IgnoredSSHOptions returns the arguments of a node's sshOptions that nixmesh's SSH
+// client does not read (see parseSSHArgs), as they would be reported when connecting.
+func IgnoredSSHOptions(args []string) []string { return parseSSHArgs(args).ignored }
+
+// ReadSSHOptions names what nixmesh's SSH client reads of sshOptions, for messages.
+const ReadSSHOptions = "-l, -i, -J and -o HostName, User, IdentityFile, ProxyJump, UserKnownHostsFile, ConnectTimeout, ConnectionAttempts, ServerAliveInterval, ServerAliveCountMax"
 
 func (c cliOptions) first(k string) string {
 	if v := c.kv[k]; len(v) > 0 {

@@ -135,7 +135,7 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 	pf.StringVar(&g.Flake, "flake", "", "the deployment `REF[#NAME]`: nixmeshConfigurations.NAME (default: default) of a flake, e.g. --flake . or --flake .#staging")
 	pf.BoolVar(&g.ShowTrace, "show-trace", false, "on an evaluation error, print Nix's full trace")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "print every line Nix logs")
-	pf.BoolVar(&g.Strict, "strict", false, "treat options that a node's kind of host does not apply as errors (exit 3); for the commands that evaluate hosts: check, eval, diff, build, deploy")
+	pf.BoolVar(&g.Strict, "strict", false, "treat options that a node's kind of host does not apply, and sshOptions nixmesh's SSH client does not read, as errors (exit 3); for the commands that evaluate hosts: check, eval, diff, build, deploy")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
 	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
 		g.FileExplicit = g.FileExplicit || cmd.Flags().Changed("file")
@@ -386,6 +386,16 @@ func (g *globalOptions) notApplied(network *eval.Network, names []string) error 
 				continue
 			}
 			ds = append(ds, eval.Diagnostic{Message: msg + "; --strict makes this an error", OptionPath: path})
+			fmt.Fprintf(&text, "error: %s\n", msg)
+		}
+		// What nixmesh's SSH client would ignore when connecting, said before it does.
+		if ignored := deploy.IgnoredSSHOptions(node.SSHOptions); len(ignored) > 0 {
+			msg := fmt.Sprintf("node %s's sshOptions %q are ignored: nixmesh's SSH client reads only %s (set others in ssh_config for other tools)", name, ignored, deploy.ReadSSHOptions)
+			if !g.Strict {
+				fmt.Fprintf(g.Stderr, "warning: %s\n", msg)
+				continue
+			}
+			ds = append(ds, eval.Diagnostic{Message: msg + "; --strict makes this an error", OptionPath: "nodes." + name + ".sshOptions"})
 			fmt.Fprintf(&text, "error: %s\n", msg)
 		}
 	}

@@ -42,3 +42,30 @@ func TestNotAppliedWarnsAndStrictRefuses(t *testing.T) {
 		t.Errorf("deploy --dry-run --strict: exit %d, want %d; stderr:\n%s", code, exitEval, stderr)
 	}
 }
+
+// sshOptions nixmesh's SSH client does not read (a host-key check turned off, here) are
+// warned about before any connection, naming node and arguments; --strict refuses them.
+// What it reads, or does anyway (StrictHostKeyChecking=yes), draws no warning.
+func TestIgnoredSSHOptionsWarnAndStrictRefuses(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "deploy.nix")
+	src := `import ` + filepath.Join(testutil.NixModules(), "default.nix") + ` { } {
+  nodes.web = { host = "root@127.0.0.1"; port = 1; sshOptions = [ "-o" "StrictHostKeyChecking=no" "-i" "/k" "-o ConnectTimeout=5" ]; };
+  nodes.db = { host = "root@127.0.0.2"; port = 1; sshOptions = [ "-J" "bastion" "-oUser=ops" "-o" "StrictHostKeyChecking=yes" ]; };
+}
+`
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := nixmesh(t, "-f", file, "check")
+	const warning = "warning: node web's sshOptions [\"-o StrictHostKeyChecking=no\"] are ignored: nixmesh's SSH client reads only -l, -i, -J"
+	if code != exitOK || !strings.Contains(stderr, warning) || strings.Count(stderr, "warning:") != 1 {
+		t.Errorf("check: exit %d, want 0 and web's one warning; stderr:\n%s", code, stderr)
+	}
+	code, _, stderr = nixmesh(t, "-f", file, "--strict", "deploy", "--dry-run")
+	if code != exitEval || !strings.Contains(stderr, "option: nodes.web.sshOptions") || strings.Contains(stderr, "connect") {
+		t.Errorf("deploy --dry-run --strict: exit %d, want %d naming the option, no connection; stderr:\n%s", code, exitEval, stderr)
+	}
+}

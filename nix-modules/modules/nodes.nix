@@ -141,8 +141,9 @@ let
             syntax. nixmesh's SSH client (deploy, exec, ssh, keys, secrets --check) reads
             `-l`, `-i`, `-J` and `-o` HostName, User, IdentityFile, ProxyJump,
             UserKnownHostsFile, ConnectTimeout, ConnectionAttempts, ServerAliveInterval and
-            ServerAliveCountMax, ahead of the same keys in ssh_config, and reports any other
-            option as ignored. The port belongs in `port`.
+            ServerAliveCountMax, ahead of the same keys in ssh_config; any other option is
+            ignored, which `check`, `eval` and `deploy` warn about before connecting
+            (`--strict` refuses it). The port belongs in `port`.
           '';
         };
 
