@@ -172,8 +172,7 @@ func TestGraphJSON(t *testing.T) {
 func TestCheckRecursionBetweenNodes(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
-	file := filepath.Join(t.TempDir(), "deploy.nix")
-	src := `import ` + testutil.NixModules() + `/default.nix { } {
+	file := deploymentOf(t, `
   nodes.web = {
     host = "root@198.18.0.12";
     configuration = { nodes, ... }: { networking.hostName = nodes.db.config.networking.hostName; };
@@ -182,11 +181,7 @@ func TestCheckRecursionBetweenNodes(t *testing.T) {
     host = "root@198.18.0.13";
     configuration = { nodes, ... }: { networking.hostName = nodes.web.config.networking.hostName; };
   };
-}
-`
-	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`)
 	code, _, stderr := nixmesh(t, "check", "-f", file)
 	for _, want := range []string{
 		"infinite recursion encountered: each of these definitions needs its own value",
@@ -255,6 +250,16 @@ func TestCheckHostProblemLocation(t *testing.T) {
 }
 
 // writeFile writes a test's file or fails the test.
+// deploymentOf writes a deployment of nix-modules with the given top-level definitions
+// (the body of its module, from line 2 on: a leading newline is dropped) to a fresh
+// deploy.nix and returns its path.
+func deploymentOf(t *testing.T, body string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "deploy.nix")
+	writeFile(t, file, "import "+filepath.Join(testutil.NixModules(), "default.nix")+" { } {\n"+strings.TrimPrefix(body, "\n")+"}\n")
+	return file
+}
+
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,15 +14,9 @@ import (
 func TestNotAppliedWarnsAndStrictRefuses(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
-	dir := t.TempDir()
-	file := filepath.Join(dir, "deploy.nix")
-	src := `import ` + filepath.Join(testutil.NixModules(), "default.nix") + ` { } {
+	file := deploymentOf(t, `
   nodes.web = { host = "root@127.0.0.1"; port = 1; configuration.networking.hostname = "web"; };
-}
-`
-	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`)
 	const warning = "warning: node web sets `networking.hostname', which standalone hosts do not apply"
 	for _, args := range [][]string{{"eval"}, {"check"}} {
 		code, _, stderr := nixmesh(t, append([]string{"-f", file}, args...)...)
@@ -49,16 +41,10 @@ func TestNotAppliedWarnsAndStrictRefuses(t *testing.T) {
 func TestIgnoredSSHOptionsWarnAndStrictRefuses(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
-	dir := t.TempDir()
-	file := filepath.Join(dir, "deploy.nix")
-	src := `import ` + filepath.Join(testutil.NixModules(), "default.nix") + ` { } {
+	file := deploymentOf(t, `
   nodes.web = { host = "root@127.0.0.1"; port = 1; sshOptions = [ "-o" "StrictHostKeyChecking=no" "-i" "/k" "-o ConnectTimeout=5" ]; };
   nodes.db = { host = "root@127.0.0.2"; port = 1; sshOptions = [ "-J" "bastion" "-oUser=ops" "-o" "StrictHostKeyChecking=yes" ]; };
-}
-`
-	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`)
 	code, _, stderr := nixmesh(t, "-f", file, "check")
 	const warning = "warning: node web's sshOptions [\"-o StrictHostKeyChecking=no\"] are ignored: nixmesh's SSH client reads only -l, -i, -J"
 	if code != exitOK || !strings.Contains(stderr, warning) || strings.Count(stderr, "warning:") != 1 {
