@@ -277,7 +277,9 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 	var measuredNodes int
 	var measuredCPU time.Duration
 	// Light nodes few enough not to pay for a second process's start share fewer
-	// workers, their batches not capped (the cap is for nodes whose weight is unknown).
+	// workers. Their batches keep the cap below until a worker has been measured: the
+	// estimate per node is only the kind's, and a heavy standalone node mistaken for a
+	// light one then costs at most a batch of ten in one process.
 	useful := workers
 	if limits.Batch <= 0 {
 		perNodeCPU := limits.PerNodeCPU
@@ -396,10 +398,7 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 			}
 			b := 0
 			if next < len(sorted) {
-				share := evenShare
-				if useful == workers {
-					share = min(share, batchCap(netCost, nodeCPU, perNode))
-				}
+				share := min(evenShare, batchCap(netCost, nodeCPU, perNode))
 				b = batchSize(len(sorted)-next, share, limits.Batch, workers, budget, netCost.Memory, perNode)
 			}
 			estimate := netCost.Memory + int64(max(b, 1))*perNode

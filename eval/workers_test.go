@@ -269,3 +269,35 @@ func TestLightNodesShareOneWorker(t *testing.T) {
 		}
 	}
 }
+
+// Light by their kind's estimate, twelve nodes still go at most ten to a process until
+// a worker has been measured: were they heavy, one process would hold them all.
+func TestFewerWorkersKeepTheBatchCap(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	p := filepath.Join(t.TempDir(), "deploy.nix")
+	src := `import ` + testutil.NixModules() + ` { } {
+  nodes = builtins.listToAttrs (builtins.genList (i: {
+    name = "n${toString i}";
+    value.host = "root@198.18.0.${toString (i + 1)}";
+  }) 12);
+}
+`
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, 12)
+	for i := range names {
+		names[i] = fmt.Sprintf("n%d", i)
+	}
+	ev := &Evaluator{File: p}
+	_, _, stats, err := ev.EvalNodes(context.Background(), names, WorkerLimits{Workers: 2, Network: NetworkCost{CPU: time.Second}})
+	if err != nil || stats.Workers != 2 {
+		t.Fatalf("twelve light nodes: %d processes (want 2: ten, then two), %v", stats.Workers, err)
+	}
+	for _, n := range names {
+		if stats.Evaluated[n] != 1 {
+			t.Errorf("node %s evaluated %d times", n, stats.Evaluated[n])
+		}
+	}
+}
