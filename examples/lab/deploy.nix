@@ -42,7 +42,8 @@ import ../../nix-modules { inherit lib nixpkgs nixmesh; } ({ lib, ... }: {
   imports = [ ./network.nix lab.module extraModule ];
   # Applied to every node; `name` is the node's name.
   defaults = { name, ... }: {
-    host = "root@${addresses.${name}}";
+    # A node the lab has no address for says so (rather than "attribute missing").
+    host = lib.mkDefault "root@${addresses.${name} or (throw "examples/lab: node `${name}' has no address: add it to `addresses' in deploy.nix (the lab's hosts: ${lib.concatStringsSep ", " (builtins.attrNames addresses)}) and bring the lab up again, or set `nodes.${name}.host' yourself")}";
     successTimeout = 30;
 
     configuration = {

@@ -28,6 +28,17 @@
 { config, lib, ... }:
 let
   inherit (lib) mkOption types;
+  cross = import ./cross/lib.nix { inherit lib; };
+
+  # http(s)://[userinfo@]host[:port][/path?query#fragment], as the deployer's HTTP
+  # client takes it: a host, and a port it can connect to.
+  httpUrlOk = url:
+    let
+      m = builtins.match "https?://([^/?#@[:space:]]*@)?(\\[[0-9A-Fa-f:.]+(%[^]]*)?]|[^]/?#:@[:space:][]+)(:([0-9]*))?([/?#][^[:space:]]*)?" url;
+      port = builtins.head (builtins.match "0*([0-9]*)" (builtins.elemAt m 4));
+    in
+    m != null && (builtins.elemAt m 4 == null || builtins.elemAt m 4 == ""
+      || port != "" && builtins.stringLength port <= 5 && builtins.fromJSON port <= 65535);
 
   retryOptions = {
     enable = mkOption {
@@ -101,7 +112,7 @@ let
         description = "The TCP port that must accept a connection.";
       };
       host = mkOption {
-        type = types.nullOr (types.strMatching "[A-Za-z0-9_.-]+|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?]|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*" // {
+        type = types.nullOr (types.strMatching "${cross.hostRe}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*" // {
           description = "host name or address (an IPv6 address bare or in brackets)";
         });
         default = null;
@@ -115,7 +126,7 @@ let
     options = retryOptions // {
       url = mkOption {
         # Fetched by the deployer's HTTP client, which needs the scheme.
-        type = types.strMatching "https?://[^[:space:]]+" // { description = "http:// or https:// URL"; };
+        type = types.addCheck types.str httpUrlOk // { description = "http:// or https:// URL (a host, a port from 1 to 65535 if any)"; };
         example = "https://web.example.org/health";
         description = "The URL fetched (GET) from the deploying machine.";
       };

@@ -14,6 +14,7 @@
 # the framework".
 { config, options, lib, nixmesh, ... }:
 let
+  cross = import ./cross/lib.nix { inherit lib; };
   inherit (lib) mkOption types;
 
   networkConfig = config;
@@ -36,16 +37,9 @@ let
       (d: !(builtins.isAttrs d.value) || d.value ? ${name} || d.value ? _type)
       networkOptions.nodes.definitionsWithLocations));
 
-  # `[user@]host`: host is a DNS name (whose last label starts with a letter, so that a
-  # mistyped address such as 198.18.0.300 is not taken for a name), a dotted IPv4
-  # address, or an IPv6 address in brackets (optionally with a %zone).
+  # `[user@]host`, host as cross.hostRe takes it.
   userRe = "[A-Za-z_][A-Za-z0-9_.-]*";
-  labelRe = "[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?";
-  nameRe = "(${labelRe}[.])*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?";
-  octetRe = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
-  ipv4Re = "${octetRe}[.]${octetRe}[.]${octetRe}[.]${octetRe}";
-  ipv6Re = "\\[[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9_.-]+)?]";
-  hostRe = "(${userRe}@)?(${nameRe}|${ipv4Re}|${ipv6Re})";
+  hostRe = "(${userRe}@)?(${cross.hostRe})";
 
   hostType = types.strMatching hostRe // {
     description = "SSH destination `[user@]host' (host: a DNS name, an IPv4 address, or an IPv6 address in brackets)";

@@ -406,7 +406,7 @@ func testNixOSKind(t *testing.T, nixpkgs string) {
 		"system": {"activationScripts": {"greet": "echo alpha", "after": {"text": "true", "deps": ["greet"]}}},
 		"users": {"users": {
 			"ops": {"isNormalUser": true, "isSystemUser": false, "uid": 1001, "group": "users", "home": "/home/ops", "createHome": true,
-				"openssh": {"authorizedKeys": {"keys": ["ssh-ed25519 AAAA ops"]}}},
+				"openssh": {"authorizedKeys": {"keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIINmKM1T5zOF/8QQOIZRbYDO9J27AB0zzu0ip0scbW9h ops"]}}},
 			"root": {"isNormalUser": false, "isSystemUser": false, "uid": 0, "group": "root", "home": "/root", "createHome": false,
 				"openssh": {"authorizedKeys": {"keys": []}}},
 			"nobody": {"isNormalUser": false, "isSystemUser": true, "uid": 65534, "group": "nogroup", "home": "/var/empty", "createHome": false,

@@ -29,6 +29,19 @@ rec {
   wireGuardKeyRe = "[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=";
   # A network interface name (Linux: at most 15 characters).
   interfaceNameRe = "[A-Za-z0-9_.+=-]{1,15}";
+  # A host to connect to: a DNS name (whose last label starts with a letter, so that a
+  # mistyped address such as 198.18.0.300 is not taken for a name), a dotted IPv4
+  # address, or an IPv6 address in brackets (optionally with a %zone).
+  hostRe =
+    let
+      label = "[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?";
+      name = "(${label}[.])*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?";
+      octet = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+      ipv4 = "${octet}[.]${octet}[.]${octet}[.]${octet}";
+      ipv6 = "\\[[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9_.-]+)?]";
+    in
+    "${name}|${ipv4}|${ipv6}";
+
   # `host:port', an IPv6 host in brackets, port 1 to 65535.
   endpointRe = "([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+]):0*([0-9]{1,5})";
   isEndpoint = e:

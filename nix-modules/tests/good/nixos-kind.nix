@@ -8,7 +8,7 @@ import ../../default.nix { inherit nixpkgs; } ({ config, ... }: {
   nodes.alpha = {
     host = "root@198.18.0.21";
     configuration = { name, nodes, ... }: {
-      users.users.ops = { isNormalUser = true; uid = 1001; openssh.authorizedKeys.keys = [ "ssh-ed25519 AAAA ops" ]; };
+      users.users.ops = { isNormalUser = true; uid = 1001; openssh.authorizedKeys.keys = [ "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIINmKM1T5zOF/8QQOIZRbYDO9J27AB0zzu0ip0scbW9h ops" ]; };
       environment.etc."peer".text = "${nodes.beta.config.networking.hostName}\n";
       environment.etc."static".source = "/nix/store/00000000000000000000000000000000-static";
       environment.etc."off" = { enable = false; text = "never\n"; };
