@@ -248,6 +248,23 @@ func batchCap(network NetworkCost, nodeCPU time.Duration, nodeMemory int64) int 
 	return int(max(min(byCPU, byMemory, 1<<20), minBatchCap))
 }
 
+// nixProcessMemory is about what a nix-instantiate holds before it evaluates anything
+// (25 MB here for `--eval -E 1`): the least of a worker's fixed part.
+const nixProcessMemory = 24 << 20
+
+// nodeMemory is what one node of a finished worker's batch cost in memory: the worker's
+// peak RSS less its fixed part, shared among its nodes, at least 1 MiB. The fixed part
+// is the network level's memory (as the index measured it) for the worker that
+// evaluated it; for the others, which evaluate only the parts of it their nodes read,
+// only the Nix process's own (nixProcessMemory), so that a node is never taken for
+// lighter than it is. What remains of their fixed part is counted as their nodes', a
+// larger share of a smaller batch: where it is large (nodes that share one package
+// set), counting it all made each smaller batch's estimate larger still, down to one
+// node per process.
+func nodeMemory(rssKB int64, nodes int, fixed int64) int64 {
+	return max((rssKB<<10-fixed)/int64(max(nodes, 1)), 1<<20)
+}
+
 type workerResult struct {
 	Plan     json.RawMessage   `json:"plan"`
 	DrvPaths map[string]string `json:"drvPaths"`
@@ -269,9 +286,9 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 		perNode = StandaloneNodeMemory
 	}
 	// A worker's memory: the network level's, then perNode for each node (the largest
-	// seen per node once measured: beyond the network level for the worker that
-	// evaluated it, with the process's own share for the others, whose fixed part is
-	// not known). Its CPU per node is learnt the same way, for batchCap.
+	// seen per node once measured: nodeMemory). Its CPU per node is learnt too, for
+	// batchCap: beyond the network level's for the worker that evaluated it, with the
+	// process's own share for the others.
 	netCost := limits.Network
 	var nodeCPU time.Duration
 	var measuredNodes int
@@ -421,11 +438,11 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 		if d.rssKB > 0 && len(d.batch) > 0 && d.err == nil {
 			// What one node cost at most, and its CPU on average (at least 1 MiB and
 			// 1 ms): the estimates from now on.
-			rss, cpu := d.rssKB<<10, d.cpu
+			cpu, fixed := d.cpu, int64(nixProcessMemory)
 			if d.network {
-				rss, cpu = rss-netCost.Memory, max(cpu-netCost.CPU, 0)
+				cpu, fixed = max(cpu-netCost.CPU, 0), netCost.Memory
 			}
-			seen := max(rss/int64(len(d.batch)), 1<<20)
+			seen := nodeMemory(d.rssKB, len(d.batch), fixed)
 			if !measured || seen > perNode {
 				perNode = seen
 			}

@@ -42,6 +42,46 @@ func TestBatchSize(t *testing.T) {
 	}
 }
 
+// What a finished worker teaches about a node's memory leaves out the worker's fixed
+// part: the network level's for the worker that evaluated it, the Nix process's own for
+// the others. Counting all of a worker's fixed part as its nodes' made a smaller batch
+// look heavier per node, so the next one was smaller still, down to one node per
+// process; the rest of the fixed part must still never make a node look lighter than it
+// is (no batch started beyond its share of the budget).
+func TestMeasuredNodeMemoryKeepsTheBatches(t *testing.T) {
+	const mib = 1 << 20
+	if got := nodeMemory(120*1024, 4, 100*mib); got != 5*mib {
+		t.Errorf("a worker of 4 nodes peaking at 120 MiB, 100 MiB of it fixed: %d MiB per node, want 5", got/mib)
+	}
+	if got := nodeMemory(90*1024, 2, 100*mib); got != 1*mib {
+		t.Errorf("a worker below its fixed part: %d MiB per node, want the floor of 1", got/mib)
+	}
+	// The scheduler's loop: 80 nodes, two workers, a budget of 400 MiB (200 MiB each),
+	// an index of 46 MiB. A worker without the network level holds `own` MiB of its own
+	// (Nix, and what its nodes share, such as one package set) and `node` MiB per node.
+	for _, tt := range []struct{ own, node, least int64 }{
+		{30, 23, 5}, // the 3,000-option benchmark's nodes: 5 fit (6 would be 168 MiB, estimated 202)
+		{150, 5, 2}, // a large shared part: 10 would fit; counted whole, it left batches of one
+	} {
+		network, perNode, measured := int64(46*mib), int64(64*mib), false
+		for round := 0; round < 8; round++ {
+			b := batchSize(80, 10, 0, 2, 400*mib, network, perNode)
+			rss := (tt.own + int64(b)*tt.node) * mib
+			if measured && rss > 200*mib {
+				t.Errorf("own %d MiB, %d MiB a node: round %d started %d nodes, %d MiB, beyond the worker's 200 MiB", tt.own, tt.node, round, b, rss/mib)
+			}
+			if measured && int64(b) < tt.least {
+				t.Errorf("own %d MiB, %d MiB a node: round %d started %d nodes (estimate %d MiB a node), want at least %d", tt.own, tt.node, round, b, perNode/mib, tt.least)
+			}
+			seen := nodeMemory(rss>>10, b, nixProcessMemory)
+			if !measured || seen > perNode {
+				perNode = seen
+			}
+			measured = true
+		}
+	}
+}
+
 // The batch cap: ten until a node has been measured; where the network level costs
 // much against a node (a large fleet of light nodes), as many nodes as make it a
 // quarter of the batch's CPU, but no more than hold the network level's memory; at
