@@ -11,10 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // ProcessError is the error of an external command that could not run or exited non-zero.
@@ -46,7 +50,8 @@ type Cmd struct {
 	Stdin  io.Reader // nil: no input
 	Stderr io.Writer // nil: stderr is only kept; else it is also streamed here, line by line
 	// Usage, when set, receives the finished process's resource usage (CPU times, peak
-	// RSS), whether it succeeded or not.
+	// RSS), whether it succeeded or not. Its Maxrss is the command's own peak (see
+	// peakWatch), not this process's.
 	Usage func(*syscall.Rusage)
 }
 
@@ -74,10 +79,18 @@ func Run(ctx context.Context, c Cmd, out io.Writer) error {
 	} else {
 		cmd.Stderr = &stderr
 	}
-	err := cmd.Run()
-	if c.Usage != nil && cmd.ProcessState != nil {
-		if u, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			c.Usage(u)
+	err := cmd.Start()
+	if err == nil {
+		var w *peakWatch
+		if c.Usage != nil {
+			w = watchPeak(cmd.Process.Pid)
+		}
+		err = cmd.Wait()
+		if w != nil && cmd.ProcessState != nil {
+			if u, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+				u.Maxrss = w.peak(u.Maxrss)
+				c.Usage(u)
+			}
 		}
 	}
 	if err == nil {
@@ -92,6 +105,77 @@ func Run(ctx context.Context, c Cmd, out io.Writer) error {
 		pe.Err = errors.Join(ctx.Err(), err)
 	}
 	return pe
+}
+
+// peakWatch reads a running child's peak RSS (VmHWM in /proc/PID/status) every 20 ms.
+// The kernel's figure at exit (ru_maxrss) is not always the child's: os/exec starts it
+// by vfork, and at its exec Linux records the peak of the memory it leaves, which is
+// this process's, so a child smaller than nixmesh reports nixmesh's peak (a `true`
+// started by a process of 300 MB reports 300 MB). The workers' memory budget learns
+// from these figures.
+type peakWatch struct {
+	done chan struct{}
+	wg   sync.WaitGroup
+	kb   atomic.Int64
+}
+
+func watchPeak(pid int) *peakWatch {
+	w := &peakWatch{done: make(chan struct{})}
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if kb := statusKB(path, "VmHWM:"); kb > w.kb.Load() {
+				w.kb.Store(kb)
+			}
+			select {
+			case <-w.done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return w
+}
+
+// peak is the child's peak RSS in KiB, given the kernel's figure at its exit: that
+// figure when it is above this process's own peak (then it can only be the child's),
+// else the highest VmHWM seen while it ran (a child that ends within 20 ms of its start
+// may leave none: then the kernel's figure, an upper bound).
+func (w *peakWatch) peak(exitKB int64) int64 {
+	close(w.done)
+	w.wg.Wait()
+	var self syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &self); err == nil && exitKB > self.Maxrss {
+		return exitKB
+	}
+	if seen := w.kb.Load(); seen > 0 {
+		return seen
+	}
+	return exitKB
+}
+
+// statusKB is the value in kB of the line starting with key in a /proc status file;
+// 0 if there is none (the process has ended).
+func statusKB(path, key string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, key); ok {
+			f := strings.Fields(rest)
+			if len(f) > 0 {
+				if n, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+					return n
+				}
+			}
+		}
+	}
+	return 0
 }
 
 // PrefixWriter writes each complete line to W with Prefix in front. Safe for concurrent use.

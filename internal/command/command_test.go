@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -35,5 +37,24 @@ func TestMissingCommand(t *testing.T) {
 	var pe *ProcessError
 	if !errors.As(err, &pe) || pe.ExitCode != -1 {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// A command's peak RSS is its own: started by a process of 256 MiB (os/exec starts it by
+// vfork, and Linux's figure at its exit then is the parent's peak), `sleep` reports
+// about what sleep holds.
+func TestUsageIsTheCommandsOwnPeak(t *testing.T) {
+	big := make([]byte, 256<<20)
+	for i := range big {
+		big[i] = byte(i)
+	}
+	var maxrss int64
+	_, err := Output(context.Background(), Cmd{Argv: []string{"sleep", "0.2"}, Usage: func(u *syscall.Rusage) { maxrss = u.Maxrss }})
+	runtime.KeepAlive(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if maxrss <= 0 || maxrss > 64<<10 {
+		t.Errorf("sleep 0.2 started by a 256 MiB process: peak RSS %d KiB, want its own (a few MiB)", maxrss)
 	}
 }
