@@ -36,9 +36,14 @@ let
   # Not a directory's (trailing `/'), and not in the kernel's file systems, where no
   # file can be written.
   kernelFs = x: builtins.match "/(proc|sys|dev)(/.*)?" x != null;
+  # Without `.', `..' or empty components: the checks below (the store, kernel file
+  # systems, another secret's directory, managed /etc files) read the path as written,
+  # and "/var/lib/../../etc/shadow" is /etc/shadow.
+  normalPath = x: builtins.match "(/[^/]+)+" x != null
+    && builtins.match ".*/[.][.]?(/.*)?" x == null;
   hostPathType = types.strMatching "/.*" // {
-    description = "absolute path of a file on the host, outside the Nix store and /proc, /sys, /dev (no trailing `/')";
-    check = x: isAbsoluteString x && !inStore x && !(lib.hasSuffix "/" x) && !kernelFs x;
+    description = "absolute path of a file on the host, outside the Nix store and /proc, /sys, /dev (no trailing `/', no `.', `..' or empty components)";
+    check = x: isAbsoluteString x && normalPath x && !inStore x && !kernelFs x;
   };
 
   # Where a secret is read on the deploying machine. A Nix path value (./key) is accepted
