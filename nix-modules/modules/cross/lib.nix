@@ -72,6 +72,13 @@ rec {
       lib.hasPrefix (prefixes.${type} or "-") blob
       && (type != "ssh-ed25519" || stringLength blob == 68));
 
+  # Whether a text holds a PEM or OpenSSH private key
+  # ("-----BEGIN [RSA |EC |OPENSSH ]PRIVATE KEY-----"), for the hosts' checks of what
+  # would reach the world-readable store.
+  # isPrivateKey "-----BEGIN OPENSSH PRIVATE KEY-----\n..." => true
+  isPrivateKey = text: builtins.isString text
+    && match "(.*[^[:alnum:]])?PRIVATE KEY-----.*" text != null;
+
   # The list sorted by the key `f` gives each element (strings or numbers), stable; the
   # key is computed once per element. (nixpkgs' `lib.sortOn` exists only since 2023-12.)
   # sortOn builtins.stringLength [ "ccc" "a" "bb" ] => [ "a" "bb" "ccc" ]

@@ -11,8 +11,7 @@
 { lib, config, options, ... }:
 let
   cross = import ../cross/lib.nix { inherit lib; };
-  # PEM and OpenSSH private keys: "-----BEGIN [RSA |EC |OPENSSH ]PRIVATE KEY-----".
-  isPrivate = text: builtins.match "(.*[^[:alnum:]])?PRIVATE KEY-----.*" text != null;
+  isPrivate = cross.isPrivateKey;
   readable = f: builtins.isPath f && builtins.pathExists f;
   privateFiles = files: builtins.filter (f: readable f && isPrivate (builtins.readFile f)) files;
 
