@@ -57,6 +57,9 @@ func TestGuardRollsBackWhenTheRunnerIsKilled(t *testing.T) {
 			s.setConfirmed(old)
 			id := s.start(next, "--success-timeout", "600")
 			s.waitState(id, when)
+			if when == "activating" {
+				s.waitCall("new test") // an activation left behind, to be stopped
+			}
 			s.kill(id, "runner", "KILL")
 			st := s.assertEnd(id, "rolled-back", old)
 			if !strings.Contains(st["reason"], "guard") {
@@ -95,6 +98,9 @@ func TestSIGTERMRollsBackAtOnce(t *testing.T) {
 			s.setConfirmed(old)
 			id := s.start(next, "--success-timeout", "600", "--switch-timeout", "600")
 			s.waitState(id, when)
+			if when == "activating" {
+				s.waitCall("new test")
+			}
 			begin := time.Now()
 			s.kill(id, "runner", "TERM")
 			st := s.assertEnd(id, "rolled-back", old, "new test", "old test")

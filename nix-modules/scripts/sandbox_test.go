@@ -232,6 +232,22 @@ func (s *sandbox) calls() []string {
 	return strings.Split(strings.TrimSpace(string(data)), "\n")
 }
 
+// waitCall waits until call (e.g. "new test") is recorded: the state says "activating"
+// before the runner has started switch-to-configuration, and a signal sent in between
+// would find no activation to stop. The bound only keeps a broken switcher from hanging
+// the test.
+func (s *sandbox) waitCall(call string) {
+	s.t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, c := range s.calls() {
+			if c == call {
+				return
+			}
+		}
+	}
+	s.t.Fatalf("switch-to-configuration was never called as %q; calls: %q", call, s.calls())
+}
+
 // setActive makes system the host's active system (as a past activation would have).
 func (s *sandbox) setActive(system string) {
 	s.t.Helper()
