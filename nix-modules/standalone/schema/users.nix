@@ -164,6 +164,15 @@ in
         message = "${where options.users.users key}: The username \"${user.name}\" is not valid, it does not match the regex \"[a-zA-Z0-9_.][a-zA-Z0-9_.-]*\" (as on NixOS).";
       }
       {
+        # NixOS's limit (an abort there; useradd's own is 32).
+        assertion = builtins.stringLength user.name < 32;
+        message = "${where options.users.users key}: Username '${user.name}' is longer than 31 characters, which is not allowed (as on NixOS).";
+      }
+      {
+        assertion = builtins.stringLength user.group < 32;
+        message = "${where options.users.users key}: Group name '${user.group}' is longer than 31 characters, which is not allowed (users.users.${user.name}.group, as on NixOS).";
+      }
+      {
         assertion = xor (user.isSystemUser || (user.uid != null && user.uid < 1000)) user.isNormalUser;
         message = "${where options.users.users key}: Exactly one of users.users.${user.name}.isSystemUser and users.users.${user.name}.isNormalUser must be set (as on NixOS; a uid below 1000 counts as a system user).";
       }

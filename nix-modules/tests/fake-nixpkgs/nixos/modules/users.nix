@@ -1,6 +1,7 @@
 # users.users / users.groups as NixOS declares them (nixos/modules/config/users-groups.nix):
 # the options the cross-host modules and ordinary deployments set, NixOS's defaults for
-# normal users, the predeclared root and nobody, and NixOS's two assertions per user.
+# normal users, the predeclared root and nobody, NixOS's assertions per user (name,
+# system/normal, group) and its length limit on user and group names.
 { config, lib, ... }:
 let
   inherit (lib) mkOption mkDefault mkIf types;
@@ -8,12 +9,22 @@ let
   userOpts = { name, config, ... }: {
     options = {
       enable = mkOption { type = types.bool; default = true; description = "Whether the account is created."; };
-      name = mkOption { type = types.passwdEntry types.str; description = "The account name."; };
+      # NixOS checks both names' length when they are read (an abort, uncatchable).
+      name = mkOption {
+        type = types.passwdEntry types.str;
+        apply = n: if builtins.stringLength n < 32 then n else abort "Username '${n}' is longer than 31 characters which is not allowed!";
+        description = "The account name.";
+      };
       description = mkOption { type = types.passwdEntry types.str; default = ""; description = "The GECOS field."; };
       uid = mkOption { type = types.nullOr types.int; default = null; description = "The account UID."; };
       isSystemUser = mkOption { type = types.bool; default = false; description = "A system user."; };
       isNormalUser = mkOption { type = types.bool; default = false; description = "A real user."; };
-      group = mkOption { type = types.str; default = ""; description = "The primary group."; };
+      group = mkOption {
+        type = types.str;
+        default = "";
+        apply = g: if builtins.stringLength g < 32 then g else abort "Group name '${g}' is longer than 31 characters which is not allowed!";
+        description = "The primary group.";
+      };
       extraGroups = mkOption { type = types.listOf types.str; default = [ ]; description = "Auxiliary groups."; };
       home = mkOption { type = types.passwdEntry types.path; default = "/var/empty"; description = "The home directory."; };
       homeMode = mkOption { type = types.strMatching "[0-7]{1,5}"; default = "700"; description = "The home directory's mode."; };
@@ -79,6 +90,12 @@ in
 
     assertions = lib.concatLists (lib.mapAttrsToList
       (_: user: [
+        {
+          # shadow's is_valid_name without the trailing $; reading the name also runs its
+          # length check.
+          assertion = builtins.match "[a-zA-Z0-9_.][a-zA-Z0-9_.-]*" user.name != null;
+          message = "The username \"${user.name}\" is not valid, it does not match the regex \"[a-zA-Z0-9_.][a-zA-Z0-9_.-]*\".";
+        }
         {
           assertion = xor (user.isSystemUser || (user.uid != null && user.uid < 1000 && !user.isNormalUser)) user.isNormalUser;
           message = "Exactly one of users.users.${user.name}.isSystemUser and users.users.${user.name}.isNormalUser must be set.";
