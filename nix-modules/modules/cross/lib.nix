@@ -29,13 +29,16 @@ rec {
   wireGuardKeyRe = "[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=";
   # A network interface name (Linux: at most 15 characters).
   interfaceNameRe = "[A-Za-z0-9_.+=-]{1,15}";
+  # A DNS name whose last label starts with a letter (see hostRe).
+  dnsNameRe =
+    let label = "[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"; in
+    "(${label}[.])*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?";
   # A host to connect to: a DNS name (whose last label starts with a letter, so that a
   # mistyped address such as 198.18.0.300 is not taken for a name), a dotted IPv4
   # address, or an IPv6 address in brackets (optionally with a %zone).
   hostRe =
     let
-      label = "[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?";
-      name = "(${label}[.])*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?";
+      name = dnsNameRe;
       octet = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
       ipv4 = "${octet}[.]${octet}[.]${octet}[.]${octet}";
       ipv6 = "\\[[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9_.-]+)?]";
@@ -50,8 +53,9 @@ rec {
 
   # Whether a line is an OpenSSH public key whose base64 blob is a key of the type the
   # line names: the blob begins with the type name, encoded (here the part of it that is
-  # whole base64 groups), and an ed25519 blob has a fixed length. So a key pasted under
-  # the wrong type, or a made-up or truncated blob, is refused.
+  # whole base64 groups); ed25519 and ECDSA blobs have a fixed length, and an RSA blob is
+  # at least that of a 1024-bit key (204 characters: sshd refuses smaller RSA keys). So a
+  # key pasted under the wrong type, or a made-up or truncated blob, is refused.
   # sshKeyFitsType "ssh-rsa AAAA" => false
   sshKeyFitsType = line:
     let
@@ -65,12 +69,19 @@ rec {
         "sk-ssh-ed25519@openssh.com" = "AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29t";
         "sk-ecdsa-sha2-nistp256@openssh.com" = "AAAAInNrLWVjZHNhLXNoYTItbmlzdHAyNTZAb3BlbnNzaC5j";
       };
+      lengths = {
+        "ssh-ed25519" = 68;
+        "ecdsa-sha2-nistp256" = 140;
+        "ecdsa-sha2-nistp384" = 184;
+        "ecdsa-sha2-nistp521" = 232;
+      };
       m = match "([^ ]+) ([A-Za-z0-9+/]+={0,3})( [^\n]*)?\n?" line;
     in
     builtins.isString line && m != null && (
       let type = elemAt m 0; blob = elemAt m 1; in
       lib.hasPrefix (prefixes.${type} or "-") blob
-      && (type != "ssh-ed25519" || stringLength blob == 68));
+      && (if lengths ? ${type} then stringLength blob == lengths.${type}
+          else type != "ssh-rsa" || stringLength blob >= 204));
 
   # Whether a text holds a PEM or OpenSSH private key
   # ("-----BEGIN [RSA |EC |OPENSSH ]PRIVATE KEY-----"), for the hosts' checks of what

@@ -6,11 +6,28 @@
 # (Two options, not one, so that dns can read `addresses` while adding to `reachableAs`.) Imported by ssh.nix, vpn.nix and
 # dns.nix (the module system loads it once), so each works without the others.
 { lib, ... }:
+let
+  cross = import ./lib.nix { inherit lib; };
+  address = lib.types.str // {
+    name = "ipAddress";
+    description = "IP address";
+    check = x: builtins.isString x && cross.network.isIP x;
+  };
+  # A DNS name as `host` takes one (a last label that starts with a letter, so a mistyped
+  # address is not taken for a name; `_' as in the dns module's record names), or an
+  # address: what a known-hosts line can name.
+  hostName = lib.types.str // {
+    name = "hostName";
+    description = "host name or IP address";
+    check = x: builtins.isString x
+      && (cross.network.isIP x || builtins.match cross.dnsNameRe (builtins.replaceStrings [ "_" ] [ "a" ] x) != null);
+  };
+in
 {
   options.nodes = lib.mkOption {
     type = lib.types.attrsOf (lib.types.submodule {
       options.addresses = lib.mkOption {
-        type = lib.types.listOf lib.types.str;
+        type = lib.types.listOf address;
         default = [ ];
         example = [ "10.77.0.3" ];
         description = ''
@@ -20,7 +37,7 @@
         '';
       };
       options.reachableAs = lib.mkOption {
-        type = lib.types.listOf lib.types.str;
+        type = lib.types.listOf hostName;
         default = [ ];
         example = [ "web.backbone" "web.lab.test" ];
         description = ''

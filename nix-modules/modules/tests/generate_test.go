@@ -67,10 +67,19 @@ func randomSSHKey(r *rand.Rand, typ string, keyLen int) string {
 	return sshKey(typ, key)
 }
 
-// sshKey is "TYPE BASE64" for the key bytes, in OpenSSH's wire format.
-func sshKey(typ string, key []byte) string {
+// randomRSAKey is an RSA public key as OpenSSH writes it (exponent 65537, a 1024-bit
+// modulus of random bytes): the modules refuse shorter RSA blobs.
+func randomRSAKey(r *rand.Rand) string {
+	n := make([]byte, 129) // a leading zero byte keeps the mpint positive
+	r.Read(n[1:])
+	n[1] |= 0x80
+	return sshKey("ssh-rsa", []byte{1, 0, 1}, n)
+}
+
+// sshKey is "TYPE BASE64" for the key's fields, in OpenSSH's wire format.
+func sshKey(typ string, fields ...[]byte) string {
 	var b []byte
-	for _, part := range [][]byte{[]byte(typ), key} {
+	for _, part := range append([][]byte{[]byte(typ)}, fields...) {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(part)))
 		b = append(b, part...)
 	}
@@ -144,7 +153,7 @@ func generate(seed int64) *generated {
 		if r.Intn(4) != 0 {
 			keys := map[string]string{"ed25519": randomSSHKey(r, "ssh-ed25519", 32)}
 			if r.Intn(3) == 0 {
-				keys["rsa"] = randomSSHKey(r, "ssh-rsa", 80)
+				keys["rsa"] = randomRSAKey(r)
 			}
 			g.hostKeys[h] = keys
 			a["hostKeys"] = keys

@@ -5,8 +5,10 @@ let
   # ones are an error; a module that sets a key a user may set too uses mkDefault.
   sysctlValue = lib.mkOptionType {
     name = "sysctl option value";
-    description = "sysctl option value (bool, string, integer or null; defined once)";
-    check = v: builtins.isBool v || builtins.isString v || builtins.isInt v || v == null;
+    description = "sysctl option value (bool, string of one line, integer or null; defined once)";
+    # A newline would end the value early: the rest would be a line of its own (another
+    # parameter's) in the sysctl settings.
+    check = v: builtins.isBool v || builtins.isString v && builtins.match "[^\n]*" v != null || builtins.isInt v || v == null;
     merge = lib.mergeOneOption;
   };
 in

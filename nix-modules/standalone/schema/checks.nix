@@ -32,6 +32,10 @@ let
     (name: i:
       lib.optional (builtins.match cross.interfaceNameRe name == null)
         "${wgPath name [ ]}${wgWhere name}: `${name}' cannot be a network interface name (1 to 15 letters, digits and _=+.-)."
+      ++ lib.optional (i.privateKey != null)
+        "${wgPath name [ "privateKey" ]}${wgWhere name}: would put the private key into the world-readable Nix store; standalone hosts take `privateKeyFile' only (a file on the host, e.g. delivered as one of the node's `secrets')."
+      ++ lib.optional (builtins.any (p: p.presharedKey != null) i.peers)
+        "${wgPath name [ "peers" ]}${wgWhere name}: a peer sets `presharedKey', which would put the key into the world-readable Nix store; use `presharedKeyFile' (a file on the host, e.g. one of the node's `secrets')."
       ++ map (ip: "${wgPath name [ "ips" ]}${wgWhere name}: \"${ip}\" is not an address with its prefix length (e.g. \"10.77.0.2/24\").")
         (builtins.filter (ip: !network.isCIDR ip) i.ips)
       ++ lib.concatMap
@@ -42,7 +46,10 @@ let
             "${wgPath name [ "peers" ]}${wgWhere name}: the endpoint \"${peer.endpoint}\" of peer ${toString peer.publicKey} is not `host:port' (port 1 to 65535, an IPv6 host in brackets)."
           ++ map (a: "${wgPath name [ "peers" ]}${wgWhere name}: the allowed IP \"${a}\" of peer ${toString peer.publicKey} is not an address with its prefix length.")
             (builtins.filter (a: !network.isCIDR a) peer.allowedIPs))
-        i.peers)
+        i.peers
+      ++ lib.mapAttrsToList
+        (key: _: "${wgPath name [ "peers" ]}${wgWhere name}: the peer key ${key} is listed more than once: WireGuard keeps one peer per key, so the later entry would replace the earlier's allowed IPs. Merge them into one peer.")
+        (lib.filterAttrs (_: ps: builtins.length ps > 1) (builtins.groupBy (p: toString p.publicKey) i.peers)))
     wg)
   ++ lib.mapAttrsToList
     (port: names: "${lib.concatMapStringsSep " and " (n: "${wgPath n [ "listenPort" ]}${wgWhere n}") names} listen on the same UDP port ${port}: only one interface can have it.")

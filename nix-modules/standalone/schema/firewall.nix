@@ -40,7 +40,8 @@ in
       description = "Range of open UDP ports.";
     };
     trustedInterfaces = mkOption {
-      type = types.listOf types.str;
+      # A longer name could never match an interface (iptables takes `+' as a wildcard).
+      type = types.listOf (types.strMatching "[A-Za-z0-9_.+=-]{1,15}" // { description = "network interface name (1 to 15 letters, digits and _=+.-; `+' at the end matches any rest)"; });
       default = [ ];
       example = [ "wg0" ];
       description = "Traffic coming in from these interfaces is accepted unconditionally.";

@@ -5,6 +5,7 @@
 { lib, ... }:
 let
   inherit (lib) mkOption types;
+  network = import ../../lib/network.nix { inherit lib; };
   zoneModule = {
     freeformType = types.lazyAttrsOf types.anything;
     options = {
@@ -53,7 +54,14 @@ in
       description = "Whether to enable the NSD authoritative domain name server.";
     };
     interfaces = mkOption {
-      type = types.listOf types.str;
+      # nsd's `ip-address`: an address, optionally @port; nsd would not start otherwise.
+      type = types.listOf (types.str // {
+        name = "nsdInterface";
+        description = "IP address, optionally followed by @PORT";
+        check = x: builtins.isString x && (let m = builtins.match "([^@]*)(@0*([0-9]{1,5}))?" x; in
+          m != null && network.isIP (builtins.head m)
+          && (builtins.elemAt m 2 == null || (let p = builtins.fromJSON (builtins.elemAt m 2); in p >= 1 && p <= 65535)));
+      });
       default = [ "127.0.0.0" "::1" ];
       description = "What addresses the server should listen on.";
     };

@@ -2,6 +2,7 @@
 let
   inherit (lib) mkOption types;
   cross = import ../../modules/cross/lib.nix { inherit lib; };
+  hostNameType = types.strMatching "[^ \t\n]+" // { description = "host name, address or pattern (no spaces)"; };
   knownHostModule = { name, config, ... }: {
     freeformType = types.lazyAttrsOf types.anything;
     options = {
@@ -11,7 +12,8 @@ let
         description = "This public key is an SSH certificate authority, rather than an individual host's key.";
       };
       hostNames = mkOption {
-        type = types.listOf types.str;
+        # A known_hosts line ends its names at a space: one inside would break the line.
+        type = types.listOf hostNameType;
         default = [ name ] ++ config.extraHostNames;
         defaultText = lib.literalExpression "[ name ] ++ config.extraHostNames";
         description = ''
@@ -20,7 +22,7 @@ let
         '';
       };
       extraHostNames = mkOption {
-        type = types.listOf types.str;
+        type = types.listOf hostNameType;
         default = [ ];
         description = "A list of additional host names and/or IP numbers; ignored if `hostNames` is set explicitly.";
       };

@@ -23,7 +23,7 @@ let
         description = "The name of the user account. If undefined, the name of the attribute set is used.";
       };
       description = mkOption {
-        type = types.str;
+        type = types.passwdEntry types.str;
         default = "";
         example = "Alice Q. User";
         description = "A short description of the user account (the GECOS field).";
@@ -52,7 +52,8 @@ let
         description = "The user's primary group. Empty: useradd's default (on Debian, a group named like the user).";
       };
       extraGroups = mkOption {
-        type = types.listOf types.str;
+        # Missing groups are created: groupadd takes these names only.
+        type = types.listOf (types.strMatching "[a-zA-Z0-9_.][a-zA-Z0-9_.-]*" // { description = "group name (letters, digits, `_', `.', `-'; not starting with `-')"; });
         default = [ ];
         description = "The user's auxiliary groups; missing groups are created.";
       };
