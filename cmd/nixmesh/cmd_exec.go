@@ -13,19 +13,21 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/nixmesh/nixmesh/crossmodules"
 	"github.com/nixmesh/nixmesh/deploy"
 	"github.com/nixmesh/nixmesh/eval"
 )
 
-// nixArgFlags are the --arg/--argstr flags of the commands whose `--` is taken by the
-// remote command (exec, ssh): NAME=VALUE, passed to Nix as --arg NAME VALUE.
+// nixArgFlags are the global --arg/--argstr flags: NAME=VALUE, passed to Nix as --arg NAME
+// VALUE. Every command takes them; exec and ssh need them, as their `--` is taken by the
+// remote command.
 type nixArgFlags struct{ args, argstrs []string }
 
-func (f *nixArgFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringArrayVar(&f.args, "arg", nil, "pass `NAME=EXPR` to a deployment that is a function (nix --arg NAME EXPR; repeatable)")
-	cmd.Flags().StringArrayVar(&f.argstrs, "argstr", nil, "pass `NAME=STRING` to a deployment that is a function (nix --argstr; repeatable)")
+func (f *nixArgFlags) add(flags *pflag.FlagSet) {
+	flags.StringArrayVar(&f.args, "arg", nil, "pass `NAME=EXPR` to a deployment that is a function (as nix's --arg NAME EXPR; repeatable)")
+	flags.StringArrayVar(&f.argstrs, "argstr", nil, "pass `NAME=STRING` to a deployment that is a function (as nix's --argstr NAME STRING; repeatable)")
 }
 
 func (f *nixArgFlags) nixArgs() ([]string, error) {
@@ -63,7 +65,6 @@ func sshOptionsFor(network *eval.Network, identities, knownHosts []string) (depl
 
 type execOptions struct {
 	global     *globalOptions
-	nix        nixArgFlags
 	Selectors  []string
 	Argv       []string
 	Parallel   int
@@ -128,7 +129,6 @@ within --timeout, 130 interrupted.`,
 	f.DurationVar(&opts.Timeout, "timeout", 0, "give up on a host whose command has not finished after `DURATION` (e.g. 30s; 0: no limit)")
 	f.StringArrayVarP(&opts.Identities, "identity", "i", nil, "private key `FILE` to offer first (repeatable)")
 	f.StringArrayVar(&opts.KnownHosts, "known-hosts", nil, "extra known_hosts `FILE` to trust (repeatable)")
-	opts.nix.add(cmd)
 	return cmd
 }
 
@@ -147,15 +147,11 @@ func runExec(ctx context.Context, opts execOptions, out io.Writer) error {
 	if len(opts.Argv) == 0 {
 		return usageErrorf("no command given")
 	}
-	nixArgs, err := opts.nix.nixArgs()
-	if err != nil {
-		return err
-	}
 	stderr := opts.global.Stderr
 	if stderr == nil {
 		stderr = io.Discard
 	}
-	network, names, err := opts.global.connectionsAndSelect(ctx, nixArgs, opts.Selectors)
+	network, names, err := opts.global.connectionsAndSelect(ctx, nil, opts.Selectors)
 	if err != nil {
 		return err
 	}
@@ -303,7 +299,6 @@ func (p *prefixWriter) flush() {
 
 type sshOptions struct {
 	global     *globalOptions
-	nix        nixArgFlags
 	Node       string
 	Argv       []string
 	TTY        bool
@@ -352,7 +347,6 @@ in as root.`,
 	f.BoolVar(&opts.Sudo, "sudo", false, "run as root through the node's privilegeEscalationCommand when it does not log in as root")
 	f.StringArrayVarP(&opts.Identities, "identity", "i", nil, "private key `FILE` to offer first (repeatable)")
 	f.StringArrayVar(&opts.KnownHosts, "known-hosts", nil, "extra known_hosts `FILE` to trust (repeatable)")
-	opts.nix.add(cmd)
 	return cmd
 }
 
@@ -360,11 +354,7 @@ func runSSH(ctx context.Context, opts sshOptions, out io.Writer) error {
 	if strings.ContainsAny(opts.Node, "@*?[") {
 		return usageErrorf("ssh takes one node by its name, not a selection (%q)", opts.Node)
 	}
-	nixArgs, err := opts.nix.nixArgs()
-	if err != nil {
-		return err
-	}
-	network, names, err := opts.global.connectionsAndSelect(ctx, nixArgs, []string{opts.Node})
+	network, names, err := opts.global.connectionsAndSelect(ctx, nil, []string{opts.Node})
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ func (f *deployFixture) exec(t *testing.T, opts execOptions, ports ...string) (s
 	}
 	var stdout, stderr bytes.Buffer
 	opts.global = &globalOptions{File: f.file, Stderr: &stderr, Env: testutil.NixEnv()}
-	opts.nix.argstrs = []string{"ports=" + strings.Join(ports, ","), "hostKeys=" + strings.Join(keys, ","), "ctl=" + f.ctl}
+	opts.global.Nix.argstrs = []string{"ports=" + strings.Join(ports, ","), "hostKeys=" + strings.Join(keys, ","), "ctl=" + f.ctl}
 	if opts.Parallel == 0 {
 		opts.Parallel = 10
 	}
@@ -105,7 +105,7 @@ func TestSSHCommand(t *testing.T) {
 	f := newDeployFixture(t, 1)
 	runTo := func(opts sshOptions, stdout io.Writer) error {
 		opts.global = &globalOptions{File: f.file, Stderr: io.Discard, Env: testutil.NixEnv()}
-		opts.nix.argstrs = []string{"ports=" + strconv.Itoa(f.hosts[0].Port), "hostKeys=" + f.hosts[0].HostKeyLine, "ctl=" + f.ctl}
+		opts.global.Nix.argstrs = []string{"ports=" + strconv.Itoa(f.hosts[0].Port), "hostKeys=" + f.hosts[0].HostKeyLine, "ctl=" + f.ctl}
 		return runSSH(context.Background(), opts, stdout)
 	}
 	run := func(opts sshOptions) (string, string, error) {

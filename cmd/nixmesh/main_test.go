@@ -95,6 +95,31 @@ func TestRunEvalJSONWithNixArgs(t *testing.T) {
 	}
 }
 
+// --arg/--argstr NAME=VALUE work on every command (exec and ssh need them, their `--'
+// being the remote command's), together with the Nix arguments after `--'; a value
+// without NAME= is a usage error.
+func TestGlobalNixArgFlags(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	code, stdout, stderr := nixmesh(t, "-f", fixture(t, "basic"), "eval", "--json", "--arg", "webPort=2201", "web", "--", "--argstr", "unused", "x")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got map[string]struct {
+		Connection map[string]any `json:"connection"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatalf("%v:\n%s", err, stdout)
+	}
+	if got["web"].Connection["port"] != float64(2201) {
+		t.Errorf("web's port = %v: --arg webPort=2201 was not used", got["web"].Connection["port"])
+	}
+	code, _, stderr = nixmesh(t, "-f", fixture(t, "basic"), "check", "--argstr", "unused")
+	if code != exitUsage || !strings.Contains(stderr, `--argstr "unused": want NAME=VALUE`) {
+		t.Errorf("--argstr without NAME=: exit %d, %s", code, stderr)
+	}
+}
+
 func TestEvalErrorExit3WithDiagnostic(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)

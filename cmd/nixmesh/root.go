@@ -50,11 +50,17 @@ type globalOptions struct {
 	Strict       bool      // --strict: options a host does not apply are errors, not warnings
 	Stderr       io.Writer // diagnostics, progress and Nix's own output
 	Env          []string  // environment of child processes; nil inherits
+	Nix          nixArgFlags // --arg/--argstr NAME=VALUE, before the Nix arguments after `--'
 }
 
 // evaluator returns an Evaluator for the deployment, after checking that the file
 // exists (a missing file is a usage error, not a Nix error).
 func (g *globalOptions) evaluator(nixArgs []string) (*eval.Evaluator, error) {
+	flagArgs, err := g.Nix.nixArgs()
+	if err != nil {
+		return nil, err
+	}
+	nixArgs = append(flagArgs, nixArgs...)
 	if g.Flake != "" {
 		return g.flakeEvaluator(nixArgs)
 	}
@@ -136,6 +142,7 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 	pf.BoolVar(&g.ShowTrace, "show-trace", false, "on an evaluation error, print Nix's full trace")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "print every line Nix logs")
 	pf.BoolVar(&g.Strict, "strict", false, "treat options that a node's kind of host does not apply, and sshOptions nixmesh's SSH client does not read, as errors (exit 3); for the commands that evaluate hosts: check, eval, diff, build, deploy")
+	g.Nix.add(pf)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
 	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
 		g.FileExplicit = g.FileExplicit || cmd.Flags().Changed("file")
