@@ -484,6 +484,10 @@ func faultVPNHandshake(t *testing.T, fd frontDoor, w *world, base map[string]str
 		if resultWord(res[n]) != "rolled-back" || !strings.Contains(res[n], "health check vpn-backbone failed") || !strings.Contains(res[n], "(3 attempts)") {
 			t.Errorf("%s: %q, want rolled back by its vpn-backbone check after its 3 attempts", n, res[n])
 		}
+		// The message names the peer by its node, and what to look at.
+		if !strings.Contains(res[n], "gateway (handshake: never)") || !strings.Contains(res[n], "not deployed yet") {
+			t.Errorf("%s: %q does not name gateway as the peer that never handshook", n, res[n])
+		}
 	}
 	if w := resultWord(res["gateway"]); w != "unchanged" {
 		t.Errorf("gateway: %q, want unchanged (its own system does not change)", res["gateway"])

@@ -152,7 +152,8 @@ let
           name = "vpn-${net}";
           value = {
             feature = "vpn";
-            command = scriptCommand ./health/wireguard.sh [ "vpn-${net}" r.interface ];
+            command = scriptCommand ./health/wireguard.sh ([ "vpn-${net}" r.interface ]
+              ++ map (p: "${p.node}=${p.publicKey}") r.members.${name}.peers);
             timeout = 5;
             retries = 8;
             interval = 2;

@@ -1,10 +1,12 @@
 # Health check of a VPN member (modules/health.nix, feature "vpn"), run on the host as
-# root after the activation:  sh -c SCRIPT vpn-NET INTERFACE
+# root after the activation:  sh -c SCRIPT vpn-NET INTERFACE [NODE=PUBLICKEY...]
+# (the peers' nodes, for the message).
 # It prompts a handshake with every peer (one ping to the first address of its allowed
 # IPs) and passes when at least one peer has completed a handshake in the last three
 # minutes. An interface without peers passes. A host whose key does not match what its
 # peers hold for it, or that cannot reach any peer, fails.
 iface=$1
+shift
 if ! command -v wg >/dev/null 2>&1; then
   echo "wg is not installed on the host; cannot check $iface"
   exit 1
@@ -33,6 +35,17 @@ for pause in 0 1; do
     exit 0
   fi
 done
-echo "no peer of $iface completed a handshake (wrong key on one side, or no peer reachable):"
-wg show "$iface" latest-handshakes | sed 's/^/  /'
+now=$(date +%s)
+wg show "$iface" latest-handshakes | {
+  peers=
+  while read -r key at; do
+    node=
+    for pair in "$@"; do
+      [ "${pair#*=}" = "$key" ] && node=${pair%%=*}
+    done
+    if [ "$at" = 0 ]; then when="never"; else when="last $((now - at))s ago"; fi
+    peers="$peers${peers:+, }${node:-$key} (handshake: $when)"
+  done
+  echo "no peer of $iface completed a handshake lately: $peers. Is a peer not deployed yet (deploy it too), not reachable, or holding another public key for this host?"
+}
 exit 1
