@@ -57,7 +57,10 @@ let
   # The networks with `server` as a member name, whichever way it was written (a name,
   # or Nixus's { node; subnetIp; wireguard; port; }, see nixusModules below).
   networks = builtins.mapAttrs
-    (_: n: n // { server = if builtins.isAttrs n.server then n.server.node else n.server; })
+    (_: n: n // {
+      server = if builtins.isAttrs n.server then n.server.node else n.server;
+      nixusServer = builtins.isAttrs n.server; # written in Nixus's form (for messages)
+    })
     cfg.networks;
   nodeNames = builtins.attrNames config.nodes;
   isNode = n: config.nodes ? ${n};
@@ -258,6 +261,12 @@ let
         readOnly = true;
         description = "Where `server` is defined (for messages).";
       };
+      clientFiles = mkOption {
+        type = types.attrsOf (types.listOf types.str);
+        internal = true;
+        readOnly = true;
+        description = "Where each of `clients` is defined (for messages).";
+      };
       files = mkOption {
         type = types.listOf types.str;
         internal = true;
@@ -267,7 +276,8 @@ let
     };
     config = {
       serverFiles = cross.knownFiles (cross.definitionFiles options.server ++ cross.definitionFiles options.topology);
-      files = cross.filesOf (removeAttrs options [ "members" "clients" "files" "serverFiles" ]);
+      clientFiles = builtins.mapAttrs (c: _: cross.attrDefinitionFiles options.clients c) config.clients;
+      files = cross.filesOf (removeAttrs options [ "members" "clients" "files" "serverFiles" "clientFiles" ]);
       # Nixus's star: the server and the clients become members.
       topology = lib.mkIf (builtins.isAttrs config.server) (lib.mkDefault "star");
       members = lib.mkMerge [
@@ -399,8 +409,17 @@ let
       withEndpoint = builtins.filter (m: members.${m}.endpoint != null) names;
     in
     map
-      (m: problem (memberPath net m) members.${m}.files
-        "names no node (nodes: ${cross.showNames nodeNames}). Members are nodes: use a node's name, or add `nodes.${m}'.")
+      (m:
+        # A member that Nixus's `clients` (or `server`) made is reported where it was written.
+        if n.clientFiles ? ${m} then
+          problem (netPath net ++ [ "clients" m ]) n.clientFiles.${m}
+            "names no node (nodes: ${cross.showNames nodeNames}). Clients are nodes, made members of the star: use a node's name, or add `nodes.${m}'."
+        else if n.nixusServer && n.server == m then
+          problem (netPath net ++ [ "server" "node" ]) n.serverFiles
+            "is `${m}', which names no node (nodes: ${cross.showNames nodeNames}). The server is a node: use a node's name, or add `nodes.${m}'."
+        else
+          problem (memberPath net m) members.${m}.files
+            "names no node (nodes: ${cross.showNames nodeNames}). Members are nodes: use a node's name, or add `nodes.${m}'.")
       (builtins.filter (m: !isNode m) names)
     ++ (if n.topology == "star" then
       (if n.server == null then
