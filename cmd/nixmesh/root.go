@@ -103,6 +103,8 @@ The same deploy.nix also works without nixmesh: nix-build deploy.nix && ./result
 Nodes are selected by name, @tag or glob (web-*), also as comma lists (web,@db); no
 selection means every enabled node. Arguments after -- go to nix-instantiate, e.g.
   nixmesh eval -- --arg production true
+or, on every command (exec and ssh take -- for the remote command), as flags:
+  nixmesh exec --arg production=true -- uptime
 
 Exit codes:
   0    success
