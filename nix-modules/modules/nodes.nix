@@ -142,7 +142,11 @@ let
         };
 
         privilegeEscalationCommand = mkOption {
-          type = types.listOf types.str;
+          # One word per element: [ "sudo -n" ] would look for a program called "sudo -n".
+          type = types.addCheck (types.listOf (types.strMatching ".+" // { description = "non-empty string"; }))
+            (l: l == [ ] || builtins.match "[^ \t\n]+" (builtins.head l) != null) // {
+              description = "command words, one per element (the program first, without spaces)";
+            };
           default = [ "sudo" "-n" ];
           example = [ "doas" ];
           description = ''

@@ -197,10 +197,16 @@ let
       etcFiles = lib.concatMap
         (e: lib.optional (e.enable or true) "/etc/${e.target or ""}")
         (builtins.attrValues (nodeCfg.config.environment.etc or { }));
+      # The account files the users activation writes (standalone and NixOS), and the
+      # authorized keys files it writes per declared user.
+      accountFiles = map (f: "/etc/${f}") [ "passwd" "shadow" "group" "gshadow" "subuid" "subgid" ];
+      keyFiles = map (u: "/etc/ssh/authorized_keys.d/${u}") (builtins.attrNames (nodeCfg.config.users.users or { }));
       # nixmesh's own state on the host.
       ownState = [ "/var/lib/nixmesh/switch" "/var/lib/nixmesh/managed" "/var/lib/nixmesh/nsd" "/nix" ];
       clashes = path:
         lib.optional (builtins.elem path etcFiles) "the host's configuration manages ${path} (environment.etc): the next activation would replace the secret, or the secret what it installed"
+        ++ lib.optional (builtins.elem path accountFiles) "${path} holds the host's accounts, written by every activation from `users.users' and `users.groups': the secret would replace them all (and be replaced)"
+        ++ lib.optional (builtins.elem path keyFiles) "${path} holds the authorized keys every activation writes from `users.users.${baseNameOf path}.openssh.authorizedKeys'"
         ++ lib.optional (path == "/var/lib/nixmesh/current-system" || builtins.any (d: path == d || lib.hasPrefix "${d}/" path) ownState)
           "${path} is nixmesh's own state on the host (switch records, managed files, name server data, the store): the secret would corrupt it";
     in
