@@ -474,7 +474,25 @@ let
 
   addressingOf = builtins.mapAttrs addressing networks;
 
-  problemsOf = builtins.mapAttrs (net: n: structureProblems net n ++ addressingOf.${net}.problems) networks;
+  problemsOf = builtins.mapAttrs (net: n: map (asWritten net n) (structureProblems net n ++ addressingOf.${net}.problems)) networks;
+
+  # A problem of a member that Nixus's `clients.<m>` or `server` made (and that has no
+  # definition of its own under `members`) is shown where the user wrote it:
+  # `members.laptop.address' becomes `clients.laptop.subnetIp', with the clients' file.
+  asWritten = net: n: p:
+    let
+      base = memberPath net;
+      m = if builtins.length p.path >= 5 then builtins.elemAt p.path 4 else null;
+      under = m != null && lib.take 5 p.path == base m && cross.knownFiles p.files == [ ];
+      rest = lib.drop 5 p.path;
+      renamed = if rest == [ ] then [ ] else
+        ({ address = [ "subnetIp" ]; publicKey = [ "wireguard" "publicKey" ];
+           privateKeyFile = [ "wireguard" "privateKeyFile" ]; listenPort = [ "port" ]; }.${builtins.head rest} or [ (builtins.head rest) ])
+        ++ builtins.tail rest;
+    in
+    if under && n.clientFiles ? ${m} then p // { path = netPath net ++ [ "clients" m ] ++ renamed; files = n.clientFiles.${m}; }
+    else if under && n.nixusServer && n.server == m then p // { path = netPath net ++ [ "server" ] ++ renamed; files = n.serverFiles; }
+    else p;
 
   # Subnets that would capture traffic they must not: two VPNs with overlapping subnets on
   # one host (which route wins is luck), and a VPN subnet that holds a node's own SSH
