@@ -402,7 +402,16 @@ let
           (problem (r.path ++ [ r.type ]) r.files "points at `${t}', which has ${if needs == null then "no records" else "no address (A or AAAA)"} in zone `${zone}', served here: ${if r.type == "CNAME" then "lookups of the alias" else "whatever uses this ${r.type}"} would fail. Add ${if needs == null then "records" else "an A or AAAA record"} for ${t}, or fix the name."))
       (builtins.filter (r: r.zone != null && builtins.elem r.type [ "MX" "NS" "SRV" "CNAME" ]) validRecords);
 
-  problems = zoneProblems ++ nameProblems ++ outsideProblems ++ cnameProblems ++ aliasTargetProblems ++ cnameLoopProblems ++ srvNameProblems ++ danglingTargetProblems;
+  # One zone declared under two spellings ("lab.test", "lab.test.", "LAB.test"): DNS names
+  # ignore case and the final dot, so both would be the same zone with two contents.
+  sameZoneProblems = lib.concatLists (lib.mapAttrsToList
+    (zn: spellings: lib.optionals (builtins.length spellings > 1) (map
+      (z: problem [ "dns" "zones" z ] cfg.zones.${z}.files
+        "is the zone ${zn}, declared also as ${lib.concatMapStringsSep " and " (o: "`dns.zones.\"${o}\"'") (lib.remove z spellings)} (names ignore case and the final dot). Declare it once.")
+      spellings))
+    (builtins.groupBy normalise zoneNames));
+
+  problems = zoneProblems ++ sameZoneProblems ++ nameProblems ++ outsideProblems ++ cnameProblems ++ aliasTargetProblems ++ cnameLoopProblems ++ srvNameProblems ++ danglingTargetProblems;
 
   # --- group and render -------------------------------------------------------------------
 

@@ -357,7 +357,9 @@ let
             p = memberPath net m ++ [ "address" ];
             files = members.${m}.addressFiles;
           in
-          if !network.cidrContains n.subnet a then
+          # A subnet without host addresses has its own problem (too few); no range to offer.
+          if hostCount == 0 then [ ]
+          else if !network.cidrContains n.subnet a then
             [ (problem p files "is ${a}, outside the subnet ${n.subnet} of `vpn.networks.${net}.subnet'. Use an address in ${n.subnet}, or null to have one assigned.") ]
           else if canonical a == info.network then
             [ (problem p files "is ${a}, the network address of ${n.subnet}, which no host may use. Use an address between ${network.nthHost n.subnet 1} and ${network.nthHost n.subnet (if isV4 then (-2) else (-1))}.") ]
