@@ -332,8 +332,8 @@ let
         aliases = builtins.filter (x: x.type == "CNAME") (byName.${target} or [ ]);
       in
       lib.optional (aliases != [ ])
-        (problem (r.path ++ [ r.type ]) r.files "points at `${target}', which is an alias (CNAME to ${(builtins.head aliases).data}); an ${r.type} record must name the canonical name (RFC 2181 10.3): use ${(builtins.head aliases).data}"))
-    (builtins.filter (r: r.zone != null && (r.type == "MX" || r.type == "NS")) validRecords);
+        (problem (r.path ++ [ r.type ]) r.files "points at `${target}', which is an alias (CNAME to ${(builtins.head aliases).data}); an ${r.type} record must name the canonical name (${if r.type == "SRV" then "RFC 2782" else "RFC 2181 10.3"}): use ${(builtins.head aliases).data}"))
+    (builtins.filter (r: r.zone != null && (r.type == "MX" || r.type == "NS" || r.type == "SRV")) validRecords);
 
   # CNAME chains that come back to where they began (a name that is its own alias, or a
   # ring of aliases): every lookup of them fails. Each ring is reported once, at its first

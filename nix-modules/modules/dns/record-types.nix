@@ -141,14 +141,18 @@ in
     description = "Service locations: \"PRIORITY WEIGHT PORT TARGET\" or { priority; weight; port; target; }.";
     example = [ "0 5 5060 sip.example.org." ];
     value = structured {
-      shorthand = "${u16Re}[[:space:]]+${u16Re}[[:space:]]+${u16Re}[[:space:]]+(${targetRe})";
+      # Target "." (RFC 2782): the service is decidedly not available at this name.
+      shorthand = "${u16Re}[[:space:]]+${u16Re}[[:space:]]+${u16Re}[[:space:]]+(${targetRe}|[.])";
       endsInName = true;
       shorthandDescription = "\"PRIORITY WEIGHT PORT TARGET\"";
       options = {
         priority = mkOption { type = u16; default = 0; description = "Lower is tried first."; };
         weight = mkOption { type = u16; default = 0; description = "Relative weight among equal priorities."; };
         port = mkOption { type = types.port; description = "The service's port."; };
-        target = mkOption { type = domainType; description = "The host providing the service."; };
+        target = mkOption {
+          type = types.either domainType (types.enum [ "." ]);
+          description = "The host providing the service; \".\" says there is none (RFC 2782).";
+        };
       };
     };
     single = false;
