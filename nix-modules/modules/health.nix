@@ -185,6 +185,9 @@ let
     in
     builtins.listToAttrs (vpn ++ dns ++ ssh);
 
+  # The longest a check can take, in seconds: every attempt timing out (deploy/health.go).
+  checkSeconds = c: let r = if c.retries < 1 then 1 else c.retries; in r * c.timeout + (r - 1) * c.interval;
+
   healthModule = { name, config, ... }: {
     options.healthChecks = {
       enable = mkOption {
@@ -260,4 +263,12 @@ in
   options.nodes = mkOption {
     type = types.attrsOf (types.submodule healthModule);
   };
+
+  # A check whose attempts together may take more than an hour (a typo such as
+  # retries = 100000): a host that fails it is rolled back only when they are done.
+  config.warnings = lib.concatLists (lib.mapAttrsToList
+    (node: nc: map
+      (c: "`nodes.${node}.healthChecks.${if c.kind == "command" then "commands" else c.kind}.${c.name}' may take up to ${toString (checkSeconds c / 60)} minutes (${toString c.retries} attempts of up to ${toString c.timeout}s, ${toString c.interval}s apart): a host that fails it is rolled back only then, and the deploy waits as long.")
+      (builtins.filter (c: checkSeconds c > 3600) nc.healthChecks.list))
+    (lib.filterAttrs (_: nc: nc.enable) config.nodes));
 }
