@@ -76,6 +76,12 @@ let
         "${pathOf options.environment.etc [ name ]}${whereDefined options.environment.etc name}: /etc/${builtins.head parts} is written by the activation from `users.users' and `users.groups'; a managed file there would replace every account of the host. Declare the users and groups instead.")
     etc);
 
+  # /etc/hosts lines start with an address: a name there ("web" = [ ... ]) makes a line
+  # every resolver skips.
+  hostsProblems = map
+    (a: "${pathOf options.networking.hosts [ a ]}${whereDefined options.networking.hosts a}: \"${a}\" is not an IP address: networking.hosts maps addresses to names, e.g. networking.hosts.\"10.0.0.5\" = [ \"${a}\" ];")
+    (builtins.filter (a: !network.isIP a) (builtins.attrNames config.networking.hosts));
+
   # Port ranges given backwards (iptables refuses them).
   rangeProblems = lib.concatMap
     (proto: map
@@ -121,5 +127,5 @@ in
       })
       cycles
     ++ map (message: { assertion = false; inherit message; })
-      ((if config.networking.wireguard.enable then wgProblems else [ ]) ++ etcProblems ++ rangeProblems ++ knownHostProblems);
+      ((if config.networking.wireguard.enable then wgProblems else [ ]) ++ etcProblems ++ rangeProblems ++ knownHostProblems ++ hostsProblems);
 }
