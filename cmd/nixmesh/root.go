@@ -47,9 +47,9 @@ type globalOptions struct {
 	flakeDir     string // a local flake's folder, once flakeEvaluator ran
 	ShowTrace    bool
 	Verbose      bool
-	Strict       bool      // --strict: options a host does not apply are errors, not warnings
-	Stderr       io.Writer // diagnostics, progress and Nix's own output
-	Env          []string  // environment of child processes; nil inherits
+	Strict       bool        // --strict: options a host does not apply are errors, not warnings
+	Stderr       io.Writer   // diagnostics, progress and Nix's own output
+	Env          []string    // environment of child processes; nil inherits
 	Nix          nixArgFlags // --arg/--argstr NAME=VALUE, before the Nix arguments after `--'
 }
 
