@@ -411,17 +411,8 @@ let
       withEndpoint = builtins.filter (m: members.${m}.endpoint != null) names;
     in
     map
-      (m:
-        # A member that Nixus's `clients` (or `server`) made is reported where it was written.
-        if n.clientFiles ? ${m} then
-          problem (netPath net ++ [ "clients" m ]) n.clientFiles.${m}
-            "names no node (nodes: ${cross.showNames nodeNames}). Clients are nodes, made members of the star: use a node's name, or add `nodes.${m}'."
-        else if n.nixusServer && n.server == m then
-          problem (netPath net ++ [ "server" "node" ]) n.serverFiles
-            "is `${m}', which names no node (nodes: ${cross.showNames nodeNames}). The server is a node: use a node's name, or add `nodes.${m}'."
-        else
-          problem (memberPath net m) members.${m}.files
-            "names no node (nodes: ${cross.showNames nodeNames}). Members are nodes: use a node's name, or add `nodes.${m}'.")
+      (m: problem (memberPath net m) members.${m}.files
+        "names no node (nodes: ${cross.showNames nodeNames}). Members are nodes (so are Nixus-style clients and server): use a node's name, or add `nodes.${m}'.")
       (builtins.filter (m: !isNode m) names)
     ++ (if n.topology == "star" then
       (if n.server == null then
