@@ -424,6 +424,37 @@ func appendKnownHost(file string, addrs []string, key ssh.PublicKey) error {
 	return err
 }
 
+// CheckSSHFiles reads the identity and known_hosts files a user named on the command
+// line, so that a typo or an unusable key is an error before anything is evaluated or
+// any host is reached (a missing default file is no error; these were asked for).
+func CheckSSHFiles(identities, knownHosts []string) error {
+	for _, f := range identities {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("identity file: %w", err)
+		}
+		if _, err := ssh.ParsePrivateKey(b); err != nil {
+			var pm *ssh.PassphraseMissingError
+			if errors.As(err, &pm) {
+				return fmt.Errorf("identity file %s is protected by a passphrase: add it to ssh-agent (ssh-add %s) and leave out -i", f, f)
+			}
+			return fmt.Errorf("identity file %s: %w (want an OpenSSH or PEM private key)", f, err)
+		}
+	}
+	for _, f := range knownHosts {
+		if _, err := os.Stat(f); err != nil {
+			return fmt.Errorf("known hosts file: %w", err)
+		}
+		knownHostsMu.Lock()
+		_, err := knownhosts.New(f)
+		knownHostsMu.Unlock()
+		if err != nil {
+			return fmt.Errorf("known hosts file %s: %w", f, err)
+		}
+	}
+	return nil
+}
+
 // authMethods offers the agent's keys and then every readable identity file, as one
 // publickey method (the SSH client tries each method name only once).
 func authMethods(o SSHOptions, files []string, explicit map[string]bool) (ssh.AuthMethod, func(), error) {

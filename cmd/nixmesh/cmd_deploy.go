@@ -120,6 +120,23 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 	if opts.Parallel < 1 {
 		return usageErrorf("--parallel must be at least 1")
 	}
+	if opts.DryRun && opts.DryActivate {
+		return usageErrorf("--dry-run and --dry-activate: choose one (--dry-run copies nothing and runs nothing; --dry-activate copies the closures and runs each system's dry-activate)")
+	}
+	if opts.InstallBootloader && action == deploy.ActionTest {
+		return usageErrorf("--install-bootloader: --action test activates without touching the boot default; use --action switch or boot")
+	}
+	// The trace file is opened before anything is evaluated: a path that cannot be
+	// written is known before the build, not after it.
+	var traceFile *os.File
+	if opts.Trace != "" {
+		f, err := os.OpenFile(opts.Trace, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return usageErrorf("--trace: %v", err)
+		}
+		defer f.Close()
+		traceFile = f
+	}
 	stderr := opts.global.Stderr
 	if stderr == nil {
 		stderr = io.Discard
@@ -211,13 +228,8 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 			AcceptNewHostKeys:    opts.AcceptNewHostKeys,
 		},
 	}
-	if opts.Trace != "" {
-		f, err := os.OpenFile(opts.Trace, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-		if err != nil {
-			return errors.Join(buildErr, fmt.Errorf("--trace: %w", err))
-		}
-		defer f.Close()
-		dopts.SSH.Trace = deploy.NewCommandTrace(f)
+	if traceFile != nil {
+		dopts.SSH.Trace = deploy.NewCommandTrace(traceFile)
 	}
 	tableOut := out
 	var live *progress.Display

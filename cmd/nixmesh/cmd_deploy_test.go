@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"os"
 	"path/filepath"
@@ -16,6 +18,8 @@ import (
 	"github.com/nixmesh/nixmesh/deploy"
 	"github.com/nixmesh/nixmesh/deploy/deploytest"
 	"github.com/nixmesh/nixmesh/internal/testutil"
+
+	"golang.org/x/crypto/ssh"
 )
 
 // deployFixture runs `nixmesh deploy` on deploy/testdata/cli/deploy.nix against test sshd
@@ -105,6 +109,49 @@ func TestDeployCommandUsageErrors(t *testing.T) {
 		err := runDeploy(context.Background(), deployOptions{global: &globalOptions{File: "/nonexistent"}, Action: opts.Action, Parallel: opts.Parallel}, &bytes.Buffer{})
 		if exitCode(err) != exitUsage {
 			t.Errorf("%+v: exit code %d (%v), want 2", opts, exitCode(err), err)
+		}
+	}
+}
+
+// Flags that cannot work are usage errors before anything is evaluated (the deployment
+// here throws when evaluated) or any host reached.
+func TestFlagMistakesBeforeEvaluation(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "deploy.nix")
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("deploy.nix", `throw "this deployment was evaluated"`)
+	notAKey := write("not-a-key", "garbage\n")
+	badKnownHosts := write("known_hosts", "web not-a-key-type AAAA\n")
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	block, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte("secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	encrypted := write("encrypted", string(pem.EncodeToMemory(block)))
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"deploy", "-i", filepath.Join(dir, "nope")}, "identity file: open " + filepath.Join(dir, "nope")},
+		{[]string{"deploy", "-i", notAKey}, "identity file " + notAKey},
+		{[]string{"exec", "-i", encrypted, "--", "true"}, "is protected by a passphrase: add it to ssh-agent"},
+		{[]string{"verify", "--known-hosts", filepath.Join(dir, "nope")}, "known hosts file: stat " + filepath.Join(dir, "nope")},
+		{[]string{"ssh", "web", "--known-hosts", badKnownHosts}, "known hosts file " + badKnownHosts},
+		{[]string{"keys", "ssh", "--known-hosts", filepath.Join(dir, "nope")}, "known hosts file"},
+		{[]string{"deploy", "--trace", filepath.Join(dir, "no", "such", "dir")}, "--trace: open"},
+		{[]string{"deploy", "--install-bootloader", "--action", "test"}, "--install-bootloader: --action test"},
+		{[]string{"deploy", "--dry-run", "--dry-activate"}, "choose one"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), append([]string{"-f", file}, c.args...), &stdout, &stderr)
+		if code != exitUsage || !strings.Contains(stderr.String(), c.want) || strings.Contains(stderr.String(), "evaluated") {
+			t.Errorf("nixmesh %v: exit %d, stderr %q; want exit %d with %q, before any evaluation", c.args, code, stderr.String(), exitUsage, c.want)
 		}
 	}
 }

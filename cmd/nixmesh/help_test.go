@@ -72,6 +72,20 @@ func TestUsageErrorPointsAtTheSubcommandsHelp(t *testing.T) {
 	}
 }
 
+// A node selector that selects nothing is a usage error of the command it was given to.
+func TestSelectorErrorPointsAtTheSubcommandsHelp(t *testing.T) {
+	testutil.RequireNix(t)
+	file := filepath.Join(testutil.RepoRoot(), "examples", "lab", "deploy.nix")
+	for _, args := range [][]string{{"eval", "nosuch"}, {"build", "@nosuchtag"}} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), append([]string{"-f", file}, args...), &stdout, &stderr)
+		want := fmt.Sprintf("Run 'nixmesh %s --help' for usage.", args[0])
+		if code != exitUsage || !strings.Contains(stderr.String(), "matches no") || !strings.Contains(stderr.String(), want) {
+			t.Errorf("nixmesh %v: exit %d, stderr %q; want %d and %q", args, code, stderr.String(), exitUsage, want)
+		}
+	}
+}
+
 // `lab up -f` needs only the nodes' names and addresses: a first deployment whose SSH
 // grants still lack the target's host keys (they exist only once the hosts run) fails its
 // checks, and its lab comes up all the same.

@@ -146,8 +146,9 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 	pf.BoolVar(&g.Strict, "strict", false, "treat options that a node's kind of host does not apply, and sshOptions nixmesh's SSH client does not read, as errors (exit 3); for the commands that evaluate hosts: check, eval, diff, build, deploy")
 	g.Nix.add(pf)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
-	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		g.FileExplicit = g.FileExplicit || cmd.Flags().Changed("file")
+		return checkSSHFileFlags(cmd)
 	}
 	for _, newCmd := range commands {
 		c := newCmd(g)
@@ -169,13 +170,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	var ue *usageError
-	if errors.As(err, &ue) && ue.command == "" && cmd != nil {
-		ue.command = cmd.CommandPath()
+	var se *eval.SelectError
+	switch {
+	case errors.As(err, &ue):
+		if ue.command == "" && cmd != nil {
+			ue.command = cmd.CommandPath()
+		}
+	case errors.As(err, &se) && cmd != nil:
+		// A selector that selects nothing is a mistake in how this command was called:
+		// its help is the one to read.
+		err = &usageError{err: err, command: cmd.CommandPath()}
 	}
 	if ctx.Err() != nil {
 		err = interrupted(err)
 	}
 	return reportError(stderr, err, g.ShowTrace)
+}
+
+// checkSSHFileFlags reads the files of a command's -i/--identity and --known-hosts flags
+// before it evaluates anything or reaches a host: a typo is a usage error, not twenty
+// hosts failing to connect after the evaluation.
+func checkSSHFileFlags(cmd *cobra.Command) error {
+	var identities, knownHosts []string
+	if f := cmd.Flags().Lookup("identity"); f != nil && f.Changed {
+		identities, _ = cmd.Flags().GetStringArray("identity")
+	}
+	if f := cmd.Flags().Lookup("known-hosts"); f != nil && f.Changed {
+		knownHosts, _ = cmd.Flags().GetStringArray("known-hosts")
+	}
+	if err := deploy.CheckSSHFiles(identities, knownHosts); err != nil {
+		return &usageError{err: err, command: cmd.CommandPath()}
+	}
+	return nil
 }
 
 // noArgs is cobra.NoArgs as a usage error.
