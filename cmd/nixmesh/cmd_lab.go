@@ -87,6 +87,9 @@ address lies in --subnet, named after the nodes. Returns when every host's sshd 
   sudo nixmesh lab up --hosts 2 --foreground     # Ctrl-C takes it down`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("hosts") && opts.Hosts < 1 {
+				return usageErrorf("--hosts %d: a lab has at least one host", opts.Hosts)
+			}
 			return runLabUp(cmd.Context(), opts, cmd.OutOrStdout())
 		},
 	}

@@ -63,6 +63,7 @@ func TestUsageErrorPointsAtTheSubcommandsHelp(t *testing.T) {
 		{[]string{"lab", "crash", "--bogus", "x"}, "Run 'nixmesh lab crash --help' for usage."},
 		{[]string{"deploy", "--action", "nope"}, "Run 'nixmesh deploy --help' for usage."},
 		{[]string{"frobnicate"}, "Run 'nixmesh --help' for usage."},
+		{[]string{"lab", "up", "--hosts", "0"}, "--hosts 0: a lab has at least one host\nRun 'nixmesh lab up --help' for usage."},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(context.Background(), c.args, &stdout, &stderr)
