@@ -1,6 +1,8 @@
-// Package health holds the scripts of the cross-host features' health checks: Nix reads
-// them into the checks it puts in the plan (modules/health.nix), Go embeds them for
-// `nixmesh verify` (package verify). One copy each.
+// Package health holds the script of the SSH grant health check for Go: Nix reads every
+// feature check's script (ssh.sh, wireguard.sh, dns.sh) into the checks it puts in the
+// plan (modules/health.nix); `nixmesh verify` (package verify) runs ssh.sh's check of a
+// grant itself, embedded here, and probes VPN links and DNS records its own way. One
+// copy of each script.
 package health
 
 import _ "embed"
@@ -9,13 +11,3 @@ import _ "embed"
 //
 //go:embed ssh.sh
 var SSHScript string
-
-// WireGuardScript checks that a WireGuard interface has a peer that handshook lately.
-//
-//go:embed wireguard.sh
-var WireGuardScript string
-
-// DNSScript checks that a server answers a zone's SOA with a serial.
-//
-//go:embed dns.sh
-var DNSScript string
