@@ -188,7 +188,16 @@ let
   # The longest a check can take, in seconds: every attempt timing out (deploy/health.go).
   checkSeconds = c: let r = if c.retries < 1 then 1 else c.retries; in r * c.timeout + (r - 1) * c.interval;
 
-  healthModule = { name, config, ... }: {
+  healthModule = { name, config, options, ... }: {
+    # A check's name is shown in tables, events and logs, one line each.
+    config.assertions = lib.concatMap
+      (kind: map
+        (check: {
+          assertion = false;
+          message = "`${lib.showOption [ "nodes" name "healthChecks" kind check ]}'${cross.inFiles (cross.attrDefinitionFiles options.healthChecks.${kind} check)}: a check's name is shown in tables and logs line by line; give it one without control characters (newlines, tabs).";
+        })
+        (builtins.filter (n: !cross.noControlChars n) (builtins.attrNames config.healthChecks.${kind})))
+      [ "commands" "tcp" "http" ];
     options.healthChecks = {
       enable = mkOption {
         type = types.bool;

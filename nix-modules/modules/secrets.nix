@@ -42,8 +42,8 @@ let
   normalPath = x: builtins.match "(/[^/]+)+" x != null
     && builtins.match ".*/[.][.]?(/.*)?" x == null;
   hostPathType = types.strMatching "/.*" // {
-    description = "absolute path of a file on the host, outside the Nix store and /proc, /sys, /dev (no trailing `/', no `.', `..' or empty components)";
-    check = x: isAbsoluteString x && normalPath x && !inStore x && !kernelFs x;
+    description = "absolute path of a file on the host, outside the Nix store and /proc, /sys, /dev (no trailing `/', no `.', `..' or empty components, no control characters)";
+    check = x: isAbsoluteString x && cross.noControlChars x && normalPath x && !inStore x && !kernelFs x;
   };
 
   # Where a secret is read on the deploying machine. A Nix path value (./key) is accepted
@@ -51,8 +51,8 @@ let
   # a Nix path that is interpolated or serialised is copied into the world-readable store.
   sourceFileType = types.mkOptionType {
     name = "secretSourceFile";
-    description = "absolute path on the deploying machine, as a string (\"/home/me/key\", not ./key)";
-    check = x: builtins.isPath x || (isAbsoluteString x && !inStore x);
+    description = "absolute path on the deploying machine, as a string (\"/home/me/key\", not ./key), without control characters";
+    check = x: builtins.isPath x || (isAbsoluteString x && cross.noControlChars x && !inStore x);
     merge = loc: defs:
       let values = lib.unique (map (d: d.value) defs); in
       if builtins.length values == 1 then builtins.head values

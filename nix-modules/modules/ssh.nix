@@ -117,8 +117,15 @@ let
         readOnly = true;
         description = "Where this host's access is declared (for messages).";
       };
+      hostNamesFiles = mkOption {
+        type = types.listOf types.str;
+        internal = true;
+        readOnly = true;
+        description = "Where `hostNames` is defined (for messages).";
+      };
     };
-    config.files = cross.filesOf (removeAttrs options [ "files" "keys" ]);
+    config.files = cross.filesOf (removeAttrs options [ "files" "hostNamesFiles" "keys" ]);
+    config.hostNamesFiles = cross.knownFiles (cross.definitionFiles options.hostNames);
   };
 
   # --- normalise ------------------------------------------------------------------------
@@ -156,7 +163,32 @@ let
         else if (cfg.access.${g.target}.hostKeys or { }) == { } then
           [ (problem (grantPath g ++ [ g.user ]) g.files "host `${g.source}' is granted access to host `${g.target}', but `${g.target}' has no host keys, so `${g.source}' could not verify it. Set `ssh.access.${g.target}.hostKeys', e.g. ssh.access.${g.target}.hostKeys.ed25519 = \"ssh-ed25519 AAAA...\" (the contents of /etc/ssh/ssh_host_ed25519_key.pub on ${g.target}).") ]
         else [ ])
-      grants;
+      grants
+    ++ hostNameClashes;
+
+  # A name in one node's `hostNames' that is another node's own (its name, host address,
+  # `addresses' or `reachableAs', at the same SSH port) while their host keys differ: a
+  # host trusting both would take either one's key for it, so one could pass for the
+  # other. (The same extra name in several nodes' `hostNames' is allowed: a round-robin
+  # name is known by all of its hosts' keys.)
+  hostNameClashes =
+    let
+      keyed = builtins.filter (t: isNode t && cfg.access.${t}.hostKeys != { }) (builtins.attrNames cfg.access);
+      portName = t: n: let port = config.nodes.${t}.port; in if port == 22 then n else "[${n}]:${toString port}";
+      ownNames = t:
+        let node = config.nodes.${t}; in
+        map (portName t) (cross.uniqueStrings ([ t (cross.hostAddress node.host) ] ++ node.addresses ++ node.reachableAs));
+      owners = builtins.zipAttrsWith (_: ts: cross.uniqueStrings ts) (lib.concatMap (t: map (n: { ${n} = t; }) (ownNames t)) keyed);
+      clashes = t: n:
+        builtins.filter (o: o != t && cfg.access.${o}.hostKeys != cfg.access.${t}.hostKeys) (owners.${portName t n} or [ ]);
+    in
+    lib.concatMap
+      (t: lib.concatMap
+        (n: let others = clashes t n; in lib.optional (others != [ ])
+          (problem [ "ssh" "access" t "hostNames" ] cfg.access.${t}.hostNamesFiles
+            "`${n}' is how ${cross.showNames others} ${if builtins.length others == 1 then "is" else "are"} reached (node name, host, addresses or reachableAs), and ${if builtins.length others == 1 then "its" else "their"} host keys are not ${t}'s: hosts would accept ${t}'s key for it, so ${t} could pass for ${cross.showNames others}. Remove it, or correct the node it belongs to."))
+        cfg.access.${t}.hostNames)
+      keyed;
 
   # A granted user the target host does not declare: read from the hosts in scope, so
   # every worker checks its own nodes' (see `hostAssertions` in nodes.nix).

@@ -84,8 +84,8 @@ let
   };
 
   hostFileType = types.strMatching "/.*" // {
-    description = "absolute path on the host, outside the Nix store (a string, not a Nix path, so the key is never copied to the store)";
-    check = x: builtins.isString x && builtins.match "/.*" x != null
+    description = "absolute path on the host, outside the Nix store, without control characters (a string, not a Nix path, so the key is never copied to the store)";
+    check = x: builtins.isString x && builtins.match "/.*" x != null && cross.noControlChars x
       && builtins.substring 0 (builtins.stringLength builtins.storeDir + 1) x != builtins.storeDir + "/";
   };
 
@@ -684,8 +684,10 @@ in
   config = {
     # Keys for a network or member that does not exist: left from a removed member, or a
     # typo that leaves the intended member without its key. Said, not refused (the file
-    # is written by `nixmesh keys wireguard').
-    warnings = lib.concatLists (lib.mapAttrsToList
+    # is written by `nixmesh keys wireguard'). Every key is type-checked, also the ones no
+    # member reads (a member with its own `publicKey'): a malformed key is an error
+    # wherever it is.
+    warnings = builtins.deepSeq cfg.publicKeys lib.concatLists (lib.mapAttrsToList
       (net: keys:
         if !(networks ? ${net}) then [ "`vpn.publicKeys.${net}' names no network of `vpn.networks' (${lib.concatStringsSep ", " (builtins.attrNames networks)}); its keys are not used." ]
         else map (m: "`vpn.publicKeys.${net}.${m}': `${m}' is no member of `vpn.networks.${net}'; the key is not used.")

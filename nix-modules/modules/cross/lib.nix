@@ -24,6 +24,11 @@ rec {
   # it is defined, for messages.
   showEntry = option: name: "${showPath (option.loc ++ [ name ])}${inFiles (attrDefinitionFiles option name)}";
 
+  # A string without control characters (newlines, tabs, ...): for file paths and names
+  # that end up in scripts, tables and logs line by line. (`.' and `[^/]' of Nix's
+  # regular expressions match a newline.)
+  noControlChars = s: builtins.match "[^[:cntrl:]]*" s != null;
+
   # WireGuard's own formats, for the VPN module's types and the standalone host's checks.
   # A public (or private) key: 32 bytes in base64, the last character's padding bits zero.
   wireGuardKeyRe = "[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=";
