@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
+
+	"github.com/nixmesh/nixmesh/internal/natural"
 )
 
 // Report is the outcome of a deploy, one row per target in the order given.
@@ -265,7 +266,7 @@ func (r Report) WriteTable(w io.Writer) error {
 		for i, h := range mid {
 			names[i] = h.Host
 		}
-		sort.Strings(names)
+		natural.Sort(names)
 		fmt.Fprintf(w, "\nLeft mid-switch (each host finishes its switch, or rolls back by itself if it was not confirmed): %s\n", strings.Join(names, ", "))
 		for _, h := range mid {
 			fmt.Fprintf(w, "  %s: %s\n  %s  log: %s\n", h.Host, h.StatusCommand, strings.Repeat(" ", len(h.Host)), h.LogCommand)

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/nixmesh/nixmesh/internal/command"
+	"github.com/nixmesh/nixmesh/internal/natural"
 )
 
 // Evaluator runs Nix on one deployment file.
@@ -234,7 +235,7 @@ func (e *Evaluator) Build(ctx context.Context, drvs map[string]string, parallel 
 	for n := range drvs {
 		names = append(names, n)
 	}
-	sort.Strings(names)
+	natural.Sort(names)
 
 	var (
 		mu    sync.Mutex

@@ -7,6 +7,8 @@ import (
 	"math"
 	"sort"
 	"time"
+
+	"github.com/nixmesh/nixmesh/internal/natural"
 )
 
 // PlanVersion is the version of the plan value this package understands
@@ -26,17 +28,17 @@ type Network struct {
 	IndexCost NetworkCost `json:"-"`
 }
 
-// Names returns every node's name, sorted.
+// Names returns every node's name, in natural order (host2 before host10).
 func (n *Network) Names() []string {
 	names := make([]string, 0, len(n.Nodes))
 	for name := range n.Nodes {
 		names = append(names, name)
 	}
-	sort.Strings(names)
+	natural.Sort(names)
 	return names
 }
 
-// EnabledNames returns the names of the enabled nodes, sorted.
+// EnabledNames returns the names of the enabled nodes, in natural order.
 func (n *Network) EnabledNames() []string {
 	var names []string
 	for _, name := range n.Names() {

@@ -3,8 +3,9 @@ package eval
 import (
 	"fmt"
 	"path"
-	"sort"
 	"strings"
+
+	"github.com/nixmesh/nixmesh/internal/natural"
 )
 
 // SelectError is a node selector that is malformed or matches no node: a usage error.
@@ -22,8 +23,8 @@ func (e *SelectError) Error() string {
 	return msg
 }
 
-// Select returns the sorted names of the nodes the patterns select. Each pattern is a
-// comma-separated list of selectors:
+// Select returns the names of the nodes the patterns select, in natural order (host2
+// before host10). Each pattern is a comma-separated list of selectors:
 //
 //	web         the node named web (also when it is disabled: it was asked for by name)
 //	@db         every enabled node tagged db
@@ -58,7 +59,7 @@ func Select(n *Network, patterns []string) ([]string, error) {
 	for name := range selected {
 		names = append(names, name)
 	}
-	sort.Strings(names)
+	natural.Sort(names) // host2 before host10: the order of every table
 	return names, nil
 }
 

@@ -75,3 +75,24 @@ func TestEditDistance(t *testing.T) {
 		}
 	}
 }
+
+// Selected names come in the order people number hosts: web-2 before web-10.
+func TestSelectNaturalOrder(t *testing.T) {
+	n := &Network{Nodes: map[string]*Node{}}
+	for _, name := range []string{"web-10", "web-2", "web-1", "db", "web-11"} {
+		n.Nodes[name] = &Node{Name: name, Enable: true}
+	}
+	for _, patterns := range [][]string{nil, {"web-*"}} {
+		got, err := Select(n, patterns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "web-1,web-2,web-10,web-11"
+		if patterns == nil {
+			want = "db," + want
+		}
+		if strings.Join(got, ",") != want {
+			t.Errorf("Select(%q) = %q, want %s", patterns, got, want)
+		}
+	}
+}

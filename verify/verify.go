@@ -22,6 +22,7 @@ import (
 	"sync"
 
 	"github.com/nixmesh/nixmesh/crossmodules"
+	"github.com/nixmesh/nixmesh/internal/natural"
 	"github.com/nixmesh/nixmesh/nix-modules/modules/health"
 )
 
@@ -99,7 +100,7 @@ func Verify(ctx context.Context, m *crossmodules.Model, run Run, o Options) []Re
 		if results[i].Feature != results[j].Feature {
 			return results[i].Feature < results[j].Feature
 		}
-		return results[i].Edge < results[j].Edge
+		return natural.Less(results[i].Edge, results[j].Edge)
 	})
 	return results
 }

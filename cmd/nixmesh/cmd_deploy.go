@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,6 +13,7 @@ import (
 	"github.com/nixmesh/nixmesh/crossmodules"
 	"github.com/nixmesh/nixmesh/deploy"
 	"github.com/nixmesh/nixmesh/eval"
+	"github.com/nixmesh/nixmesh/internal/natural"
 	"github.com/nixmesh/nixmesh/internal/progress"
 )
 
@@ -322,7 +322,7 @@ func recordDNSSerials(model *crossmodules.Model, report deploy.Report, out io.Wr
 		fmt.Fprintf(out, "\ndns serials: recorded %s in %s\n", strings.Join(changed, ", "), model.DNS.SerialsFile)
 	}
 	if len(pending) > 0 {
-		sort.Strings(pending)
+		natural.Sort(pending)
 		fmt.Fprintf(out, "dns serials: not recorded for %s (primary not deployed)\n", strings.Join(pending, ", "))
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nixmesh/nixmesh/deploy"
 	"github.com/nixmesh/nixmesh/eval"
+	"github.com/nixmesh/nixmesh/internal/natural"
 )
 
 type diffOptions struct {
@@ -104,7 +105,7 @@ func runDiff(ctx context.Context, opts diffOptions, out io.Writer) error {
 		return &interruptedError{err: ctx.Err()}
 	}
 	if len(unreachable) > 0 {
-		sort.Strings(unreachable)
+		natural.Sort(unreachable)
 		return &execFailedError{unreachable: true, err: fmt.Errorf("could not read %s", strings.Join(unreachable, ", "))}
 	}
 	return nil

@@ -18,6 +18,7 @@ import (
 	"github.com/nixmesh/nixmesh/crossmodules"
 	"github.com/nixmesh/nixmesh/deploy"
 	"github.com/nixmesh/nixmesh/eval"
+	"github.com/nixmesh/nixmesh/internal/natural"
 )
 
 // nixArgFlags are the global --arg/--argstr flags: NAME=VALUE, passed to Nix as --arg NAME
@@ -212,7 +213,7 @@ func runExec(ctx context.Context, opts execOptions, out io.Writer) error {
 	}
 	wg.Wait()
 
-	sort.Slice(results, func(i, j int) bool { return results[i].node < results[j].node })
+	sort.Slice(results, func(i, j int) bool { return natural.Less(results[i].node, results[j].node) })
 	fmt.Fprintln(stderr)
 	tw := tabwriter.NewWriter(stderr, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "HOST\tEXIT\tDURATION\tERROR")
