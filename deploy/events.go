@@ -18,7 +18,9 @@ func TextEvents(w io.Writer) func(Event) {
 	return func(e Event) {
 		switch e.Kind {
 		case KindStart:
-			fmt.Fprintf(w, "[%s] %s: %s\n", e.Host, e.Phase, e.Message)
+			// "[web] Copy closure": the phase's title says it; the phase's own name is
+			// on the lines that follow ("[web] copy: 1/3 paths").
+			fmt.Fprintf(w, "[%s] %s\n", e.Host, e.Message)
 		case KindResult:
 			msg := string(e.Result)
 			if e.Message != "" {

@@ -28,7 +28,7 @@ func TestTextAndJSONEvents(t *testing.T) {
 	for _, e := range events {
 		sink(e)
 	}
-	want := "[web] copy: Copy closure\n[web] copy: 3 of 3 paths missing\n[web] copy: 1/3 paths\n[web] copy: copied 3 paths\n[web] confirm: error: rolled back: boom\n[web] rolled-back: rolled back: boom (1.5s)\n"
+	want := "[web] Copy closure\n[web] copy: 3 of 3 paths missing\n[web] copy: 1/3 paths\n[web] copy: copied 3 paths\n[web] confirm: error: rolled back: boom\n[web] rolled-back: rolled back: boom (1.5s)\n"
 	if text.String() != want {
 		t.Errorf("text events:\n%s\nwant:\n%s", text.String(), want)
 	}
