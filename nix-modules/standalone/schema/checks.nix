@@ -82,6 +82,25 @@ let
     (a: "${pathOf options.networking.hosts [ a ]}${whereDefined options.networking.hosts a}: \"${a}\" is not an IP address: networking.hosts maps addresses to names, e.g. networking.hosts.\"10.0.0.5\" = [ \"${a}\" ];")
     (builtins.filter (a: !network.isIP a) (builtins.attrNames config.networking.hosts));
 
+  # Names the activation's groupadd and chown take: a group name with a space, or a
+  # copied /etc file owned by one, would fail on the host, mid-activation.
+  accountNameRe = "[a-zA-Z0-9_.][a-zA-Z0-9_.-]*[$]?";
+  groupProblems = lib.concatLists (lib.mapAttrsToList
+    (key: g: lib.optional (builtins.match accountNameRe g.name == null)
+      "${pathOf options.users.groups [ key ]}${whereDefined options.users.groups key}: \"${g.name}\" is no group name groupadd takes (letters, digits, `_', `.', `-'; not starting with `-').")
+    config.users.groups);
+  etcOwnerProblems = lib.concatLists (lib.mapAttrsToList
+    (name: e: lib.concatMap
+      (field: lib.optional (e.enable && !(lib.hasSuffix "symlink" e.mode) && builtins.match "[+][0-9]+|${accountNameRe}" e.${field} == null)
+        "${pathOf options.environment.etc [ name field ]}${whereDefined options.environment.etc name}: \"${e.${field}}\" is neither a ${if field == "user" then "user" else "group"} name nor `+N' (a numeric id): the file could not be given to it.")
+      [ "user" "group" ])
+    etc);
+
+  # nsd's configuration names each zone: a name that is no DNS name breaks nsd.conf.
+  nsdZoneProblems = lib.optionals config.services.nsd.enable (map
+    (z: "${pathOf options.services.nsd.zones [ z ]}${whereDefined options.services.nsd.zones z}: \"${z}\" is not a zone name (a DNS name such as \"example.org\" or \"example.org.\").")
+    (builtins.filter (z: builtins.match "${cross.dnsNameRe}[.]?" z == null) (builtins.attrNames config.services.nsd.zones)));
+
   # Port ranges given backwards (iptables refuses them).
   rangeProblems = lib.concatMap
     (proto: map
@@ -127,5 +146,6 @@ in
       })
       cycles
     ++ map (message: { assertion = false; inherit message; })
-      ((if config.networking.wireguard.enable then wgProblems else [ ]) ++ etcProblems ++ rangeProblems ++ knownHostProblems ++ hostsProblems);
+      ((if config.networking.wireguard.enable then wgProblems else [ ]) ++ etcProblems ++ rangeProblems ++ knownHostProblems ++ hostsProblems
+        ++ groupProblems ++ etcOwnerProblems ++ nsdZoneProblems);
 }
