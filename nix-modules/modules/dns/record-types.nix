@@ -52,9 +52,14 @@ let
       (types.submodule (if builtins.isFunction options then options else { inherit options; }));
 
   # TXT: strings longer than 255 bytes are split into several <character-string>s of one
-  # record (RFC 1035 3.3); `"` and `\` are escaped.
+  # record (RFC 1035 3.3); `"` and `\` are escaped, and control characters (a newline
+  # would end the line of the zone file) written as `\DDD', their decimal code.
   chunks = s: if stringLength s <= 255 then [ s ] else [ (substring 0 255 s) ] ++ chunks (substring 255 (stringLength s - 255) s);
-  quote = s: "\"" + builtins.replaceStrings [ "\\" "\"" ] [ "\\\\" "\\\"" ] s + "\"";
+  controlCodes = builtins.genList (i: i + 1) 31 ++ [ 127 ];
+  hexDigit = i: builtins.substring i 1 "0123456789abcdef";
+  controlChars = map (c: builtins.fromJSON "\"\\u00${hexDigit (c / 16)}${hexDigit (c - c / 16 * 16)}\"") controlCodes;
+  decimalEscape = c: "\\" + lib.fixedWidthString 3 "0" (toString c);
+  quote = s: "\"" + builtins.replaceStrings ([ "\\" "\"" ] ++ controlChars) ([ "\\\\" "\\\"" ] ++ map decimalEscape controlCodes) s + "\"";
 
   words = s: builtins.filter (w: builtins.isString w && w != "") (builtins.split "[[:space:]]+" s);
 

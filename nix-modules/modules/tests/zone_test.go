@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,11 +14,13 @@ import (
 )
 
 // TestTXTSplitting: a TXT value longer than 255 bytes becomes several strings of one
-// record, none longer than 255 bytes, which together give back the value.
+// record, none longer than 255 bytes, which together give back the value; quotes and
+// backslashes are escaped, control characters written as \DDD (a raw newline would end
+// the zone file's line).
 func TestTXTSplitting(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
-	value := strings.Repeat(`abc"def\ghi `, 50) // 600 bytes, with characters to escape
+	value := strings.Repeat("abc\"def\\ghi\n\t ", 50) // 700 bytes, with characters to escape
 	spec := map[string]any{
 		"nodes": map[string]any{"ns": map[string]any{"host": "root@198.18.0.53"}},
 		"dns": map[string]any{
@@ -38,11 +41,16 @@ func TestTXTSplitting(t *testing.T) {
 	}
 	parts := regexp.MustCompile(`"((?:[^"\\]|\\.)*)"`).FindAllStringSubmatch(line, -1)
 	if len(parts) != 3 {
-		t.Fatalf("want 3 strings for 600 bytes, got %d in %q", len(parts), line)
+		t.Fatalf("want 3 strings for 700 bytes, got %d in %q", len(parts), line)
 	}
 	var joined strings.Builder
 	for _, p := range parts {
-		raw := regexp.MustCompile(`\\(.)`).ReplaceAllString(p[1], "$1")
+		raw := regexp.MustCompile(`\\([0-9]{3}|.)`).ReplaceAllStringFunc(p[1], func(e string) string {
+			if n, err := strconv.Atoi(e[1:]); err == nil && len(e) == 4 {
+				return string(rune(n))
+			}
+			return e[1:]
+		})
 		if len(raw) > 255 {
 			t.Errorf("a string of %d bytes", len(raw))
 		}
