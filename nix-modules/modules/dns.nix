@@ -187,8 +187,17 @@ let
         readOnly = true;
         description = "Where `secondaryNodes` is defined (for messages).";
       };
+      soaFiles = mkOption {
+        type = types.attrsOf (types.listOf types.str);
+        internal = true;
+        readOnly = true;
+        description = "Where each `soa` field is defined (for messages; the zone's files where it is not).";
+      };
     };
-    config.files = cross.filesOf (removeAttrs options [ "files" "primaryFiles" "secondaryFiles" "soa" "name" ]);
+    config.files = cross.filesOf (removeAttrs options [ "files" "primaryFiles" "secondaryFiles" "soaFiles" "soa" "name" ]);
+    config.soaFiles = builtins.mapAttrs
+      (_: o: let at = cross.knownFiles (cross.definitionFiles o); in if at != [ ] then at else config.files)
+      (lib.filterAttrs (_: lib.isOption) options.soa);
     config.primaryFiles = cross.knownFiles (cross.definitionFiles options.primaryNode ++ cross.definitionFiles options.secondaryNodes);
     config.secondaryFiles = cross.knownFiles (cross.definitionFiles options.secondaryNodes);
   };
@@ -257,11 +266,11 @@ let
               else builtins.match "[A-Za-z0-9._+-]+" (builtins.elemAt email 0) != null && validName zoneNameRe (builtins.elemAt email 1);
           in
           lib.optional (!validName zoneNameRe zc.soa.master)
-            (problem (p ++ [ "soa" "master" ]) zc.files "is \"${zc.soa.master}\", which is not a domain name: the zone would not load. Set the primary name server's name, e.g. \"ns.${normalise z}.\".")
+            (problem (p ++ [ "soa" "master" ]) zc.soaFiles.master "is \"${zc.soa.master}\", which is not a domain name: the zone would not load. Set the primary name server's name, e.g. \"ns.${normalise z}.\".")
           ++ lib.optional (validName zoneNameRe zc.soa.master && builtins.match "[^.]+" zc.soa.master != null)
-            (problem (p ++ [ "soa" "master" ]) zc.files "is \"${zc.soa.master}\", a single label: names here are absolute, so it would be the top-level name \"${zc.soa.master}.\". Write the full name, e.g. \"${zc.soa.master}.${normalise z}.\" (or \"${zc.soa.master}.\" if you mean that).")
+            (problem (p ++ [ "soa" "master" ]) zc.soaFiles.master "is \"${zc.soa.master}\", a single label: names here are absolute, so it would be the top-level name \"${zc.soa.master}.\". Write the full name, e.g. \"${zc.soa.master}.${normalise z}.\" (or \"${zc.soa.master}.\" if you mean that).")
           ++ lib.optional (!emailOk)
-            (problem (p ++ [ "soa" "email" ]) zc.files "is \"${zc.soa.email}\", which is neither user@domain nor a domain name: the zone would not load. Set the administrator's address, e.g. \"hostmaster@${normalise z}\".")
+            (problem (p ++ [ "soa" "email" ]) zc.soaFiles.email "is \"${zc.soa.email}\", which is neither user@domain nor a domain name: the zone would not load. Set the administrator's address, e.g. \"hostmaster@${normalise z}\".")
         )
         ++ (if zc.primaryNode == null then
           [ (problem (p ++ [ "primaryNode" ]) zc.files "is not set: zone `${z}' needs a node to serve it. Set it to one of the nodes (${cross.showNames nodeNames}).") ]
