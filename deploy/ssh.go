@@ -429,16 +429,12 @@ func appendKnownHost(file string, addrs []string, key ssh.PublicKey) error {
 // any host is reached (a missing default file is no error; these were asked for).
 func CheckSSHFiles(identities, knownHosts []string) error {
 	for _, f := range identities {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return fmt.Errorf("identity file: %w", err)
-		}
-		if _, err := ssh.ParsePrivateKey(b); err != nil {
+		if _, err := readIdentity(f); err != nil {
 			var pm *ssh.PassphraseMissingError
 			if errors.As(err, &pm) {
 				return fmt.Errorf("identity file %s is protected by a passphrase: add it to ssh-agent (ssh-add %s) and leave out -i", f, f)
 			}
-			return fmt.Errorf("identity file %s: %w (want an OpenSSH or PEM private key)", f, err)
+			return err
 		}
 	}
 	for _, f := range knownHosts {
@@ -453,6 +449,23 @@ func CheckSSHFiles(identities, knownHosts []string) error {
 		}
 	}
 	return nil
+}
+
+// readIdentity reads and parses a private key file.
+func readIdentity(f string) (ssh.Signer, error) {
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return nil, fmt.Errorf("identity file: %w", err)
+	}
+	s, err := ssh.ParsePrivateKey(b)
+	if err != nil {
+		var pm *ssh.PassphraseMissingError
+		if !errors.As(err, &pm) {
+			err = fmt.Errorf("%w (want an OpenSSH or PEM private key)", err)
+		}
+		return nil, fmt.Errorf("identity file %s: %w", f, err)
+	}
+	return s, nil
 }
 
 // authMethods offers the agent's keys and then every readable identity file, as one
@@ -472,22 +485,15 @@ func authMethods(o SSHOptions, files []string, explicit map[string]bool) (ssh.Au
 		}
 	}
 	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			if explicit[f] {
-				cleanup()
-				return nil, nil, fmt.Errorf("identity file: %w", err)
-			}
-			continue
-		}
-		s, err := ssh.ParsePrivateKey(b)
+		s, err := readIdentity(f)
 		if err != nil {
 			var pm *ssh.PassphraseMissingError
-			if errors.As(err, &pm) && !explicit[f] {
-				continue // encrypted: only usable through the agent
+			var pe *fs.PathError
+			if !explicit[f] && (errors.As(err, &pe) || errors.As(err, &pm)) {
+				continue // a default file that is absent, unreadable or encrypted (usable through the agent only)
 			}
 			cleanup()
-			return nil, nil, fmt.Errorf("identity file %s: %w", f, err)
+			return nil, nil, err
 		}
 		signers = append(signers, s)
 	}

@@ -29,6 +29,11 @@ rec {
   # regular expressions match a newline.)
   noControlChars = s: builtins.match "[^[:cntrl:]]*" s != null;
 
+  # A user or group name as useradd/groupadd/chown take it on the standalone hosts
+  # (letters, digits, `_', `.', `-'; not starting with `-'; a final `$' for machine
+  # accounts).
+  accountNameRe = "[a-zA-Z0-9_.][a-zA-Z0-9_.-]*[$]?";
+
   # WireGuard's own formats, for the VPN module's types and the standalone host's checks.
   # A public (or private) key: 32 bytes in base64, the last character's padding bits zero.
   wireGuardKeyRe = "[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=";

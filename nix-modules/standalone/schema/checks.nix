@@ -84,14 +84,13 @@ let
 
   # Names the activation's groupadd and chown take: a group name with a space, or a
   # copied /etc file owned by one, would fail on the host, mid-activation.
-  accountNameRe = "[a-zA-Z0-9_.][a-zA-Z0-9_.-]*[$]?";
   groupProblems = lib.concatLists (lib.mapAttrsToList
-    (key: g: lib.optional (builtins.match accountNameRe g.name == null)
+    (key: g: lib.optional (builtins.match cross.accountNameRe g.name == null)
       "${pathOf options.users.groups [ key ]}${whereDefined options.users.groups key}: \"${g.name}\" is no group name groupadd takes (letters, digits, `_', `.', `-'; not starting with `-').")
     config.users.groups);
   etcOwnerProblems = lib.concatLists (lib.mapAttrsToList
     (name: e: lib.concatMap
-      (field: lib.optional (e.enable && !(lib.hasSuffix "symlink" e.mode) && builtins.match "[+][0-9]+|${accountNameRe}" e.${field} == null)
+      (field: lib.optional (e.enable && !(lib.hasSuffix "symlink" e.mode) && builtins.match "[+][0-9]+|${cross.accountNameRe}" e.${field} == null)
         "${pathOf options.environment.etc [ name field ]}${whereDefined options.environment.etc name}: \"${e.${field}}\" is neither a ${if field == "user" then "user" else "group"} name nor `+N' (a numeric id): the file could not be given to it.")
       [ "user" "group" ])
     etc);

@@ -53,7 +53,7 @@ let
       };
       extraGroups = mkOption {
         # Missing groups are created: groupadd takes these names only.
-        type = types.listOf (types.strMatching "[a-zA-Z0-9_.][a-zA-Z0-9_.-]*" // { description = "group name (letters, digits, `_', `.', `-'; not starting with `-')"; });
+        type = types.listOf (types.strMatching cross.accountNameRe // { description = "group name (letters, digits, `_', `.', `-'; not starting with `-')"; });
         default = [ ];
         description = "The user's auxiliary groups; missing groups are created.";
       };
