@@ -68,5 +68,6 @@ type connectError struct {
 	err   error
 }
 
-func (e *connectError) Error() string   { return fmt.Sprintf("cannot connect to %s: %v", e.addr, e.err) }
-func (e *connectError) Unwrap() []error { return []error{ErrConnect, e.err} }
+func (e *connectError) Error() string        { return fmt.Sprintf("cannot connect to %s: %v", e.addr, e.err) }
+func (e *connectError) Unwrap() error        { return e.err }
+func (e *connectError) Is(target error) bool { return target == ErrConnect }

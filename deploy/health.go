@@ -180,8 +180,7 @@ func (h *hostRun) checkOnce(ctx context.Context, c eval.HealthCheck, hostConn fu
 			host = *c.Host
 		}
 		addr := net.JoinHostPort(unbracket(host), strconv.Itoa(c.Port))
-		var d net.Dialer
-		conn, err := d.DialContext(ctx, "tcp", addr)
+		conn, err := directDialer().DialContext(ctx, "tcp", addr)
 		if err != nil {
 			return "", fmt.Errorf("connecting to %s: %w", addr, err)
 		}
@@ -192,7 +191,7 @@ func (h *hostRun) checkOnce(ctx context.Context, c eval.HealthCheck, hostConn fu
 		if err != nil {
 			return "", err
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := guardedHTTP.Do(req)
 		if err != nil {
 			return "", err
 		}

@@ -715,8 +715,7 @@ func dialBounded(ctx context.Context, via *ssh.Client, addr string) (conn net.Co
 	if via != nil {
 		conn, err = via.DialContext(ctx, "tcp", addr)
 	} else {
-		var nd net.Dialer
-		conn, err = nd.DialContext(ctx, "tcp", addr)
+		conn, err = directDialer().DialContext(ctx, "tcp", addr)
 	}
 	if err != nil {
 		return nil, nil, classifyDial(addr, err)
@@ -733,6 +732,10 @@ func isNetError(err error) bool {
 }
 
 func classifyDial(addr string, err error) error {
+	var guard *errBenchmarkRange
+	if errors.As(err, &guard) {
+		return &connectError{addr: addr, err: guard}
+	}
 	var ne net.Error
 	retry := errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) ||
 		errors.Is(err, syscall.ENETUNREACH) || (errors.As(err, &ne) && ne.Timeout())

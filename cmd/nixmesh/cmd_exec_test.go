@@ -124,6 +124,23 @@ func TestSSHCommand(t *testing.T) {
 		t.Errorf("an unknown node: exit %d (%v), want 2", exitCode(err), err)
 	}
 
+	// A host that refuses the connection: one error line naming the address (ErrConnect,
+	// the error's class, is no failure of its own to print).
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	opts := sshOptions{Node: "web0", Argv: []string{"true"}, global: &globalOptions{File: f.file, Stderr: io.Discard, Env: testutil.NixEnv()}}
+	opts.global.Nix.argstrs = []string{"ports=" + closed, "hostKeys=" + f.hosts[0].HostKeyLine, "ctl=" + f.ctl}
+	err = runSSH(context.Background(), opts, io.Discard)
+	var msg bytes.Buffer
+	reportError(&msg, err, false)
+	if strings.Count(msg.String(), "error:") != 1 || !strings.Contains(msg.String(), "error: cannot connect to 127.0.0.1:"+closed+": ") || !strings.Contains(msg.String(), "refused") {
+		t.Errorf("a closed port: %q, want one error line naming 127.0.0.1:%s and the refusal", msg.String(), closed)
+	}
+
 	script, _ := os.CreateTemp(t.TempDir(), "stdin")
 	script.WriteString("echo shell-$((2+3))\nexit 6\n")
 	script.Seek(0, 0)
