@@ -147,6 +147,10 @@ func TestFlagMistakesBeforeEvaluation(t *testing.T) {
 		{[]string{"deploy", "--trace", filepath.Join(dir, "no", "such", "dir")}, "--trace: open"},
 		{[]string{"deploy", "--install-bootloader", "--action", "test"}, "--install-bootloader: --action test"},
 		{[]string{"deploy", "--dry-run", "--dry-activate"}, "choose one"},
+		{[]string{"graph", "-o", filepath.Join(dir, "no", "net.svg")}, "--output: cannot write " + filepath.Join(dir, "no", "net.svg") + ": no directory"},
+		{[]string{"graph", "-o", dir}, "--output: " + dir + " is a directory"},
+		{[]string{"keys", "wireguard", "-o", filepath.Join(notAKey, "keys.nix")}, "is not a directory"},
+		{[]string{"keys", "ssh", "-o", filepath.Join(dir, "no", "keys.nix")}, "no directory"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(context.Background(), append([]string{"-f", file}, c.args...), &stdout, &stderr)

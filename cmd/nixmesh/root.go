@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/nixmesh/nixmesh/deploy"
 	"github.com/nixmesh/nixmesh/eval"
@@ -200,6 +201,36 @@ func checkSSHFileFlags(cmd *cobra.Command) error {
 	}
 	if err := deploy.CheckSSHFiles(identities, knownHosts); err != nil {
 		return &usageError{err: err, command: cmd.CommandPath()}
+	}
+	for _, name := range []string{"output", "write-nix"} {
+		if f := cmd.Flags().Lookup(name); f != nil && f.Changed {
+			if err := checkOutputFile(f.Value.String()); err != nil {
+				return &usageError{err: fmt.Errorf("--%s: %w", name, err), command: cmd.CommandPath()}
+			}
+		}
+	}
+	return nil
+}
+
+// checkOutputFile refuses an output file that could not be written once the work is
+// done: its directory is missing or read-only, or it is a directory. "-" is stdout.
+func checkOutputFile(path string) error {
+	if path == "" || path == "-" {
+		return nil
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s is a directory; name a file in it", path)
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return fmt.Errorf("cannot write %s: no directory %s", path, dir)
+	case !st.IsDir():
+		return fmt.Errorf("cannot write %s: %s is not a directory", path, dir)
+	}
+	if err := unix.Access(dir, unix.W_OK); err != nil {
+		return fmt.Errorf("cannot write %s: directory %s: %w", path, dir, err)
 	}
 	return nil
 }
