@@ -159,6 +159,10 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 	return root
 }
 
+// scriptEnv names the variable in which the deploy script tells the engine how its user
+// called it ("$0", e.g. ./result).
+const scriptEnv = "NIXMESH_SCRIPT"
+
 // run executes nixmesh with args and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	g := &globalOptions{Stderr: stderr}
@@ -180,7 +184,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &se) && cmd != nil:
 		// A selector that selects nothing is a mistake in how this command was called:
 		// its help is the one to read.
-		err = &usageError{err: err, command: cmd.CommandPath()}
+		ue = &usageError{err: err, command: cmd.CommandPath()}
+		err = ue
+	}
+	if ue != nil && cmd != nil && cmd.Name() == "deploy" && cmd.Flags().Changed("plan") {
+		// The deploy script runs `nixmesh deploy --plan`: its user typed `./result ...`,
+		// whose --help is the one that explains the script's arguments.
+		if script := os.Getenv(scriptEnv); script != "" {
+			ue.command = script
+		}
 	}
 	if ctx.Err() != nil {
 		err = interrupted(err)

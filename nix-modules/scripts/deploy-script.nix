@@ -115,7 +115,7 @@ let
     printf '%s\n' ${quote (if note == "" then "nothing to deploy" else note)}
     exit 0
   '' else ''
-    exec "$engine" deploy --plan "$plan" "''${args[@]}" "$@"
+    NIXMESH_SCRIPT=$0 exec "$engine" deploy --plan "$plan" "''${args[@]}" "$@"
   '');
 in
 writeFile name text "0555" { }

@@ -205,4 +205,10 @@ func TestPinnedEngineScriptBuildsInSandbox(t *testing.T) {
 	if code != 0 || !strings.Contains(help, "Flags (passed to nixmesh deploy):") || !strings.Contains(help, "--parallel") {
 		t.Errorf("--help with the pinned engine: exit %d\n%s", code, help)
 	}
+	// A usage mistake points at the script's --help (the engine's own is not what its
+	// user ran), and reaches no host.
+	typo, code := runScript(t, append(os.Environ(), "PATH=/usr/bin:/bin"), script, "wbe")
+	if code != 2 || !strings.Contains(typo, `did you mean "web"`) || !strings.Contains(typo, "Run '"+script+" --help' for usage.") {
+		t.Errorf("a mistyped node: exit %d\n%s", code, typo)
+	}
 }
