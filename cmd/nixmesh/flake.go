@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/nixmesh/nixmesh/eval"
 	"github.com/nixmesh/nixmesh/internal/command"
@@ -26,7 +27,13 @@ import (
 
 // flakeRef splits REF[#NAME]; a local path becomes a path: reference (absolute).
 func flakeRef(s string) (ref, name string, dir string, err error) {
+	if strings.ContainsFunc(s, unicode.IsControl) {
+		return "", "", "", usageErrorf("--flake %q: a control character in the reference", s)
+	}
 	ref, name, _ = strings.Cut(s, "#")
+	if strings.Contains(name, "#") {
+		return "", "", "", usageErrorf("--flake %s: one '#' (REF#NAME, NAME a key of the flake's nixmeshConfigurations)", s)
+	}
 	if name == "" {
 		name = "default"
 	}

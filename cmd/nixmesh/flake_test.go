@@ -59,6 +59,14 @@ func TestFlake(t *testing.T) {
 	if code, _, errOut := nixmesh(t, "eval", "--flake", t.TempDir()); code != exitUsage || !strings.Contains(errOut, "has no flake.nix") {
 		t.Errorf("a folder without flake.nix: exit %d\n%s", code, errOut)
 	}
+	for ref, want := range map[string]string{
+		dir + "#default#alpha":  "one '#'",
+		dir + "#default\nx = 1": "a control character",
+	} {
+		if code, _, errOut := nixmesh(t, "eval", "--flake", ref); code != exitUsage || !strings.Contains(errOut, want) {
+			t.Errorf("--flake %q: exit %d, want %d with %q\n%s", ref, code, exitUsage, want, errOut)
+		}
+	}
 
 	// The pure-Nix front door from the flake: nix build of the output is the script.
 	link := filepath.Join(t.TempDir(), "result")
