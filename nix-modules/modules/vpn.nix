@@ -178,11 +178,18 @@ let
           readOnly = true;
           description = "Where the member's address is defined (for messages).";
         };
+        publicKeyFiles = mkOption {
+          type = types.listOf types.str;
+          internal = true;
+          readOnly = true;
+          description = "Where the member's public key is defined (for messages).";
+        };
       };
       config = {
         node = name;
-        files = cross.filesOf (removeAttrs options [ "files" "addressFiles" "node" ]);
+        files = cross.filesOf (removeAttrs options [ "files" "addressFiles" "publicKeyFiles" "node" ]);
         addressFiles = cross.knownFiles (cross.definitionFiles options.address);
+        publicKeyFiles = cross.knownFiles (cross.definitionFiles options.publicKey);
       };
     };
 
@@ -440,7 +447,16 @@ let
         lib.optional (same != [ ])
           (problem (memberPath net m ++ [ "publicKey" ]) members.${m}.files
             "is also the public key of `${builtins.head same}' in `vpn.networks.${net}'. Each member needs a key pair of its own (peers are told apart by their keys): give `${m}' its own, e.g. with `nixmesh keys wireguard'."))
-      names);
+      names)
+    # A member's own key and the one collected for it (`vpn.publicKeys') disagree: one of
+    # them is stale, and the peers may be given the wrong one.
+    ++ lib.concatMap
+      (m:
+        let collected = topConfig.vpn.publicKeys.${net}.${m} or null; in
+        lib.optional (collected != null && members.${m}.publicKey != collected)
+          (problem (memberPath net m ++ [ "publicKey" ]) members.${m}.publicKeyFiles
+            "is \"${members.${m}.publicKey}\", but `vpn.publicKeys.${net}.${m}' (where `nixmesh keys wireguard' puts the key it collects from the host) is \"${collected}\": one of them is stale, and the peers would be given this one. Keep the right key: remove the other, or make them equal."))
+      names;
 
   # Two networks on one host must differ in interface name and port.
   clashProblems =
