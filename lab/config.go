@@ -243,6 +243,36 @@ func MachineRoutes(ctx context.Context) ([]Route, error) {
 	return routes, nil
 }
 
+// ErrSubnetPublic is the error of a subnet outside the address ranges no Internet host has.
+var ErrSubnetPublic = errors.New("lab subnet outside the private and reserved ranges")
+
+// privateRanges are the IPv4 ranges a lab may take: no Internet host has an address in
+// them, so a lab there hides nobody from this machine. Private use (RFC 1918), shared
+// address space (RFC 6598), benchmarking (RFC 2544) and documentation (RFC 5737).
+var privateRanges = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"),
+	netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("192.0.2.0/24"),
+	netip.MustParsePrefix("198.51.100.0/24"),
+	netip.MustParsePrefix("203.0.113.0/24"),
+}
+
+// CheckPrivate refuses a subnet that is not wholly inside one of privateRanges: the
+// lab's bridge route would take this machine's traffic for those addresses.
+func CheckPrivate(subnet netip.Prefix) error {
+	for _, r := range privateRanges {
+		if r.Bits() <= subnet.Bits() && r.Contains(subnet.Addr()) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s holds addresses that hosts outside use, and the lab would take this machine's traffic for them; "+
+		"use a range of 198.18.0.0/15 (reserved for benchmarking; the default is %s) or a private one (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)",
+		ErrSubnetPublic, subnet, DefaultSubnet)
+}
+
 // CheckSubnet refuses a subnet that overlaps a route of the machine, naming the routes.
 func CheckSubnet(ctx context.Context, subnet netip.Prefix) error {
 	routes, err := MachineRoutes(ctx)

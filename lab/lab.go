@@ -222,6 +222,9 @@ func checkFree(ctx context.Context, cfg Config, runDir string) error {
 	if err := CheckSubnet(ctx, cfg.Subnet); err != nil {
 		return err
 	}
+	if err := CheckPrivate(cfg.Subnet); err != nil {
+		return err
+	}
 	var taken []string
 	names := []string{bridgeName(cfg.Name)}
 	for i := range cfg.Hosts {

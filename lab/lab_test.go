@@ -608,6 +608,7 @@ func TestNeedsNothingForBadConfig(t *testing.T) {
 		{Config{Name: uniqueName(), Hosts: []HostSpec{{Name: "a", Address: netip.MustParseAddr("198.18.0.1")}}}, "operator"},
 		{Config{Name: uniqueName(), Subnet: netip.MustParsePrefix("198.19.9.0/28"), Hosts: NumberedHosts(5)}, "too small"},
 		{Config{Name: uniqueName(), Subnet: netip.MustParsePrefix("2001:db8::/64"), Hosts: NumberedHosts(1)}, "IPv4"},
+		{Config{Name: uniqueName(), Subnet: netip.MustParsePrefix("8.8.8.0/24"), Hosts: NumberedHosts(1)}, "outside the private and reserved ranges: 8.8.8.0/24 holds addresses"},
 	} {
 		if _, err := Up(ctx, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Up(%+v) = %v, want %q", c.cfg, err, c.want)
@@ -616,6 +617,22 @@ func TestNeedsNothingForBadConfig(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(RunBase, c.cfg.Name)); err == nil {
 				t.Errorf("Up(%+v) left its run directory", c.cfg)
 			}
+		}
+	}
+}
+
+// A lab takes only addresses no Internet host has: its bridge's route would otherwise
+// take this machine's traffic for them.
+func TestCheckPrivate(t *testing.T) {
+	for subnet, ok := range map[string]bool{
+		"198.18.0.0/24": true, "198.19.200.0/24": true, "10.1.0.0/16": true, "172.31.5.0/24": true,
+		"192.168.1.0/24": true, "100.127.0.0/24": true, "192.0.2.0/25": true,
+		"198.18.0.0/14": false, "198.20.0.0/24": false, "172.32.0.0/24": false, "100.128.0.0/24": false,
+		"8.8.8.0/24": false, "11.0.0.0/8": false,
+	} {
+		err := CheckPrivate(netip.MustParsePrefix(subnet))
+		if (err == nil) != ok || (err != nil && !errors.Is(err, ErrSubnetPublic)) {
+			t.Errorf("%s: %v, want allowed %v", subnet, err, ok)
 		}
 	}
 }

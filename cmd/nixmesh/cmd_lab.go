@@ -96,7 +96,7 @@ address lies in --subnet, named after the nodes. Returns when every host's sshd 
 	f := cmd.Flags()
 	f.StringVar(&opts.Name, "name", lab.DefaultName, "the lab's `NAME`")
 	f.IntVar(&opts.Hosts, "hosts", 0, "make `N` hosts host1..hostN instead of reading the deployment")
-	f.StringVar(&opts.Subnet, "subnet", lab.DefaultSubnet, "the lab's IPv4 `CIDR`; must not overlap a route of this machine")
+	f.StringVar(&opts.Subnet, "subnet", lab.DefaultSubnet, "the lab's IPv4 `CIDR`: in 198.18.0.0/15 or a private range, overlapping no route of this machine")
 	f.StringVar(&opts.WriteNix, "write-nix", "", "write each host's address and SSH host key to `FILE`, for deploy.nix to import")
 	f.IntVar(&opts.Parallel, "parallel", 8, "set up at most `N` hosts at once")
 	f.BoolVar(&opts.Foreground, "foreground", false, "stay in the foreground; take the lab down on Ctrl-C or SIGTERM")
@@ -238,6 +238,11 @@ func runLabUp(ctx context.Context, opts labUpOptions, out io.Writer) error {
 	subnet, err := netip.ParsePrefix(opts.Subnet)
 	if err != nil {
 		return usageErrorf("--subnet %q is not a CIDR like %s", opts.Subnet, lab.DefaultSubnet)
+	}
+	if subnet.Addr().Is4() {
+		if err := lab.CheckPrivate(subnet.Masked()); err != nil {
+			return usageErrorf("--subnet: %v", err)
+		}
 	}
 	if err := lab.ValidateName(opts.Name); err != nil {
 		return usageErrorf("--name: %v", err)

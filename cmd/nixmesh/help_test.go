@@ -64,6 +64,7 @@ func TestUsageErrorPointsAtTheSubcommandsHelp(t *testing.T) {
 		{[]string{"deploy", "--action", "nope"}, "Run 'nixmesh deploy --help' for usage."},
 		{[]string{"frobnicate"}, "Run 'nixmesh --help' for usage."},
 		{[]string{"lab", "up", "--hosts", "0"}, "--hosts 0: a lab has at least one host\nRun 'nixmesh lab up --help' for usage."},
+		{[]string{"lab", "up", "--hosts", "1", "--subnet", "8.8.8.0/24"}, "--subnet: lab subnet outside the private and reserved ranges"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(context.Background(), c.args, &stdout, &stderr)
