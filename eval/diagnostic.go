@@ -101,7 +101,8 @@ var (
 	// An unquoted absolute .nix path with :LINE or :LINE:COL, in a hand-written message.
 	bareLocation = regexp.MustCompile("(/[^\\s`'():,]+\\.nix):(\\d+)(?::(\\d+))?")
 	// A path quoted with single quotes in Nix's own messages ("getting status of '/x'").
-	singleQuotedPath = regexp.MustCompile(`'(/[^']+)'`)
+	// Not across backquotes: "`.'/`..'" in a module's message is no path.
+	singleQuotedPath = regexp.MustCompile("'(/[^'`\\n]+)'")
 )
 
 // ParseDiagnostics turns Nix's stderr into one Diagnostic per "error:" it reports. Lines

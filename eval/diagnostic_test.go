@@ -73,6 +73,15 @@ func TestParseDiagnostics(t *testing.T) {
 	}
 }
 
+// A module's message with quotes of both kinds names no file: "/`..'" between a
+// quote's closing ' and the next quote's is no path.
+func TestParseDiagnosticsQuotesAreNoPath(t *testing.T) {
+	ds := ParseDiagnostics("error: The option `etc.x.target' has the value `', which is not a relative path under /etc without `.'/`..' components.\n")
+	if len(ds) != 1 || ds[0].File != "" || ds[0].OptionPath != "etc.x.target" {
+		t.Errorf("got %#v, want no file and the option etc.x.target", ds)
+	}
+}
+
 func TestParseDiagnosticsSeveralErrorsAndNoise(t *testing.T) {
 	stderr := "warning: something odd\n" +
 		"trace: hello\n" +

@@ -352,7 +352,7 @@ let
             nixusOnly)
           ++ lib.optional (builtins.match "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?" name == null) {
             assertion = false;
-            message = "`nodes.${name}' (in ${showDefinitions options.host}): `${name}' cannot be a host name (1 to 63 letters, digits and `-', not starting or ending with `-'), and a node's name becomes its host name, its DNS name and its name on the VPNs. Rename the node.";
+            message = "${cross.showPath [ "nodes" name ]} (in ${showDefinitions options.host}): `${name}' cannot be a host name (1 to 63 letters, digits and `-', not starting or ending with `-'), and a node's name becomes its host name, its DNS name and its name on the VPNs. Rename the node.";
           }
           # sshOptions that set what `host' and `port' say: ssh would take whichever
           # comes first, and the deployer's known-hosts check the other.

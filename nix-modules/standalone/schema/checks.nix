@@ -49,7 +49,17 @@ let
         i.peers
       ++ lib.mapAttrsToList
         (key: _: "${wgPath name [ "peers" ]}${wgWhere name}: the peer key ${key} is listed more than once: WireGuard keeps one peer per key, so the later entry would replace the earlier's allowed IPs. Merge them into one peer.")
-        (lib.filterAttrs (_: ps: builtins.length ps > 1) (builtins.groupBy (p: toString p.publicKey) i.peers)))
+        (lib.filterAttrs (_: ps: builtins.length ps > 1) (builtins.groupBy (p: toString p.publicKey) i.peers))
+      # WireGuard routes an address range to one peer: setting it on a second takes it
+      # from the first, which then gets no traffic for it.
+      ++ lib.mapAttrsToList
+        (range: keys: "${wgPath name [ "peers" ]}${wgWhere name}: the allowed IP ${range} is given to ${toString (builtins.length keys)} peers (${lib.concatStringsSep ", " keys}): WireGuard sends a range to one peer only, so all but the last would lose it. Give each range to one peer.")
+        (lib.filterAttrs (_: keys: builtins.length keys > 1)
+          (builtins.mapAttrs (_: es: lib.unique (map (e: e.key) es))
+            (builtins.groupBy (e: e.range)
+              (lib.concatMap
+                (p: map (a: { range = network.cidrNetworkCIDR a; key = toString p.publicKey; }) (builtins.filter network.isCIDR p.allowedIPs))
+                i.peers)))))
     wg)
   ++ lib.mapAttrsToList
     (port: names: "${lib.concatMapStringsSep " and " (n: "${wgPath n [ "listenPort" ]}${wgWhere n}") names} listen on the same UDP port ${port}: only one interface can have it.")
@@ -70,6 +80,10 @@ let
       let parts = builtins.filter (p: builtins.isString p && p != "" && p != ".") (builtins.split "/" e.target); in
       lib.optional (e.enable && builtins.match "symlink|direct-symlink|0?[0-7]{3}|[0-7]{4}" e.mode == null)
         "${pathOf options.environment.etc [ name "mode" ]}${whereDefined options.environment.etc name}: is \"${e.mode}\"; use \"symlink\" or an octal mode such as \"0644\"."
+      ++ lib.optional (e.enable && parts == [ ])
+        "${pathOf options.environment.etc [ name "target" ]}${whereDefined options.environment.etc name}: is \"${e.target}\", which names /etc itself; name a file below /etc (the target defaults to the attribute name)."
+      ++ lib.optional (e.enable && !cross.noControlChars e.target)
+        "${pathOf options.environment.etc [ name "target" ]}${whereDefined options.environment.etc name}: has a control character (a newline or tab) in ${builtins.toJSON e.target}; file names in /etc are written one per line."
       ++ lib.optional (e.enable && builtins.elem ".." parts)
         "${pathOf options.environment.etc [ name ]}${whereDefined options.environment.etc name}: the target \"${e.target}\" leaves /etc (\"..\"); files are placed below /etc only."
       ++ lib.optional (e.enable && parts == [ (builtins.head (parts ++ [ "" ])) ] && builtins.elem (builtins.head parts) usersFiles)
