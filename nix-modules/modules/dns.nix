@@ -420,6 +420,20 @@ let
       spellings))
     (builtins.groupBy normalise zoneNames));
 
+  # CAA property tags a CA knows (the IANA registry). A CA ignores a property whose tag it
+  # does not know, unless it is critical (flag 128), when it refuses to issue at all: a
+  # typo ("issu") either lifts the restriction it meant or blocks every certificate.
+  caaTags = [ "issue" "issuewild" "iodef" "contactemail" "contactphone" "issuemail" "issuevmc" ];
+  caaWarnings = lib.concatMap
+    (r:
+      let
+        m = builtins.match "([0-9]+)[[:space:]]+([A-Za-z0-9]+)[[:space:]].*" r.data;
+        tag = if m == null then null else builtins.elemAt m 1;
+      in
+      lib.optional (tag != null && !builtins.elem (lib.toLower tag) caaTags)
+        "${cross.showPath (r.path ++ [ "CAA" ])}${cross.inFiles r.files}: the CAA tag `${tag}' is none a certificate authority knows (${lib.concatStringsSep ", " caaTags}); CAs ignore such a property, or refuse every certificate when it is critical (flag 128).")
+    (builtins.filter (r: r.type == "CAA") validRecords);
+
   problems = zoneProblems ++ sameZoneProblems ++ nameProblems ++ outsideProblems ++ cnameProblems ++ aliasTargetProblems ++ cnameLoopProblems ++ srvNameProblems ++ danglingTargetProblems;
 
   # --- group and render -------------------------------------------------------------------
@@ -574,6 +588,7 @@ in
   };
 
   config = {
+    warnings = caaWarnings;
     dns.problems = problems;
     dns.rendered = zones;
     assertions = cross.toAssertions problems;
