@@ -407,6 +407,18 @@ func TestWireGuardLocalStore(t *testing.T) {
 	if !errors.As(err, &we) || !strings.Contains(err.Error(), "store is locked") {
 		t.Errorf("failing store: %v", err)
 	}
+
+	// A network that is none, named after a good one: nothing is made for either.
+	ran := filepath.Join(dir, "ran")
+	keys, err = CollectWireGuard(context.Background(), WireGuardOptions{Inventory: inv,
+		Networks: []string{"backbone", "backbon"},
+		Store:    []string{"sh", "-c", `touch "$1"`, "store", ran}})
+	if !errors.Is(err, ErrNoNetwork) || !strings.Contains(err.Error(), `"backbon" (networks: backbone)`) || keys != nil {
+		t.Errorf("an unknown network: %v, %v", keys, err)
+	}
+	if _, err := os.Stat(ran); err == nil {
+		t.Error("a key was made before the unknown network was found")
+	}
 }
 
 func TestVPNKeyFileFromASecret(t *testing.T) {

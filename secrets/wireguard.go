@@ -69,6 +69,10 @@ type WireGuardOptions struct {
 	Log func(string)
 }
 
+// ErrNoNetwork: a network named to CollectWireGuard is not a WireGuard network of the
+// deployment. Nothing was done.
+var ErrNoNetwork = errors.New("no WireGuard network")
+
 // WireGuardKeyError is the failure of one member.
 type WireGuardKeyError struct {
 	Network, Node string
@@ -99,8 +103,8 @@ func CollectWireGuard(ctx context.Context, o WireGuardOptions) (map[string]map[s
 	if log == nil {
 		log = func(string) {}
 	}
-	found := map[string]map[string]string{}
-	var errs []error
+	// Every network named is checked before any key is made: a typo in the second must
+	// not cost the keys made for the first.
 	for _, net := range nets {
 		n, ok := inv.VPN[net]
 		if !ok {
@@ -109,11 +113,20 @@ func CollectWireGuard(ctx context.Context, o WireGuardOptions) (map[string]map[s
 				names = append(names, k)
 			}
 			sort.Strings(names)
-			return o.Existing, fmt.Errorf("no VPN network %q (networks: %s)", net, strings.Join(names, ", "))
+			return nil, fmt.Errorf("%w %q (networks: %s)", ErrNoNetwork, net, strings.Join(names, ", "))
 		}
 		if n.Backend == nil || *n.Backend != "wireguard" {
-			return o.Existing, fmt.Errorf("VPN network %q does not use the wireguard backend", net)
+			backend := "no"
+			if n.Backend != nil {
+				backend = "the " + *n.Backend
+			}
+			return nil, fmt.Errorf("%w: %q uses %s backend", ErrNoNetwork, net, backend)
 		}
+	}
+	found := map[string]map[string]string{}
+	var errs []error
+	for _, net := range nets {
+		n := inv.VPN[net]
 		var members []string
 		for m := range n.Members {
 			members = append(members, m)

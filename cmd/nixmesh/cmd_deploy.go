@@ -154,7 +154,7 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 		}
 		frozen, err := eval.ReadFrozenPlan(opts.Plan)
 		if err != nil {
-			return err
+			return usageErrorf("--plan: %v", err)
 		}
 		network = frozen.Network
 		if names, err = frozen.Select(opts.Selectors); err != nil {

@@ -149,6 +149,9 @@ func TestFlagMistakesBeforeEvaluation(t *testing.T) {
 		{[]string{"deploy", "--dry-run", "--dry-activate"}, "choose one"},
 		{[]string{"graph", "-o", filepath.Join(dir, "no", "net.svg")}, "--output: cannot write " + filepath.Join(dir, "no", "net.svg") + ": no directory"},
 		{[]string{"graph", "-o", dir}, "--output: " + dir + " is a directory"},
+		{[]string{"deploy", "--plan", filepath.Join(dir, "nope.json")}, "--plan: reading the frozen plan: open " + filepath.Join(dir, "nope.json")},
+		{[]string{"deploy", "--plan", notAKey}, "--plan: " + notAKey + ": plan is not a JSON object"},
+		{[]string{"lab", "crash"}, "accepts 1 arg(s), received 0 (usage: nixmesh lab crash HOST"},
 		{[]string{"keys", "wireguard", "-o", filepath.Join(notAKey, "keys.nix")}, "is not a directory"},
 		{[]string{"keys", "ssh", "-o", filepath.Join(dir, "no", "keys.nix")}, "no directory"},
 	} {

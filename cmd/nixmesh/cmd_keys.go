@@ -148,6 +148,9 @@ func runKeysWireguard(ctx context.Context, opts keysWireguardOptions, out io.Wri
 		Store:     store,
 		Log:       func(s string) { fmt.Fprintln(out, s) },
 	})
+	if errors.Is(collectErr, secrets.ErrNoNetwork) {
+		return usageErrorf("%v", collectErr)
+	}
 	if collectErr != nil && keys == nil {
 		return collectErr
 	}

@@ -99,7 +99,19 @@ func TestKeysAndSecretsCommandsOnLab(t *testing.T) {
 		t.Fatalf("the deployment evaluated without public keys; the test would prove nothing")
 	}
 
+	// A network name with a typo, after a good one: a usage error, and no key made.
 	var out bytes.Buffer
+	if err := runKeysWireguard(ctx, keysWireguardOptions{global: g, Networks: []string{"backbone", "backbon"}}, &out); exitCode(err) != exitUsage || !strings.Contains(err.Error(), `"backbon"`) {
+		t.Errorf("an unknown network: exit %d (%v)\n%s", exitCode(err), err, out.String())
+	}
+	if _, err := os.Stat(keysNix); err == nil {
+		t.Errorf("%s was written for an unknown network", keysNix)
+	}
+	if got := labOut(t, l, "host1", "sh", "-c", "test -e "+keyFile+" && echo made || echo none"); got != "none" {
+		t.Errorf("host1's key file: %s, want none made", got)
+	}
+
+	out.Reset()
 	if err := runKeysWireguard(ctx, keysWireguardOptions{global: g}, &out); err != nil {
 		t.Fatalf("keys wireguard: %v\n%s", err, out.String())
 	}

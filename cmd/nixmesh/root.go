@@ -154,9 +154,28 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 	for _, newCmd := range commands {
 		c := newCmd(g)
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
+		argsAsUsage(c)
 		root.AddCommand(c)
 	}
 	return root
+}
+
+// argsAsUsage makes the argument checks of c and its subcommands (cobra.ExactArgs...)
+// usage errors that show the command's usage line.
+func argsAsUsage(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			err := check(cmd, args)
+			var ue *usageError
+			if err == nil || errors.As(err, &ue) {
+				return err
+			}
+			return usageErrorf("%v (usage: %s)", err, cmd.UseLine())
+		}
+	}
+	for _, sub := range c.Commands() {
+		argsAsUsage(sub)
+	}
 }
 
 // scriptEnv names the variable in which the deploy script tells the engine how its user
