@@ -11,7 +11,7 @@ import (
 	"errors"
 	mrand "math/rand/v2"
 	"net/netip"
-	"strings"
+	"regexp"
 	"testing"
 	"time"
 
@@ -37,6 +37,8 @@ func UniqueName() string {
 // a unique name. A zero cfg.Subnet gets a random free /24 in 198.19.0.0/16 (hosts
 // without an address are numbered in it). A given subnet that another lab holds (e.g.
 // two packages' tests both wanting 198.18.0.0/24) is waited for, up to 5 minutes.
+var labRoute = regexp.MustCompile(`dev (nmlab-|if[0-9]+\b)`)
+
 func Up(t testing.TB, cfg lab.Config) *lab.Lab {
 	t.Helper()
 	Require(t)
@@ -56,7 +58,9 @@ func Up(t testing.TB, cfg lab.Config) *lab.Lab {
 			switch {
 			case random && attempt < 50:
 				continue
-			case !random && strings.Contains(err.Error(), "dev nmlab-") && time.Now().Before(deadline):
+			// Another lab's bridge, or one being removed (ip shows a device that is
+			// going away by its index: "dev if2137").
+			case !random && labRoute.MatchString(err.Error()) && time.Now().Before(deadline):
 				time.Sleep(time.Duration(200+mrand.IntN(300)) * time.Millisecond)
 				continue
 			}
