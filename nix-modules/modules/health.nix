@@ -40,6 +40,23 @@ let
     m != null && (builtins.elemAt m 4 == null || builtins.elemAt m 4 == ""
       || port != "" && builtins.stringLength port <= 5 && builtins.fromJSON port <= 65535);
 
+  # The host of an http(s) URL (brackets and zone removed), null when it is none.
+  urlHost = url:
+    let
+      rest = builtins.match "https?://([^/?#@]*@)?(.*)" url;
+      hostPort = if rest == null then "" else builtins.elemAt rest 1;
+      bracketed = builtins.match "\\[([^]%]*)(%[^]]*)?].*" hostPort;
+      plain = builtins.match "([^]:/?#[]*).*" hostPort;
+    in
+    if bracketed != null then builtins.head bracketed
+    else if plain != null then builtins.head plain
+    else null;
+
+  # This machine's own names: a tcp or http check runs on the deploying machine, where
+  # they name the deployer, not the node's host.
+  isLoopback = h: h != null && (builtins.elem (lib.toLower h) [ "localhost" "localhost." "::1" "0:0:0:0:0:0:0:1" ]
+    || builtins.match "127\\.[0-9.]+" h != null);
+
   retryOptions = {
     enable = mkOption {
       type = types.bool;
@@ -275,9 +292,15 @@ in
 
   # A check whose attempts together may take more than an hour (a typo such as
   # retries = 100000): a host that fails it is rolled back only when they are done.
+  #
+  # A tcp or http check of localhost from a node whose host is not this machine: it
+  # would test the deploying machine (a check on the host is a command check).
   config.warnings = lib.concatLists (lib.mapAttrsToList
     (node: nc: map
       (c: "`nodes.${node}.healthChecks.${if c.kind == "command" then "commands" else c.kind}.${c.name}' may take up to ${toString (checkSeconds c / 60)} minutes (${toString c.retries} attempts of up to ${toString c.timeout}s, ${toString c.interval}s apart): a host that fails it is rolled back only then, and the deploy waits as long.")
-      (builtins.filter (c: checkSeconds c > 3600) nc.healthChecks.list))
-    (lib.filterAttrs (_: nc: nc.enable) config.nodes));
+      (builtins.filter (c: checkSeconds c > 3600) nc.healthChecks.list)
+    ++ map
+      (c: "`nodes.${node}.healthChecks.${c.kind}.${c.name}' checks ${if c.kind == "tcp" then c.host else c.url} from the deploying machine (tcp and http checks run there), where it names the deployer itself, not ${node}'s host. Name the host (or leave a tcp check's `host' unset), or check on the host with a command check, e.g. healthChecks.commands.${c.name}.command = \"curl -fsS http://localhost/\".")
+      (builtins.filter (c: isLoopback (if c.kind == "tcp" then c.host else if c.kind == "http" then urlHost c.url else null)) nc.healthChecks.list))
+    (lib.filterAttrs (_: nc: nc.enable && !isLoopback (cross.hostAddress nc.host)) config.nodes));
 }

@@ -203,8 +203,13 @@ let
       keyFiles = map (u: "/etc/ssh/authorized_keys.d/${u}") (builtins.attrNames (nodeCfg.config.users.users or { }));
       # nixmesh's own state on the host.
       ownState = [ "/var/lib/nixmesh/switch" "/var/lib/nixmesh/managed" "/var/lib/nixmesh/nsd" "/nix" ];
+      # Directories every Linux host has (and those of the managed /etc files): a secret
+      # is a file, and the upload cannot put one in a directory's place.
+      systemDirs = [ "/etc" "/etc/ssh" "/etc/ssh/authorized_keys.d" "/var" "/var/lib" "/var/log" "/var/cache" "/usr" "/bin" "/sbin" "/lib" "/lib64" "/home" "/root" "/tmp" "/run" "/boot" "/opt" "/srv" "/mnt" "/media" "/var/lib/nixmesh" "/var/lib/nixmesh/secrets" ];
       clashes = path:
-        lib.optional (builtins.elem path etcFiles) "the host's configuration manages ${path} (environment.etc): the next activation would replace the secret, or the secret what it installed"
+        lib.optional (builtins.elem path systemDirs || builtins.any (f: lib.hasPrefix "${path}/" f) etcFiles)
+          "${path} is a directory on the host${lib.optionalString (!builtins.elem path systemDirs) " (it holds files of environment.etc)"}, and a secret is a file: name a file inside it"
+        ++ lib.optional (builtins.elem path etcFiles) "the host's configuration manages ${path} (environment.etc): the next activation would replace the secret, or the secret what it installed"
         ++ lib.optional (builtins.elem path accountFiles) "${path} holds the host's accounts, written by every activation from `users.users' and `users.groups': the secret would replace them all (and be replaced)"
         ++ lib.optional (builtins.elem path keyFiles) "${path} holds the authorized keys every activation writes from `users.users.${baseNameOf path}.openssh.authorizedKeys'"
         ++ lib.optional (path == "/var/lib/nixmesh/current-system" || builtins.any (d: path == d || lib.hasPrefix "${d}/" path) ownState)
@@ -270,7 +275,11 @@ in
   config.warnings = lib.concatLists (lib.mapAttrsToList
     (node: n: lib.concatLists (lib.mapAttrsToList
       (name: sec: lib.optional (builtins.elem (lib.last (lib.stringToCharacters sec.mode)) [ "4" "5" "6" "7" ])
-        "`nodes.${node}.secrets.${name}.mode' is ${sec.mode}: every user of ${node} can read this secret at ${sec.path}. Use 0400 or 0440 (with `group') unless it is meant to be public.")
+        "`nodes.${node}.secrets.${name}.mode' is ${sec.mode}: every user of ${node} can read this secret at ${sec.path}. Use 0400 or 0440 (with `group') unless it is meant to be public."
+        # nixmesh uploads secrets when it deploys, not at boot: a secret on a file system
+        # that boots empty is gone after a reboot.
+        ++ lib.optional (lib.hasPrefix "/run/" sec.path || lib.hasPrefix "/tmp/" sec.path)
+          "`nodes.${node}.secrets.${name}.path' is ${sec.path}, on a file system that most hosts empty at boot, and nixmesh uploads secrets when it deploys, not when the host boots: after a reboot the secret is gone until the next deploy. Use a path on disk (the default is /var/lib/nixmesh/secrets/${name}).")
       n.secrets))
     config.nodes);
 

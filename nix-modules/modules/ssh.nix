@@ -164,7 +164,30 @@ let
           [ (problem (grantPath g ++ [ g.user ]) g.files "host `${g.source}' is granted access to host `${g.target}', but `${g.target}' has no host keys, so `${g.source}' could not verify it. Set `ssh.access.${g.target}.hostKeys', e.g. ssh.access.${g.target}.hostKeys.ed25519 = \"ssh-ed25519 AAAA...\" (the contents of /etc/ssh/ssh_host_ed25519_key.pub on ${g.target}).") ]
         else [ ])
       grants
-    ++ hostNameClashes;
+    ++ hostNameClashes
+    ++ reachableClashes;
+
+  # A node's further address or name (`addresses', `reachableAs') that is another node's
+  # own name or host address while their host keys differ: every host's known hosts
+  # would list this node's keys under it too, so it could pass for the other.
+  reachableClashes =
+    let
+      portName = t: n: let port = config.nodes.${t}.port; in if port == 22 then n else "[${n}]:${toString port}";
+      primaryOwners = builtins.zipAttrsWith (_: ts: ts)
+        (lib.concatMap (o: map (n: { ${portName o n} = o; }) (cross.uniqueStrings [ o (cross.hostAddress config.nodes.${o}.host) ])) nodeNames);
+      keysOf = t: cfg.access.${t}.hostKeys or { };
+    in
+    lib.concatMap
+      (t:
+        let node = config.nodes.${t}; in
+        lib.concatMap
+          (n:
+            let others = builtins.filter (o: o != t && keysOf o != keysOf t) (primaryOwners.${portName t n} or [ ]); in
+            lib.optional (others != [ ])
+              (problem [ "nodes" t (if builtins.elem n node.addresses then "addresses" else "reachableAs") ] node.reachableFiles
+                "`${n}' is ${cross.showNames others}'s own name or host address, and ${if builtins.length others == 1 then "its" else "their"} host keys are not ${t}'s: every host's known hosts would list ${t}'s keys under it too, so ${t} could pass for ${cross.showNames others}. Remove it, or correct the node it belongs to."))
+          (cross.uniqueStrings (node.addresses ++ node.reachableAs)))
+      (builtins.filter (t: keysOf t != { }) nodeNames);
 
   # A name in one node's `hostNames' that is another node's own (its name, host address,
   # `addresses' or `reachableAs', at the same SSH port) while their host keys differ: a

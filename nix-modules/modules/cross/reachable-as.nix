@@ -25,7 +25,20 @@ let
 in
 {
   options.nodes = lib.mkOption {
-    type = lib.types.attrsOf (lib.types.submodule {
+    type = lib.types.attrsOf (lib.types.submodule ({ options, ... }: {
+      options.reachableFiles = lib.mkOption {
+        type = lib.types.listOf lib.types.str;
+        internal = true;
+        readOnly = true;
+        description = "Where the node's `addresses` and `reachableAs` are defined (for messages).";
+      };
+      # The user's files where there are some (the vpn and dns modules add entries too).
+      config.reachableFiles =
+        let
+          all = cross.knownFiles (cross.definitionFiles options.addresses ++ cross.definitionFiles options.reachableAs);
+          users = builtins.filter (f: !lib.hasPrefix "${toString ../.}/" f) all;
+        in
+        if users != [ ] then users else all;
       options.addresses = lib.mkOption {
         type = lib.types.listOf address;
         default = [ ];
@@ -46,6 +59,6 @@ in
           lists them in the known-hosts entries of this node's host keys.
         '';
       };
-    });
+    }));
   };
 }
