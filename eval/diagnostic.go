@@ -342,6 +342,11 @@ type nixStderr struct {
 	mu      sync.Mutex
 	buf     []byte
 	inError bool
+	// The warnings shown, and their texts without a leading "[node] ": a host's warning
+	// comes both from the deployment's checks (prefixed with the node) and from its
+	// system's own evaluation (NixOS's toplevel prints them too); it is shown once.
+	shown map[string]bool
+	bare  map[string]bool
 }
 
 func (s *nixStderr) Write(b []byte) (int, error) {
@@ -364,12 +369,25 @@ func (s *nixStderr) Write(b []byte) (int, error) {
 		// The deployment's own warnings (its `warnings', a host's) are the user's, not
 		// Nix's: shown as such.
 		if w, ok := strings.CutPrefix(line, "trace: warning: "); ok {
+			if s.shown == nil {
+				s.shown, s.bare = map[string]bool{}, map[string]bool{}
+			}
+			if s.shown[w] || s.bare[w] {
+				continue
+			}
+			s.shown[w] = true
+			if m := nodePrefix.FindStringSubmatch(w); m != nil {
+				s.bare[m[1]] = true
+			}
 			fmt.Fprintf(s.W, "warning: %s\n", w)
 			continue
 		}
 		fmt.Fprintf(s.W, "%s%s\n", s.Prefix, line)
 	}
 }
+
+// nodePrefix: a host's warning as the deployment's checks show it, "[web] TEXT".
+var nodePrefix = regexp.MustCompile(`^\[[^\]]+\] (.*)$`)
 
 func noise(line string) bool {
 	return strings.HasPrefix(line, "warning: you did not specify '--add-root'") ||

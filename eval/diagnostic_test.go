@@ -243,6 +243,19 @@ func TestNixStderrStreamsUntilError(t *testing.T) {
 	}
 }
 
+// A host's warning comes from the deployment's checks ("[web] X") and from the system's
+// own evaluation ("X"): shown once; the same text on two nodes stays twice.
+func TestNixStderrShowsAHostWarningOnce(t *testing.T) {
+	var out strings.Builder
+	w := &nixStderr{W: &out}
+	w.Write([]byte("trace: warning: [web] etc.foo: owner ignored\ntrace: warning: [db] etc.foo: owner ignored\n"))
+	w.Write([]byte("trace: warning: etc.foo: owner ignored\ntrace: warning: [web] etc.foo: owner ignored\ntrace: warning: other\ntrace: warning: other\n"))
+	want := "warning: [web] etc.foo: owner ignored\nwarning: [db] etc.foo: owner ignored\nwarning: other\n"
+	if out.String() != want {
+		t.Errorf("streamed %q, want %q", out.String(), want)
+	}
+}
+
 // Without definition frames (nixpkgs' lib records no positions) the options are listed;
 // with neither, the diagnostic stays as Nix wrote it.
 func TestExplainRecursionFallbacks(t *testing.T) {

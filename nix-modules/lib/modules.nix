@@ -533,17 +533,21 @@ let
   definitionValue = loc: d:
     addErrorContext "while evaluating the definition of `${showOption loc}' in `${locOf d}':" d.value;
 
-  optionValue = loc: md: merged:
+  # where: the locations of the definitions of the submodule this option is part of
+  # ([ ] at the top level), named in the message of a missing value: the place to set it.
+  optionValue = where: loc: md: merged:
     let
       v =
         if merged.isDefined || md.type.emptyValue ? value then merged.mergedValue
-        else throw "The option `${showOption loc}' was accessed but has no value defined. Try setting the option.\nIt is declared in ${showFiles (map locOf md.decls)}.";
+        else throw ("The option `${showOption loc}' was accessed but has no value defined. Try setting the option"
+          + (if where == [ ] then "." else " where `${showOption (lib.lists.init loc)}' is defined: ${showFiles where}.")
+          + "\nIt is declared in ${showFiles (map locOf md.decls)}.");
     in
     if md.attrs ? apply && md.attrs.apply != null then md.attrs.apply v else v;
 
   # The option record: the declaration's attributes plus the merged value and the
   # introspection attributes (nixpkgs-compatible names).
-  evalOption = loc: decls: defs:
+  evalOption = where: loc: decls: defs:
     let
       md = mergeOptionDecls loc decls;
       merged = mergeOptionDefs loc md defs;
@@ -554,7 +558,7 @@ let
       inherit (md) type;
       declarations = map (d: d.file) md.decls;
       declarationPositions = map declPos md.decls;
-      value = addErrorContext "while evaluating the option `${showOption loc}':" (optionValue loc md merged);
+      value = addErrorContext "while evaluating the option `${showOption loc}':" (optionValue where loc md merged);
       inherit (merged) isDefined highestPrio;
       inherit (merged.checkedAndMerged) valueMeta;
       definitions = map (d: d.value) merged.defsFinal;
@@ -566,7 +570,7 @@ let
   # One level of the option tree. `rel` is the path below the evaluation's prefix.
   # decls: [{ file; value = options set }]; defs: [{ file; pos; value }] (not pushed down).
   # Returns { options; config; unmatched = [{ file; pos; value; path }]; }.
-  mergeLevel = prefix: rel: decls: defs:
+  mergeLevel = where: prefix: rel: decls: defs:
     let
       loc = prefix ++ rel;
       declEntries = d:
@@ -592,8 +596,8 @@ let
       children = mapAttrs
         (n: ds:
           if any (d: isOption d.value) ds
-          then { isOption = true; option = evalOption (loc ++ [ n ]) ds (defsByName.${n} or [ ]); }
-          else { isOption = false; level = mergeLevel prefix (rel ++ [ n ]) ds (defsByName.${n} or [ ]); })
+          then { isOption = true; option = evalOption where (loc ++ [ n ]) ds (defsByName.${n} or [ ]); }
+          else { isOption = false; level = mergeLevel where prefix (rel ++ [ n ]) ds (defsByName.${n} or [ ]); })
         declsByName;
       undeclared = attrNames (removeAttrs defsByName (attrNames declsByName));
     in
@@ -697,6 +701,9 @@ let
     , args ? { }
     , check ? true
     , class ? null
+      # (nixmesh) Where the value being evaluated is defined, when it is a submodule's:
+      # named by the message of an option of it that has no value.
+    , definitionLocations ? [ ]
     }:
     let
       extendModules = extendArgs@{ modules ? [ ], specialArgs ? { }, prefix ? [ ] }:
@@ -733,7 +740,7 @@ let
       # Lists, `lines` and the order of declarations and definitions in messages are
       # then the ones NixOS gives.
       mergeOrder = lib.lists.reverseList collected;
-      merged = mergeLevel prefix [ ]
+      merged = mergeLevel definitionLocations prefix [ ]
         (map (m: { inherit (m) file; value = m.options; }) mergeOrder)
         (map (m: { inherit (m) file; pos = null; value = m.config; }) mergeOrder);
 

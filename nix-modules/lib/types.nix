@@ -894,13 +894,15 @@ let
             else { _file = d.file; imports = [ d.value ]; })
           defs;
         nameModule = name: { _file = "<submodule name>"; key = "_nixmesh-submodule-name"; config._module.args.name = name; };
-        evalWith = prefix: extra: lib.modules.evalModules {
-          inherit specialArgs prefix class;
+        evalWith = prefix: extra: evalAt prefix extra [ ];
+        evalAt = prefix: extra: definitionLocations: lib.modules.evalModules {
+          inherit specialArgs prefix class definitionLocations;
           modules = modules ++ extra;
         };
         docEval = prefix: evalWith prefix [ (nameModule (if prefix == [ ] then "<name>" else last' prefix)) ];
         isModule = x: isAttrs x || isFunction x || types.path.check x;
-        evalDefs = loc: defs: evalWith loc ([ (nameModule (if loc == [ ] then "<name>" else last' loc)) ] ++ asModules defs);
+        evalDefs = loc: defs: evalAt loc ([ (nameModule (if loc == [ ] then "<name>" else last' loc)) ] ++ asModules defs)
+          (lib.lists.unique (map lib.options.showDefLocation (filter (d: d.file != "<unknown-file>") defs)));
       in
       mkOptionType {
         name = "submodule";

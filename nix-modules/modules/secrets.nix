@@ -68,14 +68,17 @@ let
     description = "user or group name (or numeric id)";
   };
 
-  nameType = types.strMatching "[A-Za-z0-9_][A-Za-z0-9_.-]*" // {
+  nameRe = "[A-Za-z0-9_][A-Za-z0-9_.-]*";
+  nameType = types.strMatching nameRe // {
     description = "secret name (letters, digits, `_', `-' and `.', not starting with `.' or `-')";
   };
 
   secretModule = node: { name, config, options, ... }: {
     options = {
       name = mkOption {
-        type = nameType;
+        # Checked by an assertion (secretAssertions), so that a bad attribute name is
+        # reported where the secret is defined, not at this default.
+        type = types.str // { inherit (nameType) description; };
         default = name;
         defaultText = lib.literalExpression "<name>";
         description = "The secret's name (the attribute name), used in messages and the default `path`.";
@@ -101,7 +104,7 @@ let
         apply = v:
           if builtins.isPath v then
             throw ''
-              The option `nodes.${node}.secrets.${name}.file'${cross.inFiles (cross.definitionFiles options.file)} is the Nix path ${toString v}: a path value is copied into the world-readable Nix store as soon as it is used. Write it as a string instead: file = "${toString v}"; (or, relative to this file: file = toString ./<file>;)''
+              The option `${lib.showOption [ "nodes" node "secrets" name "file" ]}'${cross.inFiles (cross.definitionFiles options.file)} is the Nix path ${toString v}: a path value is copied into the world-readable Nix store as soon as it is used. Write it as a string instead: file = "${toString v}"; (or, relative to this file: file = toString ./<file>;)''
           else v;
         description = ''
           A file on the deploying machine whose contents are the secret: an absolute path
@@ -173,8 +176,22 @@ let
         readOnly = true;
         description = "Where the secret's path is set, for messages.";
       };
+      restartFiles = mkOption {
+        type = types.listOf types.str;
+        internal = true;
+        readOnly = true;
+        description = "Where the secret's restartOnChange is set, for messages.";
+      };
+      nameFiles = mkOption {
+        type = types.listOf types.str;
+        internal = true;
+        readOnly = true;
+        description = "Where the secret's name is set (or, by default, where the secret is defined), for messages.";
+      };
     };
     config.pathFiles = cross.knownFiles (if cross.definitionFiles options.path != [ ] then cross.definitionFiles options.path else cross.definitionFiles options.name ++ options.command.files ++ options.file.files);
+    config.restartFiles = cross.knownFiles (cross.definitionFiles options.restartOnChange);
+    config.nameFiles = if cross.definitionFiles options.name != [ ] then cross.knownFiles (cross.definitionFiles options.name) else cross.filesOf (removeAttrs options [ "pathFiles" "restartFiles" "nameFiles" ]);
   };
 
   # The plan entry of one secret: its source and metadata, never a value.
@@ -217,15 +234,17 @@ let
     in
     lib.concatMap
       (n:
-        let s = secrets.${n}; opt = "`nodes.${node}.secrets.${n}"; in
-        lib.optional (s.command == null && s.file == null)
+        let s = secrets.${n}; opt = "`${lib.showOption [ "nodes" node "secrets" n ]}"; in
+        lib.optional (builtins.match nameRe s.name == null)
+          { assertion = false; message = "${opt}.name'${cross.inFiles s.nameFiles}: `${s.name}' is not a secret name: letters, digits, `_', `-' and `.', not starting with `.' or `-'. Rename the secret, or set its `name'."; }
+        ++ lib.optional (s.command == null && s.file == null)
           { assertion = false; message = "${opt}'${cross.inFiles s.pathFiles} has no source: set `command' (e.g. [ \"pass\" \"show\" \"${n}\" ]) or `file' (an absolute path, as a string)."; }
         ++ lib.optional (s.command != null && s.file != null)
           { assertion = false; message = "${opt}'${cross.inFiles s.pathFiles} has both `command' and `file': keep one."; }
         ++ lib.optionals (config.nodes.${node}.kind == "standalone") (map
           (r: {
             assertion = false;
-            message = "${opt}.restartOnChange' names `${r}', which is not one of the node's activation scripts (system.activationScripts: ${if scripts == { } then "none" else lib.concatStringsSep ", " (builtins.attrNames scripts)}). On standalone hosts restartOnChange re-runs activation scripts.";
+            message = "${opt}.restartOnChange'${cross.inFiles s.restartFiles} names `${r}', which is not one of the node's activation scripts (system.activationScripts: ${if scripts == { } then "none" else lib.concatStringsSep ", " (builtins.attrNames scripts)}). On standalone hosts restartOnChange re-runs activation scripts.";
           })
           (builtins.filter (r: !(scripts ? ${r})) s.restartOnChange))
         ++ map (why: { assertion = false; message = "${opt}.path'${cross.inFiles s.pathFiles}: ${why}. Choose another path (the default is /var/lib/nixmesh/secrets/${n})."; })
@@ -237,7 +256,7 @@ let
         let s = secrets.${n}; inner = builtins.filter (o: lib.hasPrefix "${s.path}/" secrets.${o}.path) names; in
         map (o: {
           assertion = false;
-          message = "`nodes.${node}.secrets.${o}.path'${cross.inFiles secrets.${o}.pathFiles}: is ${secrets.${o}.path}, inside ${s.path}, the file of `nodes.${node}.secrets.${n}': a path cannot be a file and a directory. Give one of them another path.";
+          message = "`${lib.showOption [ "nodes" node "secrets" o "path" ]}'${cross.inFiles secrets.${o}.pathFiles}: is ${secrets.${o}.path}, inside ${s.path}, the file of `${lib.showOption [ "nodes" node "secrets" n ]}': a path cannot be a file and a directory. Give one of them another path.";
         }) inner)
       names
     ++ lib.concatLists (lib.mapAttrsToList
@@ -245,7 +264,7 @@ let
         assertion = false;
         # Reported at the second secret's path, as Nix reports a repeated attribute.
         message = let second = builtins.elemAt ns 1; in
-          "`nodes.${node}.secrets.${second}.path'${cross.inFiles secrets.${second}.pathFiles}: is ${p}, which `nodes.${node}.secrets.${builtins.head ns}' also writes${lib.optionalString (builtins.length ns > 2) " (and ${lib.concatStringsSep ", " (map (n: "`${n}'") (lib.drop 2 ns))})"}: one would overwrite the other on the host. Give each secret its own `path'.";
+          "`${lib.showOption [ "nodes" node "secrets" second "path" ]}'${cross.inFiles secrets.${second}.pathFiles}: is ${p}, which `${lib.showOption [ "nodes" node "secrets" (builtins.head ns) ]}' also writes${lib.optionalString (builtins.length ns > 2) " (and ${lib.concatStringsSep ", " (map (n: "`${n}'") (lib.drop 2 ns))})"}: one would overwrite the other on the host. Give each secret its own `path'.";
       })
       byPath);
 in
@@ -275,11 +294,11 @@ in
   config.warnings = lib.concatLists (lib.mapAttrsToList
     (node: n: lib.concatLists (lib.mapAttrsToList
       (name: sec: lib.optional (builtins.elem (lib.last (lib.stringToCharacters sec.mode)) [ "4" "5" "6" "7" ])
-        "`nodes.${node}.secrets.${name}.mode' is ${sec.mode}: every user of ${node} can read this secret at ${sec.path}. Use 0400 or 0440 (with `group') unless it is meant to be public."
+        "`${lib.showOption [ "nodes" node "secrets" name "mode" ]}' is ${sec.mode}: every user of ${node} can read this secret at ${sec.path}. Use 0400 or 0440 (with `group') unless it is meant to be public."
         # nixmesh uploads secrets when it deploys, not at boot: a secret on a file system
         # that boots empty is gone after a reboot.
         ++ lib.optional (lib.hasPrefix "/run/" sec.path || lib.hasPrefix "/tmp/" sec.path)
-          "`nodes.${node}.secrets.${name}.path' is ${sec.path}, on a file system that most hosts empty at boot, and nixmesh uploads secrets when it deploys, not when the host boots: after a reboot the secret is gone until the next deploy. Use a path on disk (the default is /var/lib/nixmesh/secrets/${name}).")
+          "`${lib.showOption [ "nodes" node "secrets" name "path" ]}' is ${sec.path}, on a file system that most hosts empty at boot, and nixmesh uploads secrets when it deploys, not when the host boots: after a reboot the secret is gone until the next deploy. Use a path on disk (the default is /var/lib/nixmesh/secrets/${name}).")
       n.secrets))
     config.nodes);
 

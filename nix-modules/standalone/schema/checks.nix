@@ -90,6 +90,22 @@ let
         "${pathOf options.environment.etc [ name ]}${whereDefined options.environment.etc name}: /etc/${builtins.head parts} is written by the activation from `users.users' and `users.groups'; a managed file there would replace every account of the host. Declare the users and groups instead.")
     etc);
 
+  # A link into the store is root's and readable by all: an owner set for a file that
+  # stays a link (NixOS applies user, group, uid and gid to copied files only) is not
+  # what the host gets.
+  etcOwnerIgnored = lib.concatLists (lib.mapAttrsToList
+    (name: e:
+      let
+        owner =
+          lib.optional (e.user != "+${toString e.uid}") "user ${e.user}"
+          ++ lib.optional (e.user == "+${toString e.uid}" && e.uid != 0) "uid ${toString e.uid}"
+          ++ lib.optional (e.group != "+${toString e.gid}") "group ${e.group}"
+          ++ lib.optional (e.group == "+${toString e.gid}" && e.gid != 0) "gid ${toString e.gid}";
+      in
+      lib.optional (e.enable && builtins.elem e.mode [ "symlink" "direct-symlink" ] && owner != [ ])
+        "${pathOf options.environment.etc [ name ]}${whereDefined options.environment.etc name}: sets an owner (${lib.concatStringsSep ", " owner}), which applies to a copied file only; with mode \"${e.mode}\"${lib.optionalString (e.mode == "symlink") " (the default)"} /etc/${e.target} is a link into the Nix store, owned by root and readable by everyone. Set `mode' (e.g. \"0440\") to copy it with that owner.")
+    etc);
+
   # /etc/hosts lines start with an address: a name there ("web" = [ ... ]) makes a line
   # every resolver skips.
   hostsProblems = map
@@ -112,7 +128,15 @@ let
   # nsd's configuration names each zone: a name that is no DNS name breaks nsd.conf.
   nsdZoneProblems = lib.optionals config.services.nsd.enable (map
     (z: "${pathOf options.services.nsd.zones [ z ]}${whereDefined options.services.nsd.zones z}: \"${z}\" is not a zone name (a DNS name such as \"example.org\" or \"example.org.\").")
-    (builtins.filter (z: builtins.match "${cross.dnsNameRe}[.]?" z == null) (builtins.attrNames config.services.nsd.zones)));
+    (builtins.filter (z: builtins.match "${cross.dnsNameRe}[.]?" z == null) (builtins.attrNames config.services.nsd.zones)))
+  # A zone served from its data (not transferred: no requestXFR) needs its SOA record:
+  # without one nsd refuses the zone, and the activation would fail on the host.
+  ++ lib.optionals config.services.nsd.enable (lib.mapAttrsToList
+    (z: _: "${pathOf options.services.nsd.zones [ z "data" ]}${whereDefined options.services.nsd.zones z}: has no SOA record, and the zone has no `requestXFR' (which would make it a secondary, transferred from its primary): nsd would refuse to load it. Write the zone's records, starting with its SOA, or set `requestXFR'.")
+    (lib.filterAttrs
+      (_: zc: zc.requestXFR == [ ]
+        && !(builtins.elem "SOA" (map lib.toUpper (builtins.filter builtins.isString (builtins.split "[[:space:]]+" zc.data)))))
+      config.services.nsd.zones));
 
   # Port ranges given backwards (iptables refuses them).
   rangeProblems = lib.concatMap
@@ -137,6 +161,8 @@ let
     (map cycleFrom names);
 in
 {
+  config.warnings = etcOwnerIgnored;
+
   config.assertions =
     lib.mapAttrsToList
       (name: e: {

@@ -146,6 +146,9 @@ in
     home = "/root";
     group = "root";
   };
+  # As NixOS declares it (ids.gids.root): a group given gid 0 is then reported as a
+  # duplicate, as there. Every Linux host has it, so activation never creates it.
+  config.users.groups.root.gid = 0;
 
   config.assertions = [
     {
