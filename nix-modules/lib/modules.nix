@@ -192,7 +192,16 @@ let
 
   loadModule = ctx: parentFile: parentKey: n: m:
     if isPathLike m then
-      let f = toString m; in normalize ctx f f (import m)
+      let f = toString m; in
+      # Nix's own error for a missing file names only the file; this one also names
+      # where it is imported (a path typed wrong is found there).
+      if !builtins.pathExists m then
+        let
+          via = builtins.match "(.*), via option .*" (toString parentFile);
+          from = if via == null then toString parentFile else head via;
+        in
+        throw "The module file ${f} does not exist: it is imported ${if parentFile == unknownFile then "" else "by `${from}' "}${if ctx.base._prefix == [ ] then "" else "into `${showOption ctx.base._prefix}' "}(a mistyped path, or a file not added yet)."
+      else normalize ctx f f (import m)
     else if isString m then
       throw "The module `${parentKey}' (in `${parentFile}') imports the string \"${m}\", which is not an absolute path."
     else normalize ctx parentFile "${parentKey}:anon-${toString n}" m;

@@ -79,8 +79,12 @@ let
     check = network.isIP;
   };
 
+  # As NixOS's peer publicKey (a single-line string): one final newline, which the file
+  # `wg pubkey > web.pub` has, is allowed and dropped (publicKey = readFile ./web.pub).
   keyType = types.strMatching cross.wireGuardKeyRe // {
-    description = "WireGuard public key (44 characters of base64, as printed by `wg pubkey')";
+    description = "WireGuard public key (44 characters of base64, as printed by `wg pubkey'; a final newline is dropped)";
+    check = x: builtins.isString x && builtins.match "${cross.wireGuardKeyRe}\n?" x != null;
+    merge = loc: defs: lib.removeSuffix "\n" (lib.mergeEqualOption loc defs);
   };
 
   hostFileType = types.strMatching "/.*" // {
