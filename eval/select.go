@@ -89,7 +89,21 @@ func selectOne(n *Network, sel string) ([]string, error) {
 		for _, t := range n.Tags() {
 			tags = append(tags, "@"+t)
 		}
-		return nil, &SelectError{Selector: sel, Reason: "matches no tag", Suggestion: closest(sel, tags)}
+		// A close tag, else a close node name (`@gatewy` for the node gateway); with
+		// neither, the tags there are (a short list), so the next try is not a guess.
+		suggestion := closest(sel, tags)
+		if suggestion == "" {
+			suggestion = closest(tag, n.Names())
+		}
+		reason := "matches no tag"
+		switch {
+		case suggestion != "":
+		case len(tags) == 0:
+			reason += " (no node has tags)"
+		case len(tags) <= 12:
+			reason += " (tags: " + strings.Join(tags, ", ") + ")"
+		}
+		return nil, &SelectError{Selector: sel, Reason: reason, Suggestion: suggestion}
 	}
 	if strings.ContainsAny(sel, "*?[") {
 		if _, err := path.Match(sel, ""); err != nil {

@@ -38,6 +38,8 @@ func TestSelect(t *testing.T) {
 		{[]string{"gatway"}, "", `"gatway" matches no node`, "gateway"},
 		{[]string{"@wbe"}, "", `"@wbe" matches no tag`, "@web"},
 		{[]string{"@legacy"}, "", "only disabled nodes (web-old)", ""},
+		{[]string{"@gatewy"}, "", `"@gatewy" matches no tag`, "gateway"},
+		{[]string{"@zzzzzz"}, "", `matches no tag (tags: @db, @infra, @legacy, @web)`, ""},
 		{[]string{"zzzzzz"}, "", `"zzzzzz" matches no node`, ""},
 		{[]string{"x*"}, "", `"x*" matches no node`, ""},
 		{[]string{"web-["}, "", "not a valid glob", ""},

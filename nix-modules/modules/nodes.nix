@@ -314,6 +314,13 @@ let
           '';
         };
 
+        hostFiles = mkOption {
+          type = types.listOf types.str;
+          readOnly = true;
+          internal = true;
+          description = "Where `host` and `port` are set (`FILE:LINE`), for messages.";
+        };
+
         hostOptions = mkOption {
           type = types.unspecified;
           readOnly = true;
@@ -337,6 +344,7 @@ let
         kind = nixmesh.kindOf config.nixpkgs;
         config = hostEvaluation.config;
         hostOptions = hostEvaluation.options;
+        hostFiles = cross.knownFiles (cross.definitionFiles options.host ++ cross.definitionFiles options.port);
         system = config.config.system.build.toplevel;
 
         assertions =
@@ -531,7 +539,7 @@ in
     lib.mapAttrsToList
       (machine: names: {
         assertion = false;
-        message = "${lib.concatMapStringsSep " and " (n: "`nodes.${n}.host' (node defined in ${nodeLocations n})") names} reach the same machine (${machineOf (builtins.head names)}, with the same sshOptions): each deploy would replace the other's system there. Give each node its own host, or disable one (`enable = false').";
+        message = "${lib.concatMapStringsSep " and " (n: "`nodes.${n}.host' (${let files = config.nodes.${n}.hostFiles; in if files == [ ] then "node defined in ${nodeLocations n}" else "set in ${lib.concatStringsSep ", " files}"})") names} reach the same machine (${machineOf (builtins.head names)}, with the same sshOptions): each deploy would replace the other's system there. Give each node its own host, or disable one (`enable = false').";
       })
       (lib.filterAttrs (_: names: builtins.length names > 1) byMachine)
   );
