@@ -274,7 +274,47 @@ func parseBlock(block []string) Diagnostic {
 			d.File = m[1]
 		}
 	}
+	d.Message = hostOptionHint(d.Message)
 	return d
+}
+
+// An option of a host's configuration set beside a node's own options, in `defaults' or
+// at the network level, instead of under `configuration': a new user's commonest
+// mistake, for which the module system's "Did you mean" names unrelated options.
+var (
+	undeclaredOption = regexp.MustCompile("^The option `((nodes\\.[A-Za-z0-9_-]+|defaults)\\.)?([A-Za-z][A-Za-z0-9]*)((?:\\.[^`']*)?)' does not exist")
+	// The top-level names of NixOS's options a deployment is likeliest to set.
+	hostNamespaces = map[string]bool{
+		"boot": true, "console": true, "documentation": true, "environment": true, "fileSystems": true,
+		"fonts": true, "hardware": true, "i18n": true, "networking": true, "nix": true,
+		"programs": true, "security": true, "services": true, "swapDevices": true, "system": false,
+		"systemd": true, "time": true, "users": true, "virtualisation": true, "zramSwap": true,
+	}
+)
+
+func hostOptionHint(msg string) string {
+	m := undeclaredOption.FindStringSubmatch(msg)
+	if m == nil || !hostNamespaces[m[3]] {
+		return msg
+	}
+	var kept []string
+	for _, l := range strings.Split(msg, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "Did you mean") {
+			kept = append(kept, l)
+		}
+	}
+	msg = strings.TrimRight(strings.Join(kept, "\n"), " \n")
+	under := "nodes.<name>.configuration"
+	if m[2] != "" {
+		under = m[2] + ".configuration"
+	}
+	hint := fmt.Sprintf("`%s' is an option of a host's configuration: set it under `%s' (%s.%s%s)", m[3], under, under, m[3], m[4])
+	if m[2] == "" {
+		hint += ", or under `defaults.configuration' for every node"
+	} else {
+		hint += "; in `defaults', under `defaults.configuration'"
+	}
+	return msg + "\n" + hint + "."
 }
 
 // secondDefinition picks, of two or more conflicting definitions, the one to report: the

@@ -243,6 +243,24 @@ func TestNixStderrStreamsUntilError(t *testing.T) {
 	}
 }
 
+// A host option set beside a node's options or at the network level: the hint says to
+// put it under `configuration', instead of the module system's unrelated suggestions.
+func TestHostOptionOutsideConfiguration(t *testing.T) {
+	d := ParseDiagnostics("error: The option `nodes.web.networking' does not exist. Definition values:\n       - In `/x/net.nix:3:5': { firewall = { }; }\n       \n       Did you mean `nodes.web.config', `nodes.web.kind' or `nodes.web.assertions'?\n")[0]
+	if strings.Contains(d.Message, "Did you mean") || !strings.Contains(d.Message, "set it under `nodes.web.configuration' (nodes.web.configuration.networking)") || d.Location() != "/x/net.nix:3:5" {
+		t.Errorf("node level: %+v", d)
+	}
+	d = ParseDiagnostics("error: The option `users.users' does not exist. Definition values:\n       - In `/x/net.nix': { }\n")[0]
+	if !strings.Contains(d.Message, "under `nodes.<name>.configuration' (nodes.<name>.configuration.users.users), or under `defaults.configuration'") {
+		t.Errorf("network level: %q", d.Message)
+	}
+	// Not a host option: as the module system wrote it.
+	msg := "The option `nodes.web.sshOpts' does not exist.\nDid you mean `nodes.web.sshOptions'?"
+	if got := hostOptionHint(msg); got != msg {
+		t.Errorf("hint on a node option: %q", got)
+	}
+}
+
 // A host's warning comes from the deployment's checks ("[web] X") and from the system's
 // own evaluation ("X"): shown once; the same text on two nodes stays twice.
 func TestNixStderrShowsAHostWarningOnce(t *testing.T) {

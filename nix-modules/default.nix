@@ -204,7 +204,11 @@ checkedDrv deployScript // {
 
   systems = builtins.mapAttrs (_: node: checkedDrv node.system) config.nodes;
 
-  optionsList = builtins.filter
-    (o: (o.visible or true) != false && !(o.internal or false))
-    (lib.optionAttrSetToDocList options);
+  # Options of the type nodes.nix calls `computed' are read-only without `readOnly' (which
+  # would report a definition of the user's by printing the whole computed value).
+  optionsList = map
+    (o: if o.type or null == "value computed by nixmesh (read-only)" then o // { readOnly = true; } else o)
+    (builtins.filter
+      (o: (o.visible or true) != false && !(o.internal or false))
+      (lib.optionAttrSetToDocList options));
 }

@@ -59,6 +59,23 @@ let
     deployFrom = n: "gives Nixus per-deploy-host addresses; nixmesh has one `nodes.${n}.host' (and `port', `sshOptions'). Choose it per deploying machine in Nix, e.g. host = if builtins.getEnv \"NIXMESH_FROM\" == \"laptop\" then ... else ...; (a flake's pure evaluation sees no environment), or with one deployment file per deploying machine.";
   };
 
+  # The type of an option nixmesh computes for the user to read (read-only): a definition
+  # of the user's is refused with what they meant instead. (`readOnly` would report it by
+  # printing every definition: the whole evaluated host configuration.)
+  computed = what: instead: types.unspecified // {
+    name = "computed";
+    # default.nix lists an option of this description as read-only.
+    description = "value computed by nixmesh (read-only)";
+    merge = loc: defs:
+      let
+        own = toString ./nodes.nix;
+        users = builtins.filter (d: d.file != own) defs;
+        at = d: if d.pos or null != null then "${d.pos.file}:${toString d.pos.line}:${toString d.pos.column}" else d.file;
+      in
+      if users == [ ] then (builtins.head defs).value
+      else throw "The option `${lib.showOption loc}' is ${what}, which nixmesh computes (read-only), but it is set in ${lib.concatMapStringsSep ", " (d: "`${at d}'") users}: ${instead}.";
+  };
+
   nodeModule = { name, config, options, ... }:
     let
       hostEvaluation = nixmesh.evalHost {
@@ -306,8 +323,7 @@ let
         };
 
         config = mkOption {
-          type = types.unspecified;
-          readOnly = true;
+          type = computed "the node's evaluated host configuration" "set host options under `nodes.${name}.configuration' (e.g. nodes.${name}.configuration.networking.firewall.allowedTCPPorts = [ 80 ];)";
           description = ''
             The node's evaluated host configuration (read-only), e.g.
             `config.nodes.gateway.config.networking.hostName`.
@@ -332,8 +348,7 @@ let
         };
 
         system = mkOption {
-          type = types.unspecified;
-          readOnly = true;
+          type = computed "the node's system closure, built from its configuration" "the hosts' platform is the `system` argument where the deployment imports nix-modules (import ./nix-modules { system = \"aarch64-linux\"; } ...), or on NixOS `nodes.${name}.configuration.nixpkgs.hostPlatform`";
           description = ''
             The node's system closure: its `system.build.toplevel` (read-only).
           '';
