@@ -271,6 +271,13 @@ let
             (problem (p ++ [ "soa" "master" ]) zc.soaFiles.master "is \"${zc.soa.master}\", a single label: names here are absolute, so it would be the top-level name \"${zc.soa.master}.\". Write the full name, e.g. \"${zc.soa.master}.${normalise z}.\" (or \"${zc.soa.master}.\" if you mean that).")
           ++ lib.optional (!emailOk)
             (problem (p ++ [ "soa" "email" ]) zc.soaFiles.email "is \"${zc.soa.email}\", which is neither user@domain nor a domain name: the zone would not load. Set the administrator's address, e.g. \"hostmaster@${normalise z}\".")
+          # A secondary drops the zone `expire' seconds after its last successful refresh,
+          # and refreshes every `refresh' seconds (retrying every `retry' after a failure):
+          # an expire below refresh + retry leaves the secondaries without the zone for
+          # part of every cycle, or after one failed refresh.
+          ++ lib.optional (zc.secondaryNodes != [ ] && zc.soa.expire < zc.soa.refresh + zc.soa.retry)
+            (problem (p ++ [ "soa" "expire" ]) (zc.soaFiles.expire ++ zc.soaFiles.refresh)
+              "is ${toString zc.soa.expire} s, below refresh + retry (${toString zc.soa.refresh} + ${toString zc.soa.retry} s): the secondaries (${lib.concatStringsSep ", " zc.secondaryNodes}) would stop answering for the zone ${if zc.soa.expire < zc.soa.refresh then "between their refreshes, while the primary is fine" else "after a single failed refresh"}. Make expire much longer than refresh (the default is 604800, a week).")
         )
         ++ (if zc.primaryNode == null then
           [ (problem (p ++ [ "primaryNode" ]) zc.files "is not set: zone `${z}' needs a node to serve it. Set it to one of the nodes (${cross.showNames nodeNames}).") ]
