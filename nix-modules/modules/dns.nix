@@ -288,18 +288,18 @@ let
         else if config.nodes.${zc.primaryNode}.dns.address == null then
           [ (problem [ "nodes" zc.primaryNode "dns" "address" ] zc.primaryFiles "is null, but `${zc.primaryNode}' is the primary of zone `${z}' and its `host' is not an IP address. Set the address its name server listens on.") ]
         else [ ])
-        ++ lib.concatMap
+        ++ (let secondaryAt = cross.knownFiles (zc.secondaryFiles ++ zc.primaryFiles); in lib.concatMap
           (s:
             if !isNode s then
-              [ (problem (p ++ [ "secondaryNodes" ]) zc.primaryFiles "names \"${s}\", which is no node (nodes: ${cross.showNames nodeNames}).") ]
+              [ (problem (p ++ [ "secondaryNodes" ]) secondaryAt "names \"${s}\", which is no node (nodes: ${cross.showNames nodeNames}).") ]
             else if s == zc.primaryNode then
-              [ (problem (p ++ [ "secondaryNodes" ]) zc.primaryFiles "names \"${s}\", the zone's primary; a node is either the primary or a secondary of a zone.") ]
+              [ (problem (p ++ [ "secondaryNodes" ]) secondaryAt "names \"${s}\", the zone's primary; a node is either the primary or a secondary of a zone.") ]
             else if !config.nodes.${s}.enable then
-              [ (problem (p ++ [ "secondaryNodes" ]) zc.primaryFiles "names \"${s}\", a disabled node (`nodes.${s}.enable' is false): it would never serve the zone. Enable it, or remove it from the secondaries.") ]
+              [ (problem (p ++ [ "secondaryNodes" ]) secondaryAt "names \"${s}\", a disabled node (`nodes.${s}.enable' is false): it would never serve the zone. Enable it, or remove it from the secondaries.") ]
             else if config.nodes.${s}.dns.address == null then
               [ (problem [ "nodes" s "dns" "address" ] zc.primaryFiles "is null, but `${s}' is a secondary of zone `${z}' and its `host' is not an IP address. Set the address its name server listens on.") ]
             else [ ])
-          (lib.unique zc.secondaryNodes)
+          (lib.unique zc.secondaryNodes))
         # A node listed twice serves the zone once: more likely another node was meant.
         ++ map
           (s: problem (p ++ [ "secondaryNodes" ]) zc.secondaryFiles "lists \"${s}\" more than once; a node is a zone's secondary once. Was another node meant?")
