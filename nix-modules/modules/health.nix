@@ -302,5 +302,12 @@ in
     ++ map
       (c: "`nodes.${node}.healthChecks.${c.kind}.${c.name}' checks ${if c.kind == "tcp" then c.host else c.url} from the deploying machine (tcp and http checks run there), where it names the deployer itself, not ${node}'s host. Name the host (or leave a tcp check's `host' unset), or check on the host with a command check, e.g. healthChecks.commands.${c.name}.command = \"curl -fsS http://localhost/\".")
       (builtins.filter (c: isLoopback (if c.kind == "tcp" then c.host else if c.kind == "http" then urlHost c.url else null)) nc.healthChecks.list))
-    (lib.filterAttrs (_: nc: nc.enable && !isLoopback (cross.hostAddress nc.host)) config.nodes));
+    (lib.filterAttrs (_: nc: nc.enable && !isLoopback (cross.hostAddress nc.host)) config.nodes))
+  # A password in a check's URL (http://user:pw@host/): the URL is part of the plan, in
+  # the world-readable Nix store, and goes over plain http in clear.
+  ++ lib.concatLists (lib.mapAttrsToList
+    (node: nc: map
+      (c: "`nodes.${node}.healthChecks.http.${c.name}.url' holds a password (user:password@): the URL is stored in the Nix store, which every user of the deploying machine can read${lib.optionalString (lib.hasPrefix "http:" c.url) ", and is sent in clear over http"}. Check a page that needs no login, or check on the host with a command check that reads the password from one of the node's `secrets'.")
+      (builtins.filter (c: c.kind == "http" && builtins.match "https?://[^/?#@]*:[^/?#@]*@.*" c.url != null) nc.healthChecks.list))
+    (lib.filterAttrs (_: nc: nc.enable) config.nodes));
 }
