@@ -324,3 +324,23 @@ func TestFailedAssertionsSplit(t *testing.T) {
 		t.Errorf("one assertion: %+v", ds)
 	}
 }
+
+// A file without the import of nix-modules: said as such, at the file.
+func TestNotADeployment(t *testing.T) {
+	for _, stderr := range []string{
+		"error: attribute 'nodeIndex' in selection path 'nodeIndex' not found\n",
+		"error: attribute 'nodeIndex' missing\n\n       at «string»:1:40:\n",
+	} {
+		d := ParseDiagnostics(stderr)[0]
+		notDeployment(&d, "/x/deploy.nix")
+		if !strings.HasPrefix(d.Message, "/x/deploy.nix is not a nixmesh deployment: it has no `nodeIndex'") || !strings.Contains(d.Message, "nix-modules") || d.Location() != "/x/deploy.nix" {
+			t.Errorf("message %q", d.Message)
+		}
+	}
+	// Another attribute that is missing (a lib function, say) is left as Nix wrote it.
+	d := ParseDiagnostics("error: attribute 'isIP' missing\n")[0]
+	notDeployment(&d, "/x/deploy.nix")
+	if d.Message != "attribute 'isIP' missing" || d.File != "" {
+		t.Errorf("unrelated attribute: %+v", d)
+	}
+}

@@ -131,7 +131,29 @@ func (e *Evaluator) evalError(ctx context.Context, err error) error {
 	if pe.ExitCode < 0 { // nix did not start, or was killed
 		return err
 	}
-	return &EvalError{Diagnostics: ParseDiagnostics(pe.Stderr), Proc: pe}
+	ds := ParseDiagnostics(pe.Stderr)
+	for i := range ds {
+		notDeployment(&ds[i], e.File)
+	}
+	return &EvalError{Diagnostics: ds, Proc: pe}
+}
+
+// A file that is no deployment (a module written as deploy.nix, without the import of
+// nix-modules around it) lacks the attributes nixmesh reads: said as such, at the file,
+// instead of Nix's "attribute 'nodeIndex' ... not found".
+var missingAttr = regexp.MustCompile(`^attribute '(nodeIndex|plan|connectionPlan|systems|nodes|optionsList|forNodes|forNodesWith)' (?:in selection path '[^']*' not found|missing)`)
+
+func notDeployment(d *Diagnostic, file string) {
+	m := missingAttr.FindStringSubmatch(d.Message)
+	if m == nil || file == "" {
+		return
+	}
+	d.Message = fmt.Sprintf("%s is not a nixmesh deployment: it has no `%s'. A deployment file imports nixmesh's nix-modules and gives it the deployment's module:\n"+
+		"  import ./nixmesh/nix-modules { } { nodes.web.host = \"root@198.18.0.12\"; ... }\n"+
+		"(a module of its own, as this may be, goes into that one's imports)", file, m[1])
+	if !strings.HasPrefix(d.File, "/") { // none, or Nix's «string» of a generated expression
+		d.File, d.Line, d.Col = file, 0, 0
+	}
 }
 
 // Instantiate instantiates the system of every named node in ONE nix-instantiate call

@@ -31,6 +31,19 @@
 # machine) and pinned the same way; without, nixmesh is looked up on PATH when the
 # script runs. `nixmesh = false` always looks it up on PATH.
 { nixpkgs ? null, lib ? null, nixmesh ? null, system ? builtins.currentSystem, ... }@args:
+let
+  # An argument that is none of these (a typo: `sytem`, `nixpkg`) would be ignored without
+  # a word: refused instead, where it is written.
+  known = [ "nixpkgs" "lib" "nixmesh" "system" ];
+  unknown = builtins.attrNames (removeAttrs args known);
+  at = n: let p = builtins.unsafeGetAttrPos n args; in
+    if p == null then "" else " (${p.file}:${toString p.line}:${toString p.column})";
+in
+if unknown != [ ] then
+  throw "nix-modules takes the arguments ${builtins.concatStringsSep ", " known} (import .../nix-modules { ... } MODULE); the argument${if builtins.length unknown > 1 then "s" else ""} ${builtins.concatStringsSep ", " (map (n: "${n}${at n}") unknown)} ${if builtins.length unknown > 1 then "are" else "is"} none of them. Remove it, or fix its name."
+else
+# MODULE: the deployment's module (a path, a function or an attribute set), or a list of
+# them.
 userModule:
 let
   bundledLib = import ./lib;
@@ -82,7 +95,7 @@ let
   enginePinned = nixmesh != false && (nixmesh != null || nixpkgs != null);
 
   evaluation = lib.evalModules {
-    modules = import ./modules/module-list.nix ++ [ userModule ];
+    modules = import ./modules/module-list.nix ++ (if builtins.isList userModule then userModule else [ userModule ]);
     specialArgs.nixmesh = {
       inherit kindOf evalHost system engine enginePinned;
       # Where the deploy script is built (and the pinned engine runs): the machine that

@@ -80,6 +80,27 @@ func strp(s string) *string { return &s }
 // bracketed IPv6), defaults as a node module (with `name`), list merging of tags,
 // defaults of every node option, host modules' `name` and `nodes` arguments,
 // system.build left out, and planExtra.network.
+// TestModuleListAsDeployment: nix-modules takes a list of modules as well as one (as
+// NixOS's evalModules does), each contributing its nodes.
+func TestModuleListAsDeployment(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	file := filepath.Join(t.TempDir(), "deploy.nix")
+	src := "import " + filepath.Join(Dir(), "..", "default.nix") + ` { } [
+  { nodes.a.host = "root@198.18.0.11"; }
+  ({ lib, ... }: { nodes.b.host = "root@198.18.0.12"; nodes.a.tags = [ "x" ]; })
+]
+`
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var p plan
+	mustEval(t, file, "plan", &p)
+	if len(p.Nodes) != 2 || p.Nodes["b"].Host != "root@198.18.0.12" || !reflect.DeepEqual(p.Nodes["a"].Tags, []string{"x"}) {
+		t.Errorf("plan of a list of modules: %+v", p.Nodes)
+	}
+}
+
 func TestPlanBasics(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
