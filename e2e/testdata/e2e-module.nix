@@ -79,7 +79,9 @@ in
           environment.etc."e2e-marker".text = p.marker + "\n";
         })
         (lib.mkIf (on "badZoneOn" name) {
-          services.nsd.zones."lab.test".data = lib.mkForce "this is not a zone file\n";
+          # An SOA (a zone without one is refused when the deployment is checked), then a
+          # line that is no record: only nsd-checkzone, on the host, finds it.
+          services.nsd.zones."lab.test".data = lib.mkForce "@ IN SOA gateway.lab.test. hostmaster.lab.test. 1 3600 900 604800 300\nthis is not a record\n";
         })
         (lib.mkIf (on "slowOn" name) {
           system.activationScripts.e2eSlow = "sleep 6";
