@@ -41,6 +41,8 @@ let
 in
 if unknown != [ ] then
   throw "nix-modules takes the arguments ${builtins.concatStringsSep ", " known} (import .../nix-modules { ... } MODULE); the argument${if builtins.length unknown > 1 then "s" else ""} ${builtins.concatStringsSep ", " (map (n: "${n}${at n}") unknown)} ${if builtins.length unknown > 1 then "are" else "is"} none of them. Remove it, or fix its name."
+else if nixpkgs != null && !builtins.pathExists (toString (if builtins.isAttrs nixpkgs then nixpkgs.outPath or "/nonexistent" else nixpkgs) + "/nixos/lib/eval-config.nix") then
+  throw "nix-modules' argument nixpkgs${at "nixpkgs"} is ${if builtins.isAttrs nixpkgs then (if nixpkgs ? outPath then toString nixpkgs.outPath else "an attribute set without outPath") else toString nixpkgs}, which holds no NixOS (no nixos/lib/eval-config.nix there): give a nixpkgs checkout's path (<nixpkgs>) or a flake input of nixpkgs."
 else
 # MODULE: the deployment's module (a path, a function or an attribute set), or a list of
 # them.
@@ -58,7 +60,7 @@ let
 
   # The nixpkgs a node's host is evaluated with: its own (`nodes.<n>.nixpkgs`, hosts on
   # different NixOS releases), else the deployment's; null: a standalone host.
-  pathOf = p: if builtins.isAttrs p then p.outPath else p;
+  pathOf = p: if builtins.isAttrs p then p.outPath or p else p;
   hostNixpkgs = nodeNixpkgs: if nodeNixpkgs != null then pathOf nodeNixpkgs else nixpkgsPath;
   kindOf = nodeNixpkgs: if hostNixpkgs nodeNixpkgs == null then "standalone" else "nixos";
 

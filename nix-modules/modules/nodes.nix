@@ -84,7 +84,14 @@ let
           inherit name;
           nodes = networkConfig.nodes;
         };
-        nixpkgs = config.nixpkgs;
+        nixpkgs =
+          let
+            p = config.nixpkgs;
+            dir = if builtins.isAttrs p then p.outPath or null else p;
+          in
+          if p != null && (dir == null || !builtins.pathExists (toString dir + "/nixos/lib/eval-config.nix")) then
+            throw "The option `nodes.${name}.nixpkgs'${cross.inFiles (cross.definitionFiles options.nixpkgs)} is ${if dir == null then "an attribute set without outPath" else toString dir}, which holds no NixOS (no nixos/lib/eval-config.nix there): give a nixpkgs checkout's path or a flake input of nixpkgs."
+          else p;
       };
     in
     {
