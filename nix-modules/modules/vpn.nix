@@ -507,6 +507,31 @@ let
     else if under && n.nixusServer && n.server == m then p // { path = netPath net ++ [ "server" ] ++ renamed; files = n.serverFiles; }
     else p;
 
+  # The host of an endpoint "host:port" ("[v6]:port"), and its port; null for none.
+  endpointHost = e:
+    let
+      m = builtins.match "\\[([^]]*)]:[0-9]+" e;
+      n = builtins.match "(.*):[0-9]+" e;
+    in
+    if e == null then null else if m != null then builtins.head m else if n != null then builtins.head n else null;
+  endpointPort = e: let m = if e == null then null else builtins.match ".*:([0-9]+)" e; in
+    if m == null then null else lib.toInt (builtins.head m);
+
+  # A member's endpoint at its own host address with another port than the one it
+  # listens on: the others would send to a port where nothing listens (unless the host
+  # forwards it, which nixmesh cannot see): said, not refused.
+  portWarnings = lib.concatLists (lib.mapAttrsToList
+    (net: n: lib.concatLists (lib.mapAttrsToList
+      (m: mc:
+        let
+          own = lib.toLower (cross.hostAddress config.nodes.${m}.host);
+          port = endpointPort mc.endpoint;
+        in
+        lib.optional (mc.endpoint != null && config.nodes ? ${m} && lib.toLower (endpointHost mc.endpoint) == own && port != null && mc.listenPort != null && port != mc.listenPort)
+          "`vpn.networks.${net}.members.${m}.endpoint'${cross.inFiles networks.${net}.members.${m}.files} is ${mc.endpoint}, ${m}'s own host at port ${toString port}, but it listens on ${toString mc.listenPort} (`listenPort'): the others would send to a port where nothing listens, unless the host forwards it. Use port ${toString mc.listenPort}, or set listenPort = ${toString port}.")
+      n.members))
+    resolved);
+
   # Subnets that would capture traffic they must not: two VPNs with overlapping subnets on
   # one host (which route wins is luck), and a VPN subnet that holds a node's own SSH
   # address or a member's endpoint (the tunnel would swallow the traffic that carries it).
@@ -525,12 +550,6 @@ let
           (lib.take i nets))
         nets);
       ipOf = a: if a != null && network.isIP a then a else null;
-      endpointHost = e:
-        let
-          m = builtins.match "\\[([^]]*)]:[0-9]+" e;
-          n = builtins.match "(.*):[0-9]+" e;
-        in
-        if e == null then null else if m != null then builtins.head m else if n != null then builtins.head n else null;
       addressProblems = lib.concatMap
         (net:
           let subnet = resolved.${net}.subnet; in
@@ -707,7 +726,7 @@ in
     # is written by `nixmesh keys wireguard'). Every key is type-checked, also the ones no
     # member reads (a member with its own `publicKey'): a malformed key is an error
     # wherever it is.
-    warnings = builtins.deepSeq cfg.publicKeys lib.concatLists (lib.mapAttrsToList
+    warnings = portWarnings ++ builtins.deepSeq cfg.publicKeys lib.concatLists (lib.mapAttrsToList
       (net: keys:
         if !(networks ? ${net}) then [ "`vpn.publicKeys.${net}' names no network of `vpn.networks' (${lib.concatStringsSep ", " (builtins.attrNames networks)}); its keys are not used." ]
         else map (m: "`vpn.publicKeys.${net}.${m}': `${m}' is no member of `vpn.networks.${net}'; the key is not used.")
