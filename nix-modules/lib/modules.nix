@@ -635,7 +635,9 @@ let
       # large set only those at most 2 edits away.
       parent = lib.lists.init first.path;
       name = last first.path;
-      siblings = attrNames (lib.attrsets.attrByPath parent { } options);
+      # Internal options are nobody's to set: never suggested.
+      siblingOptions = lib.attrsets.attrByPath parent { } options;
+      siblings = filter (n: let o = siblingOptions.${n}; in !(isOption o && (o.internal or false))) (attrNames siblingOptions);
       candidates = if parent == [ ] then filter (n: n != "_module") siblings else siblings;
       near = lib.lists.take 3 (lib.lists.sortOn (lib.strings.levenshtein name)
         (if length candidates < 100 then candidates else filter (lib.strings.levenshteinAtMost 2 name) candidates));
