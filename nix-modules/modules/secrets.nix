@@ -176,6 +176,12 @@ let
         readOnly = true;
         description = "Where the secret's path is set, for messages.";
       };
+      commandFiles = mkOption {
+        type = types.listOf types.str;
+        internal = true;
+        readOnly = true;
+        description = "Where the secret's command is set, for messages.";
+      };
       restartFiles = mkOption {
         type = types.listOf types.str;
         internal = true;
@@ -191,7 +197,8 @@ let
     };
     config.pathFiles = cross.knownFiles (if cross.definitionFiles options.path != [ ] then cross.definitionFiles options.path else cross.definitionFiles options.name ++ options.command.files ++ options.file.files);
     config.restartFiles = cross.knownFiles (cross.definitionFiles options.restartOnChange);
-    config.nameFiles = if cross.definitionFiles options.name != [ ] then cross.knownFiles (cross.definitionFiles options.name) else cross.filesOf (removeAttrs options [ "pathFiles" "restartFiles" "nameFiles" ]);
+    config.commandFiles = cross.knownFiles (cross.definitionFiles options.command);
+    config.nameFiles = if cross.definitionFiles options.name != [ ] then cross.knownFiles (cross.definitionFiles options.name) else cross.filesOf (removeAttrs options [ "pathFiles" "restartFiles" "nameFiles" "commandFiles" ]);
   };
 
   # The plan entry of one secret: its source and metadata, never a value.
@@ -235,7 +242,11 @@ let
     lib.concatMap
       (n:
         let s = secrets.${n}; opt = "`${lib.showOption [ "nodes" node "secrets" n ]}"; in
-        lib.optional (builtins.match nameRe s.name == null)
+        # The command runs without a shell: a first word with spaces and no slash is a
+        # whole command line written as one word ("pass show x | head -1").
+        lib.optional (s.command != null && builtins.match "[^/]*[[:space:]][^/]*" (builtins.head s.command) != null)
+          { assertion = false; message = "${opt}.command'${cross.inFiles s.commandFiles} starts with ${builtins.toJSON (builtins.head s.command)}, run as one program's name: the command runs without a shell. Give its words as the list's elements ([ \"pass\" \"show\" \"db\" ]), or run a shell: [ \"sh\" \"-c\" \"pass show db | head -1\" ]."; }
+        ++ lib.optional (builtins.match nameRe s.name == null)
           { assertion = false; message = "${opt}.name'${cross.inFiles s.nameFiles}: `${s.name}' is not a secret name: letters, digits, `_', `-' and `.', not starting with `.' or `-'. Rename the secret, or set its `name'."; }
         ++ lib.optional (s.command == null && s.file == null)
           { assertion = false; message = "${opt}'${cross.inFiles s.pathFiles} has no source: set `command' (e.g. [ \"pass\" \"show\" \"${n}\" ]) or `file' (an absolute path, as a string)."; }
@@ -297,6 +308,10 @@ in
         "`${lib.showOption [ "nodes" node "secrets" name "mode" ]}' is ${sec.mode}: every user of ${node} can read this secret at ${sec.path}. Use 0400 or 0440 (with `group') unless it is meant to be public."
         # nixmesh uploads secrets when it deploys, not at boot: a secret on a file system
         # that boots empty is gone after a reboot.
+        # A group given the file whose mode gives the group nothing (0400, the default):
+        # its members still cannot read it.
+        ++ lib.optional (!builtins.elem sec.group [ "root" "0" ] && builtins.elem (builtins.elemAt (lib.stringToCharacters sec.mode) (builtins.stringLength sec.mode - 2)) [ "0" "1" ])
+          "`${lib.showOption [ "nodes" node "secrets" name "group" ]}' is ${sec.group}, but the mode ${sec.mode} gives the group no read access: its members cannot read the secret. Use mode = \"0440\" for that."
         ++ lib.optional (lib.hasPrefix "/run/" sec.path || lib.hasPrefix "/tmp/" sec.path)
           "`${lib.showOption [ "nodes" node "secrets" name "path" ]}' is ${sec.path}, on a file system that most hosts empty at boot, and nixmesh uploads secrets when it deploys, not when the host boots: after a reboot the secret is gone until the next deploy. Use a path on disk (the default is /var/lib/nixmesh/secrets/${name}).")
       n.secrets))
