@@ -73,6 +73,13 @@ let
     description = "secret name (letters, digits, `_', `-' and `.', not starting with `.' or `-')";
   };
 
+  filesOption = what: mkOption {
+    type = types.listOf types.str;
+    internal = true;
+    readOnly = true;
+    description = "Where the secret's ${what} is set, for messages.";
+  };
+
   secretModule = node: { name, config, options, ... }: {
     options = {
       name = mkOption {
@@ -170,30 +177,11 @@ let
           a pre-activation secret. NixOS: systemd units, restarted with `systemctl restart`.
         '';
       };
-      pathFiles = mkOption {
-        type = types.listOf types.str;
-        internal = true;
-        readOnly = true;
-        description = "Where the secret's path is set, for messages.";
-      };
-      commandFiles = mkOption {
-        type = types.listOf types.str;
-        internal = true;
-        readOnly = true;
-        description = "Where the secret's command is set, for messages.";
-      };
-      restartFiles = mkOption {
-        type = types.listOf types.str;
-        internal = true;
-        readOnly = true;
-        description = "Where the secret's restartOnChange is set, for messages.";
-      };
-      nameFiles = mkOption {
-        type = types.listOf types.str;
-        internal = true;
-        readOnly = true;
-        description = "Where the secret's name is set (or, by default, where the secret is defined), for messages.";
-      };
+      # Where the secret's fields are set, for messages (computed below).
+      pathFiles = filesOption "path";
+      commandFiles = filesOption "command";
+      restartFiles = filesOption "restartOnChange";
+      nameFiles = filesOption "name (or, by default, where the secret is defined)";
     };
     config.pathFiles = cross.knownFiles (if cross.definitionFiles options.path != [ ] then cross.definitionFiles options.path else cross.definitionFiles options.name ++ options.command.files ++ options.file.files);
     config.restartFiles = cross.knownFiles (cross.definitionFiles options.restartOnChange);
