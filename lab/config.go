@@ -78,6 +78,15 @@ func ValidateName(name string) error {
 	return nil
 }
 
+// Check reports what is wrong with the configuration (a subnet too small for the hosts,
+// a prefix length out of range, a host name or port no host can have), as normalize
+// finds it, without changing c or anything on the machine: a caller can tell a mistake
+// in what it was given from a failure to make the lab.
+func (c Config) Check() error {
+	c.Hosts = append([]HostSpec(nil), c.Hosts...)
+	return c.normalize()
+}
+
 // normalize fills defaults, assigns addresses and checks the configuration. It changes
 // nothing on the machine.
 func (c *Config) normalize() error {

@@ -294,6 +294,11 @@ func runLabUp(ctx context.Context, opts labUpOptions, out io.Writer) error {
 		}
 		cfg.Hosts = hosts
 	}
+	// A configuration no lab can have (more hosts than the subnet holds, a prefix out of
+	// range) is the flags' mistake: a usage error, before anything is made.
+	if err := cfg.Check(); err != nil {
+		return usageErrorf("%v", err)
+	}
 	start := time.Now()
 	l, err := lab.Up(ctx, cfg)
 	if err != nil {
