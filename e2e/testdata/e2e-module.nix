@@ -10,7 +10,7 @@
 #   backupKeyFile     its private half: a secret of db, put into dbbackup's ~/.ssh after the
 #                     activation that creates the user
 #   removeDeployerOn  a node whose root no longer accepts the deployer's key ("" = none)
-#   badZoneOn         a node whose lab.test zone is not a zone ("" = none)
+#   badZoneOn         a node that also serves a zone nsd refuses ("" = none)
 #   slowOn            a node whose activation takes a few seconds longer ("" = none)
 #   marker            text of /etc/e2e-marker on every node (a change that touches all)
 #   keep              (optional) every node's keepGenerations
@@ -79,9 +79,11 @@ in
           environment.etc."e2e-marker".text = p.marker + "\n";
         })
         (lib.mkIf (on "badZoneOn" name) {
-          # An SOA (a zone without one is refused when the deployment is checked), then a
-          # line that is no record: only nsd-checkzone, on the host, finds it.
-          services.nsd.zones."lab.test".data = lib.mkForce "@ IN SOA gateway.lab.test. hostmaster.lab.test. 1 3600 900 604800 300\nthis is not a record\n";
+          # A zone of the host's own beside the one dns.zones serves (whose data a check
+          # guards), with an SOA (a zone without one is refused when the deployment is
+          # checked) and then a line that is no record: only nsd-checkzone, on the host,
+          # finds it.
+          services.nsd.zones."broken.test".data = "@ IN SOA gateway.lab.test. hostmaster.lab.test. 1 3600 900 604800 300\nthis is not a record\n";
         })
         (lib.mkIf (on "slowOn" name) {
           system.activationScripts.e2eSlow = "sleep 6";

@@ -524,6 +524,29 @@ let
       networking.firewall.allowedUDPPorts = [ 53 ];
     };
 
+  # What each name server's final configuration must carry: nsd enabled, and on the
+  # primary the zone's data as generated. A host module may override them (mkForce, say),
+  # which would silently serve another zone, or none. Only the hosts this evaluation
+  # checks (`checkScope`).
+  userDefinitionFiles = o: cross.knownFiles (map cross.location
+    (builtins.filter (d: !(cross.ownFile (cross.plainFile d.file))) (o.definitionsWithLocations or [ ])));
+  appliedProblems = lib.concatLists (lib.mapAttrsToList
+    (node: rs:
+      let
+        nc = config.nodes.${node};
+        nsd = nc.config.services.nsd or { };
+        nsdOptions = nc.hostOptions.services.nsd or { };
+        path = [ "nodes" node "configuration" "services" "nsd" ];
+      in
+      if !(nsd.enable or false) then
+        [ (problem (path ++ [ "enable" ]) (userDefinitionFiles (nsdOptions.enable or { })) "is false, but `${node}' serves ${lib.concatMapStringsSep ", " (x: "`${x.zone.name}' (${x.role})") rs} for `dns.zones'; a module of node `${node}' overrides it. Serve the zone${lib.optionalString (builtins.length rs > 1) "s"} from another node instead.") ]
+      else lib.concatMap
+        (x: lib.optional (x.role == "primary" && ((nsd.zones or { }).${x.zone.name}.data or null) != x.zone.data)
+          (problem (path ++ [ "zones" x.zone.name "data" ]) (cross.hostDefinitionFiles (nsdOptions.zones or { }) (v: v ? ${x.zone.name}))
+            "is not the zone `dns.zones' generates for ${x.zone.name} from `dns.records'; a module of node `${node}' overrides it. Declare the zone's records in `dns.records' instead."))
+        rs)
+    (lib.filterAttrs (node: _: config.checkScope == null || builtins.elem node config.checkScope) roles));
+
   # Names that resolve to a node: its own records, and A/AAAA records pointing at one of
   # its addresses (`host`, `dns.address`, `addresses`).
   addressRecords = builtins.groupBy (r: r.data) (builtins.filter
@@ -599,6 +622,8 @@ in
     dns.problems = problems;
     dns.rendered = zones;
     assertions = cross.toAssertions problems;
+    # Read the hosts in scope: every worker checks its own (see `hostAssertions`).
+    hostAssertions = lib.optionals (problems == [ ]) (cross.toAssertions appliedProblems);
 
     planExtra.network.dns = {
       serialsFile = if cfg.serialsFile == null then null else toString cfg.serialsFile;

@@ -49,6 +49,10 @@ let
         else
           lib.optional (!(builtins.elem member.cidr (iface.ips or [ ])))
             (cross.problem (path ++ [ "ips" ]) files "lacks the address ${member.cidr} of `${member.node}' in `vpn.networks.${net}'; a module of node `${member.node}' overrides it.")
+          # The port the others are told to send to (the member's endpoint) must be the
+          # one the interface listens on.
+          ++ lib.optional (member.listenPort != null && (iface.listenPort or null) != member.listenPort)
+            (cross.problem (path ++ [ "listenPort" ]) files "is ${toString (iface.listenPort or null)}, but `vpn.networks.${net}' has `${member.node}' listen on ${toString member.listenPort} (the port in its endpoint for the others); a module of node `${member.node}' overrides it. Set the port in `vpn.networks.${net}' (listenPort, or members.${member.node}.listenPort) instead.")
           ++ map
             (p: cross.problem (path ++ [ "peers" ]) files "lacks the peer `${p.node}' (allowed IPs ${lib.concatStringsSep ", " p.allowedIPs}) that the ${r.topology} topology of `vpn.networks.${net}' asks for; a module of node `${member.node}' overrides the peers.")
             (builtins.filter (p: !hasPeer p) member.peers))
