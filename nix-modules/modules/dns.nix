@@ -528,8 +528,6 @@ let
   # primary the zone's data as generated. A host module may override them (mkForce, say),
   # which would silently serve another zone, or none. Only the hosts this evaluation
   # checks (`checkScope`).
-  userDefinitionFiles = o: cross.knownFiles (map cross.location
-    (builtins.filter (d: !(cross.ownFile (cross.plainFile d.file))) (o.definitionsWithLocations or [ ])));
   appliedProblems = lib.concatLists (lib.mapAttrsToList
     (node: rs:
       let
@@ -539,8 +537,18 @@ let
         path = [ "nodes" node "configuration" "services" "nsd" ];
       in
       if !(nsd.enable or false) then
-        [ (problem (path ++ [ "enable" ]) (userDefinitionFiles (nsdOptions.enable or { })) "is false, but `${node}' serves ${lib.concatMapStringsSep ", " (x: "`${x.zone.name}' (${x.role})") rs} for `dns.zones'; a module of node `${node}' overrides it. Serve the zone${lib.optionalString (builtins.length rs > 1) "s"} from another node instead.") ]
-      else lib.concatMap
+        [ (problem (path ++ [ "enable" ]) (cross.userDefinitionFiles (nsdOptions.enable or { })) "is false, but `${node}' serves ${lib.concatMapStringsSep ", " (x: "`${x.zone.name}' (${x.role})") rs} for `dns.zones'; a module of node `${node}' overrides it. Serve the zone${lib.optionalString (builtins.length rs > 1) "s"} from another node instead.") ]
+      else
+        let
+          firewall = nc.config.networking.firewall or { };
+          fwOptions = nc.hostOptions.networking.firewall or { };
+        in
+        lib.concatMap
+          (proto: lib.optional (!(cross.firewallAllows firewall proto 53))
+            (problem [ "nodes" node "configuration" "networking" "firewall" "allowed${proto}Ports" ] (cross.userDefinitionFiles (fwOptions."allowed${proto}Ports" or { }))
+              "lacks port 53, but `${node}' serves ${lib.concatMapStringsSep ", " (x: "`${x.zone.name}'") rs} for `dns.zones' (${if proto == "TCP" then "zone transfers and large answers" else "queries"} come over ${proto}); a module of node `${node}' overrides it."))
+          [ "UDP" "TCP" ]
+        ++ lib.concatMap
         (x: lib.optional (x.role == "primary" && ((nsd.zones or { }).${x.zone.name}.data or null) != x.zone.data)
           (problem (path ++ [ "zones" x.zone.name "data" ]) (cross.hostDefinitionFiles (nsdOptions.zones or { }) (v: v ? ${x.zone.name}))
             "is not the zone `dns.zones' generates for ${x.zone.name} from `dns.records'; a module of node `${node}' overrides it. Declare the zone's records in `dns.records' instead."))

@@ -633,6 +633,21 @@ let
     (net: r: map (member: { inherit net member; r = r; }) (builtins.attrValues r.members))
     resolved));
 
+  # A member's port, which configurationOf opens, closed again by a host module (the
+  # others' packets would be dropped): only the hosts this evaluation checks.
+  firewallProblems = lib.concatLists (lib.mapAttrsToList
+    (node: ms:
+      let
+        nc = config.nodes.${node};
+        firewall = nc.config.networking.firewall or { };
+      in
+      map
+        (x: problem [ "nodes" node "configuration" "networking" "firewall" "allowedUDPPorts" ]
+          (cross.userDefinitionFiles (nc.hostOptions.networking.firewall.allowedUDPPorts or { }))
+          "lacks port ${toString x.member.listenPort}, where `${node}' listens for `vpn.networks.${x.net}'; a module of node `${node}' overrides it, and the firewall would drop the other members' packets.")
+        (builtins.filter (x: x.member.listenPort != null && !(cross.firewallAllows firewall "UDP" x.member.listenPort)) ms))
+    (lib.filterAttrs (node: _: config.checkScope == null || builtins.elem node config.checkScope) membership));
+
   configurationOf = node:
     let ms = membership.${node} or [ ]; in
     lib.optionalAttrs (ms != [ ]) {
@@ -736,6 +751,8 @@ in
     vpn.problemFree = builtins.attrNames resolved;
     vpn.problems = problems;
     assertions = cross.toAssertions problems;
+    # Read the hosts in scope: every worker checks its own (see `hostAssertions`).
+    hostAssertions = lib.optionals (problems == [ ]) (cross.toAssertions firewallProblems);
 
     planExtra.network.vpn.networks = builtins.mapAttrs
       (net: n: {

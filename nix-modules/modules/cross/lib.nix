@@ -210,6 +210,19 @@ rec {
       (d: !(ownFile (plainFile d.file)) && builtins.isAttrs d.value && pred d.value)
       (option.definitionsWithLocations or [ ])));
 
+  # The locations outside nixmesh's own modules of every definition of a host option:
+  # where a host module set it.
+  # userDefinitionFiles hostOptions.services.nsd.enable => [ "/src/gateway.nix:3" ]
+  userDefinitionFiles = option:
+    knownFiles (map location (filter (d: !(ownFile (plainFile d.file))) (option.definitionsWithLocations or [ ])));
+
+  # Whether a host's firewall lets `port` in over `proto` ("TCP" or "UDP"): disabled, or the
+  # port among its allowed ports or ranges. firewall: the host's networking.firewall.
+  firewallAllows = firewall: proto: port:
+    !(firewall.enable or true)
+    || builtins.elem port (firewall."allowed${proto}Ports" or [ ])
+    || builtins.any (r: r.from <= port && port <= r.to) (firewall."allowed${proto}PortRanges" or [ ]);
+
   # Where the definitions of an attribute-set option define the attribute `name`: the
   # line of `name = ...` itself when the value's positions are known, else the
   # definition's location.
