@@ -217,11 +217,14 @@ rec {
     knownFiles (map location (filter (d: !(ownFile (plainFile d.file))) (option.definitionsWithLocations or [ ])));
 
   # Whether a host's firewall lets `port` in over `proto` ("TCP" or "UDP"): disabled, or the
-  # port among its allowed ports or ranges. firewall: the host's networking.firewall.
+  # port among its allowed ports or ranges, for all interfaces or one (NixOS's
+  # `interfaces.<name>`). firewall: the host's networking.firewall.
   firewallAllows = firewall: proto: port:
-    !(firewall.enable or true)
-    || builtins.elem port (firewall."allowed${proto}Ports" or [ ])
-    || builtins.any (r: r.from <= port && port <= r.to) (firewall."allowed${proto}PortRanges" or [ ]);
+    let
+      opens = f: builtins.elem port (f."allowed${proto}Ports" or [ ])
+        || builtins.any (r: r.from <= port && port <= r.to) (f."allowed${proto}PortRanges" or [ ]);
+    in
+    !(firewall.enable or true) || opens firewall || builtins.any opens (builtins.attrValues (firewall.interfaces or { }));
 
   # Where the definitions of an attribute-set option define the attribute `name`: the
   # line of `name = ...` itself when the value's positions are known, else the
