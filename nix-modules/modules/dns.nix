@@ -548,6 +548,11 @@ let
             (problem [ "nodes" node "configuration" "networking" "firewall" "allowed${proto}Ports" ] (cross.userDefinitionFiles (fwOptions."allowed${proto}Ports" or { }))
               "lacks port 53, but `${node}' serves ${lib.concatMapStringsSep ", " (x: "`${x.zone.name}'") rs} for `dns.zones' (${if proto == "TCP" then "zone transfers and large answers" else "queries"} come over ${proto}); a module of node `${node}' overrides it."))
           [ "UDP" "TCP" ]
+        # nsd answers on the addresses of `interfaces' only (all of them when the list is
+        # empty): the node's DNS address, where secondaries and clients ask, must be one.
+        ++ lib.optional ((nsd.interfaces or [ ]) != [ ] && !(builtins.any (i: builtins.head (lib.splitString "@" i) == addressOf node) nsd.interfaces))
+          (problem (path ++ [ "interfaces" ]) (cross.userDefinitionFiles (nsdOptions.interfaces or { }))
+            "is ${builtins.toJSON nsd.interfaces}, without ${addressOf node}, the address where `${node}' serves ${lib.concatMapStringsSep ", " (x: "`${x.zone.name}'") rs} for `dns.zones' (nodes.${node}.dns.address); a module of node `${node}' overrides it.")
         ++ lib.concatMap
         (x: lib.optional (x.role == "primary" && ((nsd.zones or { }).${x.zone.name}.data or null) != x.zone.data)
           (problem (path ++ [ "zones" x.zone.name "data" ]) (cross.hostDefinitionFiles (nsdOptions.zones or { }) (v: v ? ${x.zone.name}))
