@@ -49,6 +49,9 @@ let
         else
           lib.optional (!(builtins.elem member.cidr (iface.ips or [ ])))
             (cross.problem (path ++ [ "ips" ]) files "lacks the address ${member.cidr} of `${member.node}' in `vpn.networks.${net}'; a module of node `${member.node}' overrides it.")
+          # The key the member's public key was made from.
+          ++ lib.optional (member.privateKeyFile != null && (iface.privateKeyFile or null) != member.privateKeyFile)
+            (cross.problem (path ++ [ "privateKeyFile" ]) files "is ${builtins.toJSON (iface.privateKeyFile or null)}, but `vpn.networks.${net}' gives `${member.node}' the key file ${member.privateKeyFile} (the private half of its publicKey); a module of node `${member.node}' overrides it. Set it in `vpn.networks.${net}.members.${member.node}.privateKeyFile' instead.")
           # The port the others are told to send to (the member's endpoint) must be the
           # one the interface listens on.
           ++ lib.optional (member.listenPort != null && (iface.listenPort or null) != member.listenPort)
