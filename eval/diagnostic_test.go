@@ -344,3 +344,29 @@ func TestNotADeployment(t *testing.T) {
 		t.Errorf("unrelated attribute: %+v", d)
 	}
 }
+
+// A throw or abort of the deployment's own has no position in Nix's message: the trace
+// names the definition being evaluated (the bundled lib: FILE:LINE:COL; nixpkgs' lib:
+// the option and the definitions' file), skipping the framework's.
+func TestLocateUnlocatedFailure(t *testing.T) {
+	bundled := "error: fill me in\n" +
+		"       … while evaluating the definition of `nodes.web.configuration.x' in `/src/nix-modules/modules/nodes.nix:3:1':\n" +
+		"       … while evaluating the definition of `nodes.web.tags.\"[definition 1-entry 2]\"' in `/home/me/deploy.nix:7:5':\n"
+	d := ParseDiagnostics(bundled)[0]
+	locateFrom(bundled, &d)
+	if d.OptionPath != "nodes.web.tags" || d.Location() != "/home/me/deploy.nix:7:5" {
+		t.Errorf("bundled lib: %q at %q", d.OptionPath, d.Location())
+	}
+	nixpkgs := "error: fill me in\n       … while evaluating definitions from `/home/me/deploy.nix':\n       … while evaluating the option `nodes.web.tags':\n"
+	d = ParseDiagnostics(nixpkgs)[0]
+	locateFrom(nixpkgs, &d)
+	if d.OptionPath != "nodes.web.tags" || d.Location() != "/home/me/deploy.nix" {
+		t.Errorf("nixpkgs' lib: %q at %q", d.OptionPath, d.Location())
+	}
+	// Only framework frames: nothing is made up.
+	d = Diagnostic{Message: "boom"}
+	locateFrom("error: boom\n       … while evaluating the definition of `plan' in `/src/nix-modules/modules/plan.nix:1:1':\n", &d)
+	if d.OptionPath != "" || d.File != "" {
+		t.Errorf("framework only: %+v", d)
+	}
+}

@@ -115,8 +115,8 @@ func (e *Evaluator) runEvalUsage(ctx context.Context, argv []string, usage func(
 	})
 	if err != nil {
 		err = e.evalError(ctx, err)
-		if ee, ok := err.(*EvalError); ok && isRecursion(ee) {
-			e.explainRecursion(ctx, argv, ee)
+		if ee, ok := err.(*EvalError); ok {
+			e.explain(ctx, argv, ee)
 		}
 		return nil, err
 	}

@@ -358,8 +358,8 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 		}
 		if err != nil {
 			err = e.evalError(wctx, err)
-			if ee, ok := err.(*EvalError); ok && isRecursion(ee) {
-				e.explainRecursion(wctx, argv, ee)
+			if ee, ok := err.(*EvalError); ok {
+				e.explain(wctx, argv, ee)
 			}
 			d.err = err
 		} else if err := json.Unmarshal(out, &d.result); err != nil {
