@@ -287,8 +287,7 @@ var (
 	hostNamespaces = map[string]bool{
 		"boot": true, "console": true, "documentation": true, "environment": true, "fileSystems": true,
 		"fonts": true, "hardware": true, "i18n": true, "networking": true, "nix": true,
-		"programs": true, "security": true, "services": true, "swapDevices": true, "system": false,
-		"systemd": true, "time": true, "users": true, "virtualisation": true, "zramSwap": true,
+		"programs": true, "security": true, "services": true, "swapDevices": true, "systemd": true, "time": true, "users": true, "virtualisation": true, "zramSwap": true,
 	}
 )
 

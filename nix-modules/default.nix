@@ -38,11 +38,18 @@ let
   unknown = builtins.attrNames (removeAttrs args known);
   at = n: let p = builtins.unsafeGetAttrPos n args; in
     if p == null then "" else " (${p.file}:${toString p.line}:${toString p.column})";
+  # Whether a nixpkgs (a path, or an attribute set with outPath: a flake input) holds
+  # NixOS; "what it is", for messages. Also a node's `nixpkgs` (nodes.nix).
+  holdsNixOS = p:
+    let dir = if builtins.isAttrs p then p.outPath or null else p; in
+    dir != null && builtins.pathExists (toString dir + "/nixos/lib/eval-config.nix");
+  describeNixpkgs = p:
+    if builtins.isAttrs p then (if p ? outPath then toString p.outPath else "an attribute set without outPath") else toString p;
 in
 if unknown != [ ] then
   throw "nix-modules takes the arguments ${builtins.concatStringsSep ", " known} (import .../nix-modules { ... } MODULE); the argument${if builtins.length unknown > 1 then "s" else ""} ${builtins.concatStringsSep ", " (map (n: "${n}${at n}") unknown)} ${if builtins.length unknown > 1 then "are" else "is"} none of them. Remove it, or fix its name."
-else if nixpkgs != null && !builtins.pathExists (toString (if builtins.isAttrs nixpkgs then nixpkgs.outPath or "/nonexistent" else nixpkgs) + "/nixos/lib/eval-config.nix") then
-  throw "nix-modules' argument nixpkgs${at "nixpkgs"} is ${if builtins.isAttrs nixpkgs then (if nixpkgs ? outPath then toString nixpkgs.outPath else "an attribute set without outPath") else toString nixpkgs}, which holds no NixOS (no nixos/lib/eval-config.nix there): give a nixpkgs checkout's path (<nixpkgs>) or a flake input of nixpkgs."
+else if nixpkgs != null && !holdsNixOS nixpkgs then
+  throw "nix-modules' argument nixpkgs${at "nixpkgs"} is ${describeNixpkgs nixpkgs}, which holds no NixOS (no nixos/lib/eval-config.nix there): give a nixpkgs checkout's path (<nixpkgs>) or a flake input of nixpkgs."
 else
 # MODULE: the deployment's module (a path, a function or an attribute set), or a list of
 # them.
@@ -99,7 +106,7 @@ let
   evaluation = lib.evalModules {
     modules = import ./modules/module-list.nix ++ (if builtins.isList userModule then userModule else [ userModule ]);
     specialArgs.nixmesh = {
-      inherit kindOf evalHost system engine enginePinned;
+      inherit kindOf evalHost system engine enginePinned holdsNixOS describeNixpkgs;
       # Where the deploy script is built (and the pinned engine runs): the machine that
       # evaluates; given `system` where it cannot be asked (a flake's pure evaluation).
       buildSystem = if args ? system && args.system != null then args.system else builtins.currentSystem;

@@ -150,6 +150,24 @@ func TestEvalErrorExit3WithDiagnostic(t *testing.T) {
 	}
 }
 
+// A module written as deploy.nix (no import of nix-modules around it) is said to be no
+// deployment, at the file, by every command that reads one (eval and build evaluate
+// in workers, check on its own path).
+func TestFileThatIsNoDeployment(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	file := filepath.Join(t.TempDir(), "deploy.nix")
+	if err := os.WriteFile(file, []byte("{ nodes.web.host = \"root@198.18.0.12\"; }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"check", "eval", "build"} {
+		code, _, stderr := nixmesh(t, "-f", file, cmd)
+		if code != exitEval || !strings.Contains(stderr, file+" is not a nixmesh deployment") || !strings.Contains(stderr, "  at:     "+file+"\n") {
+			t.Errorf("%s: exit %d, stderr:\n%s", cmd, code, stderr)
+		}
+	}
+}
+
 func TestUsageErrorsExit2(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)

@@ -558,7 +558,7 @@ let
           (problem (path ++ [ "zones" x.zone.name "data" ]) (cross.hostDefinitionFiles (nsdOptions.zones or { }) (v: v ? ${x.zone.name}))
             "is not the zone `dns.zones' generates for ${x.zone.name} from `dns.records'; a module of node `${node}' overrides it. Declare the zone's records in `dns.records' instead."))
         rs)
-    (lib.filterAttrs (node: _: config.checkScope == null || builtins.elem node config.checkScope) roles));
+    (lib.filterAttrs (node: _: cross.inCheckScope config.checkScope node) roles));
 
   # Names that resolve to a node: its own records, and A/AAAA records pointing at one of
   # its addresses (`host`, `dns.address`, `addresses`).

@@ -85,12 +85,9 @@ let
           nodes = networkConfig.nodes;
         };
         nixpkgs =
-          let
-            p = config.nixpkgs;
-            dir = if builtins.isAttrs p then p.outPath or null else p;
-          in
-          if p != null && (dir == null || !builtins.pathExists (toString dir + "/nixos/lib/eval-config.nix")) then
-            throw "The option `nodes.${name}.nixpkgs'${cross.inFiles (cross.definitionFiles options.nixpkgs)} is ${if dir == null then "an attribute set without outPath" else toString dir}, which holds no NixOS (no nixos/lib/eval-config.nix there): give a nixpkgs checkout's path or a flake input of nixpkgs."
+          let p = config.nixpkgs; in
+          if p != null && !nixmesh.holdsNixOS p then
+            throw "The option `nodes.${name}.nixpkgs'${cross.inFiles (cross.definitionFiles options.nixpkgs)} is ${nixmesh.describeNixpkgs p}, which holds no NixOS (no nixos/lib/eval-config.nix there): give a nixpkgs checkout's path or a flake input of nixpkgs."
           else p;
       };
     in

@@ -227,7 +227,7 @@ let
   # (which it depends on).
   # Whether a node's host configuration is read by this evaluation's checks (all nodes,
   # unless the engine evaluates a share of them: `checkScope`, see nodes.nix).
-  inScope = node: config.checkScope == null || builtins.elem node config.checkScope;
+  inScope = cross.inCheckScope config.checkScope;
 
   # Outside the scope a user counts as declared: the worker of its node checks it.
   declaresUser = target: user: !(inScope target) || declaresUser' target user;

@@ -646,7 +646,7 @@ let
           (cross.userDefinitionFiles (nc.hostOptions.networking.firewall.allowedUDPPorts or { }))
           "lacks port ${toString x.member.listenPort}, where `${node}' listens for `vpn.networks.${x.net}'; a module of node `${node}' overrides it, and the firewall would drop the other members' packets.")
         (builtins.filter (x: x.member.listenPort != null && !(cross.firewallAllows firewall "UDP" x.member.listenPort)) ms))
-    (lib.filterAttrs (node: _: config.checkScope == null || builtins.elem node config.checkScope) membership));
+    (lib.filterAttrs (node: _: cross.inCheckScope config.checkScope node) membership));
 
   configurationOf = node:
     let ms = membership.${node} or [ ]; in

@@ -210,6 +210,11 @@ rec {
       (d: !(ownFile (plainFile d.file)) && builtins.isAttrs d.value && pred d.value)
       (option.definitionsWithLocations or [ ])));
 
+  # Whether the evaluation's checks cover a node's host (config.checkScope: null for
+  # all, else the nodes a worker evaluates; see nodes.nix).
+  # inCheckScope [ "web" ] "db" => false
+  inCheckScope = checkScope: node: checkScope == null || builtins.elem node checkScope;
+
   # The locations outside nixmesh's own modules of every definition of a host option:
   # where a host module set it.
   # userDefinitionFiles hostOptions.services.nsd.enable => [ "/src/gateway.nix:3" ]

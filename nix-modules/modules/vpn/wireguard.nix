@@ -60,7 +60,7 @@ let
             (p: cross.problem (path ++ [ "peers" ]) files "lacks the peer `${p.node}' (allowed IPs ${lib.concatStringsSep ", " p.allowedIPs}) that the ${r.topology} topology of `vpn.networks.${net}' asks for; a module of node `${member.node}' overrides the peers.")
             (builtins.filter (p: !hasPeer p) member.peers))
       # Only the hosts this evaluation checks (see `checkScope` in nodes.nix).
-      (builtins.filter (m: config.checkScope == null || builtins.elem m.node config.checkScope) (builtins.attrValues r.members))))
+      (builtins.filter (m: cross.inCheckScope config.checkScope m.node) (builtins.attrValues r.members))))
     (lib.getAttrs config.vpn.problemFree config.vpn.resolved));
 in
 {
