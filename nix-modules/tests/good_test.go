@@ -447,11 +447,20 @@ func testNixOSKind(t *testing.T, nixpkgs string) {
 	}
 
 	// Both front doors run SYSTEM/bin/nixmesh-switch: a NixOS system carries the switcher.
-	out, err := exec.Command("nix-build", "--no-out-link", "-A", "systems.alpha", "--arg", "nixpkgs", nixpkgs, file).Output()
+	// It keeps NixOS's own bin/switch-to-configuration, which it runs: the stand-in's
+	// switchable system creates bin/ with a plain mkdir, as NixOS's does, so a switcher
+	// written into bin/ before it breaks the build.
+	build := exec.Command("nix-build", "--no-out-link", "-A", "systems.alpha", "--arg", "nixpkgs", nixpkgs, file)
+	var stderr strings.Builder
+	build.Stderr = &stderr
+	out, err := build.Output()
 	if err != nil {
-		t.Fatalf("nix-build -A systems.alpha: %v", err)
+		t.Fatalf("nix-build -A systems.alpha: %v\n%s", err, stderr.String())
 	}
 	toplevel := strings.TrimSpace(string(out))
+	if fi, err := os.Stat(filepath.Join(toplevel, "bin", "switch-to-configuration")); err != nil || fi.Mode()&0o111 == 0 {
+		t.Errorf("the NixOS system lost its bin/switch-to-configuration: %v", err)
+	}
 	got, err := os.ReadFile(filepath.Join(toplevel, "bin", "nixmesh-switch"))
 	want2, _ := os.ReadFile(filepath.Join(testutil.NixModules(), "scripts", "switcher", "bin", "nixmesh-switch"))
 	if err != nil || string(got) != string(want2) {

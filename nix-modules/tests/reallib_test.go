@@ -2,6 +2,7 @@ package nixmodulestests
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -197,6 +198,44 @@ func TestRejectedLikeNixOS(t *testing.T) {
 			t.Run(c.name+"/nixos-"+testutil.LibName(lib), func(t *testing.T) {
 				expr := "import " + entry + " { nixpkgs = " + nixpkgs + "; } (" + c.module + ")"
 				check(t, []string{"--eval", "--strict", "--json", "-A", "plan", "-E", expr}, c.want)
+			})
+		}
+	}
+}
+
+// A NixOS system that cannot be switched to (system.switch.enable or system.activatable
+// false: no bin/switch-to-configuration) is refused at the definition, under the
+// stand-in's NixOS (which builds such a system as NixOS does); true, written out, is
+// accepted.
+func TestUnswitchableNixOSRefused(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	entry := filepath.Join(filepath.Dir(Dir()), "default.nix")
+	cases := []struct{ name, configuration, want string }{
+		{"switch off", `system.switch.enable = false;`, "`nodes.a.configuration.system.switch.enable' (in `%s') is false, so this NixOS system has no bin/switch-to-configuration"},
+		{"not activatable", `system.activatable = lib.mkForce false;`, "`nodes.a.configuration.system.activatable' (in `%s') is false"},
+		{"switch on", `system.switch.enable = true; system.activatable = true;`, ""},
+	}
+	for _, lib := range testutil.NixpkgsLibs(t) {
+		nixpkgs := testutil.StandInNixpkgs(t, lib)
+		for _, c := range cases {
+			t.Run(c.name+"/"+testutil.LibName(lib), func(t *testing.T) {
+				module := filepath.Join(t.TempDir(), "deploy.nix")
+				if err := os.WriteFile(module, []byte(`{ lib, ... }: { nodes.a = { host = "a"; configuration = { `+c.configuration+` }; }; }`), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				cmd := exec.Command("nix-instantiate", "-A", "systems.a", "-E", "import "+entry+" { nixpkgs = "+nixpkgs+"; } "+module)
+				var stderr bytes.Buffer
+				cmd.Stderr = &stderr
+				err := cmd.Run()
+				switch {
+				case c.want == "" && err != nil:
+					t.Errorf("refused: %v\n%s", err, stderr.String())
+				case c.want != "" && err == nil:
+					t.Errorf("accepted; want an error with %q", c.want)
+				case c.want != "" && !strings.Contains(stderr.String(), strings.ReplaceAll(c.want, "%s", module)):
+					t.Errorf("error lacks %q:\n%s", strings.ReplaceAll(c.want, "%s", module), stderr.String())
+				}
 			})
 		}
 	}

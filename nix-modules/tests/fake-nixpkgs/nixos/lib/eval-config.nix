@@ -21,6 +21,7 @@ lib.evalModules {
     ../modules/networking.nix
     ../modules/etc.nix
     ../modules/activation.nix
+    ../modules/activatable.nix
     ../modules/sysctl.nix
     { _module.args.pkgs = throw "the stand-in nixpkgs has no packages"; }
   ] ++ modules;

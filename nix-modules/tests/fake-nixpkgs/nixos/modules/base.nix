@@ -31,8 +31,10 @@ in
       inherit system;
       builder = "/bin/sh";
       args = [ "-c" ''
+        # As stdenv's builder does, stop at the first failing command.
+        set -eu
         export PATH=/usr/bin:/bin
-        mkdir -p $out/bin
+        mkdir $out
         echo fake > $out/fake
         ${config.system.systemBuilderCommands}
       '' ];
