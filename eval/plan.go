@@ -101,6 +101,9 @@ type Node struct {
 	// NotApplied lists the options the node sets that its kind of host does not apply
 	// (standalone hosts: everything outside their schema), e.g. "services.nginx".
 	NotApplied []string
+	// Where names where the node's sshOptions and configuration are defined
+	// ("sshOptions", "configuration": FILE:LINE or FILE), for messages about them.
+	Where map[string][]string
 }
 
 // connectionJSON is a node's plan entry without its configuration: timeouts in
@@ -145,8 +148,9 @@ type HealthCheck struct {
 // nodeJSON is Node as it appears in the plan.
 type nodeJSON struct {
 	connectionJSON
-	Configuration Configuration `json:"configuration"`
-	NotApplied    []string      `json:"notApplied"`
+	Configuration Configuration       `json:"configuration"`
+	NotApplied    []string            `json:"notApplied"`
+	Where         map[string][]string `json:"where,omitempty"`
 }
 
 // UnmarshalJSON reads a node in the plan's shape.
@@ -175,6 +179,7 @@ func (n *Node) UnmarshalJSON(b []byte) error {
 		BuildOnTarget:              j.BuildOnTarget,
 		Configuration:              j.Configuration,
 		NotApplied:                 j.NotApplied,
+		Where:                      j.Where,
 	}
 	if j.User != nil {
 		n.User = *j.User
@@ -184,7 +189,7 @@ func (n *Node) UnmarshalJSON(b []byte) error {
 
 // MarshalJSON writes the node in the plan's shape, so a decoded node round-trips.
 func (n *Node) MarshalJSON() ([]byte, error) {
-	return json.Marshal(nodeJSON{connectionJSON: n.connectionJSON(), Configuration: n.Configuration, NotApplied: nonNil(n.NotApplied)})
+	return json.Marshal(nodeJSON{connectionJSON: n.connectionJSON(), Configuration: n.Configuration, NotApplied: nonNil(n.NotApplied), Where: n.Where})
 }
 
 // Connection returns the node's plan entry without its configuration (the "connection"

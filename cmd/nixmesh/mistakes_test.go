@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,6 +88,8 @@ func runMistakes(t *testing.T, nixArgs []string, located bool) {
 			case "warning":
 				if code != 0 || !strings.Contains(stderr, "warning: ") || !strings.Contains(stderr, detail) {
 					t.Errorf("exit %d, want 0 with a warning containing %q:\n%s", code, detail, stderr)
+				} else if located && !warningLocated(stderr, detail, file, filepath.Dir(deploy)) {
+					t.Errorf("the warning containing %q names neither %s nor a file of the deployment:\n%s", detail, file, stderr)
 				}
 			case "accepted":
 				if code != 0 {
@@ -100,8 +103,37 @@ func runMistakes(t *testing.T, nixArgs []string, located bool) {
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
+	// The README's Tests section states these counts; it must say what the list holds.
+	if readme, err := os.ReadFile(filepath.Join(testutil.RepoRoot(), "README.md")); err != nil {
+		t.Error(err)
+	} else {
+		text := strings.Join(strings.Fields(string(readme)), " ")
+		total := counts["error"] + counts["error-unlocated"] + counts["warning"] + counts["accepted"]
+		for _, want := range []string{
+			fmt.Sprintf("%d plausible mistakes", total),
+			fmt.Sprintf("%d must fail naming the option", counts["error"]),
+			fmt.Sprintf("%d with their message only", counts["error-unlocated"]),
+			fmt.Sprintf("%d warn naming the file", counts["warning"]),
+			fmt.Sprintf("%d are accepted", counts["accepted"]),
+		} {
+			if !strings.Contains(text, want) {
+				t.Errorf("README.md does not say %q (the counts of mistakes.txt)", want)
+			}
+		}
+	}
 	if counts["error"] < 100 {
 		t.Errorf("only %d mistakes expected to fail with a location; the list is meant to hold more", counts["error"])
 	}
 	t.Logf("mistakes: %v", counts)
+}
+
+// warningLocated reports whether the warning that contains detail names the mistake's
+// file or one of the deployment's own (under dir): where the user wrote what it warns of.
+func warningLocated(stderr, detail, file, dir string) bool {
+	for _, w := range strings.Split(stderr, "warning: ") {
+		if strings.Contains(w, detail) && (strings.Contains(w, file) || strings.Contains(w, dir+"/")) {
+			return true
+		}
+	}
+	return false
 }

@@ -477,22 +477,27 @@ func (g *globalOptions) notApplied(network *eval.Network, names []string) error 
 		}
 		for _, opt := range node.NotApplied {
 			path := "nodes." + name + ".configuration." + opt
-			msg := fmt.Sprintf("node %s sets `%s', which %s hosts do not apply; it is ignored on the host (a typo of a NixOS option name?)", name, opt, node.Kind)
+			files, ok := node.Where["configuration."+opt]
+			if !ok {
+				files = node.Where["configuration"]
+			}
+			msg := fmt.Sprintf("node %s sets `%s'%s, which %s hosts do not apply; it is ignored on the host (a typo of a NixOS option name?)", name, opt, inFiles(files, "in "), node.Kind)
 			if !g.Strict {
 				fmt.Fprintf(g.Stderr, "warning: %s\n", msg)
 				continue
 			}
-			ds = append(ds, eval.Diagnostic{Message: msg + "; --strict makes this an error", OptionPath: path})
+			ds = append(ds, locatedAt(eval.Diagnostic{Message: msg + "; --strict makes this an error", OptionPath: path}, files))
 			fmt.Fprintf(&text, "error: %s\n", msg)
 		}
 		// What nixmesh's SSH client would ignore when connecting, said before it does.
 		if ignored := deploy.IgnoredSSHOptions(node.SSHOptions); len(ignored) > 0 {
-			msg := fmt.Sprintf("node %s's sshOptions %q are ignored: nixmesh's SSH client reads only %s (set others in ssh_config for other tools)", name, ignored, deploy.ReadSSHOptions)
+			files := node.Where["sshOptions"]
+			msg := fmt.Sprintf("node %s's sshOptions %q%s are ignored: nixmesh's SSH client reads only %s (set others in ssh_config for other tools)", name, ignored, inFiles(files, "in "), deploy.ReadSSHOptions)
 			if !g.Strict {
 				fmt.Fprintf(g.Stderr, "warning: %s\n", msg)
 				continue
 			}
-			ds = append(ds, eval.Diagnostic{Message: msg + "; --strict makes this an error", OptionPath: "nodes." + name + ".sshOptions"})
+			ds = append(ds, locatedAt(eval.Diagnostic{Message: msg + "; --strict makes this an error", OptionPath: "nodes." + name + ".sshOptions"}, files))
 			fmt.Fprintf(&text, "error: %s\n", msg)
 		}
 	}
@@ -514,4 +519,30 @@ func selectNodes(n *eval.Network, selectors []string) ([]string, error) {
 		return nil, usageErrorf("the deployment has no enabled node; select disabled ones by name (%s)", strings.Join(n.Names(), ", "))
 	}
 	return names, nil
+}
+
+// inFiles is " (LEAD`f1', `f2')" for the given locations, "" for none.
+func inFiles(files []string, lead string) string {
+	if len(files) == 0 {
+		return ""
+	}
+	quoted := make([]string, len(files))
+	for i, f := range files {
+		quoted[i] = "`" + f + "'"
+	}
+	return " (" + lead + strings.Join(quoted, ", ") + ")"
+}
+
+// locatedAt is d located at the first of files (FILE:LINE or FILE), when there is one.
+func locatedAt(d eval.Diagnostic, files []string) eval.Diagnostic {
+	if len(files) == 0 {
+		return d
+	}
+	d.File = files[0]
+	if i := strings.LastIndexByte(files[0], ':'); i > 0 {
+		if n, err := strconv.Atoi(files[0][i+1:]); err == nil {
+			d.File, d.Line = files[0][:i], n
+		}
+	}
+	return d
 }

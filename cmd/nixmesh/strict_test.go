@@ -17,15 +17,16 @@ func TestNotAppliedWarnsAndStrictRefuses(t *testing.T) {
 	file := deploymentOf(t, `
   nodes.web = { host = "root@127.0.0.1"; port = 1; configuration.networking.hostname = "web"; };
 `)
-	const warning = "warning: node web sets `networking.hostname', which standalone hosts do not apply"
+	// Located at the line that sets it (the deployment's second line).
+	warning := "warning: node web sets `networking.hostname' (in `" + file + ":2'), which standalone hosts do not apply"
 	for _, args := range [][]string{{"eval"}, {"check"}} {
 		code, _, stderr := nixmesh(t, append([]string{"-f", file}, args...)...)
 		if code != exitOK || !strings.Contains(stderr, warning) {
 			t.Errorf("%v: exit %d, want 0 and the warning; stderr:\n%s", args, code, stderr)
 		}
 		code, _, stderr = nixmesh(t, append([]string{"-f", file, "--strict"}, args...)...)
-		if code != exitEval || !strings.Contains(stderr, "option: nodes.web.configuration.networking.hostname") {
-			t.Errorf("%v --strict: exit %d, want %d naming the option; stderr:\n%s", args, code, exitEval, stderr)
+		if code != exitEval || !strings.Contains(stderr, "option: nodes.web.configuration.networking.hostname") || !strings.Contains(stderr, "at:     "+file+":2\n") {
+			t.Errorf("%v --strict: exit %d, want %d naming the option and its line; stderr:\n%s", args, code, exitEval, stderr)
 		}
 	}
 	// deploy --strict stops at evaluation: port 1 on loopback is never dialled.
@@ -46,12 +47,12 @@ func TestIgnoredSSHOptionsWarnAndStrictRefuses(t *testing.T) {
   nodes.db = { host = "root@127.0.0.2"; port = 1; sshOptions = [ "-J" "bastion" "-oUser=ops" "-o" "StrictHostKeyChecking=yes" ]; };
 `)
 	code, _, stderr := nixmesh(t, "-f", file, "check")
-	const warning = "warning: node web's sshOptions [\"-o StrictHostKeyChecking=no\"] are ignored: nixmesh's SSH client reads only -l, -i, -J"
+	warning := "warning: node web's sshOptions [\"-o StrictHostKeyChecking=no\"] (in `" + file + ":2') are ignored: nixmesh's SSH client reads only -l, -i, -J"
 	if code != exitOK || !strings.Contains(stderr, warning) || strings.Count(stderr, "warning:") != 1 {
 		t.Errorf("check: exit %d, want 0 and web's one warning; stderr:\n%s", code, stderr)
 	}
 	code, _, stderr = nixmesh(t, "-f", file, "--strict", "deploy", "--dry-run")
-	if code != exitEval || !strings.Contains(stderr, "option: nodes.web.sshOptions") || strings.Contains(stderr, "connect") {
+	if code != exitEval || !strings.Contains(stderr, "option: nodes.web.sshOptions") || !strings.Contains(stderr, "at:     "+file+":2\n") || strings.Contains(stderr, "connect") {
 		t.Errorf("deploy --dry-run --strict: exit %d, want %d naming the option, no connection; stderr:\n%s", code, exitEval, stderr)
 	}
 }

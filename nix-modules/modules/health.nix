@@ -203,6 +203,9 @@ let
     builtins.listToAttrs (vpn ++ dns ++ ssh);
 
   # The longest a check can take, in seconds: every attempt timing out (deploy/health.go).
+  # The attribute of healthChecks a listed check comes from.
+  kindAttr = c: if c.kind == "command" then "commands" else c.kind;
+
   checkSeconds = c: let r = if c.retries < 1 then 1 else c.retries; in r * c.timeout + (r - 1) * c.interval;
 
   healthModule = { name, config, options, ... }: {
@@ -259,6 +262,12 @@ let
         example = lib.literalExpression ''{ site.url = "https://web.example.org/health"; }'';
         description = "URLs that must answer the deploying machine with `status`, by name.";
       };
+      where = mkOption {
+        type = types.unspecified;
+        readOnly = true;
+        internal = true;
+        description = "Where each check is defined (commands, tcp, http: name -> files), for messages.";
+      };
       list = mkOption {
         type = types.unspecified;
         readOnly = true;
@@ -269,6 +278,8 @@ let
 
     config.healthChecks = {
       commands = lib.mapAttrs (_: lib.mapAttrs (_: lib.mkDefault)) (featureChecks name);
+      where = lib.genAttrs [ "commands" "tcp" "http" ]
+        (kind: lib.mapAttrs (check: _: cross.attrDefinitionFiles options.healthChecks.${kind} check) config.healthChecks.${kind});
       list =
         let
           hc = config.healthChecks;
@@ -297,17 +308,17 @@ in
   # would test the deploying machine (a check on the host is a command check).
   config.warnings = lib.concatLists (lib.mapAttrsToList
     (node: nc: map
-      (c: "`nodes.${node}.healthChecks.${if c.kind == "command" then "commands" else c.kind}.${c.name}' may take up to ${toString (checkSeconds c / 60)} minutes (${toString c.retries} attempts of up to ${toString c.timeout}s, ${toString c.interval}s apart): a host that fails it is rolled back only then, and the deploy waits as long.")
+      (c: "`nodes.${node}.healthChecks.${kindAttr c}.${c.name}'${cross.inFiles nc.healthChecks.where.${kindAttr c}.${c.name}} may take up to ${toString (checkSeconds c / 60)} minutes (${toString c.retries} attempts of up to ${toString c.timeout}s, ${toString c.interval}s apart): a host that fails it is rolled back only then, and the deploy waits as long.")
       (builtins.filter (c: checkSeconds c > 3600) nc.healthChecks.list)
     ++ map
-      (c: "`nodes.${node}.healthChecks.${c.kind}.${c.name}' checks ${if c.kind == "tcp" then c.host else c.url} from the deploying machine (tcp and http checks run there), where it names the deployer itself, not ${node}'s host. Name the host (or leave a tcp check's `host' unset), or check on the host with a command check, e.g. healthChecks.commands.${c.name}.command = \"curl -fsS http://localhost/\".")
+      (c: "`nodes.${node}.healthChecks.${c.kind}.${c.name}'${cross.inFiles nc.healthChecks.where.${c.kind}.${c.name}} checks ${if c.kind == "tcp" then c.host else c.url} from the deploying machine (tcp and http checks run there), where it names the deployer itself, not ${node}'s host. Name the host (or leave a tcp check's `host' unset), or check on the host with a command check, e.g. healthChecks.commands.${c.name}.command = \"curl -fsS http://localhost/\".")
       (builtins.filter (c: isLoopback (if c.kind == "tcp" then c.host else if c.kind == "http" then urlHost c.url else null)) nc.healthChecks.list))
     (lib.filterAttrs (_: nc: nc.enable && !isLoopback (cross.hostAddress nc.host)) config.nodes))
   # A password in a check's URL (http://user:pw@host/): the URL is part of the plan, in
   # the world-readable Nix store, and goes over plain http in clear.
   ++ lib.concatLists (lib.mapAttrsToList
     (node: nc: map
-      (c: "`nodes.${node}.healthChecks.http.${c.name}.url' holds a password (user:password@): the URL is stored in the Nix store, which every user of the deploying machine can read${lib.optionalString (lib.hasPrefix "http:" c.url) ", and is sent in clear over http"}. Check a page that needs no login, or check on the host with a command check that reads the password from one of the node's `secrets'.")
+      (c: "`nodes.${node}.healthChecks.http.${c.name}.url'${cross.inFiles nc.healthChecks.where.http.${c.name}} holds a password (user:password@): the URL is stored in the Nix store, which every user of the deploying machine can read${lib.optionalString (lib.hasPrefix "http:" c.url) ", and is sent in clear over http"}. Check a page that needs no login, or check on the host with a command check that reads the password from one of the node's `secrets'.")
       (builtins.filter (c: c.kind == "http" && builtins.match "https?://[^/?#@]*:[^/?#@]*@.*" c.url != null) nc.healthChecks.list))
     (lib.filterAttrs (_: nc: nc.enable) config.nodes));
 }

@@ -90,6 +90,27 @@ let
             throw "The option `nodes.${name}.nixpkgs'${cross.inFiles (cross.definitionFiles options.nixpkgs)} is ${nixmesh.describeNixpkgs p}, which holds no NixOS (no nixos/lib/eval-config.nix there): give a nixpkgs checkout's path or a flake input of nixpkgs."
           else p;
       };
+
+      # Where an option the host does not apply (an attribute path of the configuration)
+      # is written: the line of its last name in each definition of `configuration' that
+      # is an attribute set holding it (directly or under `config'), else the files that
+      # define the configuration. (A module written as a function is not looked into.)
+      notAppliedAt = path:
+        let
+          attrs = lib.lists.take (cross.findFirstIndex (k: builtins.match "\\[[0-9]+]" k != null) (builtins.length path) path) path;
+          parent = lib.lists.take (builtins.length attrs - 1) attrs;
+          last = lib.last attrs;
+          inValue = v: lib.optional (builtins.isAttrs v && lib.hasAttrByPath attrs v) v
+            ++ lib.optional (builtins.isAttrs v && builtins.isAttrs (v.config or null) && lib.hasAttrByPath attrs v.config) v.config;
+          found = lib.concatMap
+            (d: map
+              (v: let pos = builtins.unsafeGetAttrPos last (lib.getAttrFromPath parent v); in
+                if pos != null then "${pos.file}:${toString pos.line}" else cross.location d)
+              (inValue d.value))
+            (builtins.filter (d: !(cross.ownFile (cross.plainFile d.file))) (options.configuration.definitionsWithLocations or [ ]));
+        in
+        if attrs == [ ] || found == [ ] then configurationFiles else cross.knownFiles found;
+      configurationFiles = cross.firstPerFile (cross.userDefinitionFiles options.configuration);
     in
     {
       options = {
@@ -341,6 +362,13 @@ let
           description = "Where `host` and `port` are set (`FILE:LINE`), for messages.";
         };
 
+        where = mkOption {
+          type = types.attrsOf (types.listOf types.str);
+          readOnly = true;
+          internal = true;
+          description = "Where `sshOptions` and `configuration` are defined (`FILE:LINE`), for the CLI's messages about them (the plan's `where`).";
+        };
+
         hostOptions = mkOption {
           type = types.unspecified;
           readOnly = true;
@@ -364,6 +392,12 @@ let
         config = hostEvaluation.config;
         hostOptions = hostEvaluation.options;
         hostFiles = cross.knownFiles (cross.definitionFiles options.host ++ cross.definitionFiles options.port);
+        where = {
+          sshOptions = cross.knownFiles (cross.definitionFiles options.sshOptions);
+          configuration = configurationFiles;
+        } // lib.optionalAttrs (config.kind == "standalone") (builtins.listToAttrs (map
+          (e: { name = "configuration.${e.shown}"; value = notAppliedAt e.path; })
+          config.config.system.build.notAppliedPaths));
         system = config.config.system.build.toplevel;
 
         assertions =

@@ -182,11 +182,15 @@ let
       commandFiles = filesOption "command";
       restartFiles = filesOption "restartOnChange";
       nameFiles = filesOption "name (or, by default, where the secret is defined)";
+      modeFiles = filesOption "mode";
+      groupFiles = filesOption "group";
     };
     config.pathFiles = cross.knownFiles (if cross.definitionFiles options.path != [ ] then cross.definitionFiles options.path else cross.definitionFiles options.name ++ options.command.files ++ options.file.files);
     config.restartFiles = cross.knownFiles (cross.definitionFiles options.restartOnChange);
     config.commandFiles = cross.knownFiles (cross.definitionFiles options.command);
-    config.nameFiles = if cross.definitionFiles options.name != [ ] then cross.knownFiles (cross.definitionFiles options.name) else cross.filesOf (removeAttrs options [ "pathFiles" "restartFiles" "nameFiles" "commandFiles" ]);
+    config.nameFiles = if cross.definitionFiles options.name != [ ] then cross.knownFiles (cross.definitionFiles options.name) else cross.filesOf (removeAttrs options [ "pathFiles" "restartFiles" "nameFiles" "commandFiles" "modeFiles" "groupFiles" ]);
+    config.modeFiles = cross.knownFiles (cross.definitionFiles options.mode);
+    config.groupFiles = cross.knownFiles (cross.definitionFiles options.group);
   };
 
   # The plan entry of one secret: its source and metadata, never a value.
@@ -293,15 +297,15 @@ in
   config.warnings = lib.concatLists (lib.mapAttrsToList
     (node: n: lib.concatLists (lib.mapAttrsToList
       (name: sec: lib.optional (builtins.elem (lib.last (lib.stringToCharacters sec.mode)) [ "4" "5" "6" "7" ])
-        "`${lib.showOption [ "nodes" node "secrets" name "mode" ]}' is ${sec.mode}: every user of ${node} can read this secret at ${sec.path}. Use 0400 or 0440 (with `group') unless it is meant to be public."
+        "`${lib.showOption [ "nodes" node "secrets" name "mode" ]}'${cross.inFiles sec.modeFiles} is ${sec.mode}: every user of ${node} can read this secret at ${sec.path}. Use 0400 or 0440 (with `group') unless it is meant to be public."
         # nixmesh uploads secrets when it deploys, not at boot: a secret on a file system
         # that boots empty is gone after a reboot.
         # A group given the file whose mode gives the group nothing (0400, the default):
         # its members still cannot read it.
         ++ lib.optional (!builtins.elem sec.group [ "root" "0" ] && builtins.elem (builtins.elemAt (lib.stringToCharacters sec.mode) (builtins.stringLength sec.mode - 2)) [ "0" "1" ])
-          "`${lib.showOption [ "nodes" node "secrets" name "group" ]}' is ${sec.group}, but the mode ${sec.mode} gives the group no read access: its members cannot read the secret. Use mode = \"0440\" for that."
+          "`${lib.showOption [ "nodes" node "secrets" name "group" ]}'${cross.inFiles sec.groupFiles} is ${sec.group}, but the mode ${sec.mode} gives the group no read access: its members cannot read the secret. Use mode = \"0440\" for that."
         ++ lib.optional (lib.hasPrefix "/run/" sec.path || lib.hasPrefix "/tmp/" sec.path)
-          "`${lib.showOption [ "nodes" node "secrets" name "path" ]}' is ${sec.path}, on a file system that most hosts empty at boot, and nixmesh uploads secrets when it deploys, not when the host boots: after a reboot the secret is gone until the next deploy. Use a path on disk (the default is /var/lib/nixmesh/secrets/${name}).")
+          "`${lib.showOption [ "nodes" node "secrets" name "path" ]}'${cross.inFiles sec.pathFiles} is ${sec.path}, on a file system that most hosts empty at boot, and nixmesh uploads secrets when it deploys, not when the host boots: after a reboot the secret is gone until the next deploy. Use a path on disk (the default is /var/lib/nixmesh/secrets/${name}).")
       n.secrets))
     config.nodes);
 

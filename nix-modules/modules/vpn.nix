@@ -47,10 +47,23 @@
 # its own name and on the members that collide with it: adding or removing other members
 # leaves it unchanged unless one of them lands on the same host number first (rare in a
 # roomy subnet). Pin `address` where even that must not happen.
-{ config, lib, ... }:
+{ config, lib, options, ... }:
 let
   inherit (lib) mkOption types;
   cross = import ./cross/lib.nix { inherit lib; };
+
+  # Where `vpn.publicKeys.NET.NODE' is written: the line of `NODE = ...' in each
+  # definition that is an attribute set holding it, else every definition's file.
+  # keyFiles "backbone" "web" => [ "/src/wireguard-keys.nix:3" ]
+  keyFiles = net: node:
+    let
+      holding = builtins.filter
+        (d: builtins.isAttrs d.value && builtins.isAttrs (d.value.${net} or null) && d.value.${net} ? ${node})
+        (options.vpn.publicKeys.definitionsWithLocations or [ ]);
+      at = d: let pos = builtins.unsafeGetAttrPos node d.value.${net}; in
+        if pos != null then "${pos.file}:${toString pos.line}" else cross.location d;
+    in
+    if holding != [ ] then map at holding else cross.definitionFiles options.vpn.publicKeys;
   inherit (cross) problem network;
 
   cfg = config.vpn;
@@ -741,10 +754,12 @@ in
     # is written by `nixmesh keys wireguard'). Every key is type-checked, also the ones no
     # member reads (a member with its own `publicKey'): a malformed key is an error
     # wherever it is.
+    # (Where a key is written: the line of `NODE = ...' in a definition that is an
+    # attribute set, else the definition's file.)
     warnings = portWarnings ++ builtins.deepSeq cfg.publicKeys lib.concatLists (lib.mapAttrsToList
       (net: keys:
-        if !(networks ? ${net}) then [ "`vpn.publicKeys.${net}' names no network of `vpn.networks' (${lib.concatStringsSep ", " (builtins.attrNames networks)}); its keys are not used." ]
-        else map (m: "`vpn.publicKeys.${net}.${m}': `${m}' is no member of `vpn.networks.${net}'; the key is not used.")
+        if !(networks ? ${net}) then [ "`vpn.publicKeys.${net}'${cross.inFiles (cross.attrDefinitionFiles options.vpn.publicKeys net)} names no network of `vpn.networks' (${lib.concatStringsSep ", " (builtins.attrNames networks)}); its keys are not used." ]
+        else map (m: "`vpn.publicKeys.${net}.${m}'${cross.inFiles (keyFiles net m)}: `${m}' is no member of `vpn.networks.${net}'; the key is not used.")
           (builtins.filter (m: !(networks.${net}.members ? ${m})) (builtins.attrNames keys)))
       cfg.publicKeys);
     vpn.resolved = shownResolved;

@@ -22,7 +22,7 @@ let
       (k:
         let p = prefix ++ [ k ]; in
         if k == "_module" || p == [ "system" "build" ] || p == [ "assertions" ] || p == [ "warnings" ] then [ ]
-        else if !(opts ? ${k}) then [ { shown = showPath p; value = value.${k}; } ]
+        else if !(opts ? ${k}) then [ { shown = showPath p; path = p; value = value.${k}; } ]
         else if isOption opts.${k} then underType p opts.${k}.type value.${k}
         else if isAttrs value.${k} then freeformPaths p opts.${k} value.${k}
         else [ ])
@@ -78,4 +78,7 @@ in
   } // lib.optionalAttrs (hostSystem != null) { system = hostSystem; }));
   # For tests and tools: what dry-activate reports as not applied.
   config.system.build.notApplied = notApplied;
+  # The same as attribute paths (`[ "networking" "hostname" ]'; a list entry is "[N]"),
+  # for locating their definitions.
+  config.system.build.notAppliedPaths = map (e: { inherit (e) shown path; }) freeform;
 }

@@ -54,7 +54,7 @@ func TestNixusStarIsTheSameStar(t *testing.T) {
 	dropFiles := cmp.FilterPath(func(p cmp.Path) bool {
 		if mi, ok := p.Last().(cmp.MapIndex); ok {
 			k := mi.Key().String()
-			return k == "files" || k == "serverFiles"
+			return k == "files" || k == "serverFiles" || k == "where"
 		}
 		return false
 	}, cmp.Ignore())

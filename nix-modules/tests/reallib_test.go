@@ -31,15 +31,15 @@ func evalPlanArgs(t *testing.T, file string, extra ...string) map[string]any {
 	return p
 }
 
-// comparable drops what legitimately differs between libs: `files' (nixpkgs' lib knows
-// no file for an inline module's definitions). Lists are compared in order: the bundled
+// comparable drops what legitimately differs between libs: `files' and a node's `where'
+// (nixpkgs' lib knows no file for an inline module's definitions, nor lines). Lists are compared in order: the bundled
 // lib merges modules in nixpkgs' order, so a list option comes out the same on both.
 func comparable(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		out := map[string]any{}
 		for k, e := range x {
-			if k != "files" {
+			if k != "files" && k != "where" {
 				out[k] = comparable(e)
 			}
 		}
