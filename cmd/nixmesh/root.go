@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/nixmesh/nixmesh/deploy"
 	"github.com/nixmesh/nixmesh/eval"
 	"github.com/nixmesh/nixmesh/internal/command"
+	"github.com/nixmesh/nixmesh/internal/natural"
 )
 
 // commands are nixmesh's subcommands, in the order --help lists them. To add one, write
@@ -501,6 +503,7 @@ func (g *globalOptions) notApplied(network *eval.Network, names []string) error 
 			fmt.Fprintf(&text, "error: %s\n", msg)
 		}
 	}
+	g.sameHostNames(network, names)
 	if len(ds) == 0 {
 		return nil
 	}
@@ -545,4 +548,54 @@ func locatedAt(d eval.Diagnostic, files []string) eval.Diagnostic {
 		}
 	}
 	return d
+}
+
+// sameHostNames warns about selected nodes whose hosts a deployment gives one
+// networking.hostName (defaults.configuration.networking.hostName = "server", say,
+// where `name' was meant): each of them would call itself by it. Hosts that keep the
+// default name (NixOS's "nixos") or set none ("") are left alone.
+func (g *globalOptions) sameHostNames(network *eval.Network, names []string) {
+	byName := map[string][]string{}
+	for _, name := range names {
+		node := network.Nodes[name]
+		if node == nil || !node.Enable || len(node.Where["hostName"]) == 0 || node.Configuration.Networking.HostName == "" {
+			continue
+		}
+		byName[node.Configuration.Networking.HostName] = append(byName[node.Configuration.Networking.HostName], name)
+	}
+	hostNames := make([]string, 0, len(byName))
+	for h := range byName {
+		hostNames = append(hostNames, h)
+	}
+	sort.Strings(hostNames)
+	for _, h := range hostNames {
+		nodes := byName[h]
+		if len(nodes) < 2 {
+			continue
+		}
+		natural.Sort(nodes)
+		var files []string
+		for _, n := range nodes {
+			files = append(files, network.Nodes[n].Where["hostName"]...)
+		}
+		all := "all"
+		if len(nodes) == 2 {
+			all = "both"
+		}
+		fmt.Fprintf(g.Stderr, "warning: nodes %s %s set networking.hostName to %q%s: each of their hosts would call itself %s (prompt, logs, /etc/hostname). Give each its own, e.g. defaults = { name, ... }: { configuration.networking.hostName = name; };\n",
+			strings.Join(nodes, ", "), all, h, inFiles(dedupeStrings(files), "in "), h)
+	}
+}
+
+// dedupeStrings is list without repeats, first occurrence kept.
+func dedupeStrings(list []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range list {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -366,7 +366,7 @@ let
           type = types.attrsOf (types.listOf types.str);
           readOnly = true;
           internal = true;
-          description = "Where `sshOptions` and `configuration` are defined (`FILE:LINE`), for the CLI's messages about them (the plan's `where`).";
+          description = "Where `sshOptions`, `configuration` and the host's `networking.hostName` are defined (`FILE:LINE`), for the CLI's messages about them (the plan's `where`).";
         };
 
         hostOptions = mkOption {
@@ -395,6 +395,8 @@ let
         where = {
           sshOptions = cross.knownFiles (cross.definitionFiles options.sshOptions);
           configuration = configurationFiles;
+          # Where a deployment (not NixOS's or the schema's default) names the host.
+          hostName = cross.userDefinitionFiles (config.hostOptions.networking.hostName or { });
         } // lib.optionalAttrs (config.kind == "standalone") (builtins.listToAttrs (map
           (e: { name = "configuration.${e.shown}"; value = notAppliedAt e.path; })
           config.config.system.build.notAppliedPaths));
