@@ -148,6 +148,8 @@ var rejectedEverywhere = []struct {
 		"knownHost x must contain either a publicKey or publicKeyFile"},
 	{"wireguard without private key", `{ nodes.a = { host = "a"; configuration.networking.wireguard.interfaces.wg0.ips = [ "10.0.0.1/24" ]; }; }`,
 		"Either networking.wireguard.interfaces.wg0.privateKey or networking.wireguard.interfaces.wg0.privateKeyFile must be set"},
+	{"authorized key file missing", `{ nodes.a = { host = "a"; configuration.users.users.k = { isNormalUser = true; openssh.authorizedKeys.keyFiles = [ "/nonexistent/k.pub" ]; }; }; }`,
+		"openssh.authorizedKeys.keyFiles names /nonexistent/k.pub, which does not exist on this machine"},
 	{"home with a colon", `{ nodes.a = { host = "a"; configuration.users.users.k = { isNormalUser = true; home = "/home/a:b"; }; }; }`,
 		"not containing newlines or colons"},
 	{"grant to an undeclared user", `{

@@ -5,7 +5,10 @@
 #    Everything in a system is world-readable in the Nix store, so the key would leak
 #    to every user of every machine the system reaches;
 #  - a line that is no public key: a fingerprint (`SHA256:...`), the base64 part alone,
-#    a key cut short or pasted under the wrong type.
+#    a key cut short or pasted under the wrong type;
+#  - a key file that does not exist: keyFiles are read where the system is evaluated
+#    (NixOS and the standalone toplevel both read them), so a missing one would stop the
+#    evaluation at the file, without the option that names it.
 # Files written as Nix paths are read here (a string path may name a file of the host,
 # or need an impure evaluation: left alone).
 { lib, config, options, ... }:
@@ -44,8 +47,13 @@ in
         where = cross.showEntry options.users.users key;
         badKeys = lib.concatMap (k: if isPrivate k then [ ] else badLines k) (ak.keys or [ ]);
         badFiles = builtins.filter (f: badInFile f != [ ]) (ak.keyFiles or [ ]);
+        missing = builtins.filter (f: !(builtins.pathExists f)) (ak.keyFiles or [ ]);
       in
-      [
+      lib.optional (missing != [ ]) {
+        assertion = false;
+        message = "${where}: openssh.authorizedKeys.keyFiles names ${lib.concatMapStringsSep ", " toString missing}, which does not exist on this machine: key files are read where the system is evaluated (and their keys built into it), not on the host. Give the public key file's path here, or the key's line in `keys'.";
+      }
+      ++ [
         {
           assertion = !(builtins.any isPrivate (ak.keys or [ ]));
           message = "${where}: openssh.authorizedKeys.keys holds a private key (\"PRIVATE KEY\"): in the Nix store every user could read it, and it lets nobody log in. Use the public key (the line of the .pub file) and treat this key as leaked.";
