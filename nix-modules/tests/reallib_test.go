@@ -150,6 +150,8 @@ var rejectedEverywhere = []struct {
 		"Either networking.wireguard.interfaces.wg0.privateKey or networking.wireguard.interfaces.wg0.privateKeyFile must be set"},
 	{"authorized key file missing", `{ nodes.a = { host = "a"; configuration.users.users.k = { isNormalUser = true; openssh.authorizedKeys.keyFiles = [ "/nonexistent/k.pub" ]; }; }; }`,
 		"openssh.authorizedKeys.keyFiles names /nonexistent/k.pub, which does not exist on this machine"},
+	{"etc source missing", `{ nodes.a = { host = "a"; configuration.environment.etc.x.source = /nonexistent/x; }; }`,
+		"its source /nonexistent/x does not exist"},
 	{"home with a colon", `{ nodes.a = { host = "a"; configuration.users.users.k = { isNormalUser = true; home = "/home/a:b"; }; }; }`,
 		"not containing newlines or colons"},
 	{"grant to an undeclared user", `{
