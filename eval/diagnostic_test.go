@@ -370,3 +370,30 @@ func TestLocateUnlocatedFailure(t *testing.T) {
 		t.Errorf("framework only: %+v", d)
 	}
 }
+
+// A file that does not exist, which Nix names alone ("opening file", "getting status
+// of"), counts as unlocated, so the trace places it: the definition that read it, or
+// at least the option whose definitions were being merged. A file that exists, or a
+// position with a line, is a place already.
+func TestMissingFileIsUnlocated(t *testing.T) {
+	missing := "error: opening file '/nonexistent/web.pub': No such file or directory\n"
+	ee := &EvalError{Diagnostics: ParseDiagnostics(missing)}
+	if !isUnlocated(ee) {
+		t.Fatalf("a missing file is a place: %+v", ee.Diagnostics)
+	}
+	existing := &EvalError{Diagnostics: []Diagnostic{{Message: "x", File: "/"}}}
+	positioned := &EvalError{Diagnostics: []Diagnostic{{Message: "x", File: "/nonexistent/a.nix", Line: 3}}}
+	if isUnlocated(existing) || isUnlocated(positioned) {
+		t.Errorf("an existing file or a line is a place")
+	}
+	d := ee.Diagnostics[0]
+	locateFrom(missing+"       … while evaluating the definition of `ssh.access.web.keys.k.publicKey' in `/home/me/deploy.nix:9:17':\n", &d)
+	if d.OptionPath != "ssh.access.web.keys.k.publicKey" || d.Location() != "/home/me/deploy.nix:9:17" {
+		t.Errorf("definition frame: %q at %q", d.OptionPath, d.Location())
+	}
+	d = ee.Diagnostics[0]
+	locateFrom(missing+"       … while evaluating the option `ssh.access.web.hostKeys':\n       … while evaluating the definition of `assertions' in `/src/nix-modules/modules/ssh.nix:363:5':\n", &d)
+	if d.OptionPath != "ssh.access.web.hostKeys" || d.File != "/nonexistent/web.pub" {
+		t.Errorf("option frame only: %q at %q", d.OptionPath, d.Location())
+	}
+}

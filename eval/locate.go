@@ -2,7 +2,11 @@ package eval
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"regexp"
+	"strings"
 
 	"github.com/nixmesh/nixmesh/internal/command"
 )
@@ -11,11 +15,25 @@ import (
 // names their file only.
 var definitionsFromFrame = regexp.MustCompile("… while evaluating definitions from `([^`']*)':")
 
-// isUnlocated reports whether a failure names neither an option nor a file: a `throw` or
-// `abort` in a deployment's definition ("fill me in"), whose message Nix prints without
-// a position.
+// isUnlocated reports whether a failure names neither an option nor a place of the
+// user's: a `throw` or `abort` in a deployment's definition ("fill me in"), whose
+// message Nix prints without a position, or a file that does not exist (`import
+// ./keys.nix`, `builtins.readFile ./web.pub`), which Nix names alone.
 func isUnlocated(ee *EvalError) bool {
-	return len(ee.Diagnostics) == 1 && ee.Diagnostics[0].File == "" && ee.Diagnostics[0].OptionPath == ""
+	if len(ee.Diagnostics) != 1 || ee.Diagnostics[0].OptionPath != "" {
+		return false
+	}
+	d := ee.Diagnostics[0]
+	return d.File == "" || d.Line == 0 && missingFile(d.File)
+}
+
+// missingFile reports whether an absolute path names nothing on this machine.
+func missingFile(f string) bool {
+	if !strings.HasPrefix(f, "/") {
+		return false
+	}
+	_, err := os.Lstat(f)
+	return errors.Is(err, fs.ErrNotExist)
 }
 
 // explain adds what a failure's first message lacks, from a second run with
@@ -48,6 +66,12 @@ func locateFrom(stderr string, d *Diagnostic) {
 	}
 	o := optionFrame.FindStringSubmatch(stderr)
 	f := definitionsFromFrame.FindStringSubmatch(stderr)
+	if o != nil && f == nil && d.File != "" {
+		// A missing file met while merging an option's definitions (an attribute set's
+		// elements are read as a whole): the option, at least, is known.
+		d.OptionPath = listEntry.ReplaceAllString(o[1], "")
+		return
+	}
 	if o == nil || f == nil {
 		return
 	}
