@@ -188,12 +188,13 @@ func keyBlobs(s string) []string {
 
 // ---- vpn ----------------------------------------------------------------------------
 
-// wgScript pings PEER-ADDRESS over the interface (three rounds of two, so that a busy
-// host is not taken for a broken link) and prints "ping ok|fail" and
-// "handshake SECONDS-AGO" (-1: none) for PEER-KEY.
+// wgScript pings PEER-ADDRESS over the interface (up to five rounds of two, about 20
+// seconds, so that a busy host, whose userspace WireGuard may stall for seconds, is not
+// taken for a broken link; a working link answers the first) and prints "ping ok|fail"
+// and "handshake SECONDS-AGO" (-1: none) for PEER-KEY.
 const wgScript = `iface=$1 addr=$2 key=$3
 ok=
-for try in 1 2 3; do
+for try in 1 2 3 4 5; do
   if ping -c 2 -W 2 "$addr" >/dev/null 2>&1; then ok=1; break; fi
 done
 if [ -n "$ok" ]; then echo "ping ok"; else echo "ping fail"; fi
