@@ -451,6 +451,20 @@ func CheckSSHFiles(identities, knownHosts []string) error {
 	return nil
 }
 
+// describeIdentities lists identity files for an authentication failure, marking the
+// ones this machine does not have (an IdentityFile of the node's sshOptions that is
+// missing is skipped, as ssh skips it, and is the likely cause).
+func describeIdentities(files []string) string {
+	shown := make([]string, len(files))
+	for i, f := range files {
+		shown[i] = f
+		if _, err := os.Stat(f); errors.Is(err, fs.ErrNotExist) {
+			shown[i] += " (no such file)"
+		}
+	}
+	return strings.Join(shown, ", ")
+}
+
 // readIdentity reads and parses a private key file.
 func readIdentity(f string) (ssh.Signer, error) {
 	b, err := os.ReadFile(f)
@@ -660,7 +674,7 @@ func (d *dialer) handshake(ctx context.Context, via *ssh.Client, e Endpoint) (*s
 			return nil, err
 		case hk.verified && !isNetError(err):
 			// The key was accepted and the connection stayed up: the credentials were refused.
-			return nil, fmt.Errorf("%w: %s@%s (tried the agent and %s): %v", ErrAuthRefused, e.User, addr, strings.Join(e.IdentityFiles, ", "), err)
+			return nil, fmt.Errorf("%w: %s@%s (tried the agent and %s): %v", ErrAuthRefused, e.User, addr, describeIdentities(e.IdentityFiles), err)
 		default:
 			return nil, &connectError{addr: addr, retry: true, err: err}
 		}

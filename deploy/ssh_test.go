@@ -163,6 +163,18 @@ func TestHostKeyVerification(t *testing.T) {
 		}
 	})
 
+	t.Run("refused with a node's IdentityFile missing says so", func(t *testing.T) {
+		stranger := newTestClient(t) // its default key is not authorized
+		o := sshOptionsFor(t, stranger)
+		o.DeclaredHostKeys = map[string][]string{"web": {host.HostKeyLine}}
+		target := hostTarget(host, "web")
+		target.SSHOptions = []string{"-o", "IdentityFile=/nonexistent/deploy_key"}
+		err := dialAndRun(t, o, target)
+		if !errors.Is(err, ErrAuthRefused) || !strings.Contains(err.Error(), "/nonexistent/deploy_key (no such file)") {
+			t.Fatalf("err = %v, want ErrAuthRefused naming the missing identity file", err)
+		}
+	})
+
 	t.Run("key from ssh-agent", func(t *testing.T) {
 		b, err := os.ReadFile(filepath.Join(client.Home, ".ssh", "id_ed25519"))
 		if err != nil {
