@@ -238,6 +238,9 @@ let
         # whole command line written as one word ("pass show x | head -1").
         lib.optional (s.command != null && builtins.match "[^/]*[[:space:]][^/]*" (builtins.head s.command) != null)
           { assertion = false; message = "${opt}.command'${cross.inFiles s.commandFiles} starts with ${builtins.toJSON (builtins.head s.command)}, run as one program's name: the command runs without a shell. Give its words as the list's elements ([ \"pass\" \"show\" \"db\" ]), or run a shell: [ \"sh\" \"-c\" \"pass show db | head -1\" ]."; }
+        # An empty program name runs nothing (the fetch fails at deploy time).
+        ++ lib.optional (s.command != null && builtins.match "[[:space:]]*" (builtins.head s.command) != null)
+          { assertion = false; message = "${opt}.command'${cross.inFiles s.commandFiles} starts with an empty word, where the program to run goes: give it first ([ \"pass\" \"show\" \"db\" ])."; }
         ++ lib.optional (builtins.match nameRe s.name == null)
           { assertion = false; message = "${opt}.name'${cross.inFiles s.nameFiles}: `${s.name}' is not a secret name: letters, digits, `_', `-' and `.', not starting with `.' or `-'. Rename the secret, or set its `name'."; }
         ++ lib.optional (s.command == null && s.file == null)

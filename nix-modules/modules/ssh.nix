@@ -361,6 +361,13 @@ in
     # reads the hosts' configurations is every worker's, for its own nodes: undeclared
     # users with them, the applied grants once nothing else is wrong.
     assertions = cross.toAssertions problems;
+    # A key that lets no one in anywhere: `hasAccessTo' forgotten (said, not refused; a
+    # key whose grants are all false is access revoked, as meant).
+    warnings = lib.concatLists (lib.mapAttrsToList
+      (host: access: lib.mapAttrsToList
+        (key: k: "`ssh.access.${host}.keys.${key}'${cross.inFiles k.files} grants nothing: it has no `hasAccessTo', so the key is added nowhere. Grant it, e.g. hasAccessTo.<node>.<user> = true; (or remove the key).")
+        (lib.filterAttrs (_: k: k.hasAccessTo == { }) access.keys))
+      cfg.access);
     hostAssertions = cross.toAssertions
       (userProblems ++ lib.optionals (problems == [ ] && userProblems == [ ]) appliedProblems);
 
