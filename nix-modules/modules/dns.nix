@@ -37,7 +37,7 @@
 # updates of the state file every changed content gets the same `state + 1`; that is safe
 # as long as the state is updated after each deployment (or `serial` is pinned). Rolling
 # back to older content also raises the serial, as the secondaries need.
-{ config, lib, ... }:
+{ config, lib, options, ... }:
 let
   inherit (lib) mkOption types;
   cross = import ./cross/lib.nix { inherit lib; };
@@ -253,12 +253,17 @@ let
 
   zoneProblems = lib.concatLists (lib.mapAttrsToList
     (z: zc:
-      let p = [ "dns" "zones" z ]; in
+      let
+        p = [ "dns" "zones" z ];
+        # Where the zone's options are set, else where the zone itself is declared
+        # (dns.zones."x.test" = { }).
+        files = if zc.files != [ ] then zc.files else cross.attrDefinitionFiles options.dns.zones z;
+      in
       if !validName zoneNameRe z then
-        [ (problem p zc.files "is not a valid zone name: labels of 1 to 63 letters, digits, `-' and `_' (not starting or ending with `-'), joined by dots, 253 characters at most.") ]
+        [ (problem p files "is not a valid zone name: labels of 1 to 63 letters, digits, `-' and `_' (not starting or ending with `-'), joined by dots, 253 characters at most.") ]
       else
         lib.optional (normalise zc.name != normalise z)
-          (problem (p ++ [ "name" ]) zc.files "is \"${zc.name}\", but the zone is `dns.zones.\"${z}\"': nixmesh names a zone by its attribute. Drop `name', or declare the zone as dns.zones.\"${zc.name}\".")
+          (problem (p ++ [ "name" ]) files "is \"${zc.name}\", but the zone is `dns.zones.\"${z}\"': nixmesh names a zone by its attribute. Drop `name', or declare the zone as dns.zones.\"${zc.name}\".")
         ++ (
           let
             email = builtins.match "([^@]+)@(.+)" zc.soa.email;
@@ -280,7 +285,7 @@ let
               "is ${toString zc.soa.expire} s, below refresh + retry (${toString zc.soa.refresh} + ${toString zc.soa.retry} s): the secondaries (${lib.concatStringsSep ", " zc.secondaryNodes}) would stop answering for the zone ${if zc.soa.expire < zc.soa.refresh then "between their refreshes, while the primary is fine" else "after a single failed refresh"}. Make expire much longer than refresh (the default is 604800, a week).")
         )
         ++ (if zc.primaryNode == null then
-          [ (problem (p ++ [ "primaryNode" ]) zc.files "is not set: zone `${z}' needs a node to serve it. Set it to one of the nodes (${cross.showNames nodeNames}).") ]
+          [ (problem (p ++ [ "primaryNode" ]) files "is not set: zone `${z}' needs a node to serve it. Set it to one of the nodes (${cross.showNames nodeNames}).") ]
         else if !isNode zc.primaryNode then
           [ (problem (p ++ [ "primaryNode" ]) zc.primaryFiles "is \"${zc.primaryNode}\", which is no node (nodes: ${cross.showNames nodeNames}).") ]
         else if !config.nodes.${zc.primaryNode}.enable then

@@ -39,7 +39,8 @@ let
   ipv6Type = types.str // { name = "ipv6"; description = "IPv6 address"; check = network.isIPv6; };
 
   u16 = types.ints.u16;
-  caaRe = "[0-9]{1,3}[[:space:]]+[A-Za-z0-9]+[[:space:]]+\"[^\"]*\"";
+  # FLAGS is one byte (0 to 255).
+  caaRe = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])[[:space:]]+[A-Za-z0-9]+[[:space:]]+\"[^\"]*\"";
   # A number 0..65535 in a shorthand string (as u16 for the structured form).
   u16Re = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})";
 
