@@ -462,6 +462,17 @@ let
             assertion = false;
             message = "`nodes.${name}.sshOptions' (in ${showDefinitions options.sshOptions}) sets ${builtins.head (split o)} to `${builtins.elemAt (split o) 2}': ssh and the deployer take ${(rule o).what} there.";
           }) (builtins.filter wrong given))
+          # A flag that takes an argument, last, without it (ssh refuses the command line;
+          # the deployer would skip the flag).
+          ++ (let
+            opts = config.sshOptions;
+            last = lib.last opts;
+            takesArgument = [ "-B" "-b" "-c" "-D" "-E" "-e" "-F" "-I" "-i" "-J" "-L" "-l" "-m" "-O" "-o" "-P" "-p" "-Q" "-R" "-S" "-W" "-w" ];
+          in
+          lib.optional (opts != [ ] && builtins.elem last takesArgument) {
+            assertion = false;
+            message = "`nodes.${name}.sshOptions' (in ${showDefinitions options.sshOptions}) ends with `${last}', which takes an argument (ssh refuses it alone): give its value as the next element, e.g. [ \"${last}\" \"${if last == "-o" then "ConnectTimeout=10" else "VALUE"}\" ].";
+          })
           ++ lib.optional (user != null && user != "root" && config.privilegeEscalationCommand == [ ]) {
             assertion = false;
             message = "`nodes.${name}.privilegeEscalationCommand' is empty (in ${showDefinitions options.privilegeEscalationCommand}), but `nodes.${name}.host' logs in as `${user}', not root (in ${showDefinitions options.host}): activation needs root. Set it, e.g. to [ \"sudo\" \"-n\" ], or log in as root.";
