@@ -275,7 +275,20 @@ func parseBlock(block []string) Diagnostic {
 		}
 	}
 	d.Message = hostOptionHint(d.Message)
+	d.Message = moduleArgumentsHint(d.Message)
 	return d
+}
+
+// A module written as a function without `...' ({ name }: ...): the module system calls
+// it with every module argument, and Nix names only the first one it did not expect.
+var unexpectedArgument = regexp.MustCompile("called with unexpected argument '([^']*)'")
+
+func moduleArgumentsHint(msg string) string {
+	m := unexpectedArgument.FindStringSubmatch(msg)
+	if m == nil || strings.Contains(msg, "every module argument") {
+		return msg
+	}
+	return msg + "\nIf this function is a module (a node's `configuration', `defaults', a host module, an entry of `imports'), it is called with every module argument (config, lib, options, name, ...; here `" + m[1] + "'): end its argument set with `...', e.g. { name, ... }: { ... }."
 }
 
 // An option of a host's configuration set beside a node's own options, in `defaults' or

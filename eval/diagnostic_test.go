@@ -397,3 +397,15 @@ func TestMissingFileIsUnlocated(t *testing.T) {
 		t.Errorf("option frame only: %q at %q", d.OptionPath, d.Location())
 	}
 }
+
+// A module function without `...' gets a hint saying how module functions are called;
+// other messages are left alone.
+func TestModuleArgumentsHint(t *testing.T) {
+	d := ParseDiagnostics("error: 'defaults' at /x/deploy.nix:3:14 called with unexpected argument 'lib'\n")[0]
+	if !strings.Contains(d.Message, "every module argument") || !strings.Contains(d.Message, "here `lib'") || !strings.Contains(d.Message, "{ name, ... }") {
+		t.Errorf("no hint: %q", d.Message)
+	}
+	if got := moduleArgumentsHint("attribute 'x' missing"); got != "attribute 'x' missing" {
+		t.Errorf("unrelated message changed: %q", got)
+	}
+}
