@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -583,19 +584,6 @@ func (g *globalOptions) sameHostNames(network *eval.Network, names []string) {
 			all = "both"
 		}
 		fmt.Fprintf(g.Stderr, "warning: nodes %s %s set networking.hostName to %q%s: each of their hosts would call itself %s (prompt, logs, /etc/hostname). Give each its own, e.g. defaults = { name, ... }: { configuration.networking.hostName = name; };\n",
-			strings.Join(nodes, ", "), all, h, inFiles(dedupeStrings(files), "in "), h)
+			strings.Join(nodes, ", "), all, h, inFiles(slices.Compact(slices.Sorted(slices.Values(files))), "in "), h)
 	}
-}
-
-// dedupeStrings is list without repeats, first occurrence kept.
-func dedupeStrings(list []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range list {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
 }
