@@ -409,3 +409,20 @@ func TestModuleArgumentsHint(t *testing.T) {
 		t.Errorf("unrelated message changed: %q", got)
 	}
 }
+
+// An abort in an option's `apply' (NixOS's for a user name over 31 characters): the trace
+// names the option only, and that is given.
+func TestLocateAbortInApply(t *testing.T) {
+	stderr := "error: evaluation aborted with the following error message: 'Username 'x' is longer than 31 characters which is not allowed!'\n" +
+		"       … while evaluating 'apply'\n" +
+		"       … while evaluating the option `nodes.a.configuration.users.users.x.name':\n" +
+		"       … while evaluating 'checksOfWith'\n"
+	d := ParseDiagnostics(stderr)[0]
+	if !isUnlocated(&EvalError{Diagnostics: []Diagnostic{d}}) {
+		t.Fatalf("an abort without a position is unlocated: %+v", d)
+	}
+	locateFrom(stderr, &d)
+	if d.OptionPath != "nodes.a.configuration.users.users.x.name" {
+		t.Errorf("option %q", d.OptionPath)
+	}
+}

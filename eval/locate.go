@@ -66,9 +66,10 @@ func locateFrom(stderr string, d *Diagnostic) {
 	}
 	o := optionFrame.FindStringSubmatch(stderr)
 	f := definitionsFromFrame.FindStringSubmatch(stderr)
-	if o != nil && f == nil && d.File != "" {
-		// A missing file met while merging an option's definitions (an attribute set's
-		// elements are read as a whole): the option, at least, is known.
+	if o != nil && f == nil {
+		// Met while merging an option's definitions (a missing file in an attribute
+		// set read as a whole) or computing its value (NixOS's abort in the `apply' of a
+		// user's name over 31 characters): the option, at least, is known.
 		d.OptionPath = listEntry.ReplaceAllString(o[1], "")
 		return
 	}
