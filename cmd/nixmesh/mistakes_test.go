@@ -137,3 +137,32 @@ func warningLocated(stderr, detail, file, dir string) bool {
 	}
 	return false
 }
+
+// TestNixOSAbortNamesOption: NixOS aborts, without a position, on a user name over 31
+// characters (in the `apply' of the user's `name'); `nixmesh check` of a NixOS node
+// (the stand-in NixOS on each NIXMESH_NIXPKGS_LIB lib; not run without) names the
+// option, found in a second run's trace.
+func TestNixOSAbortNamesOption(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	for _, lib := range testutil.NixpkgsLibs(t) {
+		t.Run(testutil.LibName(lib), func(t *testing.T) {
+			nixpkgs := testutil.StandInNixpkgs(t, lib)
+			dir := t.TempDir()
+			module := filepath.Join(dir, "fleet.nix")
+			writeFile(t, module, `{ ... }: {
+  nodes.a = { host = "a";
+    configuration.users.users.a_very_long_service_account_name = { isSystemUser = true; group = "nogroup"; };
+  };
+}
+`)
+			deploy := filepath.Join(dir, "deploy.nix")
+			writeFile(t, deploy, "import "+filepath.Join(testutil.NixModules(), "default.nix")+" { nixpkgs = "+nixpkgs+"; } "+module+"\n")
+			code, _, stderr := nixmesh(t, "-f", deploy, "check")
+			if code != exitEval || !strings.Contains(stderr, "is longer than 31 characters") ||
+				!strings.Contains(stderr, "option: nodes.a.configuration.users.users.a_very_long_service_account_name.name") {
+				t.Errorf("exit %d, want %d naming the user's option:\n%s", code, exitEval, stderr)
+			}
+		})
+	}
+}
