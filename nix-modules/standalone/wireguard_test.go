@@ -192,3 +192,42 @@ func between(s, start, end string) string {
 	}
 	return s
 }
+
+// An interface the host has already, which nixmesh did not make (eth9 here; a hand-made
+// wg0 or the host's uplink in practice), is never taken over (a veth here): the activation fails
+// before any change, naming it, and the interface is left as it was. Nor is it removed
+// when only a failed activation's journal lists it.
+func TestWireGuardLeavesAForeignInterfaceAlone(t *testing.T) {
+	testutil.RequireCommands(t, "wg", "wireguard-go")
+	sb := newSandbox(t)
+	wgKeyPair(t, sb)
+	clash := buildHost(t, writeFixture(t, `{
+	  networking.hostName = "clash";
+	  environment.etc."nixmesh-test/x".text = "x";
+	  networking.wireguard.interfaces.eth9 = { ips = [ "10.77.0.1/24" ]; privateKeyFile = "/var/lib/wg/wg0.key"; };
+	}`))
+	plain := buildHost(t, writeFixture(t, `{ networking.hostName = "plain"; }`))
+	script := `
+ip link add eth9 type veth peer name eth9p && ip addr add 192.0.2.9/24 dev eth9 && ip link set eth9 up
+echo "== clash"
+` + stc(clash, "test") + ` && echo "clash-activated"
+echo "after: $(ip -d -o link show dev eth9 | grep -o veth) $(ip -o -4 addr show dev eth9 | grep -o 192.0.2.9/24)"
+echo "== dry"
+` + stc(clash, "dry-activate") + `
+echo "== journal"
+mkdir -p /var/lib/nixmesh/managed && echo eth9 >> /var/lib/nixmesh/managed/wireguard.pending
+` + stc(plain, "test") + ` && echo "plain-activated"
+echo "after: $(ip -d -o link show dev eth9 | grep -o veth)"
+`
+	out, _ := sb.run(t, script)
+	t.Log(out)
+	sections := splitSections(out)
+	assertContains(t, "clashing activation", sections["clash"],
+		"the host has an interface eth9 that nixmesh did not create", "after: veth 192.0.2.9/24")
+	assertNotContains(t, "clashing activation", sections["clash"], "clash-activated")
+	if _, err := os.Lstat(sb.path("etc/nixmesh-test/x")); !os.IsNotExist(err) {
+		t.Errorf("files were changed before the check failed: %v", err)
+	}
+	assertContains(t, "dry run", sections["dry"], "warning: WireGuard interface eth9: the host has an interface eth9 that nixmesh did not create")
+	assertContains(t, "journal only", sections["journal"], "interface eth9 is not one nixmesh created; left as it is", "plain-activated", "after: veth")
+}
