@@ -359,6 +359,15 @@ func inFramework(file string) bool {
 	return false
 }
 
+// At returns d located at loc, a module-system location (FILE, FILE:LINE or
+// FILE:LINE:COL, as the plan's `where' lists them); d unchanged when loc is none.
+func (d Diagnostic) At(loc string) Diagnostic {
+	if file, line, col, ok := parseLocation(loc); ok {
+		d.File, d.Line, d.Col = file, line, col
+	}
+	return d
+}
+
 // parseLocation reads a module-system location: an absolute path (or one ending in
 // .nix), optionally followed by :LINE or :LINE:COL.
 func parseLocation(tok string) (file string, line, col int, ok bool) {

@@ -101,8 +101,9 @@ type Node struct {
 	// NotApplied lists the options the node sets that its kind of host does not apply
 	// (standalone hosts: everything outside their schema), e.g. "services.nginx".
 	NotApplied []string
-	// Where names where the node's sshOptions and configuration are defined
-	// ("sshOptions", "configuration": FILE:LINE or FILE), for messages about them.
+	// Where names where the deployment defines the node's "sshOptions", its
+	// "configuration", its host's "hostName", and each not-applied option
+	// ("configuration.<path>"), as FILE:LINE or FILE lists, for messages about them.
 	Where map[string][]string
 }
 

@@ -100,7 +100,7 @@ func runCheck(ctx context.Context, opts checkOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := opts.global.notApplied(network, network.Names()); err != nil {
+	if err := opts.global.nodeWarnings(network, network.Names()); err != nil {
 		return err
 	}
 	model, err := crossmodules.Decode(network)

@@ -160,7 +160,7 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 		if names, err = frozen.Select(opts.Selectors); err != nil {
 			return err
 		}
-		if err := opts.global.notApplied(network, names); err != nil {
+		if err := opts.global.nodeWarnings(network, names); err != nil {
 			return err
 		}
 		paths = frozen.Systems

@@ -461,16 +461,18 @@ func (g *globalOptions) selectAndEvaluate(ctx context.Context, nixArgs, selector
 		return nil, nil, nil, nil, err
 	}
 	g.workerReport(len(names), stats)
-	if err := g.notApplied(network, names); err != nil {
+	if err := g.nodeWarnings(network, names); err != nil {
 		return nil, nil, nil, nil, err
 	}
 	return ev, network, names, drvs, nil
 }
 
-// notApplied warns, per selected node, about the options it sets that its kind of host
-// does not apply (a standalone host applies only its schema: `nixmesh options` lists
-// it); with --strict they are an evaluation error instead.
-func (g *globalOptions) notApplied(network *eval.Network, names []string) error {
+// nodeWarnings says, after the selected nodes are evaluated, what the engine itself
+// finds in them: per node, the options its kind of host does not apply (a standalone
+// host applies only its schema: `nixmesh options` lists it) and the sshOptions its SSH
+// client ignores, each at the line that sets it (with --strict, evaluation errors
+// instead); across nodes, hosts given one networking.hostName (a warning).
+func (g *globalOptions) nodeWarnings(network *eval.Network, names []string) error {
 	var ds []eval.Diagnostic
 	var text strings.Builder
 	for _, name := range names {
@@ -537,18 +539,12 @@ func inFiles(files []string, lead string) string {
 	return " (" + lead + strings.Join(quoted, ", ") + ")"
 }
 
-// locatedAt is d located at the first of files (FILE:LINE or FILE), when there is one.
+// locatedAt is d located at the first of files, when there is one.
 func locatedAt(d eval.Diagnostic, files []string) eval.Diagnostic {
 	if len(files) == 0 {
 		return d
 	}
-	d.File = files[0]
-	if i := strings.LastIndexByte(files[0], ':'); i > 0 {
-		if n, err := strconv.Atoi(files[0][i+1:]); err == nil {
-			d.File, d.Line = files[0][:i], n
-		}
-	}
-	return d
+	return d.At(files[0])
 }
 
 // sameHostNames warns about selected nodes whose hosts a deployment gives one
