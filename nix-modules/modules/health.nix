@@ -202,10 +202,10 @@ let
     in
     builtins.listToAttrs (vpn ++ dns ++ ssh);
 
-  # The longest a check can take, in seconds: every attempt timing out (deploy/health.go).
   # The attribute of healthChecks a listed check comes from.
   kindAttr = c: if c.kind == "command" then "commands" else c.kind;
 
+  # The longest a check can take, in seconds: every attempt timing out (deploy/health.go).
   checkSeconds = c: let r = if c.retries < 1 then 1 else c.retries; in r * c.timeout + (r - 1) * c.interval;
 
   healthModule = { name, config, options, ... }: {

@@ -97,19 +97,15 @@ let
       # define the configuration. (A module written as a function is not looked into.)
       notAppliedAt = path:
         let
+          # Up to the first list entry ("[0]"), which no attribute path reaches.
           attrs = lib.lists.take (cross.findFirstIndex (k: builtins.match "\\[[0-9]+]" k != null) (builtins.length path) path) path;
-          parent = lib.lists.take (builtins.length attrs - 1) attrs;
-          last = lib.last attrs;
-          inValue = v: lib.optional (builtins.isAttrs v && lib.hasAttrByPath attrs v) v
-            ++ lib.optional (builtins.isAttrs v && builtins.isAttrs (v.config or null) && lib.hasAttrByPath attrs v.config) v.config;
-          found = lib.concatMap
-            (d: map
-              (v: let pos = builtins.unsafeGetAttrPos last (lib.getAttrFromPath parent v); in
-                if pos != null then "${pos.file}:${toString pos.line}" else cross.location d)
-              (inValue d.value))
-            (builtins.filter (d: !(cross.ownFile (cross.plainFile d.file))) (options.configuration.definitionsWithLocations or [ ]));
+          users = builtins.filter (d: !(cross.ownFile (cross.plainFile d.file))) (options.configuration.definitionsWithLocations or [ ]);
+          # A module's `config' holds its options' values too.
+          configs = map (d: d // { value = d.value.config; })
+            (builtins.filter (d: builtins.isAttrs d.value && builtins.isAttrs (d.value.config or null)) users);
+          found = if attrs == [ ] then [ ] else cross.pathInDefinitions (users ++ configs) attrs;
         in
-        if attrs == [ ] || found == [ ] then configurationFiles else cross.knownFiles found;
+        if found == [ ] then configurationFiles else found;
       configurationFiles = cross.firstPerFile (cross.userDefinitionFiles options.configuration);
     in
     {

@@ -68,8 +68,8 @@ let
     # The options this node sets that its kind of host does not apply (standalone:
     # everything outside the schema); the CLI warns about them, `--strict` refuses.
     notApplied = if node.kind == "standalone" then node.config.system.build.notApplied else [ ];
-    # Where the node's sshOptions and configuration are defined (FILE:LINE), for the
-    # CLI's warnings about them (ignored sshOptions, options not applied).
+    # Where the deployment defines the node's sshOptions, configuration, host name and
+    # each option not applied (FILE:LINE), for the CLI's warnings about them.
     inherit (node) where;
   };
 in

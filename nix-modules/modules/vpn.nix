@@ -56,14 +56,8 @@ let
   # definition that is an attribute set holding it, else every definition's file.
   # keyFiles "backbone" "web" => [ "/src/wireguard-keys.nix:3" ]
   keyFiles = net: node:
-    let
-      holding = builtins.filter
-        (d: builtins.isAttrs d.value && builtins.isAttrs (d.value.${net} or null) && d.value.${net} ? ${node})
-        (options.vpn.publicKeys.definitionsWithLocations or [ ]);
-      at = d: let pos = builtins.unsafeGetAttrPos node d.value.${net}; in
-        if pos != null then "${pos.file}:${toString pos.line}" else cross.location d;
-    in
-    if holding != [ ] then map at holding else cross.definitionFiles options.vpn.publicKeys;
+    let at = cross.pathInDefinitions (options.vpn.publicKeys.definitionsWithLocations or [ ]) [ net node ]; in
+    if at != [ ] then at else cross.definitionFiles options.vpn.publicKeys;
   inherit (cross) problem network;
 
   cfg = config.vpn;
@@ -754,8 +748,6 @@ in
     # is written by `nixmesh keys wireguard'). Every key is type-checked, also the ones no
     # member reads (a member with its own `publicKey'): a malformed key is an error
     # wherever it is.
-    # (Where a key is written: the line of `NODE = ...' in a definition that is an
-    # attribute set, else the definition's file.)
     warnings = portWarnings ++ builtins.deepSeq cfg.publicKeys lib.concatLists (lib.mapAttrsToList
       (net: keys:
         if !(networks ? ${net}) then [ "`vpn.publicKeys.${net}'${cross.inFiles (cross.attrDefinitionFiles options.vpn.publicKeys net)} names no network of `vpn.networks' (${lib.concatStringsSep ", " (builtins.attrNames networks)}); its keys are not used." ]

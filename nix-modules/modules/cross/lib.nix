@@ -235,11 +235,23 @@ rec {
   # line of `name = ...` itself when the value's positions are known, else the
   # definition's location.
   # attrDefinitionFiles options.environment.etc "motd" => [ "/src/web.nix:12" ]
-  attrDefinitionFiles = option: name:
+  attrDefinitionFiles = option: name: pathInDefinitions (option.definitionsWithLocations or [ ]) [ name ];
+
+  # Where definitions (entries of an option's definitionsWithLocations) set the nested
+  # attribute `path` (a non-empty list of names) in their values: the line of its last
+  # name when the value's positions are known, else the definition's location.
+  # Definitions whose values are no attribute sets holding the path are left out.
+  # pathInDefinitions options.vpn.publicKeys.definitionsWithLocations [ "backbone" "web" ]
+  #   => [ "/src/wireguard-keys.nix:3" ]
+  pathInDefinitions = defs: path:
+    let
+      parent = lib.lists.take (builtins.length path - 1) path;
+      last = lib.last path;
+    in
     knownFiles (map
-      (d: let pos = builtins.unsafeGetAttrPos name d.value; in
+      (d: let pos = builtins.unsafeGetAttrPos last (lib.getAttrFromPath parent d.value); in
         if pos != null then "${pos.file}:${toString pos.line}" else location d)
-      (filter (d: builtins.isAttrs d.value && d.value ? ${name}) (option.definitionsWithLocations or [ ])));
+      (filter (d: builtins.isAttrs d.value && lib.hasAttrByPath path d.value) defs));
 
   # Whether a file is one of nixmesh's own modules (the cross-host features, the standalone
   # schema, the NixOS additions), not a deployment's.
