@@ -104,8 +104,8 @@ let
     description = "endpoint `host:port' (IPv6 host in brackets, port 1 to 65535)";
   };
 
-  interfaceType = types.strMatching cross.interfaceNameRe // {
-    description = "network interface name (1 to 15 letters, digits, `_', `.', `+', `=', `-')";
+  interfaceType = types.addCheck types.str cross.isNewInterfaceName // {
+    description = "network interface name (1 to 15 letters, digits, `_', `.', `+', `=', `-'; not `lo', `.' or `..')";
   };
 
   # --- options ----------------------------------------------------------------------------

@@ -39,6 +39,10 @@ rec {
   wireGuardKeyRe = "[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=";
   # A network interface name (Linux: at most 15 characters).
   interfaceNameRe = "[A-Za-z0-9_.+=-]{1,15}";
+  # A name a new interface can take: `lo' is on every host already, and Linux refuses
+  # `.' and `..' (they would be directories under /sys/class/net).
+  isNewInterfaceName = name:
+    builtins.match interfaceNameRe name != null && !(builtins.elem name [ "lo" "." ".." ]);
   # A DNS name whose last label starts with a letter (see hostRe).
   dnsNameRe =
     let label = "[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"; in

@@ -30,8 +30,8 @@ let
   wgWhere = name: whereDefined options.networking.wireguard.interfaces name;
   wgProblems = lib.concatLists (lib.mapAttrsToList
     (name: i:
-      lib.optional (builtins.match cross.interfaceNameRe name == null)
-        "${wgPath name [ ]}${wgWhere name}: `${name}' cannot be a network interface name (1 to 15 letters, digits and _=+.-)."
+      lib.optional (!cross.isNewInterfaceName name)
+        "${wgPath name [ ]}${wgWhere name}: `${name}' cannot be a WireGuard interface's name (1 to 15 letters, digits and _=+.-; not `lo', the loopback every host has, nor `.' or `..')."
       ++ lib.optional (i.privateKey != null)
         "${wgPath name [ "privateKey" ]}${wgWhere name}: would put the private key into the world-readable Nix store; standalone hosts take `privateKeyFile' only (a file on the host, e.g. delivered as one of the node's `secrets')."
       ++ lib.optional (builtins.any (p: p.presharedKey != null) i.peers)
