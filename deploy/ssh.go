@@ -244,6 +244,36 @@ func parseSSHArgs(args []string) cliOptions {
 // client does not read (see parseSSHArgs), as they would be reported when connecting.
 func IgnoredSSHOptions(args []string) []string { return parseSSHArgs(args).ignored }
 
+// MissingSSHFiles returns the files of the deploying machine that a node's sshOptions
+// name (-i or IdentityFile, UserKnownHostsFile) and that are not there, each as "identity
+// file PATH" or "known-hosts file PATH": the SSH client goes on without them, and the
+// connection then fails for want of its key or of the host's. A `~/' is the user's home
+// (home); names with ssh_config's %-tokens are left alone, as is "none".
+func MissingSSHFiles(args []string, home string) []string {
+	cli := parseSSHArgs(args)
+	var missing []string
+	check := func(what, f string) {
+		if f == "" || f == "none" || strings.Contains(f, "%") {
+			return
+		}
+		if strings.HasPrefix(f, "~/") {
+			f = filepath.Join(home, f[2:])
+		}
+		if _, err := os.Stat(f); errors.Is(err, fs.ErrNotExist) {
+			missing = append(missing, what+" "+f)
+		}
+	}
+	for _, f := range cli.kv["identityfile"] {
+		check("identity file", f)
+	}
+	for _, f := range cli.kv["userknownhostsfile"] {
+		for _, g := range strings.Fields(f) {
+			check("known-hosts file", g)
+		}
+	}
+	return missing
+}
+
 // ReadSSHOptions names what nixmesh's SSH client reads of sshOptions, for messages.
 const ReadSSHOptions = "-l, -i, -J and -o HostName, User, IdentityFile, ProxyJump, UserKnownHostsFile, ConnectTimeout, ConnectionAttempts, ServerAliveInterval, ServerAliveCountMax"
 

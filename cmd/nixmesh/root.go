@@ -469,41 +469,45 @@ func (g *globalOptions) selectAndEvaluate(ctx context.Context, nixArgs, selector
 
 // nodeWarnings says, after the selected nodes are evaluated, what the engine itself
 // finds in them: per node, the options its kind of host does not apply (a standalone
-// host applies only its schema: `nixmesh options` lists it) and the sshOptions its SSH
-// client ignores, each at the line that sets it (with --strict, evaluation errors
-// instead); across nodes, hosts given one networking.hostName (a warning).
+// host applies only its schema: `nixmesh options` lists it), the sshOptions its SSH
+// client ignores and the files they name that this machine lacks, each at the line that
+// sets it (with --strict, evaluation errors instead); across nodes, hosts given one
+// networking.hostName (a warning).
 func (g *globalOptions) nodeWarnings(network *eval.Network, names []string) error {
 	var ds []eval.Diagnostic
 	var text strings.Builder
+	// warn prints a warning, or with --strict records it as an error of the option.
+	warn := func(msg, option string, files []string) {
+		if !g.Strict {
+			fmt.Fprintf(g.Stderr, "warning: %s\n", msg)
+			return
+		}
+		ds = append(ds, locatedAt(eval.Diagnostic{Message: msg + "; --strict makes this an error", OptionPath: option}, files))
+		fmt.Fprintf(&text, "error: %s\n", msg)
+	}
+	home, _ := os.UserHomeDir()
 	for _, name := range names {
 		node := network.Nodes[name]
 		if node == nil {
 			continue
 		}
 		for _, opt := range node.NotApplied {
-			path := "nodes." + name + ".configuration." + opt
 			files, ok := node.Where["configuration."+opt]
 			if !ok {
 				files = node.Where["configuration"]
 			}
-			msg := fmt.Sprintf("node %s sets `%s'%s, which %s hosts do not apply; it is ignored on the host (a typo of a NixOS option name?)", name, opt, inFiles(files, "in "), node.Kind)
-			if !g.Strict {
-				fmt.Fprintf(g.Stderr, "warning: %s\n", msg)
-				continue
-			}
-			ds = append(ds, locatedAt(eval.Diagnostic{Message: msg + "; --strict makes this an error", OptionPath: path}, files))
-			fmt.Fprintf(&text, "error: %s\n", msg)
+			warn(fmt.Sprintf("node %s sets `%s'%s, which %s hosts do not apply; it is ignored on the host (a typo of a NixOS option name?)", name, opt, inFiles(files, "in "), node.Kind),
+				"nodes."+name+".configuration."+opt, files)
 		}
-		// What nixmesh's SSH client would ignore when connecting, said before it does.
+		// What nixmesh's SSH client would ignore or miss when connecting, said before it does.
+		files := node.Where["sshOptions"]
 		if ignored := deploy.IgnoredSSHOptions(node.SSHOptions); len(ignored) > 0 {
-			files := node.Where["sshOptions"]
-			msg := fmt.Sprintf("node %s's sshOptions %q%s are ignored: nixmesh's SSH client reads only %s (set others in ssh_config for other tools)", name, ignored, inFiles(files, "in "), deploy.ReadSSHOptions)
-			if !g.Strict {
-				fmt.Fprintf(g.Stderr, "warning: %s\n", msg)
-				continue
-			}
-			ds = append(ds, locatedAt(eval.Diagnostic{Message: msg + "; --strict makes this an error", OptionPath: "nodes." + name + ".sshOptions"}, files))
-			fmt.Fprintf(&text, "error: %s\n", msg)
+			warn(fmt.Sprintf("node %s's sshOptions %q%s are ignored: nixmesh's SSH client reads only %s (set others in ssh_config for other tools)", name, ignored, inFiles(files, "in "), deploy.ReadSSHOptions),
+				"nodes."+name+".sshOptions", files)
+		}
+		for _, missing := range deploy.MissingSSHFiles(node.SSHOptions, home) {
+			warn(fmt.Sprintf("node %s's sshOptions%s name the %s, which does not exist on this machine: SSH goes on without it, and the connection fails where it was needed", name, inFiles(files, "in "), missing),
+				"nodes."+name+".sshOptions", files)
 		}
 	}
 	g.sameHostNames(network, names)

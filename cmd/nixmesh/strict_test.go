@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -42,8 +44,12 @@ func TestNotAppliedWarnsAndStrictRefuses(t *testing.T) {
 func TestIgnoredSSHOptionsWarnAndStrictRefuses(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
+	key := filepath.Join(t.TempDir(), "id_ed25519")
+	if err := os.WriteFile(key, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	file := deploymentOf(t, `
-  nodes.web = { host = "root@127.0.0.1"; port = 1; sshOptions = [ "-o" "StrictHostKeyChecking=no" "-i" "/k" "-o ConnectTimeout=5" ]; };
+  nodes.web = { host = "root@127.0.0.1"; port = 1; sshOptions = [ "-o" "StrictHostKeyChecking=no" "-i" "`+key+`" "-o ConnectTimeout=5" ]; };
   nodes.db = { host = "root@127.0.0.2"; port = 1; sshOptions = [ "-J" "bastion" "-oUser=ops" "-o" "StrictHostKeyChecking=yes" ]; };
 `)
 	code, _, stderr := nixmesh(t, "-f", file, "check")
@@ -54,5 +60,41 @@ func TestIgnoredSSHOptionsWarnAndStrictRefuses(t *testing.T) {
 	code, _, stderr = nixmesh(t, "-f", file, "--strict", "deploy", "--dry-run")
 	if code != exitEval || !strings.Contains(stderr, "option: nodes.web.sshOptions") || !strings.Contains(stderr, "at:     "+file+":2\n") || strings.Contains(stderr, "connect") {
 		t.Errorf("deploy --dry-run --strict: exit %d, want %d naming the option, no connection; stderr:\n%s", code, exitEval, stderr)
+	}
+}
+
+// Files of this machine that sshOptions name and that are missing (an identity file, a
+// known-hosts file) are warned about at check, naming node, file and the line; ~/ is the
+// user's home, as for ssh. --strict refuses them.
+func TestMissingSSHFilesWarn(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	if err := os.MkdirAll(filepath.Join(home, ".ssh"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".ssh", "present"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := deploymentOf(t, `
+  nodes.web = { host = "root@127.0.0.1"; port = 1; sshOptions = [ "-i" "~/.ssh/gone" "-o" "UserKnownHostsFile=/nonexistent/known_hosts" ]; };
+  nodes.db = { host = "root@127.0.0.2"; port = 1; sshOptions = [ "-o" "IdentityFile=~/.ssh/present" "-i" "%d/.ssh/id_%r" ]; };
+`)
+	code, _, stderr := nixmesh(t, "-f", file, "check")
+	for _, want := range []string{
+		"warning: node web's sshOptions (in `" + file + ":2') name the identity file " + filepath.Join(home, ".ssh", "gone") + ", which does not exist on this machine",
+		"warning: node web's sshOptions (in `" + file + ":2') name the known-hosts file /nonexistent/known_hosts, which does not exist",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("check does not say %q; stderr:\n%s", want, stderr)
+		}
+	}
+	if code != exitOK || strings.Count(stderr, "warning:") != 2 {
+		t.Errorf("check: exit %d, want 0 and web's two warnings (db's files are there or not ours to resolve); stderr:\n%s", code, stderr)
+	}
+	code, _, stderr = nixmesh(t, "-f", file, "--strict", "check")
+	if code != exitEval || !strings.Contains(stderr, "option: nodes.web.sshOptions") || !strings.Contains(stderr, "at:     "+file+":2\n") {
+		t.Errorf("check --strict: exit %d, want %d naming the option and line; stderr:\n%s", code, exitEval, stderr)
 	}
 }
