@@ -28,6 +28,10 @@ type hostRun struct {
 	// gives the host's --parallel slot back while it waits for it.
 	atomicFleet *atomicFleet
 	releaseSlot func()
+	// A rollback (rollback.go): the profile generation switched to, and the system whose
+	// switcher drives the switch ("": the new system's own).
+	generation int
+	switcherOf string
 }
 
 func (h *hostRun) event(kind Kind, msg string) {
@@ -110,6 +114,9 @@ func (h *hostRun) run(ctx context.Context) HostResult {
 		return h.fail(ResultFailed, err, "")
 	}
 	h.event(KindDone, "connected to "+d.endpoint.User+"@"+d.endpoint.Addr())
+	if h.t.Rollback != nil {
+		return h.rollback(ctx)
+	}
 
 	h.begin(PhaseCheck)
 	changes, err := h.check(ctx)

@@ -43,7 +43,11 @@ func parseStatus(out string) switchStatus {
 // switcher is the argv of the new system's switcher; start and confirm need root, status
 // and log read world-readable state and do not.
 func (h *hostRun) switcher(args ...string) []string {
-	argv := append([]string{path.Join(h.t.Toplevel, "bin", "nixmesh-switch")}, args...)
+	system := h.t.Toplevel
+	if h.switcherOf != "" {
+		system = h.switcherOf
+	}
+	argv := append([]string{path.Join(system, "bin", "nixmesh-switch")}, args...)
 	switch args[0] {
 	case "start", "confirm", "reject", "extend":
 		return h.asRoot(argv...)
@@ -76,6 +80,9 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 	}
 	if h.t.RebootIfUnreachable {
 		startArgs = append(startArgs, "--reboot-if-unreachable", secs(durationOr(h.t.SuccessTimeout, 20*time.Second)))
+	}
+	if h.generation > 0 {
+		startArgs = append(startArgs, "--generation", strconv.Itoa(h.generation))
 	}
 	startArgv := h.switcher(startArgs...)
 

@@ -44,6 +44,9 @@ type Target struct {
 	// SkipReason, when set, puts the host in the report as skipped without contacting it
 	// (for example: its system failed to build).
 	SkipReason string
+	// Rollback, when set, switches the host back to a generation it has (rollback.go);
+	// Toplevel is then found on the host.
+	Rollback *RollbackTo
 }
 
 // Action is what the switcher does with the new system (docs/internals.md).

@@ -30,6 +30,7 @@ var commands = []func(g *globalOptions) *cobra.Command{
 	newEvalCommand,
 	newBuildCommand,
 	newDeployCommand,
+	newRollbackCommand,
 	newOptionsCommand,
 	newVersionCommand,
 	newLabCommand,
@@ -93,6 +94,7 @@ DNS zones and records.
   nixmesh build web @db     build the systems of node web and of every node tagged db
   nixmesh deploy --dry-run  show per host what would be copied and run
   nixmesh deploy            build, copy, activate, confirm; hosts roll back what breaks
+  nixmesh rollback web      switch web back to its previous generation (--list: all of them)
   nixmesh secrets --check   which declared secrets are present and up to date
   nixmesh keys wireguard    make missing WireGuard keys on the hosts, collect public keys
   nixmesh exec -- uptime    run a command on every host at once, a table of exit codes
@@ -147,7 +149,7 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 	pf.StringVar(&g.Flake, "flake", "", "the deployment `REF[#NAME]`: nixmeshConfigurations.NAME (default: default) of a flake, e.g. --flake . or --flake .#staging")
 	pf.BoolVar(&g.ShowTrace, "show-trace", false, "on an evaluation error, print Nix's full trace")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "print every line Nix logs")
-	pf.BoolVar(&g.Strict, "strict", false, "treat options that a node's kind of host does not apply, and sshOptions nixmesh's SSH client does not read, as errors (exit 3); for the commands that evaluate hosts: check, eval, diff, build, deploy")
+	pf.BoolVar(&g.Strict, "strict", false, "treat options that a node's kind of host does not apply, and sshOptions nixmesh's SSH client does not read or whose files this machine lacks, as errors (exit 3); for the commands that evaluate hosts: check, eval, diff, build, deploy")
 	g.Nix.add(pf)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {

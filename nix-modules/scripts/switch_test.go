@@ -492,3 +492,85 @@ func (s *sandbox) waitFile(name string) string {
 		}
 	}
 }
+
+// A rollback on demand (`start SYSTEM --generation N`, what `nixmesh rollback` sends):
+// SYSTEM must be generation N of the profile, and action test is refused (it leaves the
+// profile alone). Confirmed, N becomes the profile's current generation again: no
+// generation is added and the newer ones stay. A generation that does not activate
+// rolls back to the last confirmed system, the profile untouched; one whose bootloader
+// step fails leaves the generation that was current, and keeps the other.
+func TestRollbackToGeneration(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	old := s.fakeSystem("old", fake{})
+	next := s.fakeSystem("new", fake{})
+	broken := s.fakeSystem("broken", fake{exitCode: 1})
+	noBoot := s.fakeSystem("noboot", fake{bootExit: 1, bootOutput: "grub-install: error: no such device"})
+	s.setConfirmed(old)  // generation 1
+	s.setConfirmed(next) // generation 2, the current one
+	// Generations 3 and 4 are on the host without ever having run; 2 is current again.
+	s.mustSh(`nix-env -p /nix/var/nix/profiles/system --set "$1" && nix-env -p /nix/var/nix/profiles/system --set "$2" && nix-env -p /nix/var/nix/profiles/system --switch-generation 2`, broken, noBoot)
+	generation := func() string {
+		return strings.TrimSpace(s.mustSh(`readlink /nix/var/nix/profiles/system`))
+	}
+	links := func() string {
+		return strings.TrimSpace(s.mustSh(`cd /nix/var/nix/profiles && ls -d system-*-link | sort -V | tr '\n' ' '`))
+	}
+	const allFour = "system-1-link system-2-link system-3-link system-4-link"
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{old, "--generation", "2"}, "generation 2 of /nix/var/nix/profiles/system is " + next + ", not " + old},
+		{[]string{old, "--generation", "9"}, "generation 9 of /nix/var/nix/profiles/system is missing"},
+		{[]string{old, "--generation", "1", "--action", "test"}, "action test leaves the profile alone"},
+		{[]string{old, "--generation", "x"}, "--generation must be a generation number"},
+	} {
+		r := s.sh(`bash "$S" start "$@"`, c.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("start %q: exit %d, stderr %q; want 2 and %q", c.args, r.code, r.stderr, c.want)
+		}
+	}
+	if s.exists(lockPath) || generation() != "system-2-link" {
+		t.Fatalf("a refused start took the lock or moved the profile (%s)", generation())
+	}
+
+	id := s.start(old, "--generation", "1", "--success-timeout", "60")
+	s.waitState(id, "waiting-confirmation")
+	if generation() != "system-2-link" {
+		t.Errorf("the profile moved before the confirmation: %s", generation())
+	}
+	if r := s.confirmNew(id); r.code != 0 || parseStatus(r.stdout)["state"] != "success" {
+		t.Fatalf("confirm: exit %d, %s %s\n%s", r.code, r.stdout, r.stderr, s.log(id))
+	}
+	if generation() != "system-1-link" || links() != allFour {
+		t.Errorf("after the rollback to 1: profile %s, generations %q; want system-1-link and %q", generation(), links(), allFour)
+	}
+	if got := s.readlink("/var/lib/nixmesh/current-system"); got != old {
+		t.Errorf("running %s, want %s", got, old)
+	}
+	if want := []string{"old test", "old boot"}; !equalLists(s.calls(), want) {
+		t.Errorf("calls = %q, want %q", s.calls(), want)
+	}
+
+	// Generation 3 does not activate: back to old (the last confirmed), profile on 1.
+	id = s.start(broken, "--generation", "3", "--success-timeout", "60")
+	if st := s.waitState(id, "rolled-back", "failed", "success"); st["state"] != "rolled-back" {
+		t.Errorf("generation 3: %v, want rolled-back\n%s", st, s.log(id))
+	}
+	if generation() != "system-1-link" || links() != allFour || s.readlink("/var/lib/nixmesh/current-system") != old {
+		t.Errorf("after the failed rollback to 3: profile %s, generations %q, running %s", generation(), links(), s.readlink("/var/lib/nixmesh/current-system"))
+	}
+
+	// Generation 4's bootloader step fails (action boot): generation 1 is current again,
+	// 4 stays (it is the user's, not one this switch added).
+	id = s.start(noBoot, "--generation", "4", "--action", "boot")
+	st := s.waitState(id, "success", "failed", "rolled-back")
+	if st["state"] != "failed" || !strings.Contains(st["reason"], "grub-install: error: no such device") {
+		t.Errorf("generation 4, action boot: %v, want failed with the bootloader's words\n%s", st, s.log(id))
+	}
+	if generation() != "system-1-link" || links() != allFour {
+		t.Errorf("after the failed boot of 4: profile %s, generations %q; want system-1-link and %q", generation(), links(), allFour)
+	}
+}

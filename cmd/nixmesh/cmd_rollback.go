@@ -1,0 +1,269 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nixmesh/nixmesh/deploy"
+	"github.com/nixmesh/nixmesh/internal/progress"
+)
+
+type rollbackOptions struct {
+	global            *globalOptions
+	Selectors         []string
+	NixArgs           []string
+	To                int
+	List              bool
+	Action            string
+	Parallel          int
+	DryRun            bool
+	JSON              bool
+	AcceptNewHostKeys bool
+	Identities        []string
+	KnownHosts        []string
+}
+
+func newRollbackCommand(g *globalOptions) *cobra.Command {
+	opts := rollbackOptions{global: g}
+	cmd := &cobra.Command{
+		Use:   "rollback NODE|@TAG|GLOB... [-- NIX-ARGS...]",
+		Short: "Switch hosts back to an earlier generation of their system, or list their generations",
+		Long: `Switch the selected hosts back to the generation of their system profile before the
+current one (--to N: generation N), for when a deploy passed its checks and still
+turned out wrong. Nothing is built or copied: every generation is on its host already.
+Only the nodes' connection settings are evaluated.
+
+Each host switches as in a deploy, through the switcher of the system it runs: the
+older system is activated, then confirmed over a new SSH connection; without the
+confirmation in successTimeout, or if activation fails, the host goes back to the
+system it ran before by itself. Once confirmed, the older generation becomes the
+profile's current one again (no new generation is added: the newer ones stay, and
+'rollback --to' reaches them), so a second rollback goes one further back. The node's
+health checks do not run (they are the current deployment's, not the older system's).
+Secrets are left as they are.
+
+Nodes must be named (use '*' for all of them): a rollback is never the default.
+--list shows each host's generations instead (no selection: every enabled node),
+marking the current one (the boot default) and the one running.
+
+Exit codes: 0 all hosts ok or unchanged, 2 usage error, 3 evaluation error, 5 a host
+failed (it has no older generation, say), 6 a host rolled back (the older system did
+not confirm, and the host runs what it ran before), 130 interrupted.`,
+		Example: `  nixmesh rollback --list                every host's generations
+  nixmesh rollback web                   web back to its generation before the current one
+  nixmesh rollback web --to 12           web to its generation 12 (older or newer)
+  nixmesh rollback @app --dry-run        what would run, changing nothing
+  nixmesh rollback web --action boot     boot the older generation next time; run on as now`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Selectors, opts.NixArgs = splitArgs(cmd, args)
+			if opts.List {
+				return runGenerations(cmd.Context(), opts, cmd.OutOrStdout())
+			}
+			return runRollback(cmd.Context(), opts, cmd.OutOrStdout())
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&opts.To, "to", 0, "switch to generation `N` of each host's system profile (default: the one before the current one)")
+	f.BoolVar(&opts.List, "list", false, "list each host's generations (number, date, system; the current and the running one marked) instead")
+	f.StringVar(&opts.Action, "action", "switch", "`ACTION`: switch (activate it and make it the boot default) or boot (the boot default only)")
+	f.IntVar(&opts.Parallel, "parallel", 10, "work on at most `N` hosts at once")
+	f.BoolVar(&opts.DryRun, "dry-run", false, "connect and find each host's generation, then show the commands that would run; change nothing")
+	f.BoolVar(&opts.JSON, "json", false, "print one JSON event per line on stdout (the table goes to stderr); with --list, the generations as JSON")
+	f.BoolVar(&opts.AcceptNewHostKeys, "accept-new-host-keys", false, "trust the key of a host never seen before and add it to ~/.ssh/known_hosts (a changed key is never accepted)")
+	f.StringArrayVarP(&opts.Identities, "identity", "i", nil, "private key `FILE` to offer first (repeatable)")
+	f.StringArrayVar(&opts.KnownHosts, "known-hosts", nil, "extra known_hosts `FILE` to trust (repeatable)")
+	return cmd
+}
+
+func runRollback(ctx context.Context, opts rollbackOptions, out io.Writer) error {
+	action, err := deploy.ParseAction(opts.Action)
+	if err != nil || action == deploy.ActionTest {
+		return usageErrorf("--action: want switch or boot, not %q (a rollback makes the older generation the profile's current one; to try a system without that, deploy it with --action test)", opts.Action)
+	}
+	if opts.Parallel < 1 {
+		return usageErrorf("--parallel must be at least 1")
+	}
+	if opts.To < 0 {
+		return usageErrorf("--to must be a generation number (see nixmesh rollback --list)")
+	}
+	if len(opts.Selectors) == 0 {
+		return usageErrorf("name the nodes to roll back (or '*' for all of them): nixmesh rollback NODE|@TAG|GLOB...; nixmesh rollback --list shows the generations")
+	}
+	stderr := opts.global.Stderr
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	network, names, err := opts.global.connectionsAndSelect(ctx, opts.NixArgs, opts.Selectors)
+	if err != nil {
+		return err
+	}
+	sshOpts, err := sshOptionsFor(network, opts.Identities, opts.KnownHosts)
+	if err != nil {
+		return err
+	}
+	sshOpts.AcceptNewHostKeys = opts.AcceptNewHostKeys
+	targets := make([]deploy.Target, len(names))
+	for i, name := range names {
+		targets[i] = deploy.NewTarget(network.Nodes[name], "")
+		targets[i].HealthChecks = nil // the current deployment's, not the older system's
+		targets[i].Rollback = &deploy.RollbackTo{Generation: opts.To}
+	}
+	dopts := deploy.Options{Action: action, Parallel: opts.Parallel, DryRun: opts.DryRun, NixEnv: opts.global.Env, SSH: sshOpts}
+	tableOut := out
+	var live *progress.Display
+	switch {
+	case opts.JSON:
+		dopts.Events = deploy.JSONEvents(out)
+		tableOut = stderr
+	case progress.IsTerminal(stderr):
+		live = progress.Auto(stderr, names, opts.global.Verbose)
+		dopts.Events = deploy.ProgressEvents(live)
+	default:
+		dopts.Events = deploy.TextEvents(stderr)
+	}
+	report, runErr := deploy.Run(ctx, dopts, targets)
+	if live != nil {
+		live.Close()
+	}
+	fmt.Fprintln(tableOut)
+	if err := report.WriteTable(tableOut); err != nil {
+		return err
+	}
+	switch report.ExitCode() {
+	case exitDeploy:
+		runErr = &deployFailedError{err: rollbackSummary(report, runErr)}
+	case exitRolledBack:
+		runErr = &rolledBackError{err: rollbackSummary(report, runErr)}
+	case exitInterrupted:
+		runErr = interrupted(runErr)
+	}
+	return runErr
+}
+
+func rollbackSummary(r deploy.Report, err error) error {
+	failed := r.Count(deploy.ResultFailed) + r.Count(deploy.ResultCancelled)
+	back := r.Count(deploy.ResultRolledBack)
+	msg := fmt.Sprintf("rollback failed on %d of %d hosts", failed, len(r.Hosts))
+	if back > 0 {
+		msg = fmt.Sprintf("%d of %d hosts did not confirm the older system and run what they ran before", back, len(r.Hosts))
+		if failed > 0 {
+			msg = fmt.Sprintf("rollback failed on %d and did not confirm on %d of %d hosts", failed, back, len(r.Hosts))
+		}
+	}
+	return &deploySummary{msg, err}
+}
+
+// runGenerations is `rollback --list`: each selected host's generations, read in parallel.
+func runGenerations(ctx context.Context, opts rollbackOptions, out io.Writer) error {
+	network, names, err := opts.global.connectionsAndSelect(ctx, opts.NixArgs, opts.Selectors)
+	if err != nil {
+		return err
+	}
+	sshOpts, err := sshOptionsFor(network, opts.Identities, opts.KnownHosts)
+	if err != nil {
+		return err
+	}
+	sshOpts.AcceptNewHostKeys = opts.AcceptNewHostKeys
+	type hostGens struct {
+		Host string `json:"host"`
+		deploy.HostGenerations
+		Error string `json:"error,omitempty"`
+	}
+	results := make([]hostGens, len(names))
+	sem := make(chan struct{}, max(opts.Parallel, 1))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results[i].Host = name
+			s, err := deploy.Open(ctx, sshOpts, deploy.NewTarget(network.Nodes[name], ""))
+			if err == nil {
+				results[i].HostGenerations, err = s.Generations(ctx)
+				s.Close()
+			}
+			if err != nil {
+				results[i].Error = err.Error()
+			}
+		}()
+	}
+	wg.Wait()
+	var failed []string
+	for _, r := range results {
+		if r.Error != "" {
+			failed = append(failed, r.Host)
+		}
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(results); err != nil {
+			return err
+		}
+	} else {
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "HOST\tGENERATION\tCREATED\tSYSTEM\t")
+		for _, r := range results {
+			if r.Error != "" {
+				fmt.Fprintf(tw, "%s\t-\t-\terror: %s\t\n", r.Host, r.Error)
+				continue
+			}
+			if len(r.Generations) == 0 {
+				fmt.Fprintf(tw, "%s\t-\t-\tno system profile (running %s)\t\n", r.Host, orDash(r.Running))
+			}
+			for _, g := range r.Generations {
+				var marks []string
+				if g.Current {
+					marks = append(marks, "current")
+				}
+				if g.Running {
+					marks = append(marks, "running")
+				}
+				mark := ""
+				if len(marks) > 0 {
+					mark = "(" + strings.Join(marks, ", ") + ")"
+				}
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", r.Host, g.Number, g.Created.Local().Format("2006-01-02 15:04:05"), g.System, mark)
+			}
+			if r.Running != "" && !anyRunning(r.Generations) {
+				fmt.Fprintf(tw, "%s\t-\t-\t%s\t(running, in no generation: activated with --action test, or not confirmed yet)\n", r.Host, r.Running)
+			}
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if ctx.Err() != nil {
+		return interrupted(ctx.Err())
+	}
+	if len(failed) > 0 {
+		return &execFailedError{unreachable: true, err: errors.New("could not read the generations of " + strings.Join(failed, ", "))}
+	}
+	return nil
+}
+
+func anyRunning(gs []deploy.Generation) bool {
+	for _, g := range gs {
+		if g.Running {
+			return true
+		}
+	}
+	return false
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
