@@ -309,6 +309,7 @@ func prove(t *testing.T, fd frontDoor, traceDir string) {
 		{"Verify", func(t *testing.T) { verifyFleet(t, w, baseModule) }},
 		{"Diff", func(t *testing.T) { diffFleet(t, w, baseModule) }},
 		{"OperatorCommands", func(t *testing.T) { operatorCommands(t, w, baseModule) }},
+		{"Rollback", func(t *testing.T) { rollbackOnDemand(t, w, base) }},
 		{"HealthCheckVPN", func(t *testing.T) { faultVPNHandshake(t, fd, w, base, baseModule) }},
 		{"Atomic", func(t *testing.T) { faultAtomic(t, fd, w, base, baseModule) }},
 		{"SecretRestored", func(t *testing.T) { faultSecretRestored(t, fd, w, base, baseModule) }},
