@@ -134,8 +134,7 @@ func TestNixOSShapedHost(t *testing.T) {
 		out, _ := hostExec(testContext(t), l, host, nil, "readlink", "-f", "/nix/var/nix/profiles/system")
 		return strings.TrimSpace(out)
 	}
-	deploy := func(system string, ignoreUnits bool, extra ...string) run {
-		args := append([]string{"deploy", "--plan", nixosPlan(t, dir, l, system, ignoreUnits)}, extra...)
+	nixmesh := func(args ...string) run {
 		cmd := exec.CommandContext(testContext(t), nixmeshBinary(t), args...)
 		cmd.Env = testutil.NixEnv()
 		out, err := cmd.CombinedOutput()
@@ -146,6 +145,9 @@ func TestNixOSShapedHost(t *testing.T) {
 			t.Fatal(err)
 		}
 		return r
+	}
+	deploy := func(system string, ignoreUnits bool, extra ...string) run {
+		return nixmesh(append([]string{"deploy", "--plan", nixosPlan(t, dir, l, system, ignoreUnits)}, extra...)...)
 	}
 	// The table's result for the host (a line "nx  ok  500ms  ...").
 	word := func(r run) string {
@@ -303,6 +305,32 @@ exit 0
 				if !strings.Contains(calls, want) {
 					t.Errorf("systemd-run was not called with %q; its calls:\n%s", want, calls)
 				}
+			}
+		}},
+		{"RollbackOnDemand", func(t *testing.T) {
+			// `nixmesh rollback` (hosts reached as a frozen plan says): from second back to
+			// the generation before it, first (RunnerSIGTERM's deploy), activated with
+			// NixOS's switch-to-configuration test then boot; that generation is the
+			// profile's current one again, and no generation is added.
+			generations := func() string {
+				out, _ := hostExec(testContext(t), l, host, nil, "sh", "-c", "ls -d /nix/var/nix/profiles/system-*-link | wc -l")
+				return strings.TrimSpace(out)
+			}
+			if current() != sys["second"] {
+				t.Fatalf("running %s, want second (SystemdRunUnits' deploy)", current())
+			}
+			before := generations()
+			hostExec(testContext(t), l, host, nil, "sh", "-c", ": > /var/lib/nixos-fake/calls")
+			r := nixmesh("rollback", "--plan", nixosPlan(t, dir, l, sys["second"], false), host)
+			if r.code != 0 || word(r) != "ok" || !strings.Contains(r.output, "now on generation") {
+				t.Fatalf("rollback: exit %d, %q\n%s", r.code, word(r), r.output)
+			}
+			if current() != sys["first"] || profile() != sys["first"] || generations() != before {
+				t.Errorf("after the rollback: running %s, profile %s, %s generations; want first (%s) and %s generations", current(), profile(), generations(), sys["first"], before)
+			}
+			calls, _ := hostExec(testContext(t), l, host, nil, "cat", "/var/lib/nixos-fake/calls")
+			if !strings.Contains(calls, "first test") || !strings.Contains(calls, "first boot") {
+				t.Errorf("first was not activated (test) and made the boot default (boot); calls:\n%s", calls)
 			}
 		}},
 	}

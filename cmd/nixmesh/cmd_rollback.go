@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nixmesh/nixmesh/deploy"
+	"github.com/nixmesh/nixmesh/eval"
 	"github.com/nixmesh/nixmesh/internal/progress"
 )
 
@@ -29,6 +30,7 @@ type rollbackOptions struct {
 	AcceptNewHostKeys bool
 	Identities        []string
 	KnownHosts        []string
+	Plan              string // --plan: the connection settings of a frozen plan; nothing is evaluated
 }
 
 func newRollbackCommand(g *globalOptions) *cobra.Command {
@@ -80,7 +82,25 @@ not confirm, and the host runs what it ran before), 130 interrupted.`,
 	f.BoolVar(&opts.AcceptNewHostKeys, "accept-new-host-keys", false, "trust the key of a host never seen before and add it to ~/.ssh/known_hosts (a changed key is never accepted)")
 	f.StringArrayVarP(&opts.Identities, "identity", "i", nil, "private key `FILE` to offer first (repeatable)")
 	f.StringArrayVar(&opts.KnownHosts, "known-hosts", nil, "extra known_hosts `FILE` to trust (repeatable)")
+	f.StringVar(&opts.Plan, "plan", "", "reach the hosts as the plan `FILE` frozen by `nix-build deploy.nix` says (the one ./result deploys): nothing is evaluated")
 	return cmd
+}
+
+// connections reads the nodes' connection settings (from the frozen plan with --plan)
+// and selects the nodes.
+func (opts rollbackOptions) connections(ctx context.Context) (*eval.Network, []string, error) {
+	if opts.Plan == "" {
+		return opts.global.connectionsAndSelect(ctx, opts.NixArgs, opts.Selectors)
+	}
+	if len(opts.NixArgs) > 0 {
+		return nil, nil, usageErrorf("--plan: the plan is already evaluated; Nix arguments (%s) have no effect", strings.Join(opts.NixArgs, " "))
+	}
+	frozen, err := eval.ReadFrozenPlan(opts.Plan)
+	if err != nil {
+		return nil, nil, usageErrorf("--plan: %v", err)
+	}
+	names, err := frozen.Select(opts.Selectors)
+	return frozen.Network, names, err
 }
 
 func runRollback(ctx context.Context, opts rollbackOptions, out io.Writer) error {
@@ -101,7 +121,7 @@ func runRollback(ctx context.Context, opts rollbackOptions, out io.Writer) error
 	if stderr == nil {
 		stderr = io.Discard
 	}
-	network, names, err := opts.global.connectionsAndSelect(ctx, opts.NixArgs, opts.Selectors)
+	network, names, err := opts.connections(ctx)
 	if err != nil {
 		return err
 	}
@@ -163,7 +183,7 @@ func rollbackSummary(r deploy.Report, err error) error {
 
 // runGenerations is `rollback --list`: each selected host's generations, read in parallel.
 func runGenerations(ctx context.Context, opts rollbackOptions, out io.Writer) error {
-	network, names, err := opts.global.connectionsAndSelect(ctx, opts.NixArgs, opts.Selectors)
+	network, names, err := opts.connections(ctx)
 	if err != nil {
 		return err
 	}
