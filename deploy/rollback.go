@@ -181,6 +181,9 @@ func (h *hostRun) rollback(ctx context.Context) HostResult {
 	}
 	h.event(KindDone, fmt.Sprintf("%s -> generation %d (%s, %s)", from, target.Number, target.System, target.Created.Format("2006-01-02 15:04")))
 	res := h.switchSystem(ctx)
+	if res.Result == ResultWouldApply {
+		res.Reason = fmt.Sprintf("would switch to generation %d, %s (running %s)", target.Number, target.System, orNone(gens.Running))
+	}
 	if res.Result == ResultOK {
 		reason := fmt.Sprintf("now on generation %d", target.Number)
 		if res.Reason != "" {

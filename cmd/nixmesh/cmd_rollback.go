@@ -239,7 +239,11 @@ func runGenerations(ctx context.Context, opts rollbackOptions, out io.Writer) er
 				continue
 			}
 			if len(r.Generations) == 0 {
-				fmt.Fprintf(tw, "%s\t-\t-\tno system profile (running %s)\t\n", r.Host, orDash(r.Running))
+				what := "no system profile: nothing deployed with action switch or boot yet"
+				if r.Running != "" {
+					what = "no system profile; running " + r.Running
+				}
+				fmt.Fprintf(tw, "%s\t-\t-\t%s\t\n", r.Host, what)
 			}
 			for _, g := range r.Generations {
 				var marks []string
@@ -279,11 +283,4 @@ func anyRunning(gs []deploy.Generation) bool {
 		}
 	}
 	return false
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
