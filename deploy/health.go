@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"mvdan.cc/sh/v3/syntax"
+
 	"github.com/nixmesh/nixmesh/eval"
 	"github.com/nixmesh/nixmesh/internal/command"
 )
@@ -302,4 +304,13 @@ func unbracket(host string) string {
 		return host[1 : len(host)-1]
 	}
 	return host
+}
+
+// CommandSyntaxError reports a command check that no shell can run: its line does not
+// parse as bash (a superset of the host's sh, be it bash as on NixOS or dash), so the
+// check would fail on the host and every deploy of the node would roll back. nil when it
+// parses (which says nothing about the commands it names).
+func CommandSyntaxError(line string) error {
+	_, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(line), "")
+	return err
 }

@@ -133,17 +133,19 @@ type connectionJSON struct {
 // HealthCheck is one of plan.nodes.<n>.healthChecks: a command run on the host, or a TCP
 // or HTTP check run from the deploying machine; timeouts and intervals in seconds.
 type HealthCheck struct {
-	Name     string  `json:"name"`
-	Kind     string  `json:"kind"`              // "command", "tcp" or "http"
-	Command  string  `json:"command,omitempty"` // command: a shell line, run as root
-	Feature  *string `json:"feature,omitempty"` // command: the feature that added it (vpn, dns, ssh)
-	Host     *string `json:"host,omitempty"`    // tcp: null for the node's address
-	Port     int     `json:"port,omitempty"`    // tcp
-	URL      string  `json:"url,omitempty"`     // http
-	Status   int     `json:"status,omitempty"`  // http: the status wanted
-	Timeout  float64 `json:"timeout"`
-	Retries  int     `json:"retries"`
-	Interval float64 `json:"interval"`
+	Name    string  `json:"name"`
+	Kind    string  `json:"kind"`              // "command", "tcp" or "http"
+	Command string  `json:"command,omitempty"` // command: a shell line, run as root
+	Feature *string `json:"feature,omitempty"` // command: the feature that added it (vpn, dns, ssh)
+	// Where is where a command check is defined (FILE:LINE or FILE), for messages.
+	Where    []string `json:"where,omitempty"`
+	Host     *string  `json:"host,omitempty"`   // tcp: null for the node's address
+	Port     int      `json:"port,omitempty"`   // tcp
+	URL      string   `json:"url,omitempty"`    // http
+	Status   int      `json:"status,omitempty"` // http: the status wanted
+	Timeout  float64  `json:"timeout"`
+	Retries  int      `json:"retries"`
+	Interval float64  `json:"interval"`
 }
 
 // nodeJSON is Node as it appears in the plan.
@@ -246,6 +248,7 @@ type Configuration struct {
 	Programs    Programs    `json:"programs"`
 	Services    Services    `json:"services"`
 	Environment Environment `json:"environment"`
+	System      System      `json:"system"`
 	Raw         json.RawMessage
 }
 
@@ -374,6 +377,31 @@ type EtcFile struct {
 	Mode   string  `json:"mode"`
 	User   string  `json:"user"`
 	Group  string  `json:"group"`
+}
+
+// System is `system.*` (only the activation snippets are typed).
+type System struct {
+	ActivationScripts map[string]ActivationScript `json:"activationScripts"`
+}
+
+// ActivationScript is `system.activationScripts.<name>`: a string, or { text, deps }.
+type ActivationScript struct {
+	Text string   `json:"text"`
+	Deps []string `json:"deps"`
+}
+
+// UnmarshalJSON takes either form.
+func (a *ActivationScript) UnmarshalJSON(b []byte) error {
+	if err := json.Unmarshal(b, &a.Text); err == nil {
+		return nil
+	}
+	type object ActivationScript // without this method
+	var o object
+	if err := json.Unmarshal(b, &o); err != nil {
+		return err
+	}
+	*a = ActivationScript(o)
+	return nil
 }
 
 // DecodePlan decodes the JSON of a deployment's `plan`. It rejects a plan of another

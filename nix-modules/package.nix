@@ -37,7 +37,7 @@ in
 build {
   pname = "nixmesh";
   inherit version src;
-  vendorHash = "sha256-IH0tCUmXNw6uJiScLRapdQfOp0rYRqFQ6YzMHHGMXg4=";
+  vendorHash = "sha256-uj/+a5Zi/5lJ4Cykm4W1t9F//WscL+gu/9DzfVFmyz8=";
   subPackages = [ "cmd/nixmesh" ];
   # Static, whatever the nixpkgs release calls the knob (an argument in older ones,
   # env.CGO_ENABLED in newer): the build's own shell has the last word.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -472,9 +473,10 @@ func (g *globalOptions) selectAndEvaluate(ctx context.Context, nixArgs, selector
 // nodeWarnings says, after the selected nodes are evaluated, what the engine itself
 // finds in them: per node, the options its kind of host does not apply (a standalone
 // host applies only its schema: `nixmesh options` lists it), the sshOptions its SSH
-// client ignores and the files they name that this machine lacks, each at the line that
-// sets it (with --strict, evaluation errors instead); across nodes, hosts given one
-// networking.hostName (a warning).
+// client ignores and the files they name that this machine lacks, and the health checks
+// whose command no shell parses, each at the line that sets it (with --strict,
+// evaluation errors instead); across nodes, hosts given one networking.hostName (a
+// warning).
 func (g *globalOptions) nodeWarnings(network *eval.Network, names []string) error {
 	var ds []eval.Diagnostic
 	var text strings.Builder
@@ -510,6 +512,24 @@ func (g *globalOptions) nodeWarnings(network *eval.Network, names []string) erro
 		for _, missing := range deploy.MissingSSHFiles(node.SSHOptions, home) {
 			warn(fmt.Sprintf("node %s's sshOptions%s name the %s, which does not exist on this machine: SSH goes on without it, and the connection fails where it was needed", name, inFiles(files, "in "), missing),
 				"nodes."+name+".sshOptions", files)
+		}
+		// An activation snippet, or a command check, that no shell can parse fails on the
+		// host at every deploy.
+		for _, script := range slices.Sorted(maps.Keys(node.Configuration.System.ActivationScripts)) {
+			if err := deploy.CommandSyntaxError(node.Configuration.System.ActivationScripts[script].Text); err != nil {
+				files := node.Where["configuration"]
+				warn(fmt.Sprintf("node %s's activation script `%s'%s is no shell script (%v): the activation fails, and every deploy of %s rolls back", name, script, inFiles(files, "in the configuration of "), err, name),
+					"nodes."+name+".configuration.system.activationScripts."+script, files)
+			}
+		}
+		for _, c := range node.HealthChecks {
+			if c.Kind != "command" || c.Feature != nil {
+				continue
+			}
+			if err := deploy.CommandSyntaxError(c.Command); err != nil {
+				warn(fmt.Sprintf("node %s's health check `%s'%s is no shell command line (%v): it fails on the host, and every deploy of %s rolls back", name, c.Name, inFiles(c.Where, "in "), err, name),
+					"nodes."+name+".healthChecks.commands."+c.Name+".command", c.Where)
+			}
 		}
 	}
 	g.sameHostNames(network, names)

@@ -395,7 +395,9 @@ let
   # A target (of MX, NS, SRV, CNAME) inside a zone served here that has nothing at its
   # name: mail, delegations, services and aliases pointing at it would all fail. MX, NS
   # and SRV need an address (A or AAAA), a CNAME any record. Names covered by a wildcard
-  # of the zone, or below a delegation (NS records under the apex), are not judged.
+  # of the zone, or below a delegation (NS records under the apex), are not judged, except
+  # a delegation's own name server inside the zone it delegates: resolvers find it only
+  # by its address in this zone (glue), so that address is required.
   danglingTargetProblems =
     let
       targetOf = r: normalise (lib.last (builtins.filter (w: builtins.isString w && w != "") (builtins.split "[[:space:]]+" r.data)));
@@ -418,7 +420,13 @@ let
           zone = let z = zoneOf t; in if z == null then null else normalise z;
           needs = if r.type == "CNAME" then null else [ "A" "AAAA" ];
           missing = if needs == null then !(byName ? ${t}) else !(has t needs) && !(has t [ "CNAME" ]);
+          at = normalise r.name;
+          glue = r.type == "NS" && zone != null && at != zone && (t == at || lib.hasSuffix ".${at}" t);
         in
+        if glue then
+          lib.optional (!(has t [ "A" "AAAA" ]))
+            (problem (r.path ++ [ "NS" ]) r.files "delegates `${at}' to `${t}', a name inside it, which has no address (A or AAAA) in zone `${zone}': resolvers can reach that name server only by its address here (glue). Add an A or AAAA record for ${t}, or name a server outside ${at}.")
+        else
         lib.optional (t != "" && zone != null && judged zone t && missing)
           (problem (r.path ++ [ r.type ]) r.files "points at `${t}', which has ${if needs == null then "no records" else "no address (A or AAAA)"} in zone `${zone}', served here: ${if r.type == "CNAME" then "lookups of the alias" else "whatever uses this ${r.type}"} would fail. Add ${if needs == null then "records" else "an A or AAAA record"} for ${t}, or fix the name."))
       (builtins.filter (r: r.zone != null && builtins.elem r.type [ "MX" "NS" "SRV" "CNAME" ]) validRecords);

@@ -40,18 +40,6 @@ let
     m != null && (builtins.elemAt m 4 == null || builtins.elemAt m 4 == ""
       || port != "" && builtins.stringLength port <= 5 && builtins.fromJSON port <= 65535);
 
-  # The host of an http(s) URL (brackets and zone removed), null when it is none.
-  urlHost = url:
-    let
-      rest = builtins.match "https?://([^/?#@]*@)?(.*)" url;
-      hostPort = if rest == null then "" else builtins.elemAt rest 1;
-      bracketed = builtins.match "\\[([^]%]*)(%[^]]*)?].*" hostPort;
-      plain = builtins.match "([^]:/?#[]*).*" hostPort;
-    in
-    if bracketed != null then builtins.head bracketed
-    else if plain != null then builtins.head plain
-    else null;
-
   # This machine's own names: a tcp or http check runs on the deploying machine, where
   # they name the deployer, not the node's host.
   isLoopback = h: h != null && (builtins.elem (lib.toLower h) [ "localhost" "localhost." "::1" "0:0:0:0:0:0:0:1" ]
@@ -287,7 +275,7 @@ let
           common = c: { inherit (c) timeout retries interval; };
         in
         lib.optionals hc.enable (
-          lib.mapAttrsToList (n: c: common c // { name = n; kind = "command"; inherit (c) command; feature = c.feature; })
+          lib.mapAttrsToList (n: c: common c // { name = n; kind = "command"; inherit (c) command; feature = c.feature; where = hc.where.commands.${n}; })
             (lib.filterAttrs (_: on) hc.commands)
           ++ lib.mapAttrsToList (n: c: common c // { name = n; kind = "tcp"; inherit (c) port host; })
             (lib.filterAttrs (_: on) hc.tcp)
@@ -312,7 +300,7 @@ in
       (builtins.filter (c: checkSeconds c > 3600) nc.healthChecks.list)
     ++ map
       (c: "`nodes.${node}.healthChecks.${c.kind}.${c.name}'${cross.inFiles nc.healthChecks.where.${c.kind}.${c.name}} checks ${if c.kind == "tcp" then c.host else c.url} from the deploying machine (tcp and http checks run there), where it names the deployer itself, not ${node}'s host. Name the host (or leave a tcp check's `host' unset), or check on the host with a command check, e.g. healthChecks.commands.${c.name}.command = \"curl -fsS http://localhost/\".")
-      (builtins.filter (c: isLoopback (if c.kind == "tcp" then c.host else if c.kind == "http" then urlHost c.url else null)) nc.healthChecks.list))
+      (builtins.filter (c: isLoopback (cross.checkedHost c)) nc.healthChecks.list))
     (lib.filterAttrs (_: nc: nc.enable && !isLoopback (cross.hostAddress nc.host)) config.nodes))
   # A password in a check's URL (http://user:pw@host/): the URL is part of the plan, in
   # the world-readable Nix store, and goes over plain http in clear.

@@ -539,6 +539,28 @@ let
       n.members))
     resolved);
 
+  # A tcp or http health check of an address inside a VPN's subnet: those checks run on
+  # the deploying machine, which reaches the hosts by their SSH addresses and is no member
+  # of the VPN; unless it has a route into the subnet, the check fails and the host rolls
+  # back (a warning: a deployer inside the VPN reaches it).
+  checkWarnings = lib.concatLists (lib.mapAttrsToList
+    (node: nc:
+      let
+        inVPN = h: builtins.filter (net: network.cidrContains resolved.${net}.subnet h) (builtins.attrNames resolved);
+        checks = builtins.filter
+          (c: let h = cross.checkedHost c; in h != null && network.isIP h && inVPN h != [ ])
+          (nc.healthChecks.list or [ ]);
+      in
+      map
+        (c:
+          let
+            h = cross.checkedHost c;
+            net = builtins.head (inVPN h);
+          in
+          "`nodes.${node}.healthChecks.${c.kind}.${c.name}'${cross.inFiles (nc.healthChecks.where.${c.kind}.${c.name} or [ ])} checks ${h}, inside the subnet ${resolved.${net}.subnet} of `vpn.networks.${net}', from the deploying machine (tcp and http checks run there), which is no member of it: unless it has a route into the VPN, the check fails and ${node} is rolled back. Check the host's own address, or check on the host with a command check (it runs there, inside the VPN).")
+        checks)
+    (lib.filterAttrs (_: nc: nc.enable) config.nodes));
+
   # Subnets that would capture traffic they must not: two VPNs with overlapping subnets on
   # one host (which route wins is luck), and a VPN subnet that holds a node's own SSH
   # address or a member's endpoint (the tunnel would swallow the traffic that carries it).
@@ -748,7 +770,7 @@ in
     # is written by `nixmesh keys wireguard'). Every key is type-checked, also the ones no
     # member reads (a member with its own `publicKey'): a malformed key is an error
     # wherever it is.
-    warnings = portWarnings ++ builtins.deepSeq cfg.publicKeys lib.concatLists (lib.mapAttrsToList
+    warnings = portWarnings ++ checkWarnings ++ builtins.deepSeq cfg.publicKeys lib.concatLists (lib.mapAttrsToList
       (net: keys:
         if !(networks ? ${net}) then [ "`vpn.publicKeys.${net}'${cross.inFiles (cross.attrDefinitionFiles options.vpn.publicKeys net)} names no network of `vpn.networks' (${lib.concatStringsSep ", " (builtins.attrNames networks)}); its keys are not used." ]
         else map (m: "`vpn.publicKeys.${net}.${m}'${cross.inFiles (keyFiles net m)}: `${m}' is no member of `vpn.networks.${net}'; the key is not used.")

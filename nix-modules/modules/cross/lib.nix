@@ -130,6 +130,27 @@ rec {
     in
     if bracketed == null then target else elemAt bracketed 0;
 
+  # The host of an http(s) URL (brackets and zone removed), null when it is none.
+  # urlHost "http://u@[fd00::1%eth0]:8080/x" => "fd00::1"
+  urlHost = url:
+    let
+      rest = match "https?://([^/?#@]*@)?(.*)" url;
+      hostPort = if rest == null then "" else elemAt rest 1;
+      bracketed = match "\\[([^]%]*)(%[^]]*)?].*" hostPort;
+      plain = match "([^]:/?#[]*).*" hostPort;
+    in
+    if bracketed != null then elemAt bracketed 0
+    else if plain != null then elemAt plain 0
+    else null;
+
+  # The host a tcp or http health check (an entry of healthChecks.list) reaches from the
+  # deploying machine; null for a command check, and for a tcp check without `host' (the
+  # node's own host).
+  checkedHost = c:
+    if c.kind == "tcp" then c.host
+    else if c.kind == "http" then urlHost c.url
+    else null;
+
   # `host:port` for an endpoint, bracketing IPv6 addresses.
   # joinHostPort "fd00::1" 51820 => "[fd00::1]:51820"
   joinHostPort = host: port:
