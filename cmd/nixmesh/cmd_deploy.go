@@ -231,39 +231,57 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 	if traceFile != nil {
 		dopts.SSH.Trace = deploy.NewCommandTrace(traceFile)
 	}
-	tableOut := out
-	var live *progress.Display
-	switch {
-	case opts.JSON:
-		dopts.Events = deploy.JSONEvents(out)
-		tableOut = stderr
-	case progress.IsTerminal(stderr):
-		live = progress.Auto(stderr, names, opts.global.Verbose)
-		dopts.Events = deploy.ProgressEvents(live)
-	default:
-		dopts.Events = deploy.TextEvents(stderr)
-	}
-	report, deployErr := deploy.Run(ctx, dopts, targets)
-	if live != nil {
-		live.Close()
-	}
-	fmt.Fprintln(tableOut)
-	if err := report.WriteTable(tableOut); err != nil {
+	report, deployErr, tableOut, err := opts.global.runOnHosts(ctx, dopts, targets, names, opts.JSON, out)
+	if err != nil {
 		return err
 	}
 	if err := recordDNSSerials(model, report, tableOut); err != nil {
 		deployErr = errors.Join(deployErr, err)
 	}
+	return errors.Join(buildErr, hostsError(report, deployErr, summarize))
+}
 
-	switch code := report.ExitCode(); code {
-	case exitDeploy:
-		deployErr = &deployFailedError{err: summarize(report, deployErr)}
-	case exitRolledBack:
-		deployErr = &rolledBackError{err: summarize(report, deployErr)}
-	case exitInterrupted:
-		deployErr = interrupted(deployErr)
+// runOnHosts runs the deploy engine over the targets with the progress the output
+// calls for (--json: one event per line on out; a live display on a terminal; text lines
+// otherwise), then prints the result table (on stderr with --json). It returns the
+// report, the engine's error, where the table went, and an error of its own.
+func (g *globalOptions) runOnHosts(ctx context.Context, dopts deploy.Options, targets []deploy.Target, names []string, jsonOut bool, out io.Writer) (deploy.Report, error, io.Writer, error) {
+	stderr := g.Stderr
+	if stderr == nil {
+		stderr = io.Discard
 	}
-	return errors.Join(buildErr, deployErr)
+	tableOut := out
+	var live *progress.Display
+	switch {
+	case jsonOut:
+		dopts.Events = deploy.JSONEvents(out)
+		tableOut = stderr
+	case progress.IsTerminal(stderr):
+		live = progress.Auto(stderr, names, g.Verbose)
+		dopts.Events = deploy.ProgressEvents(live)
+	default:
+		dopts.Events = deploy.TextEvents(stderr)
+	}
+	report, runErr := deploy.Run(ctx, dopts, targets)
+	if live != nil {
+		live.Close()
+	}
+	fmt.Fprintln(tableOut)
+	return report, runErr, tableOut, report.WriteTable(tableOut)
+}
+
+// hostsError is the command's error for a report: its exit code's kind, with the one-line
+// summary (summary) in front of the hosts' errors.
+func hostsError(report deploy.Report, err error, summary func(deploy.Report, error) error) error {
+	switch report.ExitCode() {
+	case exitDeploy:
+		return &deployFailedError{err: summary(report, err)}
+	case exitRolledBack:
+		return &rolledBackError{err: summary(report, err)}
+	case exitInterrupted:
+		return interrupted(err)
+	}
+	return err
 }
 
 // deploySummary is a one-line message in front of the per-host errors (already shown in

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/nixmesh/nixmesh/deploy"
 	"github.com/nixmesh/nixmesh/eval"
-	"github.com/nixmesh/nixmesh/internal/progress"
 )
 
 type rollbackOptions struct {
@@ -86,21 +84,32 @@ not confirm, and the host runs what it ran before), 130 interrupted.`,
 	return cmd
 }
 
-// connections reads the nodes' connection settings (from the frozen plan with --plan)
-// and selects the nodes.
-func (opts rollbackOptions) connections(ctx context.Context) (*eval.Network, []string, error) {
-	if opts.Plan == "" {
-		return opts.global.connectionsAndSelect(ctx, opts.NixArgs, opts.Selectors)
+// reach reads the nodes' connection settings (from the frozen plan with --plan), selects
+// the nodes and makes the SSH options that reach them.
+func (opts rollbackOptions) reach(ctx context.Context) (*eval.Network, []string, deploy.SSHOptions, error) {
+	var network *eval.Network
+	var names []string
+	var err error
+	switch {
+	case opts.Plan == "":
+		network, names, err = opts.global.connectionsAndSelect(ctx, opts.NixArgs, opts.Selectors)
+	case len(opts.NixArgs) > 0:
+		err = usageErrorf("--plan: the plan is already evaluated; Nix arguments (%s) have no effect", strings.Join(opts.NixArgs, " "))
+	default:
+		var frozen *eval.FrozenPlan
+		if frozen, err = eval.ReadFrozenPlan(opts.Plan); err != nil {
+			err = usageErrorf("--plan: %v", err)
+			break
+		}
+		network = frozen.Network
+		names, err = frozen.Select(opts.Selectors)
 	}
-	if len(opts.NixArgs) > 0 {
-		return nil, nil, usageErrorf("--plan: the plan is already evaluated; Nix arguments (%s) have no effect", strings.Join(opts.NixArgs, " "))
-	}
-	frozen, err := eval.ReadFrozenPlan(opts.Plan)
 	if err != nil {
-		return nil, nil, usageErrorf("--plan: %v", err)
+		return nil, nil, deploy.SSHOptions{}, err
 	}
-	names, err := frozen.Select(opts.Selectors)
-	return frozen.Network, names, err
+	sshOpts, err := sshOptionsFor(network, opts.Identities, opts.KnownHosts)
+	sshOpts.AcceptNewHostKeys = opts.AcceptNewHostKeys
+	return network, names, sshOpts, err
 }
 
 func runRollback(ctx context.Context, opts rollbackOptions, out io.Writer) error {
@@ -117,19 +126,10 @@ func runRollback(ctx context.Context, opts rollbackOptions, out io.Writer) error
 	if len(opts.Selectors) == 0 {
 		return usageErrorf("name the nodes to roll back (or '*' for all of them): nixmesh rollback NODE|@TAG|GLOB...; nixmesh rollback --list shows the generations")
 	}
-	stderr := opts.global.Stderr
-	if stderr == nil {
-		stderr = io.Discard
-	}
-	network, names, err := opts.connections(ctx)
+	network, names, sshOpts, err := opts.reach(ctx)
 	if err != nil {
 		return err
 	}
-	sshOpts, err := sshOptionsFor(network, opts.Identities, opts.KnownHosts)
-	if err != nil {
-		return err
-	}
-	sshOpts.AcceptNewHostKeys = opts.AcceptNewHostKeys
 	targets := make([]deploy.Target, len(names))
 	for i, name := range names {
 		targets[i] = deploy.NewTarget(network.Nodes[name], "")
@@ -137,35 +137,11 @@ func runRollback(ctx context.Context, opts rollbackOptions, out io.Writer) error
 		targets[i].Rollback = &deploy.RollbackTo{Generation: opts.To}
 	}
 	dopts := deploy.Options{Action: action, Parallel: opts.Parallel, DryRun: opts.DryRun, NixEnv: opts.global.Env, SSH: sshOpts}
-	tableOut := out
-	var live *progress.Display
-	switch {
-	case opts.JSON:
-		dopts.Events = deploy.JSONEvents(out)
-		tableOut = stderr
-	case progress.IsTerminal(stderr):
-		live = progress.Auto(stderr, names, opts.global.Verbose)
-		dopts.Events = deploy.ProgressEvents(live)
-	default:
-		dopts.Events = deploy.TextEvents(stderr)
-	}
-	report, runErr := deploy.Run(ctx, dopts, targets)
-	if live != nil {
-		live.Close()
-	}
-	fmt.Fprintln(tableOut)
-	if err := report.WriteTable(tableOut); err != nil {
+	report, runErr, _, err := opts.global.runOnHosts(ctx, dopts, targets, names, opts.JSON, out)
+	if err != nil {
 		return err
 	}
-	switch report.ExitCode() {
-	case exitDeploy:
-		runErr = &deployFailedError{err: rollbackSummary(report, runErr)}
-	case exitRolledBack:
-		runErr = &rolledBackError{err: rollbackSummary(report, runErr)}
-	case exitInterrupted:
-		runErr = interrupted(runErr)
-	}
-	return runErr
+	return hostsError(report, runErr, rollbackSummary)
 }
 
 func rollbackSummary(r deploy.Report, err error) error {
@@ -183,15 +159,10 @@ func rollbackSummary(r deploy.Report, err error) error {
 
 // runGenerations is `rollback --list`: each selected host's generations, read in parallel.
 func runGenerations(ctx context.Context, opts rollbackOptions, out io.Writer) error {
-	network, names, err := opts.connections(ctx)
+	network, names, sshOpts, err := opts.reach(ctx)
 	if err != nil {
 		return err
 	}
-	sshOpts, err := sshOptionsFor(network, opts.Identities, opts.KnownHosts)
-	if err != nil {
-		return err
-	}
-	sshOpts.AcceptNewHostKeys = opts.AcceptNewHostKeys
 	type hostGens struct {
 		Host string `json:"host"`
 		deploy.HostGenerations
@@ -225,9 +196,7 @@ func runGenerations(ctx context.Context, opts rollbackOptions, out io.Writer) er
 		}
 	}
 	if opts.JSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(results); err != nil {
+		if err := writeJSON(out, results); err != nil {
 			return err
 		}
 	} else {
