@@ -202,7 +202,7 @@ let
     config.secondaryFiles = cross.knownFiles (cross.definitionFiles options.secondaryNodes);
   };
 
-  nodeDnsModule = { name, config, ... }: {
+  nodeDnsModule = { name, config, options, ... }: {
     options.dns = {
       records = mkOption {
         type = recordsType;
@@ -219,7 +219,14 @@ let
           when it is the primary or a secondary of a zone.
         '';
       };
+      addressFiles = mkOption {
+        type = types.listOf types.str;
+        internal = true;
+        readOnly = true;
+        description = "Where `dns.address` is defined, for messages.";
+      };
     };
+    config.dns.addressFiles = cross.knownFiles (cross.definitionFiles options.dns.address);
   };
 
   # --- normalise --------------------------------------------------------------------------
@@ -454,7 +461,21 @@ let
         "${cross.showPath (r.path ++ [ "CAA" ])}${cross.inFiles r.files}: the CAA tag `${tag}' is none a certificate authority knows (${lib.concatStringsSep ", " caaTags}); CAs ignore such a property, or refuse every certificate when it is critical (flag 128).")
     (builtins.filter (r: r.type == "CAA") validRecords);
 
-  problems = zoneProblems ++ sameZoneProblems ++ nameProblems ++ outsideProblems ++ cnameProblems ++ aliasTargetProblems ++ cnameLoopProblems ++ srvNameProblems ++ danglingTargetProblems;
+  # A node's dns.address set to another node's host address: its name server would listen
+  # on an address of another host (nsd fails to start), and the names pointing at that
+  # host would count as this node's.
+  addressProblems = lib.concatMap
+    (node:
+      let
+        a = config.nodes.${node}.dns.address;
+        owners = builtins.filter (o: o != node && cross.hostAddress config.nodes.${o}.host == a) nodeNames;
+      in
+      lib.optional (a != null && a != cross.hostAddress config.nodes.${node}.host && owners != [ ])
+        (problem [ "nodes" node "dns" "address" ] config.nodes.${node}.dns.addressFiles
+          "is ${a}, the address of node `${builtins.head owners}' (nodes.${builtins.head owners}.host): ${node}'s name server cannot listen on another host's address. Set ${node}'s own address, or leave it unset (the address in `nodes.${node}.host')."))
+    nodeNames;
+
+  problems = addressProblems ++ zoneProblems ++ sameZoneProblems ++ nameProblems ++ outsideProblems ++ cnameProblems ++ aliasTargetProblems ++ cnameLoopProblems ++ srvNameProblems ++ danglingTargetProblems;
 
   # --- group and render -------------------------------------------------------------------
 

@@ -27,6 +27,7 @@
 let
   inherit (lib) mkOption types;
   cross = import ./cross/lib.nix { inherit lib; };
+  network = import ../lib/network.nix { inherit lib; };
   inherit (cross) problem;
 
   cfg = config.ssh;
@@ -97,8 +98,12 @@ let
         '';
       };
       hostNames = mkOption {
-        # A known_hosts line lists names separated by commas and ends them at a space.
-        type = types.listOf (types.strMatching "[^ ,\t\n]+" // { description = "host name or address (no spaces or commas)"; });
+        # A known_hosts line lists names separated by commas and ends them at a space; a
+        # host on another port than 22 is looked up as `[host]:port', so "host:port" would
+        # never match (a colon is otherwise an IPv6 address's).
+        type = types.listOf (types.addCheck (types.strMatching "[^ ,\t\n]+")
+          (x: builtins.match ".*:.*" x == null || network.isIPv6 x || builtins.match "\\[[^]]+]:[0-9]+" x != null)
+          // { description = "host name or address (no spaces or commas; on another port than 22 written `[host]:port')"; });
         default = [ ];
         example = [ "web.example.org" "203.0.113.7" ];
         description = ''
