@@ -168,6 +168,24 @@ func rollbackOnDemand(t *testing.T, w *world, base map[string]string) {
 	if cur, _ := gens.current(); cur != goodGen || gens.Running != base["gateway"] {
 		t.Errorf("gateway after the failed rollback: %+v; want generation %d current and %s running", gens, goodGen, base["gateway"])
 	}
+
+	// --atomic: gateway's generation does not activate, so web, whatever generation of
+	// that number it has (or none), goes back to what it ran too.
+	webGens := list(module, "web")
+	webGen, _ := webGens.current()
+	if webGens.before(badGen+1) != badGen {
+		t.Logf("web has no generation %d: the atomic rollback fails at web's check, and no host is sent back by the fleet's decision", badGen)
+	}
+	code, out = run(module, "rollback", "--atomic", "gateway", "web", "--to", strconv.Itoa(badGen))
+	if code == 0 {
+		t.Errorf("rollback --atomic gateway web --to %d: exit 0, want a failure\n%s", badGen, out)
+	}
+	for node, gen := range map[string]int{"gateway": goodGen, "web": webGen} {
+		gens := list(module, node)
+		if cur, _ := gens.current(); cur != gen || gens.Running != base[node] {
+			t.Errorf("%s after the atomic rollback: %+v; want generation %d current and %s running", node, gens, gen, base[node])
+		}
+	}
 	assertNoLock(t, w, "gateway")
 	assertNoLock(t, w, "web")
 }

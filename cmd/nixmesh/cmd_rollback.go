@@ -24,6 +24,7 @@ type rollbackOptions struct {
 	Action            string
 	Parallel          int
 	DryRun            bool
+	Atomic            bool
 	JSON              bool
 	AcceptNewHostKeys bool
 	Identities        []string
@@ -50,6 +51,10 @@ profile's current one again (no new generation is added: the newer ones stay, an
 health checks do not run (they are the current deployment's, not the older system's).
 Secrets are left as they are.
 
+With --atomic no host is confirmed until every selected host runs its older
+generation; if one fails (it has no such generation, or the older system does not
+activate), every host goes back to what it ran.
+
 Nodes must be named (use '*' for all of them): a rollback is never the default.
 --list shows each host's generations instead (no selection: every enabled node),
 marking the current one (the boot default) and the one running.
@@ -61,6 +66,7 @@ not confirm, and the host runs what it ran before), 130 interrupted.`,
   nixmesh rollback web                   web back to its generation before the current one
   nixmesh rollback web --to 12           web to its generation 12 (older or newer)
   nixmesh rollback @app --dry-run        what would run, changing nothing
+  nixmesh rollback @vpn --atomic         all of the vpn hosts go back, or none does
   nixmesh rollback web --action boot     boot the older generation next time; run on as now`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Selectors, opts.NixArgs = splitArgs(cmd, args)
@@ -75,6 +81,7 @@ not confirm, and the host runs what it ran before), 130 interrupted.`,
 	f.BoolVar(&opts.List, "list", false, "list each host's generations (number, date, system; the current and the running one marked) instead")
 	f.StringVar(&opts.Action, "action", "switch", "`ACTION`: switch (activate it and make it the boot default) or boot (the boot default only)")
 	f.IntVar(&opts.Parallel, "parallel", 10, "work on at most `N` hosts at once")
+	f.BoolVar(&opts.Atomic, "atomic", false, "fleet-atomic: confirm no host until every selected host runs its older generation; if one fails (it has none, say), every host goes back to what it ran")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "connect and find each host's generation, then show the commands that would run; change nothing")
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON event per line on stdout (the table goes to stderr); with --list, the generations as JSON")
 	f.BoolVar(&opts.AcceptNewHostKeys, "accept-new-host-keys", false, "trust the key of a host never seen before and add it to ~/.ssh/known_hosts (a changed key is never accepted)")
@@ -136,7 +143,7 @@ func runRollback(ctx context.Context, opts rollbackOptions, out io.Writer) error
 		targets[i].HealthChecks = nil // the current deployment's, not the older system's
 		targets[i].Rollback = &deploy.RollbackTo{Generation: opts.To}
 	}
-	dopts := deploy.Options{Action: action, Parallel: opts.Parallel, DryRun: opts.DryRun, NixEnv: opts.global.Env, SSH: sshOpts}
+	dopts := deploy.Options{Action: action, Parallel: opts.Parallel, DryRun: opts.DryRun, Atomic: opts.Atomic, NixEnv: opts.global.Env, SSH: sshOpts}
 	report, runErr, _, err := opts.global.runOnHosts(ctx, dopts, targets, names, opts.JSON, out)
 	if err != nil {
 		return err
