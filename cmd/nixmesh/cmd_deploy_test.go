@@ -154,6 +154,11 @@ func TestFlagMistakesBeforeEvaluation(t *testing.T) {
 		{[]string{"lab", "crash"}, "accepts 1 arg(s), received 0 (usage: nixmesh lab crash HOST"},
 		{[]string{"keys", "wireguard", "-o", filepath.Join(notAKey, "keys.nix")}, "is not a directory"},
 		{[]string{"keys", "ssh", "-o", filepath.Join(dir, "no", "keys.nix")}, "no directory"},
+		{[]string{"rollback"}, "name the nodes to roll back (or '*' for all of them)"},
+		{[]string{"rollback", "web", "--action", "test"}, "--action: want switch or boot"},
+		{[]string{"rollback", "web", "--to", "-1"}, "--to must be a generation number"},
+		{[]string{"rollback", "--list", "--to", "3"}, "--list only lists the generations; --to goes with a rollback"},
+		{[]string{"rollback", "web", "--plan", filepath.Join(dir, "nope.json")}, "--plan: reading the frozen plan: open"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(context.Background(), append([]string{"-f", file}, c.args...), &stdout, &stderr)

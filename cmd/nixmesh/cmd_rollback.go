@@ -71,6 +71,11 @@ not confirm, and the host runs what it ran before), 130 interrupted.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Selectors, opts.NixArgs = splitArgs(cmd, args)
 			if opts.List {
+				for _, f := range []string{"to", "action", "atomic", "dry-run"} {
+					if cmd.Flags().Changed(f) {
+						return usageErrorf("--list only lists the generations; --%s goes with a rollback", f)
+					}
+				}
 				return runGenerations(cmd.Context(), opts, cmd.OutOrStdout())
 			}
 			return runRollback(cmd.Context(), opts, cmd.OutOrStdout())
