@@ -436,7 +436,23 @@ func testNixOSKind(t *testing.T, nixpkgs string) {
 	}`), &want); err != nil {
 		t.Fatal(err)
 	}
-	if got := p.Nodes["alpha"].Configuration; !reflect.DeepEqual(got, want) {
+	// NixOS's own snippets are in the subset too (the stand-in's carry their names, and
+	// `users' the users' and groups' entries); the rest is the deployment's.
+	got := p.Nodes["alpha"].Configuration
+	if scripts, ok := dig(got, "system", "activationScripts").(map[string]any); ok {
+		if text, _ := dig(scripts, "users", "text").(string); !strings.Contains(text, `"name":"ops"`) {
+			t.Errorf("NixOS's users snippet does not carry user ops' entry: %q", text)
+		}
+		for _, own := range []string{"stdio", "var", "specialfs", "binsh", "usrbinenv", "etc", "users", "groups", "hostname", "wrappers", "nix"} {
+			if _, ok := scripts[own]; !ok {
+				t.Errorf("NixOS's activation snippet %q is not in the subset", own)
+			}
+			delete(scripts, own)
+		}
+	} else {
+		t.Errorf("no activation snippets in the subset")
+	}
+	if !reflect.DeepEqual(got, want) {
 		gotJSON, _ := json.MarshalIndent(got, "", "  ")
 		t.Errorf("plan.nodes.alpha.configuration =\n%s\nwant only the NixOS subset as in the test", gotJSON)
 	}
@@ -461,9 +477,9 @@ func testNixOSKind(t *testing.T, nixpkgs string) {
 	if fi, err := os.Stat(filepath.Join(toplevel, "bin", "switch-to-configuration")); err != nil || fi.Mode()&0o111 == 0 {
 		t.Errorf("the NixOS system lost its bin/switch-to-configuration: %v", err)
 	}
-	got, err := os.ReadFile(filepath.Join(toplevel, "bin", "nixmesh-switch"))
+	switcher, err := os.ReadFile(filepath.Join(toplevel, "bin", "nixmesh-switch"))
 	want2, _ := os.ReadFile(filepath.Join(testutil.NixModules(), "scripts", "switcher", "bin", "nixmesh-switch"))
-	if err != nil || string(got) != string(want2) {
+	if err != nil || string(switcher) != string(want2) {
 		t.Errorf("%s/bin/nixmesh-switch is not scripts/switcher/bin/nixmesh-switch (%v)", toplevel, err)
 	}
 	if fi, err := os.Stat(filepath.Join(toplevel, "bin", "nixmesh-switch")); err != nil || fi.Mode()&0o111 == 0 {

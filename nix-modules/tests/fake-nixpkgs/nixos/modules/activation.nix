@@ -1,6 +1,8 @@
 # system.activationScripts as NixOS declares it (nixos/modules/system/activation/
 # activation-script.nix): a snippet is a string or { text, deps, supportsDryActivation };
-# NixOS's `apply' adds the assembled `script', and an unknown dependency fails.
+# NixOS's `apply' adds the assembled `script' (every snippet's text, which the toplevel's
+# `activate' holds, so that what a snippet reads is evaluated with the system), and an
+# unknown dependency fails.
 { lib, ... }:
 let
   inherit (lib) mkOption types;
@@ -19,7 +21,8 @@ let
         set);
     in
     if missing != [ ] then throw "activation script dependency missing: ${builtins.head missing}"
-    else "#!/bin/sh\n# every snippet, assembled\n";
+    else "#!/bin/sh\n# every snippet, assembled\n"
+      + lib.concatStrings (lib.mapAttrsToList (n: s: "# ${n}\n${if builtins.isString s then s else s.text}\n") set);
 in
 {
   options.system.activationScripts = mkOption {
@@ -28,4 +31,11 @@ in
     description = "Snippets run on activation.";
     apply = set: set // { script = assemble set; };
   };
+
+  # The snippets NixOS's own modules define (activation-script.nix, etc.nix,
+  # users-groups.nix, network-interfaces.nix, wrappers, nix-daemon.nix), by name, for the
+  # snippets of a deployment to depend on; users.nix defines `users' with its content.
+  config.system.activationScripts = lib.genAttrs
+    [ "stdio" "var" "specialfs" "binsh" "usrbinenv" "etc" "groups" "hostname" "wrappers" "nix" ]
+    (n: lib.mkDefault "# ${n}: NixOS's snippet");
 }

@@ -29,6 +29,8 @@ in
     else derivation {
       name = "fake-nixos-system-${config.system.name}";
       inherit system;
+      # As NixOS's toplevel holds its activation script, snippets and all.
+      activate = config.system.activationScripts.script;
       builder = "/bin/sh";
       args = [ "-c" ''
         # As stdenv's builder does, stop at the first failing command.
@@ -36,6 +38,7 @@ in
         export PATH=/usr/bin:/bin
         mkdir $out
         echo fake > $out/fake
+        printf '%s' "$activate" > $out/activate
         ${config.system.systemBuilderCommands}
       '' ];
     };
