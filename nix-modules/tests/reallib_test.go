@@ -244,3 +244,48 @@ func TestUnswitchableNixOSRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestNixOSStandInRefusesUsersAsNixOS: what NixOS refuses in users.users and
+// users.groups when it evaluates a system, the stand-in refuses too (its users snippet
+// reads every entry, as NixOS's does; its assertions are NixOS's), and what NixOS takes,
+// it takes: instantiating a NixOS-kind node's system.
+func TestNixOSStandInRefusesUsersAsNixOS(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	entry := filepath.Join(filepath.Dir(Dir()), "default.nix")
+	cases := []struct{ name, configuration, want string }{
+		{"extraGroups a string", `users.users.ops = { isNormalUser = true; extraGroups = "wheel"; };`, "is not of type `list of string'"},
+		{"colon in description", `users.users.ops = { isNormalUser = true; description = "Ops: on call"; };`, "users.users.ops.description"},
+		{"relative shell", `users.users.ops = { isNormalUser = true; shell = "bash"; };`, "users.users.ops.shell"},
+		{"duplicate uid", `users.users.a = { isNormalUser = true; uid = 2000; }; users.users.b = { isNormalUser = true; uid = 2000; };`, "UIDs and GIDs must be unique!"},
+		{"duplicate gid", `users.groups.a.gid = 901; users.groups.b.gid = 901;`, "UIDs and GIDs must be unique!"},
+		{"undeclared group", `users.users.svc = { isSystemUser = true; group = "svc"; };`, "The following users have a primary group that is undefined: svc"},
+		{"normal user below 1000", `users.users.ops = { isNormalUser = true; uid = 500; };`, "uid set below 1000"},
+		{"colon in password hash", `users.users.ops = { isNormalUser = true; hashedPassword = "a:b"; };`, "users.users.ops.hashedPassword"},
+		{"missing snippet dependency", `system.activationScripts.x = { text = "true"; deps = [ "nosuch" ]; };`, "activation script dependency missing: x -> nosuch"},
+		{"what NixOS takes", `users.users.ops = { isNormalUser = true; uid = 2000; extraGroups = [ "wheel" ]; description = "Ops"; }; users.groups.svc = { }; users.users.svc = { isSystemUser = true; group = "svc"; }; system.activationScripts.x = { text = "true"; deps = [ "etc" "users" ]; };`, ""},
+	}
+	for _, lib := range testutil.NixpkgsLibs(t) {
+		nixpkgs := testutil.StandInNixpkgs(t, lib)
+		for _, c := range cases {
+			t.Run(c.name+"/"+testutil.LibName(lib), func(t *testing.T) {
+				module := filepath.Join(t.TempDir(), "deploy.nix")
+				if err := os.WriteFile(module, []byte(`{ lib, ... }: { nodes.a = { host = "a"; configuration = { `+c.configuration+` }; }; }`), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				cmd := exec.Command("nix-instantiate", "-A", "systems.a", "-E", "import "+entry+" { nixpkgs = "+nixpkgs+"; } "+module)
+				var stderr bytes.Buffer
+				cmd.Stderr = &stderr
+				err := cmd.Run()
+				switch {
+				case c.want == "" && err != nil:
+					t.Errorf("refused: %v\n%s", err, stderr.String())
+				case c.want != "" && err == nil:
+					t.Errorf("accepted; want an error with %q", c.want)
+				case c.want != "" && !strings.Contains(stderr.String(), c.want):
+					t.Errorf("error lacks %q:\n%s", c.want, stderr.String())
+				}
+			})
+		}
+	}
+}
