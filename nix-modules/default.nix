@@ -90,7 +90,7 @@ let
         modules = modules ++ hostChecks ++ [ ./nixos/switcher.nix ];
       };
   # nixmesh's own checks of every host, whatever its kind.
-  hostChecks = [ ./modules/host/authorized-keys.nix ./modules/host/home-directories.nix ./modules/host/etc-private-keys.nix ./modules/host/account-ids.nix ];
+  hostChecks = [ ./modules/host/authorized-keys.nix ./modules/host/home-directories.nix ./modules/host/etc-private-keys.nix ./modules/host/account-ids.nix ./modules/host/wireguard.nix ];
 
   # The engine the deploy script runs (see `nixmesh` above). Built for the machine that
   # evaluates, which is the one that runs ./result.

@@ -214,35 +214,11 @@ func TestRejectedLikeNixOS(t *testing.T) {
 func TestUnswitchableNixOSRefused(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
-	entry := filepath.Join(filepath.Dir(Dir()), "default.nix")
-	cases := []struct{ name, configuration, want string }{
+	nixosNodeCases(t, []struct{ name, configuration, want string }{
 		{"switch off", `system.switch.enable = false;`, "`nodes.a.configuration.system.switch.enable' (in `%s') is false, so this NixOS system has no bin/switch-to-configuration"},
 		{"not activatable", `system.activatable = lib.mkForce false;`, "`nodes.a.configuration.system.activatable' (in `%s') is false"},
 		{"switch on", `system.switch.enable = true; system.activatable = true;`, ""},
-	}
-	for _, lib := range testutil.NixpkgsLibs(t) {
-		nixpkgs := testutil.StandInNixpkgs(t, lib)
-		for _, c := range cases {
-			t.Run(c.name+"/"+testutil.LibName(lib), func(t *testing.T) {
-				module := filepath.Join(t.TempDir(), "deploy.nix")
-				if err := os.WriteFile(module, []byte(`{ lib, ... }: { nodes.a = { host = "a"; configuration = { `+c.configuration+` }; }; }`), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				cmd := exec.Command("nix-instantiate", "-A", "systems.a", "-E", "import "+entry+" { nixpkgs = "+nixpkgs+"; } "+module)
-				var stderr bytes.Buffer
-				cmd.Stderr = &stderr
-				err := cmd.Run()
-				switch {
-				case c.want == "" && err != nil:
-					t.Errorf("refused: %v\n%s", err, stderr.String())
-				case c.want != "" && err == nil:
-					t.Errorf("accepted; want an error with %q", c.want)
-				case c.want != "" && !strings.Contains(stderr.String(), strings.ReplaceAll(c.want, "%s", module)):
-					t.Errorf("error lacks %q:\n%s", strings.ReplaceAll(c.want, "%s", module), stderr.String())
-				}
-			})
-		}
-	}
+	})
 }
 
 // TestNixOSStandInRefusesUsersAsNixOS: what NixOS refuses in users.users and
@@ -252,7 +228,6 @@ func TestUnswitchableNixOSRefused(t *testing.T) {
 func TestNixOSStandInRefusesUsersAsNixOS(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
-	entry := filepath.Join(filepath.Dir(Dir()), "default.nix")
 	cases := []struct{ name, configuration, want string }{
 		{"extraGroups a string", `users.users.ops = { isNormalUser = true; extraGroups = "wheel"; };`, "is not of type `list of string'"},
 		{"colon in description", `users.users.ops = { isNormalUser = true; description = "Ops: on call"; };`, "users.users.ops.description"},
@@ -265,6 +240,15 @@ func TestNixOSStandInRefusesUsersAsNixOS(t *testing.T) {
 		{"missing snippet dependency", `system.activationScripts.x = { text = "true"; deps = [ "nosuch" ]; };`, "activation script dependency missing: x -> nosuch"},
 		{"what NixOS takes", `users.users.ops = { isNormalUser = true; uid = 2000; extraGroups = [ "wheel" ]; description = "Ops"; }; users.groups.svc = { }; users.users.svc = { isSystemUser = true; group = "svc"; }; system.activationScripts.x = { text = "true"; deps = [ "etc" "users" ]; };`, ""},
 	}
+	nixosNodeCases(t, cases)
+}
+
+// nixosNodeCases instantiates, on the stand-in with every real lib, the system of a
+// NixOS node with each case's configuration, and wants it refused with a message that
+// holds `want' (accepted where want is "").
+func nixosNodeCases(t *testing.T, cases []struct{ name, configuration, want string }) {
+	t.Helper()
+	entry := filepath.Join(filepath.Dir(Dir()), "default.nix")
 	for _, lib := range testutil.NixpkgsLibs(t) {
 		nixpkgs := testutil.StandInNixpkgs(t, lib)
 		for _, c := range cases {
@@ -277,15 +261,36 @@ func TestNixOSStandInRefusesUsersAsNixOS(t *testing.T) {
 				var stderr bytes.Buffer
 				cmd.Stderr = &stderr
 				err := cmd.Run()
+				want := strings.ReplaceAll(c.want, "%s", module)
 				switch {
 				case c.want == "" && err != nil:
 					t.Errorf("refused: %v\n%s", err, stderr.String())
 				case c.want != "" && err == nil:
-					t.Errorf("accepted; want an error with %q", c.want)
-				case c.want != "" && !strings.Contains(stderr.String(), c.want):
-					t.Errorf("error lacks %q:\n%s", c.want, stderr.String())
+					t.Errorf("accepted; want an error with %q", want)
+				case c.want != "" && !strings.Contains(stderr.String(), want):
+					t.Errorf("error lacks %q:\n%s", want, stderr.String())
 				}
 			})
 		}
 	}
+}
+
+// TestHostChecksOnNixOS: nixmesh's checks of what the host could not use (WireGuard
+// settings `ip' and `wg' refuse, a known host's key that is none) hold on NixOS nodes as
+// on standalone ones, and a sound interface passes.
+func TestHostChecksOnNixOS(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	iface := func(rest string) string {
+		return `networking.wireguard.interfaces.wg9 = { ips = [ "10.9.0.1/24" ]; privateKeyFile = "/k"; ` + rest + ` };`
+	}
+	peer := `publicKey = "M25VxT4pEsxaH3Vj+fAv9ZbEHLp+7sX4KoA7Ujb+jDY="; allowedIPs = [ "10.9.0.2/32" ];`
+	nixosNodeCases(t, []struct{ name, configuration, want string }{
+		{"peer key", iface(`peers = [ { publicKey = "xyz"; allowedIPs = [ "10.9.0.2/32" ]; } ];`), "the peer key \"xyz\" is not a WireGuard public key"},
+		{"interface lo", `networking.wireguard.interfaces.lo = { ips = [ "10.9.0.1/24" ]; privateKeyFile = "/k"; };`, "`lo' cannot be a WireGuard interface's name"},
+		{"address", `networking.wireguard.interfaces.wg9 = { ips = [ "10.9.0.300/24" ]; privateKeyFile = "/k"; };`, "\"10.9.0.300/24\" is not an address with its prefix length"},
+		{"peer twice", iface(`peers = [ { ` + peer + ` } { ` + peer + ` } ];`), "is listed more than once"},
+		{"known host key", `programs.ssh.knownHosts.x = { hostNames = [ "x" ]; publicKey = "ssh-ed25519 AAAA"; };`, "is not an OpenSSH public key"},
+		{"sound", iface(`listenPort = 51820; peers = [ { ` + peer + ` endpoint = "198.18.0.12:51820"; } ];`), ""},
+	})
 }

@@ -13,4 +13,7 @@
   ./etc.nix
   ./boot.nix
   ./checks.nix
+  # What `ip'/`wg' and ssh would refuse, checked on every kind of host (nix-modules adds
+  # it to NixOS hosts too; the module system imports it once).
+  ../../modules/host/wireguard.nix
 ]
