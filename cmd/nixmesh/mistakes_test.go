@@ -19,7 +19,40 @@ import (
 func TestMistakes(t *testing.T) {
 	testutil.RequireNix(t)
 	testutil.SetNixEnv(t)
-	runMistakes(t, nil, true)
+	runMistakes(t, nil, true, nil)
+}
+
+// TestMistakesOnNixOS: the same mistakes with every node a NixOS one (the stand-in NixOS
+// on the newest NIXMESH_NIXPKGS_LIB lib; not run without): each ends as on a standalone
+// node, refused or not, except where testdata/mistakes-nixos.txt says NixOS differs
+// (what NixOS accepts and only the standalone schema refuses; options that do not
+// exist, which NixOS refuses where standalone hosts warn). A case that NixOS should
+// refuse and the stand-in takes shows the stand-in reading less than NixOS does.
+func TestMistakesOnNixOS(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	libs := testutil.NixpkgsLibs(t)
+	nixpkgs := testutil.StandInNixpkgs(t, libs[len(libs)-1])
+	overrides := map[string]string{}
+	f, err := os.Open(filepath.Join(testutil.RepoRoot(), "cmd", "nixmesh", "testdata", "mistakes-nixos.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") || strings.TrimSpace(line) == "" {
+			continue
+		}
+		name, expect, ok := strings.Cut(line, " | ")
+		kind, why, _ := strings.Cut(expect, ": ")
+		if !ok || why == "" || kind != "accepted" && kind != "error" {
+			t.Fatalf("mistakes-nixos.txt: malformed line %q (NAME | accepted: WHY or NAME | error: WHY)", line)
+		}
+		overrides[name] = kind
+	}
+	runMistakes(t, []string{"--arg", "nixpkgs", nixpkgs}, false, overrides)
 }
 
 // TestMistakesOnNixpkgsLib: the same with the network level on nixpkgs' own lib (the
@@ -31,15 +64,18 @@ func TestMistakesOnNixpkgsLib(t *testing.T) {
 	libs := testutil.NixpkgsLibs(t)
 	for _, lib := range []string{libs[0], libs[len(libs)-1]} {
 		t.Run(testutil.LibName(lib), func(t *testing.T) {
-			runMistakes(t, []string{"--arg", "lib", "import " + lib}, false)
+			runMistakes(t, []string{"--arg", "lib", "import " + lib}, false, nil)
 		})
 	}
 }
 
 // runMistakes checks every line of testdata/mistakes.txt, with extra Nix arguments;
 // located: also require the option path and file:line of the errors (the bundled lib
-// records positions; nixpkgs' names files only).
-func runMistakes(t *testing.T, nixArgs []string, located bool) {
+// records positions; nixpkgs' names files only). nixos (NixOS-kind nodes, non-nil):
+// outcomes that differ from standalone nodes by name ("accepted" or "error"); there,
+// only the outcome counts (a warning is a success: NixOS's warnings are its own), and
+// the README's counts are not checked.
+func runMistakes(t *testing.T, nixArgs []string, located bool, nixos map[string]string) {
 	deploy := filepath.Join(testutil.RepoRoot(), "examples", "lab", "deploy.nix")
 	f, err := os.Open(filepath.Join(testutil.RepoRoot(), "cmd", "nixmesh", "testdata", "mistakes.txt"))
 	if err != nil {
@@ -61,6 +97,17 @@ func runMistakes(t *testing.T, nixArgs []string, located bool) {
 		name, expect, module := parts[0], parts[1], parts[2]
 		kind, detail, _ := strings.Cut(expect, ": ")
 		counts[kind]++
+		if nixos != nil {
+			if k, ok := nixos[name]; ok {
+				kind = k
+				delete(nixos, name)
+			} else if kind == "warning" {
+				kind = "accepted"
+			}
+			if kind == "error" {
+				kind = "error-unlocated"
+			}
+		}
 		t.Run(name, func(t *testing.T) {
 			file := filepath.Join(dir, name+".nix")
 			if err := os.WriteFile(file, []byte("{ lib, config, ... }: "+module+"\n"), 0o644); err != nil {
@@ -102,6 +149,12 @@ func runMistakes(t *testing.T, nixArgs []string, located bool) {
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
+	}
+	if nixos != nil {
+		for name := range nixos {
+			t.Errorf("mistakes-nixos.txt names %s, which mistakes.txt does not have", name)
+		}
+		return
 	}
 	// The README's Tests section states these counts; it must say what the list holds.
 	if readme, err := os.ReadFile(filepath.Join(testutil.RepoRoot(), "README.md")); err != nil {

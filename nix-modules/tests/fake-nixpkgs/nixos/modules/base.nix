@@ -31,6 +31,11 @@ in
       inherit system;
       # As NixOS's toplevel holds its activation script, snippets and all.
       activate = config.system.activationScripts.script;
+      # NixOS's modules read system.stateVersion while the system is evaluated (to pick
+      # their defaults), so a value of the wrong type stops it there too.
+      stateVersion = config.system.stateVersion;
+      # What NixOS's firewall service holds (networking.nix).
+      firewall = config.system.build.firewallRules or "";
       builder = "/bin/sh";
       args = [ "-c" ''
         # As stdenv's builder does, stop at the first failing command.
