@@ -55,8 +55,7 @@ not be read.`,
 	}
 	f := cmd.Flags()
 	opts.workers.evalFlags(cmd)
-	f.StringArrayVarP(&opts.Identities, "identity", "i", nil, "private key `FILE` to offer first (repeatable)")
-	f.StringArrayVar(&opts.KnownHosts, "known-hosts", nil, "extra known_hosts `FILE` to trust (repeatable)")
+	sshFileFlags(f, &opts.Identities, &opts.KnownHosts)
 	return cmd
 }
 

@@ -48,6 +48,13 @@ func (f *nixArgFlags) nixArgs() ([]string, error) {
 	return out, nil
 }
 
+// sshFileFlags adds -i/--identity and --known-hosts, the files every command that reaches
+// hosts takes (checked before anything is evaluated: checkSSHFileFlags).
+func sshFileFlags(f *pflag.FlagSet, identities, knownHosts *[]string) {
+	f.StringArrayVarP(identities, "identity", "i", nil, "private key `FILE` to offer first (repeatable)")
+	f.StringArrayVar(knownHosts, "known-hosts", nil, "extra known_hosts `FILE` to trust (repeatable)")
+}
+
 // sshOptionsFor are the transport settings every command that logs in to nodes uses: the
 // plan's declared host keys, and the -i/--known-hosts flags.
 func sshOptionsFor(network *eval.Network, identities, knownHosts []string) (deploy.SSHOptions, error) {
@@ -128,8 +135,7 @@ within --timeout, 130 interrupted.`,
 	f.BoolVar(&opts.Group, "group", false, "print each host's output together when it finishes, instead of line by line as it comes")
 	f.BoolVar(&opts.Sudo, "sudo", false, "run as root through the node's privilegeEscalationCommand when it does not log in as root")
 	f.DurationVar(&opts.Timeout, "timeout", 0, "give up on a host whose command has not finished after `DURATION` (e.g. 30s; 0: no limit)")
-	f.StringArrayVarP(&opts.Identities, "identity", "i", nil, "private key `FILE` to offer first (repeatable)")
-	f.StringArrayVar(&opts.KnownHosts, "known-hosts", nil, "extra known_hosts `FILE` to trust (repeatable)")
+	sshFileFlags(f, &opts.Identities, &opts.KnownHosts)
 	return cmd
 }
 
@@ -346,8 +352,7 @@ in as root.`,
 	f := cmd.Flags()
 	f.BoolVarP(&opts.TTY, "tty", "t", false, "give the command a terminal too (as ssh -t)")
 	f.BoolVar(&opts.Sudo, "sudo", false, "run as root through the node's privilegeEscalationCommand when it does not log in as root")
-	f.StringArrayVarP(&opts.Identities, "identity", "i", nil, "private key `FILE` to offer first (repeatable)")
-	f.StringArrayVar(&opts.KnownHosts, "known-hosts", nil, "extra known_hosts `FILE` to trust (repeatable)")
+	sshFileFlags(f, &opts.Identities, &opts.KnownHosts)
 	return cmd
 }
 

@@ -90,8 +90,7 @@ not confirm, and the host runs what it ran before), 130 interrupted.`,
 	f.BoolVar(&opts.DryRun, "dry-run", false, "connect and find each host's generation, then show the commands that would run; change nothing")
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON event per line on stdout (the table goes to stderr); with --list, the generations as JSON")
 	f.BoolVar(&opts.AcceptNewHostKeys, "accept-new-host-keys", false, "trust the key of a host never seen before and add it to ~/.ssh/known_hosts (a changed key is never accepted)")
-	f.StringArrayVarP(&opts.Identities, "identity", "i", nil, "private key `FILE` to offer first (repeatable)")
-	f.StringArrayVar(&opts.KnownHosts, "known-hosts", nil, "extra known_hosts `FILE` to trust (repeatable)")
+	sshFileFlags(f, &opts.Identities, &opts.KnownHosts)
 	f.StringVar(&opts.Plan, "plan", "", "reach the hosts as the plan `FILE` frozen by `nix-build deploy.nix` says (the one ./result deploys): nothing is evaluated")
 	return cmd
 }

@@ -66,8 +66,7 @@ error.`,
 	}
 	f := cmd.Flags()
 	f.BoolVar(&opts.JSON, "json", false, "print the results as a JSON array")
-	f.StringArrayVarP(&opts.Identities, "identity", "i", nil, "private key `FILE` to offer first (repeatable)")
-	f.StringArrayVar(&opts.KnownHosts, "known-hosts", nil, "extra known_hosts `FILE` to trust (repeatable)")
+	sshFileFlags(f, &opts.Identities, &opts.KnownHosts)
 	return cmd
 }
 
