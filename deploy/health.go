@@ -306,11 +306,11 @@ func unbracket(host string) string {
 	return host
 }
 
-// CommandSyntaxError reports a command check that no shell can run: its line does not
-// parse as bash (a superset of the host's sh, be it bash as on NixOS or dash), so the
-// check would fail on the host and every deploy of the node would roll back. nil when it
-// parses (which says nothing about the commands it names).
-func CommandSyntaxError(line string) error {
-	_, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(line), "")
+// ShellSyntaxError reports a script the host's shell cannot run (a command check, an
+// activation snippet): it does not parse as bash, a superset of the host's sh (bash as on
+// NixOS, or dash), so it would fail on the host and every deploy of the node would roll
+// back. nil when it parses (which says nothing about the commands it names).
+func ShellSyntaxError(script string) error {
+	_, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(script), "")
 	return err
 }

@@ -252,12 +252,16 @@ func (h *hostRun) failOrInterrupted(ctx context.Context, err error) HostResult {
 	return h.fail(ResultFailed, err, "")
 }
 
+// runningSystemSh sets $c to the system the host runs, fully resolved ("" when none):
+// standalone hosts keep it in /var/lib/nixmesh/current-system, NixOS in
+// /run/current-system.
+const runningSystemSh = `c=; if cd -P /var/lib/nixmesh/current-system 2>/dev/null || cd -P /run/current-system 2>/dev/null; then c=$PWD; fi; `
+
 // currentScript prints the active system and the system profile (each may be empty),
 // fully resolved. It starts no program: `cd -P` resolves a link as `readlink -e` would
 // (a system is a directory) and leaves the result in $PWD, so the host's shell does the
 // whole check with builtins (one shell per host instead of five processes).
-const currentScript = `c= p=; ` +
-	`if cd -P /var/lib/nixmesh/current-system 2>/dev/null || cd -P /run/current-system 2>/dev/null; then c=$PWD; fi; ` +
+const currentScript = `p=; ` + runningSystemSh +
 	`if cd -P /nix/var/nix/profiles/system 2>/dev/null; then p=$PWD; fi; ` +
 	`printf 'current=%s\nprofile=%s\n' "$c" "$p"`
 

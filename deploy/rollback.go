@@ -43,8 +43,7 @@ type HostGenerations struct {
 // generationsScript lists the system profile's generations (number, the link's time,
 // the system), the running system (as currentScript finds it) and whether that has the
 // switcher. It needs no root.
-const generationsScript = `p=/nix/var/nix/profiles; c=; ` +
-	`if cd -P /var/lib/nixmesh/current-system 2>/dev/null || cd -P /run/current-system 2>/dev/null; then c=$PWD; fi; ` +
+const generationsScript = `p=/nix/var/nix/profiles; ` + runningSystemSh +
 	`printf 'running %s\n' "$c"; ` +
 	`if [ -n "$c" ] && [ -x "$c/bin/nixmesh-switch" ]; then echo 'switcher yes'; fi; ` +
 	`l=$(readlink "$p/system" 2>/dev/null) && printf 'current %s\n' "${l##*/}"; ` +

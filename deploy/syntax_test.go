@@ -4,7 +4,7 @@ import "testing"
 
 // A command check's line is judged as bash reads it: bash's own syntax passes, what no
 // shell parses does not.
-func TestCommandSyntaxError(t *testing.T) {
+func TestShellSyntaxError(t *testing.T) {
 	for line, bad := range map[string]bool{
 		"curl -fsS http://localhost/ | grep -q ok":        false,
 		"[[ -e /etc/motd ]] && a=(1 2) && echo ${a[1]}":   false,
@@ -15,7 +15,7 @@ func TestCommandSyntaxError(t *testing.T) {
 		"test -e /x && ":                      true,
 		"f() { echo hi; }; f; $(true) `true`": false,
 	} {
-		if err := CommandSyntaxError(line); (err != nil) != bad {
+		if err := ShellSyntaxError(line); (err != nil) != bad {
 			t.Errorf("%q: error %v, want an error: %v", line, err, bad)
 		}
 	}

@@ -516,7 +516,7 @@ func (g *globalOptions) nodeWarnings(network *eval.Network, names []string) erro
 		// An activation snippet, or a command check, that no shell can parse fails on the
 		// host at every deploy.
 		for _, script := range slices.Sorted(maps.Keys(node.Configuration.System.ActivationScripts)) {
-			if err := deploy.CommandSyntaxError(node.Configuration.System.ActivationScripts[script].Text); err != nil {
+			if err := deploy.ShellSyntaxError(node.Configuration.System.ActivationScripts[script].Text); err != nil {
 				files := node.Where["configuration"]
 				warn(fmt.Sprintf("node %s's activation script `%s'%s is no shell script (%v): the activation fails, and every deploy of %s rolls back", name, script, inFiles(files, "in the configuration of "), err, name),
 					"nodes."+name+".configuration.system.activationScripts."+script, files)
@@ -526,7 +526,7 @@ func (g *globalOptions) nodeWarnings(network *eval.Network, names []string) erro
 			if c.Kind != "command" || c.Feature != nil {
 				continue
 			}
-			if err := deploy.CommandSyntaxError(c.Command); err != nil {
+			if err := deploy.ShellSyntaxError(c.Command); err != nil {
 				warn(fmt.Sprintf("node %s's health check `%s'%s is no shell command line (%v): it fails on the host, and every deploy of %s rolls back", name, c.Name, inFiles(c.Where, "in "), err, name),
 					"nodes."+name+".healthChecks.commands."+c.Name+".command", c.Where)
 			}
