@@ -107,6 +107,9 @@ let
     modules = import ./modules/module-list.nix ++ (if builtins.isList userModule then userModule else [ userModule ]);
     specialArgs.nixmesh = {
       inherit kindOf evalHost system engine enginePinned holdsNixOS describeNixpkgs;
+      # The nixpkgs folder a NixOS node is evaluated with (its files are NixOS's own
+      # definitions, not the deployment's): a node's `nixpkgs' -> a path string.
+      nixpkgsOf = nodeNixpkgs: toString (hostNixpkgs nodeNixpkgs);
       # Where the deploy script is built (and the pinned engine runs): the machine that
       # evaluates; given `system` where it cannot be asked (a flake's pure evaluation).
       buildSystem = if args ? system && args.system != null then args.system else builtins.currentSystem;

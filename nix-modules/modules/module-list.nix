@@ -9,4 +9,5 @@
   ./dns.nix
   ./secrets.nix
   ./health.nix
+  ./lockout.nix
 ]

@@ -243,8 +243,11 @@ rec {
   # The locations outside nixmesh's own modules of every definition of a host option:
   # where a host module set it.
   # userDefinitionFiles hostOptions.services.nsd.enable => [ "/src/gateway.nix:3" ]
+  # An option left at its default has none: the module system lists the default as a
+  # definition (at priority 1500, in the declaring file, NixOS's own on NixOS nodes).
   userDefinitionFiles = option:
-    knownFiles (map location (filter (d: !(ownFile (plainFile d.file))) (option.definitionsWithLocations or [ ])));
+    if (option.highestPrio or 0) >= 1500 then [ ]
+    else knownFiles (map location (filter (d: !(ownFile (plainFile d.file))) (option.definitionsWithLocations or [ ])));
 
   # Whether a host's firewall lets `port` in over `proto` ("TCP" or "UDP"): disabled, or the
   # port among its allowed ports or ranges, for all interfaces or one (NixOS's

@@ -16,6 +16,7 @@ lib.evalModules {
     ../modules/base.nix
     ../modules/users.nix
     ../modules/ssh.nix
+    ../modules/sudo.nix
     ../modules/wireguard.nix
     ../modules/nsd.nix
     ../modules/networking.nix

@@ -36,6 +36,8 @@ in
       stateVersion = config.system.stateVersion;
       # What NixOS's firewall service holds (networking.nix).
       firewall = config.system.build.firewallRules or "";
+      # And /etc/sudoers (sudo.nix).
+      sudoers = config.system.build.sudoers or "";
       builder = "/bin/sh";
       args = [ "-c" ''
         # As stdenv's builder does, stop at the first failing command.

@@ -1,7 +1,12 @@
 # programs.ssh.knownHosts as NixOS declares it (nixos/modules/programs/ssh.nix): hostNames
 # defaults to the attribute name plus extraHostNames and REPLACES that default when set;
-# exactly one of publicKey and publicKeyFile (NixOS's assertion). Also the few
-# services.openssh options ordinary deployments set.
+# exactly one of publicKey and publicKeyFile (NixOS's assertion). Also the
+# services.openssh options that decide who can log in where (services/networking/ssh/
+# sshd.nix): enable, ports, openFirewall (which opens the ports in the firewall),
+# listenAddresses, startWhenNeeded and settings, whose PermitRootLogin, PasswordAuthentication,
+# AllowUsers, DenyUsers, AllowGroups and DenyGroups are declared as NixOS declares them
+# (null leaves sshd's own default), the rest free-form key-value settings; with sshd
+# enabled, its privilege separation user and group.
 { config, lib, ... }:
 let
   inherit (lib) mkOption types;
@@ -28,13 +33,54 @@ in
   options.services.openssh = {
     enable = mkOption { type = types.bool; default = false; description = "Whether to run sshd."; };
     ports = mkOption { type = types.listOf types.port; default = [ 22 ]; description = "sshd's ports."; };
-    settings = mkOption { type = types.attrsOf types.anything; default = { }; description = "sshd_config settings."; };
+    openFirewall = mkOption { type = types.bool; default = true; description = "Whether to open sshd's ports in the firewall."; };
+    startWhenNeeded = mkOption { type = types.bool; default = false; description = "Whether sshd is started per connection by a socket."; };
+    listenAddresses = mkOption {
+      type = types.listOf (types.submodule {
+        options = {
+          addr = mkOption { type = types.nullOr types.str; default = null; description = "The address to listen on."; };
+          port = mkOption { type = types.nullOr types.port; default = null; description = "The port (null: every one of `ports')."; };
+        };
+      });
+      default = [ ];
+      description = "Addresses (and ports) sshd listens on; empty: every address.";
+    };
+    settings = mkOption {
+      type = types.submodule {
+        freeformType = types.attrsOf (types.nullOr (types.oneOf [ types.bool types.int types.str (types.listOf types.str) ]));
+        options =
+          let users = what: mkOption { type = types.nullOr (types.listOf types.str); default = null; description = "sshd's ${what}."; };
+          in
+          {
+            PermitRootLogin = mkOption {
+              type = types.nullOr (types.enum [ "yes" "without-password" "prohibit-password" "forced-commands-only" "no" ]);
+              default = "prohibit-password";
+              description = "Whether root can log in.";
+            };
+            PasswordAuthentication = mkOption { type = types.nullOr types.bool; default = true; description = "Whether passwords are accepted."; };
+            AllowUsers = users "AllowUsers";
+            DenyUsers = users "DenyUsers";
+            AllowGroups = users "AllowGroups";
+            DenyGroups = users "DenyGroups";
+          };
+      };
+      default = { };
+      description = "sshd_config settings.";
+    };
   };
+
+  config.users = lib.mkIf config.services.openssh.enable {
+    users.sshd = { isSystemUser = true; group = "sshd"; description = "SSH privilege separation user"; };
+    groups.sshd = { };
+  };
+  config.networking.firewall.allowedTCPPorts = lib.mkIf (config.services.openssh.enable && config.services.openssh.openFirewall) config.services.openssh.ports;
 
   config.assertions = lib.mapAttrsToList
     (name: data: {
       assertion = (data.publicKey == null && data.publicKeyFile != null) || (data.publicKey != null && data.publicKeyFile == null);
       message = "knownHost ${name} must contain either a publicKey or publicKeyFile";
     })
-    config.programs.ssh.knownHosts;
+    config.programs.ssh.knownHosts
+  ++ map (l: { assertion = l.addr != null; message = "addr must be specified in each listenAddresses entry"; })
+    (lib.optionals config.services.openssh.enable config.services.openssh.listenAddresses);
 }

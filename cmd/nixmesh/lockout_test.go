@@ -1,0 +1,118 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nixmesh/nixmesh/internal/testutil"
+)
+
+// TestLockoutWarningsOnNixOS: `nixmesh check` warns, naming the option and the file that
+// set it, of a NixOS node's new system that would let the deployer's next SSH connection
+// nowhere in (no sshd, sshd elsewhere, a closed firewall, the login user refused or
+// removed), and stays quiet where the deployer gets in (the stand-in NixOS on each
+// NIXMESH_NIXPKGS_LIB lib; not run without).
+func TestLockoutWarningsOnNixOS(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	sshd := `services.openssh.enable = true; `
+	// deploy's own rule: sudo -n works for it.
+	sudo := `security.sudo.extraRules = [ { users = [ "deploy" ]; commands = [ { command = "ALL"; options = [ "NOPASSWD" ]; } ]; } ]; `
+	wheel := `users.users.deploy = { isNormalUser = true; extraGroups = [ "wheel" ]; }; `
+	cases := []struct {
+		name, host, configuration string
+		want                      string // "" for no warning at all
+		option                    string
+	}{
+		{"no sshd", "root@198.18.0.21", ``, "no sshd would run in the new system", "services.openssh.enable"},
+		{"sshd set off", "root@198.18.0.21", `services.openssh.enable = false;`, "no sshd would run in the new system", "services.openssh.enable"},
+		{"other port", "root@198.18.0.21", sshd + `services.openssh.ports = [ 2222 ];`, "sshd would listen on port 2222, while", "services.openssh.ports"},
+		{"other address", "root@198.18.0.21", sshd + `services.openssh.listenAddresses = [ { addr = "10.0.0.1"; } ];`, "not on 198.18.0.21", "services.openssh.listenAddresses"},
+		{"firewall closed", "root@198.18.0.21", sshd + `services.openssh.openFirewall = false;`, "lets no TCP connection to port 22 in", "networking.firewall"},
+		{"firewall forced", "root@198.18.0.21", sshd + `networking.firewall.allowedTCPPorts = lib.mkForce [ 80 ];`, "lets no TCP connection to port 22 in", "networking.firewall"},
+		{"root refused", "root@198.18.0.21", sshd + `services.openssh.settings.PermitRootLogin = "no";`, "as root, which sshd would then refuse", "services.openssh.settings.PermitRootLogin"},
+		{"root forced commands", "root@198.18.0.21", sshd + `services.openssh.settings.PermitRootLogin = "forced-commands-only";`, "as root, which sshd would then refuse", "services.openssh.settings.PermitRootLogin"},
+		{"not allowed", "deploy@198.18.0.21", sshd + `services.openssh.settings.AllowUsers = [ "alice" ];`, "does not list `deploy'", "services.openssh.settings.AllowUsers"},
+		{"denied", "deploy@198.18.0.21", sshd + `services.openssh.settings.DenyUsers = [ "deploy" ];`, "lists `deploy'", "services.openssh.settings.DenyUsers"},
+		{"user removed", "deploy@198.18.0.21", sshd + `users.mutableUsers = false;`, "declares no `deploy'", "users.mutableUsers"},
+		{"sudo asks", "deploy@198.18.0.21", sshd + wheel, "no rule lets `deploy' run commands as root without a password (NOPASSWD): deploy is in wheel", "security.sudo"},
+		{"sudo asks an undeclared user", "deploy@198.18.0.21", sshd, "no rule lets `deploy' run commands as root without a password (NOPASSWD).", "security.sudo"},
+		{"sudo rule without NOPASSWD", "deploy@198.18.0.21", sshd + `security.sudo.extraRules = [ { users = [ "deploy" ]; commands = [ "ALL" ]; } ];`, "no rule lets `deploy'", "security.sudo"},
+		{"sudo off", "deploy@198.18.0.21", sshd + wheel + `security.sudo.wheelNeedsPassword = false; security.sudo.enable = false;`, "gains root with `sudo -n', which the new system would not have", "security.sudo.enable"},
+
+		{"sound", "root@198.18.0.21", sshd, "", ""},
+		{"two ports", "root@198.18.0.21", sshd + `services.openssh.ports = [ 22 2222 ];`, "", ""},
+		{"listening there", "root@198.18.0.21", sshd + `services.openssh.listenAddresses = [ { addr = "198.18.0.21"; } { addr = "10.0.0.1"; port = 2222; } ];`, "", ""},
+		{"listening everywhere", "root@[fd00::21]", sshd + `services.openssh.listenAddresses = [ { addr = "[::]"; } ];`, "", ""},
+		{"port opened by hand", "root@198.18.0.21", sshd + `services.openssh.openFirewall = false; networking.firewall.allowedTCPPorts = [ 22 ];`, "", ""},
+		{"port in a range", "root@198.18.0.21", sshd + `services.openssh.openFirewall = false; networking.firewall.allowedTCPPortRanges = [ { from = 20; to = 30; } ];`, "", ""},
+		{"firewall off", "root@198.18.0.21", sshd + `services.openssh.openFirewall = false; networking.firewall.enable = false;`, "", ""},
+		{"own rules", "root@198.18.0.21", sshd + `services.openssh.openFirewall = false; networking.firewall.extraCommands = "iptables -A nixos-fw -s 192.0.2.0/24 -p tcp --dport 22 -j nixos-fw-accept";`, "", ""},
+		{"trusted interface", "root@198.18.0.21", sshd + `services.openssh.openFirewall = false; networking.firewall.trustedInterfaces = [ "eth1" ];`, "", ""},
+		{"root by key", "root@198.18.0.21", sshd + `services.openssh.settings.PermitRootLogin = "prohibit-password";`, "", ""},
+		{"root allowed", "root@198.18.0.21", sshd + `services.openssh.settings.AllowUsers = [ "root@192.0.2.*" "alice" ];`, "", ""},
+		{"pattern", "deploy@198.18.0.21", sshd + sudo + `services.openssh.settings.AllowUsers = [ "dep*" ];`, "", ""},
+		{"user declared", "deploy@198.18.0.21", sshd + sudo + `users.mutableUsers = false; users.users.deploy.isNormalUser = true;`, "", ""},
+		{"wheel without password", "deploy@198.18.0.21", sshd + wheel + `security.sudo.wheelNeedsPassword = false;`, "", ""},
+		{"a group rule for a user the host has", "deploy@198.18.0.21", sshd + `security.sudo.wheelNeedsPassword = false;`, "", ""},
+		{"sudoers text", "deploy@198.18.0.21", sshd + `security.sudo.extraConfig = "deploy ALL=(ALL) NOPASSWD: ALL";`, "", ""},
+		{"doas", "deploy@198.18.0.21", sshd + `security.sudo.enable = false;`, "", ""},
+		{"user from sshOptions", "198.18.0.21", sshd + `services.openssh.settings.AllowUsers = [ "alice" ];`, "", ""},
+	}
+	for _, lib := range testutil.NixpkgsLibs(t) {
+		nixpkgs := testutil.StandInNixpkgs(t, lib)
+		for _, c := range cases {
+			t.Run(c.name+"/"+testutil.LibName(lib), func(t *testing.T) {
+				dir := t.TempDir()
+				module := filepath.Join(dir, "fleet.nix")
+				sshOptions := ""
+				switch c.name {
+				case "user from sshOptions":
+					sshOptions = `sshOptions = [ "-l" "alice" ];`
+				case "doas":
+					sshOptions = `privilegeEscalationCommand = [ "doas" ];`
+				}
+				writeFile(t, module, fmt.Sprintf(`{ lib, ... }: {
+  nodes.a = {
+    host = %q;
+    %s
+    configuration = {
+      system.stateVersion = "24.05";
+      %s
+    };
+  };
+}
+`, c.host, sshOptions, c.configuration))
+				deploy := filepath.Join(dir, "deploy.nix")
+				writeFile(t, deploy, "import "+filepath.Join(testutil.NixModules(), "default.nix")+" { nixpkgs = "+nixpkgs+"; } "+module+"\n")
+				code, _, stderr := nixmesh(t, "-f", deploy, "check")
+				if code != 0 {
+					t.Fatalf("exit %d, want 0:\n%s", code, stderr)
+				}
+				var warnings []string
+				for _, w := range strings.Split(stderr, "warning: ")[1:] {
+					if strings.Contains(w, "nixmesh logs in to `a'") {
+						warnings = append(warnings, w)
+					}
+				}
+				if c.want == "" {
+					if len(warnings) > 0 {
+						t.Errorf("warned where the deployer gets in:\n%s", stderr)
+					}
+					return
+				}
+				for _, w := range warnings {
+					if strings.Contains(w, c.want) {
+						if !strings.HasPrefix(w, "`nodes.a.configuration."+c.option+"' (in `"+module) {
+							t.Errorf("the warning does not start with the option %s and %s:\n%s", c.option, module, w)
+						}
+						return
+					}
+				}
+				t.Errorf("no warning containing %q:\n%s", c.want, stderr)
+			})
+		}
+	}
+}
