@@ -408,6 +408,8 @@ type nixStderr struct {
 	// system's own evaluation (NixOS's toplevel prints them too); it is shown once.
 	shown map[string]bool
 	bare  map[string]bool
+	// OnWarning, when set, is told each deployment warning shown (also where W is nil).
+	OnWarning func(string)
 }
 
 func (s *nixStderr) Write(b []byte) (int, error) {
@@ -424,7 +426,7 @@ func (s *nixStderr) Write(b []byte) (int, error) {
 		if strings.HasPrefix(line, "error:") {
 			s.inError = true
 		}
-		if s.inError || s.W == nil || noise(line) {
+		if s.inError || noise(line) {
 			continue
 		}
 		// The deployment's own warnings (its `warnings', a host's) are the user's, not
@@ -440,7 +442,15 @@ func (s *nixStderr) Write(b []byte) (int, error) {
 			if m := nodePrefix.FindStringSubmatch(w); m != nil {
 				s.bare[m[1]] = true
 			}
-			fmt.Fprintf(s.W, "warning: %s\n", w)
+			if s.OnWarning != nil {
+				s.OnWarning(w)
+			}
+			if s.W != nil {
+				fmt.Fprintf(s.W, "warning: %s\n", w)
+			}
+			continue
+		}
+		if s.W == nil {
 			continue
 		}
 		fmt.Fprintf(s.W, "%s%s\n", s.Prefix, line)

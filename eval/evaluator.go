@@ -9,6 +9,7 @@ import (
 	"io"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -43,6 +44,27 @@ type Evaluator struct {
 	// Build and Outputs need not ask the store for them.
 	outputsMu sync.Mutex
 	outputs   map[string]string
+
+	// warnings: the deployment's own warnings its evaluations showed, each once.
+	warningsMu sync.Mutex
+	warnings   []string
+}
+
+// noteWarning records a deployment warning an evaluation showed.
+func (e *Evaluator) noteWarning(w string) {
+	e.warningsMu.Lock()
+	defer e.warningsMu.Unlock()
+	if !slices.Contains(e.warnings, w) {
+		e.warnings = append(e.warnings, w)
+	}
+}
+
+// Warnings returns the deployment's own warnings (its modules' `warnings', its hosts')
+// that the evaluations so far showed, in order, each once: for --strict.
+func (e *Evaluator) Warnings() []string {
+	e.warningsMu.Lock()
+	defer e.warningsMu.Unlock()
+	return slices.Clone(e.warnings)
 }
 
 func (e *Evaluator) rememberOutput(drv, out string) {
@@ -110,7 +132,7 @@ func (e *Evaluator) runEvalUsage(ctx context.Context, argv []string, usage func(
 	out, err := command.Output(ctx, command.Cmd{
 		Argv:   argv,
 		Env:    e.Env,
-		Stderr: &nixStderr{W: e.Stderr, Prefix: "nix: "},
+		Stderr: &nixStderr{W: e.Stderr, Prefix: "nix: ", OnWarning: e.noteWarning},
 		Usage:  usage,
 	})
 	if err != nil {

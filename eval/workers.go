@@ -349,7 +349,7 @@ func (e *Evaluator) evalInWorkers(ctx context.Context, names []string, limits Wo
 		out, err := command.Output(wctx, command.Cmd{
 			Argv:   argv,
 			Env:    e.Env,
-			Stderr: &nixStderr{W: stderr, Prefix: "nix: "},
+			Stderr: &nixStderr{W: stderr, Prefix: "nix: ", OnWarning: e.noteWarning},
 			Usage:  func(u *syscall.Rusage) { usage = u },
 		})
 		if usage != nil {

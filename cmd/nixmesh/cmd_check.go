@@ -32,6 +32,8 @@ type checkReport struct {
 	DNSZones   int            `json:"dnsZones"`
 	DNSRecords int            `json:"dnsRecords"`
 	Problems   []checkProblem `json:"problems"`
+	// The warnings shown (the deployment's own, then the engine's), each once.
+	Warnings []string `json:"warnings"`
 }
 
 type checkProblem struct {
@@ -86,9 +88,16 @@ func runCheck(ctx context.Context, opts checkOptions, out io.Writer) error {
 		return err
 	}
 	network, err := checkAll(ctx, opts.global, ev, opts.workers)
+	if err == nil {
+		err = opts.global.nodeWarnings(network, network.Names(), ev.Warnings())
+	}
+	warnings := append(ev.Warnings(), opts.global.warned...)
+	if warnings == nil {
+		warnings = []string{}
+	}
 	var evalErr *eval.EvalError
 	if opts.JSON && errors.As(err, &evalErr) {
-		rep := checkReport{Problems: []checkProblem{}}
+		rep := checkReport{Problems: []checkProblem{}, Warnings: warnings}
 		for _, d := range evalErr.Diagnostics {
 			rep.Problems = append(rep.Problems, checkProblem{Message: d.Message, Option: d.OptionPath, File: d.File, Line: d.Line, Column: d.Col})
 		}
@@ -100,16 +109,13 @@ func runCheck(ctx context.Context, opts checkOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := opts.global.nodeWarnings(network, network.Names()); err != nil {
-		return err
-	}
 	model, err := crossmodules.Decode(network)
 	if err != nil {
 		return err
 	}
 	if opts.JSON && !opts.UpdateDNSSerials {
 		return writeJSON(out, checkReport{OK: true, Nodes: len(network.Nodes), SSHGrants: len(model.SSH.Grants()),
-			VPNs: len(model.VPN.Networks), DNSZones: len(model.DNS.Zones), DNSRecords: len(model.DNS.Records), Problems: []checkProblem{}})
+			VPNs: len(model.VPN.Networks), DNSZones: len(model.DNS.Zones), DNSRecords: len(model.DNS.Records), Problems: []checkProblem{}, Warnings: warnings})
 	}
 	fmt.Fprintf(out, "ok: %s, %s, %s, %s with %s\n",
 		count(len(network.Nodes), "node"), count(len(model.SSH.Grants()), "SSH grant"), count(len(model.VPN.Networks), "VPN network"),

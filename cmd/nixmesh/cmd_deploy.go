@@ -159,7 +159,8 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 		if names, err = frozen.Select(opts.Selectors); err != nil {
 			return err
 		}
-		if err := opts.global.nodeWarnings(network, names); err != nil {
+		// (The plan was evaluated when it was frozen; its warnings were shown then.)
+		if err := opts.global.nodeWarnings(network, names, nil); err != nil {
 			return err
 		}
 		paths = frozen.Systems

@@ -53,7 +53,8 @@ type globalOptions struct {
 	flakeDir     string // a local flake's folder, once flakeEvaluator ran
 	ShowTrace    bool
 	Verbose      bool
-	Strict       bool        // --strict: options a host does not apply are errors, not warnings
+	Strict       bool        // --strict: warnings are errors
+	warned       []string    // the engine's own warnings shown (nodeWarnings), for check --json
 	Stderr       io.Writer   // diagnostics, progress and Nix's own output
 	Env          []string    // environment of child processes; nil inherits
 	Nix          nixArgFlags // --arg/--argstr NAME=VALUE, before the Nix arguments after `--'
@@ -150,7 +151,7 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 	pf.StringVar(&g.Flake, "flake", "", "the deployment `REF[#NAME]`: nixmeshConfigurations.NAME (default: default) of a flake, e.g. --flake . or --flake .#staging")
 	pf.BoolVar(&g.ShowTrace, "show-trace", false, "on an evaluation error, print Nix's full trace")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "print every line Nix logs")
-	pf.BoolVar(&g.Strict, "strict", false, "treat options that a node's kind of host does not apply, and sshOptions nixmesh's SSH client does not read or whose files this machine lacks, as errors (exit 3); for the commands that evaluate hosts: check, eval, diff, build, deploy")
+	pf.BoolVar(&g.Strict, "strict", false, "treat warnings as errors (exit 3): the deployment's own (its modules' and its hosts' `warnings'), options that a node's kind of host does not apply, sshOptions nixmesh's SSH client does not read or whose files this machine lacks; for the commands that evaluate hosts: check, eval, diff, build, deploy")
 	g.Nix.add(pf)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
@@ -464,7 +465,7 @@ func (g *globalOptions) selectAndEvaluate(ctx context.Context, nixArgs, selector
 		return nil, nil, nil, nil, err
 	}
 	g.workerReport(len(names), stats)
-	if err := g.nodeWarnings(network, names); err != nil {
+	if err := g.nodeWarnings(network, names, ev.Warnings()); err != nil {
 		return nil, nil, nil, nil, err
 	}
 	return ev, network, names, drvs, nil
@@ -476,14 +477,22 @@ func (g *globalOptions) selectAndEvaluate(ctx context.Context, nixArgs, selector
 // client ignores and the files they name that this machine lacks, and the health checks
 // whose command no shell parses, each at the line that sets it (with --strict,
 // evaluation errors instead); across nodes, hosts given one networking.hostName (a
-// warning).
-func (g *globalOptions) nodeWarnings(network *eval.Network, names []string) error {
+// warning). deployment: the deployment's own warnings the evaluation showed (its
+// modules', its hosts'), which --strict makes errors too.
+func (g *globalOptions) nodeWarnings(network *eval.Network, names []string, deployment []string) error {
 	var ds []eval.Diagnostic
 	var text strings.Builder
+	if g.Strict {
+		for _, w := range deployment {
+			ds = append(ds, eval.Diagnostic{Message: w + " (a warning of the deployment's; --strict makes it an error)"})
+			fmt.Fprintf(&text, "error: %s\n", w)
+		}
+	}
 	// warn prints a warning, or with --strict records it as an error of the option.
 	warn := func(msg, option string, files []string) {
 		if !g.Strict {
 			fmt.Fprintf(g.Stderr, "warning: %s\n", msg)
+			g.warned = append(g.warned, msg)
 			return
 		}
 		ds = append(ds, locatedAt(eval.Diagnostic{Message: msg + "; --strict makes this an error", OptionPath: option}, files))
@@ -605,7 +614,9 @@ func (g *globalOptions) sameHostNames(network *eval.Network, names []string) {
 		if len(nodes) == 2 {
 			all = "both"
 		}
-		fmt.Fprintf(g.Stderr, "warning: nodes %s %s set networking.hostName to %q%s: each of their hosts would call itself %s (prompt, logs, /etc/hostname). Give each its own, e.g. defaults = { name, ... }: { configuration.networking.hostName = name; };\n",
+		msg := fmt.Sprintf("nodes %s %s set networking.hostName to %q%s: each of their hosts would call itself %s (prompt, logs, /etc/hostname). Give each its own, e.g. defaults = { name, ... }: { configuration.networking.hostName = name; };",
 			strings.Join(nodes, ", "), all, h, inFiles(slices.Compact(slices.Sorted(slices.Values(files))), "in "), h)
+		fmt.Fprintf(g.Stderr, "warning: %s\n", msg)
+		g.warned = append(g.warned, msg)
 	}
 }

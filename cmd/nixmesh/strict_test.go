@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,5 +97,44 @@ func TestMissingSSHFilesWarn(t *testing.T) {
 	code, _, stderr = nixmesh(t, "-f", file, "--strict", "check")
 	if code != exitEval || !strings.Contains(stderr, "option: nodes.web.sshOptions") || !strings.Contains(stderr, "at:     "+file+":2\n") {
 		t.Errorf("check --strict: exit %d, want %d naming the option and line; stderr:\n%s", code, exitEval, stderr)
+	}
+}
+
+// The deployment's own warnings (a module's `warnings', here the network level's and a
+// health check's) are shown once at check and listed by check --json with the engine's;
+// --strict makes them errors (exit 3) at check, eval and deploy, before any host is
+// contacted, and check --strict --json lists them as problems.
+func TestDeploymentWarningsUnderStrict(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	file := deploymentOf(t, `
+  warnings = [ "the fleet is frozen until Monday" ];
+  nodes.web = { host = "root@127.0.0.1"; port = 1; configuration.networking.hostname = "web"; };
+`)
+	code, stdout, stderr := nixmesh(t, "-f", file, "check")
+	if code != exitOK || strings.Count(stderr, "warning: the fleet is frozen until Monday\n") != 1 {
+		t.Errorf("check: exit %d, want 0 and the warning once; stderr:\n%s", code, stderr)
+	}
+	var rep struct {
+		OK       bool
+		Problems []struct{ Message string }
+		Warnings []string
+	}
+	code, stdout, _ = nixmesh(t, "-f", file, "check", "--json")
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != exitOK || !rep.OK || len(rep.Warnings) != 2 ||
+		rep.Warnings[0] != "the fleet is frozen until Monday" || !strings.Contains(rep.Warnings[1], "`networking.hostname'") {
+		t.Errorf("check --json: exit %d, want ok with the deployment's warning and then the engine's (%v):\n%s", code, err, stdout)
+	}
+	for _, args := range [][]string{{"check"}, {"eval"}, {"deploy", "--dry-run"}} {
+		code, _, stderr = nixmesh(t, append([]string{"-f", file, "--strict"}, args...)...)
+		if code != exitEval || !strings.Contains(stderr, "error: the fleet is frozen until Monday (a warning of the deployment's; --strict makes it an error)") ||
+			strings.Contains(stderr, "connect") {
+			t.Errorf("%v --strict: exit %d, want %d with the warning as an error, no connection; stderr:\n%s", args, code, exitEval, stderr)
+		}
+	}
+	code, stdout, _ = nixmesh(t, "-f", file, "--strict", "check", "--json")
+	rep.Problems = nil
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != exitEval || rep.OK || len(rep.Problems) != 2 {
+		t.Errorf("check --strict --json: exit %d, want %d with both warnings as problems (%v):\n%s", code, exitEval, err, stdout)
 	}
 }

@@ -11,6 +11,8 @@
 #     the deployment's VPNs: vpn.nix refuses that);
 #   - the login user refused: root with PermitRootLogin "no" or "forced-commands-only",
 #     a user outside AllowUsers or in DenyUsers;
+#   - no key of the login user's in the configuration where sshd reads no other
+#     (authorizedKeysInHomedir = false);
 #   - the login user not declared where users.mutableUsers = false: the activation
 #     replaces the user list with the declared one;
 #   - for a login user other than root, sudo (the default privilegeEscalationCommand)
@@ -138,6 +140,16 @@ let
         && !builtins.any (r: appliesTo r && noPassword r) (sudo.extraRules or [ ]);
       inWheel = groups != null && builtins.elem "wheel" groups;
 
+      # Keys read from the configuration only (authorizedKeysInHomedir = false): the
+      # login user's must be declared there, unless keys come from elsewhere (files or
+      # a command of the deployment's own).
+      keysOfUser = if entry == null then [ ] else
+        (entry.openssh.authorizedKeys.keys or [ ]) ++ (entry.openssh.authorizedKeys.keyFiles or [ ]);
+      keysFromElsewhere = definedAt (sshOptions.authorizedKeysFiles or { }) != [ ]
+        || !builtins.elem (ssh.authorizedKeysCommand or "none") [ "none" "" ]
+        || !builtins.elem (settings.AuthorizedKeysCommand or "none") [ "none" "" null ];
+      noKeys = user != null && !(ssh.authorizedKeysInHomedir or true) && !keysFromElsewhere && keysOfUser == [ ];
+
       declared = builtins.any (u: (u.name or null) == user && (u.enable or true)) (builtins.attrValues (c.users.users or { }));
       userDropped = user != null && user != "root" && !(c.users.mutableUsers or true) && !declared;
     in
@@ -145,7 +157,7 @@ let
       "${path [ "services" "openssh" "enable" ]}${setAt [ (sshOptions.enable or { }) ]} is false: ${reach}, and no sshd would run in the new system; ${rollsBack}. Set services.openssh.enable = true (unless another SSH server serves the host)."
     ] else
       lib.optional (!onPort)
-        "${path [ "services" "openssh" (if listen == [ ] then "ports" else "listenAddresses") ]}${setAt [ (if listen == [ ] then sshOptions.ports or { } else sshOptions.listenAddresses or { }) ]}: sshd would listen on ${lib.concatMapStringsSep ", " showEndpoint endpoints}, while ${reach}; ${rollsBack}. To move sshd to another port, list both for one deploy (e.g. services.openssh.ports = [ ${toString nc.port} ${toString (builtins.head (ports ++ [ 2222 ]))} ]), then set `nodes.${node}.port' to the new one."
+        "${path [ "services" "openssh" (if listen == [ ] then "ports" else "listenAddresses") ]}${setAt [ (if listen == [ ] then sshOptions.ports or { } else sshOptions.listenAddresses or { }) ]}: sshd would listen on ${lib.concatMapStringsSep ", " showEndpoint endpoints}, while ${reach}; ${rollsBack}. To move sshd to another port, list both for one deploy (e.g. services.openssh.ports = [ ${toString nc.port} ${toString (builtins.head (ports ++ [ 2222 ]))} ]), then set `nodes.${node}.port' to the new one.${lib.optionalString (nc.port == 22) " (Where ssh_config gives the host another port, set `nodes.${node}.port' to it: nixmesh then knows it too.)"}"
       ++ lib.optional (onPort && !listening)
         "${path [ "services" "openssh" "listenAddresses" ]}${setAt [ (sshOptions.listenAddresses or { }) ]}: sshd would listen on ${lib.concatMapStringsSep ", " showEndpoint endpoints} only, not on ${address}, where ${reach}; ${rollsBack}. Add { addr = \"${address}\"; } to listenAddresses, or set `nodes.${node}.host' to an address sshd listens on."
       ++ lib.optional (listening && firewallCloses)
@@ -156,6 +168,8 @@ let
         "${path [ "services" "openssh" "settings" "AllowUsers" ]}${setAt [ (sshOptions.settings or { }) ]} does not list `${user}': ${reach} as ${user}, whom sshd would then refuse; ${rollsBack}. Add \"${user}\" to AllowUsers."
       ++ lib.optional denied
         "${path [ "services" "openssh" "settings" "DenyUsers" ]}${setAt [ (sshOptions.settings or { }) ]} lists `${user}': ${reach} as ${user}, whom sshd would then refuse; ${rollsBack}."
+      ++ lib.optional noKeys
+        "${path [ "services" "openssh" "authorizedKeysInHomedir" ]}${setAt [ (sshOptions.authorizedKeysInHomedir or { }) ]} is false and users.users.${user}.openssh.authorizedKeys declares no key: sshd would read ${user}'s keys from the configuration only, and find none, while ${reach} as ${user}; ${rollsBack}. Declare the deploying key there (users.users.${user}.openssh.authorizedKeys.keys)."
       ++ lib.optional sudoOff
         "${path [ "security" "sudo" "enable" ]}${setAt [ (o.security.sudo.enable or { }) ]} is false: ${reach} as ${user} and gains root with `${lib.concatStringsSep " " nc.privilegeEscalationCommand}', which the new system would not have; ${rollsBack}. Keep sudo, or log in as root."
       ++ lib.optional sudoAsks

@@ -3,7 +3,8 @@
 # exactly one of publicKey and publicKeyFile (NixOS's assertion). Also the
 # services.openssh options that decide who can log in where (services/networking/ssh/
 # sshd.nix): enable, ports, openFirewall (which opens the ports in the firewall),
-# listenAddresses, startWhenNeeded and settings, whose PermitRootLogin, PasswordAuthentication,
+# listenAddresses, startWhenNeeded, where authorized keys are read from
+# (authorizedKeysInHomedir, authorizedKeysFiles, authorizedKeysCommand) and settings, whose PermitRootLogin, PasswordAuthentication,
 # AllowUsers, DenyUsers, AllowGroups and DenyGroups are declared as NixOS declares them
 # (null leaves sshd's own default), the rest free-form key-value settings; with sshd
 # enabled, its privilege separation user and group.
@@ -34,6 +35,9 @@ in
     enable = mkOption { type = types.bool; default = false; description = "Whether to run sshd."; };
     ports = mkOption { type = types.listOf types.port; default = [ 22 ]; description = "sshd's ports."; };
     openFirewall = mkOption { type = types.bool; default = true; description = "Whether to open sshd's ports in the firewall."; };
+    authorizedKeysInHomedir = mkOption { type = types.bool; default = true; description = "Whether sshd reads ~/.ssh/authorized_keys (beside /etc/ssh/authorized_keys.d/%u, which users.users.<name>.openssh.authorizedKeys fills)."; };
+    authorizedKeysFiles = mkOption { type = types.listOf types.str; default = [ ]; description = "Files sshd reads authorized keys from."; };
+    authorizedKeysCommand = mkOption { type = types.str; default = "none"; description = "A program that prints a user's authorized keys."; };
     startWhenNeeded = mkOption { type = types.bool; default = false; description = "Whether sshd is started per connection by a socket."; };
     listenAddresses = mkOption {
       type = types.listOf (types.submodule {
@@ -73,6 +77,8 @@ in
     users.sshd = { isSystemUser = true; group = "sshd"; description = "SSH privilege separation user"; };
     groups.sshd = { };
   };
+  config.services.openssh.authorizedKeysFiles = lib.mkIf config.services.openssh.enable
+    (lib.optional config.services.openssh.authorizedKeysInHomedir "%h/.ssh/authorized_keys" ++ [ "/etc/ssh/authorized_keys.d/%u" ]);
   config.networking.firewall.allowedTCPPorts = lib.mkIf (config.services.openssh.enable && config.services.openssh.openFirewall) config.services.openssh.ports;
 
   config.assertions = lib.mapAttrsToList
