@@ -257,13 +257,41 @@ func (h *hostRun) failOrInterrupted(ctx context.Context, err error) HostResult {
 // /run/current-system.
 const runningSystemSh = `c=; if cd -P /var/lib/nixmesh/current-system 2>/dev/null || cd -P /run/current-system 2>/dev/null; then c=$PWD; fi; `
 
-// currentScript prints the active system and the system profile (each may be empty),
-// fully resolved. It starts no program: `cd -P` resolves a link as `readlink -e` would
-// (a system is a directory) and leaves the result in $PWD, so the host's shell does the
-// whole check with builtins (one shell per host instead of five processes).
-const currentScript = `p=; ` + runningSystemSh +
+// currentScript prints the active system, the system profile (each may be empty),
+// fully resolved, and the kernel's architecture (empty before Linux 6.1). It starts no
+// program: `cd -P` resolves a link as `readlink -e` would (a system is a directory) and
+// leaves the result in $PWD, and `read` takes the architecture from
+// /proc/sys/kernel/arch, so the host's shell does the whole check with builtins (one
+// shell per host instead of six processes).
+const currentScript = `p=; a=; ` + runningSystemSh +
 	`if cd -P /nix/var/nix/profiles/system 2>/dev/null; then p=$PWD; fi; ` +
-	`printf 'current=%s\nprofile=%s\n' "$c" "$p"`
+	`{ read -r a < /proc/sys/kernel/arch; } 2>/dev/null; ` +
+	`printf 'current=%s\nprofile=%s\narch=%s\n' "$c" "$p" "$a"`
+
+// runsOn reports whether a system built for the Nix platform (e.g. "aarch64-linux") runs
+// on a kernel of the architecture arch (as uname -m prints it): the same CPU, or a
+// 32-bit one the 64-bit kernel also runs (i686 on x86_64, armv6l/armv7l on aarch64).
+func runsOn(platform, arch string) bool {
+	cpu, _, _ := strings.Cut(platform, "-")
+	kernel := nixCPU(arch)
+	switch {
+	case cpu == kernel:
+		return true
+	case cpu == "i686" && kernel == "x86_64":
+		return true
+	case (cpu == "armv7l" || cpu == "armv6l") && kernel == "aarch64":
+		return true
+	}
+	return false
+}
+
+// nixCPU names a kernel's architecture (uname -m) as Nix's platforms do.
+func nixCPU(arch string) string {
+	if cpu, ok := map[string]string{"ppc64le": "powerpc64le", "ppc64": "powerpc64", "ppc": "powerpc", "i386": "i686", "i486": "i686", "i586": "i686"}[arch]; ok {
+		return cpu
+	}
+	return arch
+}
 
 // check reads the host's current system and profile, and reports whether the action
 // would change anything.
@@ -275,6 +303,9 @@ func (h *hostRun) check(ctx context.Context) (bool, error) {
 	kv := parseKV(string(out))
 	h.res.CurrentSystem = kv["current"]
 	h.profile = kv["profile"]
+	if arch := kv["arch"]; h.t.Platform != "" && arch != "" && !runsOn(h.t.Platform, arch) {
+		return false, fmt.Errorf("%s's kernel runs %s, and its system is built for %s, which it cannot run: nothing was copied. Build the node for its platform (on NixOS: nixpkgs.hostPlatform = \"%s-linux\")", h.t.Name, arch, h.t.Platform, nixCPU(arch))
+	}
 	onCurrent := kv["current"] == h.t.Toplevel
 	inProfile := kv["profile"] == h.t.Toplevel
 	switch h.opts.action() {

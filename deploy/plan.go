@@ -23,6 +23,7 @@ func NewTarget(n *eval.Node, toplevel string) Target {
 		IgnoreFailingSystemdUnits:  n.IgnoreFailingSystemdUnits,
 		SubstituteOnTarget:         n.SubstituteOnTarget,
 		RebootIfUnreachable:        n.RebootIfUnreachable,
+		Platform:                   n.Platform,
 		Toplevel:                   toplevel,
 	}
 }

@@ -327,3 +327,67 @@ func TestRunSkipsTargetsWithReason(t *testing.T) {
 		t.Fatalf("%+v, %v", rep, err)
 	}
 }
+
+// A system built for a platform the host's kernel cannot run is refused at the check,
+// before anything is copied or run there; one it runs (its own, or i686 on x86_64) is
+// deployed. (Where the kernel does not say, before Linux 6.1, nothing is refused.)
+func TestRunRefusesSystemOfAnotherPlatform(t *testing.T) {
+	b, err := os.ReadFile("/proc/sys/kernel/arch")
+	arch := strings.TrimSpace(string(b))
+	foreign := "aarch64-linux"
+	if arch == "aarch64" {
+		foreign = "x86_64-linux"
+	}
+	f := newFleet(t, 1)
+	targets := f.targets()
+	targets[0].Platform = foreign
+	log := &eventLog{}
+	rep, runErr := Run(context.Background(), f.options(t, log), targets)
+	r := rep.Hosts[0]
+	if err != nil {
+		// The kernel does not say: the platform is not checked.
+		if runErr != nil || r.Result != ResultOK {
+			t.Fatalf("without /proc/sys/kernel/arch: %+v, %v", r, runErr)
+		}
+		return
+	}
+	if r.Result != ResultFailed || r.Err == nil || !strings.Contains(r.Err.Error(), "host0's kernel runs "+arch+", and its system is built for "+foreign) ||
+		log.has("host0", PhaseCopy) || r.CopiedPaths != 0 || callsFor(t, f.ctl, f.hosts[0], "start") != 0 {
+		t.Fatalf("a %s system on a %s kernel: %+v (copied %d), want it refused before the copy", foreign, arch, r, r.CopiedPaths)
+	}
+	if !runsOn(nixCPU(arch)+"-linux", arch) {
+		t.Fatalf("runsOn refuses the host's own platform (%s)", arch)
+	}
+	native := nixCPU(arch) + "-linux"
+	if arch == "x86_64" {
+		native = "i686-linux"
+	}
+	targets[0].Platform = native
+	rep, runErr = Run(context.Background(), f.options(t, &eventLog{}), targets)
+	if runErr != nil || rep.Hosts[0].Result != ResultOK {
+		t.Fatalf("a %s system on a %s kernel: %+v, %v", native, arch, rep.Hosts[0], runErr)
+	}
+}
+
+func TestRunsOn(t *testing.T) {
+	for _, c := range []struct {
+		platform, arch string
+		want           bool
+	}{
+		{"x86_64-linux", "x86_64", true},
+		{"i686-linux", "x86_64", true},
+		{"i686-linux", "i586", true},
+		{"aarch64-linux", "aarch64", true},
+		{"armv7l-linux", "aarch64", true},
+		{"powerpc64le-linux", "ppc64le", true},
+		{"riscv64-linux", "riscv64", true},
+		{"aarch64-linux", "x86_64", false},
+		{"x86_64-linux", "aarch64", false},
+		{"x86_64-linux", "i686", false},
+		{"riscv64-linux", "x86_64", false},
+	} {
+		if got := runsOn(c.platform, c.arch); got != c.want {
+			t.Errorf("runsOn(%q, %q) = %v, want %v", c.platform, c.arch, got, c.want)
+		}
+	}
+}

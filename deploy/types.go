@@ -33,6 +33,9 @@ type Target struct {
 	// success timeout, the host reboots into its boot default.
 	RebootIfUnreachable bool
 	Toplevel            string // the built system (a store path)
+	// Platform is the Nix platform Toplevel runs on ("aarch64-linux"; "" for any): a
+	// host whose kernel runs another is refused before anything is copied.
+	Platform string
 	// Derivation, when set, is Toplevel's derivation, built on the host (buildOnTarget):
 	// its closure (derivations and sources) is copied instead of Toplevel's.
 	Derivation string

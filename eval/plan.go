@@ -105,6 +105,10 @@ type Node struct {
 	// "configuration", its host's "hostName", and each not-applied option
 	// ("configuration.<path>"), as FILE:LINE or FILE lists, for messages about them.
 	Where map[string][]string
+	// Platform is the Nix platform the node's system runs on ("aarch64-linux"): NixOS
+	// nodes' (pkgs.stdenv.hostPlatform); "" where unknown or any (standalone systems
+	// hold scripts and files only).
+	Platform string
 }
 
 // connectionJSON is a node's plan entry without its configuration: timeouts in
@@ -154,6 +158,7 @@ type nodeJSON struct {
 	Configuration Configuration       `json:"configuration"`
 	NotApplied    []string            `json:"notApplied"`
 	Where         map[string][]string `json:"where,omitempty"`
+	Platform      string              `json:"platform,omitempty"`
 }
 
 // UnmarshalJSON reads a node in the plan's shape.
@@ -183,6 +188,7 @@ func (n *Node) UnmarshalJSON(b []byte) error {
 		Configuration:              j.Configuration,
 		NotApplied:                 j.NotApplied,
 		Where:                      j.Where,
+		Platform:                   j.Platform,
 	}
 	if j.User != nil {
 		n.User = *j.User
@@ -192,7 +198,7 @@ func (n *Node) UnmarshalJSON(b []byte) error {
 
 // MarshalJSON writes the node in the plan's shape, so a decoded node round-trips.
 func (n *Node) MarshalJSON() ([]byte, error) {
-	return json.Marshal(nodeJSON{connectionJSON: n.connectionJSON(), Configuration: n.Configuration, NotApplied: nonNil(n.NotApplied), Where: n.Where})
+	return json.Marshal(nodeJSON{connectionJSON: n.connectionJSON(), Configuration: n.Configuration, NotApplied: nonNil(n.NotApplied), Where: n.Where, Platform: n.Platform})
 }
 
 // Connection returns the node's plan entry without its configuration (the "connection"

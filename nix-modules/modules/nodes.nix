@@ -365,6 +365,18 @@ let
           description = "Where `sshOptions`, `configuration` and the host's `networking.hostName` are defined (`FILE:LINE`), for the CLI's messages about them (the plan's `where`).";
         };
 
+        platform = mkOption {
+          type = types.nullOr types.str;
+          readOnly = true;
+          internal = true;
+          description = ''
+            The Nix platform a NixOS node's system runs on (its packages' host platform,
+            e.g. "aarch64-linux"), which the deployer holds against the host's kernel;
+            null for standalone nodes (their systems hold scripts and files only) and
+            where nixpkgs gives none.
+          '';
+        };
+
         hostOptions = mkOption {
           type = types.unspecified;
           readOnly = true;
@@ -387,6 +399,11 @@ let
         kind = nixmesh.kindOf config.nixpkgs;
         config = hostEvaluation.config;
         hostOptions = hostEvaluation.options;
+        platform =
+          if config.kind != "nixos" then null
+          else
+            let p = builtins.tryEval (hostEvaluation._module.args.pkgs.stdenv.hostPlatform.system or null); in
+            if p.success && builtins.isString p.value then p.value else null;
         hostFiles = cross.knownFiles (cross.definitionFiles options.host ++ cross.definitionFiles options.port);
         where = {
           sshOptions = cross.knownFiles (cross.definitionFiles options.sshOptions);

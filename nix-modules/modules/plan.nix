@@ -71,6 +71,10 @@ let
     # Where the deployment defines the node's sshOptions, configuration, host name and
     # each option not applied (FILE:LINE), for the CLI's warnings about them.
     inherit (node) where;
+    # The platform a NixOS system runs on (its packages' host platform), which the
+    # deployer holds against the host's kernel before copying; null where nixpkgs gives
+    # none, and for standalone systems (scripts and files, for any platform).
+    inherit (node) platform;
   };
 in
 {

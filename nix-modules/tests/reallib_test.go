@@ -294,3 +294,42 @@ func TestHostChecksOnNixOS(t *testing.T) {
 		{"sound", iface(`listenPort = 51820; peers = [ { ` + peer + ` endpoint = "198.18.0.12:51820"; } ];`), ""},
 	})
 }
+
+// TestNixOSPlatformInPlan: a NixOS node's plan entry names the platform its system runs
+// on (its packages' host platform: nixpkgs.hostPlatform, else the system evaluated for),
+// which the deployer holds against the host's kernel; a standalone node's names none
+// (the stand-in NixOS on each NIXMESH_NIXPKGS_LIB lib; not run without).
+func TestNixOSPlatformInPlan(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	entry := filepath.Join(filepath.Dir(Dir()), "default.nix")
+	var here string
+	mustEvalArgs(t, []string{"--eval", "--json", "-E", "builtins.currentSystem"}, &here)
+	for _, lib := range testutil.NixpkgsLibs(t) {
+		t.Run(testutil.LibName(lib), func(t *testing.T) {
+			nixpkgs := testutil.StandInNixpkgs(t, lib)
+			module := filepath.Join(t.TempDir(), "deploy.nix")
+			if err := os.WriteFile(module, []byte(`{ ... }: {
+  nodes.native = { host = "a"; };
+  nodes.arm = { host = "b"; configuration.nixpkgs.hostPlatform = "aarch64-linux"; };
+}
+`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var platforms map[string]any
+			mustEvalArgs(t, []string{"--eval", "--strict", "--json", "-E",
+				"builtins.mapAttrs (_: n: n.platform or \"absent\") (import " + entry + " { nixpkgs = " + nixpkgs + "; } " + module + ").plan.nodes"}, &platforms)
+			want := map[string]any{"native": here, "arm": "aarch64-linux"}
+			if diff := cmp.Diff(want, platforms); diff != "" {
+				t.Errorf("plan platforms (-want +got):\n%s", diff)
+			}
+			// Standalone systems (scripts and files) run on any platform: none named.
+			lab := evalPlanArgs(t, realLibDeployments()["lab"], "--arg", "lib", "import "+lib)
+			for name, n := range lab["nodes"].(map[string]any) {
+				if p := n.(map[string]any)["platform"]; p != nil {
+					t.Errorf("standalone node %s has platform %v, want null", name, p)
+				}
+			}
+		})
+	}
+}

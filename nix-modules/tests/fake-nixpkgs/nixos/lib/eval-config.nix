@@ -24,6 +24,12 @@ lib.evalModules {
     ../modules/activation.nix
     ../modules/activatable.nix
     ../modules/sysctl.nix
-    { _module.args.pkgs = throw "the stand-in nixpkgs has no packages"; }
+    # No packages, only the platform they are built for (nixpkgs.hostPlatform, else
+    # the system evaluated for), as a NixOS system's pkgs.stdenv.hostPlatform names it.
+    ({ config, ... }: {
+      _module.args.pkgs.stdenv.hostPlatform.system =
+        if config.nixpkgs.hostPlatform != null then config.nixpkgs.hostPlatform
+        else if system != null then system else builtins.currentSystem;
+    })
   ] ++ modules;
 }
