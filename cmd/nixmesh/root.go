@@ -526,8 +526,11 @@ func (g *globalOptions) nodeWarnings(network *eval.Network, names []string, depl
 		// host at every deploy.
 		for _, script := range slices.Sorted(maps.Keys(node.Configuration.System.ActivationScripts)) {
 			if err := deploy.ShellSyntaxError(node.Configuration.System.ActivationScripts[script].Text); err != nil {
-				files := node.Where["configuration"]
-				warn(fmt.Sprintf("node %s's activation script `%s'%s is no shell script (%v): the activation fails, and every deploy of %s rolls back", name, script, inFiles(files, "in the configuration of "), err, name),
+				files, where := node.Where["configuration.system.activationScripts."+script], "in "
+				if len(files) == 0 {
+					files, where = node.Where["configuration"], "in the configuration of "
+				}
+				warn(fmt.Sprintf("node %s's activation script `%s'%s is no shell script (%v): the activation fails, and every deploy of %s rolls back", name, script, inFiles(files, where), err, name),
 					"nodes."+name+".configuration.system.activationScripts."+script, files)
 			}
 		}

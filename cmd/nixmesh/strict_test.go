@@ -138,3 +138,26 @@ func TestDeploymentWarningsUnderStrict(t *testing.T) {
 		t.Errorf("check --strict --json: exit %d, want %d with both warnings as problems (%v):\n%s", code, exitEval, err, stdout)
 	}
 }
+
+// An activation snippet that no shell parses is warned of at the line that names it
+// (each of several snippets at its own), as a health check's command is; --strict
+// refuses it there.
+func TestBrokenActivationSnippetLocated(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	file := deploymentOf(t, `
+  nodes.web = { host = "root@127.0.0.1"; port = 1; configuration = {
+    system.activationScripts.fine = "mkdir -p /var/lib/fine";
+    system.activationScripts.broken = { text = "if then fi"; deps = [ ]; };
+  }; };
+`)
+	code, _, stderr := nixmesh(t, "-f", file, "check")
+	want := "warning: node web's activation script `broken' (in `" + file + ":4') is no shell script"
+	if code != exitOK || !strings.Contains(stderr, want) || strings.Contains(stderr, "`fine'") {
+		t.Errorf("check: exit %d, want 0 and %q only; stderr:\n%s", code, want, stderr)
+	}
+	code, _, stderr = nixmesh(t, "-f", file, "--strict", "check")
+	if code != exitEval || !strings.Contains(stderr, "option: nodes.web.configuration.system.activationScripts.broken") || !strings.Contains(stderr, "at:     "+file+":4\n") {
+		t.Errorf("check --strict: exit %d, want %d at the snippet's line; stderr:\n%s", code, exitEval, stderr)
+	}
+}

@@ -410,7 +410,20 @@ let
           configuration = configurationFiles;
           # Where a deployment (not NixOS's or the schema's default) names the host.
           hostName = cross.userDefinitionFiles (config.hostOptions.networking.hostName or { });
-        } // lib.optionalAttrs (config.kind == "standalone") (builtins.listToAttrs (map
+        }
+        # Where the deployment defines each of its activation snippets (the line of its
+        # name), for the warning about one that is no shell script.
+        // (let
+          nixos = if config.kind == "nixos" then nixmesh.nixpkgsOf config.nixpkgs + "/" else null;
+          defs = builtins.filter
+            (d: let f = cross.plainFile d.file; in !(cross.ownFile f) && (nixos == null || !(lib.hasPrefix nixos f)))
+            (config.hostOptions.system.activationScripts.definitionsWithLocations or [ ]);
+          named = lib.unique (lib.concatMap (d: if builtins.isAttrs d.value then builtins.attrNames d.value else [ ]) defs);
+        in
+        lib.filterAttrs (_: files: files != [ ]) (builtins.listToAttrs (map
+          (n: { name = "configuration.system.activationScripts.${n}"; value = cross.pathInDefinitions defs [ n ]; })
+          named)))
+        // lib.optionalAttrs (config.kind == "standalone") (builtins.listToAttrs (map
           (e: { name = "configuration.${e.shown}"; value = notAppliedAt e.path; })
           config.config.system.build.notAppliedPaths));
         system = config.config.system.build.toplevel;
