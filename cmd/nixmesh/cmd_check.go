@@ -60,10 +60,16 @@ every host that fails is reported, not only the first. Each problem
 is printed with its option path and file; the exit code is 3 if there is any. The same
 checks stop 'nixmesh deploy' and './result' before any host is touched.
 
+Warnings (what may be meant, or what nixmesh cannot be sure of: an option a standalone
+host does not apply, a NixOS configuration that would shut the deployer out, a secret
+every user can read, ...) are printed with their file and do not fail the check;
+--strict makes them problems too (exit 3), for a CI that wants none.
+
 With --update-dns-serials, a deployment without problems records its DNS zones' content
 hashes and serials in dns.serialsFile, so that the next change of a zone gets a higher
 SOA serial: run it after each deployment.`,
 		Example: `  nixmesh check
+  nixmesh check --strict --json       problems and warnings as JSON; warnings fail too
   nixmesh check -f examples/lab/deploy.nix --update-dns-serials`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if i := cmd.ArgsLenAtDash(); i > 0 || (i < 0 && len(args) > 0) {
@@ -77,7 +83,7 @@ SOA serial: run it after each deployment.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.UpdateDNSSerials, "update-dns-serials", false, "record the zones' hashes and serials in dns.serialsFile")
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON: counts, or the problems with option, file, line")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON: counts and warnings, or the problems with option, file, line")
 	opts.workers.evalFlags(cmd)
 	return cmd
 }

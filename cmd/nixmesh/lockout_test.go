@@ -119,3 +119,44 @@ func TestLockoutWarningsOnNixOS(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretOwnerOnNixOSWithoutMutableUsers: on a NixOS node with users.mutableUsers =
+// false, a secret's owner or group that the configuration does not declare cannot exist
+// on the host: warned of, naming the secret's option and file; declared, or with mutable
+// users, it is not (the stand-in NixOS on each NIXMESH_NIXPKGS_LIB lib; not run without).
+func TestSecretOwnerOnNixOSWithoutMutableUsers(t *testing.T) {
+	testutil.RequireNix(t)
+	testutil.SetNixEnv(t)
+	cases := []struct{ name, configuration string }{
+		{"undeclared", `users.mutableUsers = false;`},
+		{"declared", `users.mutableUsers = false; users.users.app = { isSystemUser = true; group = "app"; }; users.groups.app = { };`},
+		{"mutable", ``},
+	}
+	for _, lib := range testutil.NixpkgsLibs(t) {
+		nixpkgs := testutil.StandInNixpkgs(t, lib)
+		for _, c := range cases {
+			t.Run(c.name+"/"+testutil.LibName(lib), func(t *testing.T) {
+				dir := t.TempDir()
+				module := filepath.Join(dir, "fleet.nix")
+				writeFile(t, module, `{ ... }: {
+  nodes.a = {
+    host = "root@198.18.0.21";
+    secrets.s = { file = "/etc/hostname"; path = "/var/lib/s"; owner = "app"; group = "app"; mode = "0440"; };
+    configuration = { system.stateVersion = "24.05"; services.openssh.enable = true; `+c.configuration+` };
+  };
+}
+`)
+				deploy := filepath.Join(dir, "deploy.nix")
+				writeFile(t, deploy, "import "+filepath.Join(testutil.NixModules(), "default.nix")+" { nixpkgs = "+nixpkgs+"; } "+module+"\n")
+				code, _, stderr := nixmesh(t, "-f", deploy, "check")
+				owner := "warning: `nodes.a.secrets.s.owner' (in `" + module
+				group := "warning: `nodes.a.secrets.s.group' (in `" + module
+				warned := strings.Contains(stderr, owner) && strings.Contains(stderr, "is app, a user a's configuration does not declare") &&
+					strings.Contains(stderr, group) && strings.Contains(stderr, "is app, a group a's configuration does not declare")
+				if code != 0 || warned != (c.name == "undeclared") || c.name != "undeclared" && strings.Contains(stderr, "warning:") {
+					t.Errorf("exit %d, want 0 %s:\n%s", code, map[bool]string{true: "with the owner's and the group's warnings", false: "without a warning"}[c.name == "undeclared"], stderr)
+				}
+			})
+		}
+	}
+}

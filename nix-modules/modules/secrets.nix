@@ -184,13 +184,15 @@ let
       nameFiles = filesOption "name (or, by default, where the secret is defined)";
       modeFiles = filesOption "mode";
       groupFiles = filesOption "group";
+      ownerFiles = filesOption "owner";
     };
     config.pathFiles = cross.knownFiles (if cross.definitionFiles options.path != [ ] then cross.definitionFiles options.path else cross.definitionFiles options.name ++ options.command.files ++ options.file.files);
     config.restartFiles = cross.knownFiles (cross.definitionFiles options.restartOnChange);
     config.commandFiles = cross.knownFiles (cross.definitionFiles options.command);
-    config.nameFiles = if cross.definitionFiles options.name != [ ] then cross.knownFiles (cross.definitionFiles options.name) else cross.filesOf (removeAttrs options [ "pathFiles" "restartFiles" "nameFiles" "commandFiles" "modeFiles" "groupFiles" ]);
+    config.nameFiles = if cross.definitionFiles options.name != [ ] then cross.knownFiles (cross.definitionFiles options.name) else cross.filesOf (removeAttrs options [ "pathFiles" "restartFiles" "nameFiles" "commandFiles" "modeFiles" "groupFiles" "ownerFiles" ]);
     config.modeFiles = cross.knownFiles (cross.definitionFiles options.mode);
     config.groupFiles = cross.knownFiles (cross.definitionFiles options.group);
+    config.ownerFiles = cross.knownFiles (cross.definitionFiles options.owner);
   };
 
   # The plan entry of one secret: its source and metadata, never a value.
@@ -273,6 +275,9 @@ let
           "`${lib.showOption [ "nodes" node "secrets" second "path" ]}'${cross.inFiles secrets.${second}.pathFiles}: is ${p}, which `${lib.showOption [ "nodes" node "secrets" (builtins.head ns) ]}' also writes${lib.optionalString (builtins.length ns > 2) " (and ${lib.concatStringsSep ", " (map (n: "`${n}'") (lib.drop 2 ns))})"}: one would overwrite the other on the host. Give each secret its own `path'.";
       })
       byPath);
+  isId = p: builtins.match "[0-9]+" p != null;
+  # The names of the enabled entries of users.users or users.groups.
+  declaredNames = entries: lib.mapAttrsToList (k: e: e.name or k) (lib.filterAttrs (_: e: e.enable or true) entries);
 in
 {
   options.nodes = mkOption {
@@ -307,6 +312,14 @@ in
         # its members still cannot read it.
         ++ lib.optional (!builtins.elem sec.group [ "root" "0" ] && builtins.elem (builtins.elemAt (lib.stringToCharacters sec.mode) (builtins.stringLength sec.mode - 2)) [ "0" "1" ])
           "`${lib.showOption [ "nodes" node "secrets" name "group" ]}'${cross.inFiles sec.groupFiles} is ${sec.group}, but the mode ${sec.mode} gives the group no read access: its members cannot read the secret. Use mode = \"0440\" for that."
+        # On a NixOS host with users.mutableUsers = false, the users and groups are the
+        # declared ones and no others: an owner or group declared nowhere cannot exist
+        # there, and writing the secret would fail.
+        ++ lib.optionals (n.kind == "nixos" && !(n.config.users.mutableUsers or true)) (
+          lib.optional (!isId sec.owner && !builtins.elem sec.owner (declaredNames (n.config.users.users or { })))
+            "`${lib.showOption [ "nodes" node "secrets" name "owner" ]}'${cross.inFiles sec.ownerFiles} is ${sec.owner}, a user ${node}'s configuration does not declare, and with users.mutableUsers = false its host has no other users: writing the secret would fail. Declare the user (users.users.${sec.owner}), or name one that is declared."
+          ++ lib.optional (!isId sec.group && !builtins.elem sec.group (declaredNames (n.config.users.groups or { })))
+            "`${lib.showOption [ "nodes" node "secrets" name "group" ]}'${cross.inFiles sec.groupFiles} is ${sec.group}, a group ${node}'s configuration does not declare, and with users.mutableUsers = false its host has no other groups: writing the secret would fail. Declare the group (users.groups.${sec.group}), or name one that is declared.")
         ++ lib.optional (lib.hasPrefix "/run/" sec.path || lib.hasPrefix "/tmp/" sec.path)
           "`${lib.showOption [ "nodes" node "secrets" name "path" ]}'${cross.inFiles sec.pathFiles} is ${sec.path}, on a file system that most hosts empty at boot, and nixmesh uploads secrets when it deploys, not when the host boots: after a reboot the secret is gone until the next deploy. Use a path on disk (the default is /var/lib/nixmesh/secrets/${name}).")
       n.secrets))
