@@ -68,8 +68,6 @@ func TestLockoutWarningsOnNixOS(t *testing.T) {
 		nixpkgs := testutil.StandInNixpkgs(t, lib)
 		for _, c := range cases {
 			t.Run(c.name+"/"+testutil.LibName(lib), func(t *testing.T) {
-				dir := t.TempDir()
-				module := filepath.Join(dir, "fleet.nix")
 				sshOptions := ""
 				switch c.name {
 				case "user from sshOptions":
@@ -77,7 +75,7 @@ func TestLockoutWarningsOnNixOS(t *testing.T) {
 				case "doas":
 					sshOptions = `privilegeEscalationCommand = [ "doas" ];`
 				}
-				writeFile(t, module, fmt.Sprintf(`{ lib, ... }: {
+				code, stderr, module := checkOnStandIn(t, nixpkgs, fmt.Sprintf(`{ lib, ... }: {
   nodes.a = {
     host = %q;
     %s
@@ -88,9 +86,6 @@ func TestLockoutWarningsOnNixOS(t *testing.T) {
   };
 }
 `, c.host, sshOptions, c.configuration))
-				deploy := filepath.Join(dir, "deploy.nix")
-				writeFile(t, deploy, "import "+filepath.Join(testutil.NixModules(), "default.nix")+" { nixpkgs = "+nixpkgs+"; } "+module+"\n")
-				code, _, stderr := nixmesh(t, "-f", deploy, "check")
 				if code != 0 {
 					t.Fatalf("exit %d, want 0:\n%s", code, stderr)
 				}
@@ -136,9 +131,7 @@ func TestSecretOwnerOnNixOSWithoutMutableUsers(t *testing.T) {
 		nixpkgs := testutil.StandInNixpkgs(t, lib)
 		for _, c := range cases {
 			t.Run(c.name+"/"+testutil.LibName(lib), func(t *testing.T) {
-				dir := t.TempDir()
-				module := filepath.Join(dir, "fleet.nix")
-				writeFile(t, module, `{ ... }: {
+				code, stderr, module := checkOnStandIn(t, nixpkgs, `{ ... }: {
   nodes.a = {
     host = "root@198.18.0.21";
     secrets.s = { file = "/etc/hostname"; path = "/var/lib/s"; owner = "app"; group = "app"; mode = "0440"; };
@@ -146,9 +139,6 @@ func TestSecretOwnerOnNixOSWithoutMutableUsers(t *testing.T) {
   };
 }
 `)
-				deploy := filepath.Join(dir, "deploy.nix")
-				writeFile(t, deploy, "import "+filepath.Join(testutil.NixModules(), "default.nix")+" { nixpkgs = "+nixpkgs+"; } "+module+"\n")
-				code, _, stderr := nixmesh(t, "-f", deploy, "check")
 				owner := "warning: `nodes.a.secrets.s.owner' (in `" + module
 				group := "warning: `nodes.a.secrets.s.group' (in `" + module
 				warned := strings.Contains(stderr, owner) && strings.Contains(stderr, "is app, a user a's configuration does not declare") &&
@@ -159,4 +149,18 @@ func TestSecretOwnerOnNixOSWithoutMutableUsers(t *testing.T) {
 			})
 		}
 	}
+}
+
+// checkOnStandIn runs `nixmesh check` on a deployment whose module is `module' (the
+// text of a file), with the stand-in NixOS of nixpkgs: exit code, stderr and the
+// module's file.
+func checkOnStandIn(t *testing.T, nixpkgs, module string) (int, string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "fleet.nix")
+	writeFile(t, file, module)
+	deploy := filepath.Join(dir, "deploy.nix")
+	writeFile(t, deploy, "import "+filepath.Join(testutil.NixModules(), "default.nix")+" { nixpkgs = "+nixpkgs+"; } "+file+"\n")
+	code, _, stderr := nixmesh(t, "-f", deploy, "check")
+	return code, stderr, file
 }

@@ -200,18 +200,12 @@ func TestNixOSAbortNamesOption(t *testing.T) {
 	testutil.SetNixEnv(t)
 	for _, lib := range testutil.NixpkgsLibs(t) {
 		t.Run(testutil.LibName(lib), func(t *testing.T) {
-			nixpkgs := testutil.StandInNixpkgs(t, lib)
-			dir := t.TempDir()
-			module := filepath.Join(dir, "fleet.nix")
-			writeFile(t, module, `{ ... }: {
+			code, stderr, _ := checkOnStandIn(t, testutil.StandInNixpkgs(t, lib), `{ ... }: {
   nodes.a = { host = "a";
     configuration.users.users.a_very_long_service_account_name = { isSystemUser = true; group = "nogroup"; };
   };
 }
 `)
-			deploy := filepath.Join(dir, "deploy.nix")
-			writeFile(t, deploy, "import "+filepath.Join(testutil.NixModules(), "default.nix")+" { nixpkgs = "+nixpkgs+"; } "+module+"\n")
-			code, _, stderr := nixmesh(t, "-f", deploy, "check")
 			if code != exitEval || !strings.Contains(stderr, "is longer than 31 characters") ||
 				!strings.Contains(stderr, "option: nodes.a.configuration.users.users.a_very_long_service_account_name.name") {
 				t.Errorf("exit %d, want %d naming the user's option:\n%s", code, exitEval, stderr)

@@ -32,16 +32,8 @@ let
   # The lower-case keys sshOptions set with -o (and "user" for -l): settings the login
   # user and address may come from instead of `host'.
   optionKeys = opts:
-    let
-      count = builtins.length opts;
-      at = i: builtins.elemAt opts i;
-      given = lib.concatMap
-        (i: if at i == "-o" then lib.optional (i + 1 < count) (at (i + 1))
-          else lib.optional (lib.hasPrefix "-o" (at i)) (lib.removePrefix "-o" (at i)))
-        (lib.range 0 (count - 1));
-      key = o: let m = builtins.match " *([A-Za-z]+).*" o; in if m == null then "" else lib.toLower (builtins.head m);
-    in
-    map key given ++ lib.optional (builtins.any (o: o == "-l" || lib.hasPrefix "-l" o) opts) "user";
+    let key = o: let m = builtins.match " *([A-Za-z]+).*" o; in if m == null then "" else lib.toLower (builtins.head m); in
+    map key (cross.sshOptionValues opts) ++ lib.optional (builtins.any (o: o == "-l" || lib.hasPrefix "-l" o) opts) "user";
 
   isLoopback = a: a != null && (builtins.elem (lib.toLower a) [ "localhost" "localhost." "::1" ]
     || builtins.match "127\\.[0-9.]+" a != null);

@@ -464,14 +464,7 @@ let
           # like) in ssh's own syntax: a time (10, 10s, 1m30s; none for the timeout) or
           # a whole number, as ssh would take them.
           ++ (let
-            opts = config.sshOptions;
-            count = builtins.length opts;
-            at = i: builtins.elemAt opts i;
-            # what each -o gives: "-oKey=value", or "-o" then "Key=value"
-            given = lib.concatMap
-              (i: if at i == "-o" then lib.optional (i + 1 < count) (at (i + 1))
-                else lib.optional (lib.hasPrefix "-o" (at i)) (lib.removePrefix "-o" (at i)))
-              (lib.range 0 (count - 1));
+            given = cross.sshOptionValues config.sshOptions;
             time = "([0-9]+[sSmMhHdDwW]?)+";
             syntax = {
               connecttimeout = { re = "${time}|[Nn][Oo][Nn][Ee]"; what = "a time (10, 10s, 1m30s) or none"; };

@@ -235,6 +235,18 @@ rec {
       (d: !(ownFile (plainFile d.file)) && builtins.isAttrs d.value && pred d.value)
       (option.definitionsWithLocations or [ ])));
 
+  # What each -o of ssh's arguments gives: "-oKey=value", or "-o" then "Key=value".
+  # sshOptionValues [ "-o" "User=ops" "-oPort=2" "-i" "k" ] => [ "User=ops" "Port=2" ]
+  sshOptionValues = opts:
+    let
+      count = builtins.length opts;
+      at = i: elemAt opts i;
+    in
+    lib.concatMap
+      (i: if at i == "-o" then lib.optional (i + 1 < count) (at (i + 1))
+        else lib.optional (lib.hasPrefix "-o" (at i)) (lib.removePrefix "-o" (at i)))
+      (lib.range 0 (count - 1));
+
   # Whether the evaluation's checks cover a node's host (config.checkScope: null for
   # all, else the nodes a worker evaluates; see nodes.nix).
   # inCheckScope [ "web" ] "db" => false
