@@ -42,8 +42,7 @@ let
 
   # This machine's own names: a tcp or http check runs on the deploying machine, where
   # they name the deployer, not the node's host.
-  isLoopback = h: h != null && (builtins.elem (lib.toLower h) [ "localhost" "localhost." "::1" "0:0:0:0:0:0:0:1" ]
-    || builtins.match "127\\.[0-9.]+" h != null);
+  inherit (cross) isLoopback;
 
   retryOptions = {
     enable = mkOption {

@@ -35,9 +35,6 @@ let
     let key = o: let m = builtins.match " *([A-Za-z]+).*" o; in if m == null then "" else lib.toLower (builtins.head m); in
     map key (cross.sshOptionValues opts) ++ lib.optional (builtins.any (o: o == "-l" || lib.hasPrefix "-l" o) opts) "user";
 
-  isLoopback = a: a != null && (builtins.elem (lib.toLower a) [ "localhost" "localhost." "::1" ]
-    || builtins.match "127\\.[0-9.]+" a != null);
-
   sameIP = a: b: network.isIP a && network.isIP b && network.canonicalIP a == network.canonicalIP b;
 
   # "[fd00::1]" -> "fd00::1" (NixOS's listenAddresses write IPv6 in brackets).
@@ -91,7 +88,7 @@ let
 
       ownRules = (firewall.extraCommands or "") != "" || (firewall.extraInputRules or "") != ""
         || definedAt (o.networking.firewall.trustedInterfaces or { }) != [ ];
-      firewallCloses = (firewall.enable or false) && !ownRules && !isLoopback address
+      firewallCloses = (firewall.enable or false) && !ownRules && !cross.isLoopback address
         && !(cross.firewallAllows firewall "TCP" nc.port);
 
       permitRoot =

@@ -235,6 +235,11 @@ rec {
       (d: !(ownFile (plainFile d.file)) && builtins.isAttrs d.value && pred d.value)
       (option.definitionsWithLocations or [ ])));
 
+  # Whether a host name or address names the machine itself (loopback).
+  # isLoopback "127.0.0.1" => true; isLoopback "web.lab.test" => false
+  isLoopback = h: h != null && (builtins.elem (lib.toLower h) [ "localhost" "localhost." "::1" "0:0:0:0:0:0:0:1" ]
+    || match "127\\.[0-9.]+" h != null);
+
   # What each -o of ssh's arguments gives: "-oKey=value", or "-o" then "Key=value".
   # sshOptionValues [ "-o" "User=ops" "-oPort=2" "-i" "k" ] => [ "User=ops" "Port=2" ]
   sshOptionValues = opts:
