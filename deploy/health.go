@@ -110,7 +110,7 @@ func (h *hostRun) runChecks(ctx context.Context) []checkFailure {
 		}
 		if _, err := hostConn(); err != nil {
 			h.event(KindProgress, "no new SSH connection reaches the host after the activation: "+err.Error())
-			return []checkFailure{{output: "no new SSH connection reaches the host after the activation (the new system refuses the deployer, or cannot be reached): " + err.Error()}}
+			return []checkFailure{{output: "no new SSH connection reaches the host after the activation (the new system refuses the deployer, or cannot be reached; on NixOS, `nixmesh check` warns of settings that shut the deployer out): " + err.Error()}}
 		}
 		break
 	}
