@@ -146,6 +146,7 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 		paths    map[string]string
 		onTarget map[string]string // node -> derivation, for the nodes their hosts build
 		buildErr error
+		warnings []string // the evaluation's warnings, recalled under the table
 	)
 	if opts.Plan != "" {
 		if len(opts.NixArgs) > 0 {
@@ -170,6 +171,7 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 			return err
 		}
 		network, names = n, selected
+		warnings = ev.Warnings()
 		// buildOnTarget nodes are built by their hosts: only their output paths here.
 		local, remote := map[string]string{}, map[string]string{}
 		for name, drv := range drvs {
@@ -238,7 +240,24 @@ func runDeploy(ctx context.Context, opts deployOptions, out io.Writer) error {
 	if err := recordDNSSerials(model, report, tableOut); err != nil {
 		deployErr = errors.Join(deployErr, err)
 	}
+	recallWarnings(tableOut, append(warnings, opts.global.warned...))
 	return errors.Join(buildErr, hostsError(report, deployErr, summarize))
+}
+
+// recallWarnings lists, under the result table, the warnings the evaluation printed
+// before the deploy (a long deploy scrolls them away; one may explain a rollback), a
+// line each, cut short.
+func recallWarnings(out io.Writer, warnings []string) {
+	if len(warnings) == 0 {
+		return
+	}
+	fmt.Fprintf(out, "\n%s before the deploy (in full above, or from `nixmesh check`):\n", count(len(warnings), "warning"))
+	for _, w := range warnings {
+		if r := []rune(w); len(r) > 160 {
+			w = string(r[:159]) + "…"
+		}
+		fmt.Fprintf(out, "  %s\n", w)
+	}
 }
 
 // runOnHosts runs the deploy engine over the targets with the progress the output

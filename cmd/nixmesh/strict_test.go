@@ -125,6 +125,12 @@ func TestDeploymentWarningsUnderStrict(t *testing.T) {
 		rep.Warnings[0] != "the fleet is frozen until Monday" || !strings.Contains(rep.Warnings[1], "`networking.hostname'") {
 		t.Errorf("check --json: exit %d, want ok with the deployment's warning and then the engine's (%v):\n%s", code, err, stdout)
 	}
+	// A deploy recalls them under its result table (port 1 on loopback refuses it).
+	code, stdout, _ = nixmesh(t, "-f", file, "deploy", "--dry-run")
+	table, recalled := strings.Index(stdout, "HOST "), strings.Index(stdout, "2 warnings before the deploy")
+	if code != exitDeploy || table < 0 || recalled < table || !strings.Contains(stdout[recalled:], "\n  the fleet is frozen until Monday\n") {
+		t.Errorf("deploy --dry-run: exit %d, want %d with the warnings recalled under the table:\n%s", code, exitDeploy, stdout)
+	}
 	for _, args := range [][]string{{"check"}, {"eval"}, {"deploy", "--dry-run"}} {
 		code, _, stderr = nixmesh(t, append([]string{"-f", file, "--strict"}, args...)...)
 		if code != exitEval || !strings.Contains(stderr, "error: the fleet is frozen until Monday (a warning of the deployment's; --strict makes it an error)") ||
