@@ -53,11 +53,7 @@ let
       # Where the deployment set an option (not nixmesh, not NixOS's own modules, not
       # the option's default); else the node's configuration (a default at work).
       nixos = nixmesh.nixpkgsOf nc.nixpkgs + "/";
-      definedAt = option:
-        if (option.highestPrio or 0) >= 1500 then [ ]
-        else cross.knownFiles (map cross.location (builtins.filter
-          (d: let f = cross.plainFile d.file; in !(cross.ownFile f) && !(lib.hasPrefix nixos f))
-          (option.definitionsWithLocations or [ ])));
+      definedAt = option: cross.knownFiles (map cross.location (cross.deploymentDefinitions nixos option));
       setAt = options:
         let files = lib.concatMap definedAt options; in
         cross.inFiles (if files == [ ] then nc.where.configuration else files);

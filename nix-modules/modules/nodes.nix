@@ -415,9 +415,7 @@ let
         # name), for the warning about one that is no shell script.
         // (let
           nixos = if config.kind == "nixos" then nixmesh.nixpkgsOf config.nixpkgs + "/" else null;
-          defs = builtins.filter
-            (d: let f = cross.plainFile d.file; in !(cross.ownFile f) && (nixos == null || !(lib.hasPrefix nixos f)))
-            (config.hostOptions.system.activationScripts.definitionsWithLocations or [ ]);
+          defs = cross.deploymentDefinitions nixos (config.hostOptions.system.activationScripts or { });
           named = lib.unique (lib.concatMap (d: if builtins.isAttrs d.value then builtins.attrNames d.value else [ ]) defs);
         in
         lib.filterAttrs (_: files: files != [ ]) (builtins.listToAttrs (map

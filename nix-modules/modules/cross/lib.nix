@@ -262,9 +262,17 @@ rec {
   # userDefinitionFiles hostOptions.services.nsd.enable => [ "/src/gateway.nix:3" ]
   # An option left at its default has none: the module system lists the default as a
   # definition (at priority 1500, in the declaring file, NixOS's own on NixOS nodes).
-  userDefinitionFiles = option:
+  userDefinitionFiles = option: knownFiles (map location (deploymentDefinitions null option));
+
+  # The definitions of a host option that a deployment wrote: not nixmesh's own, not
+  # those in files under nixosDir (a NixOS node's nixpkgs folder with a trailing /,
+  # whose modules are NixOS's own; null: none), none for an option at its default.
+  # deploymentDefinitions "/src/nixpkgs/" hostOptions.security.sudo.extraRules => [ ]
+  deploymentDefinitions = nixosDir: option:
     if (option.highestPrio or 0) >= 1500 then [ ]
-    else knownFiles (map location (filter (d: !(ownFile (plainFile d.file))) (option.definitionsWithLocations or [ ])));
+    else filter
+      (d: let f = plainFile d.file; in !(ownFile f) && (nixosDir == null || !(lib.hasPrefix nixosDir f)))
+      (option.definitionsWithLocations or [ ]);
 
   # Whether a host's firewall lets `port` in over `proto` ("TCP" or "UDP"): disabled, or the
   # port among its allowed ports or ranges, for all interfaces or one (NixOS's
