@@ -10,7 +10,8 @@
 #     the user's own, which may let the deployer in (a node's host is never inside one of
 #     the deployment's VPNs: vpn.nix refuses that);
 #   - the login user refused: root with PermitRootLogin "no" or "forced-commands-only",
-#     a user outside AllowUsers or in DenyUsers;
+#     a user outside AllowUsers or in DenyUsers, none of the user's groups (those the
+#     configuration gives it) in AllowGroups, or one in DenyGroups;
 #   - no key of the login user's in the configuration where sshd reads no other
 #     (authorizedKeysInHomedir = false);
 #   - the login user not declared where users.mutableUsers = false: the activation
@@ -20,10 +21,15 @@
 #     (NixOS's wheel rule asks for one unless wheelNeedsPassword = false): the
 #     confirmation runs as root.
 #
-# Warnings, not errors: another SSH server (Tailscale's, say) may serve the host, and
-# sshd settings of extraConfig are not read. Standalone hosts are left alone: their sshd
-# is the host's own, not the configuration's. Older NixOS (permitRootLogin before
-# settings.PermitRootLogin) is read too.
+# sshd's settings are read where NixOS writes them: the options, and the deployment's
+# own sshd_config text (services.openssh.extraConfig, up to its first Match block:
+# Port, ListenAddress, PermitRootLogin where the setting is null, AllowUsers and the
+# like, which add up with the settings).
+#
+# Warnings, not errors: another SSH server (Tailscale's, say) may serve the host.
+# Standalone hosts are left alone: their sshd is the host's own, not the
+# configuration's. Older NixOS (permitRootLogin before settings.PermitRootLogin) is read
+# too.
 { config, lib, nixmesh, ... }:
 let
   cross = import ./cross/lib.nix { inherit lib; };
@@ -39,6 +45,41 @@ let
 
   # "[fd00::1]" -> "fd00::1" (NixOS's listenAddresses write IPv6 in brackets).
   unbracket = a: let m = builtins.match "\\[(.*)]" a; in if m == null then a else builtins.head m;
+
+  # The directives of sshd_config text that apply to every connection: those before the
+  # first Match block, as { key (lower case); args; } (`Key value ...` or `Key=value`,
+  # quotes dropped, comments skipped). sshd reads keywords in any case.
+  # sshdDirectives "Port 2222\nAllowUsers=ops deploy # us\nMatch User x\nPort 1" =>
+  #   [ { key = "port"; args = [ "2222" ]; } { key = "allowusers"; args = [ "ops" "deploy" ]; } ]
+  sshdDirectives = text:
+    let
+      parse = line:
+        let
+          bare = builtins.head (builtins.split "[ \t]#" (builtins.replaceStrings [ "\"" "\r" ] [ "" "" ] line));
+          m = builtins.match "[ \t]*([A-Za-z]+)[ \t]*([= \t][ \t]*(.*))?" bare;
+        in
+        if m == null then null
+        else { key = lib.toLower (builtins.elemAt m 0); args = builtins.filter (w: builtins.isString w && w != "") (builtins.split "[ \t]+" (toString (builtins.elemAt m 2))); };
+      directives = builtins.filter (d: d != null) (map parse (lib.splitString "\n" text));
+      untilMatch = builtins.foldl'
+        (acc: d: if acc.done || d.key == "match" then acc // { done = true; } else acc // { list = acc.list ++ [ d ]; })
+        { done = false; list = [ ]; }
+        directives;
+    in
+    untilMatch.list;
+
+  # A port number written in sshd_config; null for anything else.
+  portOf = s: if s != null && builtins.match "[1-9][0-9]{0,4}" s != null then builtins.fromJSON s else null;
+
+  # A ListenAddress argument: "10.0.0.1", "10.0.0.1:2222", "[fd00::1]:2222", "fd00::1".
+  listenArg = a:
+    let
+      bracketed = builtins.match "\\[(.*)](:([0-9]+))?" a;
+      withPort = builtins.match "([^:]*):([0-9]+)" a;
+    in
+    if bracketed != null then { addr = builtins.elemAt bracketed 0; port = portOf (builtins.elemAt bracketed 2); }
+    else if withPort != null then { addr = builtins.elemAt withPort 0; port = portOf (builtins.elemAt withPort 1); }
+    else { addr = a; port = null; };
 
   warningsOf = node: nc:
     let
@@ -68,14 +109,26 @@ let
       reach = "nixmesh logs in to `${node}' over SSH (${nc.host}, port ${toString nc.port})";
       rollsBack = "the new system could not be confirmed over a new connection, and the host would roll back to the old one (on every deploy)";
 
-      ports = ssh.ports or [ 22 ];
+      # The deployment's own sshd_config text (services.openssh.extraConfig, after NixOS's
+      # settings and its own lines): its directives for every connection.
+      extraDefs = sshOptions.extraConfig or { };
+      extraText = lib.concatMapStrings (d: "${toString d.value}\n") (cross.deploymentDefinitions nixos extraDefs);
+      directives = sshdDirectives extraText;
+      argsOf = key: lib.concatMap (d: d.args) (builtins.filter (d: d.key == key) directives);
+      firstArgs = key: map (d: builtins.head d.args) (builtins.filter (d: d.key == key && d.args != [ ]) directives);
+
+      # sshd listens on every Port (the option's and the text's) at every ListenAddress
+      # (the option's and the text's; none: every address).
+      ports = (ssh.ports or [ 22 ]) ++ builtins.filter (p: p != null) (map portOf (argsOf "port"));
       listen = ssh.listenAddresses or [ ];
+      listenAll = listen ++ map listenArg (firstArgs "listenaddress");
+      listenOptions = lib.optional (listen != [ ]) (sshOptions.listenAddresses or { }) ++ lib.optional (firstArgs "listenaddress" != [ ]) extraDefs;
       endpoints =
-        if listen == [ ] then map (port: { addr = null; inherit port; }) ports
+        if listenAll == [ ] then map (port: { addr = null; inherit port; }) ports
         else lib.concatMap
           (l: if (l.port or null) == null then map (port: { addr = l.addr or null; inherit port; }) ports
           else [{ addr = l.addr or null; inherit (l) port; }])
-          listen;
+          listenAll;
       servesAddress = a: a == null || address == null || !network.isIP address
         || builtins.elem (unbracket a) [ "0.0.0.0" "::" ] || sameIP (unbracket a) address;
       onPort = builtins.any (e: e.port == nc.port) endpoints;
@@ -87,19 +140,38 @@ let
       firewallCloses = (firewall.enable or false) && !ownRules && !cross.isLoopback address
         && !(cross.firewallAllows firewall "TCP" nc.port);
 
+      # sshd takes a keyword's first value: NixOS writes its PermitRootLogin before the
+      # text, which sets it only where the setting is null.
+      rootSetting = if settings ? PermitRootLogin then settings.PermitRootLogin else ssh.permitRootLogin or null;
+      rootFromText = rootSetting == null && firstArgs "permitrootlogin" != [ ];
       permitRoot =
-        let v = if settings ? PermitRootLogin then settings.PermitRootLogin else ssh.permitRootLogin or null; in
-        if v == null then "prohibit-password" else v;
-      rootOption = if settings ? PermitRootLogin then [ "services" "openssh" "settings" "PermitRootLogin" ] else [ "services" "openssh" "permitRootLogin" ];
-      rootOptionDefs = if settings ? PermitRootLogin then sshOptions.settings or { } else sshOptions.permitRootLogin or { };
+        if rootSetting != null then rootSetting
+        else if rootFromText then builtins.head (firstArgs "permitrootlogin")
+        else "prohibit-password";
+      rootOption =
+        if rootFromText then [ "services" "openssh" "extraConfig" ]
+        else if settings ? PermitRootLogin then [ "services" "openssh" "settings" "PermitRootLogin" ] else [ "services" "openssh" "permitRootLogin" ];
+      rootOptionDefs =
+        if rootFromText then extraDefs
+        else if settings ? PermitRootLogin then sshOptions.settings or { } else sshOptions.permitRootLogin or { };
 
-      # AllowUsers/DenyUsers patterns: USER or USER@HOST, with * and ? wildcards (a
-      # pattern with a wildcard may match; one with @HOST applies from that host only).
-      wildcard = p: builtins.match ".*[*?].*" p != null;
+      # AllowUsers, DenyUsers, AllowGroups and DenyGroups add up, the setting's (NixOS
+      # writes it as one line) and the text's lines: null where neither names any.
+      # Patterns: NAME (users: or USER@HOST), with * and ? wildcards, or negated with !
+      # (such a pattern may match; one with @HOST applies from that host only).
+      listed = name:
+        let fromSetting = settings.${name} or null; fromText = argsOf (lib.toLower name); in
+        if fromSetting == null && fromText == [ ] then null else (if fromSetting == null then [ ] else fromSetting) ++ fromText;
+      # The options a list came from, for the warning's path and files.
+      listedAt = name:
+        if (settings.${name} or null) != null
+        then { option = [ "services" "openssh" "settings" name ]; defs = [ (sshOptions.settings or { }) ] ++ lib.optional (argsOf (lib.toLower name) != [ ]) extraDefs; }
+        else { option = [ "services" "openssh" "extraConfig" ]; defs = [ extraDefs ]; };
+      loose = p: builtins.match ".*[*?].*" p != null || lib.hasPrefix "!" p;
       userOf = p: builtins.head (lib.splitString "@" p);
-      allowUsers = settings.AllowUsers or null;
-      denyUsers = settings.DenyUsers or null;
-      notAllowed = user != null && allowUsers != null && !builtins.any (p: wildcard p || userOf p == user) allowUsers;
+      allowUsers = listed "AllowUsers";
+      denyUsers = listed "DenyUsers";
+      notAllowed = user != null && allowUsers != null && !builtins.any (p: loose p || userOf p == user) allowUsers;
       denied = user != null && denyUsers != null && builtins.elem user denyUsers;
 
       # Root by `sudo' (nodes.<name>.privilegeEscalationCommand) for a user other than
@@ -125,6 +197,18 @@ let
         && !builtins.any (r: appliesTo r && noPassword r) (sudo.extraRules or [ ]);
       inWheel = groups != null && builtins.elem "wheel" groups;
 
+      # The user's groups against AllowGroups and DenyGroups (sshd reads the host's
+      # groups: here those the configuration gives a user it declares; nothing is known
+      # of an undeclared one's).
+      knownGroups = if groups == null then null else lib.unique (builtins.filter (g: g != "") groups);
+      allowGroups = listed "AllowGroups";
+      denyGroups = listed "DenyGroups";
+      notInAllowedGroup = user != null && knownGroups != null && allowGroups != null
+        && !builtins.any (p: loose p || builtins.elem p knownGroups) allowGroups;
+      deniedGroups = if user == null || knownGroups == null || denyGroups == null then [ ]
+        else builtins.filter (g: builtins.elem g denyGroups) knownGroups;
+      showGroups = gs: if gs == [ ] then "none" else lib.concatMapStringsSep ", " (g: "`${g}'") gs;
+
       # Keys read from the configuration only (authorizedKeysInHomedir = false): the
       # login user's must be declared there, unless keys come from elsewhere (files or
       # a command of the deployment's own).
@@ -142,17 +226,21 @@ let
       "${path [ "services" "openssh" "enable" ]}${setAt [ (sshOptions.enable or { }) ]} is false: ${reach}, and no sshd would run in the new system; ${rollsBack}. Set services.openssh.enable = true (unless another SSH server serves the host)."
     ] else
       lib.optional (!onPort)
-        "${path [ "services" "openssh" (if listen == [ ] then "ports" else "listenAddresses") ]}${setAt [ (if listen == [ ] then sshOptions.ports or { } else sshOptions.listenAddresses or { }) ]}: sshd would listen on ${lib.concatMapStringsSep ", " showEndpoint endpoints}, while ${reach}; ${rollsBack}. To move sshd to another port, list both for one deploy (e.g. services.openssh.ports = [ ${toString nc.port} ${toString (builtins.head (ports ++ [ 2222 ]))} ]), then set `nodes.${node}.port' to the new one.${lib.optionalString (nc.port == 22) " (Where ssh_config gives the host another port, set `nodes.${node}.port' to it: nixmesh then knows it too.)"}"
+        "${path [ "services" "openssh" (if listen != [ ] then "listenAddresses" else if listenAll != [ ] then "extraConfig" else "ports") ]}${setAt ([ (sshOptions.ports or { }) ] ++ listenOptions ++ lib.optional (argsOf "port" != [ ]) extraDefs)}: sshd would listen on ${lib.concatMapStringsSep ", " showEndpoint endpoints}, while ${reach}; ${rollsBack}. To move sshd to another port, list both for one deploy (e.g. services.openssh.ports = [ ${toString nc.port} ${toString (builtins.head (ports ++ [ 2222 ]))} ]), then set `nodes.${node}.port' to the new one.${lib.optionalString (nc.port == 22) " (Where ssh_config gives the host another port, set `nodes.${node}.port' to it: nixmesh then knows it too.)"}"
       ++ lib.optional (onPort && !listening)
-        "${path [ "services" "openssh" "listenAddresses" ]}${setAt [ (sshOptions.listenAddresses or { }) ]}: sshd would listen on ${lib.concatMapStringsSep ", " showEndpoint endpoints} only, not on ${address}, where ${reach}; ${rollsBack}. Add { addr = \"${address}\"; } to listenAddresses, or set `nodes.${node}.host' to an address sshd listens on."
+        "${path [ "services" "openssh" (if listen != [ ] then "listenAddresses" else "extraConfig") ]}${setAt listenOptions}: sshd would listen on ${lib.concatMapStringsSep ", " showEndpoint endpoints} only, not on ${address}, where ${reach}; ${rollsBack}. Add { addr = \"${address}\"; } to listenAddresses (or a ListenAddress line for it), or set `nodes.${node}.host' to an address sshd listens on."
       ++ lib.optional (listening && firewallCloses)
         "${path [ "networking" "firewall" ]}${setAt [ (sshOptions.openFirewall or { }) (o.networking.firewall.allowedTCPPorts or { }) (o.networking.firewall.enable or { }) ]} lets no TCP connection to port ${toString nc.port} in (services.openssh.openFirewall is ${lib.boolToString (ssh.openFirewall or true)}, and neither allowedTCPPorts nor allowedTCPPortRanges holds the port): ${reach}; ${rollsBack}. Open the port (services.openssh.openFirewall = true, or networking.firewall.allowedTCPPorts = [ ${toString nc.port} ])."
       ++ lib.optional (user == "root" && builtins.elem permitRoot [ "no" "forced-commands-only" ])
-        "${path rootOption}${setAt [ rootOptionDefs ]} is \"${permitRoot}\": ${reach} as root, which sshd would then refuse; ${rollsBack}. Keep root's login by key (\"prohibit-password\"), or log in as another user (host = \"deploy@...\", with sudo)."
+        "${path rootOption}${setAt [ rootOptionDefs ]} ${if rootFromText then "sets PermitRootLogin" else "is"} \"${permitRoot}\": ${reach} as root, which sshd would then refuse; ${rollsBack}. Keep root's login by key (\"prohibit-password\"), or log in as another user (host = \"deploy@...\", with sudo)."
       ++ lib.optional notAllowed
-        "${path [ "services" "openssh" "settings" "AllowUsers" ]}${setAt [ (sshOptions.settings or { }) ]} does not list `${user}': ${reach} as ${user}, whom sshd would then refuse; ${rollsBack}. Add \"${user}\" to AllowUsers."
+        "${path (listedAt "AllowUsers").option}${setAt (listedAt "AllowUsers").defs}: AllowUsers does not list `${user}': ${reach} as ${user}, whom sshd would then refuse; ${rollsBack}. Add \"${user}\" to AllowUsers."
       ++ lib.optional denied
-        "${path [ "services" "openssh" "settings" "DenyUsers" ]}${setAt [ (sshOptions.settings or { }) ]} lists `${user}': ${reach} as ${user}, whom sshd would then refuse; ${rollsBack}."
+        "${path (listedAt "DenyUsers").option}${setAt (listedAt "DenyUsers").defs}: DenyUsers lists `${user}': ${reach} as ${user}, whom sshd would then refuse; ${rollsBack}."
+      ++ lib.optional notInAllowedGroup
+        "${path (listedAt "AllowGroups").option}${setAt (listedAt "AllowGroups").defs}: AllowGroups lists none of ${user}'s groups (${showGroups knownGroups}): ${reach} as ${user}, whom sshd would then refuse; ${rollsBack}. Add ${user} to a listed group (users.users.${user}.extraGroups), or list one of its groups."
+      ++ lib.optional (deniedGroups != [ ])
+        "${path (listedAt "DenyGroups").option}${setAt (listedAt "DenyGroups").defs}: DenyGroups lists ${user}'s group ${showGroups deniedGroups}: ${reach} as ${user}, whom sshd would then refuse; ${rollsBack}."
       ++ lib.optional noKeys
         "${path [ "services" "openssh" "authorizedKeysInHomedir" ]}${setAt [ (sshOptions.authorizedKeysInHomedir or { }) ]} is false and users.users.${user}.openssh.authorizedKeys declares no key: sshd would read ${user}'s keys from the configuration only, and find none, while ${reach} as ${user}; ${rollsBack}. Declare the deploying key there (users.users.${user}.openssh.authorizedKeys.keys)."
       ++ lib.optional sudoOff

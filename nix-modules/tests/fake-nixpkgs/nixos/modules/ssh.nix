@@ -3,7 +3,8 @@
 # exactly one of publicKey and publicKeyFile (NixOS's assertion). Also the
 # services.openssh options that decide who can log in where (services/networking/ssh/
 # sshd.nix): enable, ports, openFirewall (which opens the ports in the firewall),
-# listenAddresses, startWhenNeeded, where authorized keys are read from
+# listenAddresses, startWhenNeeded, extraConfig (NixOS's own Port, ListenAddress and
+# AuthorizedKeysFile lines first, at mkOrder 0), where authorized keys are read from
 # (authorizedKeysInHomedir, authorizedKeysFiles, authorizedKeysCommand) and settings, whose PermitRootLogin, PasswordAuthentication,
 # AllowUsers, DenyUsers, AllowGroups and DenyGroups are declared as NixOS declares them
 # (null leaves sshd's own default), the rest free-form key-value settings; with sshd
@@ -38,6 +39,7 @@ in
     authorizedKeysInHomedir = mkOption { type = types.bool; default = true; description = "Whether sshd reads ~/.ssh/authorized_keys (beside /etc/ssh/authorized_keys.d/%u, which users.users.<name>.openssh.authorizedKeys fills)."; };
     authorizedKeysFiles = mkOption { type = types.listOf types.str; default = [ ]; description = "Files sshd reads authorized keys from."; };
     authorizedKeysCommand = mkOption { type = types.str; default = "none"; description = "A program that prints a user's authorized keys."; };
+    extraConfig = mkOption { type = types.lines; default = ""; description = "Verbatim sshd_config text, after the settings."; };
     startWhenNeeded = mkOption { type = types.bool; default = false; description = "Whether sshd is started per connection by a socket."; };
     listenAddresses = mkOption {
       type = types.listOf (types.submodule {
@@ -79,6 +81,11 @@ in
   };
   config.services.openssh.authorizedKeysFiles = lib.mkIf config.services.openssh.enable
     (lib.optional config.services.openssh.authorizedKeysInHomedir "%h/.ssh/authorized_keys" ++ [ "/etc/ssh/authorized_keys.d/%u" ]);
+  # NixOS's own lines come first in extraConfig (mkOrder 0), the deployment's after.
+  config.services.openssh.extraConfig = lib.mkIf config.services.openssh.enable (lib.mkOrder 0 (lib.concatStringsSep "\n" (
+    map (port: "Port ${toString port}") config.services.openssh.ports
+    ++ map (l: "ListenAddress ${l.addr}${lib.optionalString (l.port != null) ":${toString l.port}"}") config.services.openssh.listenAddresses
+    ++ [ "AuthorizedKeysFile ${toString config.services.openssh.authorizedKeysFiles}" ])));
   config.networking.firewall.allowedTCPPorts = lib.mkIf (config.services.openssh.enable && config.services.openssh.openFirewall) config.services.openssh.ports;
 
   config.assertions = lib.mapAttrsToList
