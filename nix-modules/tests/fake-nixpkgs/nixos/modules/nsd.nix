@@ -1,13 +1,14 @@
 # services.nsd as NixOS declares it (nixos/modules/services/networking/nsd.nix), the part
-# zones use: a zone is a submodule whose `children' are zones again, and whose
-# notify/provideXFR/requestXFR are lists of strings.
+# zones use: a zone is a submodule whose notify/provideXFR/requestXFR are lists of
+# strings, and whose `children' (zones inheriting its settings) are attribute sets of
+# anything, as NixOS types them (a child's settings are not checked when evaluating).
 { lib, ... }:
 let
   inherit (lib) mkOption types;
   zoneOptions = types.submodule {
     options = {
       allowNotify = mkOption { type = types.listOf types.str; default = [ ]; description = "Who may notify."; };
-      children = mkOption { type = types.attrsOf zoneOptions; default = { }; description = "Child zones, inheriting these settings."; };
+      children = mkOption { type = types.attrsOf types.anything; default = { }; description = "Child zones, inheriting these settings."; };
       data = mkOption { type = types.lines; default = ""; description = "The zone file's text."; };
       dnssec = mkOption { type = types.bool; default = false; description = "Sign the zone."; };
       notify = mkOption { type = types.listOf types.str; default = [ ]; description = "Whom to notify."; };
