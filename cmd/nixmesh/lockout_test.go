@@ -52,6 +52,10 @@ func TestLockoutWarningsOnNixOS(t *testing.T) {
 		{"root's group not allowed", "root@198.18.0.21", sshd + `services.openssh.settings.AllowGroups = [ "ssh-users" ];`, "AllowGroups lists none of root's groups (`root')", "services.openssh.settings.AllowGroups"},
 		{"group denied in the text", "deploy@198.18.0.21", sshd + sudo + `users.users.deploy = { isNormalUser = true; extraGroups = [ "contractors" ]; }; services.openssh.extraConfig = "DenyGroups contractors";`, "DenyGroups lists deploy's group `contractors'", "services.openssh.extraConfig"},
 
+		{"doas off", "deploy@198.18.0.21", sshd + `security.sudo.enable = false;`, "gains root with `doas', which the new system would not have", "security.doas.enable"},
+		{"doas asks", "deploy@198.18.0.21", sshd + wheel + `security.doas.enable = true;`, "no rule lets `deploy' run commands as root without a password (nopass): deploy is in wheel, and security.doas.wheelNeedsPassword is true", "security.doas"},
+		{"doas's last rule asks", "deploy@198.18.0.21", sshd + `security.doas = { enable = true; extraRules = [ { users = [ "deploy" ]; noPass = true; } { users = [ "deploy" ]; persist = true; } ]; };`, "no rule lets `deploy' run commands as root without a password (nopass).", "security.doas"},
+
 		{"sound", "root@198.18.0.21", sshd, "", ""},
 		{"port added in the text", "root@198.18.0.21", sshd + `services.openssh.ports = [ 2222 ]; services.openssh.extraConfig = "Port 22"; networking.firewall.allowedTCPPorts = [ 22 ];`, "", ""},
 		{"listening there by the text", "root@198.18.0.21", sshd + `services.openssh.extraConfig = "ListenAddress 198.18.0.21:22\nListenAddress 10.0.0.1";`, "", ""},
@@ -78,7 +82,9 @@ func TestLockoutWarningsOnNixOS(t *testing.T) {
 		{"wheel without password", "deploy@198.18.0.21", sshd + wheel + `security.sudo.wheelNeedsPassword = false;`, "", ""},
 		{"a group rule for a user the host has", "deploy@198.18.0.21", sshd + `security.sudo.wheelNeedsPassword = false;`, "", ""},
 		{"sudoers text", "deploy@198.18.0.21", sshd + `security.sudo.extraConfig = "deploy ALL=(ALL) NOPASSWD: ALL";`, "", ""},
-		{"doas", "deploy@198.18.0.21", sshd + `security.sudo.enable = false;`, "", ""},
+		{"doas wheel without password", "deploy@198.18.0.21", sshd + wheel + `security.doas = { enable = true; wheelNeedsPassword = false; };`, "", ""},
+		{"doas rule", "deploy@198.18.0.21", sshd + `security.sudo.enable = false; security.doas = { enable = true; extraRules = [ { users = [ "deploy" ]; noPass = true; } ]; };`, "", ""},
+		{"doas text", "deploy@198.18.0.21", sshd + `security.doas = { enable = true; extraConfig = "permit nopass deploy"; };`, "", ""},
 		{"user from sshOptions", "198.18.0.21", sshd + `services.openssh.settings.AllowUsers = [ "alice" ];`, "", ""},
 	}
 	for _, lib := range testutil.NixpkgsLibs(t) {
@@ -86,10 +92,10 @@ func TestLockoutWarningsOnNixOS(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name+"/"+testutil.LibName(lib), func(t *testing.T) {
 				sshOptions := ""
-				switch c.name {
-				case "user from sshOptions":
+				switch {
+				case c.name == "user from sshOptions":
 					sshOptions = `sshOptions = [ "-l" "alice" ];`
-				case "doas":
+				case strings.HasPrefix(c.name, "doas"):
 					sshOptions = `privilegeEscalationCommand = [ "doas" ];`
 				}
 				code, stderr, module := checkOnStandIn(t, nixpkgs, fmt.Sprintf(`{ lib, ... }: {

@@ -17,8 +17,8 @@
 #   - the login user not declared where users.mutableUsers = false: the activation
 #     replaces the user list with the declared one;
 #   - for a login user other than root, sudo (the default privilegeEscalationCommand)
-#     turned off, or no sudo rule that lets the user run commands without a password
-#     (NixOS's wheel rule asks for one unless wheelNeedsPassword = false): the
+#     or doas turned off, or no rule of theirs that lets the user run commands without a
+#     password (NixOS's wheel rule asks for one unless wheelNeedsPassword = false): the
 #     confirmation runs as root.
 #
 # sshd's settings are read where NixOS writes them: the options, and the deployment's
@@ -174,11 +174,14 @@ let
       notAllowed = user != null && allowUsers != null && !builtins.any (p: loose p || userOf p == user) allowUsers;
       denied = user != null && denyUsers != null && builtins.elem user denyUsers;
 
-      # Root by `sudo' (nodes.<name>.privilegeEscalationCommand) for a user other than
-      # root: the new system's sudoers must let the user in without a password (the
-      # confirmation runs as root). sudo-rs where NixOS's security.sudo-rs replaces sudo.
-      viaSudo = user != null && user != "root" && nc.privilegeEscalationCommand != [ ]
-        && baseNameOf (builtins.head nc.privilegeEscalationCommand) == "sudo";
+      # Root by `sudo' or `doas' (nodes.<name>.privilegeEscalationCommand) for a user
+      # other than root: the new system's rules must let the user in without a password
+      # (the confirmation runs as root). sudo-rs where NixOS's security.sudo-rs replaces
+      # sudo.
+      tool = if user == null || user == "root" || nc.privilegeEscalationCommand == [ ] then null
+        else baseNameOf (builtins.head nc.privilegeEscalationCommand);
+      viaSudo = tool == "sudo";
+      viaDoas = tool == "doas";
       sudoRs = (c.security.sudo-rs or { }).enable or false;
       sudoName = if sudoRs then "sudo-rs" else "sudo";
       sudo = c.security.${sudoName} or { };
@@ -196,6 +199,31 @@ let
       sudoAsks = viaSudo && !sudoOff && (sudo.extraConfig or "") == ""
         && !builtins.any (r: appliesTo r && noPassword r) (sudo.extraRules or [ ]);
       inWheel = groups != null && builtins.elem "wheel" groups;
+
+      # doas: the last rule that matches decides. Those of the user's (or a group's) that
+      # run any command as root: the last must be nopass; one for a given command that is
+      # nopass may cover what nixmesh runs (not warned of).
+      doas = c.security.doas or { };
+      doasDefs = o.security.doas or { };
+      doasOff = viaDoas && !(doas.enable or false);
+      doasRules = builtins.filter (r: appliesTo r && builtins.elem (r.runAs or null) [ null "root" ]) (doas.extraRules or [ ]);
+      doasAnyCommand = builtins.filter (r: (r.cmd or null) == null && (r.args or null) == null) doasRules;
+      doasAsks = viaDoas && !doasOff && (doas.extraConfig or "") == ""
+        && !builtins.any (r: (r.noPass or false) && ((r.cmd or null) != null || (r.args or null) != null)) doasRules
+        && (doasAnyCommand == [ ] || !((lib.last doasAnyCommand).noPass or false));
+
+      escalation =
+        if viaSudo then {
+          name = sudoName; off = sudoOff; asks = sudoAsks; offDefs = o.security.sudo.enable or { }; offName = "sudo";
+          defs = sudoDefs; word = "NOPASSWD";
+          rule = "{ users = [ \"${user}\" ]; commands = [ { command = \"ALL\"; options = [ \"NOPASSWD\" ]; } ]; }";
+        }
+        else if viaDoas then {
+          name = "doas"; off = doasOff; asks = doasAsks; offDefs = doasDefs.enable or { }; offName = "doas";
+          defs = doasDefs; word = "nopass";
+          rule = "{ users = [ \"${user}\" ]; noPass = true; }";
+        }
+        else { off = false; asks = false; };
 
       # The user's groups against AllowGroups and DenyGroups (sshd reads the host's
       # groups: here those the configuration gives a user it declares; nothing is known
@@ -243,10 +271,10 @@ let
         "${path (listedAt "DenyGroups").option}${setAt (listedAt "DenyGroups").defs}: DenyGroups lists ${user}'s group ${showGroups deniedGroups}: ${reach} as ${user}, whom sshd would then refuse; ${rollsBack}."
       ++ lib.optional noKeys
         "${path [ "services" "openssh" "authorizedKeysInHomedir" ]}${setAt [ (sshOptions.authorizedKeysInHomedir or { }) ]} is false and users.users.${user}.openssh.authorizedKeys declares no key: sshd would read ${user}'s keys from the configuration only, and find none, while ${reach} as ${user}; ${rollsBack}. Declare the deploying key there (users.users.${user}.openssh.authorizedKeys.keys)."
-      ++ lib.optional sudoOff
-        "${path [ "security" "sudo" "enable" ]}${setAt [ (o.security.sudo.enable or { }) ]} is false: ${reach} as ${user} and gains root with `${lib.concatStringsSep " " nc.privilegeEscalationCommand}', which the new system would not have; ${rollsBack}. Keep sudo, or log in as root."
-      ++ lib.optional sudoAsks
-        "${path [ "security" sudoName ]}${setAt [ (sudoDefs.wheelNeedsPassword or { }) (sudoDefs.extraRules or { }) ]}: no rule lets `${user}' run commands as root without a password (NOPASSWD)${lib.optionalString inWheel ": ${user} is in wheel, and security.${sudoName}.wheelNeedsPassword is true"}. ${reach} as ${user} and gains root with `${lib.concatStringsSep " " nc.privilegeEscalationCommand}', which would then ask for a password (and fail); ${rollsBack}. Set security.${sudoName}.wheelNeedsPassword = false (with ${user} in wheel), or add security.${sudoName}.extraRules = [ { users = [ \"${user}\" ]; commands = [ { command = \"ALL\"; options = [ \"NOPASSWD\" ]; } ]; } ]."
+      ++ lib.optional escalation.off
+        "${path [ "security" escalation.offName "enable" ]}${setAt [ escalation.offDefs ]} is false: ${reach} as ${user} and gains root with `${lib.concatStringsSep " " nc.privilegeEscalationCommand}', which the new system would not have; ${rollsBack}. ${if viaDoas then "Set security.doas.enable = true, with a rule that lets ${user} in without a password (security.doas.extraRules = [ ${escalation.rule} ])," else "Keep sudo,"} or log in as root."
+      ++ lib.optional escalation.asks
+        "${path [ "security" escalation.name ]}${setAt [ (escalation.defs.wheelNeedsPassword or { }) (escalation.defs.extraRules or { }) ]}: no rule lets `${user}' run commands as root without a password (${escalation.word})${lib.optionalString inWheel ": ${user} is in wheel, and security.${escalation.name}.wheelNeedsPassword is true"}. ${reach} as ${user} and gains root with `${lib.concatStringsSep " " nc.privilegeEscalationCommand}', which would then ask for a password (and fail); ${rollsBack}. Set security.${escalation.name}.wheelNeedsPassword = false (with ${user} in wheel), or add security.${escalation.name}.extraRules = [ ${escalation.rule} ]."
       ++ lib.optional userDropped
         "${path [ "users" "mutableUsers" ]}${setAt [ (o.users.mutableUsers or { }) ]} is false and users.users declares no `${user}': the activation would remove that user, and ${reach} as ${user}; ${rollsBack}. Declare it (users.users.${user}, with its key and sudo rights)."
   ;

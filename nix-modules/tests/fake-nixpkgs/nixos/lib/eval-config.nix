@@ -17,6 +17,7 @@ lib.evalModules {
     ../modules/users.nix
     ../modules/ssh.nix
     ../modules/sudo.nix
+    ../modules/doas.nix
     ../modules/wireguard.nix
     ../modules/nsd.nix
     ../modules/networking.nix

@@ -38,6 +38,8 @@ in
       firewall = config.system.build.firewallRules or "";
       # And /etc/sudoers (sudo.nix).
       sudoers = config.system.build.sudoers or "";
+      # And /etc/doas.conf (doas.nix).
+      doasConf = config.system.build.doasConf or "";
       builder = "/bin/sh";
       args = [ "-c" ''
         # As stdenv's builder does, stop at the first failing command.
