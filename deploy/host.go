@@ -258,14 +258,15 @@ func (h *hostRun) failOrInterrupted(ctx context.Context, err error) HostResult {
 const runningSystemSh = `c=; if cd -P /var/lib/nixmesh/current-system 2>/dev/null || cd -P /run/current-system 2>/dev/null; then c=$PWD; fi; `
 
 // currentScript prints the active system, the system profile (each may be empty),
-// fully resolved, and the kernel's architecture (empty before Linux 6.1). It starts no
-// program: `cd -P` resolves a link as `readlink -e` would (a system is a directory) and
+// fully resolved, and the kernel's architecture. It starts no program on Linux 6.1 and
+// later: `cd -P` resolves a link as `readlink -e` would (a system is a directory) and
 // leaves the result in $PWD, and `read` takes the architecture from
 // /proc/sys/kernel/arch, so the host's shell does the whole check with builtins (one
-// shell per host instead of six processes).
+// shell per host instead of six processes). Older kernels have no such file: there
+// `uname -m` says it (empty where even that fails).
 const currentScript = `p=; a=; ` + runningSystemSh +
 	`if cd -P /nix/var/nix/profiles/system 2>/dev/null; then p=$PWD; fi; ` +
-	`{ read -r a < /proc/sys/kernel/arch; } 2>/dev/null; ` +
+	`{ read -r a < /proc/sys/kernel/arch; } 2>/dev/null || a=$(uname -m 2>/dev/null) || a=; ` +
 	`printf 'current=%s\nprofile=%s\narch=%s\n' "$c" "$p" "$a"`
 
 // runsOn reports whether a system built for the Nix platform (e.g. "aarch64-linux") runs

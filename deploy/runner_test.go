@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -366,6 +367,31 @@ func TestRunRefusesSystemOfAnotherPlatform(t *testing.T) {
 	rep, runErr = Run(context.Background(), f.options(t, &eventLog{}), targets)
 	if runErr != nil || rep.Hosts[0].Result != ResultOK {
 		t.Fatalf("a %s system on a %s kernel: %+v, %v", native, arch, rep.Hosts[0], runErr)
+	}
+}
+
+// Before Linux 6.1 there is no /proc/sys/kernel/arch: the check's script asks uname -m
+// instead (here the file is hidden under an empty one, in a mount namespace of the
+// test's own), so the platform is checked on older kernels too.
+func TestCurrentScriptArchWithoutProcFile(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.RequireCommands(t, "unshare", "mount", "uname")
+	want, err := exec.Command("uname", "-m").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, hide := range []bool{false, true} {
+		script := currentScript
+		if hide {
+			script = "mount --bind /dev/null /proc/sys/kernel/arch && " + script
+		}
+		out, err := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", script).CombinedOutput()
+		if err != nil {
+			t.Fatalf("hidden %v: %v\n%s", hide, err, out)
+		}
+		if got := parseKV(string(out))["arch"]; got != strings.TrimSpace(string(want)) {
+			t.Errorf("arch file hidden %v: the script says arch=%q, want %q (uname -m):\n%s", hide, got, strings.TrimSpace(string(want)), out)
+		}
 	}
 }
 
