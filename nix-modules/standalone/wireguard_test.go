@@ -34,6 +34,17 @@ func wgKeyPair(t *testing.T, sb *sandbox) string {
 	return strings.TrimSpace(string(pub))
 }
 
+// wgPublicKey is the public key of a key pair made and forgotten (a peer that is not
+// there).
+func wgPublicKey(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("sh", "-c", "wg genkey | wg pubkey").Output()
+	if err != nil {
+		t.Fatalf("wg genkey | wg pubkey: %v", err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
 // wgHost is a fixture host with one WireGuard interface wg0 and one peer.
 func wgHost(t *testing.T, hostName, ips string, listenPort int, extra, peerPub, peerAllowed, peerEndpoint string) string {
 	t.Helper()
@@ -62,6 +73,9 @@ func TestWireGuardInterfacesComeUpUpdateAndGo(t *testing.T) {
 	b := buildHost(t, wgHost(t, "wgb", `"10.77.0.2/24"`, 51820, "", pubA, "10.77.0.1/32", "198.18.0.1:51820"))
 	// A changed in place: another listen port, another address, an MTU.
 	a2 := buildHost(t, wgHost(t, "wga", `"10.77.0.1/24" "10.78.0.1/24"`, 51821, "mtu = 1300;", pubB, "10.77.0.2/32", "198.18.0.2:51820"))
+	// A's peer replaced by another (C, not running): B's peer and route go, C's come.
+	pubC := wgPublicKey(t)
+	a4 := buildHost(t, wgHost(t, "wga", `"10.77.0.1/24" "10.78.0.1/24"`, 51821, "mtu = 1300;", pubC, "10.77.0.3/32", "198.18.0.3:51820"))
 	// A without WireGuard.
 	a3 := buildHost(t, writeFixture(t, `{ networking.hostName = "wga"; }`))
 
@@ -93,6 +107,10 @@ echo "addresses: $(ip -o -4 addr show dev wg0 | cut -d' ' -f7 | tr '\n' ' ')"
 ip -o link show dev wg0
 echo "same-process: $(cat /run/nixmesh/wireguard/wg0.pid)"
 ping -c 1 -W 3 10.77.0.2
+echo "== repeer"
+` + stc(a4, "test") + `
+echo "peers: $(wg show wg0 peers | tr '\n' ' ')"
+echo "routes: $(ip route show dev wg0 proto static | cut -d' ' -f1 | tr '\n' ' ')"
 echo "== remove"
 ` + stc(a3, "test") + `
 if ip link show dev wg0 2>/dev/null; then echo "wg0 still exists"; exit 1; fi
@@ -116,6 +134,7 @@ echo "removed-ok"
 	if pid := between(sections["ping"], "pid-file: ", "\n"); pid == "" || !strings.Contains(up, "same-process: "+pid) {
 		t.Errorf("the update replaced the interface's wireguard-go (was pid %q)", pid)
 	}
+	assertContains(t, "another peer", sections["repeer"], "update WireGuard interface wg0", "peers: "+pubC+" \n", "routes: 10.77.0.3 \n")
 	assertContains(t, "removal", sections["remove"], "remove WireGuard interface wg0", "removed-ok")
 	if m := strings.TrimSpace(sbA.read(t, "var/lib/nixmesh/managed/wireguard")); m != "" {
 		t.Errorf("the wireguard manifest still lists %q", m)
