@@ -52,11 +52,18 @@ func TestLockoutWarningsOnNixOS(t *testing.T) {
 		{"root's group not allowed", "root@198.18.0.21", sshd + `services.openssh.settings.AllowGroups = [ "ssh-users" ];`, "AllowGroups lists none of root's groups (`root')", "services.openssh.settings.AllowGroups"},
 		{"group denied in the text", "deploy@198.18.0.21", sshd + sudo + `users.users.deploy = { isNormalUser = true; extraGroups = [ "contractors" ]; }; services.openssh.extraConfig = "DenyGroups contractors";`, "DenyGroups lists deploy's group `contractors'", "services.openssh.extraConfig"},
 
+		{"keys refused", "root@198.18.0.21", sshd + `services.openssh.settings.PubkeyAuthentication = false;`, "PubkeyAuthentication is false", "services.openssh.settings.PubkeyAuthentication"},
+		{"keys refused in the text", "root@198.18.0.21", sshd + `services.openssh.extraConfig = "PubkeyAuthentication no";`, "PubkeyAuthentication is \"no\"", "services.openssh.extraConfig"},
+		{"two factors", "root@198.18.0.21", sshd + `services.openssh.settings.AuthenticationMethods = "publickey,keyboard-interactive";`, "AuthenticationMethods is \"publickey,keyboard-interactive\", which asks more than a key", "services.openssh.settings.AuthenticationMethods"},
+		{"two factors in the text", "root@198.18.0.21", sshd + `services.openssh.extraConfig = "AuthenticationMethods publickey,password keyboard-interactive";`, "which asks more than a key", "services.openssh.extraConfig"},
 		{"doas off", "deploy@198.18.0.21", sshd + `security.sudo.enable = false;`, "gains root with `doas', which the new system would not have", "security.doas.enable"},
 		{"doas asks", "deploy@198.18.0.21", sshd + wheel + `security.doas.enable = true;`, "no rule lets `deploy' run commands as root without a password (nopass): deploy is in wheel, and security.doas.wheelNeedsPassword is true", "security.doas"},
 		{"doas's last rule asks", "deploy@198.18.0.21", sshd + `security.doas = { enable = true; extraRules = [ { users = [ "deploy" ]; noPass = true; } { users = [ "deploy" ]; persist = true; } ]; };`, "no rule lets `deploy' run commands as root without a password (nopass).", "security.doas"},
 
 		{"sound", "root@198.18.0.21", sshd, "", ""},
+		{"a key alone among the methods", "root@198.18.0.21", sshd + `services.openssh.settings.AuthenticationMethods = "publickey,password publickey";`, "", ""},
+		{"two factors only elsewhere", "root@198.18.0.21", sshd + `services.openssh.extraConfig = "Match Group staff\n  AuthenticationMethods publickey,password";`, "", ""},
+		{"keys on in the setting", "root@198.18.0.21", sshd + `services.openssh.settings.PubkeyAuthentication = true; services.openssh.extraConfig = "PubkeyAuthentication no";`, "", ""},
 		{"port added in the text", "root@198.18.0.21", sshd + `services.openssh.ports = [ 2222 ]; services.openssh.extraConfig = "Port 22"; networking.firewall.allowedTCPPorts = [ 22 ];`, "", ""},
 		{"listening there by the text", "root@198.18.0.21", sshd + `services.openssh.extraConfig = "ListenAddress 198.18.0.21:22\nListenAddress 10.0.0.1";`, "", ""},
 		{"root refused in a Match block", "root@198.18.0.21", sshd + `services.openssh.settings.PermitRootLogin = null; services.openssh.extraConfig = "Match Address 192.0.2.0/24\n  PermitRootLogin no";`, "", ""},

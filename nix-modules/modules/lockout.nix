@@ -14,6 +14,8 @@
 #     configuration gives it) in AllowGroups, or one in DenyGroups;
 #   - no key of the login user's in the configuration where sshd reads no other
 #     (authorizedKeysInHomedir = false);
+#   - keys refused (PubkeyAuthentication off), or AuthenticationMethods asking more than
+#     a key of every login (nixmesh logs in with a key alone);
 #   - the login user not declared where users.mutableUsers = false: the activation
 #     replaces the user list with the declared one;
 #   - for a login user other than root, sudo (the default privilegeEscalationCommand)
@@ -247,6 +249,25 @@ let
         || !builtins.elem (settings.AuthorizedKeysCommand or "none") [ "none" "" null ];
       noKeys = user != null && !(ssh.authorizedKeysInHomedir or true) && !keysFromElsewhere && keysOfUser == [ ];
 
+      # nixmesh logs in with a key alone: sshd must take keys (PubkeyAuthentication), and
+      # AuthenticationMethods, where set, must have a list that is a key alone (or be
+      # "any"). sshd takes the first value: the setting's, else the text's first line.
+      valueOf = name:
+        let
+          setting = settings.${name} or null;
+          lines = builtins.filter (d: d.key == lib.toLower name && d.args != [ ]) directives;
+        in
+        if setting != null then { value = setting; option = [ "services" "openssh" "settings" name ]; defs = sshOptions.settings or { }; }
+        else if lines != [ ] then { value = lib.concatStringsSep " " (builtins.head lines).args; option = [ "services" "openssh" "extraConfig" ]; defs = extraDefs; }
+        else null;
+      pubkey = valueOf "PubkeyAuthentication";
+      keysRefused = pubkey != null && builtins.elem pubkey.value [ false "no" ];
+      methods = valueOf "AuthenticationMethods";
+      methodLists = if methods == null then [ ] else
+        builtins.filter (l: l != "") (lib.splitString " " (if builtins.isList methods.value then lib.concatStringsSep " " methods.value else toString methods.value));
+      moreThanAKey = methods != null && methodLists != [ ]
+        && !builtins.any (l: l == "any" || l == "publickey") methodLists;
+
       declared = builtins.any (u: (u.name or null) == user && (u.enable or true)) (builtins.attrValues (c.users.users or { }));
       userDropped = user != null && user != "root" && !(c.users.mutableUsers or true) && !declared;
     in
@@ -269,6 +290,10 @@ let
         "${path (listedAt "AllowGroups").option}${setAt (listedAt "AllowGroups").defs}: AllowGroups lists none of ${user}'s groups (${showGroups knownGroups}): ${reach} as ${user}, whom sshd would then refuse; ${rollsBack}. Add ${user} to a listed group (users.users.${user}.extraGroups), or list one of its groups."
       ++ lib.optional (deniedGroups != [ ])
         "${path (listedAt "DenyGroups").option}${setAt (listedAt "DenyGroups").defs}: DenyGroups lists ${user}'s group ${showGroups deniedGroups}: ${reach} as ${user}, whom sshd would then refuse; ${rollsBack}."
+      ++ lib.optional keysRefused
+        "${path pubkey.option}${setAt [ pubkey.defs ]}: PubkeyAuthentication is ${if pubkey.value == false then "false" else "\"no\""}: ${reach}${lib.optionalString (user != null) " as ${user}"} with a key, which sshd would then refuse; ${rollsBack}. Keep PubkeyAuthentication on."
+      ++ lib.optional (!keysRefused && moreThanAKey)
+        "${path methods.option}${setAt [ methods.defs ]}: AuthenticationMethods is \"${lib.concatStringsSep " " methodLists}\", which asks more than a key of every login: ${reach}${lib.optionalString (user != null) " as ${user}"} with a key alone, which sshd would then refuse; ${rollsBack}. Add a list that is a key alone for the deployer (e.g. in a Match block for its user or address: AuthenticationMethods publickey)."
       ++ lib.optional noKeys
         "${path [ "services" "openssh" "authorizedKeysInHomedir" ]}${setAt [ (sshOptions.authorizedKeysInHomedir or { }) ]} is false and users.users.${user}.openssh.authorizedKeys declares no key: sshd would read ${user}'s keys from the configuration only, and find none, while ${reach} as ${user}; ${rollsBack}. Declare the deploying key there (users.users.${user}.openssh.authorizedKeys.keys)."
       ++ lib.optional escalation.off
