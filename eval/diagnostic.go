@@ -275,9 +275,84 @@ func parseBlock(block []string) Diagnostic {
 		}
 	}
 	d.Message = hostOptionHint(d.Message)
+	d.Message = peerSettingHint(d.Message)
 	d.Message = moduleArgumentsHint(d.Message)
 	return d
 }
+
+// The node settings of the peers that a deployment carried over from them is likeliest
+// to keep: Colmena's, NixOps' and morph's `deployment' set, deploy-rs's node attributes,
+// with nixmesh's names for them (%[1]s: `nodes.NAME' or `defaults').
+var peerSettings = map[string]string{
+	"deployment":        "`deployment' holds the deploy settings of Colmena, NixOps and morph; nixmesh's are the node's own options: `%[1]s.host' (\"user@address\": targetHost and targetUser), `%[1]s.port' (targetPort), `%[1]s.tags', `%[1]s.secrets' (keys), `%[1]s.buildOnTarget', `%[1]s.substituteOnTarget' (substituteOnDestination) and `%[1]s.healthChecks'",
+	"hostname":          "deploy-rs's hostname and sshUser are nixmesh's `%[1]s.host', as \"user@address\"",
+	"sshUser":           "deploy-rs's hostname and sshUser are nixmesh's `%[1]s.host', as \"user@address\"",
+	"sshOpts":           "deploy-rs's sshOpts is nixmesh's `%[1]s.sshOptions'",
+	"profiles":          "nixmesh deploys one system per node, its `%[1]s.configuration' (deploy-rs's profiles.system)",
+	"magicRollback":     "deploy-rs's magicRollback and autoRollback are always on in nixmesh: every deploy is confirmed over a new SSH connection, and the host rolls back by itself otherwise (`%[1]s.successTimeout' is how long it waits)",
+	"autoRollback":      "deploy-rs's magicRollback and autoRollback are always on in nixmesh: every deploy is confirmed over a new SSH connection, and the host rolls back by itself otherwise (`%[1]s.successTimeout' is how long it waits)",
+	"confirmTimeout":    "deploy-rs's confirmTimeout is nixmesh's `%[1]s.successTimeout'",
+	"activationTimeout": "deploy-rs's activationTimeout is nixmesh's `%[1]s.switchTimeout'",
+	"remoteBuild":       "deploy-rs's remoteBuild is nixmesh's `%[1]s.buildOnTarget'",
+}
+
+// peerSetting names, for an option path a deployment set that does not exist, the
+// setting of a peer it is and nixmesh's for it ("" where it is none): NAME at a node
+// (nodes.web.hostname, defaults.sshUser), or `deployment' there or in its configuration
+// (nodes.web.configuration.deployment.targetHost). path may be relative to a node's
+// configuration (node: the node's name; its `notApplied').
+func peerSetting(path, node string) string {
+	parts := strings.Split(path, ".")
+	owner := "nodes.<name>"
+	switch {
+	case node != "":
+		owner = "nodes." + node
+		parts = append([]string{"configuration"}, parts...)
+	case len(parts) > 2 && parts[0] == "nodes":
+		owner, parts = "nodes."+parts[1], parts[2:]
+	case len(parts) > 1 && parts[0] == "defaults":
+		owner, parts = "defaults", parts[1:]
+	default:
+		return ""
+	}
+	if parts[0] == "configuration" {
+		if len(parts) < 2 || parts[1] != "deployment" {
+			return ""
+		}
+		parts = parts[1:]
+	}
+	hint, ok := peerSettings[parts[0]]
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf(hint, owner)
+}
+
+// peerSettingHint adds to "The option `X' does not exist" the peer's setting X is (see
+// peerSetting), in place of the module system's unrelated suggestions.
+func peerSettingHint(msg string) string {
+	m := optionDoesNotExist.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	hint := peerSetting(m[1], "")
+	if hint == "" {
+		return msg
+	}
+	var kept []string
+	for _, l := range strings.Split(msg, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "Did you mean") {
+			kept = append(kept, l)
+		}
+	}
+	return strings.TrimRight(strings.Join(kept, "\n"), " \n") + "\n" + hint + "."
+}
+
+// PeerSettingHint is peerSetting for an option a node's configuration sets that its kind
+// of host does not apply (path relative to the configuration), for the warning about it.
+func PeerSettingHint(node, path string) string { return peerSetting(path, node) }
+
+var optionDoesNotExist = regexp.MustCompile("^The option `([^`']*)' does not exist")
 
 // A module written as a function without `...' ({ name }: ...): the module system calls
 // it with every module argument, and Nix names only the first one it did not expect.

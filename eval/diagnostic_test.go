@@ -261,6 +261,45 @@ func TestHostOptionOutsideConfiguration(t *testing.T) {
 	}
 }
 
+// A setting carried over from a peer's node declaration (Colmena's, NixOps' and morph's
+// `deployment', deploy-rs's hostname, ...) is named with nixmesh's own for it, instead
+// of the module system's unrelated suggestions; other undeclared options are left as
+// the module system wrote them.
+func TestPeerSettingHint(t *testing.T) {
+	for _, c := range []struct{ msg, want string }{
+		{"The option `nodes.web.deployment' does not exist. Definition values:\n- In `/x/a.nix:4:5': { targetHost = \"10.0.0.1\"; }\n\nDid you mean `nodes.web.deployScript', `nodes.web.port' or `nodes.web.dns'?",
+			"`nodes.web.host' (\"user@address\": targetHost and targetUser), `nodes.web.port' (targetPort)"},
+		{"The option `nodes.web.configuration.deployment' does not exist. Definition values:\n- In `/x/a.nix': { tags = [ \"x\" ]; }",
+			"`nodes.web.tags', `nodes.web.secrets' (keys)"},
+		{"The option `defaults.deployment' does not exist.", "`defaults.host' (\"user@address\""},
+		{"The option `nodes.db.hostname' does not exist.\nDid you mean `nodes.db.host'?", "deploy-rs's hostname and sshUser are nixmesh's `nodes.db.host', as \"user@address\"."},
+		{"The option `nodes.db.magicRollback' does not exist.", "always on in nixmesh"},
+		{"The option `nodes.db.confirmTimeout' does not exist.", "is nixmesh's `nodes.db.successTimeout'"},
+		{"The option `nodes.db.sshOpts' does not exist.", "is nixmesh's `nodes.db.sshOptions'"},
+	} {
+		got := peerSettingHint(c.msg)
+		if !strings.Contains(got, c.want) || strings.Contains(got, "Did you mean") {
+			t.Errorf("peerSettingHint(%q) = %q, want it to say %q without the module system's suggestions", c.msg, got, c.want)
+		}
+	}
+	for _, msg := range []string{
+		"The option `nodes.web.hots' does not exist.\nDid you mean `nodes.web.host'?",
+		"The option `nodes.web.configuration.networking.hostname' does not exist.",
+		"The option `nodes.web.configuration.hostname' does not exist.",
+		"The option `deployment' does not exist.",
+	} {
+		if got := peerSettingHint(msg); got != msg {
+			t.Errorf("peerSettingHint(%q) = %q, want it unchanged", msg, got)
+		}
+	}
+	if got := PeerSettingHint("web", "deployment"); !strings.Contains(got, "`nodes.web.host'") {
+		t.Errorf("PeerSettingHint(web, deployment) = %q", got)
+	}
+	if got := PeerSettingHint("web", "hostname"); got != "" {
+		t.Errorf("PeerSettingHint(web, hostname) = %q, want none (inside a configuration it is no deploy-rs setting)", got)
+	}
+}
+
 // A host's warning comes from the deployment's checks ("[web] X") and from the system's
 // own evaluation ("X"): shown once; the same text on two nodes stays twice.
 func TestNixStderrShowsAHostWarningOnce(t *testing.T) {

@@ -509,7 +509,11 @@ func (g *globalOptions) nodeWarnings(network *eval.Network, names []string, depl
 			if !ok {
 				files = node.Where["configuration"]
 			}
-			warn(fmt.Sprintf("node %s sets `%s'%s, which %s hosts do not apply; it is ignored on the host (a typo of a NixOS option name?)", name, opt, inFiles(files, "in "), node.Kind),
+			why := "(a typo of a NixOS option name?)"
+			if hint := eval.PeerSettingHint(name, opt); hint != "" {
+				why = "(" + hint + ")"
+			}
+			warn(fmt.Sprintf("node %s sets `%s'%s, which %s hosts do not apply; it is ignored on the host %s", name, opt, inFiles(files, "in "), node.Kind, why),
 				"nodes."+name+".configuration."+opt, files)
 		}
 		// What nixmesh's SSH client would ignore or miss when connecting, said before it does.
