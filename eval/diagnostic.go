@@ -284,7 +284,7 @@ func parseBlock(block []string) Diagnostic {
 // to keep: Colmena's, NixOps' and morph's `deployment' set, deploy-rs's node attributes,
 // with nixmesh's names for them (%[1]s: `nodes.NAME' or `defaults').
 var peerSettings = map[string]string{
-	"deployment":        "`deployment' holds the deploy settings of Colmena, NixOps and morph; nixmesh's are the node's own options: `%[1]s.host' (\"user@address\": targetHost and targetUser), `%[1]s.port' (targetPort), `%[1]s.tags', `%[1]s.secrets' (keys), `%[1]s.buildOnTarget', `%[1]s.substituteOnTarget' (substituteOnDestination) and `%[1]s.healthChecks'",
+	"deployment":        "`deployment' holds the deploy settings of Colmena, NixOps and morph; nixmesh's are the node's own options: `%[1]s.host' (\"user@address\": targetHost and targetUser), `%[1]s.port' (targetPort), `%[1]s.tags', `%[1]s.secrets' (keys), `%[1]s.sshOptions', `%[1]s.privilegeEscalationCommand', `%[1]s.buildOnTarget', `%[1]s.substituteOnTarget' (substituteOnDestination) and `%[1]s.healthChecks'",
 	"hostname":          "deploy-rs's hostname and sshUser are nixmesh's `%[1]s.host', as \"user@address\"",
 	"sshUser":           "deploy-rs's hostname and sshUser are nixmesh's `%[1]s.host', as \"user@address\"",
 	"sshOpts":           "deploy-rs's sshOpts is nixmesh's `%[1]s.sshOptions'",
