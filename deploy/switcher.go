@@ -180,7 +180,11 @@ func (h *hostRun) switchSystem(ctx context.Context) HostResult {
 			}
 			if time.Since(lastNote) >= 10*time.Second {
 				lastNote = time.Now()
-				h.event(KindProgress, fmt.Sprintf("still activating (%s; limit %s)", time.Since(activatingSince).Round(time.Second), switchTimeout))
+				note := fmt.Sprintf("still activating (%s; limit %s)", time.Since(activatingSince).Round(time.Second), switchTimeout)
+				if st.Reason != "" {
+					note += ": " + st.Reason // what the host waits for (NixOS's switch lock)
+				}
+				h.event(KindProgress, note)
 			}
 		}
 		// Polling (a switcher without `wait`) pauses between polls; a wait returns only

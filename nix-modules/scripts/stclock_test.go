@@ -3,6 +3,7 @@ package scripts
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // holdNixOSSwitchLock has a process in the sandbox hold NixOS's switch lock for the
@@ -24,10 +25,24 @@ func TestActivationWaitsForNixOSSwitchLock(t *testing.T) {
 	old := s.fakeSystem("old", fake{})
 	next := s.fakeSystem("new", fake{})
 	s.setConfirmed(old)
-	s.holdNixOSSwitchLock("1")
+	s.holdNixOSSwitchLock("2")
 
 	id := s.start(next, "--action", "test", "--switch-timeout", "10")
+	// While it waits, its status says what for (the deployer shows it).
+	waiting := ""
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if st := s.status(id); st["state"] == "activating" && strings.Contains(st["reason"], "holds /run/nixos/switch-to-configuration.lock") {
+			waiting = st["reason"]
+			break
+		}
+	}
+	if waiting == "" {
+		t.Errorf("the status never said the switch waits for NixOS's lock")
+	}
 	st := s.waitState(id, "waiting-confirmation", "rolled-back", "failed", "success")
+	if st["reason"] != "" {
+		t.Errorf("reason %q once the lock was free, want none", st["reason"])
+	}
 	if st["state"] != "waiting-confirmation" {
 		t.Fatalf("status %v, want waiting-confirmation once the other switch ended\n%s", st, s.log(id))
 	}
