@@ -26,7 +26,9 @@
 # sshd's settings are read where NixOS writes them: the options, and the deployment's
 # own sshd_config text (services.openssh.extraConfig, up to its first Match block:
 # Port, ListenAddress, PermitRootLogin where the setting is null, AllowUsers and the
-# like, which add up with the settings).
+# like, which add up with the settings). A Match block that lets some connections in
+# (PermitRootLogin, PubkeyAuthentication, AuthenticationMethods) may be the deployer's:
+# the global value that would refuse it is then not warned of.
 #
 # Warnings, not errors: another SSH server (Tailscale's, say) may serve the host.
 # Standalone hosts are left alone: their sshd is the host's own, not the
@@ -48,11 +50,13 @@ let
   # "[fd00::1]" -> "fd00::1" (NixOS's listenAddresses write IPv6 in brackets).
   unbracket = a: let m = builtins.match "\\[(.*)]" a; in if m == null then a else builtins.head m;
 
-  # The directives of sshd_config text that apply to every connection: those before the
-  # first Match block, as { key (lower case); args; } (`Key value ...` or `Key=value`,
-  # quotes dropped, comments skipped). sshd reads keywords in any case.
+  # The directives of sshd_config text as { key (lower case); args; } (`Key value ...` or
+  # `Key=value`, quotes dropped, comments skipped; sshd reads keywords in any case):
+  # `global', those before the first Match block, which apply to every connection, and
+  # `inMatch', those of the Match blocks, which apply to some.
   # sshdDirectives "Port 2222\nAllowUsers=ops deploy # us\nMatch User x\nPort 1" =>
-  #   [ { key = "port"; args = [ "2222" ]; } { key = "allowusers"; args = [ "ops" "deploy" ]; } ]
+  #   { global = [ { key = "port"; args = [ "2222" ]; } { key = "allowusers"; args = [ "ops" "deploy" ]; } ];
+  #     inMatch = [ { key = "port"; args = [ "1" ]; } ]; }
   sshdDirectives = text:
     let
       parse = line:
@@ -63,12 +67,14 @@ let
         if m == null then null
         else { key = lib.toLower (builtins.elemAt m 0); args = builtins.filter (w: builtins.isString w && w != "") (builtins.split "[ \t]+" (toString (builtins.elemAt m 2))); };
       directives = builtins.filter (d: d != null) (map parse (lib.splitString "\n" text));
-      untilMatch = builtins.foldl'
-        (acc: d: if acc.done || d.key == "match" then acc // { done = true; } else acc // { list = acc.list ++ [ d ]; })
-        { done = false; list = [ ]; }
-        directives;
+      firstMatch = lib.lists.findFirst (i: (builtins.elemAt directives i).key == "match") null
+        (lib.range 0 (builtins.length directives - 1));
     in
-    untilMatch.list;
+    if firstMatch == null then { global = directives; inMatch = [ ]; }
+    else {
+      global = lib.take firstMatch directives;
+      inMatch = builtins.filter (d: d.key != "match") (lib.drop firstMatch directives);
+    };
 
   # A port number written in sshd_config; null for anything else.
   portOf = s: if s != null && builtins.match "[1-9][0-9]{0,4}" s != null then builtins.fromJSON s else null;
@@ -115,7 +121,11 @@ let
       # settings and its own lines): its directives for every connection.
       extraDefs = sshOptions.extraConfig or { };
       extraText = lib.concatMapStrings (d: "${toString d.value}\n") (cross.deploymentDefinitions nixos extraDefs);
-      directives = sshdDirectives extraText;
+      sections = sshdDirectives extraText;
+      directives = sections.global;
+      # Whether a Match block sets KEY to a value that lets the deployer in: it may
+      # apply to the deployer's connection, so the global value is not warned of.
+      matchAllows = key: ok: builtins.any (d: d.key == key && builtins.any ok d.args) sections.inMatch;
       argsOf = key: lib.concatMap (d: d.args) (builtins.filter (d: d.key == key) directives);
       firstArgs = key: map (d: builtins.head d.args) (builtins.filter (d: d.key == key && d.args != [ ]) directives);
 
@@ -261,11 +271,13 @@ let
         else if lines != [ ] then { value = lib.concatStringsSep " " (builtins.head lines).args; option = [ "services" "openssh" "extraConfig" ]; defs = extraDefs; }
         else null;
       pubkey = valueOf "PubkeyAuthentication";
-      keysRefused = pubkey != null && builtins.elem pubkey.value [ false "no" ];
+      keysRefused = pubkey != null && builtins.elem pubkey.value [ false "no" ]
+        && !matchAllows "pubkeyauthentication" (a: lib.toLower a == "yes");
       methods = valueOf "AuthenticationMethods";
       methodLists = if methods == null then [ ] else
         builtins.filter (l: l != "") (lib.splitString " " (if builtins.isList methods.value then lib.concatStringsSep " " methods.value else toString methods.value));
       moreThanAKey = methods != null && methodLists != [ ]
+        && !matchAllows "authenticationmethods" (a: a == "any" || a == "publickey")
         && !builtins.any (l: l == "any" || l == "publickey") methodLists;
 
       declared = builtins.any (u: (u.name or null) == user && (u.enable or true)) (builtins.attrValues (c.users.users or { }));
@@ -280,7 +292,8 @@ let
         "${path [ "services" "openssh" (if listen != [ ] then "listenAddresses" else "extraConfig") ]}${setAt listenOptions}: sshd would listen on ${lib.concatMapStringsSep ", " showEndpoint endpoints} only, not on ${address}, where ${reach}; ${rollsBack}. Add { addr = \"${address}\"; } to listenAddresses (or a ListenAddress line for it), or set `nodes.${node}.host' to an address sshd listens on."
       ++ lib.optional (listening && firewallCloses)
         "${path [ "networking" "firewall" ]}${setAt [ (sshOptions.openFirewall or { }) (o.networking.firewall.allowedTCPPorts or { }) (o.networking.firewall.enable or { }) ]} lets no TCP connection to port ${toString nc.port} in (services.openssh.openFirewall is ${lib.boolToString (ssh.openFirewall or true)}, and neither allowedTCPPorts nor allowedTCPPortRanges holds the port): ${reach}; ${rollsBack}. Open the port (services.openssh.openFirewall = true, or networking.firewall.allowedTCPPorts = [ ${toString nc.port} ])."
-      ++ lib.optional (user == "root" && builtins.elem permitRoot [ "no" "forced-commands-only" ])
+      ++ lib.optional (user == "root" && builtins.elem permitRoot [ "no" "forced-commands-only" ]
+        && !matchAllows "permitrootlogin" (a: builtins.elem a [ "yes" "prohibit-password" "without-password" ]))
         "${path rootOption}${setAt [ rootOptionDefs ]} ${if rootFromText then "sets PermitRootLogin" else "is"} \"${permitRoot}\": ${reach} as root, which sshd would then refuse; ${rollsBack}. Keep root's login by key (\"prohibit-password\"), or log in as another user (host = \"deploy@...\", with sudo)."
       ++ lib.optional notAllowed
         "${path (listedAt "AllowUsers").option}${setAt (listedAt "AllowUsers").defs}: AllowUsers does not list `${user}': ${reach} as ${user}, whom sshd would then refuse; ${rollsBack}. Add \"${user}\" to AllowUsers."
