@@ -152,20 +152,13 @@ let
       firewallCloses = (firewall.enable or false) && !ownRules && !cross.isLoopback address
         && !(cross.firewallAllows firewall "TCP" nc.port);
 
-      # sshd takes a keyword's first value: NixOS writes its PermitRootLogin before the
-      # text, which sets it only where the setting is null.
-      rootSetting = if settings ? PermitRootLogin then settings.PermitRootLogin else ssh.permitRootLogin or null;
-      rootFromText = rootSetting == null && firstArgs "permitrootlogin" != [ ];
-      permitRoot =
-        if rootSetting != null then rootSetting
-        else if rootFromText then builtins.head (firstArgs "permitrootlogin")
-        else "prohibit-password";
-      rootOption =
-        if rootFromText then [ "services" "openssh" "extraConfig" ]
-        else if settings ? PermitRootLogin then [ "services" "openssh" "settings" "PermitRootLogin" ] else [ "services" "openssh" "permitRootLogin" ];
-      rootOptionDefs =
-        if rootFromText then extraDefs
-        else if settings ? PermitRootLogin then sshOptions.settings or { } else sshOptions.permitRootLogin or { };
+      # PermitRootLogin: the setting (older NixOS: services.openssh.permitRootLogin), which
+      # NixOS writes before the text, else the text's (valueOf).
+      root =
+        if !(settings ? PermitRootLogin) && (ssh.permitRootLogin or null) != null
+        then { value = ssh.permitRootLogin; option = [ "services" "openssh" "permitRootLogin" ]; defs = sshOptions.permitRootLogin or { }; }
+        else valueOf "PermitRootLogin";
+      permitRoot = if root == null then "prohibit-password" else root.value;
 
       # AllowUsers, DenyUsers, AllowGroups and DenyGroups add up, the setting's (NixOS
       # writes it as one line) and the text's lines: null where neither names any.
@@ -259,9 +252,9 @@ let
         || !builtins.elem (settings.AuthorizedKeysCommand or "none") [ "none" "" null ];
       noKeys = user != null && !(ssh.authorizedKeysInHomedir or true) && !keysFromElsewhere && keysOfUser == [ ];
 
-      # nixmesh logs in with a key alone: sshd must take keys (PubkeyAuthentication), and
-      # AuthenticationMethods, where set, must have a list that is a key alone (or be
-      # "any"). sshd takes the first value: the setting's, else the text's first line.
+      # A single-valued keyword's value, where it comes from: sshd takes the first, the
+      # setting's (NixOS writes the settings first), else the text's first line; null
+      # where neither sets it.
       valueOf = name:
         let
           setting = settings.${name} or null;
@@ -270,6 +263,9 @@ let
         if setting != null then { value = setting; option = [ "services" "openssh" "settings" name ]; defs = sshOptions.settings or { }; }
         else if lines != [ ] then { value = lib.concatStringsSep " " (builtins.head lines).args; option = [ "services" "openssh" "extraConfig" ]; defs = extraDefs; }
         else null;
+      # nixmesh logs in with a key alone: sshd must take keys (PubkeyAuthentication), and
+      # AuthenticationMethods, where set, must have a list that is a key alone (or be
+      # "any").
       pubkey = valueOf "PubkeyAuthentication";
       keysRefused = pubkey != null && builtins.elem pubkey.value [ false "no" ]
         && !matchAllows "pubkeyauthentication" (a: lib.toLower a == "yes");
@@ -294,7 +290,7 @@ let
         "${path [ "networking" "firewall" ]}${setAt [ (sshOptions.openFirewall or { }) (o.networking.firewall.allowedTCPPorts or { }) (o.networking.firewall.enable or { }) ]} lets no TCP connection to port ${toString nc.port} in (services.openssh.openFirewall is ${lib.boolToString (ssh.openFirewall or true)}, and neither allowedTCPPorts nor allowedTCPPortRanges holds the port): ${reach}; ${rollsBack}. Open the port (services.openssh.openFirewall = true, or networking.firewall.allowedTCPPorts = [ ${toString nc.port} ])."
       ++ lib.optional (user == "root" && builtins.elem permitRoot [ "no" "forced-commands-only" ]
         && !matchAllows "permitrootlogin" (a: builtins.elem a [ "yes" "prohibit-password" "without-password" ]))
-        "${path rootOption}${setAt [ rootOptionDefs ]} ${if rootFromText then "sets PermitRootLogin" else "is"} \"${permitRoot}\": ${reach} as root, which sshd would then refuse; ${rollsBack}. Keep root's login by key (\"prohibit-password\"), or log in as another user (host = \"deploy@...\", with sudo)."
+        "${path root.option}${setAt [ root.defs ]} ${if lib.last root.option == "extraConfig" then "sets PermitRootLogin" else "is"} \"${permitRoot}\": ${reach} as root, which sshd would then refuse; ${rollsBack}. Keep root's login by key (\"prohibit-password\"), or log in as another user (host = \"deploy@...\", with sudo)."
       ++ lib.optional notAllowed
         "${path (listedAt "AllowUsers").option}${setAt (listedAt "AllowUsers").defs}: AllowUsers does not list `${user}': ${reach} as ${user}, whom sshd would then refuse; ${rollsBack}. Add \"${user}\" to AllowUsers."
       ++ lib.optional denied
